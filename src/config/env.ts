@@ -1,0 +1,262 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env. Every variable the service knows is declared here,
+ * validated once, and turned into a typed, frozen AppConfig. Names are a contract with
+ * tooling outside the project: rename none of them.
+ */
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalInt = (min = 0) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer >= ${min}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const text = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      try {
+        const parsed = new URL(v.trim());
+        if (!protocols.includes(parsed.protocol)) throw new Error();
+        return v.trim();
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be a URL (${protocols.join(' or ')})` });
+        return z.NEVER;
+      }
+    });
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(8000, 1, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: int(10 * 1024 * 1024, 1024),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/pandaprobe'),
+  DATABASE_POOL_SIZE: int(20, 1, 500),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,40}$/).default('pp'),
+  RUN_WORKER_IN_PROCESS: bool(false),
+
+  JWT_SECRET: text(),
+  JWT_JWKS_URI: url(['http:', 'https:']),
+  JWT_ISSUER: text(),
+  JWT_AUDIENCE: text(),
+  ADMIN_TOKEN: text(),
+
+  OPENAI_API_KEY: text(),
+  OPENAI_BASE_URL: url(['http:', 'https:']),
+  ANTHROPIC_API_KEY: text(),
+  ANTHROPIC_BASE_URL: url(['http:', 'https:']),
+  GEMINI_API_KEY: text(),
+  GEMINI_BASE_URL: url(['http:', 'https:']),
+  EVAL_LLM_MODEL: z.string().min(1).default('openai/gpt-4o-mini'),
+  EVAL_EMBEDDING_MODEL: z.string().min(1).default('openai/text-embedding-3-small'),
+  EVAL_LLM_TEMPERATURE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 0;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 2) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number between 0 and 2' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  JUDGE_TIMEOUT_MS: int(60_000, 100),
+  JUDGE_MAX_RETRIES: int(4, 0, 20),
+  JUDGE_RETRY_BASE_MS: int(500, 1),
+  JUDGE_RETRY_MAX_MS: int(30_000, 1),
+  JUDGE_RPM: int(0),
+  JUDGE_TPM: int(0),
+  JUDGE_MAX_IN_FLIGHT: int(0),
+  JUDGE_OPENAI_RPM: optionalInt(),
+  JUDGE_OPENAI_TPM: optionalInt(),
+  JUDGE_OPENAI_MAX_IN_FLIGHT: optionalInt(),
+  JUDGE_ANTHROPIC_RPM: optionalInt(),
+  JUDGE_ANTHROPIC_TPM: optionalInt(),
+  JUDGE_ANTHROPIC_MAX_IN_FLIGHT: optionalInt(),
+  JUDGE_GEMINI_RPM: optionalInt(),
+  JUDGE_GEMINI_TPM: optionalInt(),
+  JUDGE_GEMINI_MAX_IN_FLIGHT: optionalInt(),
+  JUDGE_RENDER_FIELD_CHARS: int(2_000, 50),
+  JUDGE_RENDER_TOTAL_CHARS: int(40_000, 500),
+
+  EVAL_WORKER_CONCURRENCY: int(32, 1, 1024),
+  EVAL_SWEEP_INTERVAL_MS: int(15_000, 100),
+  EVAL_ITEM_LEASE_MS: int(300_000, 1000),
+
+  RATE_LIMIT_WINDOW_MS: int(60_000, 1000),
+  RATE_LIMIT_DEFAULT: int(200, 1),
+  RATE_LIMIT_INGEST: int(100, 1),
+  RATE_LIMIT_EVAL_RUNS: int(50, 1),
+
+  INIT_ORG_NAME: text(),
+  INIT_PROJECT_NAME: text(),
+  INIT_API_KEY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      if (!/^sk_pp_[0-9a-f]{64}$/.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: 'must look like sk_pp_ followed by 64 lowercase hex characters' });
+        return z.NEVER;
+      }
+      return v.trim();
+    }),
+  INIT_USER_EXTERNAL_ID: text(),
+  INIT_USER_EMAIL: text(),
+});
+
+export type RawEnv = z.infer<typeof schema>;
+
+export interface ProviderLimits {
+  rpm: number;
+  tpm: number;
+  maxInFlight: number;
+}
+
+export type JudgeProviderKey = 'openai' | 'anthropic' | 'gemini';
+
+export interface AppConfig {
+  env: RawEnv['NODE_ENV'];
+  port: number;
+  logLevel: RawEnv['LOG_LEVEL'];
+  bodyLimitBytes: number;
+  database: { url: string; poolSize: number };
+  redis: { url: string; queuePrefix: string };
+  runWorkerInProcess: boolean;
+  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; adminToken?: string };
+  judge: {
+    defaultModel: string;
+    embeddingModel: string;
+    temperature: number;
+    timeoutMs: number;
+    maxRetries: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    providers: Record<JudgeProviderKey, { apiKey?: string; baseUrl?: string; limits: ProviderLimits }>;
+    render: { fieldChars: number; totalChars: number };
+  };
+  evalRuns: { workerConcurrency: number; sweepIntervalMs: number; itemLeaseMs: number };
+  rateLimits: { windowMs: number; default: number; ingest: number; evalRuns: number };
+  init: { orgName?: string; projectName?: string; apiKey?: string; userExternalId?: string; userEmail?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a raw environment and builds the typed config; throws ConfigError naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const limits = (rpm?: number, tpm?: number, inFlight?: number): ProviderLimits => ({
+    rpm: rpm ?? e.JUDGE_RPM,
+    tpm: tpm ?? e.JUDGE_TPM,
+    maxInFlight: inFlight ?? e.JUDGE_MAX_IN_FLIGHT,
+  });
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    runWorkerInProcess: e.RUN_WORKER_IN_PROCESS,
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      jwksUri: e.JWT_JWKS_URI,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      adminToken: e.ADMIN_TOKEN,
+    },
+    judge: {
+      defaultModel: e.EVAL_LLM_MODEL,
+      embeddingModel: e.EVAL_EMBEDDING_MODEL,
+      temperature: e.EVAL_LLM_TEMPERATURE,
+      timeoutMs: e.JUDGE_TIMEOUT_MS,
+      maxRetries: e.JUDGE_MAX_RETRIES,
+      retryBaseMs: e.JUDGE_RETRY_BASE_MS,
+      retryMaxMs: e.JUDGE_RETRY_MAX_MS,
+      providers: {
+        openai: {
+          apiKey: e.OPENAI_API_KEY,
+          baseUrl: e.OPENAI_BASE_URL,
+          limits: limits(e.JUDGE_OPENAI_RPM, e.JUDGE_OPENAI_TPM, e.JUDGE_OPENAI_MAX_IN_FLIGHT),
+        },
+        anthropic: {
+          apiKey: e.ANTHROPIC_API_KEY,
+          baseUrl: e.ANTHROPIC_BASE_URL,
+          limits: limits(e.JUDGE_ANTHROPIC_RPM, e.JUDGE_ANTHROPIC_TPM, e.JUDGE_ANTHROPIC_MAX_IN_FLIGHT),
+        },
+        gemini: {
+          apiKey: e.GEMINI_API_KEY,
+          baseUrl: e.GEMINI_BASE_URL,
+          limits: limits(e.JUDGE_GEMINI_RPM, e.JUDGE_GEMINI_TPM, e.JUDGE_GEMINI_MAX_IN_FLIGHT),
+        },
+      },
+      render: { fieldChars: e.JUDGE_RENDER_FIELD_CHARS, totalChars: e.JUDGE_RENDER_TOTAL_CHARS },
+    },
+    evalRuns: {
+      workerConcurrency: e.EVAL_WORKER_CONCURRENCY,
+      sweepIntervalMs: e.EVAL_SWEEP_INTERVAL_MS,
+      itemLeaseMs: e.EVAL_ITEM_LEASE_MS,
+    },
+    rateLimits: {
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      default: e.RATE_LIMIT_DEFAULT,
+      ingest: e.RATE_LIMIT_INGEST,
+      evalRuns: e.RATE_LIMIT_EVAL_RUNS,
+    },
+    init: {
+      orgName: e.INIT_ORG_NAME,
+      projectName: e.INIT_PROJECT_NAME,
+      apiKey: e.INIT_API_KEY,
+      userExternalId: e.INIT_USER_EXTERNAL_ID,
+      userEmail: e.INIT_USER_EMAIL,
+    },
+  });
+}
