@@ -1,0 +1,7 @@
+import 'dotenv/config';
+import { DataSource } from 'typeorm';
+import { loadConfig } from './src/config/env';
+import { buildDataSourceOptions } from './src/database/data-source-options';
+
+// TypeORM CLI entry (npm run migration:*): the same options the app uses.
+export default new DataSource(buildDataSourceOptions(loadConfig()));

@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggingModule } from './bootstrap/logging.module';
+import { ThrottleModule } from './bootstrap/throttle.module';
+import { AppConfigModule } from './config/config.module';
+import { AppConfig, loadConfig } from './config/env';
+import { DatabaseModule } from './database/database.module';
+import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { QueueModule } from './queue/queue.module';
+
+/** The HTTP process. With RUN_WORKER_IN_PROCESS=true it also consumes eval-run jobs. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig = loadConfig()): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggingModule,
+        DatabaseModule,
+        QueueModule,
+        ThrottleModule,
+        AuthModule,
+        AuthBootstrapModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { Global, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/env';
+
+const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+
+/** A provider (not a bare object) so that Nest closes its Redis connection on shutdown. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: RATE_LIMIT_STORAGE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new ThrottlerStorageRedisService(config.redis.url, { keyPrefix: `${config.redis.queuePrefix}:throttle:` }),
+    },
+  ],
+  exports: [RATE_LIMIT_STORAGE],
+})
+class RateLimitStorageModule {}
+
+/** Named limits with counters in Redis, so they hold across API instances. */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      imports: [RateLimitStorageModule],
+      inject: [APP_CONFIG, RATE_LIMIT_STORAGE],
+      useFactory: (config: AppConfig, storage: ThrottlerStorageRedisService) => {
+        const { windowMs, default: byDefault, ingest, evalRuns } = config.rateLimits;
+        return {
+          throttlers: [
+            { name: 'default', ttl: windowMs, limit: byDefault },
+            { name: 'ingest', ttl: windowMs, limit: ingest },
+            { name: 'evalRuns', ttl: windowMs, limit: evalRuns },
+          ],
+          storage,
+        };
+      },
+    }),
+  ],
+})
+export class ThrottleModule {}

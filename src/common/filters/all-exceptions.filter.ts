@@ -1,0 +1,90 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { DomainError } from '../errors/domain.error';
+import { httpStatusFor } from '../errors/http-status-for';
+import { RequestValidationError } from '../validation/validation';
+
+interface ErrorBody {
+  detail: string;
+  errors?: { field: string; message: string }[];
+  error?: string;
+  request_id?: string;
+}
+
+/** Body-parser failures carry a `type` and a `status` (malformed JSON, body too large, bad charset). */
+function bodyParserError(e: unknown): { status: number; type: string; message: string } | null {
+  if (typeof e !== 'object' || e === null) return null;
+  const err = e as { type?: unknown; status?: unknown; message?: unknown };
+  if (typeof err.type !== 'string' || typeof err.status !== 'number') return null;
+  return { status: err.status, type: err.type, message: String(err.message) };
+}
+
+/**
+ * The one place where errors become HTTP. Every error body has `detail`; validation adds `errors`;
+ * unexpected errors are logged and answered 500 with the request id and no internals.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const [status, body] = this.toResponse(exception, req);
+    if (status >= 500) {
+      body.request_id = String(req.id ?? req.headers['x-request-id'] ?? '');
+      this.logger.error({ err: exception, request_id: body.request_id, path: req.url }, 'Unhandled error');
+    }
+    if (!res.headersSent) res.status(status).json(body);
+  }
+
+  private toResponse(e: unknown, req: Request): [number, ErrorBody] {
+    if (e instanceof RequestValidationError) {
+      return [HttpStatus.UNPROCESSABLE_ENTITY, { detail: 'Validation error', errors: e.errors }];
+    }
+    if (e instanceof DomainError) {
+      const status = httpStatusFor(e.code);
+      const body: ErrorBody = { detail: e.message };
+      if (typeof e.details?.error === 'string') body.error = e.details.error;
+      return [status, body];
+    }
+    const parser = bodyParserError(e);
+    if (parser) {
+      if (parser.type === 'entity.too.large') {
+        return [HttpStatus.PAYLOAD_TOO_LARGE, { detail: 'Request body is larger than the configured limit.' }];
+      }
+      if (parser.type === 'entity.parse.failed') {
+        return [
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          { detail: 'Validation error', errors: [{ field: 'body', message: 'Malformed JSON in request body.' }] },
+        ];
+      }
+      if (parser.status >= 400 && parser.status < 500) return [parser.status, { detail: parser.message }];
+    }
+    if (e instanceof HttpException) {
+      const status = e.getStatus();
+      const response = e.getResponse();
+      const message =
+        typeof response === 'string'
+          ? response
+          : typeof (response as { message?: unknown }).message === 'string'
+            ? String((response as { message: string }).message)
+            : e.message;
+      if (status === HttpStatus.NOT_FOUND && message.startsWith('Cannot ')) {
+        return [status, { detail: `Route ${req.method} ${req.path} not found.` }];
+      }
+      return [status, { detail: message }];
+    }
+    if (e instanceof QueryFailedError) {
+      const code = (e.driverError as { code?: string } | undefined)?.code;
+      // Values PostgreSQL refuses (bad uuid/timestamp text, out of range numbers, NUL bytes) are input errors.
+      if (code && ['22P02', '22007', '22008', '22003', '22021', '22001', '22023'].includes(code)) {
+        return [HttpStatus.UNPROCESSABLE_ENTITY, { detail: 'Invalid value in request.' }];
+      }
+      if (code === '23505') return [HttpStatus.CONFLICT, { detail: 'Resource already exists.' }];
+    }
+    return [HttpStatus.INTERNAL_SERVER_ERROR, { detail: 'Internal server error.' }];
+  }
+}

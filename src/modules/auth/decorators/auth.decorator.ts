@@ -1,0 +1,66 @@
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import {
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { ErrorResponseDto, ValidationErrorResponseDto } from '../../../common/dto/error-response.dto';
+import { BearerAuthGuard } from '../guards/bearer-auth.guard';
+import { ProjectAuthGuard } from '../guards/project-auth.guard';
+import { RATE_LIMITS, RateLimitGuard, RateLimitName } from '../guards/rate-limit.guard';
+
+export const SECURITY = {
+  apiKey: 'ApiKey',
+  projectName: 'ProjectName',
+  bearer: 'Bearer',
+  projectId: 'ProjectID',
+} as const;
+
+export interface AuthOptions {
+  /** Which named rate limit applies to the route (default: `default`). */
+  limit?: RateLimitName;
+}
+
+/** Only the chosen limit applies: every other named throttler is skipped for the route. */
+function onlyLimit(limit: RateLimitName) {
+  return SkipThrottle(Object.fromEntries(RATE_LIMITS.filter((l) => l !== limit).map((l) => [l, true])));
+}
+
+const errorResponses = () =>
+  applyDecorators(
+    ApiUnauthorizedResponse({ description: 'Missing, invalid, revoked or expired credentials.', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'The caller is not a member of the organization.', type: ErrorResponseDto }),
+    ApiUnprocessableEntityResponse({ description: 'Invalid input.', type: ValidationErrorResponseDto }),
+    ApiTooManyRequestsResponse({ description: 'Rate limit exceeded; see Retry-After.', type: ErrorResponseDto }),
+  );
+
+/**
+ * A data-plane route: API key + X-Project-Name, or Bearer + X-Project-ID; then the named rate limit.
+ * Declares the enforcement and its Swagger security together, so they cannot drift apart.
+ */
+export function Auth(options: AuthOptions = {}) {
+  const limit = options.limit ?? 'default';
+  return applyDecorators(
+    UseGuards(ProjectAuthGuard, RateLimitGuard),
+    onlyLimit(limit),
+    SetMetadata('rateLimit', limit),
+    ApiSecurity({ [SECURITY.apiKey]: [], [SECURITY.projectName]: [] }),
+    ApiSecurity({ [SECURITY.bearer]: [], [SECURITY.projectId]: [] }),
+    ApiNotFoundResponse({ description: 'Not found in this project.', type: ErrorResponseDto }),
+    errorResponses(),
+  );
+}
+
+/** A management route: Bearer JWT only, no project scope. */
+export function UserAuth() {
+  return applyDecorators(
+    UseGuards(BearerAuthGuard, RateLimitGuard),
+    onlyLimit('default'),
+    ApiSecurity({ [SECURITY.bearer]: [] }),
+    errorResponses(),
+  );
+}

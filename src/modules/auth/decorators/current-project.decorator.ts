@@ -1,0 +1,17 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { AuthedRequest } from '../guards/project-auth.guard';
+import { ProjectContext, UserContext } from '../types/project-context';
+
+/** The authenticated project scope of a route guarded by `@Auth()`. */
+export const CurrentProject = createParamDecorator((_: unknown, ctx: ExecutionContext): ProjectContext => {
+  const context = ctx.switchToHttp().getRequest<AuthedRequest>().projectContext;
+  if (!context) throw new Error('CurrentProject used on a route without @Auth()');
+  return context;
+});
+
+/** The authenticated user of a route guarded by `@UserAuth()`. */
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): UserContext => {
+  const user = ctx.switchToHttp().getRequest<AuthedRequest>().user;
+  if (!user) throw new Error('CurrentUser used on a route without @UserAuth()');
+  return user;
+});

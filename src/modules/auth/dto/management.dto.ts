@@ -1,0 +1,89 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { ApiKeyEntity } from '../entities/api-key.entity';
+import { MembershipRole } from '../entities/membership.entity';
+import { OrganizationEntity } from '../entities/organization.entity';
+import { ProjectEntity } from '../entities/project.entity';
+
+export class CreateOrganizationRequest {
+  @ApiProperty({ minLength: 1, maxLength: 255 })
+  @IsString()
+  @Length(1, 255)
+  name: string;
+}
+
+export class OrganizationResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ enum: MembershipRole, enumName: 'MembershipRole', required: false }) role?: MembershipRole;
+
+  static from(org: OrganizationEntity, role?: MembershipRole): OrganizationResponse {
+    return { id: org.id, name: org.name, created_at: org.createdAt.toISOString(), ...(role ? { role } : {}) };
+  }
+}
+
+export class CreateProjectRequest {
+  @ApiProperty({ minLength: 1, maxLength: 255 })
+  @IsString()
+  @Length(1, 255)
+  name: string;
+
+  @ApiProperty({ required: false, maxLength: 2000, default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+}
+
+export class ProjectResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) org_id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+
+  static from(p: ProjectEntity): ProjectResponse {
+    return { id: p.id, org_id: p.orgId, name: p.name, description: p.description, created_at: p.createdAt.toISOString() };
+  }
+}
+
+export class CreateAPIKeyRequest {
+  @ApiProperty({ minLength: 1, maxLength: 255, description: 'A label for the key.' })
+  @IsString()
+  @Length(1, 255)
+  name: string;
+
+  @ApiProperty({ enum: ['never', '90d'], enumName: 'KeyExpiration', default: 'never', required: false })
+  @IsOptional()
+  @IsIn(['never', '90d'])
+  expiration?: 'never' | '90d';
+}
+
+export class APIKeyResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) org_id: string;
+  @ApiProperty({ description: 'First 10 characters of the key, to recognise it.' }) key_prefix: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'False once revoked or expired.' }) is_active: boolean;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) expires_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) last_used_at: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The secret, shown only in the creation response.' })
+  raw_key: string | null;
+
+  static from(k: ApiKeyEntity, rawKey: string | null = null): APIKeyResponse {
+    const expired = k.expiresAt !== null && k.expiresAt.getTime() <= Date.now();
+    return {
+      id: k.id,
+      org_id: k.orgId,
+      key_prefix: k.keyPrefix,
+      name: k.name,
+      is_active: k.isActive && !expired,
+      created_at: k.createdAt.toISOString(),
+      expires_at: k.expiresAt?.toISOString() ?? null,
+      last_used_at: k.lastUsedAt?.toISOString() ?? null,
+      raw_key: rawKey,
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { isUUID } from 'class-validator';
+import { notFound, unauthenticated, unprocessable } from '../../../common/errors/domain.error';
+import { ApiKeysService } from '../api-keys.service';
+import { OrganizationsService } from '../organizations.service';
+import { ProjectsService } from '../projects.service';
+import { ProjectContext, UserContext } from '../types/project-context';
+import { JwtAuthGuard } from './jwt-auth.guard';
+
+export type AuthedRequest = Request & { projectContext?: ProjectContext; user?: UserContext };
+
+const PROJECT_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9 _.'-]{0,253}[A-Za-z0-9])?$/;
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()]; // Node lower-cases header names: matching is case-insensitive
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Data-plane auth: `X-API-Key` + `X-Project-Name`, or `Authorization: Bearer` + `X-Project-ID`.
+ * When both are sent the API key wins, as in the original. Sets `request.projectContext`.
+ */
+@Injectable()
+export class ProjectAuthGuard implements CanActivate {
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    private readonly projects: ProjectsService,
+    private readonly organizations: OrganizationsService,
+    private readonly jwtGuard: JwtAuthGuard,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const apiKey = header(req, 'x-api-key')?.trim();
+    if (apiKey) {
+      req.projectContext = await this.viaApiKey(apiKey, header(req, 'x-project-name'));
+      return true;
+    }
+    if (header(req, 'authorization')) {
+      await this.jwtGuard.canActivate(context);
+      req.projectContext = await this.viaBearer(req.user as UserContext, header(req, 'x-project-id'));
+      return true;
+    }
+    throw unauthenticated(
+      'Missing credentials. Provide X-API-Key (with X-Project-Name) or Authorization: Bearer <token> (with X-Project-ID).',
+    );
+  }
+
+  private async viaApiKey(rawKey: string, rawProjectName: string | undefined): Promise<ProjectContext> {
+    const key = await this.apiKeys.verify(rawKey);
+    const name = rawProjectName?.trim();
+    if (!name) {
+      throw unprocessable('Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).');
+    }
+    if (!PROJECT_NAME.test(name)) {
+      throw unprocessable(
+        'X-Project-Name must be 1-255 characters, start and end with a letter or digit, and contain only letters, digits, spaces, hyphens, underscores, dots or apostrophes.',
+      );
+    }
+    const project = await this.projects.ensureByName(key.orgId, name);
+    return { projectId: project.id, orgId: key.orgId, principal: { kind: 'api_key', apiKeyId: key.id, orgId: key.orgId } };
+  }
+
+  private async viaBearer(user: UserContext, rawProjectId: string | undefined): Promise<ProjectContext> {
+    const projectId = rawProjectId?.trim();
+    if (!projectId) {
+      throw unprocessable('Project scope required. Send X-Project-ID with a Bearer token (or X-Project-Name with an API key).');
+    }
+    if (!isUUID(projectId)) throw unprocessable('X-Project-ID must be a valid UUID.');
+    const project = await this.projects.findById(projectId);
+    if (!project) throw notFound(`Project ${projectId} not found.`);
+    await this.organizations.assertMember(user.userId, project.orgId);
+    return {
+      projectId: project.id,
+      orgId: project.orgId,
+      principal: { kind: 'user', userId: user.userId, externalId: user.externalId },
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { ApiKeysService } from './api-keys.service';
+import { APIKeyResponse, CreateAPIKeyRequest, CreateProjectRequest, OrganizationResponse, ProjectResponse } from './dto/management.dto';
+import { MembershipRole } from './entities/membership.entity';
+import { OrganizationsService } from './organizations.service';
+import { ProjectsService } from './projects.service';
+import { UserContext } from './types/project-context';
+
+const ADMINS = [MembershipRole.OWNER, MembershipRole.ADMIN];
+
+/** Organizations, projects and API keys, for Bearer-authenticated users. */
+@Injectable()
+export class ManagementService {
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly projects: ProjectsService,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  async createOrganization(user: UserContext, name: string): Promise<OrganizationResponse> {
+    const org = await this.organizations.create(name, user.userId);
+    return OrganizationResponse.from(org, MembershipRole.OWNER);
+  }
+
+  async listOrganizations(user: UserContext): Promise<OrganizationResponse[]> {
+    const rows = await this.organizations.listForUser(user.userId);
+    return rows.map(({ org, role }) => OrganizationResponse.from(org, role));
+  }
+
+  async createProject(user: UserContext, orgId: string, body: CreateProjectRequest): Promise<ProjectResponse> {
+    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    return ProjectResponse.from(await this.projects.create(orgId, body.name, body.description ?? ''));
+  }
+
+  async listProjects(user: UserContext, orgId: string): Promise<ProjectResponse[]> {
+    await this.organizations.assertMember(user.userId, orgId);
+    return (await this.projects.listForOrg(orgId)).map((p) => ProjectResponse.from(p));
+  }
+
+  async createApiKey(user: UserContext, orgId: string, body: CreateAPIKeyRequest): Promise<APIKeyResponse> {
+    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    const { key, rawKey } = await this.apiKeys.create(orgId, body.name, body.expiration ?? 'never', user.userId);
+    return APIKeyResponse.from(key, rawKey);
+  }
+
+  async listApiKeys(user: UserContext, orgId: string): Promise<APIKeyResponse[]> {
+    await this.organizations.assertMember(user.userId, orgId);
+    return (await this.apiKeys.list(orgId)).map((k) => APIKeyResponse.from(k));
+  }
+
+  async revokeApiKey(user: UserContext, orgId: string, keyId: string): Promise<void> {
+    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    await this.apiKeys.revoke(orgId, keyId);
+  }
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { forbidden } from '../../common/errors/domain.error';
+import { MembershipEntity, MembershipRole } from './entities/membership.entity';
+import { OrganizationEntity } from './entities/organization.entity';
+import { UserEntity } from './entities/user.entity';
+
+export interface OrganizationWithRole {
+  org: OrganizationEntity;
+  role: MembershipRole;
+}
+
+@Injectable()
+export class OrganizationsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Creates an organization with `ownerUserId` as its OWNER, in one transaction. */
+  create(name: string, ownerUserId: string): Promise<OrganizationEntity> {
+    return this.db.transaction(async (tx) => {
+      const org = await tx.save(tx.create(OrganizationEntity, { name }));
+      await tx.insert(MembershipEntity, { orgId: org.id, userId: ownerUserId, role: MembershipRole.OWNER });
+      return org;
+    });
+  }
+
+  async listForUser(userId: string): Promise<OrganizationWithRole[]> {
+    const rows = await this.db
+      .getRepository(OrganizationEntity)
+      .createQueryBuilder('o')
+      .innerJoin(MembershipEntity, 'm', 'm.org_id = o.id AND m.user_id = :userId', { userId })
+      .addSelect('m.role', 'role')
+      .orderBy('o.created_at', 'ASC')
+      .getRawAndEntities();
+    return rows.entities.map((org, i) => ({ org, role: rows.raw[i].role as MembershipRole }));
+  }
+
+  async roleOf(userId: string, orgId: string): Promise<MembershipRole | null> {
+    const m = await this.db.getRepository(MembershipEntity).findOneBy({ userId, orgId });
+    return m?.role ?? null;
+  }
+
+  /** Throws 403 unless the user belongs to the organization (with one of `roles`, when given). */
+  async assertMember(userId: string, orgId: string, roles?: MembershipRole[]): Promise<MembershipRole> {
+    const role = await this.roleOf(userId, orgId);
+    if (!role) throw forbidden('You are not a member of this organization.');
+    if (roles && !roles.includes(role)) throw forbidden('Admin or Owner role required.');
+    return role;
+  }
+
+  /** Finds or creates the user behind a JWT subject (just-in-time provisioning). */
+  async upsertUser(externalId: string): Promise<UserEntity> {
+    const users = this.db.getRepository(UserEntity);
+    await users
+      .createQueryBuilder()
+      .insert()
+      .values({ externalId })
+      .orIgnore()
+      .execute();
+    return users.findOneByOrFail({ externalId });
+  }
+}

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { conflict } from '../../common/errors/domain.error';
+import { ProjectEntity } from './entities/project.entity';
+
+@Injectable()
+export class ProjectsService {
+  constructor(@InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>) {}
+
+  findById(projectId: string): Promise<ProjectEntity | null> {
+    return this.projects.findOneBy({ id: projectId });
+  }
+
+  /** Finds a project by exact name in an organization, creating it on first use (race-safe). */
+  async ensureByName(orgId: string, name: string): Promise<ProjectEntity> {
+    const existing = await this.projects.findOneBy({ orgId, name });
+    if (existing) return existing;
+    await this.projects.createQueryBuilder().insert().values({ orgId, name }).orIgnore().execute();
+    return this.projects.findOneByOrFail({ orgId, name });
+  }
+
+  async create(orgId: string, name: string, description = ''): Promise<ProjectEntity> {
+    const result = await this.projects
+      .createQueryBuilder()
+      .insert()
+      .values({ orgId, name, description })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    if (!result.raw.length) throw conflict(`A project named '${name}' already exists in this organization.`);
+    return this.projects.findOneByOrFail({ id: result.raw[0].id });
+  }
+
+  listForOrg(orgId: string): Promise<ProjectEntity[]> {
+    return this.projects.find({ where: { orgId }, order: { createdAt: 'ASC' } });
+  }
+}

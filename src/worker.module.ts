@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggingModule } from './bootstrap/logging.module';
+import { AppConfigModule } from './config/config.module';
+import { AppConfig, loadConfig } from './config/env';
+import { DatabaseModule } from './database/database.module';
+import { QueueModule } from './queue/queue.module';
+
+/** The worker process: no HTTP, consumes eval-run jobs. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig = loadConfig()): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [AppConfigModule.forRoot(config), LoggingModule, DatabaseModule, QueueModule],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Test defaults: a database and Redis of their own, so the suite never touches development data.
+ * DATABASE_URL / REDIS_URL from the environment win, which lets several suites run side by side.
+ */
+export const TEST_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+  DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pandaprobe_test',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1',
+  JWT_SECRET: 'test-secret-test-secret-test-secret',
+  OPENAI_API_KEY: 'sk-test',
+  EVAL_LLM_MODEL: 'openai/judge-test',
+  EVAL_EMBEDDING_MODEL: 'openai/embed-test',
+};
