@@ -1,0 +1,21 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export enum EvalRunItemState {
+  PENDING = 'PENDING',
+  RUNNING = 'RUNNING',
+  DONE = 'DONE',
+}
+
+/** The run's ledger: one row per selected trace. `metricNames` null means the run's metrics. */
+@Entity('eval_run_items')
+export class EvalRunItemEntity {
+  @PrimaryColumn({ type: 'uuid' }) runId: string;
+  @PrimaryColumn({ type: 'uuid' }) traceId: string;
+  @Column({ type: 'varchar', length: 255, array: true, nullable: true }) metricNames: string[] | null;
+  @Column({ type: 'varchar', length: 16, default: EvalRunItemState.PENDING }) state: EvalRunItemState;
+  @Column({ type: 'integer', default: 0 }) attempts: number;
+  @Column({ type: 'text', nullable: true }) lastError: string | null;
+  @Column({ type: 'uuid', nullable: true }) leaseToken: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) leaseExpiresAt: Date | null;
+  @Column({ type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
+}

@@ -1,0 +1,37 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export enum EvalRunStatus {
+  PENDING = 'PENDING',
+  RUNNING = 'RUNNING',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+}
+
+/** bigint columns come back from pg as strings; these are small enough for a JS number. */
+const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) };
+
+@Entity('eval_runs')
+export class EvalRunEntity {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'uuid' }) projectId: string;
+  @Column({ type: 'varchar', length: 255, nullable: true }) name: string | null;
+  @Column({ type: 'varchar', length: 20, default: 'TRACE' }) targetType: string;
+  @Column({ type: 'varchar', length: 255, array: true }) metricNames: string[];
+  @Column({ type: 'jsonb', default: {} }) filters: Record<string, unknown>;
+  @Column({ type: 'double precision', default: 1 }) samplingRate: number;
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) samplingSeed: number;
+  @Column({ type: 'varchar', length: 255, nullable: true }) model: string | null;
+  @Column({ type: 'varchar', length: 20, default: EvalRunStatus.PENDING }) status: EvalRunStatus;
+  @Column({ type: 'integer', default: 0 }) totalTargets: number;
+  @Column({ type: 'integer', default: 0 }) evaluatedCount: number;
+  @Column({ type: 'integer', default: 0 }) failedCount: number;
+  @Column({ type: 'integer', default: 0 }) judgeCalls: number;
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeInputTokens: number;
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeOutputTokens: number;
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeLatencyMs: number;
+  @Column({ type: 'text', nullable: true }) errorMessage: string | null;
+  @Column({ type: 'uuid', nullable: true }) monitorId: string | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @Column({ type: 'timestamptz', nullable: true }) startedAt: Date | null;
+  @Column({ type: 'timestamptz', nullable: true }) completedAt: Date | null;
+}
