@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
+import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
+import { JudgeLimiter } from './judge-limiter';
+import { JudgeService } from './judge.service';
+
+const Verdict = z.strictObject({ score: z.number().min(0).max(1), reason: z.string() });
+
+describe('JudgeLimiter (Redis db 5)', () => {
+  let server: JudgeServer;
+  beforeAll(async () => {
+    server = await startJudgeServer();
+  });
+  afterAll(() => server.close());
+  afterEach(() => server.reset());
+
+  it('caps calls in flight across two judge instances sharing Redis', async () => {
+    const config = judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '2' });
+    const a = new JudgeService(config);
+    const b = new JudgeService(config);
+    server.setLatency(150);
+    try {
+      const calls = Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? a : b).generate({ metric: 'unit', stage: 'limit' }, Verdict, `[stage: unit.limit]\ncall ${i}`),
+      );
+      const results = await Promise.all(calls);
+      expect(results).toHaveLength(8);
+      expect(server.requests).toHaveLength(8);
+      expect(server.maxConcurrent).toBe(2);
+      expect(await a.sharedLimiter.inFlight('openai')).toBe(0);
+    } finally {
+      await a.onModuleDestroy();
+      await b.onModuleDestroy();
+    }
+  });
+
+  it('frees the slot of a holder that died once its lease expires', async () => {
+    const config = judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '1' });
+    const dead = new JudgeLimiter(config, 300);
+    const alive = new JudgeLimiter(config, 300);
+    try {
+      await dead.acquire('openai', 10); // never released: its process "crashed"
+      const started = Date.now();
+      const lease = await alive.acquire('openai', 10);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      await lease.release(10);
+      expect(await alive.inFlight('openai')).toBe(0);
+    } finally {
+      await dead.close();
+      await alive.close();
+    }
+  });
+
+  it('spaces requests to the requests-per-minute budget', async () => {
+    // 60 rpm = one request per second once the bucket's burst (its capacity, 60) is spent.
+    const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { JUDGE_RPM: '60' }));
+    try {
+      for (let i = 0; i < 60; i++) await (await limiter.acquire('openai', 1)).release(1);
+      const started = Date.now();
+      await limiter.acquire('openai', 1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('holds a call back until the tokens-per-minute budget has room', async () => {
+    const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { JUDGE_TPM: '60000' }));
+    try {
+      await (await limiter.acquire('openai', 60_000)).release(60_000); // spends the whole minute
+      const started = Date.now();
+      await limiter.acquire('openai', 300); // 1000 tokens/s refill: ~300 ms
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('never touches Redis when every limit is 0', async () => {
+    const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { REDIS_URL: 'redis://127.0.0.1:1/5' }));
+    const lease = await limiter.acquire('openai', 100);
+    await lease.release(100);
+    await limiter.close();
+  });
+});

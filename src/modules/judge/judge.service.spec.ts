@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
+import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
+import { JudgeService } from './judge.service';
+import type { CallUsage } from './judge.types';
+
+const Verdict = z.strictObject({ score: z.number().min(0).max(1), reason: z.string() });
+const stage = { metric: 'unit', stage: 'check' };
+
+describe('JudgeService against the scripted OpenAI-compatible server', () => {
+  let server: JudgeServer;
+  const services: JudgeService[] = [];
+  const make = (env: Record<string, string> = {}) => {
+    const s = new JudgeService(judgeTestConfig(server.baseUrl, env));
+    services.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    server = await startJudgeServer();
+  });
+  afterEach(async () => {
+    server.reset();
+    await Promise.all(services.splice(0).map((s) => s.onModuleDestroy()));
+  });
+  afterAll(() => server.close());
+
+  it('asks for structured output on chat completions with temperature 0 and reports usage', async () => {
+    server.answer('unit.check', { score: 0.7, reason: 'fine' });
+    const calls: CallUsage[] = [];
+    const result = await make().generate(stage, Verdict, '[stage: unit.check]\nGrade this.', { usage: { add: (u) => calls.push(u) } });
+    expect(result.value).toEqual({ score: 0.7, reason: 'fine' });
+    expect(server.requests).toHaveLength(1);
+    const req = server.requests[0];
+    expect(req.path).toBe('/v1/chat/completions');
+    expect(req.body.temperature).toBe(0);
+    expect(req.body.response_format.type).toBe('json_schema');
+    expect(req.body.response_format.json_schema.name).toBe('pp-unit-check');
+    expect(req.body.messages[0].role).toBe('system');
+    expect(result.usage.model).toBe('openai/judge-test');
+    expect(result.usage.calls).toBe(1);
+    expect(result.usage.input_tokens).toBeGreaterThan(10);
+    expect(result.usage.output_tokens).toBeGreaterThan(0);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('retries 5xx with backoff and counts every call', async () => {
+    server.answer('unit.check', { score: 1, reason: 'ok' });
+    server.fault({ status: 500, count: 2 });
+    const result = await make().generate(stage, Verdict, 'x');
+    expect(result.value.score).toBe(1);
+    expect(server.requests.map((r) => r.status)).toEqual([500, 500, 200]);
+    expect(result.usage.calls).toBe(3);
+  });
+
+  it('honours Retry-After in seconds on 429', async () => {
+    server.fault({ status: 429, retryAfter: '1', count: 1 });
+    const result = await make().generate(stage, Verdict, 'x');
+    expect(result.value.score).toBeGreaterThanOrEqual(0);
+    const [a, b] = server.requests;
+    expect(a.status).toBe(429);
+    expect(b.receivedAt - a.finishedAt!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('honours retry-after-ms, capped by JUDGE_RETRY_MAX_MS', async () => {
+    server.fault({ status: 429, retryAfterMs: 5000, count: 1 });
+    await make({ JUDGE_RETRY_MAX_MS: '300' }).generate(stage, Verdict, 'x');
+    const [a, b] = server.requests;
+    const gap = b.receivedAt - a.finishedAt!;
+    expect(gap).toBeGreaterThanOrEqual(280);
+    expect(gap).toBeLessThan(1500);
+  });
+
+  it('times out a slow call and retries it', async () => {
+    server.fault({ delayMs: 1500, count: 1 });
+    const result = await make({ JUDGE_TIMEOUT_MS: '300' }).generate(stage, Verdict, 'x');
+    expect(result.value).toBeDefined();
+    expect(server.requests).toHaveLength(2);
+    expect(result.usage.calls).toBe(2);
+  });
+
+  it('retries invalid JSON and schema-violating answers', async () => {
+    server.fault({ invalidJson: 'I think it is fine', count: 1 });
+    server.fault({ invalidJson: '{"score": 7, "reason": "out of range"}', count: 1 });
+    server.answer('unit.check', { score: 0.25, reason: 'weak' });
+    const result = await make().generate(stage, Verdict, 'x');
+    expect(result.value).toEqual({ score: 0.25, reason: 'weak' });
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('does not retry 401 and says why', async () => {
+    server.fault({ status: 401, count: 10 });
+    const error = await make().generate(stage, Verdict, 'x').catch((e) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error.code).toBe(ErrorCode.JUDGE_CALL_FAILED);
+    expect(error.message).toMatch(/^Judge provider rejected the request \(401\)/);
+    expect(error.message).toContain('Incorrect API key');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('does not retry 403 or 404', async () => {
+    server.fault({ status: 404, count: 10 });
+    await expect(make().generate(stage, Verdict, 'x')).rejects.toThrow(/\(404\)/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('gives up after maxRetries + 1 attempts with the last reason', async () => {
+    server.fault({ status: 500, count: Infinity });
+    const error = await make({ JUDGE_MAX_RETRIES: '2' }).generate(stage, Verdict, 'x').catch((e) => e);
+    expect(error.message).toBe('Judge call failed after 3 attempts: 500 Internal Server Error');
+    expect(error.details.usage.calls).toBe(3);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('falls back to text mode when the server rejects response_format, parsing fenced JSON', async () => {
+    server.setRejectResponseFormat(true);
+    server.answer('unit.check', { raw: '```json\n{"score": 0.4, "reason": "fenced"}\n```' });
+    const judge = make();
+    const result = await judge.generate(stage, Verdict, '[stage: unit.check]\nGrade.');
+    expect(result.value).toEqual({ score: 0.4, reason: 'fenced' });
+    expect(server.requests.map((r) => r.status)).toEqual([400, 200]);
+    expect(server.requests[1].body.response_format).toBeUndefined();
+    expect(server.requests[1].prompt).toContain('JSON Schema');
+    // The model is remembered as text-only: the next call skips response_format.
+    await judge.generate(stage, Verdict, '[stage: unit.check]\nAgain.');
+    expect(server.requests).toHaveLength(3);
+    expect(server.requests[2].body.response_format).toBeUndefined();
+  });
+
+  it('parses fenced JSON even in structured mode', async () => {
+    server.answer('unit.check', { raw: '```\n{"score": 0.6, "reason": "fenced"}\n```' });
+    const result = await make().generate(stage, Verdict, 'x');
+    expect(result.value.score).toBe(0.6);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('embeds through /v1/embeddings, caches by text, and retries 5xx', async () => {
+    server.setEmbedding('alpha', [1, 0, 0]);
+    server.setEmbedding('beta', [0, 1, 0]);
+    server.fault({ status: 503, count: 1, endpoint: 'embeddings' });
+    const judge = make();
+    const first = await judge.embed(['alpha', 'beta']);
+    expect(first.vectors).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
+    expect(first.usage.calls).toBe(2);
+    expect(server.requests.every((r) => r.path === '/v1/embeddings')).toBe(true);
+    const again = await judge.embed(['beta']);
+    expect(again.vectors).toEqual([[0, 1, 0]]);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  describe('model resolution', () => {
+    it('resolves provider/model and bare names like the original', () => {
+      const judge = make();
+      expect(judge.resolveModel().id).toBe('openai/judge-test');
+      expect(judge.resolveModel('gpt-4o').id).toBe('openai/gpt-4o');
+      expect(judge.resolveModel('o3-mini').id).toBe('openai/o3-mini');
+      expect(judge.resolveModel('claude-3-5-haiku-latest').id).toBe('anthropic/claude-3-5-haiku-latest');
+      expect(judge.resolveModel('gemini-2.0-flash').id).toBe('gemini/gemini-2.0-flash');
+      expect(judge.resolveModel('openai/llama3.1:8b').modelId).toBe('llama3.1:8b');
+    });
+
+    it('rejects an unknown provider with a 422-mapped error naming it', () => {
+      const judge = make();
+      expect(() => judge.assertModelUsable('vertex_ai/gemini-pro')).toThrow(/Unknown judge provider 'vertex_ai'/);
+      try {
+        judge.assertModelUsable('mistral-large');
+      } catch (e) {
+        expect((e as DomainError).code).toBe(ErrorCode.JUDGE_PROVIDER_UNAVAILABLE);
+      }
+      expect.assertions(2);
+    });
+
+    it('rejects a provider without credentials, naming the variable', () => {
+      const judge = make();
+      expect(judge.assertModelUsable()).toBe('openai/judge-test');
+      expect(() => judge.assertModelUsable('anthropic/claude-3-5-haiku-latest')).toThrow(/set ANTHROPIC_API_KEY/);
+      expect(() => judge.assertModelUsable('gemini-2.0-flash')).toThrow(/set GEMINI_API_KEY/);
+      expect(make({ ANTHROPIC_API_KEY: 'k' }).assertModelUsable('claude-x')).toBe('anthropic/claude-x');
+    });
+
+    it('lists providers with availability', () => {
+      const list = make({ GEMINI_API_KEY: 'g' }).listProviders();
+      expect(list.map((p) => [p.key, p.available])).toEqual([
+        ['openai', true],
+        ['anthropic', false],
+        ['gemini', true],
+      ]);
+      expect(list[1].message).toBe("Provider 'Anthropic' is not configured. Missing environment variable(s): ANTHROPIC_API_KEY");
+      const none = new JudgeService(judgeTestConfig('', { OPENAI_BASE_URL: '' })).listProviders();
+      expect(none[0].available).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,254 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { APICallError, embedMany, generateText, NoObjectGeneratedError, Output } from 'ai';
+import { z } from 'zod';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AppConfig } from '../../config/env';
+import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { JudgeLimiter, sleep } from './judge-limiter';
+import type { CallUsage, EmbedOptions, EmbedResult, GenerateOptions, GenerateResult, ResolvedModel, StageRef } from './judge.types';
+import { parseJudgeText } from './json-output';
+import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } from './model-resolver';
+import { AiSdkModels } from './providers/ai-sdk-models';
+import { classifyFailure, InvalidJudgeOutputError, JudgeTimeoutError, retryDelayMs, type ClassifiedFailure } from './retry-policy';
+
+/** The system message of every judge call. */
+export const JUDGE_SYSTEM_PROMPT =
+  'You grade the behaviour of AI agents from their execution traces. Be strict, factual and consistent. ' +
+  'Reply with exactly one JSON object that fits the requested fields, and nothing else.';
+
+/** Output tokens reserved per call when booking the token limiter before the answer is known. */
+const OUTPUT_TOKEN_RESERVE = 400;
+const EMBEDDING_CACHE_SIZE = 2048;
+
+/** Schema name sent as response_format name: `pp-<metric>-<stage>`; also a routing key for test servers. */
+export function stageSchemaName(stage: StageRef): string {
+  return `pp-${stage.metric}-${stage.stage}`;
+}
+
+interface AttemptOutcome<R> {
+  value: R;
+  inputTokens: number;
+  outputTokens: number;
+  /** Extra HTTP calls made inside the attempt (the text-mode fallback). */
+  extraCalls?: number;
+}
+
+/**
+ * Calls the judge model: structured output against a zod schema (text + JSON parse as fallback),
+ * embeddings, a per-call timeout, retries with backoff, the shared Redis limiter, usage per call.
+ */
+@Injectable()
+export class JudgeService implements OnModuleDestroy {
+  private readonly models: AiSdkModels;
+  private readonly limiter: JudgeLimiter;
+  /** Models that refused response_format once: later calls go straight to text mode. */
+  private readonly textOnlyModels = new Set<string>();
+  private readonly embeddingCache = new Map<string, number[]>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.models = new AiSdkModels(config);
+    this.limiter = new JudgeLimiter(config);
+  }
+
+  async onModuleDestroy() {
+    await this.limiter.close();
+  }
+
+  /** Resolves `provider/model` or a bare name (default: EVAL_LLM_MODEL). Unknown provider: 422-mapped DomainError. */
+  resolveModel(model?: string): ResolvedModel {
+    return resolveModel(model, this.config.judge.defaultModel);
+  }
+
+  /** The resolved model string when its provider is known and configured; else a 422-mapped DomainError. */
+  assertModelUsable(model?: string): string {
+    const resolved = this.resolveModel(model);
+    const info = JUDGE_PROVIDERS.find((p) => p.key === resolved.provider)!;
+    const status = providerStatus(this.config, info);
+    if (!status.available) {
+      const env = resolved.provider === 'openai' ? `${info.apiKeyEnv} (or ${info.baseUrlEnv})` : info.apiKeyEnv;
+      throw new DomainError(
+        ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
+        `Judge provider '${resolved.provider}' for model '${resolved.id}' is not configured: set ${env}.`,
+      );
+    }
+    return resolved.id;
+  }
+
+  listProviders(): ProviderStatus[] {
+    return JUDGE_PROVIDERS.map((info) => providerStatus(this.config, info));
+  }
+
+  /** The limiter, exposed for health checks and tests. */
+  get sharedLimiter(): JudgeLimiter {
+    return this.limiter;
+  }
+
+  /**
+   * Asks the judge for an answer shaped by `schema`. Tries structured output first; a model that
+   * rejects response_format is asked again in text mode and the JSON is parsed from its answer.
+   */
+  async generate<T>(stage: StageRef, schema: z.ZodType<T>, prompt: string, opts: GenerateOptions = {}): Promise<GenerateResult<T>> {
+    const model = this.resolveModel(opts.model);
+    this.assertModelUsable(model.id);
+    const languageModel = this.models.language(model);
+    const schemaName = stageSchemaName(stage);
+    const estimate = Math.ceil((JUDGE_SYSTEM_PROMPT.length + prompt.length) / 4) + OUTPUT_TOKEN_RESERVE;
+
+    const structured = async (signal: AbortSignal): Promise<AttemptOutcome<T>> => {
+      try {
+        const result = await generateText({
+          model: languageModel,
+          instructions: JUDGE_SYSTEM_PROMPT,
+          prompt,
+          temperature: this.config.judge.temperature,
+          maxRetries: 0,
+          abortSignal: signal,
+          output: Output.object({ schema, name: schemaName }),
+        });
+        const usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 };
+        let value: T;
+        try {
+          value = result.output as T;
+        } catch {
+          value = parseTextOrThrow(result.text, schema, usage);
+        }
+        return { value, ...usage };
+      } catch (error) {
+        if (NoObjectGeneratedError.isInstance(error)) {
+          // The SDK could not read the answer (e.g. wrapped in a code fence): parse it ourselves.
+          const usage = { inputTokens: error.usage?.inputTokens ?? 0, outputTokens: error.usage?.outputTokens ?? 0 };
+          return { value: parseTextOrThrow(error.text, schema, usage), ...usage };
+        }
+        throw error;
+      }
+    };
+
+    const textMode = async (signal: AbortSignal): Promise<AttemptOutcome<T>> => {
+      const result = await generateText({
+        model: languageModel,
+        instructions: JUDGE_SYSTEM_PROMPT,
+        prompt: `${prompt}\n\nAnswer with one JSON object following this JSON Schema, with no other text:\n${JSON.stringify(z.toJSONSchema(schema))}`,
+        temperature: this.config.judge.temperature,
+        maxRetries: 0,
+        abortSignal: signal,
+      });
+      const usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 };
+      return { value: parseTextOrThrow(result.text, schema, usage), ...usage };
+    };
+
+    return this.withRetries(model, estimate, opts, async (signal) => {
+      if (this.textOnlyModels.has(model.id)) return textMode(signal);
+      try {
+        return await structured(signal);
+      } catch (error) {
+        if (!rejectsStructuredOutput(error)) throw error;
+        this.textOnlyModels.add(model.id);
+        const outcome = await textMode(signal);
+        return { ...outcome, extraCalls: 1 };
+      }
+    });
+  }
+
+  /** Embeds texts with EVAL_EMBEDDING_MODEL (cached by text), same timeout, retry and limiter rules. */
+  async embed(texts: string[], opts: EmbedOptions = {}): Promise<EmbedResult> {
+    const model = this.resolveModel(this.config.judge.embeddingModel);
+    const cacheKey = (text: string) => createHash('sha256').update(`${model.id}\u0000${text}`).digest('hex');
+    const vectors: (number[] | undefined)[] = texts.map((t) => this.embeddingCache.get(cacheKey(t)));
+    const missing = [...new Set(texts.filter((_, i) => !vectors[i]))];
+    if (missing.length === 0) {
+      return { vectors: vectors as number[][], usage: { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 } };
+    }
+    this.assertModelUsable(model.id);
+    const embeddingModel = this.models.embedding(model);
+    const estimate = Math.ceil(missing.reduce((n, t) => n + t.length, 0) / 4) + 1;
+    const result = await this.withRetries(model, estimate, opts, async (signal) => {
+      const out = await embedMany({ model: embeddingModel, values: missing, maxRetries: 0, abortSignal: signal });
+      return { value: out.embeddings, inputTokens: out.usage?.tokens ?? 0, outputTokens: 0 };
+    });
+    result.value.forEach((vec, i) => this.remember(cacheKey(missing[i]), vec));
+    const byText = new Map(missing.map((t, i) => [t, result.value[i]]));
+    return { vectors: texts.map((t, i) => vectors[i] ?? byText.get(t)!), usage: result.usage };
+  }
+
+  private remember(key: string, vector: number[]) {
+    if (this.embeddingCache.size >= EMBEDDING_CACHE_SIZE) {
+      this.embeddingCache.delete(this.embeddingCache.keys().next().value as string);
+    }
+    this.embeddingCache.set(key, vector);
+  }
+
+  private async withRetries<R>(
+    model: ResolvedModel,
+    estimatedTokens: number,
+    opts: { usage?: GenerateOptions['usage'] },
+    attempt: (signal: AbortSignal) => Promise<AttemptOutcome<R>>,
+  ): Promise<{ value: R; usage: CallUsage }> {
+    const { maxRetries, retryBaseMs, retryMaxMs, timeoutMs } = this.config.judge;
+    const total: CallUsage = { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
+    const book = (calls: number, inputTokens: number, outputTokens: number, latency: number) => {
+      const one: CallUsage = { model: model.id, calls, input_tokens: inputTokens, output_tokens: outputTokens, latency_ms: latency };
+      total.calls += calls;
+      total.input_tokens += inputTokens;
+      total.output_tokens += outputTokens;
+      total.latency_ms += latency;
+      opts.usage?.add(one);
+    };
+
+    let last: ClassifiedFailure | undefined;
+    const attempts = maxRetries + 1;
+    for (let n = 1; n <= attempts; n++) {
+      if (n > 1 && last) await sleep(retryDelayMs(n - 1, last, retryBaseMs, retryMaxMs));
+      const lease = await this.limiter.acquire(model.provider, estimatedTokens);
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new JudgeTimeoutError(timeoutMs)), timeoutMs);
+      const started = Date.now();
+      let actualTokens: number | undefined;
+      try {
+        const outcome = await attempt(controller.signal);
+        actualTokens = outcome.inputTokens + outcome.outputTokens;
+        book(1 + (outcome.extraCalls ?? 0), outcome.inputTokens, outcome.outputTokens, Date.now() - started);
+        return { value: outcome.value, usage: { ...total } };
+      } catch (raw) {
+        const error = controller.signal.aborted ? new JudgeTimeoutError(timeoutMs) : raw;
+        const tokens = error instanceof InvalidJudgeOutputError ? (error as InvalidOutputWithUsage).usage : undefined;
+        actualTokens = tokens ? tokens.inputTokens + tokens.outputTokens : undefined;
+        book(1, tokens?.inputTokens ?? 0, tokens?.outputTokens ?? 0, Date.now() - started);
+        if (error instanceof DomainError) throw error;
+        last = classifyFailure(error);
+        if (!last.retryable) {
+          throw new DomainError(
+            ErrorCode.JUDGE_CALL_FAILED,
+            `Judge provider rejected the request (${last.status ?? 'no status'}) for model '${model.id}': ${last.summary}`,
+            { usage: { ...total }, status: last.status },
+          );
+        }
+      } finally {
+        clearTimeout(timer);
+        await lease.release(actualTokens);
+      }
+    }
+    throw new DomainError(
+      last?.kind === 'invalid_output' ? ErrorCode.JUDGE_INVALID_OUTPUT : ErrorCode.JUDGE_CALL_FAILED,
+      `Judge call failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last?.summary ?? 'unknown error'}`,
+      { usage: { ...total }, status: last?.status },
+    );
+  }
+}
+
+type InvalidOutputWithUsage = InvalidJudgeOutputError & { usage?: { inputTokens: number; outputTokens: number } };
+
+function parseTextOrThrow<T>(text: string | undefined, schema: z.ZodType<T>, usage: { inputTokens: number; outputTokens: number }): T {
+  try {
+    return parseJudgeText(text, schema);
+  } catch (error) {
+    if (error instanceof InvalidJudgeOutputError) (error as InvalidOutputWithUsage).usage = usage;
+    throw error;
+  }
+}
+
+/** A 400/422 answer to a structured-output request: the model or server cannot do response_format. */
+function rejectsStructuredOutput(error: unknown): boolean {
+  if (APICallError.isInstance(error)) return error.statusCode === 400 || error.statusCode === 422;
+  return (error as { name?: string })?.name === 'AI_UnsupportedFunctionalityError';
+}

@@ -1,0 +1,109 @@
+import type { AppConfig, JudgeProviderKey } from '../../config/env';
+import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import type { ResolvedModel } from './judge.types';
+
+export interface ProviderInfo {
+  key: JudgeProviderKey;
+  name: string;
+  description: string;
+  apiKeyEnv: string;
+  baseUrlEnv: string;
+}
+
+/** The providers the judge can call, in display order. */
+export const JUDGE_PROVIDERS: readonly ProviderInfo[] = [
+  {
+    key: 'openai',
+    name: 'OpenAI',
+    description:
+      'OpenAI chat-completions and embeddings models (openai/<model>); with OPENAI_BASE_URL, any OpenAI-compatible server such as vLLM, Ollama or a LiteLLM proxy.',
+    apiKeyEnv: 'OPENAI_API_KEY',
+    baseUrlEnv: 'OPENAI_BASE_URL',
+  },
+  {
+    key: 'anthropic',
+    name: 'Anthropic',
+    description: 'Anthropic Claude models (anthropic/<model>).',
+    apiKeyEnv: 'ANTHROPIC_API_KEY',
+    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+  },
+  {
+    key: 'gemini',
+    name: 'Google Gemini',
+    description: 'Google Gemini models through the Generative Language API (gemini/<model>).',
+    apiKeyEnv: 'GEMINI_API_KEY',
+    baseUrlEnv: 'GEMINI_BASE_URL',
+  },
+];
+
+/** Prefix aliases accepted in `provider/model` strings. */
+const PREFIXES: Record<string, JudgeProviderKey> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  gemini: 'gemini',
+  google: 'gemini',
+  google_genai: 'gemini',
+};
+
+/** Bare model names are inferred from their family, as the original does. */
+const BARE_PATTERNS: [RegExp, JudgeProviderKey][] = [
+  [/^(gpt-|o1-|o3-|o1$|o3$)/i, 'openai'],
+  [/^claude-/i, 'anthropic'],
+  [/^gemini-/i, 'gemini'],
+];
+
+/** Turns `provider/model` or a bare model name into a provider and model id; throws 422-mapped errors. */
+export function resolveModel(model: string | undefined, fallback: string): ResolvedModel {
+  const raw = (model ?? '').trim() || fallback.trim();
+  const slash = raw.indexOf('/');
+  if (slash >= 0) {
+    const prefix = raw.slice(0, slash).toLowerCase();
+    const modelId = raw.slice(slash + 1).trim();
+    const provider = PREFIXES[prefix];
+    if (!provider) {
+      throw new DomainError(
+        ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
+        `Unknown judge provider '${prefix}' in model '${raw}'. Supported providers: openai, anthropic, gemini.`,
+      );
+    }
+    if (!modelId) {
+      throw new DomainError(ErrorCode.JUDGE_PROVIDER_UNAVAILABLE, `Model '${raw}' names no model after the provider.`);
+    }
+    return { provider, modelId, id: `${provider}/${modelId}` };
+  }
+  const match = BARE_PATTERNS.find(([re]) => re.test(raw));
+  if (!match) {
+    throw new DomainError(
+      ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
+      `Cannot tell which judge provider serves model '${raw}'. Write it as provider/model (openai/, anthropic/ or gemini/).`,
+    );
+  }
+  return { provider: match[1], modelId: raw, id: `${match[1]}/${raw}` };
+}
+
+export interface ProviderStatus {
+  key: JudgeProviderKey;
+  name: string;
+  description: string;
+  available: boolean;
+  message: string;
+}
+
+/**
+ * A provider is available when its API key is set; the openai provider is also available when
+ * OPENAI_BASE_URL is set, since local OpenAI-compatible servers often need no key.
+ */
+export function providerStatus(config: AppConfig, info: ProviderInfo): ProviderStatus {
+  const settings = config.judge.providers[info.key];
+  const available = Boolean(settings.apiKey) || (info.key === 'openai' && Boolean(settings.baseUrl));
+  const missing = info.key === 'openai' ? `${info.apiKeyEnv} (or ${info.baseUrlEnv} for a keyless compatible server)` : info.apiKeyEnv;
+  return {
+    key: info.key,
+    name: info.name,
+    description: info.description,
+    available,
+    message: available
+      ? `Provider '${info.name}' is available.`
+      : `Provider '${info.name}' is not configured. Missing environment variable(s): ${missing}`,
+  };
+}

@@ -1,0 +1,55 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { createOpenAI } from '@ai-sdk/openai';
+import type { EmbeddingModel, LanguageModel } from 'ai';
+import type { AppConfig } from '../../../config/env';
+import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
+import type { ResolvedModel } from '../judge.types';
+
+/**
+ * Maps a resolved `provider/model` to an AI SDK model. The only place that knows the SDK's
+ * provider packages; no hand-written HTTP clients.
+ *
+ * OpenAI always goes through `openai.chat()` (the chat-completions API, not the Responses API)
+ * and `openai.embedding()`, so the same code serves api.openai.com and any OpenAI-compatible
+ * server (vLLM, Ollama, LiteLLM) that only offers /v1/chat/completions and /v1/embeddings.
+ */
+export class AiSdkModels {
+  private readonly openai;
+  private readonly anthropic;
+  private readonly google;
+
+  constructor(private readonly config: AppConfig) {
+    const p = config.judge.providers;
+    // Keys are always passed explicitly so the SDK never reads process.env itself; a keyless
+    // local server gets a placeholder bearer token it ignores.
+    this.openai = createOpenAI({ apiKey: p.openai.apiKey ?? 'not-needed', baseURL: p.openai.baseUrl });
+    this.anthropic = createAnthropic({ apiKey: p.anthropic.apiKey ?? '', baseURL: p.anthropic.baseUrl });
+    this.google = createGoogleGenerativeAI({ apiKey: p.gemini.apiKey ?? '', baseURL: p.gemini.baseUrl });
+  }
+
+  language(model: ResolvedModel): LanguageModel {
+    switch (model.provider) {
+      case 'openai':
+        return this.openai.chat(model.modelId);
+      case 'anthropic':
+        return this.anthropic(model.modelId);
+      case 'gemini':
+        return this.google(model.modelId);
+    }
+  }
+
+  embedding(model: ResolvedModel): EmbeddingModel {
+    switch (model.provider) {
+      case 'openai':
+        return this.openai.embedding(model.modelId);
+      case 'gemini':
+        return this.google.embedding(model.modelId);
+      case 'anthropic':
+        throw new DomainError(
+          ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
+          `Provider 'anthropic' offers no embedding models; set EVAL_EMBEDDING_MODEL to an openai/ or gemini/ model.`,
+        );
+    }
+  }
+}
