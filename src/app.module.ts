@@ -6,6 +6,7 @@ import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
+import { TracesModule } from './modules/traces/traces.module';
 import { QueueModule } from './queue/queue.module';
 
 /** The HTTP process. With RUN_WORKER_IN_PROCESS=true it also consumes eval-run jobs. */
@@ -23,6 +24,7 @@ export class AppModule {
         AuthModule,
         AuthBootstrapModule,
         HealthModule,
+        TracesModule,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import { Foundation1764000000000 } from './1764000000000-Foundation';
+import { Traces1764000001000 } from './1764000001000-Traces';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
-export const MIGRATIONS = [Foundation1764000000000];
+export const MIGRATIONS = [Foundation1764000000000, Traces1764000001000];

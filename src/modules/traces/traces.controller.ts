@@ -1,0 +1,158 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiPaginatedResponse } from '../../common/decorators';
+import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectContext } from '../auth/types/project-context';
+import { BatchDeleteResultDto, BatchDeleteTracesDto, BatchTagResultDto, BatchTagTracesDto } from './dto/batch.dto';
+import { ListTracesQueryDto } from './dto/list-traces.query.dto';
+import { SpanCreateDto } from './dto/span-create.dto';
+import { SpanUpdateDto } from './dto/span-update.dto';
+import {
+  SpanResponseDto,
+  SpansAcceptedDto,
+  TraceAcceptedDto,
+  TraceListItemDto,
+  TraceResponseDto,
+  TraceUserSummaryDto,
+} from './dto/trace-response.dto';
+import { TraceCreateDto } from './dto/trace-create.dto';
+import { SpanIdParams, TraceIdParams } from './dto/trace-params.dto';
+import { TraceUpdateDto } from './dto/trace-update.dto';
+import { SpanListBodyPipe, TraceCreateBodyPipe } from './pipes/ingest-body.pipe';
+import { TracesService } from './traces.service';
+
+@ApiTags('traces')
+@Controller('traces')
+export class TracesController {
+  constructor(private readonly traces: TracesService) {}
+
+  @Post()
+  @HttpCode(202)
+  @Auth({ limit: 'ingest' })
+  @ApiOperation({
+    summary: 'Ingest a trace with its spans',
+    description:
+      'Answers 202 once the trace and all its spans are committed. Re-posting a trace_id merges into the stored ' +
+      'trace; a trace_id owned by another project is a 409. Unknown keys are ignored.',
+  })
+  @ApiHeader({ name: 'X-Request-ID', required: false, description: 'Echoed as task_id when it is a UUID.' })
+  @ApiBody({ type: TraceCreateDto })
+  @ApiAcceptedResponse({ type: TraceAcceptedDto })
+  @ApiConflictResponse({ description: 'The trace id belongs to another project.', type: ErrorResponseDto })
+  @ApiPayloadTooLargeResponse({ description: 'The body is larger than the configured limit.', type: ErrorResponseDto })
+  ingest(
+    @CurrentProject() project: ProjectContext,
+    @Body(TraceCreateBodyPipe) body: Readonly<TraceCreateDto>,
+    @Headers('x-request-id') requestId?: string,
+  ): Promise<TraceAcceptedDto> {
+    return this.traces.ingest(project.projectId, body, requestId);
+  }
+
+  @Get()
+  @Auth()
+  @ApiOperation({ summary: 'List traces', description: 'Filters, sorting (ties broken by trace_id) and paging.' })
+  @ApiPaginatedResponse(TraceListItemDto)
+  list(@CurrentProject() project: ProjectContext, @Query() query: ListTracesQueryDto): Promise<Paginated<TraceListItemDto>> {
+    return this.traces.listTraces(project.projectId, query);
+  }
+
+  @Get('users')
+  @Auth()
+  @ApiOperation({ summary: 'End users seen in traces', description: 'Ordered by last_seen, most recent first.' })
+  @ApiPaginatedResponse(TraceUserSummaryDto)
+  users(@CurrentProject() project: ProjectContext, @Query() page: PaginationQueryDto): Promise<Paginated<TraceUserSummaryDto>> {
+    return this.traces.listUsers(project.projectId, page);
+  }
+
+  @Post('batch/delete')
+  @HttpCode(200)
+  @Auth()
+  @ApiOperation({ summary: 'Delete several traces', description: 'Ids unknown to the project are ignored.' })
+  @ApiOkResponse({ type: BatchDeleteResultDto })
+  batchDelete(@CurrentProject() project: ProjectContext, @Body() body: BatchDeleteTracesDto): Promise<BatchDeleteResultDto> {
+    return this.traces.deleteTraces(project.projectId, body);
+  }
+
+  @Post('batch/tags')
+  @HttpCode(200)
+  @Auth()
+  @ApiOperation({ summary: 'Add and remove tags on several traces', description: 'Removals first, then additions.' })
+  @ApiOkResponse({ type: BatchTagResultDto })
+  batchTags(@CurrentProject() project: ProjectContext, @Body() body: BatchTagTracesDto): Promise<BatchTagResultDto> {
+    return this.traces.retagTraces(project.projectId, body);
+  }
+
+  @Get(':trace_id')
+  @Auth()
+  @ApiOperation({ summary: 'Get a trace with its spans' })
+  @ApiOkResponse({ type: TraceResponseDto })
+  get(@CurrentProject() project: ProjectContext, @Param() params: TraceIdParams): Promise<TraceResponseDto> {
+    return this.traces.getTrace(project.projectId, params.trace_id);
+  }
+
+  @Patch(':trace_id')
+  @Auth()
+  @ApiOperation({
+    summary: 'Update a trace',
+    description: 'Only the keys sent change; null clears a nullable field; tags are replaced; metadata is merged.',
+  })
+  @ApiOkResponse({ type: TraceResponseDto })
+  update(
+    @CurrentProject() project: ProjectContext,
+    @Param() params: TraceIdParams,
+    @Body() body: TraceUpdateDto,
+  ): Promise<TraceResponseDto> {
+    return this.traces.updateTrace(project.projectId, params.trace_id, body);
+  }
+
+  @Delete(':trace_id')
+  @HttpCode(204)
+  @Auth()
+  @ApiOperation({ summary: 'Delete a trace and its spans' })
+  @ApiNoContentResponse()
+  remove(@CurrentProject() project: ProjectContext, @Param() params: TraceIdParams): Promise<void> {
+    return this.traces.deleteTrace(project.projectId, params.trace_id);
+  }
+
+  @Post(':trace_id/spans')
+  @Auth({ limit: 'ingest' })
+  @ApiOperation({ summary: 'Add or merge spans into a trace', description: 'A JSON array of 1 to 500 spans.' })
+  @ApiBody({ type: [SpanCreateDto] })
+  @ApiCreatedResponse({ type: SpansAcceptedDto })
+  addSpans(
+    @CurrentProject() project: ProjectContext,
+    @Param() params: TraceIdParams,
+    @Body(SpanListBodyPipe) body: ReadonlyArray<SpanCreateDto>,
+  ): Promise<SpansAcceptedDto> {
+    return this.traces.addSpans(project.projectId, params.trace_id, [...body]);
+  }
+
+  @Patch(':trace_id/spans/:span_id')
+  @Auth()
+  @ApiOperation({
+    summary: 'Update a span',
+    description: 'Only the keys sent change; null clears a nullable field; metadata is merged; started_at is fixed.',
+  })
+  @ApiOkResponse({ type: SpanResponseDto })
+  updateSpan(
+    @CurrentProject() project: ProjectContext,
+    @Param() params: SpanIdParams,
+    @Body() body: SpanUpdateDto,
+  ): Promise<SpanResponseDto> {
+    return this.traces.updateSpan(project.projectId, params.trace_id, params.span_id, body);
+  }
+}

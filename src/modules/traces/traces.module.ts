@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SpanEntity } from './entities/span.entity';
+import { TraceEntity } from './entities/trace.entity';
+import { TracesController } from './traces.controller';
+import { TracesRepository } from './traces.repository';
+import { TracesService } from './traces.service';
+
+/** Trace ingestion, storage and queries. Exports TracesService (and the filter builder via its file). */
+@Module({
+  imports: [TypeOrmModule.forFeature([TraceEntity, SpanEntity])],
+  controllers: [TracesController],
+  providers: [TracesRepository, TracesService],
+  exports: [TracesService, TracesRepository],
+})
+export class TracesModule {}

@@ -1,0 +1,437 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
+import { Paginated } from '../../common/dto/pagination.dto';
+import { SpanResponseDto, TraceListItemDto, TraceResponseDto, TraceUserSummaryDto } from './dto/trace-response.dto';
+import { buildTraceFilterSql, TraceFilter } from './query/trace-filter';
+import { SortOrder, SpanKind, SpanStatus, TraceSortField, TraceStatus } from './traces.constants';
+
+/** A trace ready to be written: ids chosen, defaults applied, timestamps normalised. */
+export interface TraceRecord {
+  trace_id: string;
+  name: string;
+  status: TraceStatus;
+  input: unknown;
+  output: unknown;
+  metadata: Record<string, unknown>;
+  started_at: string;
+  ended_at: string | null;
+  session_id: string | null;
+  user_id: string | null;
+  tags: string[];
+  environment: string | null;
+  release: string | null;
+}
+
+/** A span ready to be written (same keys as the wire format). */
+export interface SpanRecord {
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  kind: SpanKind;
+  status: SpanStatus;
+  input: unknown;
+  output: unknown;
+  model: string | null;
+  token_usage: Record<string, unknown> | null;
+  metadata: Record<string, unknown>;
+  started_at: string;
+  ended_at: string | null;
+  error: string | null;
+  completion_start_time: string | null;
+  model_parameters: Record<string, unknown> | null;
+  cost: Record<string, number> | null;
+}
+
+/** Columns a PATCH may set, with how a value is bound. `merge` columns are merged, not replaced. */
+type PatchColumn = { cast?: string; kind: 'value' | 'json' | 'merge' | 'notNull' };
+const TRACE_PATCH_COLUMNS: Record<string, PatchColumn> = {
+  name: { kind: 'notNull' },
+  status: { kind: 'notNull' },
+  tags: { kind: 'notNull', cast: '::text[]' },
+  metadata: { kind: 'merge' },
+  input: { kind: 'json' },
+  output: { kind: 'json' },
+  ended_at: { kind: 'value', cast: '::timestamptz' },
+  session_id: { kind: 'value' },
+  user_id: { kind: 'value' },
+  environment: { kind: 'value' },
+  release: { kind: 'value' },
+};
+const SPAN_PATCH_COLUMNS: Record<string, PatchColumn> = {
+  name: { kind: 'notNull' },
+  kind: { kind: 'notNull' },
+  status: { kind: 'notNull' },
+  metadata: { kind: 'merge' },
+  input: { kind: 'json' },
+  output: { kind: 'json' },
+  token_usage: { kind: 'json' },
+  model_parameters: { kind: 'json' },
+  cost: { kind: 'json' },
+  model: { kind: 'value' },
+  error: { kind: 'value' },
+  ended_at: { kind: 'value', cast: '::timestamptz' },
+  completion_start_time: { kind: 'value', cast: '::timestamptz' },
+};
+
+const SORT_COLUMNS: Record<TraceSortField, string> = {
+  started_at: 't.started_at',
+  ended_at: 't.ended_at',
+  name: 't.name',
+  latency: 't.latency_ms',
+  status: 't.status',
+};
+
+/** Timestamps leave the database as ISO-8601 UTC strings with microseconds. */
+const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** What one span contributes to the trace totals; non-numeric values count as 0. */
+const num = (json: string, key: string) =>
+  `COALESCE(CASE WHEN jsonb_typeof(${json}->'${key}') = 'number' THEN (${json}->>'${key}')::numeric END, 0)`;
+const SPAN_TOKENS = (alias: string) =>
+  `${num(`${alias}.token_usage`, 'prompt_tokens')} + ${num(`${alias}.token_usage`, 'completion_tokens')}`;
+const SPAN_COST = (alias: string) => num(`${alias}.cost`, 'total');
+
+const TRACE_LIST_COLUMNS = `
+  t.trace_id, t.name, t.status, ${ts('t.started_at')} AS started_at, ${ts('t.ended_at')} AS ended_at,
+  t.session_id, t.user_id, t.tags, t.environment, t.release, t.latency_ms, t.span_count,
+  t.total_tokens::float8 AS total_tokens, t.total_cost`;
+
+const SPAN_JSON = (s: string) => `json_build_object(
+  'span_id', ${s}.span_id, 'trace_id', ${s}.trace_id, 'parent_span_id', ${s}.parent_span_id, 'name', ${s}.name,
+  'kind', ${s}.kind, 'status', ${s}.status, 'input', ${s}.input, 'output', ${s}.output, 'model', ${s}.model,
+  'token_usage', ${s}.token_usage, 'metadata', ${s}.metadata, 'started_at', ${ts(`${s}.started_at`)},
+  'ended_at', ${ts(`${s}.ended_at`)}, 'error', ${s}.error, 'completion_start_time', ${ts(`${s}.completion_start_time`)},
+  'model_parameters', ${s}.model_parameters, 'cost', ${s}.cost,
+  'latency_ms', (EXTRACT(EPOCH FROM (${s}.ended_at - ${s}.started_at)) * 1000)::float8,
+  'time_to_first_token_ms', (EXTRACT(EPOCH FROM (${s}.completion_start_time - ${s}.started_at)) * 1000)::float8)`;
+
+const TRACE_WITH_SPANS = `
+  SELECT ${TRACE_LIST_COLUMNS}, t.project_id, t.input, t.output, t.metadata,
+    COALESCE((SELECT json_agg(${SPAN_JSON('s')} ORDER BY s.started_at, s.span_id)
+              FROM spans s WHERE s.trace_id = t.trace_id), '[]'::json) AS spans
+  FROM traces t`;
+
+const UPSERT_TRACE = `
+  INSERT INTO traces AS t (trace_id, project_id, name, status, input, output, metadata, started_at, ended_at,
+                           session_id, user_id, tags, environment, release)
+  VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::timestamptz, $9::timestamptz, $10, $11, $12::text[], $13, $14)
+  ON CONFLICT (trace_id) DO UPDATE SET
+    name = EXCLUDED.name,
+    status = EXCLUDED.status,
+    started_at = EXCLUDED.started_at,
+    input = COALESCE(EXCLUDED.input, t.input),
+    output = COALESCE(EXCLUDED.output, t.output),
+    ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),
+    session_id = COALESCE(EXCLUDED.session_id, t.session_id),
+    user_id = COALESCE(EXCLUDED.user_id, t.user_id),
+    environment = COALESCE(EXCLUDED.environment, t.environment),
+    release = COALESCE(EXCLUDED.release, t.release),
+    metadata = t.metadata || EXCLUDED.metadata,
+    tags = t.tags || ARRAY(SELECT x FROM unnest(EXCLUDED.tags) AS x WHERE x <> ALL (t.tags)),
+    updated_at = now()
+  WHERE t.project_id = EXCLUDED.project_id
+  RETURNING t.trace_id`;
+
+/**
+ * Upserts every span of one trace in a single statement (the spans travel as one JSON parameter), then
+ * recomputes the trace's aggregates from the spans as they are after the upsert: the upserted rows
+ * come from RETURNING, the untouched ones from the table.
+ */
+const UPSERT_SPANS_AND_AGGREGATE = `
+  WITH upserted AS (
+    INSERT INTO spans AS s (trace_id, span_id, parent_span_id, name, kind, status, input, output, model, token_usage,
+                            metadata, started_at, ended_at, error, completion_start_time, model_parameters, cost)
+    SELECT $1::uuid, x.span_id, x.parent_span_id, x.name, x.kind, x.status, x.input, x.output, x.model, x.token_usage,
+           COALESCE(x.metadata, '{}'::jsonb), x.started_at, x.ended_at, x.error, x.completion_start_time,
+           x.model_parameters, x.cost
+    FROM jsonb_to_recordset($2::jsonb) AS x(
+      span_id uuid, parent_span_id uuid, name text, kind text, status text, input jsonb, output jsonb, model text,
+      token_usage jsonb, metadata jsonb, started_at timestamptz, ended_at timestamptz, error text,
+      completion_start_time timestamptz, model_parameters jsonb, cost jsonb)
+    ON CONFLICT (trace_id, span_id) DO UPDATE SET
+      name = EXCLUDED.name,
+      kind = EXCLUDED.kind,
+      status = EXCLUDED.status,
+      started_at = EXCLUDED.started_at,
+      parent_span_id = COALESCE(EXCLUDED.parent_span_id, s.parent_span_id),
+      input = COALESCE(EXCLUDED.input, s.input),
+      output = COALESCE(EXCLUDED.output, s.output),
+      model = COALESCE(EXCLUDED.model, s.model),
+      token_usage = COALESCE(EXCLUDED.token_usage, s.token_usage),
+      ended_at = COALESCE(EXCLUDED.ended_at, s.ended_at),
+      error = COALESCE(EXCLUDED.error, s.error),
+      completion_start_time = COALESCE(EXCLUDED.completion_start_time, s.completion_start_time),
+      model_parameters = COALESCE(EXCLUDED.model_parameters, s.model_parameters),
+      cost = COALESCE(EXCLUDED.cost, s.cost),
+      metadata = s.metadata || EXCLUDED.metadata
+    RETURNING s.span_id, s.token_usage, s.cost
+  ), current_spans AS (
+    SELECT u.token_usage, u.cost FROM upserted u
+    UNION ALL
+    SELECT s.token_usage, s.cost FROM spans s
+    WHERE s.trace_id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upserted u WHERE u.span_id = s.span_id)
+  )
+  UPDATE traces SET
+    span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost, updated_at = now()
+  FROM (SELECT count(*) AS span_count,
+               round(COALESCE(sum(${SPAN_TOKENS('c')}), 0))::bigint AS total_tokens,
+               COALESCE(sum(${SPAN_COST('c')}), 0)::float8 AS total_cost
+        FROM current_spans c) a
+  WHERE traces.trace_id = $1::uuid`;
+
+const REFRESH_AGGREGATES = `
+  UPDATE traces SET
+    span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost, updated_at = now()
+  FROM (SELECT count(*) AS span_count,
+               round(COALESCE(sum(${SPAN_TOKENS('s')}), 0))::bigint AS total_tokens,
+               COALESCE(sum(${SPAN_COST('s')}), 0)::float8 AS total_cost
+        FROM spans s WHERE s.trace_id = $1::uuid) a
+  WHERE traces.trace_id = $1::uuid`;
+
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/**
+ * All SQL of the traces module. Every statement is scoped by project id, and every write that touches
+ * spans keeps the trace's aggregate columns exact in the same transaction. Lock order is always the
+ * trace row first, then its spans.
+ */
+@Injectable()
+export class TracesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Inserts or merges a trace and its spans in one transaction. Returns false, having changed
+   * nothing, when the trace id belongs to another project.
+   */
+  async upsertTraceWithSpans(projectId: string, trace: TraceRecord, spans: SpanRecord[]): Promise<boolean> {
+    return this.inTransaction(async (q) => {
+      const { records } = await q.query(
+        UPSERT_TRACE,
+        [
+          trace.trace_id,
+          projectId,
+          trace.name,
+          trace.status,
+          json(trace.input),
+          json(trace.output),
+          JSON.stringify(trace.metadata),
+          trace.started_at,
+          trace.ended_at,
+          trace.session_id,
+          trace.user_id,
+          trace.tags,
+          trace.environment,
+          trace.release,
+        ],
+        true,
+      );
+      if (records.length === 0) return false;
+      if (spans.length > 0) await q.query(UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, JSON.stringify(spans)]);
+      return true;
+    }, (owned) => owned);
+  }
+
+  /** Upserts spans into an existing trace of the project. Returns false when there is no such trace. */
+  async upsertSpans(projectId: string, traceId: string, spans: SpanRecord[]): Promise<boolean> {
+    return this.inTransaction(async (q) => {
+      if (!(await this.lockTrace(q, projectId, traceId))) return false;
+      await q.query(UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
+      return true;
+    }, (found) => found);
+  }
+
+  async findTraceWithSpans(projectId: string, traceId: string): Promise<TraceResponseDto | null> {
+    const rows: TraceResponseDto[] = await this.dataSource.query(
+      `${TRACE_WITH_SPANS} WHERE t.project_id = $1 AND t.trace_id = $2`,
+      [projectId, traceId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findTracesWithSpans(projectId: string, traceIds: string[]): Promise<TraceResponseDto[]> {
+    if (traceIds.length === 0) return [];
+    return this.dataSource.query(
+      `${TRACE_WITH_SPANS} WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[]) ORDER BY t.started_at, t.trace_id`,
+      [projectId, traceIds],
+    );
+  }
+
+  async findSpan(projectId: string, traceId: string, spanId: string): Promise<SpanResponseDto | null> {
+    const rows: Array<{ span: SpanResponseDto }> = await this.dataSource.query(
+      `SELECT ${SPAN_JSON('s')} AS span FROM spans s JOIN traces t ON t.trace_id = s.trace_id
+       WHERE t.project_id = $1 AND s.trace_id = $2 AND s.span_id = $3`,
+      [projectId, traceId, spanId],
+    );
+    return rows[0]?.span ?? null;
+  }
+
+  async listTraces(
+    filter: TraceFilter,
+    sort: { by: TraceSortField; order: SortOrder },
+    page: { limit: number; offset: number },
+  ): Promise<Paginated<TraceListItemDto>> {
+    const where = buildTraceFilterSql(filter, 't', 1);
+    const direction = sort.order === 'asc' ? 'ASC' : 'DESC';
+    const n = where.params.length;
+    const [items, counted] = await Promise.all([
+      this.dataSource.query(
+        `SELECT ${TRACE_LIST_COLUMNS} FROM traces t WHERE ${where.sql}
+         ORDER BY ${SORT_COLUMNS[sort.by]} ${direction} NULLS LAST, t.trace_id ${direction}
+         LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...where.params, page.limit, page.offset],
+      ) as Promise<TraceListItemDto[]>,
+      this.dataSource.query(`SELECT count(*)::int AS total FROM traces t WHERE ${where.sql}`, where.params) as Promise<
+        Array<{ total: number }>
+      >,
+    ]);
+    return { items, total: counted[0].total, limit: page.limit, offset: page.offset };
+  }
+
+  async listUsers(projectId: string, page: { limit: number; offset: number }): Promise<Paginated<TraceUserSummaryDto>> {
+    const [items, counted] = await Promise.all([
+      this.dataSource.query(
+        `SELECT user_id, count(*)::int AS trace_count, ${ts('min(started_at)')} AS first_seen,
+                ${ts('max(started_at)')} AS last_seen, (count(*) FILTER (WHERE status = 'ERROR'))::int AS error_count
+         FROM traces WHERE project_id = $1 AND user_id IS NOT NULL
+         GROUP BY user_id ORDER BY max(started_at) DESC, user_id ASC LIMIT $2 OFFSET $3`,
+        [projectId, page.limit, page.offset],
+      ) as Promise<TraceUserSummaryDto[]>,
+      this.dataSource.query(
+        `SELECT count(DISTINCT user_id)::int AS total FROM traces WHERE project_id = $1 AND user_id IS NOT NULL`,
+        [projectId],
+      ) as Promise<Array<{ total: number }>>,
+    ]);
+    return { items, total: counted[0].total, limit: page.limit, offset: page.offset };
+  }
+
+  /** Applies a PATCH (only the keys present). Returns false when the trace is not in the project. */
+  async updateTrace(projectId: string, traceId: string, patch: Record<string, unknown>): Promise<boolean> {
+    const { sets, params } = buildPatch(TRACE_PATCH_COLUMNS, patch, 3);
+    const [, affected]: [unknown, number] = await this.dataSource.query(
+      `UPDATE traces SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE project_id = $1 AND trace_id = $2`,
+      [projectId, traceId, ...params],
+    );
+    return affected > 0;
+  }
+
+  /**
+   * Applies a PATCH to one span and refreshes the trace's aggregates.
+   * Returns 'trace' or 'span' when that one is missing from the project.
+   */
+  async updateSpan(
+    projectId: string,
+    traceId: string,
+    spanId: string,
+    patch: Record<string, unknown>,
+  ): Promise<'ok' | 'trace' | 'span'> {
+    return this.inTransaction<'ok' | 'trace' | 'span'>(async (q) => {
+      if (!(await this.lockTrace(q, projectId, traceId))) return 'trace';
+      const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
+      const assignments = sets.length > 0 ? sets : ['name = name'];
+      const { records } = await q.query(
+        `UPDATE spans SET ${assignments.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`,
+        [traceId, spanId, ...params],
+        true,
+      );
+      if (records.length === 0) return 'span';
+      await q.query(REFRESH_AGGREGATES, [traceId]);
+      return 'ok';
+    }, (result) => result === 'ok');
+  }
+
+  async deleteTrace(projectId: string, traceId: string): Promise<boolean> {
+    const [, affected]: [unknown, number] = await this.dataSource.query(
+      `DELETE FROM traces WHERE project_id = $1 AND trace_id = $2`,
+      [projectId, traceId],
+    );
+    return affected > 0;
+  }
+
+  async deleteTraces(projectId: string, traceIds: string[]): Promise<number> {
+    const [, affected]: [unknown, number] = await this.dataSource.query(
+      `DELETE FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])`,
+      [projectId, traceIds],
+    );
+    return affected;
+  }
+
+  /** Removes `remove`, then appends the tags of `add` that are not there yet. Returns the traces matched. */
+  async retagTraces(projectId: string, traceIds: string[], add: string[], remove: string[]): Promise<number> {
+    const [, affected]: [unknown, number] = await this.dataSource.query(
+      `UPDATE traces t SET
+         tags = k.kept || ARRAY(SELECT a FROM unnest($3::text[]) AS a WHERE a <> ALL (k.kept)),
+         updated_at = now()
+       FROM (SELECT trace_id, ARRAY(SELECT x FROM unnest(tags) AS x WHERE x <> ALL ($4::text[])) AS kept
+             FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])) k
+       WHERE t.trace_id = k.trace_id AND t.project_id = $1`,
+      [projectId, traceIds, add, remove],
+    );
+    return affected;
+  }
+
+  /** Locks the trace row (writers of one trace queue up here). False when it is not in the project. */
+  private async lockTrace(q: QueryRunner, projectId: string, traceId: string): Promise<boolean> {
+    const { records } = await q.query(
+      `SELECT 1 FROM traces WHERE project_id = $1 AND trace_id = $2 FOR UPDATE`,
+      [projectId, traceId],
+      true,
+    );
+    return records.length > 0;
+  }
+
+  /** Runs `work` in a transaction; commits when `commitIf(result)` holds, otherwise rolls back. */
+  private async inTransaction<T>(work: (q: QueryRunner) => Promise<T>, commitIf: (result: T) => boolean): Promise<T> {
+    const q = this.dataSource.createQueryRunner();
+    try {
+      await q.connect();
+      await q.startTransaction();
+      let result: T;
+      try {
+        result = await work(q);
+      } catch (error) {
+        await q.rollbackTransaction();
+        throw error;
+      }
+      if (commitIf(result)) await q.commitTransaction();
+      else await q.rollbackTransaction();
+      return result;
+    } finally {
+      await q.release();
+    }
+  }
+}
+
+/** Turns the keys present in a PATCH body into SET clauses over an allow-list of columns. */
+function buildPatch(
+  columns: Record<string, PatchColumn>,
+  patch: Record<string, unknown>,
+  firstParamIndex: number,
+): { sets: string[]; params: unknown[] } {
+  const sets: string[] = [];
+  const params: unknown[] = [];
+  const bind = (value: unknown, cast = '') => {
+    params.push(value);
+    return `$${firstParamIndex + params.length - 1}${cast}`;
+  };
+  for (const [column, spec] of Object.entries(columns)) {
+    if (!Object.prototype.hasOwnProperty.call(patch, column)) continue;
+    const value = patch[column];
+    if (value === undefined) continue;
+    switch (spec.kind) {
+      case 'notNull':
+        if (value !== null) sets.push(`${column} = ${bind(value, spec.cast)}`);
+        break;
+      case 'merge':
+        if (value !== null) sets.push(`${column} = ${column} || ${bind(JSON.stringify(value), '::jsonb')}`);
+        break;
+      case 'json':
+        sets.push(`${column} = ${bind(json(value), '::jsonb')}`);
+        break;
+      case 'value':
+        sets.push(`${column} = ${bind(value, spec.cast)}`);
+        break;
+    }
+  }
+  return { sets, params };
+}

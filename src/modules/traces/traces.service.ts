@@ -1,0 +1,196 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Paginated } from '../../common/dto/pagination.dto';
+import { conflict, notFound } from '../../common/errors/domain.error';
+import { BatchDeleteTracesDto, BatchTagTracesDto } from './dto/batch.dto';
+import { ListTracesQueryDto } from './dto/list-traces.query.dto';
+import { SpanCreateDto } from './dto/span-create.dto';
+import { SpanUpdateDto } from './dto/span-update.dto';
+import {
+  SpanResponseDto,
+  TraceAcceptedDto,
+  TraceListItemDto,
+  TraceResponseDto,
+  TraceUserSummaryDto,
+} from './dto/trace-response.dto';
+import { TraceCreateDto } from './dto/trace-create.dto';
+import { TraceUpdateDto } from './dto/trace-update.dto';
+import { TraceFilter } from './query/trace-filter';
+import { SpanRecord, TraceRecord, TracesRepository } from './traces.repository';
+import { normalizeTimestamp, parseTimestamp } from './utils/timestamp';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const unique = (values: string[]) => [...new Set(values)];
+const orNull = <T>(value: T | null | undefined): T | null => (value === undefined ? null : value);
+/** Timestamps were validated and normalised by the DTOs; this keeps the record type honest. */
+const timestampOrNull = (value: string | null | undefined) => (value == null ? null : normalizeTimestamp(value));
+
+export const traceNotFound = (traceId: string) => notFound(`Trace ${traceId} not found.`);
+export const spanNotFound = (spanId: string, traceId: string) => notFound(`Span ${spanId} not found on trace ${traceId}.`);
+
+/** Ingestion, merge rules, queries and changes of traces; every call is scoped to one project. */
+@Injectable()
+export class TracesService {
+  constructor(private readonly repository: TracesRepository) {}
+
+  /**
+   * POST /traces: writes the trace and all its spans in one transaction before answering, merging into
+   * an existing trace of the same project. A trace id owned by another project is a 409.
+   */
+  async ingest(projectId: string, dto: TraceCreateDto, requestId?: string): Promise<TraceAcceptedDto> {
+    const trace = toTraceRecord(dto);
+    const spans = toSpanRecords(dto.spans ?? []);
+    const owned = await this.repository.upsertTraceWithSpans(projectId, trace, spans);
+    if (!owned) throw conflict(`Trace ${trace.trace_id} already exists in another project.`);
+    return {
+      trace_id: trace.trace_id,
+      task_id: requestId && UUID.test(requestId) ? requestId.toLowerCase() : randomUUID(),
+    };
+  }
+
+  /** POST /traces/{id}/spans: upserts spans (same merge rules as a re-post) into a trace of the project. */
+  async addSpans(projectId: string, traceId: string, dtos: SpanCreateDto[]): Promise<{ span_ids: string[] }> {
+    const spans = toSpanRecords(dtos);
+    if (!(await this.repository.upsertSpans(projectId, traceId, spans))) throw traceNotFound(traceId);
+    return { span_ids: spans.map((s) => s.span_id) };
+  }
+
+  /** Loads a trace with its spans, or null when it is not in the project. For other modules too. */
+  findTraceWithSpans(projectId: string, traceId: string): Promise<TraceResponseDto | null> {
+    return this.repository.findTraceWithSpans(projectId, traceId);
+  }
+
+  /** Loads several traces with their spans (missing or foreign ids are skipped), ordered by start. */
+  findTracesWithSpans(projectId: string, traceIds: string[]): Promise<TraceResponseDto[]> {
+    return this.repository.findTracesWithSpans(projectId, unique(traceIds.map((id) => id.toLowerCase())));
+  }
+
+  async getTrace(projectId: string, traceId: string): Promise<TraceResponseDto> {
+    const trace = await this.repository.findTraceWithSpans(projectId, traceId);
+    if (!trace) throw traceNotFound(traceId);
+    return trace;
+  }
+
+  listTraces(projectId: string, query: ListTracesQueryDto): Promise<Paginated<TraceListItemDto>> {
+    return this.repository.listTraces(
+      toTraceFilter(projectId, query),
+      { by: query.sort_by ?? 'started_at', order: query.sort_order ?? 'desc' },
+      { limit: query.limit ?? 50, offset: query.offset ?? 0 },
+    );
+  }
+
+  listUsers(projectId: string, page: { limit?: number; offset?: number }): Promise<Paginated<TraceUserSummaryDto>> {
+    return this.repository.listUsers(projectId, { limit: page.limit ?? 50, offset: page.offset ?? 0 });
+  }
+
+  async updateTrace(projectId: string, traceId: string, dto: TraceUpdateDto): Promise<TraceResponseDto> {
+    const patch: Record<string, unknown> = { ...dto };
+    if (Array.isArray(dto.tags)) patch.tags = unique(dto.tags);
+    if (!(await this.repository.updateTrace(projectId, traceId, patch))) throw traceNotFound(traceId);
+    return this.getTrace(projectId, traceId);
+  }
+
+  async updateSpan(projectId: string, traceId: string, spanId: string, dto: SpanUpdateDto): Promise<SpanResponseDto> {
+    const outcome = await this.repository.updateSpan(projectId, traceId, spanId, { ...dto });
+    if (outcome === 'trace') throw traceNotFound(traceId);
+    if (outcome === 'span') throw spanNotFound(spanId, traceId);
+    const span = await this.repository.findSpan(projectId, traceId, spanId);
+    if (!span) throw spanNotFound(spanId, traceId); // deleted in between
+    return span;
+  }
+
+  async deleteTrace(projectId: string, traceId: string): Promise<void> {
+    if (!(await this.repository.deleteTrace(projectId, traceId))) throw traceNotFound(traceId);
+  }
+
+  async deleteTraces(projectId: string, dto: BatchDeleteTracesDto): Promise<{ deleted: number }> {
+    return { deleted: await this.repository.deleteTraces(projectId, unique(dto.trace_ids)) };
+  }
+
+  async retagTraces(projectId: string, dto: BatchTagTracesDto): Promise<{ updated: number }> {
+    const add = unique(dto.add_tags ?? []);
+    const remove = unique(dto.remove_tags ?? []);
+    if (add.length === 0 && remove.length === 0) return { updated: 0 };
+    return { updated: await this.repository.retagTraces(projectId, unique(dto.trace_ids), add, remove) };
+  }
+}
+
+/** The list's query parameters as the shared TraceFilter (same meaning as eval-run filters). */
+export function toTraceFilter(projectId: string, query: ListTracesQueryDto): TraceFilter {
+  return {
+    projectId,
+    startedFrom: query.started_after ? (parseTimestamp(query.started_after) ?? undefined) : undefined,
+    startedBefore: query.started_before ? (parseTimestamp(query.started_before) ?? undefined) : undefined,
+    status: query.status,
+    sessionId: query.session_id,
+    userId: query.user_id,
+    tags: query.tags,
+    name: query.name,
+    environment: query.environment,
+    release: query.release,
+  };
+}
+
+function toTraceRecord(dto: TraceCreateDto): TraceRecord {
+  return {
+    trace_id: (dto.trace_id ?? randomUUID()).toLowerCase(),
+    name: dto.name,
+    status: dto.status ?? 'COMPLETED',
+    input: orNull(dto.input),
+    output: orNull(dto.output),
+    metadata: dto.metadata ?? {},
+    started_at: normalizeTimestamp(dto.started_at)!,
+    ended_at: timestampOrNull(dto.ended_at),
+    session_id: orNull(dto.session_id),
+    user_id: orNull(dto.user_id),
+    tags: unique(dto.tags ?? []),
+    environment: orNull(dto.environment),
+    release: orNull(dto.release),
+  };
+}
+
+function toSpanRecord(dto: SpanCreateDto): SpanRecord {
+  return {
+    span_id: (dto.span_id ?? randomUUID()).toLowerCase(),
+    parent_span_id: dto.parent_span_id ? dto.parent_span_id.toLowerCase() : null,
+    name: dto.name,
+    kind: dto.kind ?? 'OTHER',
+    status: dto.status ?? 'UNSET',
+    input: orNull(dto.input),
+    output: orNull(dto.output),
+    model: orNull(dto.model),
+    token_usage: orNull(dto.token_usage),
+    metadata: dto.metadata ?? {},
+    started_at: normalizeTimestamp(dto.started_at)!,
+    ended_at: timestampOrNull(dto.ended_at),
+    error: orNull(dto.error),
+    completion_start_time: timestampOrNull(dto.completion_start_time),
+    model_parameters: orNull(dto.model_parameters),
+    cost: orNull(dto.cost),
+  };
+}
+
+/**
+ * Spans in request order. A span id that appears twice is merged as if the two had been posted one
+ * after the other (the later one wins, null never overwrites, metadata merges), since one statement
+ * cannot upsert the same row twice.
+ */
+export function toSpanRecords(dtos: SpanCreateDto[]): SpanRecord[] {
+  const byId = new Map<string, SpanRecord>();
+  for (const dto of dtos) {
+    const next = toSpanRecord(dto);
+    const prev = byId.get(next.span_id);
+    if (!prev) {
+      byId.set(next.span_id, next);
+      continue;
+    }
+    const merged = { ...prev } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(next)) {
+      if (key === 'metadata') merged.metadata = { ...prev.metadata, ...next.metadata };
+      else if (value !== null) merged[key] = value;
+    }
+    byId.set(next.span_id, merged as unknown as SpanRecord);
+  }
+  return [...byId.values()];
+}

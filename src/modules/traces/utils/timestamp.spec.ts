@@ -1,0 +1,32 @@
+import { normalizeTimestamp, parseTimestamp } from './timestamp';
+
+describe('normalizeTimestamp', () => {
+  it.each([
+    ['2026-11-27T02:40:44.371Z', '2026-11-27T02:40:44.371000Z'],
+    ['2026-11-27T02:40:32.694494+00:00', '2026-11-27T02:40:32.694494Z'],
+    ['2026-11-27T02:40:32.694494', '2026-11-27T02:40:32.694494Z'],
+    ['2026-01-01T00:00:00+02:00', '2025-12-31T22:00:00.000000Z'],
+    ['2026-01-01T10:30:00-0530', '2026-01-01T16:00:00.000000Z'],
+    ['2026-01-01 10:30', '2026-01-01T10:30:00.000000Z'],
+    ['2026-01-01', '2026-01-01T00:00:00.000000Z'],
+    ['2026-01-01T00:00:00.123456789Z', '2026-01-01T00:00:00.123456Z'],
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeTimestamp(input)).toBe(expected);
+  });
+
+  it.each(['', 'yesterday', '2026-02-30T00:00:00Z', '2026-13-01', '2026-01-01T24:00:00Z', '2026-01-01T10:61Z', '1700000000', '2026-01-01T00:00:00+25:00'])(
+    'rejects %p',
+    (input) => {
+      expect(normalizeTimestamp(input)).toBeNull();
+    },
+  );
+
+  it('rejects non-strings', () => {
+    expect(normalizeTimestamp(1700000000)).toBeNull();
+    expect(normalizeTimestamp(null)).toBeNull();
+  });
+
+  it('parses to a Date', () => {
+    expect(parseTimestamp('2026-01-01T00:00:00+01:00')?.toISOString()).toBe('2025-12-31T23:00:00.000Z');
+  });
+});
