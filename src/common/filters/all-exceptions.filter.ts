@@ -50,7 +50,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (typeof e.details?.error === 'string') body.error = e.details.error;
       return [status, body];
     }
-    const parser = bodyParserError(e);
+    // Nest wraps body-parser errors in an HttpException and keeps the original as its cause.
+    const parser = bodyParserError(e instanceof HttpException ? (e.cause ?? e) : e);
     if (parser) {
       if (parser.type === 'entity.too.large') {
         return [HttpStatus.PAYLOAD_TOO_LARGE, { detail: 'Request body is larger than the configured limit.' }];

@@ -14,6 +14,7 @@ import { BearerAuthGuard } from './guards/bearer-auth.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { ProjectAuthGuard } from './guards/project-auth.guard';
 import { RateLimitGuard } from './guards/rate-limit.guard';
+import { CurrentProjectController } from './current-project.controller';
 import { ManagementController } from './management.controller';
 import { ManagementService } from './management.service';
 import { OrganizationsService } from './organizations.service';
@@ -29,7 +30,7 @@ const guards = [JwtAuthGuard, ProjectAuthGuard, BearerAuthGuard, RateLimitGuard]
     PassportModule,
     TypeOrmModule.forFeature([OrganizationEntity, UserEntity, MembershipEntity, ProjectEntity, ApiKeyEntity]),
   ],
-  controllers: [ManagementController],
+  controllers: [ManagementController, CurrentProjectController],
   providers: [
     ApiKeysService,
     ProjectsService,

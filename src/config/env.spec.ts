@@ -1,0 +1,38 @@
+import { ConfigError, loadConfig } from './env';
+
+describe('loadConfig', () => {
+  it('applies documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8000);
+    expect(c.runWorkerInProcess).toBe(false);
+    expect(c.rateLimits).toEqual({ windowMs: 60000, default: 200, ingest: 100, evalRuns: 50 });
+    expect(c.evalRuns.workerConcurrency).toBe(32);
+    expect(c.judge.temperature).toBe(0);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', RUN_WORKER_IN_PROCESS: 'maybe', INIT_API_KEY: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['PORT', 'DATABASE_URL', 'RUN_WORKER_IN_PROCESS', 'INIT_API_KEY']) expect(message).toContain(name);
+    expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('falls back to the global judge limits unless a provider overrides them', () => {
+    const c = loadConfig({ JUDGE_RPM: '60', JUDGE_ANTHROPIC_RPM: '10', JUDGE_MAX_IN_FLIGHT: '4' });
+    expect(c.judge.providers.openai.limits).toEqual({ rpm: 60, tpm: 0, maxInFlight: 4 });
+    expect(c.judge.providers.anthropic.limits).toEqual({ rpm: 10, tpm: 0, maxInFlight: 4 });
+  });
+
+  it('parses booleans and keeps blank optional values unset', () => {
+    const c = loadConfig({ RUN_WORKER_IN_PROCESS: 'true', JWT_SECRET: '  ', OPENAI_BASE_URL: '' });
+    expect(c.runWorkerInProcess).toBe(true);
+    expect(c.auth.jwtSecret).toBeUndefined();
+    expect(c.judge.providers.openai.baseUrl).toBeUndefined();
+  });
+});

@@ -1,0 +1,27 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { notFound } from '../../common/errors/domain.error';
+import { Auth } from './decorators/auth.decorator';
+import { CurrentProject } from './decorators/current-project.decorator';
+import { ProjectResponse } from './dto/management.dto';
+import { ProjectsService } from './projects.service';
+import { ProjectContext } from './types/project-context';
+
+@ApiTags('projects')
+@Controller('projects')
+export class CurrentProjectController {
+  constructor(private readonly projects: ProjectsService) {}
+
+  @Get('current')
+  @Auth()
+  @ApiOperation({
+    summary: 'The project the credentials resolve to',
+    description: 'A cheap way to check a key: with an API key, an unknown project name is created on first use.',
+  })
+  @ApiOkResponse({ type: ProjectResponse })
+  async current(@CurrentProject() ctx: ProjectContext): Promise<ProjectResponse> {
+    const project = await this.projects.findById(ctx.projectId);
+    if (!project) throw notFound(`Project ${ctx.projectId} not found.`);
+    return ProjectResponse.from(project);
+  }
+}
