@@ -1,0 +1,112 @@
+import type { z } from 'zod';
+import type { StageRef } from '../judge/judge.types';
+import type { PromptPreview } from './metrics.types';
+import type { TraceView } from './types/trace-view';
+
+export const DEFAULT_THRESHOLD = 0.5;
+
+export interface MetricResult {
+  score: number;
+  reason: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** What a metric may use while it evaluates one trace. */
+export interface MetricContext {
+  readonly trace: TraceView;
+  readonly threshold: number;
+  /** The trace rendered for the judge (computed once per trace evaluation). */
+  rendered(): string;
+  /** Just the user's request (trace input and root input), for task extraction. */
+  taskContext(): string;
+  /** One judge call with structured output; usage is booked to this metric. */
+  ask<T>(stage: StageRef, schema: z.ZodType<T>, prompt: string): Promise<T>;
+  /** Embeddings with EVAL_EMBEDDING_MODEL; usage is booked to this metric. */
+  embed(texts: string[]): Promise<number[][]>;
+  /**
+   * Work shared by the metrics of one trace evaluation (e.g. the task extraction): the first
+   * caller runs `compute` (and pays for it), the others await the same promise.
+   */
+  shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** Outputs of the previous traces of the session, for session-aware signals (absent for trace runs). */
+  readonly sessionOutputs?: unknown[];
+}
+
+/** What prompt previews are built from: a rendered sample trace, placeholders for earlier answers. */
+export interface PreviewInput {
+  rendered: string;
+  taskContext: string;
+}
+
+export interface MetricDefinition {
+  name: string;
+  /** Our own one-line description, shown by GET /evaluations/trace-metrics. */
+  description: string;
+  category: 'trace';
+  /** False for metrics registered for later use but not offered to users (loop_detection). */
+  listed: boolean;
+  defaultThreshold: number;
+  /** Each stage's prompt, in stage order, as the template endpoint shows it. */
+  previewPrompts(input: PreviewInput): PromptPreview[];
+  evaluate(ctx: MetricContext): Promise<MetricResult>;
+}
+
+/** A stage prompt: a machine-readable stage line first, then the parts separated by blank lines. */
+export function stagePrompt(stage: StageRef, ...parts: (string | false | null | undefined)[]): string {
+  return [`[stage: ${stage.metric}.${stage.stage}]`, ...parts.filter((p): p is string => Boolean(p))].join('\n\n');
+}
+
+/** A labelled block of the prompt. */
+export const block = (label: string, body: string) => `${label}:\n${body}`;
+
+/** The last line of every prompt: which fields to return. */
+export const replyWith = (...fields: string[]) =>
+  `Reply with a JSON object with the field${fields.length > 1 ? 's' : ''} ${fields.map((f) => `"${f}"`).join(', ')}.`;
+
+/** The scale shared by the 0–1 judgement stages. */
+export const ANCHORS =
+  'Use this scale: 1.0 = fully meets the criteria; 0.75 = small shortcomings; 0.5 = clear, notable shortcomings; 0.25 = mostly fails; 0.0 = fails entirely.';
+
+export const clamp01 = (n: number) => (Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : 0);
+
+export const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
+
+/** Builds a result whose metadata carries `threshold` and `success = score >= threshold`. */
+export function scored(score: number, reason: string | null, threshold: number, extra: Record<string, unknown> = {}): MetricResult {
+  const s = clamp01(score);
+  return { score: s, reason, metadata: { ...extra, threshold, success: s >= threshold } };
+}
+
+/** `{"a":1}` text to an object when it parses, else the text itself. */
+export function parseLooseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Text of a value for embeddings: strings as is, others compact JSON, null/undefined empty. */
+export function plainText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value) ?? '';
+}
+
+export function cosineSimilarity(a: number[], b: number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  if (na === 0 || nb === 0) return 0;
+  return dot / (Math.sqrt(na) * Math.sqrt(nb));
+}
+
+/** Cosine distance clamped to [0, 1]; a zero vector gives 1. */
+export function cosineGap(a: number[], b: number[]): number {
+  return clamp01(1 - cosineSimilarity(a, b));
+}

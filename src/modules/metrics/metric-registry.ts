@@ -1,0 +1,27 @@
+import { ALL_METRICS } from './definitions';
+import type { MetricDefinition } from './metric-definition';
+
+/** name → definition, built once from ALL_METRICS; duplicate names fail at boot. */
+export class MetricRegistry {
+  private readonly byName = new Map<string, MetricDefinition>();
+
+  constructor(definitions: readonly MetricDefinition[] = ALL_METRICS) {
+    for (const def of definitions) {
+      if (this.byName.has(def.name)) throw new Error(`Metric '${def.name}' is registered twice`);
+      this.byName.set(def.name, def);
+    }
+  }
+
+  get(name: string): MetricDefinition | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The metrics offered to users (loop_detection excluded), sorted by name. */
+  listed(): MetricDefinition[] {
+    return [...this.byName.values()].filter((d) => d.listed).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  isListed(name: string): boolean {
+    return this.byName.get(name)?.listed === true;
+  }
+}

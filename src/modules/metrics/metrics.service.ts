@@ -1,0 +1,87 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AppConfig } from '../../config/env';
+import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { JudgeService } from '../judge/judge.service';
+import { TraceEvaluation, UsageTracker } from './evaluation-context';
+import { MetricRegistry } from './metric-registry';
+import type { EvaluateTraceOptions, MetricOutcome, TraceMetricSummary, TraceRunTemplate } from './metrics.types';
+import { renderTaskContext, renderTrace } from './render/render-trace';
+import { SAMPLE_TRACE } from './sample-trace';
+import type { TraceView } from './types/trace-view';
+
+/** Scores traces with the registered metrics; what the eval-run workers call. */
+@Injectable()
+export class MetricsService {
+  constructor(
+    private readonly judge: JudgeService,
+    private readonly registry: MetricRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Evaluates the named metrics on one trace, concurrently. The trace is rendered once and the
+   * task/plan extractions are shared between metrics. Never throws for a metric failure: each
+   * failure becomes an outcome with ok:false and a reason.
+   */
+  async evaluateTrace(trace: TraceView, metricNames: string[], opts: EvaluateTraceOptions = {}): Promise<MetricOutcome[]> {
+    const evaluation = new TraceEvaluation(trace, this.judge, this.config.judge.render, opts.model);
+    const chatModel = this.modelLabel(opts.model);
+    return Promise.all(
+      metricNames.map(async (name): Promise<MetricOutcome> => {
+        const def = this.registry.get(name);
+        const tracker = new UsageTracker(name === 'coherence' ? this.modelLabel(this.config.judge.embeddingModel) : chatModel);
+        if (!def) return { metric: name, ok: false, error: `Unknown metric: ${name}`, usage: tracker.usage };
+        try {
+          const result = await def.evaluate(evaluation.forMetric(tracker, def.defaultThreshold));
+          return { metric: name, ok: true, score: result.score, reason: result.reason, metadata: result.metadata, usage: tracker.usage };
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          const reason = error instanceof DomainError ? message : `Metric failed unexpectedly: ${message}`;
+          return { metric: name, ok: false, error: reason, usage: tracker.usage };
+        }
+      }),
+    );
+  }
+
+  /** The eight trace metrics users can pick, sorted by name. */
+  listTraceMetrics(): TraceMetricSummary[] {
+    return this.registry.listed().map((d) => ({ name: d.name, description: d.description, category: d.category }));
+  }
+
+  isKnownTraceMetric(name: string): boolean {
+    return this.registry.isListed(name);
+  }
+
+  /** What GET /evaluations/trace-runs/template answers: real stage prompts rendered from a sample trace. */
+  buildTemplate(metricName: string): TraceRunTemplate {
+    const def = this.registry.get(metricName);
+    if (!def || !def.listed) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
+    const budget = this.config.judge.render;
+    const prompt_preview = def.previewPrompts({
+      rendered: renderTrace(SAMPLE_TRACE, budget).text,
+      taskContext: renderTaskContext(SAMPLE_TRACE, budget),
+    });
+    return {
+      metric: {
+        name: def.name,
+        description: def.description,
+        category: def.category,
+        default_threshold: def.defaultThreshold,
+        prompt_preview,
+      },
+      filters: { date_from: null, date_to: null, status: null, session_id: null, user_id: null, tags: null, name: null },
+      sampling_rate: 1.0,
+      model: this.modelLabel(),
+    };
+  }
+
+  /** The resolved `provider/model` string, or the raw string when it cannot be resolved. */
+  private modelLabel(model?: string): string {
+    try {
+      return this.judge.resolveModel(model).id;
+    } catch {
+      return (model ?? '').trim() || this.config.judge.defaultModel;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import type { JudgeUsage } from '../judge/judge.types';
+
+export type { JudgeUsage } from '../judge/judge.types';
+
+/** The result of one metric on one trace: a score, or the reason it could not be computed. */
+export type MetricOutcome =
+  | { metric: string; ok: true; score: number; reason: string | null; metadata: Record<string, unknown>; usage: JudgeUsage }
+  | { metric: string; ok: false; error: string; usage: JudgeUsage };
+
+export interface TraceMetricSummary {
+  name: string;
+  description: string;
+  category: 'trace';
+}
+
+export interface PromptPreview {
+  stage: string;
+  prompt: string;
+}
+
+export interface TraceRunTemplate {
+  metric: {
+    name: string;
+    description: string;
+    category: 'trace';
+    default_threshold: number;
+    prompt_preview: PromptPreview[];
+  };
+  filters: {
+    date_from: null;
+    date_to: null;
+    status: null;
+    session_id: null;
+    user_id: null;
+    tags: null;
+    name: null;
+  };
+  sampling_rate: number;
+  model: string;
+}
+
+export interface EvaluateTraceOptions {
+  /** `provider/model` or a bare name; EVAL_LLM_MODEL when absent. */
+  model?: string;
+}
