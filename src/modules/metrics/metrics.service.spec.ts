@@ -1,0 +1,413 @@
+import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { httpStatusFor } from '../../common/errors/http-status-for';
+import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
+import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
+import { JudgeService } from '../judge/judge.service';
+import { loopDetectionMetric } from './definitions/loop-detection.metric';
+import { TraceEvaluation, UsageTracker } from './evaluation-context';
+import { MetricRegistry } from './metric-registry';
+import type { MetricOutcome } from './metrics.types';
+import { MetricsService } from './metrics.service';
+import type { SpanView, TraceView } from './types/trace-view';
+
+const EIGHT = [
+  'argument_correctness',
+  'coherence',
+  'confidence',
+  'plan_adherence',
+  'plan_quality',
+  'step_efficiency',
+  'task_completion',
+  'tool_correctness',
+];
+
+function span(over: Partial<SpanView> & { span_id: string }): SpanView {
+  return {
+    parent_span_id: null,
+    name: over.span_id,
+    kind: 'AGENT',
+    status: 'OK',
+    input: null,
+    output: null,
+    model: null,
+    error: null,
+    metadata: {},
+    started_at: '2026-01-01T00:00:00.000Z',
+    ended_at: null,
+    token_usage: null,
+    ...over,
+  };
+}
+
+function weatherTrace(over: Partial<TraceView> = {}): TraceView {
+  return {
+    trace_id: 'trace-1',
+    name: 'weather-agent',
+    status: 'COMPLETED',
+    input: 'What is the weather in Paris tomorrow?',
+    output: 'Tomorrow Paris will be sunny, 21°C.',
+    metadata: {},
+    session_id: null,
+    user_id: null,
+    tags: [],
+    environment: null,
+    started_at: '2026-01-01T00:00:00.000Z',
+    ended_at: '2026-01-01T00:00:03.000Z',
+    spans: [
+      span({ span_id: 'root', name: 'weather-agent', input: { question: 'weather in Paris tomorrow' }, output: 'sunny', started_at: '2026-01-01T00:00:00Z' }),
+      span({ span_id: 'plan', parent_span_id: 'root', kind: 'LLM', model: 'gpt-4o', output: 'PLAN-MARKER: 1) call forecast 2) answer', started_at: '2026-01-01T00:00:01Z' }),
+      span({ span_id: 'tool', parent_span_id: 'root', kind: 'TOOL', name: 'forecast', input: { city: 'Paris', day: 'tomorrow' }, output: { sky: 'sunny', temp: 21 }, started_at: '2026-01-01T00:00:02Z' }),
+    ],
+    ...over,
+  };
+}
+
+describe('MetricsService: every metric end to end through the real provider code', () => {
+  let server: JudgeServer;
+  let judge: JudgeService;
+  let metrics: MetricsService;
+
+  const one = async (name: string, trace = weatherTrace(), model?: string): Promise<MetricOutcome> =>
+    (await metrics.evaluateTrace(trace, [name], { model }))[0];
+  const ok = (o: MetricOutcome) => {
+    if (!o.ok) throw new Error(`expected success, got: ${o.error}`);
+    return o;
+  };
+
+  beforeAll(async () => {
+    server = await startJudgeServer();
+    const config = judgeTestConfig(server.baseUrl, { JUDGE_MAX_RETRIES: '3' });
+    judge = new JudgeService(config);
+    metrics = new MetricsService(judge, new MetricRegistry(), config);
+  });
+  afterEach(() => server.reset());
+  afterAll(async () => {
+    await judge.onModuleDestroy();
+    await server.close();
+  });
+
+  it('task_completion: score = verdict, reason, metadata {task, outcome, threshold, success}', async () => {
+    server.answer('task_completion.extract', { task: 'Know the weather in Paris tomorrow', outcome: 'Called forecast; replied sunny 21°C' });
+    server.answer('task_completion.score', { verdict: 0.4, reason: 'Partly answered.' });
+    const o = ok(await one('task_completion'));
+    expect(o.score).toBe(0.4);
+    expect(o.reason).toBe('Partly answered.');
+    expect(o.metadata).toEqual({
+      task: 'Know the weather in Paris tomorrow',
+      outcome: 'Called forecast; replied sunny 21°C',
+      threshold: 0.5,
+      success: false,
+    });
+    const [extract, score] = [server.stageRequests('task_completion.extract'), server.stageRequests('task_completion.score')];
+    expect(extract).toHaveLength(1);
+    expect(extract[0].prompt).toContain('- TOOL "forecast"');
+    expect(score[0].prompt).toContain('Know the weather in Paris tomorrow');
+    expect(score[0].prompt).not.toContain('- TOOL "forecast"');
+    expect(o.usage).toMatchObject({ model: 'openai/judge-test', calls: 2 });
+    expect(o.usage.input_tokens).toBeGreaterThan(0);
+    expect(o.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('tool_correctness: score, reason and parsed tool parameters in metadata', async () => {
+    server.answer('tool_correctness.extract', {
+      user_input: 'weather in Paris',
+      tools_called: [{ name: 'forecast', parameters: '{"city":"Paris"}' }],
+      available_tools: [{ name: 'forecast', description: 'Weather forecast' }],
+    });
+    server.answer('tool_correctness.score', { score: 0.9, reason: 'Right tool.' });
+    const o = ok(await one('tool_correctness'));
+    expect(o.score).toBe(0.9);
+    expect(o.reason).toBe('Right tool.');
+    expect(o.metadata).toEqual({
+      user_input: 'weather in Paris',
+      tools_called: [{ name: 'forecast', parameters: { city: 'Paris' } }],
+      available_tools: [{ name: 'forecast', description: 'Weather forecast' }],
+      threshold: 0.5,
+      success: true,
+    });
+    expect(server.stageRequests('tool_correctness.score')[0].prompt).toContain('[{"name":"forecast","parameters":{"city":"Paris"}}]');
+  });
+
+  it('argument_correctness: score = yes / verdicts, reason from the reason stage', async () => {
+    server.answer('argument_correctness.extract', {
+      user_input: 'weather in Paris',
+      tool_calls: [
+        { name: 'forecast', parameters: '{"city":"Paris"}', reasoning: null },
+        { name: 'forecast', parameters: '{"city":"Lyon"}', reasoning: 'why not' },
+        { name: 'units', parameters: '{}', reasoning: null },
+      ],
+    });
+    server.answer('argument_correctness.verdicts', {
+      verdicts: [
+        { verdict: 'yes', reason: null },
+        { verdict: 'no', reason: 'Wrong city: Lyon' },
+        { verdict: 'yes', reason: null },
+      ],
+    });
+    server.answer('argument_correctness.reason', { reason: 'One call used the wrong city.' });
+    const o = ok(await one('argument_correctness'));
+    expect(o.score).toBeCloseTo(2 / 3, 10);
+    expect(o.reason).toBe('One call used the wrong city.');
+    expect(o.metadata).toEqual({
+      user_input: 'weather in Paris',
+      verdicts: [
+        { verdict: 'yes', reason: null },
+        { verdict: 'no', reason: 'Wrong city: Lyon' },
+        { verdict: 'yes', reason: null },
+      ],
+      threshold: 0.5,
+      success: true,
+    });
+    const reasonPrompt = server.stageRequests('argument_correctness.reason')[0].prompt;
+    expect(reasonPrompt).toContain('- Wrong city: Lyon');
+    expect(reasonPrompt).toContain('0.67');
+  });
+
+  it('argument_correctness: no tool calls → 1.0 after the extraction only', async () => {
+    server.answer('argument_correctness.extract', { user_input: 'hi', tool_calls: [] });
+    const o = ok(await one('argument_correctness'));
+    expect(o.score).toBe(1);
+    expect(o.reason).toMatch(/no tool calls/i);
+    expect(o.metadata).toEqual({ user_input: 'hi', verdicts: [], threshold: 0.5, success: true });
+    expect(server.requests.map((r) => r.stage)).toEqual(['argument_correctness.extract']);
+  });
+
+  it('argument_correctness: zero verdicts → 1.0', async () => {
+    server.answer('argument_correctness.verdicts', { verdicts: [] });
+    const o = ok(await one('argument_correctness'));
+    expect(o.score).toBe(1);
+    expect(server.stageRequests('argument_correctness.reason')[0].prompt).toContain('(none)');
+  });
+
+  it('step_efficiency: task extracted from the request only, then scored on the trace', async () => {
+    server.answer('step_efficiency.extract_task', { task: 'Get tomorrow’s Paris weather' });
+    server.answer('step_efficiency.score', { score: 0.75, reason: 'One redundant call.' });
+    const o = ok(await one('step_efficiency'));
+    expect(o).toMatchObject({ score: 0.75, reason: 'One redundant call.', metadata: { task: 'Get tomorrow’s Paris weather', threshold: 0.5, success: true } });
+    const taskPrompt = server.stageRequests('step_efficiency.extract_task')[0].prompt;
+    expect(taskPrompt).toContain('What is the weather in Paris tomorrow?');
+    expect(taskPrompt).not.toContain('PLAN-MARKER');
+    expect(server.stageRequests('step_efficiency.score')[0].prompt).toContain('PLAN-MARKER');
+  });
+
+  it('plan_adherence: plan extracted, scored against the trace', async () => {
+    server.answer('step_efficiency.extract_task', { task: 'Paris weather' });
+    server.answer('plan_adherence.extract_plan', { plan: ['call forecast', ' answer ', ''] });
+    server.answer('plan_adherence.score', { score: 0.25, reason: 'Skipped a step.' });
+    const o = ok(await one('plan_adherence'));
+    expect(o).toMatchObject({
+      score: 0.25,
+      reason: 'Skipped a step.',
+      metadata: { task: 'Paris weather', plan: ['call forecast', 'answer'], threshold: 0.5, success: false },
+    });
+    const prompt = server.stageRequests('plan_adherence.score')[0].prompt;
+    expect(prompt).toContain('["call forecast","answer"]');
+    expect(prompt).toContain('PLAN-MARKER');
+    expect(o.usage.calls).toBe(3);
+  });
+
+  it('plan_adherence and plan_quality: an empty plan → 1.0 with no score call', async () => {
+    server.answer('step_efficiency.extract_task', { task: 'Paris weather' });
+    server.answer('plan_adherence.extract_plan', { plan: [] });
+    const outcomes = await metrics.evaluateTrace(weatherTrace(), ['plan_adherence', 'plan_quality'], {});
+    for (const o of outcomes.map(ok)) {
+      expect(o.score).toBe(1);
+      expect(o.reason).toMatch(/no plan/i);
+      expect(o.metadata).toEqual({ task: 'Paris weather', plan: [], threshold: 0.5, success: true });
+    }
+    expect(server.stageRequests('plan_adherence.score')).toHaveLength(0);
+    expect(server.stageRequests('plan_quality.score')).toHaveLength(0);
+    // Shared: one task and one plan extraction for both metrics.
+    expect(server.stageRequests('step_efficiency.extract_task')).toHaveLength(1);
+    expect(server.stageRequests('plan_adherence.extract_plan')).toHaveLength(1);
+  });
+
+  it('plan_quality: judged on task and plan without the trace', async () => {
+    server.answer('plan_adherence.extract_plan', { plan: ['call forecast', 'answer'] });
+    server.answer('plan_quality.score', { score: 1, reason: 'Minimal and complete.' });
+    const o = ok(await one('plan_quality'));
+    expect(o).toMatchObject({ score: 1, reason: 'Minimal and complete.', metadata: { plan: ['call forecast', 'answer'], success: true } });
+    const prompt = server.stageRequests('plan_quality.score')[0].prompt;
+    expect(prompt).toContain('["call forecast","answer"]');
+    expect(prompt).not.toContain('PLAN-MARKER');
+  });
+
+  it('confidence: one call, score = confidence, metadata {threshold, success}', async () => {
+    server.answer('confidence.evaluate', { confidence: 0.35, reason: 'Hedged twice.' });
+    const o = ok(await one('confidence'));
+    expect(o).toMatchObject({ score: 0.35, reason: 'Hedged twice.', metadata: { threshold: 0.5, success: false } });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('coherence: 1 − cosine distance of the embedded input and output, no chat call', async () => {
+    const trace = weatherTrace({ input: 'question text', output: { answer: 42 } });
+    server.setEmbedding('question text', [1, 0]);
+    server.setEmbedding('{"answer":42}', [0.6, 0.8]);
+    const o = ok(await one('coherence', trace));
+    expect(o.score).toBe(0.6);
+    expect(o.reason).toBe('Coherence gap: 0.4000');
+    expect(o.metadata).toEqual({ coherence_gap: 0.4, threshold: 0.5, success: true });
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/embeddings']);
+    expect(o.usage.model).toBe('openai/embed-test');
+    expect(o.usage.calls).toBe(1);
+  });
+
+  it('coherence: opposite or zero vectors clamp to 0', async () => {
+    server.setEmbedding('up', [0, 1]);
+    server.setEmbedding('down', [0, -1]);
+    server.setEmbedding('zero', [0, 0]);
+    expect(ok(await one('coherence', weatherTrace({ input: 'up', output: 'down' }))).score).toBe(0);
+    const z = ok(await one('coherence', weatherTrace({ input: 'up', output: 'zero' })));
+    expect(z.score).toBe(0);
+    expect(z.metadata.coherence_gap).toBe(1);
+  });
+
+  it('coherence: empty input or output → 1.0 without any call', async () => {
+    for (const t of [weatherTrace({ input: null }), weatherTrace({ output: '' })]) {
+      const o = ok(await one('coherence', t));
+      expect(o.score).toBe(1);
+      expect(o.metadata).toEqual({ coherence_gap: 0, note: 'empty_input_or_output' });
+    }
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('all eight at once: concurrent, the trace rendered once, task and plan extracted once', async () => {
+    const outcomes = await metrics.evaluateTrace(weatherTrace(), EIGHT, {});
+    expect(outcomes.map((o) => o.metric)).toEqual(EIGHT);
+    for (const o of outcomes) {
+      const s = ok(o);
+      expect(s.score).toBeGreaterThanOrEqual(0);
+      expect(s.score).toBeLessThanOrEqual(1);
+    }
+    expect(server.stageRequests('step_efficiency.extract_task')).toHaveLength(1);
+    expect(server.stageRequests('plan_adherence.extract_plan')).toHaveLength(1);
+    const chat = server.requests.filter((r) => r.endpoint === 'chat');
+    // 2 + 2 + 3 (argument) + task + plan + 3 scores + confidence
+    expect(chat).toHaveLength(13);
+    expect(chat.every((r) => r.body.temperature === 0)).toBe(true);
+    expect(server.requests.filter((r) => r.endpoint === 'embeddings')).toHaveLength(1);
+    // The shared extraction is paid for by exactly one metric.
+    const calls = outcomes.reduce((n, o) => n + o.usage.calls, 0);
+    expect(calls).toBe(14);
+  });
+
+  it('a judge that answers 401 fails the metric at once with a clear reason', async () => {
+    server.fault({ status: 401, count: Infinity });
+    const o = await one('confidence');
+    expect(o.ok).toBe(false);
+    if (!o.ok) expect(o.error).toMatch(/^Judge provider rejected the request \(401\).*Incorrect API key/);
+    expect(server.requests).toHaveLength(1);
+    expect(o.usage.calls).toBe(1);
+  });
+
+  it('a judge that keeps failing gives ok:false after every attempt, and other metrics still score', async () => {
+    server.fault({ status: 500, count: Infinity, stage: 'confidence.evaluate' });
+    const [conf, coh] = await metrics.evaluateTrace(weatherTrace(), ['confidence', 'coherence'], {});
+    expect(conf).toMatchObject({ metric: 'confidence', ok: false, error: 'Judge call failed after 4 attempts: 500 Internal Server Error' });
+    expect(conf.usage.calls).toBe(4);
+    expect(coh.ok).toBe(true);
+  });
+
+  it('unknown metrics and unknown providers become failed outcomes, never throws', async () => {
+    const [unknown] = await metrics.evaluateTrace(weatherTrace(), ['nope'], {});
+    expect(unknown).toMatchObject({ ok: false, error: 'Unknown metric: nope' });
+    const [conf, coh] = await metrics.evaluateTrace(weatherTrace(), ['confidence', 'coherence'], { model: 'vertex_ai/gemini' });
+    expect(conf.ok).toBe(false);
+    if (!conf.ok) expect(conf.error).toMatch(/Unknown judge provider 'vertex_ai'/);
+    expect(coh.ok).toBe(true);
+  });
+
+  it('uses the model override for chat calls', async () => {
+    const o = ok(await one('confidence', weatherTrace(), 'openai/other-model'));
+    expect(server.requests[0].body.model).toBe('other-model');
+    expect(o.usage.model).toBe('openai/other-model');
+  });
+
+  describe('catalogue and template', () => {
+    it('lists the eight trace metrics, sorted, without loop_detection', () => {
+      const list = metrics.listTraceMetrics();
+      expect(list.map((m) => m.name)).toEqual(EIGHT);
+      expect(list.every((m) => m.category === 'trace' && m.description.length > 10)).toBe(true);
+      expect(metrics.isKnownTraceMetric('coherence')).toBe(true);
+      expect(metrics.isKnownTraceMetric('loop_detection')).toBe(false);
+      expect(metrics.isKnownTraceMetric('agent_reliability')).toBe(false);
+    });
+
+    const stages: Record<string, string[]> = {
+      task_completion: ['extract', 'score'],
+      tool_correctness: ['extract', 'score'],
+      argument_correctness: ['extract', 'verdicts', 'reason'],
+      step_efficiency: ['extract_task', 'score'],
+      plan_adherence: ['extract_plan', 'score'],
+      plan_quality: ['score'],
+      confidence: ['evaluate'],
+      coherence: [],
+    };
+
+    it.each(Object.entries(stages))('builds the template of %s with its real stage prompts', (name, keys) => {
+      const t = metrics.buildTemplate(name);
+      expect(t.metric.name).toBe(name);
+      expect(t.metric.category).toBe('trace');
+      expect(t.metric.default_threshold).toBe(0.5);
+      expect(t.metric.description).toBe(metrics.listTraceMetrics().find((m) => m.name === name)!.description);
+      expect(t.metric.prompt_preview.map((p) => p.stage)).toEqual(keys);
+      for (const p of t.metric.prompt_preview) {
+        expect(p.prompt.startsWith(`[stage: ${p.stage === 'extract_task' ? 'step_efficiency' : name}.${p.stage}]`)).toBe(true);
+        expect(p.prompt).toMatch(/Reply with a JSON object/);
+      }
+      const joined = t.metric.prompt_preview.map((p) => p.prompt).join('\n');
+      if (['task_completion', 'tool_correctness', 'argument_correctness', 'plan_adherence', 'confidence'].includes(name)) {
+        expect(joined).toContain('Trace "sample-trace"');
+      }
+      if (keys.length > 1) expect(joined).toMatch(/<extracted_[a-z_]+>/);
+      expect(t.filters).toEqual({ date_from: null, date_to: null, status: null, session_id: null, user_id: null, tags: null, name: null });
+      expect(t.sampling_rate).toBe(1.0);
+      expect(t.model).toBe('openai/judge-test');
+    });
+
+    it('rejects an unknown or unlisted metric with a 422-mapped error', () => {
+      for (const name of ['nope', 'loop_detection']) {
+        let error: unknown;
+        try {
+          metrics.buildTemplate(name);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(DomainError);
+        expect((error as DomainError).code).toBe(ErrorCode.VALIDATION_FAILED);
+        expect((error as DomainError).message).toBe(`Unknown metric: ${name}`);
+        expect(httpStatusFor((error as DomainError).code)).toBe(422);
+      }
+      expect(httpStatusFor(ErrorCode.JUDGE_PROVIDER_UNAVAILABLE)).toBe(422);
+    });
+  });
+
+  describe('loop_detection (registered, session-only)', () => {
+    const run = async (sessionOutputs: unknown[] | undefined, output: unknown) => {
+      const config = judgeTestConfig(server.baseUrl);
+      const evaluation = new TraceEvaluation(weatherTrace({ output }), judge, config.judge.render, undefined, sessionOutputs);
+      return loopDetectionMetric.evaluate(evaluation.forMetric(new UsageTracker('x'), 0.5));
+    };
+
+    it('is registered but not listed', () => {
+      expect(new MetricRegistry().get('loop_detection')?.listed).toBe(false);
+    });
+
+    it('exits early without session context, output or previous outputs', async () => {
+      expect((await run(undefined, 'x')).metadata).toEqual({ note: 'no session context provided' });
+      expect((await run(['a'], '')).metadata).toEqual({ note: 'empty_output' });
+      expect((await run(['', null], 'x')).metadata).toEqual({ note: 'no_previous_outputs' });
+    });
+
+    it('scores 1 − max(cosine × jaccard) over the last three outputs', async () => {
+      server.setEmbedding('sunny weather paris', [1, 0]);
+      server.setEmbedding('sunny weather paris today', [0.8, 0.6]);
+      server.setEmbedding('rain in london', [0, 1]);
+      const r = await run(['old ignored', 'rain in london', 'sunny weather paris today', ''], 'sunny weather paris');
+      // vs "sunny weather paris today": cos 0.8, jaccard 3/4 → hybrid 0.6
+      expect(r.score).toBe(0.4);
+      expect(r.metadata.max_hybrid).toBe(0.6);
+      expect(r.metadata.window_size).toBe(3);
+    });
+  });
+});
