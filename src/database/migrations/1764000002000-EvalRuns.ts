@@ -3,6 +3,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Eval runs, their ledger of items (one per selected trace) and trace scores.
  * A unique key on (eval_run_id, trace_id, name) makes every automated score exactly-once.
+ * Items have no foreign key to traces on purpose: a trace deleted while its run is pending is
+ * finished with a recorded reason instead of vanishing from the ledger.
  */
 export class EvalRuns1764000002000 implements MigrationInterface {
   name = 'EvalRuns1764000002000';
@@ -23,6 +25,7 @@ export class EvalRuns1764000002000 implements MigrationInterface {
         total_targets integer NOT NULL DEFAULT 0,
         evaluated_count integer NOT NULL DEFAULT 0,
         failed_count integer NOT NULL DEFAULT 0,
+        succeeded_count integer NOT NULL DEFAULT 0,
         judge_calls integer NOT NULL DEFAULT 0,
         judge_input_tokens bigint NOT NULL DEFAULT 0,
         judge_output_tokens bigint NOT NULL DEFAULT 0,

@@ -25,6 +25,7 @@ export class EvalRunEntity {
   @Column({ type: 'integer', default: 0 }) totalTargets: number;
   @Column({ type: 'integer', default: 0 }) evaluatedCount: number;
   @Column({ type: 'integer', default: 0 }) failedCount: number;
+  @Column({ type: 'integer', default: 0 }) succeededCount: number;
   @Column({ type: 'integer', default: 0 }) judgeCalls: number;
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeInputTokens: number;
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeOutputTokens: number;
