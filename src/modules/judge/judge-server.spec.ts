@@ -14,18 +14,18 @@ describe('scripted judge server', () => {
 
   it('answers embeddings as float or base64 with usage', async () => {
     server.setEmbedding('a', [0.5, -0.25, 1, 0]);
-    const float = await (await post('/embeddings', { model: 'e', input: ['a', 'b'] })).json();
+    const float: any = await (await post('/embeddings', { model: 'e', input: ['a', 'b'] })).json();
     expect(float.data[0].embedding).toEqual([0.5, -0.25, 1, 0]);
     expect(float.data[1].embedding).toHaveLength(4);
     expect(float.usage.prompt_tokens).toBeGreaterThan(0);
-    const b64 = await (await post('/embeddings', { model: 'e', input: 'a', encoding_format: 'base64' })).json();
+    const b64: any = await (await post('/embeddings', { model: 'e', input: 'a', encoding_format: 'base64' })).json();
     const buf = Buffer.from(b64.data[0].embedding, 'base64');
     expect(Array.from(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4))).toEqual([0.5, -0.25, 1, 0]);
   });
 
   it('answers through a tool call when the request offers tools', async () => {
     server.answer('task_completion.score', { verdict: 0.5, reason: 'half' });
-    const res = await (
+    const res: any = await (
       await post('/chat/completions', {
         model: 'm',
         messages: [{ role: 'user', content: '[stage: task_completion.score]\nGrade.' }],
@@ -40,14 +40,14 @@ describe('scripted judge server', () => {
   });
 
   it('routes by schema name, falls back to defaults, and synthesizes unknown stages from the schema', async () => {
-    const byName = await (
+    const byName: any = await (
       await post('/chat/completions', {
         messages: [{ role: 'user', content: 'no marker' }],
         response_format: { type: 'json_schema', json_schema: { name: 'pp-confidence-evaluate', schema: {} } },
       })
     ).json();
     expect(JSON.parse(byName.choices[0].message.content)).toHaveProperty('confidence');
-    const synthesized = await (
+    const synthesized: any = await (
       await post('/chat/completions', {
         messages: [{ role: 'user', content: '[stage: x.y]' }],
         response_format: {

@@ -14,8 +14,7 @@ import { classifyFailure, InvalidJudgeOutputError, JudgeTimeoutError, retryDelay
 
 /** The system message of every judge call. */
 export const JUDGE_SYSTEM_PROMPT =
-  'You grade the behaviour of AI agents from their execution traces. Be strict, factual and consistent. ' +
-  'Reply with exactly one JSON object that fits the requested fields, and nothing else.';
+  'You grade AI agent runs from their traces: strictly, factually, consistently. Reply with one JSON object only.';
 
 /** Output tokens reserved per call when booking the token limiter before the answer is known. */
 const OUTPUT_TOKEN_RESERVE = 400;

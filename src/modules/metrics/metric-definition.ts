@@ -56,6 +56,9 @@ export function stagePrompt(stage: StageRef, ...parts: (string | false | null | 
   return [`[stage: ${stage.metric}.${stage.stage}]`, ...parts.filter((p): p is string => Boolean(p))].join('\n\n');
 }
 
+/** Opens every prompt that carries the rendered trace. */
+export const TRACE_INTRO = 'Below is the trace of an AI agent run: a tree of spans (AGENT, LLM, TOOL, RETRIEVER, CHAIN, ...).';
+
 /** A labelled block of the prompt. */
 export const block = (label: string, body: string) => `${label}:\n${body}`;
 

@@ -8,7 +8,8 @@ import { TraceEvaluation, UsageTracker } from './evaluation-context';
 import { MetricRegistry } from './metric-registry';
 import type { MetricOutcome } from './metrics.types';
 import { MetricsService } from './metrics.service';
-import type { SpanView, TraceView } from './types/trace-view';
+import type { TraceView } from './types/trace-view';
+import { spanView, traceView } from '../../../test/support/judge-server/trace-views';
 
 const EIGHT = [
   'argument_correctness',
@@ -21,45 +22,23 @@ const EIGHT = [
   'tool_correctness',
 ];
 
-function span(over: Partial<SpanView> & { span_id: string }): SpanView {
-  return {
-    parent_span_id: null,
-    name: over.span_id,
-    kind: 'AGENT',
-    status: 'OK',
-    input: null,
-    output: null,
-    model: null,
-    error: null,
-    metadata: {},
-    started_at: '2026-01-01T00:00:00.000Z',
-    ended_at: null,
-    token_usage: null,
-    ...over,
-  };
-}
+const span = spanView;
 
 function weatherTrace(over: Partial<TraceView> = {}): TraceView {
-  return {
-    trace_id: 'trace-1',
-    name: 'weather-agent',
-    status: 'COMPLETED',
-    input: 'What is the weather in Paris tomorrow?',
-    output: 'Tomorrow Paris will be sunny, 21°C.',
-    metadata: {},
-    session_id: null,
-    user_id: null,
-    tags: [],
-    environment: null,
-    started_at: '2026-01-01T00:00:00.000Z',
-    ended_at: '2026-01-01T00:00:03.000Z',
-    spans: [
+  return traceView(
+    [
       span({ span_id: 'root', name: 'weather-agent', input: { question: 'weather in Paris tomorrow' }, output: 'sunny', started_at: '2026-01-01T00:00:00Z' }),
       span({ span_id: 'plan', parent_span_id: 'root', kind: 'LLM', model: 'gpt-4o', output: 'PLAN-MARKER: 1) call forecast 2) answer', started_at: '2026-01-01T00:00:01Z' }),
       span({ span_id: 'tool', parent_span_id: 'root', kind: 'TOOL', name: 'forecast', input: { city: 'Paris', day: 'tomorrow' }, output: { sky: 'sunny', temp: 21 }, started_at: '2026-01-01T00:00:02Z' }),
     ],
-    ...over,
-  };
+    {
+      name: 'weather-agent',
+      input: 'What is the weather in Paris tomorrow?',
+      output: 'Tomorrow Paris will be sunny, 21°C.',
+      ended_at: '2026-01-01T00:00:03.000Z',
+      ...over,
+    },
+  );
 }
 
 describe('MetricsService: every metric end to end through the real provider code', () => {

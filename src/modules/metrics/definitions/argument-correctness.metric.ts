@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { block, DEFAULT_THRESHOLD, parseLooseJson, replyWith, scored, stagePrompt, type MetricDefinition } from '../metric-definition';
+import { block, DEFAULT_THRESHOLD, parseLooseJson, replyWith, scored, stagePrompt, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
 
 const EXTRACT = { metric: 'argument_correctness', stage: 'extract' };
 const VERDICTS = { metric: 'argument_correctness', stage: 'verdicts' };
@@ -27,7 +27,7 @@ export const NO_TOOL_CALLS_REASON = 'The trace has no tool calls, so there are n
 const extractPrompt = (rendered: string) =>
   stagePrompt(
     EXTRACT,
-    'You are reading the execution trace of an AI agent run. Spans form a tree; their kinds include AGENT, LLM, TOOL, RETRIEVER and CHAIN.',
+    TRACE_INTRO,
     [
       "user_input: the user's request, from the run's input.",
       'tool_calls: every tool call in the run, in order: TOOL spans, and LLM inputs or outputs that carry tool_calls or function_call. For each: name, parameters (the arguments, written as a JSON object inside a string) and reasoning (why the agent made the call, or null when the trace does not say). An empty list when there are none.',

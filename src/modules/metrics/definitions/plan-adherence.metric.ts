@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ANCHORS, block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricContext, type MetricDefinition } from '../metric-definition';
+import { ANCHORS, block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricContext, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
 import { sharedTask } from './step-efficiency.metric';
 
 const EXTRACT_PLAN = { metric: 'plan_adherence', stage: 'extract_plan' };
@@ -14,7 +14,7 @@ export const NO_PLAN_REASON = 'The trace shows no plan, so there is nothing to j
 export const planPrompt = (rendered: string) =>
   stagePrompt(
     EXTRACT_PLAN,
-    'You are reading the execution trace of an AI agent run. Spans form a tree; their kinds include AGENT, LLM, TOOL, RETRIEVER and CHAIN.',
+    TRACE_INTRO,
     'plan: the steps the agent set out to follow, stated or clearly implied by its reasoning, thoughts or planning outputs, in order. Include only steps the trace gives evidence for; invent nothing. An empty list when the agent made no plan.',
     block('Trace', rendered),
     replyWith('plan'),

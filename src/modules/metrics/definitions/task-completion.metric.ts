@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricDefinition } from '../metric-definition';
+import { block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
 
 const EXTRACT = { metric: 'task_completion', stage: 'extract' };
 const SCORE = { metric: 'task_completion', stage: 'score' };
@@ -17,7 +17,7 @@ export const CompletionVerdictSchema = z.strictObject({
 const extractPrompt = (rendered: string) =>
   stagePrompt(
     EXTRACT,
-    'You are reading the execution trace of an AI agent run. Spans form a tree; their kinds include AGENT, LLM, TOOL, RETRIEVER and CHAIN.',
+    TRACE_INTRO,
     [
       `task: in one or two sentences, what the user wanted, taken from the run's input.`,
       'outcome: a plain, factual account of what the system did and what it returned. Describe actions and results only, with no judgement words such as "successfully", "well" or "efficiently".',

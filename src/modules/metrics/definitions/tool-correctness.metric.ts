@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { block, DEFAULT_THRESHOLD, parseLooseJson, replyWith, scored, stagePrompt, type MetricDefinition } from '../metric-definition';
+import { block, DEFAULT_THRESHOLD, parseLooseJson, replyWith, scored, stagePrompt, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
 
 const EXTRACT = { metric: 'tool_correctness', stage: 'extract' };
 const SCORE = { metric: 'tool_correctness', stage: 'score' };
@@ -20,7 +20,7 @@ export const ToolVerdictSchema = z.strictObject({
 const extractPrompt = (rendered: string) =>
   stagePrompt(
     EXTRACT,
-    'You are reading the execution trace of an AI agent run. Spans form a tree; their kinds include AGENT, LLM, TOOL, RETRIEVER and CHAIN.',
+    TRACE_INTRO,
     [
       "user_input: the user's request, from the run's input.",
       'tools_called: one entry per TOOL span, in order, with its name and parameters (the arguments it received, written as a JSON object inside a string).',

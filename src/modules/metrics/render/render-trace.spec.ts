@@ -1,44 +1,24 @@
 import type { SpanView, TraceView } from '../types/trace-view';
+import { spanView, traceView } from '../../../../test/support/judge-server/trace-views';
 import { findToolCalls, renderTaskContext, renderTrace } from './render-trace';
 
 let seq = 0;
-function span(over: Partial<SpanView> & { span_id: string }): SpanView {
-  seq++;
-  return {
-    parent_span_id: null,
+const span = (over: Partial<SpanView> & { span_id: string }): SpanView =>
+  spanView({
     name: `span-${over.span_id}`,
-    kind: 'AGENT',
-    status: 'OK',
-    input: null,
-    output: null,
-    model: null,
-    error: null,
     metadata: { secret_internal: 'never rendered' },
-    started_at: `2026-01-01T00:00:${String(seq % 60).padStart(2, '0')}.000Z`,
-    ended_at: null,
-    token_usage: null,
+    started_at: `2026-01-01T00:00:${String(++seq % 60).padStart(2, '0')}.000Z`,
     ...over,
-  };
-}
+  });
 
-function trace(spans: SpanView[], over: Partial<TraceView> = {}): TraceView {
-  return {
+const trace = (spans: SpanView[], over: Partial<TraceView> = {}): TraceView =>
+  traceView(spans, {
     trace_id: 't1',
-    name: 'demo',
-    status: 'COMPLETED',
     input: { question: 'What is the weather in Paris?' },
     output: { answer: 'Sunny, 21°C' },
     metadata: { sdk: 'x' },
-    session_id: null,
-    user_id: null,
-    tags: [],
-    environment: null,
-    started_at: '2026-01-01T00:00:00.000Z',
-    ended_at: null,
-    spans,
     ...over,
-  };
-}
+  });
 
 const budget = { fieldChars: 2000, totalChars: 40_000 };
 
@@ -118,6 +98,16 @@ describe('renderTrace', () => {
     expect(rendered.spansTotal).toBe(500);
     expect(rendered.spansRendered).toBeGreaterThan(50);
     expect(rendered.text).toMatch(/\[rendering shortened to fit the judge's budget: \d+ value\(s\) truncated, \d+ of 500 span\(s\) omitted, \d+ chars cut\]$/);
+  });
+
+  it('shows long text repeated across the trace once, then refers back to it', () => {
+    const answer = 'The forecast for Paris tomorrow is sunny with a high of 21°C and a light breeze.';
+    const t = trace([span({ span_id: 'llm', kind: 'LLM', input: { messages: [{ role: 'user', content: 'short' }] }, output: { content: answer } })], {
+      output: answer,
+    });
+    const { text } = renderTrace(t, budget);
+    expect(text.split(answer)).toHaveLength(2);
+    expect(text).toContain('output: {"content":"[same text as the trace output]"}');
   });
 
   it('shows the request alone for task extraction', () => {

@@ -35,13 +35,39 @@ interface Node {
 }
 
 /** Strings are quoted (so multi-line text stays on one line); anything else is compact JSON. */
-export function valueText(value: unknown): string {
+export function valueText(value: unknown, seen?: RepeatIndex, where?: string): string {
   if (value === undefined || value === null) return '';
+  if (seen && where) {
+    const whole = seen.check(value, where);
+    if (whole) return whole;
+  }
   if (typeof value === 'string') return JSON.stringify(value);
   try {
-    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? '';
+    return (
+      JSON.stringify(value, (_k, v) => {
+        if (typeof v === 'bigint') return v.toString();
+        if (seen && where && typeof v === 'string') return seen.check(v, where) ?? v;
+        return v;
+      }) ?? ''
+    );
   } catch {
     return JSON.stringify(String(value));
+  }
+}
+
+/** Long text repeated across the trace (the query in every prompt, the answer in the trace output) is shown once. */
+const REPEAT_MIN_CHARS = 60;
+
+export class RepeatIndex {
+  private readonly firstSeen = new Map<string, string>();
+
+  /** A short back-reference when this long string was already shown, else undefined (and remembers it). */
+  check(value: unknown, where: string): string | undefined {
+    if (typeof value !== 'string' || value.length < REPEAT_MIN_CHARS) return undefined;
+    const earlier = this.firstSeen.get(value);
+    if (earlier) return `[same text as ${earlier}]`;
+    this.firstSeen.set(value, where);
+    return undefined;
   }
 }
 
@@ -116,15 +142,16 @@ export function orderSpans(spans: SpanView[]): { span: SpanView; depth: number; 
   return out;
 }
 
-function spanFields(span: SpanView): Field[] {
+function spanFields(span: SpanView, seen: RepeatIndex): Field[] {
   const fields: Field[] = [];
-  const input = valueText(span.input);
+  const where = (field: string) => `${JSON.stringify(span.name)} ${field}`;
+  const input = valueText(span.input, seen, where('input'));
   if (input) fields.push({ label: span.kind === 'TOOL' ? 'args' : 'input', value: input });
   if (span.kind !== 'TOOL') {
     const calls = [...findToolCalls(span.input), ...findToolCalls(span.output)];
     if (calls.length) fields.push({ label: 'tool calls', value: [...new Set(calls)].join('; ') });
   }
-  const output = valueText(span.output);
+  const output = valueText(span.output, seen, where('output'));
   if (output) fields.push({ label: 'output', value: output });
   if (span.error) fields.push({ label: 'error', value: span.error });
   return fields;
@@ -154,6 +181,11 @@ function waterFill(lengths: number[], budget: number, maxCap: number): number {
  */
 export function renderTrace(trace: TraceView, budget: RenderBudget): RenderedTrace {
   const ordered = orderSpans(trace.spans ?? []);
+  const seen = new RepeatIndex();
+  const traceFields: Field[] = [
+    { label: 'Input', value: valueText(trace.input, seen, 'the trace input') || '(none)' },
+    { label: 'Output', value: valueText(trace.output, seen, 'the trace output') || '(none)' },
+  ];
   const nodes: Node[] = ordered.map(({ span, depth, orphan }) => {
     const status = QUIET_STATUSES.has((span.status ?? '').toUpperCase()) ? '' : ` [${span.status}]`;
     const model = span.model ? ` model=${span.model}` : '';
@@ -162,14 +194,10 @@ export function renderTrace(trace: TraceView, budget: RenderBudget): RenderedTra
       depth,
       orphan,
       header: `${'  '.repeat(depth)}- ${span.kind} ${JSON.stringify(span.name)}${status}${model}${orphan ? ' (parent not in trace)' : ''}`,
-      fields: spanFields(span),
+      fields: spanFields(span, seen),
     };
   });
 
-  const traceFields: Field[] = [
-    { label: 'Input', value: valueText(trace.input) || '(none)' },
-    { label: 'Output', value: valueText(trace.output) || '(none)' },
-  ];
   const head = [`Trace ${JSON.stringify(trace.name)} (status ${trace.status})`];
   const spansTitle = nodes.length
     ? `Spans (${nodes.length}, children indented under their parent; status shown only when not OK):`
