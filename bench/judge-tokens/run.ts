@@ -25,7 +25,9 @@ const tokens = (chars: number) => Math.ceil(chars / 4);
 
 function loadTraces(dir: string | undefined): { label: string; raw: Raw }[] {
   if (dir && existsSync(dir) && statSync(dir).isDirectory()) {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     const traces: { label: string; raw: Raw }[] = [];
     const extraSpans: Raw[][] = [];
     for (const f of files) {
@@ -35,7 +37,9 @@ function loadTraces(dir: string | undefined): { label: string; raw: Raw }[] {
     }
     // Span batches (POST /traces/{id}/spans) join the trace their parents belong to.
     for (const batch of extraSpans) {
-      const owner = traces.find((t) => (t.raw.spans ?? []).some((s: Raw) => batch.some((b) => b.parent_span_id === s.span_id)));
+      const owner = traces.find((t) =>
+        (t.raw.spans ?? []).some((s: Raw) => batch.some((b) => b.parent_span_id === s.span_id)),
+      );
       if (owner) owner.raw = { ...owner.raw, spans: [...owner.raw.spans, ...batch] };
     }
     if (traces.length) return traces;
@@ -47,13 +51,77 @@ function loadTraces(dir: string | undefined): { label: string; raw: Raw }[] {
 function factoryTraces(): { label: string; raw: Raw }[] {
   const make = (name: string, toolCount: number, outputChars: number): Raw => {
     const spans: Raw[] = [
-      { span_id: `${name}-root`, parent_span_id: null, name: 'agent', kind: 'AGENT', status: 'OK', input: { question: `Please handle ${name}` }, output: { answer: 'done '.repeat(20) }, metadata: { framework: 'demo' }, started_at: '2026-01-01T00:00:00Z', ended_at: '2026-01-01T00:00:09Z' },
+      {
+        span_id: `${name}-root`,
+        parent_span_id: null,
+        name: 'agent',
+        kind: 'AGENT',
+        status: 'OK',
+        input: { question: `Please handle ${name}` },
+        output: { answer: 'done '.repeat(20) },
+        metadata: { framework: 'demo' },
+        started_at: '2026-01-01T00:00:00Z',
+        ended_at: '2026-01-01T00:00:09Z',
+      },
     ];
     for (let i = 0; i < toolCount; i++) {
-      spans.push({ span_id: `${name}-llm-${i}`, parent_span_id: `${name}-root`, name: 'plan-step', kind: 'LLM', model: 'gpt-4o', status: 'OK', input: { messages: [{ role: 'system', content: 'You are a helpful agent. '.repeat(20) }, { role: 'user', content: `step ${i}` }] }, output: { role: 'assistant', tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 'search', arguments: JSON.stringify({ q: `item ${i}` }) } }] }, metadata: { temperature: 0 }, token_usage: { prompt_tokens: 300, completion_tokens: 40 }, started_at: `2026-01-01T00:00:0${i % 9}Z`, ended_at: null });
-      spans.push({ span_id: `${name}-tool-${i}`, parent_span_id: `${name}-root`, name: 'search', kind: 'TOOL', status: 'OK', input: { q: `item ${i}` }, output: { results: 'x'.repeat(outputChars) }, metadata: { latency_ms: 120 }, started_at: `2026-01-01T00:00:0${i % 9}Z`, ended_at: null });
+      spans.push({
+        span_id: `${name}-llm-${i}`,
+        parent_span_id: `${name}-root`,
+        name: 'plan-step',
+        kind: 'LLM',
+        model: 'gpt-4o',
+        status: 'OK',
+        input: {
+          messages: [
+            { role: 'system', content: 'You are a helpful agent. '.repeat(20) },
+            { role: 'user', content: `step ${i}` },
+          ],
+        },
+        output: {
+          role: 'assistant',
+          tool_calls: [
+            {
+              id: `c${i}`,
+              type: 'function',
+              function: { name: 'search', arguments: JSON.stringify({ q: `item ${i}` }) },
+            },
+          ],
+        },
+        metadata: { temperature: 0 },
+        token_usage: { prompt_tokens: 300, completion_tokens: 40 },
+        started_at: `2026-01-01T00:00:0${i % 9}Z`,
+        ended_at: null,
+      });
+      spans.push({
+        span_id: `${name}-tool-${i}`,
+        parent_span_id: `${name}-root`,
+        name: 'search',
+        kind: 'TOOL',
+        status: 'OK',
+        input: { q: `item ${i}` },
+        output: { results: 'x'.repeat(outputChars) },
+        metadata: { latency_ms: 120 },
+        started_at: `2026-01-01T00:00:0${i % 9}Z`,
+        ended_at: null,
+      });
     }
-    return { trace_id: `${name}-id`, name, status: 'COMPLETED', input: { question: `Please handle ${name}` }, output: { answer: 'done' }, metadata: { sdk: 'demo' }, started_at: '2026-01-01T00:00:00Z', ended_at: '2026-01-01T00:00:09Z', session_id: null, user_id: null, tags: ['demo'], environment: 'dev', release: null, spans };
+    return {
+      trace_id: `${name}-id`,
+      name,
+      status: 'COMPLETED',
+      input: { question: `Please handle ${name}` },
+      output: { answer: 'done' },
+      metadata: { sdk: 'demo' },
+      started_at: '2026-01-01T00:00:00Z',
+      ended_at: '2026-01-01T00:00:09Z',
+      session_id: null,
+      user_id: null,
+      tags: ['demo'],
+      environment: 'dev',
+      release: null,
+      spans,
+    };
   };
   return [
     { label: 'factory-small', raw: make('small', 2, 300) },
@@ -97,9 +165,30 @@ function toTraceView(raw: Raw): TraceView {
 
 /** The original's dump: every trace field and every span field, spans flat by start time, indent 2. */
 function originalDump(raw: Raw): string {
-  const spanFields = ['span_id', 'trace_id', 'parent_span_id', 'name', 'kind', 'status', 'input', 'output', 'model', 'token_usage', 'metadata', 'started_at', 'ended_at', 'error', 'completion_start_time', 'model_parameters', 'cost'];
+  const spanFields = [
+    'span_id',
+    'trace_id',
+    'parent_span_id',
+    'name',
+    'kind',
+    'status',
+    'input',
+    'output',
+    'model',
+    'token_usage',
+    'metadata',
+    'started_at',
+    'ended_at',
+    'error',
+    'completion_start_time',
+    'model_parameters',
+    'cost',
+  ];
   const spans = [...(raw.spans ?? [])]
-    .sort((a: Raw, b: Raw) => String(a.started_at).localeCompare(String(b.started_at)) || String(a.span_id).localeCompare(String(b.span_id)))
+    .sort(
+      (a: Raw, b: Raw) =>
+        String(a.started_at).localeCompare(String(b.started_at)) || String(a.span_id).localeCompare(String(b.span_id)),
+    )
     .map((s: Raw) => Object.fromEntries(spanFields.map((f) => [f, f === 'trace_id' ? raw.trace_id : (s[f] ?? null)])));
   const trace = {
     trace_id: raw.trace_id,
@@ -123,12 +212,33 @@ function originalDump(raw: Raw): string {
 
 // The chat calls each metric makes when evaluated alone, as [metric whose preview holds it, stage].
 const CALLS: Record<string, [string, string][]> = {
-  task_completion: [['task_completion', 'extract'], ['task_completion', 'score']],
-  tool_correctness: [['tool_correctness', 'extract'], ['tool_correctness', 'score']],
-  argument_correctness: [['argument_correctness', 'extract'], ['argument_correctness', 'verdicts'], ['argument_correctness', 'reason']],
-  step_efficiency: [['step_efficiency', 'extract_task'], ['step_efficiency', 'score']],
-  plan_adherence: [['step_efficiency', 'extract_task'], ['plan_adherence', 'extract_plan'], ['plan_adherence', 'score']],
-  plan_quality: [['step_efficiency', 'extract_task'], ['plan_adherence', 'extract_plan'], ['plan_quality', 'score']],
+  task_completion: [
+    ['task_completion', 'extract'],
+    ['task_completion', 'score'],
+  ],
+  tool_correctness: [
+    ['tool_correctness', 'extract'],
+    ['tool_correctness', 'score'],
+  ],
+  argument_correctness: [
+    ['argument_correctness', 'extract'],
+    ['argument_correctness', 'verdicts'],
+    ['argument_correctness', 'reason'],
+  ],
+  step_efficiency: [
+    ['step_efficiency', 'extract_task'],
+    ['step_efficiency', 'score'],
+  ],
+  plan_adherence: [
+    ['step_efficiency', 'extract_task'],
+    ['plan_adherence', 'extract_plan'],
+    ['plan_adherence', 'score'],
+  ],
+  plan_quality: [
+    ['step_efficiency', 'extract_task'],
+    ['plan_adherence', 'extract_plan'],
+    ['plan_quality', 'score'],
+  ],
   confidence: [['confidence', 'evaluate']],
 };
 
@@ -138,13 +248,17 @@ function main() {
   const budget = config.judge.render;
   const templates = new Map<string, string>();
   for (const def of ALL_METRICS) {
-    for (const p of def.previewPrompts({ rendered: TRACE, taskContext: TASK })) templates.set(`${def.name}.${p.stage}`, p.prompt);
+    for (const p of def.previewPrompts({ rendered: TRACE, taskContext: TASK }))
+      templates.set(`${def.name}.${p.stage}`, p.prompt);
   }
-  const fill = (template: string, trace: string, task: string) => template.split(TRACE).join(trace).split(TASK).join(task);
+  const fill = (template: string, trace: string, task: string) =>
+    template.split(TRACE).join(trace).split(TASK).join(task);
   const promptTokens = (text: string) => tokens(JUDGE_SYSTEM_PROMPT.length + text.length);
 
   const traces = loadTraces(dir);
-  console.log(`Judge prompt tokens (chars/4), budgets: field ${budget.fieldChars} chars, total ${budget.totalChars} chars`);
+  console.log(
+    `Judge prompt tokens (chars/4), budgets: field ${budget.fieldChars} chars, total ${budget.totalChars} chars`,
+  );
   console.log(`Traces: ${traces.length} from ${traces[0]?.label.startsWith('factory') ? 'factories' : dir}\n`);
   const header = ['trace', 'metric', 'ours', 'original', 'ratio'];
   const rows: string[][] = [];

@@ -120,7 +120,17 @@ export class JudgeLimiter {
       let wait: number;
       try {
         wait = Number(
-          await this.client().ppJudgeAcquire(keys[0], keys[1], keys[2], leaseId, this.leaseMs, limits.maxInFlight, limits.rpm, limits.tpm, estimate),
+          await this.client().ppJudgeAcquire(
+            keys[0],
+            keys[1],
+            keys[2],
+            leaseId,
+            this.leaseMs,
+            limits.maxInFlight,
+            limits.rpm,
+            limits.tpm,
+            estimate,
+          ),
         );
       } catch (error) {
         this.warnUnavailable(error);

@@ -1,5 +1,16 @@
 import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
 
+interface EmbeddingsBody {
+  data: { embedding: number[] & string }[];
+  usage: { prompt_tokens: number };
+}
+interface CompletionBody {
+  choices: {
+    message: { content: string; tool_calls: { function: { name: string; arguments: string } }[] };
+    finish_reason: string;
+  }[];
+}
+
 /** The scripted server's own wire features that the AI SDK path does not exercise. */
 describe('scripted judge server', () => {
   let server: JudgeServer;
@@ -9,30 +20,33 @@ describe('scripted judge server', () => {
   afterAll(() => server.close());
   afterEach(() => server.reset());
 
+  const postJson = async <T>(path: string, body: unknown): Promise<T> => (await (await post(path, body)).json()) as T;
   const post = (path: string, body: unknown) =>
-    fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${server.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('answers embeddings as float or base64 with usage', async () => {
     server.setEmbedding('a', [0.5, -0.25, 1, 0]);
-    const float: any = await (await post('/embeddings', { model: 'e', input: ['a', 'b'] })).json();
+    const float = await postJson<EmbeddingsBody>('/embeddings', { model: 'e', input: ['a', 'b'] });
     expect(float.data[0].embedding).toEqual([0.5, -0.25, 1, 0]);
     expect(float.data[1].embedding).toHaveLength(4);
     expect(float.usage.prompt_tokens).toBeGreaterThan(0);
-    const b64: any = await (await post('/embeddings', { model: 'e', input: 'a', encoding_format: 'base64' })).json();
+    const b64 = await postJson<EmbeddingsBody>('/embeddings', { model: 'e', input: 'a', encoding_format: 'base64' });
     const buf = Buffer.from(b64.data[0].embedding, 'base64');
     expect(Array.from(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4))).toEqual([0.5, -0.25, 1, 0]);
   });
 
   it('answers through a tool call when the request offers tools', async () => {
     server.answer('task_completion.score', { verdict: 0.5, reason: 'half' });
-    const res: any = await (
-      await post('/chat/completions', {
-        model: 'm',
-        messages: [{ role: 'user', content: '[stage: task_completion.score]\nGrade.' }],
-        tools: [{ type: 'function', function: { name: 'json', parameters: { type: 'object' } } }],
-        tool_choice: { type: 'function', function: { name: 'json' } },
-      })
-    ).json();
+    const res = await postJson<CompletionBody>('/chat/completions', {
+      model: 'm',
+      messages: [{ role: 'user', content: '[stage: task_completion.score]\nGrade.' }],
+      tools: [{ type: 'function', function: { name: 'json', parameters: { type: 'object' } } }],
+      tool_choice: { type: 'function', function: { name: 'json' } },
+    });
     const call = res.choices[0].message.tool_calls[0];
     expect(call.function.name).toBe('json');
     expect(JSON.parse(call.function.arguments)).toEqual({ verdict: 0.5, reason: 'half' });
@@ -40,22 +54,21 @@ describe('scripted judge server', () => {
   });
 
   it('routes by schema name, falls back to defaults, and synthesizes unknown stages from the schema', async () => {
-    const byName: any = await (
-      await post('/chat/completions', {
-        messages: [{ role: 'user', content: 'no marker' }],
-        response_format: { type: 'json_schema', json_schema: { name: 'pp-confidence-evaluate', schema: {} } },
-      })
-    ).json();
+    const byName = await postJson<CompletionBody>('/chat/completions', {
+      messages: [{ role: 'user', content: 'no marker' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'pp-confidence-evaluate', schema: {} } },
+    });
     expect(JSON.parse(byName.choices[0].message.content)).toHaveProperty('confidence');
-    const synthesized: any = await (
-      await post('/chat/completions', {
-        messages: [{ role: 'user', content: '[stage: x.y]' }],
-        response_format: {
-          type: 'json_schema',
-          json_schema: { name: 'pp-x-y', schema: { type: 'object', properties: { n: { type: 'number', maximum: 1 }, s: { type: 'string' } } } },
+    const synthesized = await postJson<CompletionBody>('/chat/completions', {
+      messages: [{ role: 'user', content: '[stage: x.y]' }],
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'pp-x-y',
+          schema: { type: 'object', properties: { n: { type: 'number', maximum: 1 }, s: { type: 'string' } } },
         },
-      })
-    ).json();
+      },
+    });
     expect(JSON.parse(synthesized.choices[0].message.content)).toEqual({ n: 0.5, s: 'sample' });
     expect(server.requests.map((r) => r.stage)).toEqual(['confidence.evaluate', 'x.y']);
   });

@@ -29,7 +29,9 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
   it('asks for structured output on chat completions with temperature 0 and reports usage', async () => {
     server.answer('unit.check', { score: 0.7, reason: 'fine' });
     const calls: CallUsage[] = [];
-    const result = await make().generate(stage, Verdict, '[stage: unit.check]\nGrade this.', { usage: { add: (u) => calls.push(u) } });
+    const result = await make().generate(stage, Verdict, '[stage: unit.check]\nGrade this.', {
+      usage: { add: (u) => calls.push(u) },
+    });
     expect(result.value).toEqual({ score: 0.7, reason: 'fine' });
     expect(server.requests).toHaveLength(1);
     const req = server.requests[0];
@@ -91,7 +93,9 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
 
   it('does not retry 401 and says why', async () => {
     server.fault({ status: 401, count: 10 });
-    const error = await make().generate(stage, Verdict, 'x').catch((e) => e);
+    const error = await make()
+      .generate(stage, Verdict, 'x')
+      .catch((e) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect(error.code).toBe(ErrorCode.JUDGE_CALL_FAILED);
     expect(error.message).toMatch(/^Judge provider rejected the request \(401\)/);
@@ -107,7 +111,9 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
 
   it('gives up after maxRetries + 1 attempts with the last reason', async () => {
     server.fault({ status: 500, count: Infinity });
-    const error = await make({ JUDGE_MAX_RETRIES: '2' }).generate(stage, Verdict, 'x').catch((e) => e);
+    const error = await make({ JUDGE_MAX_RETRIES: '2' })
+      .generate(stage, Verdict, 'x')
+      .catch((e) => e);
     expect(error.message).toBe('Judge call failed after 3 attempts: 500 Internal Server Error');
     expect(error.details.usage.calls).toBe(3);
     expect(server.requests).toHaveLength(3);
@@ -189,7 +195,9 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
         ['anthropic', false],
         ['gemini', true],
       ]);
-      expect(list[1].message).toBe("Provider 'Anthropic' is not configured. Missing environment variable(s): ANTHROPIC_API_KEY");
+      expect(list[1].message).toBe(
+        "Provider 'Anthropic' is not configured. Missing environment variable(s): ANTHROPIC_API_KEY",
+      );
       const none = new JudgeService(judgeTestConfig('', { OPENAI_BASE_URL: '' })).listProviders();
       expect(none[0].available).toBe(false);
     });

@@ -6,11 +6,25 @@ import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { JudgeLimiter, sleep } from './judge-limiter';
-import type { CallUsage, EmbedOptions, EmbedResult, GenerateOptions, GenerateResult, ResolvedModel, StageRef } from './judge.types';
+import type {
+  CallUsage,
+  EmbedOptions,
+  EmbedResult,
+  GenerateOptions,
+  GenerateResult,
+  ResolvedModel,
+  StageRef,
+} from './judge.types';
 import { parseJudgeText } from './json-output';
 import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } from './model-resolver';
 import { AiSdkModels } from './providers/ai-sdk-models';
-import { classifyFailure, InvalidJudgeOutputError, JudgeTimeoutError, retryDelayMs, type ClassifiedFailure } from './retry-policy';
+import {
+  classifyFailure,
+  InvalidJudgeOutputError,
+  JudgeTimeoutError,
+  retryDelayMs,
+  type ClassifiedFailure,
+} from './retry-policy';
 
 /** The system message of every judge call. */
 export const JUDGE_SYSTEM_PROMPT =
@@ -87,7 +101,12 @@ export class JudgeService implements OnModuleDestroy {
    * Asks the judge for an answer shaped by `schema`. Tries structured output first; a model that
    * rejects response_format is asked again in text mode and the JSON is parsed from its answer.
    */
-  async generate<T>(stage: StageRef, schema: z.ZodType<T>, prompt: string, opts: GenerateOptions = {}): Promise<GenerateResult<T>> {
+  async generate<T>(
+    stage: StageRef,
+    schema: z.ZodType<T>,
+    prompt: string,
+    opts: GenerateOptions = {},
+  ): Promise<GenerateResult<T>> {
     const model = this.resolveModel(opts.model);
     this.assertModelUsable(model.id);
     const languageModel = this.models.language(model);
@@ -156,7 +175,10 @@ export class JudgeService implements OnModuleDestroy {
     const vectors: (number[] | undefined)[] = texts.map((t) => this.embeddingCache.get(cacheKey(t)));
     const missing = [...new Set(texts.filter((_, i) => !vectors[i]))];
     if (missing.length === 0) {
-      return { vectors: vectors as number[][], usage: { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 } };
+      return {
+        vectors: vectors as number[][],
+        usage: { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 },
+      };
     }
     this.assertModelUsable(model.id);
     const embeddingModel = this.models.embedding(model);
@@ -186,7 +208,13 @@ export class JudgeService implements OnModuleDestroy {
     const { maxRetries, retryBaseMs, retryMaxMs, timeoutMs } = this.config.judge;
     const total: CallUsage = { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
     const book = (calls: number, inputTokens: number, outputTokens: number, latency: number) => {
-      const one: CallUsage = { model: model.id, calls, input_tokens: inputTokens, output_tokens: outputTokens, latency_ms: latency };
+      const one: CallUsage = {
+        model: model.id,
+        calls,
+        input_tokens: inputTokens,
+        output_tokens: outputTokens,
+        latency_ms: latency,
+      };
       total.calls += calls;
       total.input_tokens += inputTokens;
       total.output_tokens += outputTokens;
@@ -237,7 +265,11 @@ export class JudgeService implements OnModuleDestroy {
 
 type InvalidOutputWithUsage = InvalidJudgeOutputError & { usage?: { inputTokens: number; outputTokens: number } };
 
-function parseTextOrThrow<T>(text: string | undefined, schema: z.ZodType<T>, usage: { inputTokens: number; outputTokens: number }): T {
+function parseTextOrThrow<T>(
+  text: string | undefined,
+  schema: z.ZodType<T>,
+  usage: { inputTokens: number; outputTokens: number },
+): T {
   try {
     return parseJudgeText(text, schema);
   } catch (error) {

@@ -96,7 +96,10 @@ export interface ProviderStatus {
 export function providerStatus(config: AppConfig, info: ProviderInfo): ProviderStatus {
   const settings = config.judge.providers[info.key];
   const available = Boolean(settings.apiKey) || (info.key === 'openai' && Boolean(settings.baseUrl));
-  const missing = info.key === 'openai' ? `${info.apiKeyEnv} (or ${info.baseUrlEnv} for a keyless compatible server)` : info.apiKeyEnv;
+  const missing =
+    info.key === 'openai'
+      ? `${info.apiKeyEnv} (or ${info.baseUrlEnv} for a keyless compatible server)`
+      : info.apiKeyEnv;
   return {
     key: info.key,
     name: info.name,

@@ -22,7 +22,10 @@ export interface ClassifiedFailure {
 
 /** Thrown by the judge when the model's answer cannot be parsed or validated. */
 export class InvalidJudgeOutputError extends Error {
-  constructor(message: string, public readonly text: string | undefined) {
+  constructor(
+    message: string,
+    public readonly text: string | undefined,
+  ) {
     super(message);
     this.name = 'InvalidJudgeOutputError';
   }
@@ -87,10 +90,22 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
     const status = api.statusCode;
     const summary = `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
     if (status === 429) {
-      return { kind: 'rate_limited', retryable: true, status, retryAfterMs: parseRetryAfter(api.responseHeaders), summary };
+      return {
+        kind: 'rate_limited',
+        retryable: true,
+        status,
+        retryAfterMs: parseRetryAfter(api.responseHeaders),
+        summary,
+      };
     }
     if (status >= 500 || status === 408) {
-      return { kind: 'server_error', retryable: true, status, retryAfterMs: parseRetryAfter(api.responseHeaders), summary };
+      return {
+        kind: 'server_error',
+        retryable: true,
+        status,
+        retryAfterMs: parseRetryAfter(api.responseHeaders),
+        summary,
+      };
     }
     const detail = shortDetail(api);
     if (status === 401 || status === 403 || status === 404) {

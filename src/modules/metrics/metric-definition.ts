@@ -57,7 +57,8 @@ export function stagePrompt(stage: StageRef, ...parts: (string | false | null | 
 }
 
 /** Opens every prompt that carries the rendered trace. */
-export const TRACE_INTRO = 'Below is the trace of an AI agent run: a tree of spans (AGENT, LLM, TOOL, RETRIEVER, CHAIN, ...).';
+export const TRACE_INTRO =
+  'Below is the trace of an AI agent run: a tree of spans (AGENT, LLM, TOOL, RETRIEVER, CHAIN, ...).';
 
 /** A labelled block of the prompt. */
 export const block = (label: string, body: string) => `${label}:\n${body}`;
@@ -75,7 +76,12 @@ export const clamp01 = (n: number) => (Number.isFinite(n) ? Math.min(1, Math.max
 export const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
 /** Builds a result whose metadata carries `threshold` and `success = score >= threshold`. */
-export function scored(score: number, reason: string | null, threshold: number, extra: Record<string, unknown> = {}): MetricResult {
+export function scored(
+  score: number,
+  reason: string | null,
+  threshold: number,
+  extra: Record<string, unknown> = {},
+): MetricResult {
   const s = clamp01(score);
   return { score: s, reason, metadata: { ...extra, threshold, success: s >= threshold } };
 }

@@ -27,9 +27,30 @@ const span = spanView;
 function weatherTrace(over: Partial<TraceView> = {}): TraceView {
   return traceView(
     [
-      span({ span_id: 'root', name: 'weather-agent', input: { question: 'weather in Paris tomorrow' }, output: 'sunny', started_at: '2026-01-01T00:00:00Z' }),
-      span({ span_id: 'plan', parent_span_id: 'root', kind: 'LLM', model: 'gpt-4o', output: 'PLAN-MARKER: 1) call forecast 2) answer', started_at: '2026-01-01T00:00:01Z' }),
-      span({ span_id: 'tool', parent_span_id: 'root', kind: 'TOOL', name: 'forecast', input: { city: 'Paris', day: 'tomorrow' }, output: { sky: 'sunny', temp: 21 }, started_at: '2026-01-01T00:00:02Z' }),
+      span({
+        span_id: 'root',
+        name: 'weather-agent',
+        input: { question: 'weather in Paris tomorrow' },
+        output: 'sunny',
+        started_at: '2026-01-01T00:00:00Z',
+      }),
+      span({
+        span_id: 'plan',
+        parent_span_id: 'root',
+        kind: 'LLM',
+        model: 'gpt-4o',
+        output: 'PLAN-MARKER: 1) call forecast 2) answer',
+        started_at: '2026-01-01T00:00:01Z',
+      }),
+      span({
+        span_id: 'tool',
+        parent_span_id: 'root',
+        kind: 'TOOL',
+        name: 'forecast',
+        input: { city: 'Paris', day: 'tomorrow' },
+        output: { sky: 'sunny', temp: 21 },
+        started_at: '2026-01-01T00:00:02Z',
+      }),
     ],
     {
       name: 'weather-agent',
@@ -66,7 +87,10 @@ describe('MetricsService: every metric end to end through the real provider code
   });
 
   it('task_completion: score = verdict, reason, metadata {task, outcome, threshold, success}', async () => {
-    server.answer('task_completion.extract', { task: 'Know the weather in Paris tomorrow', outcome: 'Called forecast; replied sunny 21°C' });
+    server.answer('task_completion.extract', {
+      task: 'Know the weather in Paris tomorrow',
+      outcome: 'Called forecast; replied sunny 21°C',
+    });
     server.answer('task_completion.score', { verdict: 0.4, reason: 'Partly answered.' });
     const o = ok(await one('task_completion'));
     expect(o.score).toBe(0.4);
@@ -77,7 +101,10 @@ describe('MetricsService: every metric end to end through the real provider code
       threshold: 0.5,
       success: false,
     });
-    const [extract, score] = [server.stageRequests('task_completion.extract'), server.stageRequests('task_completion.score')];
+    const [extract, score] = [
+      server.stageRequests('task_completion.extract'),
+      server.stageRequests('task_completion.score'),
+    ];
     expect(extract).toHaveLength(1);
     expect(extract[0].prompt).toContain('- TOOL "forecast"');
     expect(score[0].prompt).toContain('Know the weather in Paris tomorrow');
@@ -104,7 +131,9 @@ describe('MetricsService: every metric end to end through the real provider code
       threshold: 0.5,
       success: true,
     });
-    expect(server.stageRequests('tool_correctness.score')[0].prompt).toContain('[{"name":"forecast","parameters":{"city":"Paris"}}]');
+    expect(server.stageRequests('tool_correctness.score')[0].prompt).toContain(
+      '[{"name":"forecast","parameters":{"city":"Paris"}}]',
+    );
   });
 
   it('argument_correctness: score = yes / verdicts, reason from the reason stage', async () => {
@@ -162,7 +191,11 @@ describe('MetricsService: every metric end to end through the real provider code
     server.answer('step_efficiency.extract_task', { task: 'Get tomorrow’s Paris weather' });
     server.answer('step_efficiency.score', { score: 0.75, reason: 'One redundant call.' });
     const o = ok(await one('step_efficiency'));
-    expect(o).toMatchObject({ score: 0.75, reason: 'One redundant call.', metadata: { task: 'Get tomorrow’s Paris weather', threshold: 0.5, success: true } });
+    expect(o).toMatchObject({
+      score: 0.75,
+      reason: 'One redundant call.',
+      metadata: { task: 'Get tomorrow’s Paris weather', threshold: 0.5, success: true },
+    });
     const taskPrompt = server.stageRequests('step_efficiency.extract_task')[0].prompt;
     expect(taskPrompt).toContain('What is the weather in Paris tomorrow?');
     expect(taskPrompt).not.toContain('PLAN-MARKER');
@@ -205,7 +238,11 @@ describe('MetricsService: every metric end to end through the real provider code
     server.answer('plan_adherence.extract_plan', { plan: ['call forecast', 'answer'] });
     server.answer('plan_quality.score', { score: 1, reason: 'Minimal and complete.' });
     const o = ok(await one('plan_quality'));
-    expect(o).toMatchObject({ score: 1, reason: 'Minimal and complete.', metadata: { plan: ['call forecast', 'answer'], success: true } });
+    expect(o).toMatchObject({
+      score: 1,
+      reason: 'Minimal and complete.',
+      metadata: { plan: ['call forecast', 'answer'], success: true },
+    });
     const prompt = server.stageRequests('plan_quality.score')[0].prompt;
     expect(prompt).toContain('["call forecast","answer"]');
     expect(prompt).not.toContain('PLAN-MARKER');
@@ -282,7 +319,11 @@ describe('MetricsService: every metric end to end through the real provider code
   it('a judge that keeps failing gives ok:false after every attempt, and other metrics still score', async () => {
     server.fault({ status: 500, count: Infinity, stage: 'confidence.evaluate' });
     const [conf, coh] = await metrics.evaluateTrace(weatherTrace(), ['confidence', 'coherence'], {});
-    expect(conf).toMatchObject({ metric: 'confidence', ok: false, error: 'Judge call failed after 4 attempts: 500 Internal Server Error' });
+    expect(conf).toMatchObject({
+      metric: 'confidence',
+      ok: false,
+      error: 'Judge call failed after 4 attempts: 500 Internal Server Error',
+    });
     expect(conf.usage.calls).toBe(4);
     expect(coh.ok).toBe(true);
   });
@@ -290,7 +331,9 @@ describe('MetricsService: every metric end to end through the real provider code
   it('unknown metrics and unknown providers become failed outcomes, never throws', async () => {
     const [unknown] = await metrics.evaluateTrace(weatherTrace(), ['nope'], {});
     expect(unknown).toMatchObject({ ok: false, error: 'Unknown metric: nope' });
-    const [conf, coh] = await metrics.evaluateTrace(weatherTrace(), ['confidence', 'coherence'], { model: 'vertex_ai/gemini' });
+    const [conf, coh] = await metrics.evaluateTrace(weatherTrace(), ['confidence', 'coherence'], {
+      model: 'vertex_ai/gemini',
+    });
     expect(conf.ok).toBe(false);
     if (!conf.ok) expect(conf.error).toMatch(/Unknown judge provider 'vertex_ai'/);
     expect(coh.ok).toBe(true);
@@ -331,15 +374,27 @@ describe('MetricsService: every metric end to end through the real provider code
       expect(t.metric.description).toBe(metrics.listTraceMetrics().find((m) => m.name === name)!.description);
       expect(t.metric.prompt_preview.map((p) => p.stage)).toEqual(keys);
       for (const p of t.metric.prompt_preview) {
-        expect(p.prompt.startsWith(`[stage: ${p.stage === 'extract_task' ? 'step_efficiency' : name}.${p.stage}]`)).toBe(true);
+        expect(
+          p.prompt.startsWith(`[stage: ${p.stage === 'extract_task' ? 'step_efficiency' : name}.${p.stage}]`),
+        ).toBe(true);
         expect(p.prompt).toMatch(/Reply with a JSON object/);
       }
       const joined = t.metric.prompt_preview.map((p) => p.prompt).join('\n');
-      if (['task_completion', 'tool_correctness', 'argument_correctness', 'plan_adherence', 'confidence'].includes(name)) {
+      if (
+        ['task_completion', 'tool_correctness', 'argument_correctness', 'plan_adherence', 'confidence'].includes(name)
+      ) {
         expect(joined).toContain('Trace "sample-trace"');
       }
       if (keys.length > 1) expect(joined).toMatch(/<extracted_[a-z_]+>/);
-      expect(t.filters).toEqual({ date_from: null, date_to: null, status: null, session_id: null, user_id: null, tags: null, name: null });
+      expect(t.filters).toEqual({
+        date_from: null,
+        date_to: null,
+        status: null,
+        session_id: null,
+        user_id: null,
+        tags: null,
+        name: null,
+      });
       expect(t.sampling_rate).toBe(1.0);
       expect(t.model).toBe('openai/judge-test');
     });
@@ -364,7 +419,13 @@ describe('MetricsService: every metric end to end through the real provider code
   describe('loop_detection (registered, session-only)', () => {
     const run = async (sessionOutputs: unknown[] | undefined, output: unknown) => {
       const config = judgeTestConfig(server.baseUrl);
-      const evaluation = new TraceEvaluation(weatherTrace({ output }), judge, config.judge.render, undefined, sessionOutputs);
+      const evaluation = new TraceEvaluation(
+        weatherTrace({ output }),
+        judge,
+        config.judge.render,
+        undefined,
+        sessionOutputs,
+      );
       return loopDetectionMetric.evaluate(evaluation.forMetric(new UsageTracker('x'), 0.5));
     };
 

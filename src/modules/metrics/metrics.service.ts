@@ -24,17 +24,30 @@ export class MetricsService {
    * task/plan extractions are shared between metrics. Never throws for a metric failure: each
    * failure becomes an outcome with ok:false and a reason.
    */
-  async evaluateTrace(trace: TraceView, metricNames: string[], opts: EvaluateTraceOptions = {}): Promise<MetricOutcome[]> {
+  async evaluateTrace(
+    trace: TraceView,
+    metricNames: string[],
+    opts: EvaluateTraceOptions = {},
+  ): Promise<MetricOutcome[]> {
     const evaluation = new TraceEvaluation(trace, this.judge, this.config.judge.render, opts.model);
     const chatModel = this.modelLabel(opts.model);
     return Promise.all(
       metricNames.map(async (name): Promise<MetricOutcome> => {
         const def = this.registry.get(name);
-        const tracker = new UsageTracker(name === 'coherence' ? this.modelLabel(this.config.judge.embeddingModel) : chatModel);
+        const tracker = new UsageTracker(
+          name === 'coherence' ? this.modelLabel(this.config.judge.embeddingModel) : chatModel,
+        );
         if (!def) return { metric: name, ok: false, error: `Unknown metric: ${name}`, usage: tracker.usage };
         try {
           const result = await def.evaluate(evaluation.forMetric(tracker, def.defaultThreshold));
-          return { metric: name, ok: true, score: result.score, reason: result.reason, metadata: result.metadata, usage: tracker.usage };
+          return {
+            metric: name,
+            ok: true,
+            score: result.score,
+            reason: result.reason,
+            metadata: result.metadata,
+            usage: tracker.usage,
+          };
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           const reason = error instanceof DomainError ? message : `Metric failed unexpectedly: ${message}`;
@@ -70,7 +83,15 @@ export class MetricsService {
         default_threshold: def.defaultThreshold,
         prompt_preview,
       },
-      filters: { date_from: null, date_to: null, status: null, session_id: null, user_id: null, tags: null, name: null },
+      filters: {
+        date_from: null,
+        date_to: null,
+        status: null,
+        session_id: null,
+        user_id: null,
+        tags: null,
+        name: null,
+      },
       sampling_rate: 1.0,
       model: this.modelLabel(),
     };

@@ -4,7 +4,14 @@ export type { JudgeUsage } from '../judge/judge.types';
 
 /** The result of one metric on one trace: a score, or the reason it could not be computed. */
 export type MetricOutcome =
-  | { metric: string; ok: true; score: number; reason: string | null; metadata: Record<string, unknown>; usage: JudgeUsage }
+  | {
+      metric: string;
+      ok: true;
+      score: number;
+      reason: string | null;
+      metadata: Record<string, unknown>;
+      usage: JudgeUsage;
+    }
   | { metric: string; ok: false; error: string; usage: JudgeUsage };
 
 export interface TraceMetricSummary {

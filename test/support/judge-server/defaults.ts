@@ -36,7 +36,8 @@ export function synthesizeFromSchema(schema: any): Record<string, unknown> {
 
 function synth(schema: any, depth: number): unknown {
   if (!schema || depth > 6) return null;
-  if (Array.isArray(schema.anyOf)) return synth(schema.anyOf.find((s: any) => s.type !== 'null') ?? schema.anyOf[0], depth + 1);
+  if (Array.isArray(schema.anyOf))
+    return synth(schema.anyOf.find((s: any) => s.type !== 'null') ?? schema.anyOf[0], depth + 1);
   if (Array.isArray(schema.enum)) return schema.enum[0];
   const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') : schema.type;
   switch (type) {

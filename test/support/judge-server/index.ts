@@ -117,7 +117,8 @@ function lastUserText(body: any): string {
 function allMessageChars(body: any): number {
   const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
   let n = 0;
-  for (const m of messages) n += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length;
+  for (const m of messages)
+    n += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length;
   if (body?.response_format) n += JSON.stringify(body.response_format).length;
   if (body?.tools) n += JSON.stringify(body.tools).length;
   return n;
@@ -157,7 +158,13 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
     return f;
   };
 
-  const send = (res: ServerResponse, log: LoggedRequest, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    log: LoggedRequest,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     log.status = status;
     log.finishedAt = Date.now();
     if (res.destroyed || res.writableEnded) return;
@@ -166,7 +173,11 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
   };
 
   const errorBody = (status: number, message: string) => ({
-    error: { message, type: status === 429 ? 'rate_limit_error' : status === 401 ? 'invalid_request_error' : 'server_error', code: null },
+    error: {
+      message,
+      type: status === 429 ? 'rate_limit_error' : status === 401 ? 'invalid_request_error' : 'server_error',
+      code: null,
+    },
   });
 
   const chat = (body: any, log: LoggedRequest, res: ServerResponse, override?: StageAnswer) => {
@@ -179,7 +190,8 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
     if (override) answer = override;
     else if (typeof source === 'function') answer = source(log);
     else if (source) answer = source;
-    else answer = synthesizeFromSchema(body.response_format?.json_schema?.schema ?? body.tools?.[0]?.function?.parameters);
+    else
+      answer = synthesizeFromSchema(body.response_format?.json_schema?.schema ?? body.tools?.[0]?.function?.parameters);
     const content = 'raw' in answer && typeof answer.raw === 'string' ? answer.raw : JSON.stringify(answer);
     const usage = {
       prompt_tokens: tokens(allMessageChars(body)),
@@ -233,14 +245,18 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    let body: any = {};
+    let body: any;
     try {
       body = raw ? JSON.parse(raw) : {};
     } catch {
       body = { _unparsable: raw };
     }
     const path = (req.url ?? '').split('?')[0];
-    const endpoint = path.endsWith('/chat/completions') ? 'chat' : path.endsWith('/embeddings') ? 'embeddings' : 'other';
+    const endpoint = path.endsWith('/chat/completions')
+      ? 'chat'
+      : path.endsWith('/embeddings')
+        ? 'embeddings'
+        : 'other';
     const log: LoggedRequest = {
       endpoint,
       path,
@@ -262,7 +278,8 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
     };
     res.on('close', finish);
     try {
-      if (req.method !== 'POST' || endpoint === 'other') return send(res, log, 404, errorBody(404, `No route for ${req.method} ${path}`));
+      if (req.method !== 'POST' || endpoint === 'other')
+        return send(res, log, 404, errorBody(404, `No route for ${req.method} ${path}`));
       if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
         return send(res, log, 401, errorBody(401, 'Incorrect API key provided.'));
       }
@@ -274,10 +291,15 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
         if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
         if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
         const message =
-          fault.status === 401 ? 'Incorrect API key provided.' : fault.status === 429 ? 'Rate limit reached.' : 'The server had an error.';
+          fault.status === 401
+            ? 'Incorrect API key provided.'
+            : fault.status === 429
+              ? 'Rate limit reached.'
+              : 'The server had an error.';
         return send(res, log, fault.status, errorBody(fault.status, message), headers);
       }
-      if (fault?.invalidJson !== undefined && endpoint === 'chat') return chat(body, log, res, { raw: fault.invalidJson });
+      if (fault?.invalidJson !== undefined && endpoint === 'chat')
+        return chat(body, log, res, { raw: fault.invalidJson });
       return endpoint === 'chat' ? chat(body, log, res) : embed(body, log, res);
     } catch (error) {
       return send(res, log, 500, errorBody(500, (error as Error).message));

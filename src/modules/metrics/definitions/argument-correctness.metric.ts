@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { block, DEFAULT_THRESHOLD, parseLooseJson, replyWith, scored, stagePrompt, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
+import {
+  block,
+  DEFAULT_THRESHOLD,
+  parseLooseJson,
+  replyWith,
+  scored,
+  stagePrompt,
+  type MetricDefinition,
+  TRACE_INTRO,
+} from '../metric-definition';
 
 const EXTRACT = { metric: 'argument_correctness', stage: 'extract' };
 const VERDICTS = { metric: 'argument_correctness', stage: 'verdicts' };
@@ -73,14 +82,31 @@ export const argumentCorrectnessMetric: MetricDefinition = {
   async evaluate(ctx) {
     const { user_input, tool_calls } = await ctx.ask(EXTRACT, ToolCallsSchema, extractPrompt(ctx.rendered()));
     if (tool_calls.length === 0) {
-      return { score: 1, reason: NO_TOOL_CALLS_REASON, metadata: { user_input, verdicts: [], threshold: ctx.threshold, success: true } };
+      return {
+        score: 1,
+        reason: NO_TOOL_CALLS_REASON,
+        metadata: { user_input, verdicts: [], threshold: ctx.threshold, success: true },
+      };
     }
-    const calls = tool_calls.map((c, i) => ({ index: i + 1, name: c.name, parameters: parseLooseJson(c.parameters), reasoning: c.reasoning }));
-    const { verdicts } = await ctx.ask(VERDICTS, ArgumentVerdictsSchema, verdictsPrompt(user_input, JSON.stringify(calls)));
+    const calls = tool_calls.map((c, i) => ({
+      index: i + 1,
+      name: c.name,
+      parameters: parseLooseJson(c.parameters),
+      reasoning: c.reasoning,
+    }));
+    const { verdicts } = await ctx.ask(
+      VERDICTS,
+      ArgumentVerdictsSchema,
+      verdictsPrompt(user_input, JSON.stringify(calls)),
+    );
     const yes = verdicts.filter((v) => v.verdict === 'yes').length;
     const score = verdicts.length === 0 ? 1 : Math.min(1, yes / verdicts.length);
     const problems = verdicts.filter((v) => v.verdict === 'no').map((v) => `- ${v.reason ?? 'no reason given'}`);
-    const { reason } = await ctx.ask(REASON, ArgumentReasonSchema, reasonPrompt(problems.join('\n') || '(none)', user_input, score.toFixed(2)));
+    const { reason } = await ctx.ask(
+      REASON,
+      ArgumentReasonSchema,
+      reasonPrompt(problems.join('\n') || '(none)', user_input, score.toFixed(2)),
+    );
     return scored(score, reason, ctx.threshold, { user_input, verdicts });
   },
 };

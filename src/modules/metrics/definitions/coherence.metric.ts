@@ -1,4 +1,12 @@
-import { clamp01, cosineGap, DEFAULT_THRESHOLD, plainText, round4, scored, type MetricDefinition } from '../metric-definition';
+import {
+  clamp01,
+  cosineGap,
+  DEFAULT_THRESHOLD,
+  plainText,
+  round4,
+  scored,
+  type MetricDefinition,
+} from '../metric-definition';
 
 export const EMPTY_COHERENCE_REASON = 'The input or the output is empty, so coherence is assumed.';
 
@@ -14,7 +22,11 @@ export const coherenceMetric: MetricDefinition = {
     const input = plainText(ctx.trace.input);
     const output = plainText(ctx.trace.output);
     if (!input || !output) {
-      return { score: 1, reason: EMPTY_COHERENCE_REASON, metadata: { coherence_gap: 0, note: 'empty_input_or_output' } };
+      return {
+        score: 1,
+        reason: EMPTY_COHERENCE_REASON,
+        metadata: { coherence_gap: 0, note: 'empty_input_or_output' },
+      };
     }
     const [a, b] = await ctx.embed([input, output]);
     const gap = round4(cosineGap(a, b));

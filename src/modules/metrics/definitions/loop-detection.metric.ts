@@ -1,4 +1,12 @@
-import { clamp01, cosineSimilarity, DEFAULT_THRESHOLD, plainText, round4, scored, type MetricDefinition } from '../metric-definition';
+import {
+  clamp01,
+  cosineSimilarity,
+  DEFAULT_THRESHOLD,
+  plainText,
+  round4,
+  scored,
+  type MetricDefinition,
+} from '../metric-definition';
 
 /** How many previous session outputs the current output is compared with. */
 export const LOOP_WINDOW = 3;
@@ -37,20 +45,38 @@ export const loopDetectionMetric: MetricDefinition = {
   previewPrompts: () => [],
   async evaluate(ctx) {
     if (!ctx.sessionOutputs) {
-      return { score: 1, reason: 'No session context, so looping cannot be judged.', metadata: { note: 'no session context provided' } };
+      return {
+        score: 1,
+        reason: 'No session context, so looping cannot be judged.',
+        metadata: { note: 'no session context provided' },
+      };
     }
     const current = plainText(ctx.trace.output);
-    if (!current) return { score: 1, reason: 'The output is empty, so looping cannot be judged.', metadata: { note: 'empty_output' } };
+    if (!current)
+      return {
+        score: 1,
+        reason: 'The output is empty, so looping cannot be judged.',
+        metadata: { note: 'empty_output' },
+      };
     const previous = ctx.sessionOutputs.slice(-LOOP_WINDOW).map(plainText).filter(Boolean);
     if (previous.length === 0) {
-      return { score: 1, reason: 'There are no previous outputs to compare with.', metadata: { note: 'no_previous_outputs' } };
+      return {
+        score: 1,
+        reason: 'There are no previous outputs to compare with.',
+        metadata: { note: 'no_previous_outputs' },
+      };
     }
     const [mine, ...theirs] = await ctx.embed([current, ...previous]);
     const myTokens = contentTokens(current);
     const comparisons = theirs.map((vec, i) => {
       const cos = clamp01(cosineSimilarity(mine, vec));
       const jac = jaccard(myTokens, contentTokens(previous[i]));
-      return { trace_index: i, cosine_similarity: round4(cos), jaccard_similarity: round4(jac), hybrid_score: round4(cos * jac) };
+      return {
+        trace_index: i,
+        cosine_similarity: round4(cos),
+        jaccard_similarity: round4(jac),
+        hybrid_score: round4(cos * jac),
+      };
     });
     const maxHybrid = Math.max(...comparisons.map((c) => c.hybrid_score));
     const score = round4(clamp01(1 - maxHybrid));

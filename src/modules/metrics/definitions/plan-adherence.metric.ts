@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { ANCHORS, block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricContext, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
+import {
+  ANCHORS,
+  block,
+  DEFAULT_THRESHOLD,
+  replyWith,
+  scored,
+  stagePrompt,
+  type MetricContext,
+  type MetricDefinition,
+  TRACE_INTRO,
+} from '../metric-definition';
 import { sharedTask } from './step-efficiency.metric';
 
 const EXTRACT_PLAN = { metric: 'plan_adherence', stage: 'extract_plan' };
@@ -54,9 +64,17 @@ export const planAdherenceMetric: MetricDefinition = {
   async evaluate(ctx) {
     const { task, plan } = await sharedTaskAndPlan(ctx);
     if (plan.length === 0) {
-      return { score: 1, reason: NO_PLAN_REASON, metadata: { task, plan: [], threshold: ctx.threshold, success: true } };
+      return {
+        score: 1,
+        reason: NO_PLAN_REASON,
+        metadata: { task, plan: [], threshold: ctx.threshold, success: true },
+      };
     }
-    const verdict = await ctx.ask(SCORE, AdherenceVerdictSchema, scorePrompt(task, JSON.stringify(plan), ctx.rendered()));
+    const verdict = await ctx.ask(
+      SCORE,
+      AdherenceVerdictSchema,
+      scorePrompt(task, JSON.stringify(plan), ctx.rendered()),
+    );
     return scored(verdict.score, verdict.reason, ctx.threshold, { task, plan });
   },
 };

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { ANCHORS, block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricDefinition } from '../metric-definition';
+import {
+  ANCHORS,
+  block,
+  DEFAULT_THRESHOLD,
+  replyWith,
+  scored,
+  stagePrompt,
+  type MetricDefinition,
+} from '../metric-definition';
 import { NO_PLAN_REASON, sharedTaskAndPlan } from './plan-adherence.metric';
 
 const SCORE = { metric: 'plan_quality', stage: 'score' };
@@ -28,7 +36,11 @@ export const planQualityMetric: MetricDefinition = {
   async evaluate(ctx) {
     const { task, plan } = await sharedTaskAndPlan(ctx);
     if (plan.length === 0) {
-      return { score: 1, reason: NO_PLAN_REASON, metadata: { task, plan: [], threshold: ctx.threshold, success: true } };
+      return {
+        score: 1,
+        reason: NO_PLAN_REASON,
+        metadata: { task, plan: [], threshold: ctx.threshold, success: true },
+      };
     }
     const verdict = await ctx.ask(SCORE, PlanQualityVerdictSchema, scorePrompt(task, JSON.stringify(plan)));
     return scored(verdict.score, verdict.reason, ctx.threshold, { task, plan });

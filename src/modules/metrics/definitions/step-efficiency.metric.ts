@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { ANCHORS, block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricContext, type MetricDefinition } from '../metric-definition';
+import {
+  ANCHORS,
+  block,
+  DEFAULT_THRESHOLD,
+  replyWith,
+  scored,
+  stagePrompt,
+  type MetricContext,
+  type MetricDefinition,
+} from '../metric-definition';
 
 const EXTRACT_TASK = { metric: 'step_efficiency', stage: 'extract_task' };
 const SCORE = { metric: 'step_efficiency', stage: 'score' };

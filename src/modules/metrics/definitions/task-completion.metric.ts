@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { block, DEFAULT_THRESHOLD, replyWith, scored, stagePrompt, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
+import {
+  block,
+  DEFAULT_THRESHOLD,
+  replyWith,
+  scored,
+  stagePrompt,
+  type MetricDefinition,
+  TRACE_INTRO,
+} from '../metric-definition';
 
 const EXTRACT = { metric: 'task_completion', stage: 'extract' };
 const SCORE = { metric: 'task_completion', stage: 'score' };

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { block, DEFAULT_THRESHOLD, parseLooseJson, replyWith, scored, stagePrompt, type MetricDefinition, TRACE_INTRO } from '../metric-definition';
+import {
+  block,
+  DEFAULT_THRESHOLD,
+  parseLooseJson,
+  replyWith,
+  scored,
+  stagePrompt,
+  type MetricDefinition,
+  TRACE_INTRO,
+} from '../metric-definition';
 
 const EXTRACT = { metric: 'tool_correctness', stage: 'extract' };
 const SCORE = { metric: 'tool_correctness', stage: 'score' };
@@ -8,7 +17,12 @@ const SCORE = { metric: 'tool_correctness', stage: 'score' };
 // (no free-form objects); they are parsed back for the metadata.
 export const ToolUsageSchema = z.strictObject({
   user_input: z.string(),
-  tools_called: z.array(z.strictObject({ name: z.string(), parameters: z.string().describe('The arguments, as a JSON object in a string.') })),
+  tools_called: z.array(
+    z.strictObject({
+      name: z.string(),
+      parameters: z.string().describe('The arguments, as a JSON object in a string.'),
+    }),
+  ),
   available_tools: z.array(z.strictObject({ name: z.string(), description: z.string() })),
 });
 
@@ -52,7 +66,10 @@ export const toolCorrectnessMetric: MetricDefinition = {
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: ({ rendered }) => [
     { stage: 'extract', prompt: extractPrompt(rendered) },
-    { stage: 'score', prompt: scorePrompt('<extracted_user_input>', '<extracted_tools_called>', '<extracted_available_tools>') },
+    {
+      stage: 'score',
+      prompt: scorePrompt('<extracted_user_input>', '<extracted_tools_called>', '<extracted_available_tools>'),
+    },
   ],
   async evaluate(ctx) {
     const extracted = await ctx.ask(EXTRACT, ToolUsageSchema, extractPrompt(ctx.rendered()));

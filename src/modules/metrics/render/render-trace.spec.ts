@@ -32,7 +32,12 @@ describe('renderTrace', () => {
         kind: 'LLM',
         model: 'gpt-4o',
         started_at: '2026-01-01T00:00:01Z',
-        output: { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        output: {
+          role: 'assistant',
+          tool_calls: [
+            { id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          ],
+        },
       }),
       span({
         span_id: 'tool',
@@ -89,7 +94,15 @@ describe('renderTrace', () => {
     const big = 'lorem ipsum '.repeat(100_000 / 12);
     const spans = [span({ span_id: 's0', name: 'root' })];
     for (let i = 1; i < 500; i++) {
-      spans.push(span({ span_id: `s${i}`, parent_span_id: i % 5 === 0 ? 's0' : `s${i - 1}`, kind: i % 2 ? 'TOOL' : 'LLM', input: { i }, output: big }));
+      spans.push(
+        span({
+          span_id: `s${i}`,
+          parent_span_id: i % 5 === 0 ? 's0' : `s${i - 1}`,
+          kind: i % 2 ? 'TOOL' : 'LLM',
+          input: { i },
+          output: big,
+        }),
+      );
     }
     const started = Date.now();
     const rendered = renderTrace(trace(spans), budget);
@@ -97,14 +110,26 @@ describe('renderTrace', () => {
     expect(rendered.text.length).toBeLessThanOrEqual(budget.totalChars);
     expect(rendered.spansTotal).toBe(500);
     expect(rendered.spansRendered).toBeGreaterThan(50);
-    expect(rendered.text).toMatch(/\[rendering shortened to fit the judge's budget: \d+ value\(s\) truncated, \d+ of 500 span\(s\) omitted, \d+ chars cut\]$/);
+    expect(rendered.text).toMatch(
+      /\[rendering shortened to fit the judge's budget: \d+ value\(s\) truncated, \d+ of 500 span\(s\) omitted, \d+ chars cut\]$/,
+    );
   });
 
   it('shows long text repeated across the trace once, then refers back to it', () => {
     const answer = 'The forecast for Paris tomorrow is sunny with a high of 21°C and a light breeze.';
-    const t = trace([span({ span_id: 'llm', kind: 'LLM', input: { messages: [{ role: 'user', content: 'short' }] }, output: { content: answer } })], {
-      output: answer,
-    });
+    const t = trace(
+      [
+        span({
+          span_id: 'llm',
+          kind: 'LLM',
+          input: { messages: [{ role: 'user', content: 'short' }] },
+          output: { content: answer },
+        }),
+      ],
+      {
+        output: answer,
+      },
+    );
     const { text } = renderTrace(t, budget);
     expect(text.split(answer)).toHaveLength(2);
     expect(text).toContain('output: {"content":"[same text as the trace output]"}');

@@ -87,8 +87,9 @@ export function findToolCalls(value: unknown, depth = 0, out: string[] = []): st
   const obj = value as Record<string, unknown>;
   const asCall = (c: unknown) => {
     if (!c || typeof c !== 'object') return;
-    const call = c as Record<string, any>;
-    const fn = call.function && typeof call.function === 'object' ? call.function : call;
+    type CallShape = { name?: unknown; arguments?: unknown; args?: unknown; input?: unknown; function?: unknown };
+    const call = c as CallShape;
+    const fn = (call.function && typeof call.function === 'object' ? call.function : call) as CallShape;
     const name = fn.name ?? call.name;
     if (typeof name !== 'string') return;
     const args = fn.arguments ?? fn.args ?? call.input ?? call.arguments ?? call.args;
@@ -104,7 +105,15 @@ export function findToolCalls(value: unknown, depth = 0, out: string[] = []): st
 }
 
 function byStart(a: SpanView, b: SpanView): number {
-  return a.started_at < b.started_at ? -1 : a.started_at > b.started_at ? 1 : a.span_id < b.span_id ? -1 : a.span_id > b.span_id ? 1 : 0;
+  return a.started_at < b.started_at
+    ? -1
+    : a.started_at > b.started_at
+      ? 1
+      : a.span_id < b.span_id
+        ? -1
+        : a.span_id > b.span_id
+          ? 1
+          : 0;
 }
 
 /** Depth-first order of the span tree; spans whose parent is missing (or in a cycle) become roots. */
@@ -205,8 +214,15 @@ export function renderTrace(trace: TraceView, budget: RenderBudget): RenderedTra
 
   // Share the value budget out over every value, after the fixed structure is paid for.
   const structure =
-    head[0].length + spansTitle.length + 200 + traceFields.reduce((n, f) => n + f.label.length + 3, 0) +
-    nodes.reduce((n, node) => n + node.header.length + 1 + node.fields.reduce((m, f) => m + node.depth * 2 + f.label.length + 6, 0), 0);
+    head[0].length +
+    spansTitle.length +
+    200 +
+    traceFields.reduce((n, f) => n + f.label.length + 3, 0) +
+    nodes.reduce(
+      (n, node) =>
+        n + node.header.length + 1 + node.fields.reduce((m, f) => m + node.depth * 2 + f.label.length + 6, 0),
+      0,
+    );
   const allValues = [...traceFields, ...nodes.flatMap((n) => n.fields)];
   const cap = waterFill(
     allValues.map((f) => f.value.length),
@@ -261,11 +277,15 @@ export function renderTaskContext(trace: TraceView, budget: RenderBudget): strin
   const lines = [`Trace ${JSON.stringify(trace.name)}`];
   const traceInput = valueText(trace.input);
   lines.push(`Input: ${truncate(traceInput || '(none)', budget.fieldChars).text}`);
-  const roots = orderSpans(trace.spans ?? []).filter((n) => n.depth === 0).slice(0, 3);
+  const roots = orderSpans(trace.spans ?? [])
+    .filter((n) => n.depth === 0)
+    .slice(0, 3);
   for (const { span } of roots) {
     const input = valueText(span.input);
     if (input && input !== traceInput) {
-      lines.push(`Input of root span ${span.kind} ${JSON.stringify(span.name)}: ${truncate(input, budget.fieldChars).text}`);
+      lines.push(
+        `Input of root span ${span.kind} ${JSON.stringify(span.name)}: ${truncate(input, budget.fieldChars).text}`,
+      );
     }
   }
   return lines.join('\n');
