@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { JudgeController } from './judge.controller';
 import { JudgeService } from './judge.service';
 
-/** The LLM judge (AI SDK providers, retries, shared Redis limiter). Needs the global AppConfigModule. */
+/**
+ * The LLM judge (AI SDK providers, retries, shared Redis limiter). Needs the global
+ * AppConfigModule. No controllers, so the worker can import it without the auth guards; the
+ * `GET /evaluations/providers` route is mounted by MetricsApiModule.
+ */
 @Module({
-  controllers: [JudgeController],
   providers: [JudgeService],
   exports: [JudgeService],
 })
