@@ -6,6 +6,8 @@ import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
+import { OperatorsModule } from './modules/operators/operators.module';
+import { ScoresModule } from './modules/scores/scores.module';
 import { TracesModule } from './modules/traces/traces.module';
 import { QueueModule } from './queue/queue.module';
 
@@ -25,6 +27,8 @@ export class AppModule {
         AuthBootstrapModule,
         HealthModule,
         TracesModule,
+        ScoresModule,
+        OperatorsModule,
       ],
     };
   }

@@ -1,0 +1,34 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { Histogram } from 'prom-client';
+import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+
+/**
+ * Times every HTTP request. The route label is the matched route pattern
+ * (`/evaluations/trace-scores/:score_id`), never the raw URL, so ids cannot blow up cardinality;
+ * requests that match no route are labelled `unmatched`.
+ */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
+
+  constructor({ registry }: MetricsRegistry) {
+    this.duration = new Histogram({
+      name: `${METRIC_PREFIX}http_request_duration_seconds`,
+      help: 'HTTP request duration, by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      this.duration.observe({ method: req.method, route, status_code: String(res.statusCode) }, seconds);
+    });
+    next();
+  }
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+
+/** One call to a judge model (chat or embedding), as the judge reports it. */
+export interface JudgeCallRecord {
+  /** `openai`, `anthropic`, `google`, `openai-compatible`, … */
+  provider: string;
+  model: string;
+  ok: boolean;
+  latencyMs: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** On failure: a short, bounded kind such as `rate_limited`, `timeout`, `server_error`, `auth`, `invalid_output`. */
+  errorKind?: string;
+}
+
+/** Judge call counters: calls, latency, tokens and errors by provider. Never throws. */
+@Injectable()
+export class JudgeMetrics {
+  private readonly calls: Counter<'provider' | 'model' | 'outcome'>;
+  private readonly latency: Histogram<'provider'>;
+  private readonly tokens: Counter<'provider' | 'direction'>;
+  private readonly errors: Counter<'provider' | 'kind'>;
+
+  constructor({ registry }: MetricsRegistry) {
+    this.calls = new Counter({
+      name: `${METRIC_PREFIX}judge_calls_total`,
+      help: 'Judge model calls, by provider, model and outcome (ok, error).',
+      labelNames: ['provider', 'model', 'outcome'],
+      registers: [registry],
+    });
+    this.latency = new Histogram({
+      name: `${METRIC_PREFIX}judge_call_duration_seconds`,
+      help: 'Latency of judge model calls, by provider.',
+      labelNames: ['provider'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+      registers: [registry],
+    });
+    this.tokens = new Counter({
+      name: `${METRIC_PREFIX}judge_tokens_total`,
+      help: 'Tokens used by judge calls, by provider and direction (input, output).',
+      labelNames: ['provider', 'direction'],
+      registers: [registry],
+    });
+    this.errors = new Counter({
+      name: `${METRIC_PREFIX}judge_errors_total`,
+      help: 'Failed judge calls, by provider and error kind.',
+      labelNames: ['provider', 'kind'],
+      registers: [registry],
+    });
+  }
+
+  recordCall(call: JudgeCallRecord): void {
+    const { provider } = call;
+    this.calls.inc({ provider, model: call.model, outcome: call.ok ? 'ok' : 'error' });
+    if (Number.isFinite(call.latencyMs)) this.latency.observe({ provider }, Math.max(0, call.latencyMs) / 1000);
+    if (call.inputTokens) this.tokens.inc({ provider, direction: 'input' }, call.inputTokens);
+    if (call.outputTokens) this.tokens.inc({ provider, direction: 'output' }, call.outputTokens);
+    if (!call.ok) this.errors.inc({ provider, kind: call.errorKind ?? 'unknown' });
+  }
+}

@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { EvalMetrics } from './eval-metrics.service';
+import { JudgeMetrics } from './judge-metrics.service';
+import { MetricsRegistry } from './metrics-registry';
+
+/**
+ * The metric services, for the API and the worker alike. Global: inject `EvalMetrics` or
+ * `JudgeMetrics` anywhere without importing this module.
+ */
+@Global()
+@Module({
+  providers: [MetricsRegistry, EvalMetrics, JudgeMetrics],
+  exports: [MetricsRegistry, EvalMetrics, JudgeMetrics],
+})
+export class ObservabilityModule {}

@@ -1,0 +1,80 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bull';
+import { Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { EvalRunStatus } from '../eval-runs/entities/eval-run.entity';
+import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
+import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'paused'] as const;
+
+/**
+ * Gauges read on each scrape (API process only): eval runs by status from PostgreSQL (one GROUP BY
+ * over an indexed column) and the eval-run queue's job counts from Redis. A failing source is
+ * logged and leaves its gauge empty; the scrape itself still succeeds.
+ */
+@Injectable()
+export class ScrapeMetricsCollector {
+  private readonly logger = new Logger(ScrapeMetricsCollector.name);
+
+  constructor(
+    { registry }: MetricsRegistry,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue,
+  ) {
+    const collector = this;
+    new Gauge({
+      name: `${METRIC_PREFIX}eval_runs`,
+      help: 'Eval runs by status, all projects (read from PostgreSQL at scrape time).',
+      labelNames: ['status'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const counts = await collector.runsByStatus();
+        if (counts) for (const status of Object.values(EvalRunStatus)) this.set({ status }, counts.get(status) ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}queue_jobs`,
+      help: 'Jobs in a Bull queue, by state (read from Redis at scrape time).',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const counts = await collector.queueCounts();
+        if (counts) for (const state of QUEUE_STATES) this.set({ queue: EVAL_RUNS_QUEUE, state }, counts[state] ?? 0);
+      },
+    });
+  }
+
+  private async runsByStatus(): Promise<Map<string, number> | null> {
+    try {
+      const rows: { status: string; n: string }[] = await this.dataSource.query(
+        'SELECT status, count(*) AS n FROM eval_runs GROUP BY status',
+      );
+      return new Map(rows.map((r) => [r.status, Number(r.n)]));
+    } catch (err) {
+      this.logger.warn({ err }, 'Could not count eval runs for /metrics');
+      return null;
+    }
+  }
+
+  private async queueCounts(): Promise<Partial<Record<(typeof QUEUE_STATES)[number], number>> | null> {
+    try {
+      return await withTimeout(this.queue.getJobCounts(), 2000);
+    } catch (err) {
+      this.logger.warn({ err }, 'Could not read queue job counts for /metrics');
+      return null;
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
