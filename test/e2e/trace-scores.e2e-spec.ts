@@ -50,7 +50,9 @@ describe('trace scores', () => {
   describe('POST', () => {
     it('creates an ANNOTATION NUMERIC score with a reason (the defaults)', async () => {
       const traceId = await ingest(a, { environment: 'production' });
-      const res = await post(a, { trace_id: traceId, name: 'accuracy', value: '0.9', reason: 'looks right' }).expect(201);
+      const res = await post(a, { trace_id: traceId, name: 'accuracy', value: '0.9', reason: 'looks right' }).expect(
+        201,
+      );
       expect(res.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         trace_id: traceId,
@@ -73,8 +75,19 @@ describe('trace scores', () => {
 
     it('creates a PROGRAMMATIC BOOLEAN score, whatever the case of the value', async () => {
       const traceId = await ingest(a);
-      const res = await post(a, { trace_id: traceId, name: 'is_safe', value: 'TRUE', data_type: 'BOOLEAN', source: 'PROGRAMMATIC' }).expect(201);
-      expect(res.body).toMatchObject({ data_type: 'BOOLEAN', source: 'PROGRAMMATIC', value: 'true', status: 'SUCCESS' });
+      const res = await post(a, {
+        trace_id: traceId,
+        name: 'is_safe',
+        value: 'TRUE',
+        data_type: 'BOOLEAN',
+        source: 'PROGRAMMATIC',
+      }).expect(201);
+      expect(res.body).toMatchObject({
+        data_type: 'BOOLEAN',
+        source: 'PROGRAMMATIC',
+        value: 'true',
+        status: 'SUCCESS',
+      });
     });
 
     it('accepts the body the SDK and CLI send, with metadata', async () => {
@@ -87,20 +100,33 @@ describe('trace scores', () => {
         source: 'PROGRAMMATIC',
         metadata: { threshold: 0.5, tags: ['x'] },
       }).expect(201);
-      expect(res.body).toMatchObject({ value: '0.85', source: 'PROGRAMMATIC', metadata: { threshold: 0.5, tags: ['x'] } });
+      expect(res.body).toMatchObject({
+        value: '0.85',
+        source: 'PROGRAMMATIC',
+        metadata: { threshold: 0.5, tags: ['x'] },
+      });
       expect(typeof res.body.value).toBe('string');
     });
 
     it('accepts any CATEGORICAL label', async () => {
       const traceId = await ingest(a);
-      const res = await post(a, { trace_id: traceId, name: 'tone', value: 'Friendly, mostly', data_type: 'CATEGORICAL' }).expect(201);
+      const res = await post(a, {
+        trace_id: traceId,
+        name: 'tone',
+        value: 'Friendly, mostly',
+        data_type: 'CATEGORICAL',
+      }).expect(201);
       expect(res.body.value).toBe('Friendly, mostly');
     });
 
     it('records the author of a score made by a signed-in user', async () => {
       const member = await createMember(t, a);
       const traceId = await ingest(a);
-      const res = await t.http.post(SCORES).set(member.headers).send({ trace_id: traceId, name: 'accuracy', value: '1' }).expect(201);
+      const res = await t.http
+        .post(SCORES)
+        .set(member.headers)
+        .send({ trace_id: traceId, name: 'accuracy', value: '1' })
+        .expect(201);
       expect(res.body.author_user_id).toBe(member.userId);
     });
 
@@ -188,9 +214,19 @@ describe('trace scores', () => {
   describe('PATCH', () => {
     it('updates value and reason; the score becomes a successful ANNOTATION', async () => {
       const traceId = await ingest(a);
-      const created = await score(a, { trace_id: traceId, name: 'accuracy', value: '0.4', source: 'PROGRAMMATIC', metadata: { a: 1 } });
+      const created = await score(a, {
+        trace_id: traceId,
+        name: 'accuracy',
+        value: '0.4',
+        source: 'PROGRAMMATIC',
+        metadata: { a: 1 },
+      });
       await new Promise((r) => setTimeout(r, 5));
-      const res = await t.http.patch(`${SCORES}/${created.id}`).set(a.headers).send({ value: '0.95', reason: 'checked by hand' }).expect(200);
+      const res = await t.http
+        .patch(`${SCORES}/${created.id}`)
+        .set(a.headers)
+        .send({ value: '0.95', reason: 'checked by hand' })
+        .expect(200);
       expect(res.body).toMatchObject({
         id: created.id,
         value: '0.95',
@@ -205,7 +241,13 @@ describe('trace scores', () => {
 
     it('leaves null or missing fields unchanged and replaces metadata', async () => {
       const traceId = await ingest(a);
-      const created = await score(a, { trace_id: traceId, name: 'accuracy', value: '0.4', reason: 'r', metadata: { a: 1, b: 2 } });
+      const created = await score(a, {
+        trace_id: traceId,
+        name: 'accuracy',
+        value: '0.4',
+        reason: 'r',
+        metadata: { a: 1, b: 2 },
+      });
       const res = await t.http
         .patch(`${SCORES}/${created.id}`)
         .set(a.headers)
@@ -220,13 +262,19 @@ describe('trace scores', () => {
       const traceId = await ingest(a);
       const created = await score(a, { trace_id: traceId, name: 'accuracy', value: '0.4' });
       const patch = (value: string) => t.http.patch(`${SCORES}/${created.id}`).set(a.headers).send({ value });
-      expect((await patch('hello').expect(422)).body.errors).toEqual([{ field: 'value', message: 'NUMERIC score must be a valid number' }]);
-      expect((await patch('1.5').expect(422)).body.errors).toEqual([{ field: 'value', message: 'NUMERIC score must be in [0.0, 1.0]' }]);
+      expect((await patch('hello').expect(422)).body.errors).toEqual([
+        { field: 'value', message: 'NUMERIC score must be a valid number' },
+      ]);
+      expect((await patch('1.5').expect(422)).body.errors).toEqual([
+        { field: 'value', message: 'NUMERIC score must be in [0.0, 1.0]' },
+      ]);
       expect((await patch('0.9').expect(200)).body.value).toBe('0.9');
 
       const flag = await score(a, { trace_id: traceId, name: 'ok', value: 'false', data_type: 'BOOLEAN' });
       await t.http.patch(`${SCORES}/${flag.id}`).set(a.headers).send({ value: '0.5' }).expect(422);
-      expect((await t.http.patch(`${SCORES}/${flag.id}`).set(a.headers).send({ value: 'True' }).expect(200)).body.value).toBe('true');
+      expect(
+        (await t.http.patch(`${SCORES}/${flag.id}`).set(a.headers).send({ value: 'True' }).expect(200)).body.value,
+      ).toBe('true');
     });
 
     it('makes a failed automated score a success only with a value', async () => {
@@ -238,9 +286,16 @@ describe('trace scores', () => {
       );
       const url = `${SCORES}/${row.id}`;
       const refused = await t.http.patch(url).set(a.headers).send({ reason: 'looked at it' }).expect(422);
-      expect(refused.body.errors).toEqual([{ field: 'value', message: 'value is required: this score has no value yet' }]);
+      expect(refused.body.errors).toEqual([
+        { field: 'value', message: 'value is required: this score has no value yet' },
+      ]);
       const res = await t.http.patch(url).set(a.headers).send({ value: '0.6', reason: 'judged by hand' }).expect(200);
-      expect(res.body).toMatchObject({ value: '0.6', status: 'SUCCESS', source: 'ANNOTATION', reason: 'judged by hand' });
+      expect(res.body).toMatchObject({
+        value: '0.6',
+        status: 'SUCCESS',
+        source: 'ANNOTATION',
+        reason: 'judged by hand',
+      });
     });
 
     it("answers 404 for an unknown score and for another project's score, changing nothing", async () => {
@@ -294,7 +349,15 @@ describe('trace scores', () => {
       prodTrace = await ingest(p, { environment: 'prod' });
       devTrace = await ingest(p, { environment: 'dev' });
       ids.first = (await score(p, { trace_id: prodTrace, name: 'accuracy', value: '0.1' })).id;
-      ids.bool = (await score(p, { trace_id: prodTrace, name: 'is_safe', value: 'true', data_type: 'BOOLEAN', source: 'PROGRAMMATIC' })).id;
+      ids.bool = (
+        await score(p, {
+          trace_id: prodTrace,
+          name: 'is_safe',
+          value: 'true',
+          data_type: 'BOOLEAN',
+          source: 'PROGRAMMATIC',
+        })
+      ).id;
       await new Promise((r) => setTimeout(r, 20));
       const mid = await score(p, { trace_id: devTrace, name: 'accuracy', value: '0.5', source: 'PROGRAMMATIC' });
       ids.mid = mid.id;
@@ -327,7 +390,13 @@ describe('trace scores', () => {
     it('lists everything of the project, newest first, values as strings or null', async () => {
       const res = await list(p).expect(200);
       expect(res.body.total).toBe(5);
-      expect(res.body.items.map((s: { id: string }) => s.id)).toEqual([ids.auto, ids.cat, ids.mid, ids.bool, ids.first]);
+      expect(res.body.items.map((s: { id: string }) => s.id)).toEqual([
+        ids.auto,
+        ids.cat,
+        ids.mid,
+        ids.bool,
+        ids.first,
+      ]);
       for (const s of res.body.items) expect(s.value === null || typeof s.value === 'string').toBe(true);
     });
 
@@ -379,8 +448,17 @@ describe('trace scores', () => {
     });
 
     it('refuses bad query values with 422', async () => {
-      for (const query of [{ limit: 0 }, { limit: 201 }, { offset: -1 }, { source: 'HUMAN' }, { status: 'DONE' }, { data_type: 'X' }, { trace_id: 'x' }]) {
-        const res = await list(p, query as Record<string, string | number>).expect(422);
+      const bad: Record<string, string | number>[] = [
+        { limit: 0 },
+        { limit: 201 },
+        { offset: -1 },
+        { source: 'HUMAN' },
+        { status: 'DONE' },
+        { data_type: 'X' },
+        { trace_id: 'x' },
+      ];
+      for (const query of bad) {
+        const res = await list(p, query).expect(422);
         expect(res.body.detail).toBe('Validation error');
       }
     });

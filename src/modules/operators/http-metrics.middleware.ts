@@ -26,7 +26,10 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const path = req.route?.path === undefined ? undefined : String(req.route.path);
+      // Nest answers unknown routes from a catch-all (`{/*splat}`): those are unmatched too.
+      const route =
+        path === undefined || (path.includes('*') && res.statusCode === 404) ? 'unmatched' : `${req.baseUrl}${path}`;
       this.duration.observe({ method: req.method, route, status_code: String(res.statusCode) }, seconds);
     });
     next();

@@ -24,27 +24,26 @@ export class ScrapeMetricsCollector {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue,
   ) {
-    const collector = this;
-    new Gauge({
+    const runs: Gauge<'status'> = new Gauge({
       name: `${METRIC_PREFIX}eval_runs`,
       help: 'Eval runs by status, all projects (read from PostgreSQL at scrape time).',
       labelNames: ['status'],
       registers: [registry],
-      async collect() {
-        this.reset();
-        const counts = await collector.runsByStatus();
-        if (counts) for (const status of Object.values(EvalRunStatus)) this.set({ status }, counts.get(status) ?? 0);
+      collect: async () => {
+        runs.reset();
+        const counts = await this.runsByStatus();
+        if (counts) for (const status of Object.values(EvalRunStatus)) runs.set({ status }, counts.get(status) ?? 0);
       },
     });
-    new Gauge({
+    const jobs: Gauge<'queue' | 'state'> = new Gauge({
       name: `${METRIC_PREFIX}queue_jobs`,
       help: 'Jobs in a Bull queue, by state (read from Redis at scrape time).',
       labelNames: ['queue', 'state'],
       registers: [registry],
-      async collect() {
-        this.reset();
-        const counts = await collector.queueCounts();
-        if (counts) for (const state of QUEUE_STATES) this.set({ queue: EVAL_RUNS_QUEUE, state }, counts[state] ?? 0);
+      collect: async () => {
+        jobs.reset();
+        const counts = await this.queueCounts();
+        if (counts) for (const state of QUEUE_STATES) jobs.set({ queue: EVAL_RUNS_QUEUE, state }, counts[state] ?? 0);
       },
     });
   }

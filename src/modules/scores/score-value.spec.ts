@@ -7,11 +7,17 @@ describe('checkScoreValue', () => {
   });
 
   it.each(['', ' ', 'hello', '0x1', 'Infinity', 'NaN', '1,5', '0.5.1'])('rejects NUMERIC %p as not a number', (v) => {
-    expect(checkScoreValue(ScoreDataType.NUMERIC, v)).toEqual({ ok: false, message: 'NUMERIC score must be a valid number' });
+    expect(checkScoreValue(ScoreDataType.NUMERIC, v)).toEqual({
+      ok: false,
+      message: 'NUMERIC score must be a valid number',
+    });
   });
 
   it.each(['1.5', '-0.1', '2', '1e3'])('rejects NUMERIC %p as out of range', (v) => {
-    expect(checkScoreValue(ScoreDataType.NUMERIC, v)).toEqual({ ok: false, message: 'NUMERIC score must be in [0.0, 1.0]' });
+    expect(checkScoreValue(ScoreDataType.NUMERIC, v)).toEqual({
+      ok: false,
+      message: 'NUMERIC score must be in [0.0, 1.0]',
+    });
   });
 
   it('accepts BOOLEAN in any case and stores it lower-case', () => {

@@ -73,7 +73,12 @@ export class TraceScoresRepository {
     return this.scores.findOneBy({ id: scoreId, projectId });
   }
 
-  async list(projectId: string, filters: TraceScoreFilters, limit: number, offset: number): Promise<[TraceScoreEntity[], number]> {
+  async list(
+    projectId: string,
+    filters: TraceScoreFilters,
+    limit: number,
+    offset: number,
+  ): Promise<[TraceScoreEntity[], number]> {
     const qb = this.filtered(projectId, filters)
       .orderBy('s.createdAt', 'DESC')
       .addOrderBy('s.id', 'DESC')

@@ -37,7 +37,9 @@ export class CreateTraceScoreRequest {
 
   @ApiPropertyOptional({ enum: MANUAL_SCORE_SOURCES, default: ScoreSource.ANNOTATION })
   @IsOptional()
-  @IsIn(MANUAL_SCORE_SOURCES, { message: 'source must be ANNOTATION or PROGRAMMATIC (AUTOMATED scores come from eval runs)' })
+  @IsIn(MANUAL_SCORE_SOURCES, {
+    message: 'source must be ANNOTATION or PROGRAMMATIC (AUTOMATED scores come from eval runs)',
+  })
   source?: ManualScoreSource;
 
   @ApiPropertyOptional({ type: String, nullable: true })
