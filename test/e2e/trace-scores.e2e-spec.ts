@@ -463,4 +463,48 @@ describe('trace scores', () => {
       }
     });
   });
+  describe('GET /evaluations/analytics/trace-scores/summary', () => {
+    const summary = (tenant: Tenant, query: Record<string, string> = {}) =>
+      t.http.get('/evaluations/analytics/trace-scores/summary').query(query).set(tenant.headers);
+
+    it('is [] on an empty project', async () => {
+      const fresh = await createTenant(t);
+      expect((await summary(fresh).expect(200)).body).toEqual([]);
+    });
+
+    it('summarises NUMERIC scores per metric name, over successful values, with counts', async () => {
+      const q = await createTenant(t);
+      const traceId = await ingest(q);
+      await score(q, { trace_id: traceId, name: 'quality', value: '0.8' });
+      const last = await score(q, { trace_id: traceId, name: 'quality', value: '0.6' });
+      await score(q, { trace_id: traceId, name: 'verdict', value: 'true', data_type: 'BOOLEAN' });
+      await t.dataSource.query(
+        `INSERT INTO trace_scores (trace_id, project_id, name, value, source, status, created_at)
+         VALUES ($1, $2, 'quality', NULL, 'AUTOMATED', 'FAILED', now() - interval '1 day')`,
+        [traceId, q.projectId],
+      );
+      const res = await summary(q).expect(200);
+      expect(res.body).toEqual([
+        {
+          metric_name: 'quality',
+          avg_score: expect.closeTo(0.7, 10),
+          min_score: 0.6,
+          max_score: 0.8,
+          median_score: expect.closeTo(0.7, 10),
+          success_count: 2,
+          failed_count: 1,
+          latest_score_at: last.created_at,
+        },
+      ]);
+      const windowed = await summary(q, { date_from: last.created_at }).expect(200);
+      expect(windowed.body).toEqual([
+        expect.objectContaining({ metric_name: 'quality', success_count: 1, failed_count: 0, min_score: 0.6 }),
+      ]);
+      expect((await summary(q, { date_to: '2000-01-01' }).expect(200)).body).toEqual([]);
+      expect((await summary(b).expect(200)).body.map((r: { metric_name: string }) => r.metric_name)).not.toContain(
+        'quality',
+      );
+      await summary(q, { date_from: 'soon' }).expect(422);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TraceScoreEntity } from '../eval-runs/entities/trace-score.entity';
+import { TraceScoreAnalyticsController } from './trace-score-analytics.controller';
 import { TraceScoresController } from './trace-scores.controller';
 import { TraceScoresRepository } from './trace-scores.repository';
 import { TraceScoresService } from './trace-scores.service';
@@ -8,7 +9,7 @@ import { TraceScoresService } from './trace-scores.service';
 /** Manual trace scores and reads of all scores (automated ones are written by eval runs). */
 @Module({
   imports: [TypeOrmModule.forFeature([TraceScoreEntity])],
-  controllers: [TraceScoresController],
+  controllers: [TraceScoresController, TraceScoreAnalyticsController],
   providers: [TraceScoresRepository, TraceScoresService],
 })
 export class ScoresModule {}
