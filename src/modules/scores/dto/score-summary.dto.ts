@@ -1,19 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
-import { IsTimestamp } from '../../traces/dto/validators';
+import { ApiProperty, PickType } from '@nestjs/swagger';
+import { ListTraceScoresQuery } from './list-trace-scores.query.dto';
 
-/** Query of GET /evaluations/analytics/trace-scores/summary. */
-export class ScoreSummaryQuery {
-  @ApiPropertyOptional({ format: 'date-time', description: 'created_at ≥ this (inclusive).' })
-  @IsOptional()
-  @IsTimestamp()
-  date_from?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'created_at < this (exclusive).' })
-  @IsOptional()
-  @IsTimestamp()
-  date_to?: string;
-}
+/** Query of GET /evaluations/analytics/trace-scores/summary: the created_at window of the list. */
+export class ScoreSummaryQuery extends PickType(ListTraceScoresQuery, ['date_from', 'date_to'] as const) {}
 
 /** Aggregates of one metric's NUMERIC scores. The statistics cover successful scores only. */
 export class TraceScoreSummaryResponse {
