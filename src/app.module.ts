@@ -4,6 +4,8 @@ import { ThrottleModule } from './bootstrap/throttle.module';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
+import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
+import { EvalRunsModule } from './modules/eval-runs/eval-runs.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { OperatorsModule } from './modules/operators/operators.module';
@@ -27,6 +29,8 @@ export class AppModule {
         AuthBootstrapModule,
         HealthModule,
         TracesModule,
+        EvalRunsModule,
+        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule] : []),
         ScoresModule,
         OperatorsModule,
       ],

@@ -3,6 +3,7 @@ import { LoggingModule } from './bootstrap/logging.module';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
+import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
 import { WorkerMetricsModule } from './modules/operators/worker-metrics.module';
 import { QueueModule } from './queue/queue.module';
 
@@ -12,7 +13,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), LoggingModule, DatabaseModule, QueueModule, WorkerMetricsModule],
+      imports: [AppConfigModule.forRoot(config), LoggingModule, DatabaseModule, QueueModule, WorkerMetricsModule, EvalRunsWorkerModule],
     };
   }
 }

@@ -1,0 +1,44 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
+import { EvalRunStatus } from '../entities/eval-run.entity';
+
+/** `:run_id` path parameter: a malformed id is a 422 validation error, like the original's UUID path type. */
+export class EvalRunIdParams {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  run_id: string;
+}
+
+/** GET /evaluations/trace-runs */
+export class ListEvalRunsQueryDto extends PaginationQueryDto {
+  @ApiProperty({ required: false, enum: EvalRunStatus, enumName: 'EvaluationStatus' })
+  @IsOptional()
+  @IsIn(Object.values(EvalRunStatus))
+  status?: EvalRunStatus;
+}
+
+const BOOLEAN_TEXT: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
+
+/** DELETE /evaluations/trace-runs/{run_id} */
+export class DeleteEvalRunQueryDto {
+  @ApiProperty({
+    required: false,
+    default: false,
+    description: "true also deletes the run's scores; by default they are kept and unlinked (eval_run_id becomes null).",
+  })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' && value.toLowerCase() in BOOLEAN_TEXT ? BOOLEAN_TEXT[value.toLowerCase()] : value))
+  @IsBoolean()
+  delete_scores?: boolean;
+}
+
+/** GET /evaluations/trace-runs/template */
+export class TemplateQueryDto {
+  @ApiProperty({ example: 'task_completion' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  metric: string;
+}

@@ -1,0 +1,84 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EvalRunEntity, EvalRunStatus } from '../entities/eval-run.entity';
+
+/** What judging a run has cost so far, summed over its finished traces. */
+export class EvalRunJudgeUsage {
+  @ApiProperty({ type: 'integer', description: 'Judge HTTP calls, retries included.' }) calls: number;
+  @ApiProperty({ type: 'integer' }) input_tokens: number;
+  @ApiProperty({ type: 'integer' }) output_tokens: number;
+  @ApiProperty({ type: 'integer', description: 'Sum of the latencies of the judge calls, ms.' }) latency_ms: number;
+}
+
+/**
+ * An eval run on the wire. Keeps every key and type of the original EvalRunResponse (counts are
+ * integers, `filters` an object, `model` string|null) and adds `total_traces`, `succeeded_count`,
+ * `sampling_seed`, `started_at` and `judge_usage`.
+ */
+export class EvalRunResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ type: String, nullable: true }) name: string | null;
+  @ApiProperty({ enum: EvalRunStatus, enumName: 'EvaluationStatus' }) status: EvalRunStatus;
+  @ApiProperty({ type: [String] }) metric_names: string[];
+  @ApiProperty({ type: 'integer', description: 'Number of traces in the run (not traces × metrics), fixed at creation.' })
+  total_targets: number;
+  @ApiProperty({ type: 'integer', description: 'Same value as total_targets (the name used by the published docs).' })
+  total_traces: number;
+  @ApiProperty({ type: 'integer', description: 'Traces finished so far, including deleted traces and traces whose metrics all failed.' })
+  evaluated_count: number;
+  @ApiProperty({ type: 'integer', description: 'Failed (trace, metric) pairs; can exceed total_targets.' })
+  failed_count: number;
+  @ApiProperty({ type: 'integer', description: 'Succeeded (trace, metric) pairs.' })
+  succeeded_count: number;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a worker started the run.' })
+  started_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) completed_at: string | null;
+  @ApiProperty({ format: 'uuid' }) project_id: string;
+  @ApiProperty({ example: 'TRACE' }) target_type: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Filters as sent (nulls dropped); batch runs: {trace_ids}; retries: {retry_of, trace_ids}.',
+  })
+  filters: Record<string, unknown>;
+  @ApiProperty({ type: 'number' }) sampling_rate: number;
+  @ApiProperty({ type: 'integer', description: 'Seed of the deterministic sample; send it back to reproduce the sample.' })
+  sampling_seed: number;
+  @ApiProperty({ type: String, nullable: true, example: 'openai/gpt-4o-mini', description: 'The resolved judge model.' })
+  model: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) monitor_id: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Set only when the run is FAILED (a run-level fault).' })
+  error_message: string | null;
+  @ApiProperty({ type: EvalRunJudgeUsage }) judge_usage: EvalRunJudgeUsage;
+
+  static from(r: EvalRunEntity): EvalRunResponse {
+    return {
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      metric_names: r.metricNames,
+      total_targets: r.totalTargets,
+      total_traces: r.totalTargets,
+      evaluated_count: r.evaluatedCount,
+      failed_count: r.failedCount,
+      succeeded_count: r.succeededCount,
+      created_at: r.createdAt.toISOString(),
+      started_at: r.startedAt ? r.startedAt.toISOString() : null,
+      completed_at: r.completedAt ? r.completedAt.toISOString() : null,
+      project_id: r.projectId,
+      target_type: r.targetType,
+      filters: r.filters ?? {},
+      sampling_rate: r.samplingRate,
+      sampling_seed: r.samplingSeed,
+      model: r.model,
+      monitor_id: r.monitorId,
+      error_message: r.errorMessage,
+      judge_usage: {
+        calls: r.judgeCalls,
+        input_tokens: r.judgeInputTokens,
+        output_tokens: r.judgeOutputTokens,
+        latency_ms: r.judgeLatencyMs,
+      },
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { JudgeModule } from '../judge/judge.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { EvalRunsProducer } from './eval-runs.producer';
+import { EvalRunLedgerRepository } from './worker/eval-run-ledger.repository';
+import { EvalRunExecutor } from './worker/eval-run.executor';
+import { EvalRunProcessor } from './worker/eval-run.processor';
+import { EvalRunSweeper } from './worker/eval-run.sweeper';
+
+/**
+ * The executing side of eval runs: the Bull consumer, the executor and the sweeper. Imported by
+ * WorkerModule, and by AppModule when RUN_WORKER_IN_PROCESS=true. No controllers.
+ */
+@Module({
+  imports: [MetricsModule, JudgeModule],
+  providers: [EvalRunLedgerRepository, EvalRunExecutor, EvalRunProcessor, EvalRunSweeper, EvalRunsProducer],
+  exports: [EvalRunExecutor, EvalRunSweeper],
+})
+export class EvalRunsWorkerModule {}

@@ -1,0 +1,106 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiPaginatedResponse } from '../../common/decorators';
+import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { Paginated } from '../../common/dto/pagination.dto';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import type { ProjectContext } from '../auth/types/project-context';
+import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
+import { CreateBatchEvalRunDto } from './dto/create-batch-eval-run.dto';
+import { CreateEvalRunDto } from './dto/create-eval-run.dto';
+import { DeleteEvalRunQueryDto, EvalRunIdParams, ListEvalRunsQueryDto, TemplateQueryDto } from './dto/eval-run-queries.dto';
+import { EvalRunResponse } from './dto/eval-run-response.dto';
+import { EvalRunTemplateResponse } from './dto/eval-run-template.dto';
+import { EvalRunsService } from './eval-runs.service';
+
+@ApiTags('evaluations')
+@Controller('evaluations/trace-runs')
+export class EvalRunsController {
+  constructor(private readonly runs: EvalRunsService) {}
+
+  @Post()
+  @Auth({ limit: 'evalRuns' })
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Create a filtered, sampled eval run',
+    description:
+      'Selects the matching traces and a deterministic sample of them inside PostgreSQL, freezes the run and its ledger, ' +
+      'and hands the work to the workers. 422 for unknown metrics, bad filters, an unusable model, sampling_rate 0 or no matching traces.',
+  })
+  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
+  create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateEvalRunDto): Promise<EvalRunResponse> {
+    return this.runs.createFiltered(ctx.projectId, dto);
+  }
+
+  @Post('batch')
+  @Auth({ limit: 'evalRuns' })
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Create an eval run over explicit trace ids', description: 'Every id must be a trace of this project (422 names the others).' })
+  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
+  createBatch(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateBatchEvalRunDto): Promise<EvalRunResponse> {
+    return this.runs.createBatch(ctx.projectId, dto);
+  }
+
+  @Get()
+  @Auth()
+  @ApiOperation({ summary: 'List trace eval runs, newest first' })
+  @ApiPaginatedResponse(EvalRunResponse)
+  list(@CurrentProject() ctx: ProjectContext, @Query() q: ListEvalRunsQueryDto): Promise<Paginated<EvalRunResponse>> {
+    return this.runs.list(ctx.projectId, q);
+  }
+
+  // Declared before the `:run_id` routes so that "template" is never taken for a run id.
+  @Get('template')
+  @Auth()
+  @ApiOperation({ summary: "A run template for one metric, with each stage's rendered prompt" })
+  @ApiOkResponse({ type: EvalRunTemplateResponse })
+  template(@Query() q: TemplateQueryDto): EvalRunTemplateResponse {
+    return this.runs.template(q.metric);
+  }
+
+  @Get(':run_id')
+  @Auth()
+  @ApiOperation({ summary: 'Get a trace eval run (status and counters)' })
+  @ApiOkResponse({ type: EvalRunResponse })
+  get(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
+    return this.runs.get(ctx.projectId, p.run_id);
+  }
+
+  @Delete(':run_id')
+  @Auth()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a trace eval run', description: 'Its scores are kept and unlinked unless delete_scores=true.' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  async delete(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams, @Query() q: DeleteEvalRunQueryDto): Promise<void> {
+    await this.runs.delete(ctx.projectId, p.run_id, q.delete_scores ?? false);
+  }
+
+  @Post(':run_id/retry')
+  @Auth({ limit: 'evalRuns' })
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Retry the failed (trace, metric) pairs of a finished run',
+    description: 'Creates a new run named "Retry: <name or id>" with the original model. 422 when nothing failed; 409 while the run is unfinished.',
+  })
+  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run is still PENDING or RUNNING.' })
+  retry(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
+    return this.runs.retry(ctx.projectId, p.run_id);
+  }
+
+  @Get(':run_id/scores')
+  @Auth()
+  @ApiOperation({ summary: "A run's scores, newest first (a bare array)" })
+  @ApiOkResponse({ type: TraceScoreResponse, isArray: true })
+  scores(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<TraceScoreResponse[]> {
+    return this.runs.scores(ctx.projectId, p.run_id);
+  }
+}

@@ -1,0 +1,19 @@
+import { conflict, DomainError, notFound, unprocessable } from '../../common/errors/domain.error';
+
+/** At most this many ids are named in a 422 about unknown trace ids. */
+const NAMED_IDS = 20;
+
+export const evalRunNotFound = (id: string): DomainError => notFound(`Eval run ${id} not found.`);
+export const unknownMetrics = (names: string[]): DomainError => unprocessable(`Unknown metrics: ${names.join(', ')}`);
+export const noMatchingTraces = (): DomainError => unprocessable('No traces match the provided filters.');
+export const zeroSamplingRate = (): DomainError =>
+  unprocessable('sampling_rate 0 selects no traces; use a value greater than 0 and at most 1.');
+export const nothingToRetry = (): DomainError => unprocessable('No failed scores to retry in this run.');
+export const runNotFinished = (id: string, status: string): DomainError =>
+  conflict(`Eval run ${id} is still ${status}; retry it once it has finished.`);
+
+export function unknownTraceIds(ids: string[]): DomainError {
+  const named = ids.slice(0, NAMED_IDS).join(', ');
+  const more = ids.length > NAMED_IDS ? ` and ${ids.length - NAMED_IDS} more` : '';
+  return unprocessable(`Traces not found in this project: ${named}${more}`);
+}

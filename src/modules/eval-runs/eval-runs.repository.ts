@@ -1,0 +1,191 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { Paginated } from '../../common/dto/pagination.dto';
+import { buildTraceFilterSql, TraceFilter } from '../traces/query/trace-filter';
+import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
+import { TraceScoreEntity } from './entities/trace-score.entity';
+
+export interface NewRunFields {
+  projectId: string;
+  name: string | null;
+  metricNames: string[];
+  model: string;
+}
+
+export interface FilteredRunInput extends NewRunFields {
+  filter: TraceFilter;
+  /** The filters as stored on the run (as sent, nulls dropped). */
+  storedFilters: Record<string, unknown>;
+  /** Sent to PostgreSQL as its decimal text (e.g. "0.1"), so k = floor(n × rate) is exact, not float-rounded. */
+  samplingRate: number;
+  samplingSeed: number;
+}
+
+/**
+ * Work memory for the sampling sort: the top-k heap of a 1,000,000-trace project at rate 0.1
+ * holds 100,000 rows, which the default 4 MB would spill to disk.
+ */
+const SAMPLING_WORK_MEM = '64MB';
+
+const RUN_COLUMNS = `id, project_id, name, target_type, metric_names, filters, sampling_rate, sampling_seed, model, status, total_targets`;
+
+/** Run persistence for the API side: creation with its ledger, reads and deletion, all scoped to a project. */
+@Injectable()
+export class EvalRunsRepository {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(EvalRunEntity) private readonly runs: Repository<EvalRunEntity>,
+    @InjectRepository(TraceScoreEntity) private readonly scores: Repository<TraceScoreEntity>,
+  ) {}
+
+  /**
+   * Matches, samples and freezes a filtered run in ONE statement: counts the matching traces,
+   * computes k, inserts the run row and inserts its items with `INSERT ... SELECT` ordered by
+   * hashtextextended(trace_id, seed) (a deterministic top-k). No trace id leaves PostgreSQL.
+   * Returns null, writing nothing, when no trace matches.
+   */
+  async createFilteredRun(input: FilteredRunInput): Promise<EvalRunEntity | null> {
+    const id = randomUUID();
+    const head = [id, input.projectId, input.name, input.metricNames, JSON.stringify(input.storedFilters), String(input.samplingRate)];
+    // $1..$6 as above, $7 seed, $8 model; the filter's parameters follow.
+    const where = buildTraceFilterSql(input.filter, 't', 9);
+    const sampled = input.samplingRate < 1;
+    const selection = sampled
+      ? `SELECT t.trace_id FROM traces t WHERE ${where.sql}
+         ORDER BY hashtextextended(t.trace_id::text, $7::bigint), t.trace_id
+         LIMIT (SELECT k FROM plan)`
+      : `SELECT t.trace_id FROM traces t WHERE ${where.sql}`;
+    const sql = `
+      WITH matched AS (
+        SELECT count(*)::bigint AS n FROM traces t WHERE ${where.sql}
+      ), plan AS (
+        SELECT n, CASE
+          WHEN n = 0 THEN 0
+          WHEN $6::text::numeric >= 1 THEN n
+          ELSE GREATEST(1, floor(n * $6::text::numeric))::bigint
+        END AS k
+        FROM matched
+      ), run AS (
+        INSERT INTO eval_runs (${RUN_COLUMNS})
+        SELECT $1::uuid, $2::uuid, $3, 'TRACE', $4::varchar[], $5::jsonb, $6::text::float8, $7::bigint, $8, 'PENDING', plan.k
+        FROM plan WHERE plan.k > 0
+        RETURNING id
+      ), items AS (
+        INSERT INTO eval_run_items (run_id, trace_id)
+        SELECT run.id, s.trace_id FROM run CROSS JOIN (${selection}) s
+        RETURNING 1
+      )
+      SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;
+    return this.dataSource.transaction(async (m) => {
+      if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
+      const [row] = await m.query(sql, [...head, input.samplingSeed, input.model, ...where.params]);
+      if (!row?.id) return null;
+      return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
+    });
+  }
+
+  /** Trace ids (in request order) that are not traces of this project. */
+  async findMissingTraceIds(projectId: string, traceIds: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT x.id FROM unnest($2::uuid[]) WITH ORDINALITY AS x(id, ord)
+       LEFT JOIN traces t ON t.trace_id = x.id AND t.project_id = $1
+       WHERE t.trace_id IS NULL ORDER BY x.ord`,
+      [projectId, traceIds],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** A run over the given traces (already checked to belong to the project), with its items, in one statement. */
+  async createBatchRun(input: NewRunFields & { traceIds: string[]; samplingSeed: number }): Promise<EvalRunEntity> {
+    const id = randomUUID();
+    return this.dataSource.transaction(async (m) => {
+      await m.query(
+        `WITH run AS (
+           INSERT INTO eval_runs (${RUN_COLUMNS})
+           VALUES ($1, $2, $3, 'TRACE', $4::varchar[], jsonb_build_object('trace_ids', to_jsonb($5::uuid[])), 1, $6, $7, 'PENDING',
+                   cardinality($5::uuid[]))
+           RETURNING id
+         )
+         INSERT INTO eval_run_items (run_id, trace_id) SELECT run.id, x.id FROM run CROSS JOIN unnest($5::uuid[]) AS x(id)`,
+        [id, input.projectId, input.name, input.metricNames, input.traceIds, input.samplingSeed, input.model],
+      );
+      return m.getRepository(EvalRunEntity).findOneByOrFail({ id });
+    });
+  }
+
+  /**
+   * A retry of `original`: one item per trace with FAILED scores in it, carrying exactly the failed
+   * metric names; the run's metrics are their sorted union. Returns null when nothing failed.
+   */
+  async createRetryRun(original: EvalRunEntity, samplingSeed: number): Promise<EvalRunEntity | null> {
+    const id = randomUUID();
+    const name = `Retry: ${original.name ?? original.id}`.slice(0, 255);
+    return this.dataSource.transaction(async (m) => {
+      const [row] = await m.query(
+        `WITH failed AS (
+           SELECT s.trace_id, array_agg(DISTINCT s.name ORDER BY s.name)::varchar[] AS names
+           FROM trace_scores s
+           JOIN traces t ON t.trace_id = s.trace_id AND t.project_id = $2
+           WHERE s.eval_run_id = $3::uuid AND s.project_id = $2 AND s.status = 'FAILED'
+           GROUP BY s.trace_id
+         ), plan AS (
+           SELECT count(*)::int AS n,
+                  coalesce(jsonb_agg(to_jsonb(trace_id) ORDER BY trace_id), '[]'::jsonb) AS ids,
+                  (SELECT array_agg(DISTINCT u ORDER BY u) FROM failed, unnest(failed.names) AS u)::varchar[] AS metrics
+           FROM failed
+         ), run AS (
+           INSERT INTO eval_runs (${RUN_COLUMNS})
+           SELECT $1::uuid, $2::uuid, $4, 'TRACE', plan.metrics, jsonb_build_object('retry_of', $3::uuid::text, 'trace_ids', plan.ids),
+                  1, $5::bigint, $6, 'PENDING', plan.n
+           FROM plan WHERE plan.n > 0
+           RETURNING id
+         ), items AS (
+           INSERT INTO eval_run_items (run_id, trace_id, metric_names)
+           SELECT run.id, failed.trace_id, failed.names FROM run CROSS JOIN failed
+           RETURNING 1
+         )
+         SELECT (SELECT id FROM run) AS id`,
+        [id, original.projectId, original.id, name, samplingSeed, original.model],
+      );
+      if (!row?.id) return null;
+      return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
+    });
+  }
+
+  /** A TRACE run of this project, or null. */
+  findTraceRun(projectId: string, runId: string): Promise<EvalRunEntity | null> {
+    return this.runs.findOneBy({ id: runId, projectId, targetType: 'TRACE' });
+  }
+
+  async listTraceRuns(projectId: string, status: EvalRunStatus | undefined, limit: number, offset: number): Promise<Paginated<EvalRunEntity>> {
+    const where = { projectId, targetType: 'TRACE', ...(status ? { status } : {}) };
+    const [items, total] = await this.runs.findAndCount({
+      where,
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total, limit, offset };
+  }
+
+  /** Deletes a TRACE run (its items cascade). Scores are deleted or, by default, unlinked by the FK. */
+  async deleteTraceRun(projectId: string, runId: string, deleteScores: boolean): Promise<boolean> {
+    return this.dataSource.transaction(async (m: EntityManager) => {
+      const locked: unknown[] = await m.query(
+        `SELECT id FROM eval_runs WHERE id = $1 AND project_id = $2 AND target_type = 'TRACE' FOR UPDATE`,
+        [runId, projectId],
+      );
+      if (locked.length === 0) return false;
+      if (deleteScores) await m.query(`DELETE FROM trace_scores WHERE eval_run_id = $1 AND project_id = $2`, [runId, projectId]);
+      await m.query(`DELETE FROM eval_runs WHERE id = $1`, [runId]);
+      return true;
+    });
+  }
+
+  /** Every score of a run, newest first. */
+  listRunScores(projectId: string, runId: string): Promise<TraceScoreEntity[]> {
+    return this.scores.find({ where: { evalRunId: runId, projectId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  }
+}

@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
+import { Paginated } from '../../common/dto/pagination.dto';
+import { JudgeService } from '../judge/judge.service';
+import { MetricsService } from '../metrics/metrics.service';
+import type { TraceRunTemplate } from '../metrics/metrics.types';
+import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
+import { TraceFilter } from '../traces/query/trace-filter';
+import { parseTimestamp } from '../traces/utils/timestamp';
+import { CreateBatchEvalRunDto } from './dto/create-batch-eval-run.dto';
+import { CreateEvalRunDto } from './dto/create-eval-run.dto';
+import { EvalRunFiltersDto, FILTER_KEYS } from './dto/eval-run-filters.dto';
+import { EvalRunResponse } from './dto/eval-run-response.dto';
+import { ListEvalRunsQueryDto } from './dto/eval-run-queries.dto';
+import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
+import {
+  evalRunNotFound,
+  noMatchingTraces,
+  nothingToRetry,
+  runNotFinished,
+  unknownMetrics,
+  unknownTraceIds,
+  zeroSamplingRate,
+} from './eval-runs.errors';
+import { EvalRunsProducer } from './eval-runs.producer';
+import { EvalRunsRepository } from './eval-runs.repository';
+
+/** Seeds are drawn below 2^48 so they stay exact as JSON numbers and as PostgreSQL bigints. */
+const randomSeed = (): number => randomInt(0, 2 ** 48 - 1);
+
+/**
+ * Validates, resolves and freezes runs, then wakes the workers. Never calls the judge itself:
+ * every check happens before the one statement that writes the run and its ledger.
+ */
+@Injectable()
+export class EvalRunsService {
+  constructor(
+    private readonly repo: EvalRunsRepository,
+    private readonly producer: EvalRunsProducer,
+    private readonly metrics: MetricsService,
+    private readonly judge: JudgeService,
+  ) {}
+
+  async createFiltered(projectId: string, dto: CreateEvalRunDto): Promise<EvalRunResponse> {
+    const metricNames = this.checkMetrics(dto.metrics);
+    const model = this.judge.assertModelUsable(dto.model ?? undefined);
+    const rate = dto.sampling_rate ?? 1;
+    if (rate === 0) throw zeroSamplingRate();
+    const filters = dto.filters ?? {};
+    const run = await this.repo.createFilteredRun({
+      projectId,
+      name: dto.name ?? null,
+      metricNames,
+      model,
+      filter: toTraceFilter(projectId, filters),
+      storedFilters: storedFilters(filters),
+      samplingRate: rate,
+      samplingSeed: dto.sampling_seed ?? randomSeed(),
+    });
+    if (!run) throw noMatchingTraces();
+    return this.dispatch(run);
+  }
+
+  async createBatch(projectId: string, dto: CreateBatchEvalRunDto): Promise<EvalRunResponse> {
+    const metricNames = this.checkMetrics(dto.metrics);
+    const model = this.judge.assertModelUsable(dto.model ?? undefined);
+    const traceIds = [...new Set(dto.trace_ids.map((id) => id.toLowerCase()))];
+    const missing = await this.repo.findMissingTraceIds(projectId, traceIds);
+    if (missing.length > 0) throw unknownTraceIds(missing);
+    const run = await this.repo.createBatchRun({ projectId, name: dto.name ?? null, metricNames, model, traceIds, samplingSeed: randomSeed() });
+    return this.dispatch(run);
+  }
+
+  async retry(projectId: string, runId: string): Promise<EvalRunResponse> {
+    const original = await this.getRun(projectId, runId);
+    if (original.status === EvalRunStatus.PENDING || original.status === EvalRunStatus.RUNNING) {
+      throw runNotFinished(original.id, original.status);
+    }
+    const run = await this.repo.createRetryRun(original, randomSeed());
+    if (!run) throw nothingToRetry();
+    return this.dispatch(run);
+  }
+
+  list(projectId: string, q: ListEvalRunsQueryDto): Promise<Paginated<EvalRunResponse>> {
+    return this.repo
+      .listTraceRuns(projectId, q.status, q.limit, q.offset)
+      .then((page) => ({ ...page, items: page.items.map((r) => EvalRunResponse.from(r)) }));
+  }
+
+  async get(projectId: string, runId: string): Promise<EvalRunResponse> {
+    return EvalRunResponse.from(await this.getRun(projectId, runId));
+  }
+
+  async delete(projectId: string, runId: string, deleteScores: boolean): Promise<void> {
+    if (!(await this.repo.deleteTraceRun(projectId, runId, deleteScores))) throw evalRunNotFound(runId);
+  }
+
+  async scores(projectId: string, runId: string): Promise<TraceScoreResponse[]> {
+    await this.getRun(projectId, runId);
+    return (await this.repo.listRunScores(projectId, runId)).map((s) => TraceScoreResponse.from(s));
+  }
+
+  template(metric: string): TraceRunTemplate {
+    return this.metrics.buildTemplate(metric);
+  }
+
+  private async getRun(projectId: string, runId: string): Promise<EvalRunEntity> {
+    const run = await this.repo.findTraceRun(projectId, runId);
+    if (!run) throw evalRunNotFound(runId);
+    return run;
+  }
+
+  /** Distinct names in first-seen order; every one must be a listed trace metric. */
+  private checkMetrics(names: string[]): string[] {
+    const distinct = [...new Set(names)];
+    const unknown = distinct.filter((n) => !this.metrics.isKnownTraceMetric(n));
+    if (unknown.length > 0) throw unknownMetrics(unknown);
+    return distinct;
+  }
+
+  /** Enqueues two wake-ups (so two worker processes can join at once) after the commit. */
+  private async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
+    await Promise.all([this.producer.wake(run.id, 'c0'), this.producer.wake(run.id, 'c1')]);
+    return EvalRunResponse.from(run);
+  }
+}
+
+/** The filters as stored on the run: as sent, with null values dropped. */
+export function storedFilters(filters: EvalRunFiltersDto): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of FILTER_KEYS) {
+    const value = filters[key];
+    if (value !== null && value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/** The request's filters as the shared trace-filter builder's input. Dates were validated by the DTO. */
+export function toTraceFilter(projectId: string, f: EvalRunFiltersDto): TraceFilter {
+  const filter: TraceFilter = { projectId };
+  if (f.date_from) filter.startedFrom = parseTimestamp(f.date_from)!;
+  if (f.date_to) filter.startedBefore = parseTimestamp(f.date_to)!;
+  if (f.status) filter.status = f.status;
+  if (f.session_id != null) filter.sessionId = f.session_id;
+  if (f.user_id != null) filter.userId = f.user_id;
+  if (f.tags && f.tags.length > 0) filter.tags = f.tags;
+  if (f.name) filter.name = f.name;
+  return filter;
+}

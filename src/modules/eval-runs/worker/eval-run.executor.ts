@@ -1,0 +1,237 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG } from '../../../config/config.module';
+import type { AppConfig } from '../../../config/env';
+import { JudgeService } from '../../judge/judge.service';
+import type { MetricOutcome } from '../../metrics/metrics.types';
+import { MetricsService } from '../../metrics/metrics.service';
+import type { TraceView } from '../../metrics/types/trace-view';
+import { ClaimedItem, EvalRunLedgerRepository, ExecutableRun, FinishedItem, ScoreRow } from './eval-run-ledger.repository';
+import { formatScoreValue } from './score-value';
+import { SlotPool } from './slot-pool';
+
+/** An item claimed this many times (its workers kept dying on it) is finished as failed. */
+export const MAX_ITEM_ATTEMPTS = 5;
+/** How long shutdown waits for in-flight items before giving their leases back. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
+interface Batch {
+  traces: Map<string, TraceView>;
+  scored: Map<string, Set<string>>;
+}
+
+const ZERO_USAGE: FinishedItem['usage'] = { calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
+
+/**
+ * Executes runs from their ledger. One "pump" per run and process claims items in batches with a
+ * lease, loads their traces in one go, and evaluates them concurrently through a process-wide pool
+ * of EVAL_WORKER_CONCURRENCY slots shared by all runs. Safe to run twice, in any number of
+ * processes: claims skip locked rows, scores have a unique key, finishes are conditional.
+ */
+@Injectable()
+export class EvalRunExecutor implements OnModuleDestroy {
+  private readonly logger = new Logger(EvalRunExecutor.name);
+  /** The lease token of this process: every item it holds carries it. */
+  readonly leaseToken = randomUUID();
+  private readonly pool: SlotPool;
+  private readonly leaseMs: number;
+  private readonly pumps = new Map<string, Promise<void>>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly ledger: EvalRunLedgerRepository,
+    private readonly metrics: MetricsService,
+    private readonly judge: JudgeService,
+  ) {
+    this.pool = new SlotPool(config.evalRuns.workerConcurrency);
+    this.leaseMs = config.evalRuns.itemLeaseMs;
+    // Leases are renewed while items are in flight, so only a dead process lets them expire.
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
+    this.heartbeat.unref();
+  }
+
+  get activeRuns(): number {
+    return this.pumps.size;
+  }
+
+  get inFlight(): number {
+    return this.pool.inUse;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Starts working on a run unless this process already is. Never throws; resolves when the pump ends. */
+  drain(runId: string): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    const existing = this.pumps.get(runId);
+    if (existing) return existing;
+    const pump = this.pump(runId)
+      .catch((error: unknown) => this.logger.error({ err: error, runId }, 'Eval-run pump stopped on an error; the sweeper will resume it'))
+      .finally(() => this.pumps.delete(runId));
+    this.pumps.set(runId, pump);
+    return pump;
+  }
+
+  /** Stop claiming, let in-flight items finish (up to a grace period), give back what is left. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    this.pool.wakeAll();
+    const pending = Promise.allSettled([...this.pumps.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pending, new Promise((r) => (timer = setTimeout(r, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(timer);
+    clearInterval(this.heartbeat);
+    try {
+      const released = await this.ledger.releaseAll(this.leaseToken);
+      if (released > 0) this.logger.log(`Released ${released} eval-run items at shutdown`);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Could not release eval-run items at shutdown; their leases will expire');
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.pool.inUse === 0) return;
+    try {
+      await this.ledger.heartbeat(this.leaseToken, this.leaseMs);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Lease heartbeat failed');
+    }
+  }
+
+  private async pump(runId: string): Promise<void> {
+    const run = await this.ledger.loadRun(runId);
+    if (!run || (run.status !== 'PENDING' && run.status !== 'RUNNING')) return;
+    const fault = this.runLevelFault(run);
+    if (fault) {
+      if (await this.ledger.failRun(run.id, fault)) this.logger.warn({ runId, fault }, 'Eval run FAILED');
+      return;
+    }
+    await this.ledger.markRunning(run.id);
+
+    const mine = new Set<Promise<void>>();
+    // Claim in small batches as slots free up: one claim and one trace load per batch, not per item.
+    const batchMin = Math.max(1, Math.floor(this.pool.capacity / 8));
+    while (!this.stopping) {
+      await this.pool.waitForFree(mine.size === 0 ? 1 : batchMin);
+      if (this.stopping) break;
+      // Runs share the pool: each pump takes at most its fair share of the free slots per claim.
+      const reserved = this.pool.reserve(Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.pumps.size))));
+      let claimed: ClaimedItem[] = [];
+      try {
+        claimed = await this.ledger.claim(run.id, this.leaseToken, reserved, this.leaseMs);
+      } finally {
+        this.pool.release(reserved - claimed.length);
+      }
+      if (claimed.length === 0) {
+        if (mine.size === 0) break;
+        await Promise.race(mine);
+        continue;
+      }
+      let batch: Batch;
+      try {
+        batch = await this.ledger.loadBatch(
+          run,
+          claimed.map((c) => c.traceId),
+        );
+      } catch (error) {
+        this.pool.release(claimed.length);
+        await Promise.all(claimed.map((c) => this.ledger.release(run.id, c.traceId, this.leaseToken, errorText(error)).catch(() => undefined)));
+        throw error;
+      }
+      for (const item of claimed) {
+        const p: Promise<void> = this.evaluate(run, item, batch).finally(() => {
+          this.pool.release(1);
+          mine.delete(p);
+        });
+        mine.add(p);
+      }
+    }
+    await Promise.allSettled([...mine]);
+    if (!this.stopping) await this.ledger.completeIfDone(run.id);
+  }
+
+  /** A fault no item can get past: FAILED with this message rather than a run full of failures. */
+  private runLevelFault(run: ExecutableRun): string | null {
+    const unknown = run.metricNames.filter((m) => !this.metrics.isKnownTraceMetric(m));
+    if (unknown.length > 0) return `Unknown metrics: ${unknown.join(', ')}`;
+    try {
+      this.judge.assertModelUsable(run.model ?? undefined);
+    } catch (error) {
+      return errorText(error);
+    }
+    return null;
+  }
+
+  private async evaluate(run: ExecutableRun, item: ClaimedItem, batch: Batch): Promise<void> {
+    try {
+      const trace = batch.traces.get(item.traceId);
+      if (!trace) {
+        // Deleted (or moved) since the run was created: finished, with the reason on the item, no score.
+        await this.finishItem(run, {
+          traceId: item.traceId,
+          lastError: `Trace ${item.traceId} no longer exists in this project; nothing was scored.`,
+          usage: ZERO_USAGE,
+        });
+        return;
+      }
+      const wanted = item.metricNames ?? run.metricNames;
+      const already = batch.scored.get(item.traceId);
+      const todo = already ? wanted.filter((m) => !already.has(m)) : wanted;
+
+      let outcomes: MetricOutcome[];
+      if (item.attempts > MAX_ITEM_ATTEMPTS) {
+        const error = `evaluation abandoned after ${item.attempts - 1} interrupted attempts`;
+        outcomes = todo.map((metric) => ({ metric, ok: false, error, usage: { model: run.model ?? '', ...ZERO_USAGE } }));
+      } else {
+        outcomes = todo.length > 0 ? await this.metrics.evaluateTrace(trace, todo, { model: run.model ?? undefined }) : [];
+      }
+      if (this.stopping && outcomes.some((o) => !o.ok)) {
+        // A failure during shutdown may be the shutdown itself (e.g. the judge's limiter closing):
+        // give the item back rather than record it.
+        await this.ledger.release(run.id, item.traceId, this.leaseToken, 'released at worker shutdown');
+        return;
+      }
+      await this.ledger.insertScores(run, item.traceId, outcomes.map(toScoreRow));
+      const failures = outcomes.filter((o): o is Extract<MetricOutcome, { ok: false }> => !o.ok);
+      await this.finishItem(run, {
+        traceId: item.traceId,
+        lastError: failures.length ? failures.map((f) => `${f.metric}: ${f.error}`).join('; ').slice(0, 4000) : null,
+        usage: sumUsage(outcomes),
+      });
+    } catch (error) {
+      this.logger.warn({ err: error, runId: run.id, traceId: item.traceId }, 'Eval-run item failed unexpectedly; released for another attempt');
+      await this.ledger.release(run.id, item.traceId, this.leaseToken, errorText(error)).catch(() => undefined);
+    }
+  }
+
+  private async finishItem(run: ExecutableRun, item: FinishedItem): Promise<void> {
+    await this.ledger.finish(run.id, this.leaseToken, item);
+  }
+}
+
+function toScoreRow(o: MetricOutcome): ScoreRow {
+  const judge_usage = o.usage;
+  if (o.ok) {
+    return { name: o.metric, value: formatScoreValue(o.score), status: 'SUCCESS', reason: o.reason, metadata: { ...o.metadata, judge_usage } };
+  }
+  return { name: o.metric, value: null, status: 'FAILED', reason: `Metric execution failed: ${o.error}`, metadata: { judge_usage } };
+}
+
+function sumUsage(outcomes: MetricOutcome[]): FinishedItem['usage'] {
+  const total = { ...ZERO_USAGE };
+  for (const { usage } of outcomes) {
+    total.calls += usage.calls;
+    total.input_tokens += usage.input_tokens;
+    total.output_tokens += usage.output_tokens;
+    total.latency_ms += usage.latency_ms;
+  }
+  return total;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

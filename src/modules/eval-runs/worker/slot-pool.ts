@@ -1,0 +1,43 @@
+/**
+ * A counting semaphore shared by every run a worker process executes: at most `capacity` items
+ * are in flight at once (EVAL_WORKER_CONCURRENCY). Single-threaded JS makes reserve() atomic.
+ */
+export class SlotPool {
+  private used = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly capacity: number) {}
+
+  get free(): number {
+    return this.capacity - this.used;
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** Takes up to `max` free slots (possibly 0) and returns how many were taken. */
+  reserve(max: number): number {
+    const n = Math.max(0, Math.min(max, this.free));
+    this.used += n;
+    return n;
+  }
+
+  release(n = 1): void {
+    this.used = Math.max(0, this.used - n);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves once at least `min` slots are free (or the pool is entirely free). */
+  async waitForFree(min = 1): Promise<void> {
+    const need = Math.min(Math.max(1, min), this.capacity);
+    while (this.free < need) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Wakes every waiter without releasing anything (used at shutdown). */
+  wakeAll(): void {
+    this.release(0);
+  }
+}

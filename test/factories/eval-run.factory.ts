@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { TestApp } from '../support/test-app';
+import type { Tenant } from '../support/tenancy';
+
+export type RunBody = Record<string, any>;
+
+/** Polls GET /evaluations/trace-runs/{id} until the run reaches one of `statuses` (default COMPLETED or FAILED). */
+export async function waitForRun(
+  t: Pick<TestApp, 'http'>,
+  tenant: Pick<Tenant, 'headers'>,
+  runId: string,
+  opts: { statuses?: string[]; timeoutMs?: number; until?: (run: RunBody) => boolean } = {},
+): Promise<RunBody> {
+  const statuses = opts.statuses ?? ['COMPLETED', 'FAILED'];
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: RunBody | undefined;
+  while (Date.now() < deadline) {
+    const res = await t.http.get(`/evaluations/trace-runs/${runId}`).set(tenant.headers);
+    if (res.status !== 200) throw new Error(`GET run ${runId}: ${res.status} ${JSON.stringify(res.body)}`);
+    last = res.body as RunBody;
+    if (opts.until ? opts.until(last) : statuses.includes(last.status)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`run ${runId} did not reach ${opts.until ? 'the condition' : statuses.join('/')}; last: ${JSON.stringify(last)}`);
+}
+
+/** The trace ids a run selected, read from its ledger (sorted). */
+export async function runTraceIds(ds: DataSource, runId: string): Promise<string[]> {
+  const rows: { trace_id: string }[] = await ds.query(`SELECT trace_id FROM eval_run_items WHERE run_id = $1 ORDER BY trace_id`, [runId]);
+  return rows.map((r) => r.trace_id);
+}
+
+/**
+ * Inserts `count` traces (one LLM span each) for a project with one SQL statement, for tests and
+ * benchmarks that need many traces fast. Names are `${prefix}-<n>`; every 10th is ERROR.
+ */
+export async function seedTracesSql(
+  ds: DataSource,
+  projectId: string,
+  count: number,
+  opts: { prefix?: string; tags?: string[]; startedAt?: string; withSpans?: boolean } = {},
+): Promise<void> {
+  const prefix = opts.prefix ?? `seed-${randomUUID().slice(0, 8)}`;
+  await ds.query(
+    `INSERT INTO traces (trace_id, project_id, name, status, input, output, started_at, ended_at, tags, environment, span_count)
+     SELECT gen_random_uuid(), $1, $2 || '-' || g, CASE WHEN g % 10 = 0 THEN 'ERROR' ELSE 'COMPLETED' END,
+            jsonb_build_object('question', 'q' || g), jsonb_build_object('answer', 'a' || g),
+            $3::timestamptz + make_interval(secs => g), $3::timestamptz + make_interval(secs => g + 1),
+            $4::text[], 'bench', CASE WHEN $5 THEN 1 ELSE 0 END
+     FROM generate_series(1, $6::int) AS g`,
+    [projectId, prefix, opts.startedAt ?? '2026-01-01T00:00:00Z', opts.tags ?? [], opts.withSpans ?? false, count],
+  );
+  if (opts.withSpans) {
+    await ds.query(
+      `INSERT INTO spans (trace_id, span_id, name, kind, status, input, output, model, started_at, ended_at)
+       SELECT t.trace_id, gen_random_uuid(), 'llm', 'LLM', 'OK', t.input, t.output, 'gpt-4o-mini', t.started_at, t.ended_at
+       FROM traces t WHERE t.project_id = $1 AND t.name LIKE $2 || '-%'`,
+      [projectId, prefix],
+    );
+  }
+}
