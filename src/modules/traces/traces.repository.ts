@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryRunner } from 'typeorm';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource, QueryFailedError } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { SpanResponseDto, TraceListItemDto, TraceResponseDto, TraceUserSummaryDto } from './dto/trace-response.dto';
 import { buildTraceFilterSql, TraceFilter } from './query/trace-filter';
@@ -112,10 +113,45 @@ const TRACE_WITH_SPANS = `
               FROM spans s WHERE s.trace_id = t.trace_id), '[]'::json) AS spans
   FROM traces t`;
 
+/** The spans of a request, read from one JSON parameter as a record set aliased `x`. */
+const SPAN_RECORDSET = (param: string) => `jsonb_to_recordset(${param}::jsonb) AS x(
+  span_id uuid, parent_span_id uuid, name text, kind text, status text, input jsonb, output jsonb, model text,
+  token_usage jsonb, metadata jsonb, started_at timestamptz, ended_at timestamptz, error text,
+  completion_start_time timestamptz, model_parameters jsonb, cost jsonb)`;
+
+const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, name, kind, status, input, output, model, token_usage,
+  metadata, started_at, ended_at, error, completion_start_time, model_parameters, cost`;
+const SPAN_VALUES = (traceId: string) => `${traceId}, x.span_id, x.parent_span_id, x.name, x.kind, x.status, x.input,
+  x.output, x.model, x.token_usage, COALESCE(x.metadata, '{}'::jsonb), x.started_at, x.ended_at, x.error,
+  x.completion_start_time, x.model_parameters, x.cost`;
+
+const TRACE_COLUMNS = `trace_id, project_id, name, status, input, output, metadata, started_at, ended_at,
+  session_id, user_id, tags, environment, release`;
+const TRACE_VALUES = `$1::uuid, $2::uuid, $3::text, $4::text, $5::jsonb, $6::jsonb, $7::jsonb, $8::timestamptz,
+  $9::timestamptz, $10::text, $11::text, $12::text[], $13::text, $14::text`;
+
+/**
+ * The common case in one statement (so one round trip, atomic without BEGIN/COMMIT): a trace id not
+ * seen before, written with all its spans and its aggregates. When the id exists (here or in another
+ * project) nothing is written and `inserted` is 0.
+ */
+const INSERT_NEW_TRACE = `
+  WITH x AS (SELECT * FROM ${SPAN_RECORDSET('$15')}),
+  a AS (SELECT count(*)::int AS span_count,
+               round(COALESCE(sum(${SPAN_TOKENS('x')}), 0))::bigint AS total_tokens,
+               COALESCE(sum(${SPAN_COST('x')}), 0)::float8 AS total_cost
+        FROM x),
+  ins AS (
+    INSERT INTO traces (${TRACE_COLUMNS}, span_count, total_tokens, total_cost)
+    SELECT ${TRACE_VALUES}, a.span_count, a.total_tokens, a.total_cost FROM a
+    ON CONFLICT (trace_id) DO NOTHING
+    RETURNING trace_id
+  ),
+  sp AS (INSERT INTO spans (${SPAN_COLUMNS}) SELECT ${SPAN_VALUES('ins.trace_id')} FROM x CROSS JOIN ins)
+  SELECT count(*)::int AS inserted FROM ins`;
+
 const UPSERT_TRACE = `
-  INSERT INTO traces AS t (trace_id, project_id, name, status, input, output, metadata, started_at, ended_at,
-                           session_id, user_id, tags, environment, release)
-  VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::timestamptz, $9::timestamptz, $10, $11, $12::text[], $13, $14)
+  INSERT INTO traces AS t (${TRACE_COLUMNS}) VALUES (${TRACE_VALUES})
   ON CONFLICT (trace_id) DO UPDATE SET
     name = EXCLUDED.name,
     status = EXCLUDED.status,
@@ -140,15 +176,8 @@ const UPSERT_TRACE = `
  */
 const UPSERT_SPANS_AND_AGGREGATE = `
   WITH upserted AS (
-    INSERT INTO spans AS s (trace_id, span_id, parent_span_id, name, kind, status, input, output, model, token_usage,
-                            metadata, started_at, ended_at, error, completion_start_time, model_parameters, cost)
-    SELECT $1::uuid, x.span_id, x.parent_span_id, x.name, x.kind, x.status, x.input, x.output, x.model, x.token_usage,
-           COALESCE(x.metadata, '{}'::jsonb), x.started_at, x.ended_at, x.error, x.completion_start_time,
-           x.model_parameters, x.cost
-    FROM jsonb_to_recordset($2::jsonb) AS x(
-      span_id uuid, parent_span_id uuid, name text, kind text, status text, input jsonb, output jsonb, model text,
-      token_usage jsonb, metadata jsonb, started_at timestamptz, ended_at timestamptz, error text,
-      completion_start_time timestamptz, model_parameters jsonb, cost jsonb)
+    INSERT INTO spans AS s (${SPAN_COLUMNS})
+    SELECT ${SPAN_VALUES('$1::uuid')} FROM ${SPAN_RECORDSET('$2')}
     ON CONFLICT (trace_id, span_id) DO UPDATE SET
       name = EXCLUDED.name,
       kind = EXCLUDED.kind,
@@ -201,42 +230,43 @@ export class TracesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Inserts or merges a trace and its spans in one transaction. Returns false, having changed
+   * Inserts or merges a trace and its spans, atomically. A new trace id takes one statement; an
+   * existing one is merged in a transaction under the trace row lock. Returns false, having changed
    * nothing, when the trace id belongs to another project.
    */
   async upsertTraceWithSpans(projectId: string, trace: TraceRecord, spans: SpanRecord[]): Promise<boolean> {
-    return this.inTransaction(async (q) => {
-      const { records } = await q.query(
-        UPSERT_TRACE,
-        [
-          trace.trace_id,
-          projectId,
-          trace.name,
-          trace.status,
-          json(trace.input),
-          json(trace.output),
-          JSON.stringify(trace.metadata),
-          trace.started_at,
-          trace.ended_at,
-          trace.session_id,
-          trace.user_id,
-          trace.tags,
-          trace.environment,
-          trace.release,
-        ],
-        true,
-      );
-      if (records.length === 0) return false;
-      if (spans.length > 0) await q.query(UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, JSON.stringify(spans)]);
+    const traceParams = [
+      trace.trace_id,
+      projectId,
+      trace.name,
+      trace.status,
+      json(trace.input),
+      json(trace.output),
+      JSON.stringify(trace.metadata),
+      trace.started_at,
+      trace.ended_at,
+      trace.session_id,
+      trace.user_id,
+      trace.tags,
+      trace.environment,
+      trace.release,
+    ];
+    const spansJson = JSON.stringify(spans);
+    const [{ inserted }] = await this.run<{ inserted: number }>(this.pool, INSERT_NEW_TRACE, [...traceParams, spansJson]);
+    if (inserted === 1) return true;
+    return this.inTransaction(async (client) => {
+      const upserted = await this.run(client, UPSERT_TRACE, traceParams);
+      if (upserted.length === 0) return false;
+      if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
       return true;
     }, (owned) => owned);
   }
 
   /** Upserts spans into an existing trace of the project. Returns false when there is no such trace. */
   async upsertSpans(projectId: string, traceId: string, spans: SpanRecord[]): Promise<boolean> {
-    return this.inTransaction(async (q) => {
-      if (!(await this.lockTrace(q, projectId, traceId))) return false;
-      await q.query(UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
+    return this.inTransaction(async (client) => {
+      if (!(await this.lockTrace(client, projectId, traceId))) return false;
+      await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
       return true;
     }, (found) => found);
   }
@@ -325,17 +355,17 @@ export class TracesRepository {
     spanId: string,
     patch: Record<string, unknown>,
   ): Promise<'ok' | 'trace' | 'span'> {
-    return this.inTransaction<'ok' | 'trace' | 'span'>(async (q) => {
-      if (!(await this.lockTrace(q, projectId, traceId))) return 'trace';
+    return this.inTransaction<'ok' | 'trace' | 'span'>(async (client) => {
+      if (!(await this.lockTrace(client, projectId, traceId))) return 'trace';
       const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
       const assignments = sets.length > 0 ? sets : ['name = name'];
-      const { records } = await q.query(
+      const updated = await this.run(
+        client,
         `UPDATE spans SET ${assignments.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`,
         [traceId, spanId, ...params],
-        true,
       );
-      if (records.length === 0) return 'span';
-      await q.query(REFRESH_AGGREGATES, [traceId]);
+      if (updated.length === 0) return 'span';
+      await this.run(client, REFRESH_AGGREGATES, [traceId]);
       return 'ok';
     }, (result) => result === 'ok');
   }
@@ -371,33 +401,51 @@ export class TracesRepository {
   }
 
   /** Locks the trace row (writers of one trace queue up here). False when it is not in the project. */
-  private async lockTrace(q: QueryRunner, projectId: string, traceId: string): Promise<boolean> {
-    const { records } = await q.query(
-      `SELECT 1 FROM traces WHERE project_id = $1 AND trace_id = $2 FOR UPDATE`,
-      [projectId, traceId],
-      true,
-    );
-    return records.length > 0;
+  private async lockTrace(client: PoolClient, projectId: string, traceId: string): Promise<boolean> {
+    const rows = await this.run(client, `SELECT 1 FROM traces WHERE project_id = $1 AND trace_id = $2 FOR UPDATE`, [
+      projectId,
+      traceId,
+    ]);
+    return rows.length > 0;
+  }
+
+  /**
+   * The write paths talk to the pg pool that TypeORM owns, without the ORM's per-query layers (they
+   * showed in the ingestion profile). Errors are wrapped as TypeORM's QueryFailedError so the global
+   * filter maps them as for any other query.
+   */
+  private get pool(): Pool {
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  private async run<R = Record<string, unknown>>(db: Pool | PoolClient, sql: string, params: unknown[]): Promise<R[]> {
+    try {
+      return (await db.query(sql, params)).rows as R[];
+    } catch (error) {
+      throw new QueryFailedError(sql, params, error as Error);
+    }
   }
 
   /** Runs `work` in a transaction; commits when `commitIf(result)` holds, otherwise rolls back. */
-  private async inTransaction<T>(work: (q: QueryRunner) => Promise<T>, commitIf: (result: T) => boolean): Promise<T> {
-    const q = this.dataSource.createQueryRunner();
+  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>, commitIf: (result: T) => boolean): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
     try {
-      await q.connect();
-      await q.startTransaction();
+      await client.query('BEGIN');
       let result: T;
       try {
-        result = await work(q);
+        result = await work(client);
       } catch (error) {
-        await q.rollbackTransaction();
+        await client.query('ROLLBACK').catch(() => (broken = true));
         throw error;
       }
-      if (commitIf(result)) await q.commitTransaction();
-      else await q.rollbackTransaction();
+      await client.query(commitIf(result) ? 'COMMIT' : 'ROLLBACK');
       return result;
+    } catch (error) {
+      broken = broken || !(error instanceof QueryFailedError);
+      throw error;
     } finally {
-      await q.release();
+      client.release(broken);
     }
   }
 }

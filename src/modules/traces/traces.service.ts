@@ -17,14 +17,12 @@ import { TraceCreateDto } from './dto/trace-create.dto';
 import { TraceUpdateDto } from './dto/trace-update.dto';
 import { TraceFilter } from './query/trace-filter';
 import { SpanRecord, TraceRecord, TracesRepository } from './traces.repository';
-import { normalizeTimestamp, parseTimestamp } from './utils/timestamp';
+import { parseTimestamp } from './utils/timestamp';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const unique = (values: string[]) => [...new Set(values)];
 const orNull = <T>(value: T | null | undefined): T | null => (value === undefined ? null : value);
-/** Timestamps were validated and normalised by the DTOs; this keeps the record type honest. */
-const timestampOrNull = (value: string | null | undefined) => (value == null ? null : normalizeTimestamp(value));
 
 export const traceNotFound = (traceId: string) => notFound(`Trace ${traceId} not found.`);
 export const spanNotFound = (spanId: string, traceId: string) => notFound(`Span ${spanId} not found on trace ${traceId}.`);
@@ -140,8 +138,8 @@ function toTraceRecord(dto: TraceCreateDto): TraceRecord {
     input: orNull(dto.input),
     output: orNull(dto.output),
     metadata: dto.metadata ?? {},
-    started_at: normalizeTimestamp(dto.started_at)!,
-    ended_at: timestampOrNull(dto.ended_at),
+    started_at: dto.started_at, // normalised to UTC by the DTO
+    ended_at: orNull(dto.ended_at),
     session_id: orNull(dto.session_id),
     user_id: orNull(dto.user_id),
     tags: unique(dto.tags ?? []),
@@ -162,10 +160,10 @@ function toSpanRecord(dto: SpanCreateDto): SpanRecord {
     model: orNull(dto.model),
     token_usage: orNull(dto.token_usage),
     metadata: dto.metadata ?? {},
-    started_at: normalizeTimestamp(dto.started_at)!,
-    ended_at: timestampOrNull(dto.ended_at),
+    started_at: dto.started_at, // normalised to UTC by the DTO
+    ended_at: orNull(dto.ended_at),
     error: orNull(dto.error),
-    completion_start_time: timestampOrNull(dto.completion_start_time),
+    completion_start_time: orNull(dto.completion_start_time),
     model_parameters: orNull(dto.model_parameters),
     cost: orNull(dto.cost),
   };

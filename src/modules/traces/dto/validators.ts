@@ -34,12 +34,21 @@ export function IsNumberRecord(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
+/** What the transform leaves in place of a timestamp it could not read, for the validator to reject. */
+class UnreadableTimestamp {
+  constructor(readonly text: unknown) {}
+}
+
 /**
- * An ISO-8601 timestamp (see utils/timestamp). Valid values are normalised to UTC with
- * microseconds during transformation; invalid ones are left as they are for the validator to reject.
+ * An ISO-8601 timestamp (see utils/timestamp). The transformation step parses it once and leaves
+ * either the normalised UTC string (`YYYY-MM-DDTHH:MM:SS.ffffffZ`) or a marker that the validator
+ * rejects, so DTO fields carry normalised values only.
  */
 export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
-  const transform = Transform(({ value }) => (typeof value === 'string' ? (normalizeTimestamp(value) ?? value) : value));
+  const transform = Transform(({ value }) => {
+    if (value === undefined || value === null) return value;
+    return normalizeTimestamp(value) ?? new UnreadableTimestamp(value);
+  });
   return (target, propertyName) => {
     transform(target, propertyName);
     registerDecorator({
@@ -47,7 +56,7 @@ export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
       target: target.constructor,
       propertyName: propertyName as string,
       options: { message: '$property must be an ISO-8601 timestamp', ...options },
-      validator: { validate: (value: unknown) => normalizeTimestamp(value) !== null },
+      validator: { validate: (value: unknown) => typeof value === 'string' },
     });
   };
 }
