@@ -81,7 +81,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (e instanceof QueryFailedError) {
       const code = (e.driverError as { code?: string } | undefined)?.code;
       // Values PostgreSQL refuses (bad uuid/timestamp text, out of range numbers, NUL bytes) are input errors.
-      if (code && ['22P02', '22007', '22008', '22003', '22021', '22001', '22023'].includes(code)) {
+      if (code && ['22P02', '22P05', '22007', '22008', '22003', '22021', '22001', '22023'].includes(code)) {
         return [HttpStatus.UNPROCESSABLE_ENTITY, { detail: 'Invalid value in request.' }];
       }
       if (code === '23505') return [HttpStatus.CONFLICT, { detail: 'Resource already exists.' }];
