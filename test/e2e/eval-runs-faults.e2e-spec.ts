@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { seedTracesSql, waitForRun } from '../factories/eval-run.factory';
+import { ingestTrace } from '../factories/trace.factory';
+import { JudgeServer, startJudgeServer } from '../support/judge-server';
+import { createTenant, Tenant } from '../support/tenancy';
+import { createTestApp, TestApp } from '../support/test-app';
+import { TEST_ENV } from '../support/test-env';
+import { buildWorker, startWorkerProcess, WorkerProcess } from '../support/worker-process';
+
+const RUNS = '/evaluations/trace-runs';
+
+/**
+ * Faults done for real: the API runs without an in-process worker and the work is done by
+ * separate `node dist/src/worker.js` processes that are killed, stopped and restarted, with Redis
+ * flushed under them.
+ */
+describe('eval runs under faults (worker processes)', () => {
+  let judge: JudgeServer;
+  let t: TestApp;
+  let tenant: Tenant;
+  let redis: Redis;
+  const workers: WorkerProcess[] = [];
+  let workerEnv: Record<string, string>;
+
+  beforeAll(async () => {
+    await buildWorker();
+    judge = await startJudgeServer();
+    const env = {
+      OPENAI_BASE_URL: judge.baseUrl,
+      OPENAI_API_KEY: 'sk-test',
+      EVAL_LLM_MODEL: 'openai/judge-test',
+      EVAL_EMBEDDING_MODEL: 'openai/embed-test',
+      EVAL_SWEEP_INTERVAL_MS: '300',
+      EVAL_ITEM_LEASE_MS: '2000',
+      EVAL_WORKER_CONCURRENCY: '4',
+      JUDGE_RETRY_BASE_MS: '5',
+      JUDGE_RETRY_MAX_MS: '1000',
+      RATE_LIMIT_EVAL_RUNS: '10000',
+      QUEUE_PREFIX: `ef${randomBytes(3).toString('hex')}`,
+    };
+    workerEnv = { ...env, RUN_WORKER_IN_PROCESS: 'false' };
+    t = await createTestApp({ ...env, RUN_WORKER_IN_PROCESS: 'false' });
+    tenant = await createTenant(t);
+    redis = new Redis(TEST_ENV.REDIS_URL);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+    redis?.disconnect();
+    await t?.close();
+    await judge?.close();
+  });
+
+  const startWorker = async () => {
+    const w = await startWorkerProcess(workerEnv);
+    workers.push(w);
+    return w;
+  };
+  const batch = async (traceIds: string[], metrics: string[]) =>
+    (await t.http.post(`${RUNS}/batch`).set(tenant.headers).send({ trace_ids: traceIds, metrics }).expect(202)).body;
+  const seeded = async (n: number, prefix: string): Promise<string[]> => {
+    await seedTracesSql(t.dataSource, tenant.projectId, n, { prefix, withSpans: true });
+    const rows = await t.dataSource.query(`SELECT trace_id FROM traces WHERE project_id = $1 AND name LIKE $2 ORDER BY name`, [
+      tenant.projectId,
+      `${prefix}-%`,
+    ]);
+    return rows.map((r: { trace_id: string }) => r.trace_id);
+  };
+  /** Exactly one score per (trace, metric) of the run, all SUCCESS, and counters that agree. */
+  const expectExactlyOnce = async (runId: string, targets: number, metrics: number) => {
+    const [stats] = await t.dataSource.query(
+      `SELECT count(*)::int AS scores, count(DISTINCT (trace_id, name))::int AS pairs,
+              count(*) FILTER (WHERE status = 'SUCCESS')::int AS ok
+       FROM trace_scores WHERE eval_run_id = $1`,
+      [runId],
+    );
+    expect(stats).toEqual({ scores: targets * metrics, pairs: targets * metrics, ok: targets * metrics });
+    const run = (await t.http.get(`${RUNS}/${runId}`).set(tenant.headers).expect(200)).body;
+    expect(run).toMatchObject({ status: 'COMPLETED', total_targets: targets, evaluated_count: targets, failed_count: 0, succeeded_count: targets * metrics });
+    const open = await t.dataSource.query(`SELECT count(*)::int AS n FROM eval_run_items WHERE run_id = $1 AND state <> 'DONE'`, [runId]);
+    expect(open).toEqual([{ n: 0 }]);
+  };
+
+  it('finishes a trace deleted while pending with a reason, and survives a Redis flush before any worker runs', async () => {
+    const traces = [await ingestTrace(t, tenant), await ingestTrace(t, tenant), await ingestTrace(t, tenant)].map((x) => x.trace_id);
+    const withDeleted = await batch(traces, ['confidence']);
+    await t.http.delete(`/traces/${traces[1]}`).set(tenant.headers).expect(204);
+
+    const ids = await seeded(12, 'flush');
+    const flushed = await batch(ids, ['confidence']);
+    // The wake-up jobs of both runs are in Redis: flush them away.
+    expect((await redis.keys(`${workerEnv.QUEUE_PREFIX}:bull:*`)).length).toBeGreaterThan(0);
+    await redis.flushdb();
+
+    await startWorker();
+    const done = await waitForRun(t, tenant, withDeleted.id, { timeoutMs: 30_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', total_targets: 3, evaluated_count: 3, failed_count: 0, succeeded_count: 2 });
+    const scores = (await t.http.get(`${RUNS}/${withDeleted.id}/scores`).set(tenant.headers).expect(200)).body;
+    expect(scores.map((s: any) => s.trace_id).sort()).toEqual([traces[0], traces[2]].sort());
+    const [item] = await t.dataSource.query(`SELECT state, last_error FROM eval_run_items WHERE run_id = $1 AND trace_id = $2`, [
+      withDeleted.id,
+      traces[1],
+    ]);
+    expect(item.state).toBe('DONE');
+    expect(item.last_error).toMatch(/no longer exists/);
+
+    await waitForRun(t, tenant, flushed.id, { timeoutMs: 30_000 });
+    await expectExactlyOnce(flushed.id, 12, 1);
+  }, 60_000);
+
+  it('completes with exactly targets × metrics scores after a worker is SIGKILLed mid-run and another starts', async () => {
+    for (const w of workers) await w.kill('SIGTERM');
+    judge.reset();
+    judge.setLatency(150);
+    const ids = await seeded(24, 'kill');
+    const first = await startWorker();
+    const run = await batch(ids, ['confidence', 'task_completion']);
+    await waitForRun(t, tenant, run.id, { until: (r) => r.evaluated_count >= 4, timeoutMs: 30_000 });
+    // Items are in flight in the worker right now.
+    const inFlight = await t.dataSource.query(`SELECT count(*)::int AS n FROM eval_run_items WHERE run_id = $1 AND state = 'RUNNING'`, [run.id]);
+    expect(inFlight[0].n).toBeGreaterThan(0);
+    await first.kill('SIGKILL');
+    const mid = (await t.http.get(`${RUNS}/${run.id}`).set(tenant.headers).expect(200)).body;
+    expect(mid.status).toBe('RUNNING');
+    expect(mid.evaluated_count).toBeLessThan(24);
+
+    await startWorker();
+    await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
+    await expectExactlyOnce(run.id, 24, 2);
+    // Some items were taken over from the dead worker once their lease expired.
+    const [{ max }] = await t.dataSource.query(`SELECT max(attempts)::int AS max FROM eval_run_items WHERE run_id = $1`, [run.id]);
+    expect(max).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it('on SIGTERM stops claiming and gives back its leases; a flush mid-run does not strand the run', async () => {
+    for (const w of workers) await w.kill('SIGTERM');
+    judge.reset();
+    judge.setLatency(300);
+    const ids = await seeded(30, 'term');
+    const worker = await startWorker();
+    const run = await batch(ids, ['confidence']);
+    await waitForRun(t, tenant, run.id, { until: (r) => r.evaluated_count >= 4, timeoutMs: 30_000 });
+    // Nest closes the application on SIGTERM, then re-raises the signal to exit.
+    await worker.kill('SIGTERM');
+    expect(worker.child.signalCode ?? worker.child.exitCode).not.toBe('SIGKILL');
+    const held = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM eval_run_items WHERE run_id = $1 AND (state = 'RUNNING' OR lease_token IS NOT NULL)`,
+      [run.id],
+    );
+    expect(held).toEqual([{ n: 0 }]);
+    const stopped = (await t.http.get(`${RUNS}/${run.id}`).set(tenant.headers).expect(200)).body;
+    expect(stopped.evaluated_count).toBeLessThan(30);
+    // In-flight items finished: no FAILED score came from the shutdown.
+    expect(stopped.failed_count).toBe(0);
+
+    await startWorker();
+    await waitForRun(t, tenant, run.id, { until: (r) => r.evaluated_count > stopped.evaluated_count, timeoutMs: 30_000 });
+    await redis.flushdb();
+    await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
+    await expectExactlyOnce(run.id, 30, 1);
+  }, 120_000);
+});
