@@ -55,10 +55,11 @@ describe('JudgeLimiter (Redis db 5)', () => {
     // 60 rpm = one request per second once the bucket's burst (its capacity, 60) is spent.
     const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { JUDGE_RPM: '60' }));
     try {
-      for (let i = 0; i < 60; i++) await (await limiter.acquire('openai', 1)).release(1);
+      // The bucket starts full (60) no earlier than `started`, so the 61st request can only be
+      // granted after one token has refilled: a lower bound that a slow machine cannot break.
       const started = Date.now();
-      await limiter.acquire('openai', 1);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      for (let i = 0; i < 61; i++) await (await limiter.acquire('openai', 1)).release(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     } finally {
       await limiter.close();
     }
@@ -67,8 +68,8 @@ describe('JudgeLimiter (Redis db 5)', () => {
   it('holds a call back until the tokens-per-minute budget has room', async () => {
     const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { JUDGE_TPM: '60000' }));
     try {
+      const started = Date.now(); // before the spend, so refill time only adds to the measured wait
       await (await limiter.acquire('openai', 60_000)).release(60_000); // spends the whole minute
-      const started = Date.now();
       await limiter.acquire('openai', 300); // 1000 tokens/s refill: ~300 ms
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     } finally {
