@@ -49,7 +49,7 @@ export class TracesController {
       'Answers 202 once the trace and all its spans are committed. Re-posting a trace_id merges into the stored ' +
       'trace; a trace_id owned by another project is a 409. Unknown keys are ignored.',
   })
-  @ApiHeader({ name: 'X-Request-ID', required: false, description: 'Echoed as task_id when it is a UUID.' })
+  @ApiHeader({ name: 'x-request-id', required: false, description: 'Echoed as task_id when it is a UUID.' })
   @ApiBody({ type: TraceCreateDto })
   @ApiAcceptedResponse({ type: TraceAcceptedDto })
   @ApiConflictResponse({ description: 'The trace id belongs to another project.', type: ErrorResponseDto })

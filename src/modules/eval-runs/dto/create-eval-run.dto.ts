@@ -68,6 +68,8 @@ export class CreateEvalRunDto extends RunMetricsFields {
 
   @ApiProperty({
     required: false,
+    nullable: true,
+    type: Number,
     minimum: 0,
     maximum: 1,
     default: 1,

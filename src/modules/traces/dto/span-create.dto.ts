@@ -9,15 +9,16 @@ import {
   SpanStatus,
 } from '../traces.constants';
 import { IsJsonObject, IsNumberRecord, IsTimestamp } from './validators';
+import { ANY_JSON } from './any-json.schema';
 
 /** One span as sent inside POST /traces or in the array of POST /traces/{trace_id}/spans. */
 export class SpanCreateDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Client-chosen id, unique within its trace; generated when absent.' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Client-chosen id, unique within its trace; generated when absent.' })
   @IsOptional()
   @IsUUID('loose')
   span_id?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'Parent span; may name a span later in the array.' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Parent span; may name a span later in the array.' })
   @IsOptional()
   @IsUUID('loose')
   parent_span_id?: string | null;
@@ -37,15 +38,15 @@ export class SpanCreateDto {
   @IsIn(SPAN_STATUSES)
   status?: SpanStatus | null;
 
-  @ApiPropertyOptional({ description: 'Any JSON value.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
   @IsOptional()
   input?: unknown;
 
-  @ApiPropertyOptional({ description: 'Any JSON value.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
   @IsOptional()
   output?: unknown;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
@@ -71,17 +72,17 @@ export class SpanCreateDto {
   @IsTimestamp()
   started_at: string;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional()
   @IsTimestamp()
   ended_at?: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @IsString()
   error?: string | null;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'First token received (LLM spans).' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'First token received (LLM spans).' })
   @IsOptional()
   @IsTimestamp()
   completion_start_time?: string | null;

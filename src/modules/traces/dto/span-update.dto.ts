@@ -9,6 +9,7 @@ import {
   SpanStatus,
 } from '../traces.constants';
 import { IsJsonObject, IsNumberRecord, IsTimestamp } from './validators';
+import { ANY_JSON } from './any-json.schema';
 
 /**
  * Body of PATCH /traces/{trace_id}/spans/{span_id}. Only the keys sent are applied; `null` clears a
@@ -16,7 +17,7 @@ import { IsJsonObject, IsNumberRecord, IsTimestamp } from './validators';
  * `started_at` cannot be changed.
  */
 export class SpanUpdateDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_NAME_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, minLength: 1, maxLength: MAX_NAME_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @Length(1, MAX_NAME_LENGTH)
@@ -32,15 +33,15 @@ export class SpanUpdateDto {
   @IsIn(SPAN_STATUSES)
   status?: SpanStatus | null;
 
-  @ApiPropertyOptional({ description: 'Any JSON value; null clears it.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
   @IsOptional()
   input?: unknown;
 
-  @ApiPropertyOptional({ description: 'Any JSON value; null clears it.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
   @IsOptional()
   output?: unknown;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
@@ -56,17 +57,17 @@ export class SpanUpdateDto {
   @IsJsonObject()
   metadata?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional()
   @IsTimestamp()
   ended_at?: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @IsString()
   error?: string | null;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional()
   @IsTimestamp()
   completion_start_time?: string | null;

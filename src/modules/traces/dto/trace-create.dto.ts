@@ -21,10 +21,11 @@ import {
 } from '../traces.constants';
 import { SpanCreateDto } from './span-create.dto';
 import { IsJsonObject, IsTimestamp } from './validators';
+import { ANY_JSON } from './any-json.schema';
 
 /** Body of POST /traces: one whole trace with its spans embedded. */
 export class TraceCreateDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Client-chosen id; generated when absent. Re-posting it merges.' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Client-chosen id; generated when absent. Re-posting it merges.' })
   @IsOptional()
   @IsUUID('loose')
   trace_id?: string | null;
@@ -39,11 +40,11 @@ export class TraceCreateDto {
   @IsIn(TRACE_STATUSES)
   status?: TraceStatus | null;
 
-  @ApiPropertyOptional({ description: 'Any JSON value.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
   @IsOptional()
   input?: unknown;
 
-  @ApiPropertyOptional({ description: 'Any JSON value.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
   @IsOptional()
   output?: unknown;
 
@@ -56,18 +57,18 @@ export class TraceCreateDto {
   @IsTimestamp()
   started_at: string;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional()
   @IsTimestamp()
   ended_at?: string | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
   session_id?: string | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
@@ -81,13 +82,13 @@ export class TraceCreateDto {
   @Length(1, MAX_SHORT_TEXT_LENGTH, { each: true })
   tags?: string[] | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
   environment?: string | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)

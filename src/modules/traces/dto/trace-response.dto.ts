@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { SPAN_KINDS, SPAN_STATUSES, SpanKind, SpanStatus, TRACE_STATUSES, TraceStatus } from '../traces.constants';
+import { ANY_JSON } from './any-json.schema';
 
 const TIMESTAMP = 'ISO-8601 in UTC with microseconds, e.g. 2026-02-23T11:15:00.123000Z';
 
@@ -27,8 +28,8 @@ export class SpanResponseDto {
   @ApiProperty() name: string;
   @ApiProperty({ enum: SPAN_KINDS }) kind: SpanKind;
   @ApiProperty({ enum: SPAN_STATUSES }) status: SpanStatus;
-  @ApiProperty({ nullable: true, description: 'Any JSON value.' }) input: unknown;
-  @ApiProperty({ nullable: true, description: 'Any JSON value.' }) output: unknown;
+  @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) input: unknown;
+  @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) output: unknown;
   @ApiProperty({ nullable: true, type: String }) model: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) token_usage: Record<string, unknown> | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
@@ -66,8 +67,8 @@ export class TraceListItemDto extends TraceCommonDto {
 
 export class TraceResponseDto extends TraceCommonDto {
   @ApiProperty({ format: 'uuid' }) project_id: string;
-  @ApiProperty({ nullable: true, description: 'Any JSON value.' }) input: unknown;
-  @ApiProperty({ nullable: true, description: 'Any JSON value.' }) output: unknown;
+  @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) input: unknown;
+  @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) output: unknown;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
   @ApiProperty({ type: [SpanResponseDto], description: 'Ordered by started_at, then span_id.' }) spans: SpanResponseDto[];
   @ApiProperty({ type: Number, nullable: true }) latency_ms: number | null;

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { MAX_NAME_LENGTH, MAX_SHORT_TEXT_LENGTH, MAX_TAGS, TRACE_STATUSES, TraceStatus } from '../traces.constants';
 import { IsJsonObject, IsTimestamp } from './validators';
+import { ANY_JSON } from './any-json.schema';
 
 /**
  * Body of PATCH /traces/{trace_id}. Only the keys sent are applied; `null` clears a nullable field and
@@ -9,7 +10,7 @@ import { IsJsonObject, IsTimestamp } from './validators';
  * merged key by key into the stored object.
  */
 export class TraceUpdateDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_NAME_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, minLength: 1, maxLength: MAX_NAME_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @Length(1, MAX_NAME_LENGTH)
@@ -20,11 +21,11 @@ export class TraceUpdateDto {
   @IsIn(TRACE_STATUSES)
   status?: TraceStatus | null;
 
-  @ApiPropertyOptional({ description: 'Any JSON value; null clears it.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
   @IsOptional()
   input?: unknown;
 
-  @ApiPropertyOptional({ description: 'Any JSON value; null clears it.', nullable: true })
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
   @IsOptional()
   output?: unknown;
 
@@ -33,18 +34,18 @@ export class TraceUpdateDto {
   @IsJsonObject()
   metadata?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional()
   @IsTimestamp()
   ended_at?: string | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
   session_id?: string | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
@@ -58,13 +59,13 @@ export class TraceUpdateDto {
   @Length(1, MAX_SHORT_TEXT_LENGTH, { each: true })
   tags?: string[] | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
   environment?: string | null;
 
-  @ApiPropertyOptional({ maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_SHORT_TEXT_LENGTH)
