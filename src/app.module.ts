@@ -8,6 +8,7 @@ import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.modul
 import { EvalRunsModule } from './modules/eval-runs/eval-runs.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
+import { MetricsApiModule } from './modules/metrics/metrics-api.module';
 import { OperatorsModule } from './modules/operators/operators.module';
 import { ScoresModule } from './modules/scores/scores.module';
 import { TracesModule } from './modules/traces/traces.module';
@@ -29,6 +30,7 @@ export class AppModule {
         AuthBootstrapModule,
         HealthModule,
         TracesModule,
+        MetricsApiModule,
         EvalRunsModule,
         ...(config.runWorkerInProcess ? [EvalRunsWorkerModule] : []),
         ScoresModule,
