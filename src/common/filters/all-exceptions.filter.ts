@@ -86,6 +86,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       }
       if (code === '23505') return [HttpStatus.CONFLICT, { detail: 'Resource already exists.' }];
     }
+    if (e instanceof RangeError && e.message.includes('call stack'))
+      return [HttpStatus.UNPROCESSABLE_ENTITY, { detail: 'Request is nested too deeply.' }];
     return [HttpStatus.INTERNAL_SERVER_ERROR, { detail: 'Internal server error.' }];
   }
 }
