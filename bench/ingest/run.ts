@@ -34,7 +34,10 @@ const { values: args } = parseArgs({
     url: { type: 'string', default: process.env.BENCH_URL ?? 'http://127.0.0.1:8000' },
     'api-key': { type: 'string', default: process.env.PANDAPROBE_API_KEY },
     project: { type: 'string', default: process.env.PANDAPROBE_PROJECT_NAME ?? 'bench' },
-    'database-url': { type: 'string', default: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pandaprobe' },
+    'database-url': {
+      type: 'string',
+      default: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pandaprobe',
+    },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '20' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '32' },
     spans: { type: 'string', default: process.env.BENCH_SPANS ?? '10' },
@@ -64,8 +67,12 @@ function makeTrace(): Record<string, unknown> {
       name: `${kind.toLowerCase()}-${i}`,
       kind,
       status: 'OK',
-      input: llm ? { messages: [{ role: 'user', content: `Question number ${i}: what is the status of order 1234?` }] } : { query: `lookup ${i}` },
-      output: llm ? { messages: [{ role: 'assistant', content: 'The order shipped yesterday and arrives tomorrow.' }] } : { rows: i },
+      input: llm
+        ? { messages: [{ role: 'user', content: `Question number ${i}: what is the status of order 1234?` }] }
+        : { query: `lookup ${i}` },
+      output: llm
+        ? { messages: [{ role: 'assistant', content: 'The order shipped yesterday and arrives tomorrow.' }] }
+        : { rows: i },
       model: llm ? 'gpt-4o-mini' : undefined,
       token_usage: llm ? { prompt_tokens: 120 + i, completion_tokens: 30, total_tokens: 150 + i } : undefined,
       cost: llm ? { input: 0.00018, output: 0.00009, total: 0.00027 } : undefined,
@@ -113,7 +120,9 @@ async function benchApi(pool: Pool): Promise<{ projectId: string } | null> {
     url: `${args.url}/traces`,
     connections,
     duration: 3,
-    requests: [{ method: 'POST', headers, setupRequest: (req: object) => ({ ...req, body: JSON.stringify(makeTrace()) }) }],
+    requests: [
+      { method: 'POST', headers, setupRequest: (req: object) => ({ ...req, body: JSON.stringify(makeTrace()) }) },
+    ],
   });
   const before = await countRows(pool, runTag);
 
@@ -121,16 +130,22 @@ async function benchApi(pool: Pool): Promise<{ projectId: string } | null> {
     url: `${args.url}/traces`,
     connections,
     duration,
-    requests: [{ method: 'POST', headers, setupRequest: (req: object) => ({ ...req, body: JSON.stringify(makeTrace()) }) }],
+    requests: [
+      { method: 'POST', headers, setupRequest: (req: object) => ({ ...req, body: JSON.stringify(makeTrace()) }) },
+    ],
   });
   const durable = (await countRows(pool, runTag)) - before;
   const statuses = Object.entries(result.statusCodeStats ?? {})
     .map(([code, s]) => `${code}×${s.count}`)
     .join(' ');
   console.log(`\nAPI  POST /traces  (${connections} connections, ${duration} s, ${spanCount} spans per trace)`);
-  console.log(`  accepted (2xx):      ${result['2xx']}   other: ${result.non2xx}   errors: ${result.errors}   timeouts: ${result.timeouts}   [${statuses}]`);
+  console.log(
+    `  accepted (2xx):      ${result['2xx']}   other: ${result.non2xx}   errors: ${result.errors}   timeouts: ${result.timeouts}   [${statuses}]`,
+  );
   console.log(`  durable in DB:       ${durable}  (${(durable / result.duration).toFixed(0)} traces/s)`);
-  console.log(`  latency ms:          p50 ${result.latency.p50}   p90 ${result.latency.p90}   p99 ${result.latency.p99}   max ${result.latency.max}`);
+  console.log(
+    `  latency ms:          p50 ${result.latency.p50}   p90 ${result.latency.p90}   p99 ${result.latency.p99}   max ${result.latency.max}`,
+  );
   apiRate = durable / result.duration;
   return { projectId };
 }
@@ -164,9 +179,24 @@ async function benchCeiling(pool: Pool, projectId: string): Promise<void> {
              status text, input jsonb, output jsonb, model text, token_usage jsonb, started_at timestamptz,
              ended_at timestamptz, completion_start_time timestamptz, model_parameters jsonb, cost jsonb)`,
           [
-            trace.trace_id, projectId, trace.name, trace.status, JSON.stringify(trace.input), JSON.stringify(trace.output),
-            JSON.stringify(trace.metadata), trace.started_at, trace.ended_at, trace.session_id, trace.user_id, trace.tags,
-            trace.environment, trace.release, spans.length, 1500, 0.0015, JSON.stringify(spans),
+            trace.trace_id,
+            projectId,
+            trace.name,
+            trace.status,
+            JSON.stringify(trace.input),
+            JSON.stringify(trace.output),
+            JSON.stringify(trace.metadata),
+            trace.started_at,
+            trace.ended_at,
+            trace.session_id,
+            trace.user_id,
+            trace.tags,
+            trace.environment,
+            trace.release,
+            spans.length,
+            1500,
+            0.0015,
+            JSON.stringify(spans),
           ],
         );
         latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -179,9 +209,12 @@ async function benchCeiling(pool: Pool, projectId: string): Promise<void> {
   await Promise.all(Array.from({ length: connections }, worker));
   const durable = await countRows(pool, tag);
   latencies.sort((x, y) => x - y);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
   console.log(`\nCeiling: the same rows straight to PostgreSQL (${connections} connections, ${duration} s)`);
-  console.log(`  committed:           ${written}   durable in DB: ${durable}  (${(durable / duration).toFixed(0)} traces/s)`);
+  console.log(
+    `  committed:           ${written}   durable in DB: ${durable}  (${(durable / duration).toFixed(0)} traces/s)`,
+  );
   console.log(`  latency ms:          p50 ${pct(50)}   p99 ${pct(99)}`);
   ceilingRate = durable / duration;
 }
@@ -196,7 +229,9 @@ async function main(): Promise<void> {
     if (!args['skip-api']) projectId = (await benchApi(pool))?.projectId;
     if (!args['skip-ceiling']) {
       if (!projectId) {
-        const { rows } = await pool.query(`SELECT id FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`, [args.project]);
+        const { rows } = await pool.query(`SELECT id FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`, [
+          args.project,
+        ]);
         if (!rows[0]) throw new Error(`No project named ${args.project} for the ceiling run`);
         projectId = rows[0].id as string;
       }
@@ -207,7 +242,10 @@ async function main(): Promise<void> {
     }
   } finally {
     if (!args.keep) {
-      const { rowCount } = await pool.query(`DELETE FROM traces WHERE tags && ARRAY[$1, $2]::text[]`, [runTag, `${runTag}-direct`]);
+      const { rowCount } = await pool.query(`DELETE FROM traces WHERE tags && ARRAY[$1, $2]::text[]`, [
+        runTag,
+        `${runTag}-direct`,
+      ]);
       console.log(`\n(cleaned up ${rowCount} bench traces; pass --keep to keep them)`);
     }
     await pool.end();

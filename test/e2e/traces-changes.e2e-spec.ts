@@ -42,7 +42,15 @@ describe('changing traces and spans', () => {
       const res = await t.http
         .patch(`/traces/${trace.trace_id}`)
         .set(a.headers)
-        .send({ status: 'COMPLETED', name: null, tags: null, output: null, session_id: null, ended_at: at(4000), metadata: { over: 'new', add: 2 } })
+        .send({
+          status: 'COMPLETED',
+          name: null,
+          tags: null,
+          output: null,
+          session_id: null,
+          ended_at: at(4000),
+          metadata: { over: 'new', add: 2 },
+        })
         .expect(200);
       expect(res.body).toMatchObject({
         trace_id: trace.trace_id,
@@ -60,12 +68,20 @@ describe('changing traces and spans', () => {
         release: 'r1',
       });
       expect(res.body.spans).toHaveLength(1);
-      expect(await listItem(a, trace.trace_id)).toMatchObject({ latency_ms: 4000, status: 'COMPLETED', session_id: null });
+      expect(await listItem(a, trace.trace_id)).toMatchObject({
+        latency_ms: 4000,
+        status: 'COMPLETED',
+        session_id: null,
+      });
     });
 
     it('replaces tags (deduplicated) and accepts an empty body', async () => {
       const trace = await fullTrace();
-      const res = await t.http.patch(`/traces/${trace.trace_id}`).set(a.headers).send({ tags: ['b', 'a', 'b'], name: 'renamed' }).expect(200);
+      const res = await t.http
+        .patch(`/traces/${trace.trace_id}`)
+        .set(a.headers)
+        .send({ tags: ['b', 'a', 'b'], name: 'renamed' })
+        .expect(200);
       expect(res.body).toMatchObject({ tags: ['b', 'a'], name: 'renamed' });
       const same = await t.http.patch(`/traces/${trace.trace_id}`).set(a.headers).send({}).expect(200);
       expect(same.body).toMatchObject({ tags: ['b', 'a'], name: 'renamed', input: { q: 1 } });
@@ -73,7 +89,13 @@ describe('changing traces and spans', () => {
 
     it('validates the body and the id, and answers 404 for unknown or foreign traces', async () => {
       const trace = await fullTrace();
-      for (const body of [{ status: 'DONE' }, { name: '' }, { started_at: at(0) }, { user_id: 'x'.repeat(256) }, { ended_at: 'never' }]) {
+      for (const body of [
+        { status: 'DONE' },
+        { name: '' },
+        { started_at: at(0) },
+        { user_id: 'x'.repeat(256) },
+        { ended_at: 'never' },
+      ]) {
         const res = await t.http.patch(`/traces/${trace.trace_id}`).set(a.headers).send(body).expect(422);
         expect(res.body.detail).toBe('Validation error');
       }
@@ -88,14 +110,29 @@ describe('changing traces and spans', () => {
 
   describe('spans', () => {
     it('POST /traces/{id}/spans upserts spans (201 {span_ids}) and keeps aggregates exact', async () => {
-      const trace = await ingestTrace(t, a, { spans: [buildSpan({ token_usage: { prompt_tokens: 10, completion_tokens: 5 }, cost: { total: 1 } })] });
+      const trace = await ingestTrace(t, a, {
+        spans: [buildSpan({ token_usage: { prompt_tokens: 10, completion_tokens: 5 }, cost: { total: 1 } })],
+      });
       const existing = trace.spans![0];
-      const fresh = buildSpan({ token_usage: { prompt_tokens: 100, completion_tokens: 1 }, cost: { total: 2 }, parent_span_id: existing.span_id });
+      const fresh = buildSpan({
+        token_usage: { prompt_tokens: 100, completion_tokens: 1 },
+        cost: { total: 2 },
+        parent_span_id: existing.span_id,
+      });
       const noId = { name: 'no-id', started_at: at(5), kind: 'TOOL' };
       const res = await t.http
         .post(`/traces/${trace.trace_id}/spans`)
         .set(a.headers)
-        .send([fresh, { span_id: existing.span_id, name: 'renamed', started_at: existing.started_at, token_usage: { prompt_tokens: 1, completion_tokens: 1 } }, noId])
+        .send([
+          fresh,
+          {
+            span_id: existing.span_id,
+            name: 'renamed',
+            started_at: existing.started_at,
+            token_usage: { prompt_tokens: 1, completion_tokens: 1 },
+          },
+          noId,
+        ])
         .expect(201);
       expect(res.body.span_ids).toHaveLength(3);
       expect(res.body.span_ids.slice(0, 2)).toEqual([fresh.span_id, existing.span_id]);
@@ -111,7 +148,11 @@ describe('changing traces and spans', () => {
 
     it('POST /traces/{id}/spans validates the array and answers 404 for unknown traces', async () => {
       const trace = await ingestTrace(t, a);
-      const send = (body: unknown) => t.http.post(`/traces/${trace.trace_id}/spans`).set(a.headers).send(body as object);
+      const send = (body: unknown) =>
+        t.http
+          .post(`/traces/${trace.trace_id}/spans`)
+          .set(a.headers)
+          .send(body as object);
       expect((await send([]).expect(422)).body.errors[0].field).toBe('body');
       expect((await send({ name: 'x' }).expect(422)).body.errors[0].field).toBe('body');
       await send(Array.from({ length: 501 }, () => buildSpan())).expect(422);
@@ -123,14 +164,26 @@ describe('changing traces and spans', () => {
 
     it('PATCH /traces/{id}/spans/{span_id} applies the keys sent and refreshes the aggregates', async () => {
       const keep = buildSpan({ token_usage: { prompt_tokens: 3, completion_tokens: 4 }, cost: { total: 0.5 } });
-      const change = buildSpan({ token_usage: { prompt_tokens: 10, completion_tokens: 10 }, cost: { total: 1 }, metadata: { a: 1 } });
+      const change = buildSpan({
+        token_usage: { prompt_tokens: 10, completion_tokens: 10 },
+        cost: { total: 1 },
+        metadata: { a: 1 },
+      });
       const trace = await ingestTrace(t, a, { spans: [keep, change] });
       expect((await get(a, trace.trace_id)).body.total_tokens).toBe(27);
 
       const res = await t.http
         .patch(`/traces/${trace.trace_id}/spans/${change.span_id}`)
         .set(a.headers)
-        .send({ token_usage: { prompt_tokens: 50, completion_tokens: 50 }, cost: { total: 4 }, name: null, kind: 'TOOL', error: 'bad', metadata: { b: 2 }, completion_start_time: at(300) })
+        .send({
+          token_usage: { prompt_tokens: 50, completion_tokens: 50 },
+          cost: { total: 4 },
+          name: null,
+          kind: 'TOOL',
+          error: 'bad',
+          metadata: { b: 2 },
+          completion_start_time: at(300),
+        })
         .expect(200);
       expect(res.body).toMatchObject({
         span_id: change.span_id,
@@ -148,7 +201,11 @@ describe('changing traces and spans', () => {
       expect(got.total_tokens).toBe(107);
       expect(got.total_cost).toBeCloseTo(4.5, 10);
 
-      await t.http.patch(`/traces/${trace.trace_id}/spans/${change.span_id}`).set(a.headers).send({ token_usage: null, cost: null }).expect(200);
+      await t.http
+        .patch(`/traces/${trace.trace_id}/spans/${change.span_id}`)
+        .set(a.headers)
+        .send({ token_usage: null, cost: null })
+        .expect(200);
       got = (await get(a, trace.trace_id)).body;
       expect(got.total_tokens).toBe(7);
       expect(got.total_cost).toBeCloseTo(0.5, 10);
@@ -159,13 +216,25 @@ describe('changing traces and spans', () => {
       const trace = await ingestTrace(t, a);
       const spanId = trace.spans![0].span_id;
       const unknownSpan = randomUUID();
-      const res = await t.http.patch(`/traces/${trace.trace_id}/spans/${unknownSpan}`).set(a.headers).send({ name: 'x' }).expect(404);
+      const res = await t.http
+        .patch(`/traces/${trace.trace_id}/spans/${unknownSpan}`)
+        .set(a.headers)
+        .send({ name: 'x' })
+        .expect(404);
       expect(res.body).toEqual({ detail: `Span ${unknownSpan} not found on trace ${trace.trace_id}.` });
       const unknownTrace = randomUUID();
       await t.http.patch(`/traces/${unknownTrace}/spans/${spanId}`).set(a.headers).send({ name: 'x' }).expect(404);
       await t.http.patch(`/traces/${trace.trace_id}/spans/${spanId}`).set(b.headers).send({ name: 'x' }).expect(404);
-      await t.http.patch(`/traces/${trace.trace_id}/spans/${spanId}`).set(a.headers).send({ started_at: at(0) }).expect(422);
-      await t.http.patch(`/traces/${trace.trace_id}/spans/${spanId}`).set(a.headers).send({ cost: { total: 'x' } }).expect(422);
+      await t.http
+        .patch(`/traces/${trace.trace_id}/spans/${spanId}`)
+        .set(a.headers)
+        .send({ started_at: at(0) })
+        .expect(422);
+      await t.http
+        .patch(`/traces/${trace.trace_id}/spans/${spanId}`)
+        .set(a.headers)
+        .send({ cost: { total: 'x' } })
+        .expect(422);
       await t.http.patch(`/traces/${trace.trace_id}/spans/nope`).set(a.headers).send({ name: 'x' }).expect(422);
       expect((await get(a, trace.trace_id)).body.spans[0].name).toBe(trace.spans![0].name);
     });
@@ -179,7 +248,9 @@ describe('changing traces and spans', () => {
       await t.http.delete(`/traces/${trace.trace_id}`).set(a.headers).expect(204);
       await get(a, trace.trace_id).expect(404);
       await t.http.delete(`/traces/${trace.trace_id}`).set(a.headers).expect(404);
-      const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM spans WHERE trace_id = $1', [trace.trace_id]);
+      const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM spans WHERE trace_id = $1', [
+        trace.trace_id,
+      ]);
       expect(count).toBe(0);
     });
 
@@ -195,8 +266,16 @@ describe('changing traces and spans', () => {
       for (const m of mine) await get(a, m.trace_id).expect(404);
       await get(b, theirs.trace_id).expect(200);
       await t.http.post('/traces/batch/delete').set(a.headers).send({ trace_ids: [] }).expect(422);
-      await t.http.post('/traces/batch/delete').set(a.headers).send({ trace_ids: ['x'] }).expect(422);
-      await t.http.post('/traces/batch/delete').set(a.headers).send({ trace_ids: Array.from({ length: 501 }, () => randomUUID()) }).expect(422);
+      await t.http
+        .post('/traces/batch/delete')
+        .set(a.headers)
+        .send({ trace_ids: ['x'] })
+        .expect(422);
+      await t.http
+        .post('/traces/batch/delete')
+        .set(a.headers)
+        .send({ trace_ids: Array.from({ length: 501 }, () => randomUUID()) })
+        .expect(422);
     });
   });
 
@@ -208,7 +287,11 @@ describe('changing traces and spans', () => {
       const res = await t.http
         .post('/traces/batch/tags')
         .set(a.headers)
-        .send({ trace_ids: [t1.trace_id, t2.trace_id, theirs.trace_id], add_tags: ['new', 'both', 'new'], remove_tags: ['drop', 'both'] })
+        .send({
+          trace_ids: [t1.trace_id, t2.trace_id, theirs.trace_id],
+          add_tags: ['new', 'both', 'new'],
+          remove_tags: ['drop', 'both'],
+        })
         .expect(200);
       expect(res.body).toEqual({ updated: 2 });
       expect((await get(a, t1.trace_id)).body.tags).toEqual(['keep', 'new', 'both']);
@@ -218,11 +301,23 @@ describe('changing traces and spans', () => {
 
     it('does nothing when both lists are empty, and validates the body', async () => {
       const trace = await ingestTrace(t, a, { tags: ['x'] });
-      const res = await t.http.post('/traces/batch/tags').set(a.headers).send({ trace_ids: [trace.trace_id] }).expect(200);
+      const res = await t.http
+        .post('/traces/batch/tags')
+        .set(a.headers)
+        .send({ trace_ids: [trace.trace_id] })
+        .expect(200);
       expect(res.body).toEqual({ updated: 0 });
       expect((await get(a, trace.trace_id)).body.tags).toEqual(['x']);
-      await t.http.post('/traces/batch/tags').set(a.headers).send({ trace_ids: [trace.trace_id], add_tags: [1] }).expect(422);
-      await t.http.post('/traces/batch/tags').set(a.headers).send({ add_tags: ['x'] }).expect(422);
+      await t.http
+        .post('/traces/batch/tags')
+        .set(a.headers)
+        .send({ trace_ids: [trace.trace_id], add_tags: [1] })
+        .expect(422);
+      await t.http
+        .post('/traces/batch/tags')
+        .set(a.headers)
+        .send({ add_tags: ['x'] })
+        .expect(422);
     });
   });
 
@@ -237,11 +332,31 @@ describe('changing traces and spans', () => {
       t.http.delete(`/traces/${id}`).set(b.headers).expect(404),
       t.http.post(`/traces/${id}/spans`).set(b.headers).send([buildSpan()]).expect(404),
       t.http.patch(`/traces/${id}/spans/${spanId}`).set(b.headers).send({ name: 'x' }).expect(404),
-      t.http.post('/traces').set(b.headers).send({ ...trace, name: 'x' }).expect(409),
+      t.http
+        .post('/traces')
+        .set(b.headers)
+        .send({ ...trace, name: 'x' })
+        .expect(409),
     ];
     await Promise.all(attempts);
-    expect((await t.http.post('/traces/batch/delete').set(b.headers).send({ trace_ids: [id] }).expect(200)).body).toEqual({ deleted: 0 });
-    expect((await t.http.post('/traces/batch/tags').set(b.headers).send({ trace_ids: [id], add_tags: ['x'] }).expect(200)).body).toEqual({ updated: 0 });
+    expect(
+      (
+        await t.http
+          .post('/traces/batch/delete')
+          .set(b.headers)
+          .send({ trace_ids: [id] })
+          .expect(200)
+      ).body,
+    ).toEqual({ deleted: 0 });
+    expect(
+      (
+        await t.http
+          .post('/traces/batch/tags')
+          .set(b.headers)
+          .send({ trace_ids: [id], add_tags: ['x'] })
+          .expect(200)
+      ).body,
+    ).toEqual({ updated: 0 });
     const list = await t.http.get('/traces').query({ tags: 'secret' }).set(b.headers).expect(200);
     expect(list.body.total).toBe(0);
     expect((await get(a, trace.trace_id).expect(200)).body).toEqual(before);

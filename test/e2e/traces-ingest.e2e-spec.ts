@@ -17,11 +17,21 @@ describe('POST /traces (ingestion)', () => {
   });
   afterAll(() => t.close());
 
-  const post = (tenant: Tenant, body: unknown) => t.http.post('/traces').set(tenant.headers).send(body as object);
+  const post = (tenant: Tenant, body: unknown) =>
+    t.http
+      .post('/traces')
+      .set(tenant.headers)
+      .send(body as object);
   const get = (tenant: Tenant, id: string) => t.http.get(`/traces/${id}`).set(tenant.headers);
 
   it('answers 202 {trace_id, task_id} after the trace and its spans are readable, echoing a UUID X-Request-ID', async () => {
-    const trace = buildTraceTree(3, { session_id: 's-1', user_id: 'u-1', tags: ['t1'], environment: 'prod', release: 'v1' });
+    const trace = buildTraceTree(3, {
+      session_id: 's-1',
+      user_id: 'u-1',
+      tags: ['t1'],
+      environment: 'prod',
+      release: 'v1',
+    });
     const requestId = randomUUID();
     const res = await post(a, trace).set('X-Request-ID', requestId).expect(202);
     expect(res.body).toEqual({ trace_id: trace.trace_id, task_id: requestId });
@@ -54,7 +64,11 @@ describe('POST /traces (ingestion)', () => {
   });
 
   it('generates trace and span ids when absent, and defaults status, kind and span status', async () => {
-    const res = await post(a, { name: 'no-ids', started_at: at(0), spans: [{ name: 'bare', started_at: at(1) }] }).expect(202);
+    const res = await post(a, {
+      name: 'no-ids',
+      started_at: at(0),
+      spans: [{ name: 'bare', started_at: at(1) }],
+    }).expect(202);
     expect(res.body.trace_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const got = await get(a, res.body.trace_id).expect(200);
     expect(got.body.status).toBe('COMPLETED');
@@ -118,7 +132,11 @@ describe('POST /traces (ingestion)', () => {
     const trace = buildTrace({ spans: [grandchild, child, root] });
     await post(a, trace).expect(202);
     const got = await get(a, trace.trace_id).expect(200);
-    expect(got.body.spans.map((s: { span_id: string }) => s.span_id)).toEqual([root.span_id, child.span_id, grandchild.span_id]);
+    expect(got.body.spans.map((s: { span_id: string }) => s.span_id)).toEqual([
+      root.span_id,
+      child.span_id,
+      grandchild.span_id,
+    ]);
     expect(got.body.spans[1].parent_span_id).toBe(root.span_id);
     expect(got.body.spans[2].parent_span_id).toBe(child.span_id);
   });
@@ -165,7 +183,11 @@ describe('POST /traces (ingestion)', () => {
         model_parameters: { temperature: 0 },
         parent_span_id: null,
       });
-      const s2 = buildSpan({ name: 's2', token_usage: { prompt_tokens: 1, completion_tokens: 2 }, cost: { total: 0.25 } });
+      const s2 = buildSpan({
+        name: 's2',
+        token_usage: { prompt_tokens: 1, completion_tokens: 2 },
+        cost: { total: 0.25 },
+      });
       const first = buildTrace({
         name: 'first-name',
         status: 'ERROR',
@@ -263,7 +285,13 @@ describe('POST /traces (ingestion)', () => {
       const id = randomUUID();
       const trace = buildTrace({
         spans: [
-          buildSpan({ span_id: id, name: 'one', model: 'm1', metadata: { a: 1 }, token_usage: { prompt_tokens: 1, completion_tokens: 1 } }),
+          buildSpan({
+            span_id: id,
+            name: 'one',
+            model: 'm1',
+            metadata: { a: 1 },
+            token_usage: { prompt_tokens: 1, completion_tokens: 1 },
+          }),
           buildSpan({ span_id: id, name: 'two', model: null, metadata: { b: 2 }, token_usage: null }),
         ],
       });
@@ -285,7 +313,9 @@ describe('POST /traces (ingestion)', () => {
       expect(got.span_count).toBe(16);
       expect(got.spans).toHaveLength(16);
       expect(got.total_tokens).toBe(16 * 15);
-      const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM traces WHERE trace_id = $1', [traceId]);
+      const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM traces WHERE trace_id = $1', [
+        traceId,
+      ]);
       expect(count).toBe(1);
     });
   });
@@ -354,14 +384,42 @@ describe('POST /traces (ingestion)', () => {
       ['an impossible date', (tr) => ({ ...tr, started_at: '2026-02-30T10:00:00Z' }), 'started_at'],
       ['a numeric timestamp', (tr) => ({ ...tr, ended_at: 1767225600 }), 'ended_at'],
       ['a span with an unknown kind', (tr) => ({ ...tr, spans: [buildSpan({ kind: 'ROBOT' })] }), 'spans -> 0 -> kind'],
-      ['a span with an unknown status', (tr) => ({ ...tr, spans: [buildSpan({ status: 'FINE' })] }), 'spans -> 0 -> status'],
+      [
+        'a span with an unknown status',
+        (tr) => ({ ...tr, spans: [buildSpan({ status: 'FINE' })] }),
+        'spans -> 0 -> status',
+      ],
       ['a span without a name', (tr) => ({ ...tr, spans: [buildSpan({ name: '' })] }), 'spans -> 0 -> name'],
-      ['a span model of 256 characters', (tr) => ({ ...tr, spans: [buildSpan({ model: long(256) })] }), 'spans -> 0 -> model'],
-      ['a non-numeric cost', (tr) => ({ ...tr, spans: [buildSpan({ cost: { total: 'cheap' } })] }), 'spans -> 0 -> cost'],
-      ['token_usage that is not an object', (tr) => ({ ...tr, spans: [buildSpan({ token_usage: 12 })] }), 'spans -> 0 -> token_usage'],
-      ['a span with a bad timestamp', (tr) => ({ ...tr, spans: [buildSpan({ ended_at: '2026-13-01T00:00:00Z' })] }), 'spans -> 0 -> ended_at'],
-      ['a span with a bad completion_start_time', (tr) => ({ ...tr, spans: [buildSpan({ completion_start_time: 'soon' })] }), 'spans -> 0 -> completion_start_time'],
-      ['a span_id that is not a UUID', (tr) => ({ ...tr, spans: [buildSpan({ span_id: '123' })] }), 'spans -> 0 -> span_id'],
+      [
+        'a span model of 256 characters',
+        (tr) => ({ ...tr, spans: [buildSpan({ model: long(256) })] }),
+        'spans -> 0 -> model',
+      ],
+      [
+        'a non-numeric cost',
+        (tr) => ({ ...tr, spans: [buildSpan({ cost: { total: 'cheap' } })] }),
+        'spans -> 0 -> cost',
+      ],
+      [
+        'token_usage that is not an object',
+        (tr) => ({ ...tr, spans: [buildSpan({ token_usage: 12 })] }),
+        'spans -> 0 -> token_usage',
+      ],
+      [
+        'a span with a bad timestamp',
+        (tr) => ({ ...tr, spans: [buildSpan({ ended_at: '2026-13-01T00:00:00Z' })] }),
+        'spans -> 0 -> ended_at',
+      ],
+      [
+        'a span with a bad completion_start_time',
+        (tr) => ({ ...tr, spans: [buildSpan({ completion_start_time: 'soon' })] }),
+        'spans -> 0 -> completion_start_time',
+      ],
+      [
+        'a span_id that is not a UUID',
+        (tr) => ({ ...tr, spans: [buildSpan({ span_id: '123' })] }),
+        'spans -> 0 -> span_id',
+      ],
       ['spans that are not an array', (tr) => ({ ...tr, spans: { a: 1 } }), 'spans'],
       ['501 spans', (tr) => ({ ...tr, spans: Array.from({ length: 501 }, () => buildSpan()) }), 'spans'],
     ];
@@ -388,7 +446,12 @@ describe('POST /traces (ingestion)', () => {
 
     it('rejects a body that is not a JSON object, and malformed JSON', async () => {
       await post(a, [buildTrace()]).expect(422);
-      const res = await t.http.post('/traces').set(a.headers).set('Content-Type', 'application/json').send('{"name":').expect(422);
+      const res = await t.http
+        .post('/traces')
+        .set(a.headers)
+        .set('Content-Type', 'application/json')
+        .send('{"name":')
+        .expect(422);
       expect(res.body.detail).toBe('Validation error');
     });
 

@@ -21,12 +21,78 @@ interface Seed {
 
 // t5 and t6 share started_at, ended_at and latency: the tie-breaker (trace_id) decides their order.
 const SEEDS: Seed[] = [
-  { key: 't1', name: 'Alpha agent', status: 'COMPLETED', start: 1, latency: 5000, session: 's1', user: 'u1', tags: ['prod', 'rag'], env: 'prod', rel: 'v1' },
-  { key: 't2', name: 'beta ALPHA', status: 'ERROR', start: 2, latency: 1000, session: 's1', user: 'u2', tags: ['dev'], env: 'dev', rel: 'v2' },
-  { key: 't3', name: '100% sure', status: 'RUNNING', start: 3, latency: null, session: 's2', user: 'u1', tags: ['prod'], env: 'prod', rel: 'v2' },
-  { key: 't4', name: 'under_score', status: 'PENDING', start: 4, latency: 3000, session: null, user: null, tags: [], env: null, rel: null },
-  { key: 't5', name: 'back\\slash', status: 'COMPLETED', start: 5, latency: 2000, session: 's2', user: 'u3', tags: ['rag', 'x'], env: 'staging', rel: 'v1' },
-  { key: 't6', name: 'underXscore', status: 'COMPLETED', start: 5, latency: 2000, session: null, user: 'u3', tags: [], env: null, rel: null },
+  {
+    key: 't1',
+    name: 'Alpha agent',
+    status: 'COMPLETED',
+    start: 1,
+    latency: 5000,
+    session: 's1',
+    user: 'u1',
+    tags: ['prod', 'rag'],
+    env: 'prod',
+    rel: 'v1',
+  },
+  {
+    key: 't2',
+    name: 'beta ALPHA',
+    status: 'ERROR',
+    start: 2,
+    latency: 1000,
+    session: 's1',
+    user: 'u2',
+    tags: ['dev'],
+    env: 'dev',
+    rel: 'v2',
+  },
+  {
+    key: 't3',
+    name: '100% sure',
+    status: 'RUNNING',
+    start: 3,
+    latency: null,
+    session: 's2',
+    user: 'u1',
+    tags: ['prod'],
+    env: 'prod',
+    rel: 'v2',
+  },
+  {
+    key: 't4',
+    name: 'under_score',
+    status: 'PENDING',
+    start: 4,
+    latency: 3000,
+    session: null,
+    user: null,
+    tags: [],
+    env: null,
+    rel: null,
+  },
+  {
+    key: 't5',
+    name: 'back\\slash',
+    status: 'COMPLETED',
+    start: 5,
+    latency: 2000,
+    session: 's2',
+    user: 'u3',
+    tags: ['rag', 'x'],
+    env: 'staging',
+    rel: 'v1',
+  },
+  {
+    key: 't6',
+    name: 'underXscore',
+    status: 'COMPLETED',
+    start: 5,
+    latency: 2000,
+    session: null,
+    user: 'u3',
+    tags: [],
+    env: null,
+    rel: null,
+  },
 ];
 
 describe('GET /traces, GET /traces/{id}, GET /traces/users', () => {
@@ -57,7 +123,13 @@ describe('GET /traces, GET /traces/{id}, GET /traces/users', () => {
       keyOf[trace.trace_id] = s.key;
     }
     // project B has traces too; A must never see them
-    await ingestTrace(t, b, { name: 'Alpha of B', tags: ['prod'], session_id: 's1', user_id: 'u1', started_at: day(3) });
+    await ingestTrace(t, b, {
+      name: 'Alpha of B',
+      tags: ['prod'],
+      session_id: 's1',
+      user_id: 'u1',
+      started_at: day(3),
+    });
   });
   afterAll(() => t.close());
 
@@ -233,9 +305,27 @@ describe('GET /traces, GET /traces/{id}, GET /traces/users', () => {
     const res = await t.http.get('/traces/users').set(a.headers).expect(200);
     expect(res.body).toMatchObject({ total: 3, limit: 50, offset: 0 });
     expect(res.body.items).toEqual([
-      { user_id: 'u3', trace_count: 2, first_seen: '2026-01-20T12:00:00.000000Z', last_seen: '2026-01-20T12:00:00.000000Z', error_count: 0 },
-      { user_id: 'u1', trace_count: 2, first_seen: '2026-01-16T12:00:00.000000Z', last_seen: '2026-01-18T12:00:00.000000Z', error_count: 0 },
-      { user_id: 'u2', trace_count: 1, first_seen: '2026-01-17T12:00:00.000000Z', last_seen: '2026-01-17T12:00:00.000000Z', error_count: 1 },
+      {
+        user_id: 'u3',
+        trace_count: 2,
+        first_seen: '2026-01-20T12:00:00.000000Z',
+        last_seen: '2026-01-20T12:00:00.000000Z',
+        error_count: 0,
+      },
+      {
+        user_id: 'u1',
+        trace_count: 2,
+        first_seen: '2026-01-16T12:00:00.000000Z',
+        last_seen: '2026-01-18T12:00:00.000000Z',
+        error_count: 0,
+      },
+      {
+        user_id: 'u2',
+        trace_count: 1,
+        first_seen: '2026-01-17T12:00:00.000000Z',
+        last_seen: '2026-01-17T12:00:00.000000Z',
+        error_count: 1,
+      },
     ]);
     const page = await t.http.get('/traces/users').query({ limit: 1, offset: 1 }).set(a.headers).expect(200);
     expect(page.body).toMatchObject({ total: 3, limit: 1, offset: 1, items: [{ user_id: 'u1' }] });

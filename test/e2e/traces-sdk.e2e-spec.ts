@@ -108,8 +108,22 @@ describe('pandaprobe TypeScript SDK as a client', () => {
 
     const spans = Object.fromEntries(trace.spans.map((s: { span_id: string }) => [s.span_id, s]));
     expect(Object.keys(spans).sort()).toEqual(Object.values(ids).sort());
-    expect(spans[ids.agent]).toMatchObject({ name: 'plan', kind: 'AGENT', status: 'OK', parent_span_id: null, input: { goal: 'find the order' }, metadata: { step: 1 } });
-    expect(spans[ids.tool]).toMatchObject({ name: 'lookup-order', kind: 'TOOL', status: 'OK', parent_span_id: ids.agent, input: { order_id: 42 }, output: { status: 'shipped' } });
+    expect(spans[ids.agent]).toMatchObject({
+      name: 'plan',
+      kind: 'AGENT',
+      status: 'OK',
+      parent_span_id: null,
+      input: { goal: 'find the order' },
+      metadata: { step: 1 },
+    });
+    expect(spans[ids.tool]).toMatchObject({
+      name: 'lookup-order',
+      kind: 'TOOL',
+      status: 'OK',
+      parent_span_id: ids.agent,
+      input: { order_id: 42 },
+      output: { status: 'shipped' },
+    });
     expect(spans[ids.llm]).toMatchObject({
       name: 'answer',
       kind: 'LLM',
@@ -123,7 +137,13 @@ describe('pandaprobe TypeScript SDK as a client', () => {
     });
     expect(spans[ids.llm].completion_start_time).toEqual(expect.stringMatching(/Z$/));
     expect(spans[ids.llm].time_to_first_token_ms).toBeGreaterThanOrEqual(0);
-    expect(spans[ids.bad]).toMatchObject({ name: 'flaky-tool', kind: 'TOOL', status: 'ERROR', error: 'tool exploded', parent_span_id: ids.agent });
+    expect(spans[ids.bad]).toMatchObject({
+      name: 'flaky-tool',
+      kind: 'TOOL',
+      status: 'ERROR',
+      error: 'tool exploded',
+      parent_span_id: ids.agent,
+    });
     for (const span of trace.spans) {
       expect(span.trace_id).toBe(traceId);
       expect(span.latency_ms).toBeGreaterThanOrEqual(0);
@@ -134,7 +154,11 @@ describe('pandaprobe TypeScript SDK as a client', () => {
 
     const failed = await t.http.get(`/traces/${failedId}`).set(tenant.headers).expect(200);
     expect(failed.body).toMatchObject({ name: 'failing-agent', status: 'ERROR', output: null, session_id: 'sess-sdk' });
-    const errors = await t.http.get('/traces').query({ status: 'ERROR', session_id: 'sess-sdk' }).set(tenant.headers).expect(200);
+    const errors = await t.http
+      .get('/traces')
+      .query({ status: 'ERROR', session_id: 'sess-sdk' })
+      .set(tenant.headers)
+      .expect(200);
     expect(errors.body.items.map((i: { trace_id: string }) => i.trace_id)).toEqual([failedId]);
 
     // score() posts to /evaluations/trace-scores (scores module); the value is a string on the wire.
@@ -177,7 +201,11 @@ describe('pandaprobe TypeScript SDK as a client', () => {
         if (req.method === 'POST' && req.url === '/traces') {
           const firstPost = seen.length === 0;
           const answered = firstPost ? 503 : upstream.status;
-          seen.push({ requestId: String(req.headers['x-request-id']), traceId: JSON.parse(body.toString()).trace_id, answered });
+          seen.push({
+            requestId: String(req.headers['x-request-id']),
+            traceId: JSON.parse(body.toString()).trace_id,
+            answered,
+          });
           if (firstPost) {
             res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '0' });
             res.end(JSON.stringify({ detail: 'injected' }));

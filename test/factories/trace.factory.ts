@@ -53,15 +53,32 @@ export function buildTrace(overrides: Partial<TracePayload> = {}): TracePayload 
 
 /** A trace of `n` spans: an AGENT root with TOOL and LLM children (children listed first, as SDKs do). */
 export function buildTraceTree(n: number, overrides: Partial<TracePayload> = {}): TracePayload {
-  const root = buildSpan({ kind: 'AGENT', name: 'agent', model: null, token_usage: null, cost: null, started_at: at(0), ended_at: at(1000) });
+  const root = buildSpan({
+    kind: 'AGENT',
+    name: 'agent',
+    model: null,
+    token_usage: null,
+    cost: null,
+    started_at: at(0),
+    ended_at: at(1000),
+  });
   const children = Array.from({ length: Math.max(0, n - 1) }, (_, i) =>
-    buildSpan({ parent_span_id: root.span_id, kind: i % 2 === 0 ? 'LLM' : 'TOOL', started_at: at(10 + i), ended_at: at(20 + i) }),
+    buildSpan({
+      parent_span_id: root.span_id,
+      kind: i % 2 === 0 ? 'LLM' : 'TOOL',
+      started_at: at(10 + i),
+      ended_at: at(20 + i),
+    }),
   );
   return buildTrace({ spans: [...children, root], ...overrides });
 }
 
 /** Posts a trace through the API and returns the accepted trace id. */
-export async function ingestTrace(t: TestApp, tenant: Tenant, overrides: Partial<TracePayload> = {}): Promise<TracePayload> {
+export async function ingestTrace(
+  t: TestApp,
+  tenant: Tenant,
+  overrides: Partial<TracePayload> = {},
+): Promise<TracePayload> {
   const trace = buildTrace(overrides);
   const res = await t.http.post('/traces').set(tenant.headers).send(trace);
   if (res.status !== 202) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(res.body)}`);

@@ -66,7 +66,10 @@ export class TracesController {
   @Auth()
   @ApiOperation({ summary: 'List traces', description: 'Filters, sorting (ties broken by trace_id) and paging.' })
   @ApiPaginatedResponse(TraceListItemDto)
-  list(@CurrentProject() project: ProjectContext, @Query() query: ListTracesQueryDto): Promise<Paginated<TraceListItemDto>> {
+  list(
+    @CurrentProject() project: ProjectContext,
+    @Query() query: ListTracesQueryDto,
+  ): Promise<Paginated<TraceListItemDto>> {
     return this.traces.listTraces(project.projectId, query);
   }
 
@@ -74,7 +77,10 @@ export class TracesController {
   @Auth()
   @ApiOperation({ summary: 'End users seen in traces', description: 'Ordered by last_seen, most recent first.' })
   @ApiPaginatedResponse(TraceUserSummaryDto)
-  users(@CurrentProject() project: ProjectContext, @Query() page: PaginationQueryDto): Promise<Paginated<TraceUserSummaryDto>> {
+  users(
+    @CurrentProject() project: ProjectContext,
+    @Query() page: PaginationQueryDto,
+  ): Promise<Paginated<TraceUserSummaryDto>> {
     return this.traces.listUsers(project.projectId, page);
   }
 
@@ -83,7 +89,10 @@ export class TracesController {
   @Auth()
   @ApiOperation({ summary: 'Delete several traces', description: 'Ids unknown to the project are ignored.' })
   @ApiOkResponse({ type: BatchDeleteResultDto })
-  batchDelete(@CurrentProject() project: ProjectContext, @Body() body: BatchDeleteTracesDto): Promise<BatchDeleteResultDto> {
+  batchDelete(
+    @CurrentProject() project: ProjectContext,
+    @Body() body: BatchDeleteTracesDto,
+  ): Promise<BatchDeleteResultDto> {
     return this.traces.deleteTraces(project.projectId, body);
   }
 

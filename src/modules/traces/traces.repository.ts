@@ -93,6 +93,14 @@ const SPAN_TOKENS = (alias: string) =>
   `${num(`${alias}.token_usage`, 'prompt_tokens')} + ${num(`${alias}.token_usage`, 'completion_tokens')}`;
 const SPAN_COST = (alias: string) => num(`${alias}.cost`, 'total');
 
+/** The trace totals over span rows aliased `alias` coming from `from`: one definition for every write path. */
+const SPAN_TOTALS = (alias: string, from: string) => `
+  SELECT count(*)::int AS span_count,
+         round(COALESCE(sum(${SPAN_TOKENS(alias)}), 0))::bigint AS total_tokens,
+         COALESCE(sum(${SPAN_COST(alias)}), 0)::float8 AS total_cost
+  FROM ${from}`;
+const SET_TOTALS = `span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost, updated_at = now()`;
+
 const TRACE_LIST_COLUMNS = `
   t.trace_id, t.name, t.status, ${ts('t.started_at')} AS started_at, ${ts('t.ended_at')} AS ended_at,
   t.session_id, t.user_id, t.tags, t.environment, t.release, t.latency_ms, t.span_count,
@@ -137,10 +145,7 @@ const TRACE_VALUES = `$1::uuid, $2::uuid, $3::text, $4::text, $5::jsonb, $6::jso
  */
 const INSERT_NEW_TRACE = `
   WITH x AS (SELECT * FROM ${SPAN_RECORDSET('$15')}),
-  a AS (SELECT count(*)::int AS span_count,
-               round(COALESCE(sum(${SPAN_TOKENS('x')}), 0))::bigint AS total_tokens,
-               COALESCE(sum(${SPAN_COST('x')}), 0)::float8 AS total_cost
-        FROM x),
+  a AS (${SPAN_TOTALS('x', 'x')}),
   ins AS (
     INSERT INTO traces (${TRACE_COLUMNS}, span_count, total_tokens, total_cost)
     SELECT ${TRACE_VALUES}, a.span_count, a.total_tokens, a.total_cost FROM a
@@ -201,21 +206,11 @@ const UPSERT_SPANS_AND_AGGREGATE = `
     SELECT s.token_usage, s.cost FROM spans s
     WHERE s.trace_id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upserted u WHERE u.span_id = s.span_id)
   )
-  UPDATE traces SET
-    span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost, updated_at = now()
-  FROM (SELECT count(*) AS span_count,
-               round(COALESCE(sum(${SPAN_TOKENS('c')}), 0))::bigint AS total_tokens,
-               COALESCE(sum(${SPAN_COST('c')}), 0)::float8 AS total_cost
-        FROM current_spans c) a
-  WHERE traces.trace_id = $1::uuid`;
+  UPDATE traces SET ${SET_TOTALS} FROM (${SPAN_TOTALS('c', 'current_spans c')}) a WHERE traces.trace_id = $1::uuid`;
 
 const REFRESH_AGGREGATES = `
-  UPDATE traces SET
-    span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost, updated_at = now()
-  FROM (SELECT count(*) AS span_count,
-               round(COALESCE(sum(${SPAN_TOKENS('s')}), 0))::bigint AS total_tokens,
-               COALESCE(sum(${SPAN_COST('s')}), 0)::float8 AS total_cost
-        FROM spans s WHERE s.trace_id = $1::uuid) a
+  UPDATE traces SET ${SET_TOTALS}
+  FROM (${SPAN_TOTALS('s', 'spans s WHERE s.trace_id = $1::uuid')}) a
   WHERE traces.trace_id = $1::uuid`;
 
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
@@ -252,23 +247,32 @@ export class TracesRepository {
       trace.release,
     ];
     const spansJson = JSON.stringify(spans);
-    const [{ inserted }] = await this.run<{ inserted: number }>(this.pool, INSERT_NEW_TRACE, [...traceParams, spansJson]);
+    const [{ inserted }] = await this.run<{ inserted: number }>(this.pool, INSERT_NEW_TRACE, [
+      ...traceParams,
+      spansJson,
+    ]);
     if (inserted === 1) return true;
-    return this.inTransaction(async (client) => {
-      const upserted = await this.run(client, UPSERT_TRACE, traceParams);
-      if (upserted.length === 0) return false;
-      if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
-      return true;
-    }, (owned) => owned);
+    return this.inTransaction(
+      async (client) => {
+        const upserted = await this.run(client, UPSERT_TRACE, traceParams);
+        if (upserted.length === 0) return false;
+        if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
+        return true;
+      },
+      (owned) => owned,
+    );
   }
 
   /** Upserts spans into an existing trace of the project. Returns false when there is no such trace. */
   async upsertSpans(projectId: string, traceId: string, spans: SpanRecord[]): Promise<boolean> {
-    return this.inTransaction(async (client) => {
-      if (!(await this.lockTrace(client, projectId, traceId))) return false;
-      await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
-      return true;
-    }, (found) => found);
+    return this.inTransaction(
+      async (client) => {
+        if (!(await this.lockTrace(client, projectId, traceId))) return false;
+        await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
+        return true;
+      },
+      (found) => found,
+    );
   }
 
   async findTraceWithSpans(projectId: string, traceId: string): Promise<TraceResponseDto | null> {
@@ -355,19 +359,22 @@ export class TracesRepository {
     spanId: string,
     patch: Record<string, unknown>,
   ): Promise<'ok' | 'trace' | 'span'> {
-    return this.inTransaction<'ok' | 'trace' | 'span'>(async (client) => {
-      if (!(await this.lockTrace(client, projectId, traceId))) return 'trace';
-      const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
-      const assignments = sets.length > 0 ? sets : ['name = name'];
-      const updated = await this.run(
-        client,
-        `UPDATE spans SET ${assignments.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`,
-        [traceId, spanId, ...params],
-      );
-      if (updated.length === 0) return 'span';
-      await this.run(client, REFRESH_AGGREGATES, [traceId]);
-      return 'ok';
-    }, (result) => result === 'ok');
+    return this.inTransaction<'ok' | 'trace' | 'span'>(
+      async (client) => {
+        if (!(await this.lockTrace(client, projectId, traceId))) return 'trace';
+        const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
+        const assignments = sets.length > 0 ? sets : ['name = name'];
+        const updated = await this.run(
+          client,
+          `UPDATE spans SET ${assignments.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`,
+          [traceId, spanId, ...params],
+        );
+        if (updated.length === 0) return 'span';
+        await this.run(client, REFRESH_AGGREGATES, [traceId]);
+        return 'ok';
+      },
+      (result) => result === 'ok',
+    );
   }
 
   async deleteTrace(projectId: string, traceId: string): Promise<boolean> {
@@ -427,7 +434,10 @@ export class TracesRepository {
   }
 
   /** Runs `work` in a transaction; commits when `commitIf(result)` holds, otherwise rolls back. */
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>, commitIf: (result: T) => boolean): Promise<T> {
+  private async inTransaction<T>(
+    work: (client: PoolClient) => Promise<T>,
+    commitIf: (result: T) => boolean,
+  ): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {

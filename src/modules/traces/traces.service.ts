@@ -25,7 +25,8 @@ const unique = (values: string[]) => [...new Set(values)];
 const orNull = <T>(value: T | null | undefined): T | null => (value === undefined ? null : value);
 
 export const traceNotFound = (traceId: string) => notFound(`Trace ${traceId} not found.`);
-export const spanNotFound = (spanId: string, traceId: string) => notFound(`Span ${spanId} not found on trace ${traceId}.`);
+export const spanNotFound = (spanId: string, traceId: string) =>
+  notFound(`Span ${spanId} not found on trace ${traceId}.`);
 
 /** Ingestion, merge rules, queries and changes of traces; every call is scoped to one project. */
 @Injectable()

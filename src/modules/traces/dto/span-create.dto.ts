@@ -1,24 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
-import {
-  MAX_NAME_LENGTH,
-  MAX_SHORT_TEXT_LENGTH,
-  SPAN_KINDS,
-  SPAN_STATUSES,
-  SpanKind,
-  SpanStatus,
-} from '../traces.constants';
-import { IsJsonObject, IsNumberRecord, IsTimestamp } from './validators';
-import { ANY_JSON } from './any-json.schema';
+import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { MAX_NAME_LENGTH, SPAN_KINDS, SPAN_STATUSES, SpanKind, SpanStatus } from '../traces.constants';
+import { IsNumberRecord, IsTimestamp } from './validators';
+import { AnyJson, OptionalJsonObject, OptionalShortText, OptionalTimestamp } from './field.decorators';
 
 /** One span as sent inside POST /traces or in the array of POST /traces/{trace_id}/spans. */
 export class SpanCreateDto {
-  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Client-chosen id, unique within its trace; generated when absent.' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    description: 'Client-chosen id, unique within its trace; generated when absent.',
+  })
   @IsOptional()
   @IsUUID('loose')
   span_id?: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Parent span; may name a span later in the array.' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Parent span; may name a span later in the array.',
+  })
   @IsOptional()
   @IsUUID('loose')
   parent_span_id?: string | null;
@@ -38,43 +40,30 @@ export class SpanCreateDto {
   @IsIn(SPAN_STATUSES)
   status?: SpanStatus | null;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value.')
   input?: unknown;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value.')
   output?: unknown;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   model?: string | null;
 
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
+  @OptionalJsonObject({
     nullable: true,
     description: 'Token counts; totals read `prompt_tokens` and `completion_tokens`.',
     example: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
   })
-  @IsOptional()
-  @IsJsonObject()
   token_usage?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {} })
-  @IsOptional()
-  @IsJsonObject()
+  @OptionalJsonObject({ default: {} })
   metadata?: Record<string, unknown> | null;
 
   @ApiProperty({ format: 'date-time', description: 'ISO-8601; without an offset it is UTC.' })
   @IsTimestamp()
   started_at: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
-  @IsOptional()
-  @IsTimestamp()
+  @OptionalTimestamp()
   ended_at?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true })
@@ -82,14 +71,10 @@ export class SpanCreateDto {
   @IsString()
   error?: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'First token received (LLM spans).' })
-  @IsOptional()
-  @IsTimestamp()
+  @OptionalTimestamp('First token received (LLM spans).')
   completion_start_time?: string | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
-  @IsOptional()
-  @IsJsonObject()
+  @OptionalJsonObject({ nullable: true })
   model_parameters?: Record<string, unknown> | null;
 
   @ApiPropertyOptional({

@@ -1,15 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import {
-  MAX_NAME_LENGTH,
-  MAX_SHORT_TEXT_LENGTH,
-  SPAN_KINDS,
-  SPAN_STATUSES,
-  SpanKind,
-  SpanStatus,
-} from '../traces.constants';
-import { IsJsonObject, IsNumberRecord, IsTimestamp } from './validators';
-import { ANY_JSON } from './any-json.schema';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { MAX_NAME_LENGTH, SPAN_KINDS, SPAN_STATUSES, SpanKind, SpanStatus } from '../traces.constants';
+import { IsNumberRecord } from './validators';
+import { AnyJson, OptionalJsonObject, OptionalShortText, OptionalTimestamp } from './field.decorators';
 
 /**
  * Body of PATCH /traces/{trace_id}/spans/{span_id}. Only the keys sent are applied; `null` clears a
@@ -33,33 +26,25 @@ export class SpanUpdateDto {
   @IsIn(SPAN_STATUSES)
   status?: SpanStatus | null;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value; null clears it.')
   input?: unknown;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value; null clears it.')
   output?: unknown;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   model?: string | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
-  @IsOptional()
-  @IsJsonObject()
+  @OptionalJsonObject({ nullable: true })
   token_usage?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Merged into the stored metadata.' })
-  @IsOptional()
-  @IsJsonObject()
+  @OptionalJsonObject({
+    nullable: true,
+    description: 'Merged into the stored metadata.',
+  })
   metadata?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
-  @IsOptional()
-  @IsTimestamp()
+  @OptionalTimestamp()
   ended_at?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true })
@@ -67,14 +52,10 @@ export class SpanUpdateDto {
   @IsString()
   error?: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
-  @IsOptional()
-  @IsTimestamp()
+  @OptionalTimestamp()
   completion_start_time?: string | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
-  @IsOptional()
-  @IsJsonObject()
+  @OptionalJsonObject({ nullable: true })
   model_parameters?: Record<string, unknown> | null;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number' }, nullable: true })

@@ -1,16 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import {
   MAX_NAME_LENGTH,
   MAX_SHORT_TEXT_LENGTH,
@@ -20,12 +10,16 @@ import {
   TraceStatus,
 } from '../traces.constants';
 import { SpanCreateDto } from './span-create.dto';
-import { IsJsonObject, IsTimestamp } from './validators';
-import { ANY_JSON } from './any-json.schema';
+import { IsTimestamp } from './validators';
+import { AnyJson, OptionalJsonObject, OptionalShortText, OptionalTimestamp } from './field.decorators';
 
 /** Body of POST /traces: one whole trace with its spans embedded. */
 export class TraceCreateDto {
-  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Client-chosen id; generated when absent. Re-posting it merges.' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    description: 'Client-chosen id; generated when absent. Re-posting it merges.',
+  })
   @IsOptional()
   @IsUUID('loose')
   trace_id?: string | null;
@@ -40,38 +34,26 @@ export class TraceCreateDto {
   @IsIn(TRACE_STATUSES)
   status?: TraceStatus | null;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value.')
   input?: unknown;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value.')
   output?: unknown;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {} })
-  @IsOptional()
-  @IsJsonObject()
+  @OptionalJsonObject({ default: {} })
   metadata?: Record<string, unknown> | null;
 
   @ApiProperty({ format: 'date-time', description: 'ISO-8601; without an offset it is UTC.' })
   @IsTimestamp()
   started_at: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
-  @IsOptional()
-  @IsTimestamp()
+  @OptionalTimestamp()
   ended_at?: string | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   session_id?: string | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   user_id?: string | null;
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_TAGS, default: [] })
@@ -82,16 +64,10 @@ export class TraceCreateDto {
   @Length(1, MAX_SHORT_TEXT_LENGTH, { each: true })
   tags?: string[] | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   environment?: string | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   release?: string | null;
 
   @ApiPropertyOptional({ type: [SpanCreateDto], maxItems: MAX_SPANS_PER_REQUEST, default: [] })

@@ -31,14 +31,23 @@ export class SpanResponseDto {
   @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) input: unknown;
   @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) output: unknown;
   @ApiProperty({ nullable: true, type: String }) model: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) token_usage: Record<string, unknown> | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) token_usage: Record<
+    string,
+    unknown
+  > | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
   @ApiProperty({ description: TIMESTAMP }) started_at: string;
   @ApiProperty({ nullable: true, type: String, description: TIMESTAMP }) ended_at: string | null;
   @ApiProperty({ nullable: true, type: String }) error: string | null;
   @ApiProperty({ nullable: true, type: String, description: TIMESTAMP }) completion_start_time: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) model_parameters: Record<string, unknown> | null;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, nullable: true }) cost: Record<string, number> | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) model_parameters: Record<
+    string,
+    unknown
+  > | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, nullable: true }) cost: Record<
+    string,
+    number
+  > | null;
   @ApiProperty({ type: Number, nullable: true, description: 'ended_at − started_at in ms.' }) latency_ms: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'completion_start_time − started_at in ms.' })
   time_to_first_token_ms: number | null;
@@ -61,7 +70,8 @@ class TraceCommonDto {
 export class TraceListItemDto extends TraceCommonDto {
   @ApiProperty({ type: Number, nullable: true, description: 'ended_at − started_at in ms.' }) latency_ms: number | null;
   @ApiProperty({ type: 'integer' }) span_count: number;
-  @ApiProperty({ type: 'integer', description: 'Σ prompt_tokens + completion_tokens over the spans.' }) total_tokens: number;
+  @ApiProperty({ type: 'integer', description: 'Σ prompt_tokens + completion_tokens over the spans.' })
+  total_tokens: number;
   @ApiProperty({ description: 'Σ cost.total over the spans.' }) total_cost: number;
 }
 
@@ -70,7 +80,8 @@ export class TraceResponseDto extends TraceCommonDto {
   @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) input: unknown;
   @ApiProperty({ ...ANY_JSON, nullable: true, description: 'Any JSON value.' }) output: unknown;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
-  @ApiProperty({ type: [SpanResponseDto], description: 'Ordered by started_at, then span_id.' }) spans: SpanResponseDto[];
+  @ApiProperty({ type: [SpanResponseDto], description: 'Ordered by started_at, then span_id.' })
+  spans: SpanResponseDto[];
   @ApiProperty({ type: Number, nullable: true }) latency_ms: number | null;
   @ApiProperty({ type: 'integer' }) span_count: number;
   @ApiProperty({ type: 'integer' }) total_tokens: number;

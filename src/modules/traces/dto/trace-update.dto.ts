@@ -1,8 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { MAX_NAME_LENGTH, MAX_SHORT_TEXT_LENGTH, MAX_TAGS, TRACE_STATUSES, TraceStatus } from '../traces.constants';
-import { IsJsonObject, IsTimestamp } from './validators';
-import { ANY_JSON } from './any-json.schema';
+import { AnyJson, OptionalJsonObject, OptionalShortText, OptionalTimestamp } from './field.decorators';
 
 /**
  * Body of PATCH /traces/{trace_id}. Only the keys sent are applied; `null` clears a nullable field and
@@ -21,34 +20,25 @@ export class TraceUpdateDto {
   @IsIn(TRACE_STATUSES)
   status?: TraceStatus | null;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value; null clears it.')
   input?: unknown;
 
-  @ApiPropertyOptional({ ...ANY_JSON, description: 'Any JSON value; null clears it.', nullable: true })
-  @IsOptional()
+  @AnyJson('Any JSON value; null clears it.')
   output?: unknown;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Merged into the stored metadata.' })
-  @IsOptional()
-  @IsJsonObject()
+  @OptionalJsonObject({
+    nullable: true,
+    description: 'Merged into the stored metadata.',
+  })
   metadata?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
-  @IsOptional()
-  @IsTimestamp()
+  @OptionalTimestamp()
   ended_at?: string | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   session_id?: string | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   user_id?: string | null;
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_TAGS, nullable: true, description: 'Replaces the stored tags.' })
@@ -59,15 +49,9 @@ export class TraceUpdateDto {
   @Length(1, MAX_SHORT_TEXT_LENGTH, { each: true })
   tags?: string[] | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   environment?: string | null;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_SHORT_TEXT_LENGTH, nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @OptionalShortText()
   release?: string | null;
 }

@@ -25,7 +25,17 @@ function viaFastPath(body: unknown) {
 }
 
 const uuid = 'a1b2c3d4-0002-4000-8000-000000000001';
-const TIMESTAMPS = ['2026-11-27T02:40:44.371Z', '2026-11-27T02:40:32.694494+00:00', '2026-11-27T02:40:32', '2026-01-01', '2026-02-30T00:00:00Z', 'nope', 1767225600, null, ''];
+const TIMESTAMPS = [
+  '2026-11-27T02:40:44.371Z',
+  '2026-11-27T02:40:32.694494+00:00',
+  '2026-11-27T02:40:32',
+  '2026-01-01',
+  '2026-02-30T00:00:00Z',
+  'nope',
+  1767225600,
+  null,
+  '',
+];
 const SHORT = ['x', 'x'.repeat(255), 'x'.repeat(256), '', 5, null, true];
 const NAMES = ['ok', '', 'x'.repeat(512), 'x'.repeat(513), '😀'.repeat(512), '😀'.repeat(513), 5, null];
 const IDS = [uuid, uuid.toUpperCase(), 'not-a-uuid', 123, null, '00000000-0000-0000-0000-000000000000'];
@@ -55,14 +65,18 @@ const spanFields: Record<string, unknown[]> = {
 const validSpan = () => ({ span_id: uuid, name: 'span', kind: 'LLM', started_at: '2026-01-01T00:00:00Z' });
 
 const span = fc
-  .record(Object.fromEntries(Object.entries(spanFields).map(([k, values]) => [k, fc.option(fc.constantFrom(...values), { nil: undefined })])))
+  .record(
+    Object.fromEntries(
+      Object.entries(spanFields).map(([k, values]) => [k, fc.option(fc.constantFrom(...values), { nil: undefined })]),
+    ),
+  )
   .map((overrides) => {
     const s: Record<string, unknown> = validSpan();
     for (const [k, v] of Object.entries(overrides)) if (v !== undefined) s[k] = v;
     return s;
   });
 
-const traceFields: Record<fc.Arbitrary<unknown> | string, fc.Arbitrary<unknown>> = {
+const traceFields: Record<string, fc.Arbitrary<unknown>> = {
   trace_id: fc.constantFrom(...IDS),
   name: fc.constantFrom(...NAMES),
   status: fc.constantFrom('COMPLETED', 'ERROR', 'DONE', 'completed', null, 3),
@@ -75,7 +89,17 @@ const traceFields: Record<fc.Arbitrary<unknown> | string, fc.Arbitrary<unknown>>
   user_id: fc.constantFrom(...SHORT),
   environment: fc.constantFrom(...SHORT),
   release: fc.constantFrom(...SHORT),
-  tags: fc.constantFrom([], ['a', 'b'], ['a', 1], 'a', [''], ['x'.repeat(256)], Array(101).fill('t'), Array(100).fill('t'), null),
+  tags: fc.constantFrom(
+    [],
+    ['a', 'b'],
+    ['a', 1],
+    'a',
+    [''],
+    ['x'.repeat(256)],
+    Array(101).fill('t'),
+    Array(100).fill('t'),
+    null,
+  ),
   spans: fc.oneof(fc.array(span, { maxLength: 3 }), fc.constantFrom(null, 'x', { a: 1 }, [])),
   sdk_future_field: fc.constant(1),
 };
@@ -118,15 +142,28 @@ describe('ingestion validator', () => {
   });
 
   it('reports nested fields with the same paths as the global pipe', () => {
-    const { errors } = validateTraceCreate({ name: '', started_at: 'x', spans: [{ name: 's', started_at: 'x', kind: 'NO' }] });
-    expect(errors.map((e) => e.field)).toEqual(['name', 'started_at', 'spans -> 0 -> kind', 'spans -> 0 -> started_at']);
+    const { errors } = validateTraceCreate({
+      name: '',
+      started_at: 'x',
+      spans: [{ name: 's', started_at: 'x', kind: 'NO' }],
+    });
+    expect(errors.map((e) => e.field)).toEqual([
+      'name',
+      'started_at',
+      'spans -> 0 -> kind',
+      'spans -> 0 -> started_at',
+    ]);
   });
 
   it('validates a span list: 1 to 500 spans, paths relative to the array', () => {
     expect(validateSpanList([]).errors).toEqual([{ field: 'body', message: expect.any(String) }]);
     expect(validateSpanList({}).errors[0].field).toBe('body');
     expect(validateSpanList(Array(501).fill(validSpan())).errors[0].field).toBe('body');
-    expect(validateSpanList([validSpan(), { ...validSpan(), cost: { total: 'x' } }]).errors.map((e) => e.field)).toEqual(['1 -> cost']);
-    expect(validateSpanList([validSpan()]).value).toEqual([{ ...validSpan(), started_at: '2026-01-01T00:00:00.000000Z' }]);
+    expect(
+      validateSpanList([validSpan(), { ...validSpan(), cost: { total: 'x' } }]).errors.map((e) => e.field),
+    ).toEqual(['1 -> cost']);
+    expect(validateSpanList([validSpan()]).value).toEqual([
+      { ...validSpan(), started_at: '2026-01-01T00:00:00.000000Z' },
+    ]);
   });
 });

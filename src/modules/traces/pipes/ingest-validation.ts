@@ -1,4 +1,4 @@
-import { isIn, isUUID, length, maxLength } from 'class-validator';
+import { isIn, isUUID, length } from 'class-validator';
 import type { FieldError } from '../../../common/validation/validation';
 import type { SpanCreateDto } from '../dto/span-create.dto';
 import type { TraceCreateDto } from '../dto/trace-create.dto';
@@ -125,7 +125,11 @@ class Reader {
   }
 
   /** A list of nested objects, each read by `read`; element errors are reported under `key -> i`. */
-  list(key: string, opts: { min?: number; max: number }, read: (item: unknown, path: string) => { value: Out; errors: FieldError[] }) {
+  list(
+    key: string,
+    opts: { min?: number; max: number },
+    read: (item: unknown, path: string) => { value: Out; errors: FieldError[] },
+  ) {
     const value = this.present(key, false);
     if (value === undefined) return;
     if (!Array.isArray(value)) return this.fail(key, `${key} must be an array`);
@@ -143,7 +147,8 @@ class Reader {
 
 function readSpan(item: unknown, path: string): { value: Out; errors: FieldError[] } {
   const out: Out = {};
-  if (!isPlainObject(item)) return { value: out, errors: [{ field: path, message: 'each span must be a JSON object' }] };
+  if (!isPlainObject(item))
+    return { value: out, errors: [{ field: path, message: 'each span must be a JSON object' }] };
   const r = new Reader(item, out, path);
   r.uuid('span_id');
   r.uuid('parent_span_id');

@@ -73,7 +73,9 @@ export function buildTraceFilterSql(filter: TraceFilter, alias = 't', firstParam
     conditions.push(`${col('started_at')} >= ${bind(isoOrThrow('startedFrom', filter.startedFrom), '::timestamptz')}`);
   }
   if (filter.startedBefore !== undefined) {
-    conditions.push(`${col('started_at')} < ${bind(isoOrThrow('startedBefore', filter.startedBefore), '::timestamptz')}`);
+    conditions.push(
+      `${col('started_at')} < ${bind(isoOrThrow('startedBefore', filter.startedBefore), '::timestamptz')}`,
+    );
   }
   if (filter.status !== undefined) {
     if (!(TRACE_STATUSES as readonly string[]).includes(filter.status)) {

@@ -14,12 +14,18 @@ describe('normalizeTimestamp', () => {
     expect(normalizeTimestamp(input)).toBe(expected);
   });
 
-  it.each(['', 'yesterday', '2026-02-30T00:00:00Z', '2026-13-01', '2026-01-01T24:00:00Z', '2026-01-01T10:61Z', '1700000000', '2026-01-01T00:00:00+25:00'])(
-    'rejects %p',
-    (input) => {
-      expect(normalizeTimestamp(input)).toBeNull();
-    },
-  );
+  it.each([
+    '',
+    'yesterday',
+    '2026-02-30T00:00:00Z',
+    '2026-13-01',
+    '2026-01-01T24:00:00Z',
+    '2026-01-01T10:61Z',
+    '1700000000',
+    '2026-01-01T00:00:00+25:00',
+  ])('rejects %p', (input) => {
+    expect(normalizeTimestamp(input)).toBeNull();
+  });
 
   it('rejects non-strings', () => {
     expect(normalizeTimestamp(1700000000)).toBeNull();
