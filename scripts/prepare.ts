@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     const app = await createTenancyContext(config);
     await app.get(BootstrapService).run();
     await app.close();
-    console.log(`ensured organization '${config.init.orgName}'${config.init.projectName ? `, project '${config.init.projectName}'` : ''}${config.init.apiKey ? ' and its API key' : ''}`);
+    console.log(
+      `ensured organization '${config.init.orgName}'${config.init.projectName ? `, project '${config.init.projectName}'` : ''}${config.init.apiKey ? ' and its API key' : ''}`,
+    );
   }
 }
 

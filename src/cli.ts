@@ -28,14 +28,22 @@ async function main(argv: string[]): Promise<void> {
     console.error(USAGE);
     process.exit(values.help ? 0 : 64);
   }
-  if (values.expiration !== 'never' && values.expiration !== '90d') throw new Error('--expiration must be never or 90d');
+  if (values.expiration !== 'never' && values.expiration !== '90d')
+    throw new Error('--expiration must be never or 90d');
 
   const app = await createTenancyContext(loadConfig());
   try {
     const org = await app.get(BootstrapService).ensureOrganization(values.org);
     const project = await app.get(ProjectsService).ensureByName(org.id, values.project);
     const { key, rawKey } = await app.get(ApiKeysService).create(org.id, values.name, values.expiration);
-    const result = { organization: org.name, org_id: org.id, project: project.name, project_id: project.id, key_id: key.id, api_key: rawKey };
+    const result = {
+      organization: org.name,
+      org_id: org.id,
+      project: project.name,
+      project_id: project.id,
+      key_id: key.id,
+      api_key: rawKey,
+    };
     if (values.json) console.log(JSON.stringify(result));
     else {
       console.log(`Organization: ${org.name} (${org.id})`);

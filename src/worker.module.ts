@@ -13,7 +13,14 @@ export class WorkerModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), LoggingModule, DatabaseModule, QueueModule, WorkerMetricsModule, EvalRunsWorkerModule],
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggingModule,
+        DatabaseModule,
+        QueueModule,
+        WorkerMetricsModule,
+        EvalRunsWorkerModule,
+      ],
     };
   }
 }

@@ -10,13 +10,24 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         '`X-API-Key` + `X-Project-Name` or `Authorization: Bearer <JWT>` + `X-Project-ID`.',
     )
     .setVersion('0.1.0')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Organization API key (sk_pp_…)' }, SECURITY.apiKey)
     .addApiKey(
-      { type: 'apiKey', in: 'header', name: 'X-Project-Name', description: 'Project name; created on first use with an API key' },
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Organization API key (sk_pp_…)' },
+      SECURITY.apiKey,
+    )
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Project-Name',
+        description: 'Project name; created on first use with an API key',
+      },
       SECURITY.projectName,
     )
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, SECURITY.bearer)
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Project-ID', description: 'Project id, with a Bearer token' }, SECURITY.projectId)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-Project-ID', description: 'Project id, with a Bearer token' },
+      SECURITY.projectId,
+    )
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,

@@ -19,7 +19,8 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['PORT', 'DATABASE_URL', 'RUN_WORKER_IN_PROCESS', 'INIT_API_KEY']) expect(message).toContain(name);
+    for (const name of ['PORT', 'DATABASE_URL', 'RUN_WORKER_IN_PROCESS', 'INIT_API_KEY'])
+      expect(message).toContain(name);
     expect((error as ConfigError).problems).toHaveLength(4);
   });
 

@@ -70,7 +70,10 @@ const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/pandaprobe'),
   DATABASE_POOL_SIZE: int(20, 1, 500),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,40}$/).default('pp'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]{1,40}$/)
+    .default('pp'),
   RUN_WORKER_IN_PROCESS: bool(false),
 
   JWT_SECRET: text(),

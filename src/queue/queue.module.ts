@@ -16,7 +16,12 @@ import { EVAL_RUNS_QUEUE } from './queue.constants';
       useFactory: (config: AppConfig) => ({
         url: config.redis.url,
         prefix: `${config.redis.queuePrefix}:bull`,
-        defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
+        defaultJobOptions: {
+          removeOnComplete: true,
+          removeOnFail: 1000,
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 1000 },
+        },
       }),
     }),
     BullModule.registerQueue({ name: EVAL_RUNS_QUEUE }),

@@ -53,7 +53,9 @@ describe('auth', () => {
 
     it('401 for an expired key', async () => {
       const c = await createTenant(t);
-      await t.dataSource.getRepository(ApiKeyEntity).update({ id: c.apiKeyId }, { expiresAt: new Date(Date.now() - 1000) });
+      await t.dataSource
+        .getRepository(ApiKeyEntity)
+        .update({ id: c.apiKeyId }, { expiresAt: new Date(Date.now() - 1000) });
       const res = await current(c.headers).expect(401);
       expect(res.body.detail).toMatch(/expired/);
     });
@@ -138,11 +140,19 @@ describe('auth', () => {
       const orgs = await t.http.get('/organizations').set(auth).expect(200);
       expect(orgs.body.map((o: { id: string }) => o.id)).toEqual([org.body.id]);
 
-      const project = await t.http.post(`/organizations/${org.body.id}/projects`).set(auth).send({ name: 'web' }).expect(201);
+      const project = await t.http
+        .post(`/organizations/${org.body.id}/projects`)
+        .set(auth)
+        .send({ name: 'web' })
+        .expect(201);
       expect(project.body).toMatchObject({ org_id: org.body.id, name: 'web', description: '' });
       await t.http.post(`/organizations/${org.body.id}/projects`).set(auth).send({ name: 'web' }).expect(409);
 
-      const key = await t.http.post(`/organizations/${org.body.id}/api-keys`).set(auth).send({ name: 'ci' }).expect(201);
+      const key = await t.http
+        .post(`/organizations/${org.body.id}/api-keys`)
+        .set(auth)
+        .send({ name: 'ci' })
+        .expect(201);
       expect(key.body.raw_key).toMatch(/^sk_pp_[0-9a-f]{64}$/);
       expect(key.body).toMatchObject({ key_prefix: key.body.raw_key.slice(0, 10), is_active: true, expires_at: null });
       await current({ 'X-API-Key': key.body.raw_key, 'X-Project-Name': 'web' }).expect(200);
@@ -157,7 +167,9 @@ describe('auth', () => {
     });
 
     it('stores only the SHA-256 hash of a key', async () => {
-      const rows: { key_hash: string }[] = await t.dataSource.query('SELECT key_hash FROM api_keys WHERE id = $1', [a.apiKeyId]);
+      const rows: { key_hash: string }[] = await t.dataSource.query('SELECT key_hash FROM api_keys WHERE id = $1', [
+        a.apiKeyId,
+      ]);
       expect(rows[0].key_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(rows[0].key_hash).not.toContain(a.apiKey.slice(6));
       const dump = JSON.stringify(await t.dataSource.query('SELECT * FROM api_keys'));
@@ -168,7 +180,11 @@ describe('auth', () => {
       const sub = `owner-${randomUUID()}`;
       const auth = { Authorization: `Bearer ${signToken(t, sub)}` };
       const org = await t.http.post('/organizations').set(auth).send({ name: 'Dev' }).expect(201);
-      const key = await t.http.post(`/organizations/${org.body.id}/api-keys`).set(auth).send({ name: 'dev', expiration: '90d' }).expect(201);
+      const key = await t.http
+        .post(`/organizations/${org.body.id}/api-keys`)
+        .set(auth)
+        .send({ name: 'dev', expiration: '90d' })
+        .expect(201);
       const days = (Date.parse(key.body.expires_at) - Date.now()) / 86_400_000;
       expect(days).toBeGreaterThan(89.9);
       expect(days).toBeLessThan(90.1);
@@ -211,7 +227,10 @@ describe('auth', () => {
         .set({ ...auth, 'Content-Type': 'application/json' })
         .send('{"name": ')
         .expect(422);
-      expect(res.body).toEqual({ detail: 'Validation error', errors: [{ field: 'body', message: 'Malformed JSON in request body.' }] });
+      expect(res.body).toEqual({
+        detail: 'Validation error',
+        errors: [{ field: 'body', message: 'Malformed JSON in request body.' }],
+      });
     });
 
     it('422 for wrong types', async () => {

@@ -15,7 +15,12 @@ const ROOT = join(__dirname, '..', '..');
 describe('bootstrap and command line', () => {
   const orgName = `Init ${randomUUID()}`;
   const apiKey = `sk_pp_${randomBytes(32).toString('hex')}`;
-  const initEnv = { INIT_ORG_NAME: orgName, INIT_PROJECT_NAME: 'demo', INIT_API_KEY: apiKey, INIT_USER_EXTERNAL_ID: `owner-${orgName}` };
+  const initEnv = {
+    INIT_ORG_NAME: orgName,
+    INIT_PROJECT_NAME: 'demo',
+    INIT_API_KEY: apiKey,
+    INIT_USER_EXTERNAL_ID: `owner-${orgName}`,
+  };
 
   it('INIT_* variables idempotently ensure an organization, project, key and owner at boot', async () => {
     const first: TestApp = await createTestApp(initEnv);
@@ -26,8 +31,13 @@ describe('bootstrap and command line', () => {
       expect(orgs).toHaveLength(1);
       expect(await t.dataSource.getRepository(ProjectEntity).countBy({ orgId: orgs[0].id, name: 'demo' })).toBe(1);
       expect(await t.dataSource.getRepository(ApiKeyEntity).countBy({ orgId: orgs[0].id })).toBe(1);
-      expect(await t.dataSource.getRepository(MembershipEntity).countBy({ orgId: orgs[0].id, role: 'OWNER' as never })).toBe(1);
-      const res = await t.http.get('/projects/current').set({ 'X-API-Key': apiKey, 'X-Project-Name': 'demo' }).expect(200);
+      expect(
+        await t.dataSource.getRepository(MembershipEntity).countBy({ orgId: orgs[0].id, role: 'OWNER' as never }),
+      ).toBe(1);
+      const res = await t.http
+        .get('/projects/current')
+        .set({ 'X-API-Key': apiKey, 'X-Project-Name': 'demo' })
+        .expect(200);
       expect(res.body.org_id).toBe(orgs[0].id);
     } finally {
       await t.close();
@@ -35,15 +45,22 @@ describe('bootstrap and command line', () => {
   });
 
   it('the CLI mints a key that works, printing it once', async () => {
-    const { stdout } = await run(process.execPath, ['dist/src/cli.js', 'create-api-key', '--org', orgName, '--project', 'cli', '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, ...TEST_ENV },
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['dist/src/cli.js', 'create-api-key', '--org', orgName, '--project', 'cli', '--json'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...TEST_ENV },
+      },
+    );
     const out = JSON.parse(stdout);
     expect(out.api_key).toMatch(/^sk_pp_[0-9a-f]{64}$/);
     const t = await createTestApp();
     try {
-      const res = await t.http.get('/projects/current').set({ 'X-API-Key': out.api_key, 'X-Project-Name': 'cli' }).expect(200);
+      const res = await t.http
+        .get('/projects/current')
+        .set({ 'X-API-Key': out.api_key, 'X-Project-Name': 'cli' })
+        .expect(200);
       expect(res.body.id).toBe(out.project_id);
     } finally {
       await t.close();

@@ -23,7 +23,10 @@ describe('OpenAPI document', () => {
     expect(schemes.Bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(schemes.ProjectID).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Project-ID' });
     const op = res.body.paths['/projects/current'].get;
-    expect(op.security).toEqual([{ ApiKey: [], ProjectName: [] }, { Bearer: [], ProjectID: [] }]);
+    expect(op.security).toEqual([
+      { ApiKey: [], ProjectName: [] },
+      { Bearer: [], ProjectID: [] },
+    ]);
   });
 
   it('serves Swagger UI at /docs', async () => {

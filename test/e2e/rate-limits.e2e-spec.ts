@@ -31,7 +31,10 @@ describe('rate limits', () => {
   it('keys on credential and project: another key or another project has its own budget', async () => {
     const b = await createTenant(one);
     await one.http.get('/projects/current').set(b.headers).expect(200);
-    await one.http.get('/projects/current').set({ ...a.headers, 'X-Project-Name': 'another-project' }).expect(200);
+    await one.http
+      .get('/projects/current')
+      .set({ ...a.headers, 'X-Project-Name': 'another-project' })
+      .expect(200);
   });
 
   it('does not count unauthenticated requests against a caller', async () => {

@@ -19,7 +19,9 @@ export interface Tenant {
 
 /** A fresh organization with one project and one API key. */
 export async function createTenant(t: TestApp, opts: { projectName?: string; orgName?: string } = {}): Promise<Tenant> {
-  const org = await t.dataSource.getRepository(OrganizationEntity).save({ name: opts.orgName ?? `org-${randomUUID()}` });
+  const org = await t.dataSource
+    .getRepository(OrganizationEntity)
+    .save({ name: opts.orgName ?? `org-${randomUUID()}` });
   const projectName = opts.projectName ?? `project-${randomUUID().slice(0, 8)}`;
   const project = await t.dataSource.getRepository(ProjectEntity).save({ orgId: org.id, name: projectName });
   const { key, rawKey } = await t.app.get(ApiKeysService).create(org.id, 'test key');

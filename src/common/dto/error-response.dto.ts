@@ -7,7 +7,11 @@ export class ErrorResponseDto {
   @ApiProperty({ required: false, description: 'Request id, on unexpected errors (also in X-Request-ID).' })
   request_id?: string;
 
-  @ApiProperty({ required: false, description: 'On 429 only: the limit that was exceeded.', example: 'Rate limit exceeded: 50 per 1 minute' })
+  @ApiProperty({
+    required: false,
+    description: 'On 429 only: the limit that was exceeded.',
+    example: 'Rate limit exceeded: 50 per 1 minute',
+  })
   error?: string;
 }
 

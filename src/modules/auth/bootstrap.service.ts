@@ -59,7 +59,9 @@ export class BootstrapService {
         .orIgnore()
         .execute();
     }
-    this.logger.log(`Bootstrap ensured organization '${org.name}'${init.projectName ? ` and project '${init.projectName}'` : ''}`);
+    this.logger.log(
+      `Bootstrap ensured organization '${org.name}'${init.projectName ? ` and project '${init.projectName}'` : ''}`,
+    );
     return result;
   }
 }

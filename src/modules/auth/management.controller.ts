@@ -56,7 +56,11 @@ export class ManagementController {
   @Post(':org_id/api-keys')
   @ApiOperation({ summary: 'Create an API key (Admin or Owner); the secret is in this response only' })
   @ApiCreatedResponse({ type: APIKeyResponse })
-  createApiKey(@CurrentUser() user: UserContext, @Param('org_id', uuid) orgId: string, @Body() body: CreateAPIKeyRequest) {
+  createApiKey(
+    @CurrentUser() user: UserContext,
+    @Param('org_id', uuid) orgId: string,
+    @Body() body: CreateAPIKeyRequest,
+  ) {
     return this.management.createApiKey(user, orgId, body);
   }
 

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ApiKeysService } from './api-keys.service';
-import { APIKeyResponse, CreateAPIKeyRequest, CreateProjectRequest, OrganizationResponse, ProjectResponse } from './dto/management.dto';
+import {
+  APIKeyResponse,
+  CreateAPIKeyRequest,
+  CreateProjectRequest,
+  OrganizationResponse,
+  ProjectResponse,
+} from './dto/management.dto';
 import { MembershipRole } from './entities/membership.entity';
 import { OrganizationsService } from './organizations.service';
 import { ProjectsService } from './projects.service';

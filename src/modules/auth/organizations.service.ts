@@ -51,12 +51,7 @@ export class OrganizationsService {
   /** Finds or creates the user behind a JWT subject (just-in-time provisioning). */
   async upsertUser(externalId: string): Promise<UserEntity> {
     const users = this.db.getRepository(UserEntity);
-    await users
-      .createQueryBuilder()
-      .insert()
-      .values({ externalId })
-      .orIgnore()
-      .execute();
+    await users.createQueryBuilder().insert().values({ externalId }).orIgnore().execute();
     return users.findOneByOrFail({ externalId });
   }
 }

@@ -32,7 +32,10 @@ function onlyLimit(limit: RateLimitName) {
 
 const errorResponses = () =>
   applyDecorators(
-    ApiUnauthorizedResponse({ description: 'Missing, invalid, revoked or expired credentials.', type: ErrorResponseDto }),
+    ApiUnauthorizedResponse({
+      description: 'Missing, invalid, revoked or expired credentials.',
+      type: ErrorResponseDto,
+    }),
     ApiForbiddenResponse({ description: 'The caller is not a member of the organization.', type: ErrorResponseDto }),
     ApiUnprocessableEntityResponse({ description: 'Invalid input.', type: ValidationErrorResponseDto }),
     ApiTooManyRequestsResponse({ description: 'Rate limit exceeded; see Retry-After.', type: ErrorResponseDto }),

@@ -44,7 +44,13 @@ export class ProjectResponse {
   @ApiProperty({ format: 'date-time' }) created_at: string;
 
   static from(p: ProjectEntity): ProjectResponse {
-    return { id: p.id, org_id: p.orgId, name: p.name, description: p.description, created_at: p.createdAt.toISOString() };
+    return {
+      id: p.id,
+      org_id: p.orgId,
+      name: p.name,
+      description: p.description,
+      created_at: p.createdAt.toISOString(),
+    };
   }
 }
 

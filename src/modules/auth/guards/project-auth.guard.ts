@@ -48,24 +48,30 @@ export class ProjectAuthGuard implements CanActivate {
   }
 
   private async viaApiKey(rawKey: string, rawProjectName: string | undefined): Promise<ProjectContext> {
-    const key = await this.apiKeys.verify(rawKey);
     const name = rawProjectName?.trim();
+    const validName = name && PROJECT_NAME.test(name) ? name : undefined;
+    // The key is checked first (401) whatever the project header says.
+    const key = await this.apiKeys.verify(rawKey, validName);
     if (!name) {
-      throw unprocessable('Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).');
+      throw unprocessable(
+        'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
+      );
     }
-    if (!PROJECT_NAME.test(name)) {
+    if (!validName) {
       throw unprocessable(
         'X-Project-Name must be 1-255 characters, start and end with a letter or digit, and contain only letters, digits, spaces, hyphens, underscores, dots or apostrophes.',
       );
     }
-    const project = await this.projects.ensureByName(key.orgId, name);
-    return { projectId: project.id, orgId: key.orgId, principal: { kind: 'api_key', apiKeyId: key.id, orgId: key.orgId } };
+    const projectId = key.projectId ?? (await this.projects.ensureByName(key.orgId, validName)).id;
+    return { projectId, orgId: key.orgId, principal: { kind: 'api_key', apiKeyId: key.id, orgId: key.orgId } };
   }
 
   private async viaBearer(user: UserContext, rawProjectId: string | undefined): Promise<ProjectContext> {
     const projectId = rawProjectId?.trim();
     if (!projectId) {
-      throw unprocessable('Project scope required. Send X-Project-ID with a Bearer token (or X-Project-Name with an API key).');
+      throw unprocessable(
+        'Project scope required. Send X-Project-ID with a Bearer token (or X-Project-Name with an API key).',
+      );
     }
     if (!isUUID(projectId)) throw unprocessable('X-Project-ID must be a valid UUID.');
     const project = await this.projects.findById(projectId);

@@ -1,6 +1,5 @@
 export type Principal =
-  | { kind: 'api_key'; apiKeyId: string; orgId: string }
-  | { kind: 'user'; userId: string; externalId: string };
+  { kind: 'api_key'; apiKeyId: string; orgId: string } | { kind: 'user'; userId: string; externalId: string };
 
 /** Who is calling and which project every data-plane query is scoped to. */
 export interface ProjectContext {
