@@ -38,11 +38,13 @@ export class EvalRuns1764000002000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX ix_eval_runs_project_created ON eval_runs (project_id, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX ix_eval_runs_project_status ON eval_runs (project_id, status)`);
-    await q.query(`CREATE INDEX ix_eval_runs_unfinished ON eval_runs (created_at) WHERE status IN ('PENDING', 'RUNNING')`);
+    await q.query(
+      `CREATE INDEX ix_eval_runs_unfinished ON eval_runs (created_at) WHERE status IN ('PENDING', 'RUNNING')`,
+    );
 
     await q.query(`
       CREATE TABLE eval_run_items (
-        run_id uuid NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        run_id uuid NOT NULL,
         trace_id uuid NOT NULL,
         metric_names varchar(255)[],
         state varchar(16) NOT NULL DEFAULT 'PENDING' CHECK (state IN ('PENDING', 'RUNNING', 'DONE')),
@@ -54,6 +56,18 @@ export class EvalRuns1764000002000 implements MigrationInterface {
         PRIMARY KEY (run_id, trace_id)
       )`);
     await q.query(`CREATE INDEX ix_eval_run_items_open ON eval_run_items (run_id, state) WHERE state <> 'DONE'`);
+    // No foreign key from items to runs: its per-row check dominated inserting 100,000 items at run
+    // creation. Deleting runs (directly or through their project) removes their items with one
+    // statement-level trigger instead, so the ledger never keeps orphans.
+    await q.query(`
+      CREATE FUNCTION eval_runs_delete_items() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM eval_run_items i USING gone g WHERE i.run_id = g.id;
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER tr_eval_runs_delete_items AFTER DELETE ON eval_runs
+      REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION eval_runs_delete_items()`);
 
     await q.query(`
       CREATE TABLE trace_scores (
@@ -78,7 +92,9 @@ export class EvalRuns1764000002000 implements MigrationInterface {
       `CREATE UNIQUE INDEX uq_trace_scores_run_trace_name ON trace_scores (eval_run_id, trace_id, name) WHERE eval_run_id IS NOT NULL`,
     );
     await q.query(`CREATE INDEX ix_trace_scores_trace_latest ON trace_scores (trace_id, name, created_at DESC)`);
-    await q.query(`CREATE INDEX ix_trace_scores_project_created ON trace_scores (project_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX ix_trace_scores_project_created ON trace_scores (project_id, created_at DESC, id DESC)`,
+    );
     await q.query(`CREATE INDEX ix_trace_scores_project_name ON trace_scores (project_id, name, created_at DESC)`);
   }
 
@@ -86,5 +102,6 @@ export class EvalRuns1764000002000 implements MigrationInterface {
     await q.query(`DROP TABLE IF EXISTS trace_scores`);
     await q.query(`DROP TABLE IF EXISTS eval_run_items`);
     await q.query(`DROP TABLE IF EXISTS eval_runs`);
+    await q.query(`DROP FUNCTION IF EXISTS eval_runs_delete_items()`);
   }
 }

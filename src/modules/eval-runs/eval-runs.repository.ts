@@ -43,7 +43,7 @@ export class EvalRunsRepository {
   /**
    * Matches, samples and freezes a filtered run in ONE statement: counts the matching traces,
    * computes k, inserts the run row and inserts its items with `INSERT ... SELECT` ordered by
-   * hashtextextended(trace_id, seed) (a deterministic top-k). No trace id leaves PostgreSQL.
+   * uuid_hash_extended(trace_id, seed) (a deterministic top-k). No trace id leaves PostgreSQL.
    * Returns null, writing nothing, when no trace matches.
    */
   async createFilteredRun(input: FilteredRunInput): Promise<EvalRunEntity | null> {
@@ -54,7 +54,7 @@ export class EvalRunsRepository {
     const sampled = input.samplingRate < 1;
     const selection = sampled
       ? `SELECT t.trace_id FROM traces t WHERE ${where.sql}
-         ORDER BY hashtextextended(t.trace_id::text, $7::bigint), t.trace_id
+         ORDER BY uuid_hash_extended(t.trace_id, $7::bigint), t.trace_id
          LIMIT (SELECT k FROM plan)`
       : `SELECT t.trace_id FROM traces t WHERE ${where.sql}`;
     const sql = `
@@ -75,6 +75,7 @@ export class EvalRunsRepository {
       ), items AS (
         INSERT INTO eval_run_items (run_id, trace_id)
         SELECT run.id, s.trace_id FROM run CROSS JOIN (${selection}) s
+        ORDER BY s.trace_id
         RETURNING 1
       )
       SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;

@@ -211,60 +211,71 @@ export class EvalRunLedgerRepository {
   }
 
   /**
-   * Writes a trace's scores in one statement; the unique key (eval_run_id, trace_id, name) makes a
-   * second write of the same pair a no-op. Nothing is written if the trace or the run is gone.
+   * Writes the scores of several traces in one statement; the unique key (eval_run_id, trace_id,
+   * name) makes a second write of the same pair a no-op. Nothing is written for a trace that is no
+   * longer in the project, nor for a run that was deleted.
    */
-  async insertScores(run: ExecutableRun, traceId: string, scores: ScoreRow[]): Promise<void> {
+  async insertScores(run: ExecutableRun, scores: Array<ScoreRow & { trace_id: string }>): Promise<void> {
     if (scores.length === 0) return;
     await this.ds.query(
       `INSERT INTO trace_scores (trace_id, project_id, name, data_type, value, source, status, eval_run_id, reason, environment, metadata)
        SELECT t.trace_id, t.project_id, o.name, 'NUMERIC', o.value, 'AUTOMATED', o.status, r.id, o.reason, t.environment, o.metadata
-       FROM jsonb_to_recordset($4::jsonb) AS o(name text, value text, status text, reason text, metadata jsonb)
-       JOIN traces t ON t.trace_id = $3::uuid AND t.project_id = $2::uuid
+       FROM jsonb_to_recordset($3::jsonb) AS o(trace_id uuid, name text, value text, status text, reason text, metadata jsonb)
+       JOIN traces t ON t.trace_id = o.trace_id AND t.project_id = $2::uuid
        JOIN eval_runs r ON r.id = $1::uuid
+       ORDER BY o.trace_id, o.name
        ON CONFLICT (eval_run_id, trace_id, name) WHERE eval_run_id IS NOT NULL DO NOTHING`,
-      [run.id, run.projectId, traceId, JSON.stringify(scores)],
+      [run.id, run.projectId, JSON.stringify(scores)],
     );
   }
 
   /**
-   * Finishes an item if this process still holds its lease, and adds it to the run's counters in the
-   * same statement: evaluated_count +1, failed/succeeded counted from the scores actually stored
-   * for the trace (whoever wrote them), judge usage summed. Returns whether this call finished it.
+   * Finishes the items this process still holds a lease on and adds them to the run's counters in
+   * the same statement: evaluated_count + finished items, failed/succeeded counted from the scores
+   * actually stored for those traces (whoever wrote them), judge usage summed. One update of the run
+   * row per batch keeps concurrent finishers from queueing on it. Returns how many items it finished.
    */
-  async finish(runId: string, token: string, item: FinishedItem): Promise<boolean> {
-    const { rows } = await this.exec(
-      `WITH done AS (
-         UPDATE eval_run_items SET state = 'DONE', lease_token = NULL, lease_expires_at = NULL, last_error = $4, updated_at = now()
-         WHERE run_id = $1 AND trace_id = $2 AND lease_token = $3 AND state = 'RUNNING'
-         RETURNING run_id, trace_id
+  async finish(runId: string, token: string, items: FinishedItem[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const input = items.map((i) => ({
+      trace_id: i.traceId,
+      last_error: i.lastError,
+      calls: i.usage.calls,
+      input_tokens: i.usage.input_tokens,
+      output_tokens: i.usage.output_tokens,
+      latency_ms: Math.round(i.usage.latency_ms),
+    }));
+    const { rows } = await this.exec<{ finished: number }>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($3::jsonb)
+           AS x(trace_id uuid, last_error text, calls int, input_tokens bigint, output_tokens bigint, latency_ms bigint)
+       ), done AS (
+         UPDATE eval_run_items i SET state = 'DONE', lease_token = NULL, lease_expires_at = NULL, last_error = input.last_error, updated_at = now()
+         FROM input
+         WHERE i.run_id = $1 AND i.trace_id = input.trace_id AND i.lease_token = $2 AND i.state = 'RUNNING'
+         RETURNING i.trace_id
+       ), usage AS (
+         SELECT count(*)::int AS n, coalesce(sum(calls), 0) AS calls, coalesce(sum(input_tokens), 0) AS input_tokens,
+                coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(latency_ms), 0) AS latency_ms
+         FROM done JOIN input USING (trace_id)
        ), counts AS (
          SELECT count(*) FILTER (WHERE s.status = 'FAILED')::int AS failed, count(*) FILTER (WHERE s.status = 'SUCCESS')::int AS ok
-         FROM done JOIN trace_scores s ON s.eval_run_id = done.run_id AND s.trace_id = done.trace_id
+         FROM done JOIN trace_scores s ON s.eval_run_id = $1 AND s.trace_id = done.trace_id
        )
        UPDATE eval_runs r SET
-         evaluated_count = r.evaluated_count + 1,
+         evaluated_count = r.evaluated_count + usage.n,
          failed_count = r.failed_count + counts.failed,
          succeeded_count = r.succeeded_count + counts.ok,
-         judge_calls = r.judge_calls + $5,
-         judge_input_tokens = r.judge_input_tokens + $6,
-         judge_output_tokens = r.judge_output_tokens + $7,
-         judge_latency_ms = r.judge_latency_ms + $8
-       FROM done, counts
-       WHERE r.id = done.run_id
-       RETURNING r.id`,
-      [
-        runId,
-        item.traceId,
-        token,
-        item.lastError,
-        item.usage.calls,
-        item.usage.input_tokens,
-        item.usage.output_tokens,
-        Math.round(item.usage.latency_ms),
-      ],
+         judge_calls = r.judge_calls + usage.calls,
+         judge_input_tokens = r.judge_input_tokens + usage.input_tokens,
+         judge_output_tokens = r.judge_output_tokens + usage.output_tokens,
+         judge_latency_ms = r.judge_latency_ms + usage.latency_ms
+       FROM usage, counts
+       WHERE r.id = $1 AND usage.n > 0
+       RETURNING usage.n AS finished`,
+      [runId, token, JSON.stringify(input)],
     );
-    return rows.length > 0;
+    return rows[0]?.finished ?? 0;
   }
 
   /** Runs that are unfinished but have no open item left (e.g. a worker died after the last finish). */

@@ -7,6 +7,7 @@ import type { MetricOutcome } from '../../metrics/metrics.types';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { TraceView } from '../../metrics/types/trace-view';
 import { ClaimedItem, EvalRunLedgerRepository, ExecutableRun, FinishedItem, ScoreRow } from './eval-run-ledger.repository';
+import { RunFinisher } from './run-finisher';
 import { formatScoreValue } from './score-value';
 import { SlotPool } from './slot-pool';
 
@@ -112,42 +113,56 @@ export class EvalRunExecutor implements OnModuleDestroy {
     }
     await this.ledger.markRunning(run.id);
 
+    const finisher = new RunFinisher(this.ledger, run, this.leaseToken);
     const mine = new Set<Promise<void>>();
-    // Claim in small batches as slots free up: one claim and one trace load per batch, not per item.
+    /** Claimed and loaded, waiting for a slot: a small prefetch that hides the claim and load latency. */
+    const ready: Array<{ item: ClaimedItem; batch: Batch }> = [];
     const batchMin = Math.max(1, Math.floor(this.pool.capacity / 8));
+    let exhausted = false;
     while (!this.stopping) {
-      await this.pool.waitForFree(mine.size === 0 ? 1 : batchMin);
-      if (this.stopping) break;
-      // Runs share the pool: each pump takes at most its fair share of the free slots per claim.
-      const reserved = this.pool.reserve(Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.pumps.size))));
-      let claimed: ClaimedItem[] = [];
-      try {
-        claimed = await this.ledger.claim(run.id, this.leaseToken, reserved, this.leaseMs);
-      } finally {
-        this.pool.release(reserved - claimed.length);
+      let wanted = 0;
+      if (!exhausted && ready.length < batchMin) {
+        // Runs share the pool: each pump holds at most its fair share of slots, plus the prefetch.
+        const share = Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.pumps.size)));
+        wanted = Math.max(0, share + batchMin - mine.size - ready.length);
+        if (wanted > 0) {
+          const claimed = await this.ledger.claim(run.id, this.leaseToken, wanted, this.leaseMs);
+          if (claimed.length === 0) exhausted = true;
+          else {
+            let batch: Batch;
+            try {
+              batch = await this.ledger.loadBatch(
+                run,
+                claimed.map((c) => c.traceId),
+              );
+            } catch (error) {
+              await Promise.all(claimed.map((c) => this.ledger.release(run.id, c.traceId, this.leaseToken, errorText(error)).catch(() => undefined)));
+              throw error;
+            }
+            for (const item of claimed) ready.push({ item, batch });
+          }
+        }
       }
-      if (claimed.length === 0) {
-        if (mine.size === 0) break;
-        await Promise.race(mine);
-        continue;
-      }
-      let batch: Batch;
-      try {
-        batch = await this.ledger.loadBatch(
-          run,
-          claimed.map((c) => c.traceId),
-        );
-      } catch (error) {
-        this.pool.release(claimed.length);
-        await Promise.all(claimed.map((c) => this.ledger.release(run.id, c.traceId, this.leaseToken, errorText(error)).catch(() => undefined)));
-        throw error;
-      }
-      for (const item of claimed) {
-        const p: Promise<void> = this.evaluate(run, item, batch).finally(() => {
+      while (ready.length > 0 && !this.stopping && this.pool.reserve(1) === 1) {
+        const { item, batch } = ready.shift()!;
+        const p: Promise<void> = this.evaluate(run, item, batch, finisher).finally(() => {
           this.pool.release(1);
           mine.delete(p);
         });
         mine.add(p);
+      }
+      if (ready.length > 0) {
+        await this.pool.waitForFree(1);
+        continue;
+      }
+      if (exhausted || wanted === 0) {
+        if (mine.size === 0) {
+          if (exhausted) break;
+          continue;
+        }
+        await Promise.race(mine);
+        // Claim again: leases of dead workers expire and other workers give items back.
+        exhausted = false;
       }
     }
     await Promise.allSettled([...mine]);
@@ -166,16 +181,19 @@ export class EvalRunExecutor implements OnModuleDestroy {
     return null;
   }
 
-  private async evaluate(run: ExecutableRun, item: ClaimedItem, batch: Batch): Promise<void> {
+  private async evaluate(run: ExecutableRun, item: ClaimedItem, batch: Batch, finisher: RunFinisher): Promise<void> {
     try {
       const trace = batch.traces.get(item.traceId);
       if (!trace) {
         // Deleted (or moved) since the run was created: finished, with the reason on the item, no score.
-        await this.finishItem(run, {
-          traceId: item.traceId,
-          lastError: `Trace ${item.traceId} no longer exists in this project; nothing was scored.`,
-          usage: ZERO_USAGE,
-        });
+        await finisher.submit(
+          {
+            traceId: item.traceId,
+            lastError: `Trace ${item.traceId} no longer exists in this project; nothing was scored.`,
+            usage: ZERO_USAGE,
+          },
+          [],
+        );
         return;
       }
       const wanted = item.metricNames ?? run.metricNames;
@@ -195,22 +213,21 @@ export class EvalRunExecutor implements OnModuleDestroy {
         await this.ledger.release(run.id, item.traceId, this.leaseToken, 'released at worker shutdown');
         return;
       }
-      await this.ledger.insertScores(run, item.traceId, outcomes.map(toScoreRow));
       const failures = outcomes.filter((o): o is Extract<MetricOutcome, { ok: false }> => !o.ok);
-      await this.finishItem(run, {
-        traceId: item.traceId,
-        lastError: failures.length ? failures.map((f) => `${f.metric}: ${f.error}`).join('; ').slice(0, 4000) : null,
-        usage: sumUsage(outcomes),
-      });
+      await finisher.submit(
+        {
+          traceId: item.traceId,
+          lastError: failures.length ? failures.map((f) => `${f.metric}: ${f.error}`).join('; ').slice(0, 4000) : null,
+          usage: sumUsage(outcomes),
+        },
+        outcomes.map(toScoreRow),
+      );
     } catch (error) {
       this.logger.warn({ err: error, runId: run.id, traceId: item.traceId }, 'Eval-run item failed unexpectedly; released for another attempt');
       await this.ledger.release(run.id, item.traceId, this.leaseToken, errorText(error)).catch(() => undefined);
     }
   }
 
-  private async finishItem(run: ExecutableRun, item: FinishedItem): Promise<void> {
-    await this.ledger.finish(run.id, this.leaseToken, item);
-  }
 }
 
 function toScoreRow(o: MetricOutcome): ScoreRow {

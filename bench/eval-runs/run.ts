@@ -1,0 +1,326 @@
+/**
+ * Eval-run benchmark (prints numbers; not a test). Self-contained: it migrates a database of its
+ * own, starts the API and worker processes from this build, and a scripted judge in-process.
+ *
+ *   npm run build
+ *   node dist/bench/eval-runs/run.js [--parts a,b,c] [--database-url ...] [--redis-url ...]
+ *
+ * (a) creation latency of a filtered run with sampling_rate 0.1 over 100,000 and 1,000,000 stored
+ *     traces, with the API process's memory before and after; plus the ledger shape measurement
+ *     (one item per trace vs one per (trace, metric)) at 100,000 targets.
+ * (b) evaluations per second with an instant judge and with a 200 ms judge, at worker concurrency
+ *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace).
+ * (c) worker memory (RSS) during runs of 10,000 and 100,000 items.
+ *
+ * The database named by --database-url (default pp_evalruns_bench) is DROPPED and recreated.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../../src/config/env';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { startJudgeServer, type JudgeServer } from '../../test/support/judge-server';
+
+const { values: args } = parseArgs({
+  options: {
+    parts: { type: 'string', default: process.env.BENCH_PARTS ?? 'a,b,c' },
+    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pp_evalruns_bench' },
+    'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4' },
+    port: { type: 'string', default: process.env.BENCH_PORT ?? '18731' },
+    'eval-seconds': { type: 'string', default: process.env.BENCH_EVAL_SECONDS ?? '15' },
+    'memory-sizes': { type: 'string', default: process.env.BENCH_MEMORY_SIZES ?? '10000,100000' },
+  },
+});
+const parts = new Set(args.parts!.split(','));
+const DB_URL = args['database-url']!;
+const PORT = Number(args.port);
+const BASE = `http://127.0.0.1:${PORT}`;
+const API_KEY = `sk_pp_${'b'.repeat(64)}`;
+const DIST = join(__dirname, '..', '..');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rssMb = (pid: number): number => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+};
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function freshDatabase(): Promise<void> {
+  const url = new URL(DB_URL);
+  const name = url.pathname.slice(1);
+  const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const ds = new DataSource(buildDataSourceOptions(loadConfig({ DATABASE_URL: DB_URL })));
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+}
+
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: DB_URL,
+    REDIS_URL: args['redis-url'],
+    QUEUE_PREFIX: `bench${process.pid}`,
+    OPENAI_API_KEY: 'sk-test',
+    EVAL_LLM_MODEL: 'openai/judge-bench',
+    EVAL_EMBEDDING_MODEL: 'openai/embed-bench',
+    RATE_LIMIT_EVAL_RUNS: '100000',
+    RATE_LIMIT_DEFAULT: '100000',
+    JUDGE_RETRY_BASE_MS: '50',
+    ...extra,
+  };
+}
+
+function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [join(DIST, 'src', script)], { cwd: process.cwd(), env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(30_000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+async function api(method: string, path: string, project: string, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { 'X-API-Key': API_KEY, 'X-Project-Name': project, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+async function waitHealthy(): Promise<void> {
+  for (let i = 0; i < 300; i += 1) {
+    try {
+      if ((await fetch(`${BASE}/health`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await sleep(100);
+  }
+  throw new Error('API did not start');
+}
+
+async function projectId(pool: Pool, name: string): Promise<string> {
+  await api('GET', '/evaluations/trace-runs?limit=1', name); // creates the project on first use
+  const { rows } = await pool.query(`SELECT id FROM projects WHERE name = $1`, [name]);
+  return rows[0].id;
+}
+
+/** n traces with one span each, in one INSERT ... SELECT generate_series. ~10 % ERROR, ~half tagged prod. */
+async function seed(pool: Pool, project: string, n: number, withSpans = false): Promise<number> {
+  const started = performance.now();
+  await pool.query(
+    `INSERT INTO traces (trace_id, project_id, name, status, input, output, started_at, ended_at, tags, environment, user_id, span_count)
+     SELECT gen_random_uuid(), $1, 'agent-run-' || g, CASE WHEN g % 10 = 0 THEN 'ERROR' ELSE 'COMPLETED' END,
+            jsonb_build_object('question', 'question ' || g), jsonb_build_object('answer', 'answer ' || g),
+            timestamptz '2026-01-01' + make_interval(secs => g * 2), timestamptz '2026-01-01' + make_interval(secs => g * 2 + 1),
+            CASE WHEN g % 2 = 0 THEN ARRAY['prod'] ELSE ARRAY['dev'] END, 'production', 'user-' || (g % 100),
+            CASE WHEN $3 THEN 1 ELSE 0 END
+     FROM generate_series(1, $2::int) AS g`,
+    [project, n, withSpans],
+  );
+  if (withSpans) {
+    await pool.query(
+      `INSERT INTO spans (trace_id, span_id, name, kind, status, input, output, model, started_at, ended_at)
+       SELECT trace_id, gen_random_uuid(), 'llm-call', 'LLM', 'OK', input, output, 'gpt-4o-mini', started_at, ended_at
+       FROM traces WHERE project_id = $1`,
+      [project],
+    );
+  }
+  await pool.query('ANALYZE traces');
+  return performance.now() - started;
+}
+
+async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
+  console.log('\n(a) run creation: filters + sampling_rate 0.1 (API process RSS before/after)');
+  for (const n of [100_000, 1_000_000]) {
+    const name = `create-${n}`;
+    const pid = await projectId(pool, name);
+    const seedMs = await seed(pool, pid, n);
+    console.log(`  seeded ${fmt(n)} traces in ${fmt(seedMs / 1000, 1)} s`);
+    const cases: Array<[string, Record<string, unknown>, number]> = [
+      ['status=COMPLETED + date range, rate 0.1', { status: 'COMPLETED', date_from: '2026-01-01', date_to: '2027-01-01' }, 0.1],
+      ['tags=[prod], rate 0.1', { tags: ['prod'] }, 0.1],
+      ['no filter, rate 0.1', {}, 0.1],
+      ['no filter, rate 1', {}, 1],
+    ];
+    for (const [label, filters, rate] of cases) {
+      const before = rssMb(apiProc.pid!);
+      const times: number[] = [];
+      let targets = 0;
+      for (let i = 0; i < 3; i += 1) {
+        const res = await api('POST', '/evaluations/trace-runs', name, { metrics: ['confidence'], filters, sampling_rate: rate });
+        if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
+        times.push(res.ms);
+        targets = res.body.total_targets;
+        await pool.query(`DELETE FROM eval_runs WHERE id = $1`, [res.body.id]);
+      }
+      const after = rssMb(apiProc.pid!);
+      times.sort((x, y) => x - y);
+      console.log(
+        `  ${fmt(n).padStart(9)} traces | ${label.padEnd(40)} | ${fmt(targets).padStart(9)} targets | ` +
+          `median ${fmt(times[1]).padStart(5)} ms (min ${fmt(times[0])}, max ${fmt(times[2])}) | API RSS ${before} → ${after} MB`,
+      );
+    }
+  }
+
+  console.log('\n(a′) ledger shape at 100,000 targets × 3 metrics (INSERT ... SELECT, median of 3, rolled back)');
+  const pid = (await pool.query(`SELECT id FROM projects WHERE name = 'create-100000'`)).rows[0].id;
+  const client = await pool.connect();
+  try {
+    await client.query(`CREATE TEMP TABLE pm_items (LIKE eval_run_items INCLUDING DEFAULTS)`);
+    await client.query(`ALTER TABLE pm_items ADD COLUMN metric_name varchar(255) NOT NULL DEFAULT ''`);
+    await client.query(`ALTER TABLE pm_items ADD PRIMARY KEY (run_id, trace_id, metric_name)`);
+    await client.query(`CREATE INDEX ON pm_items (run_id, state) WHERE state <> 'DONE'`);
+    const measure = async (sql: string): Promise<number> => {
+      const out: number[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        await client.query('BEGIN');
+        const run = (await client.query(`INSERT INTO eval_runs (project_id, metric_names) VALUES ($1, '{a,b,c}') RETURNING id`, [pid])).rows[0].id;
+        const t0 = performance.now();
+        await client.query(sql, [run, pid]);
+        out.push(performance.now() - t0);
+        await client.query('ROLLBACK');
+      }
+      return out.sort((x, y) => x - y)[1];
+    };
+    const perTrace = await measure(`INSERT INTO eval_run_items (run_id, trace_id) SELECT $1, trace_id FROM traces WHERE project_id = $2`);
+    const perPair = await measure(
+      `INSERT INTO pm_items (run_id, trace_id, metric_name) SELECT $1, t.trace_id, m FROM traces t CROSS JOIN unnest('{a,b,c}'::text[]) m WHERE t.project_id = $2`,
+    );
+    console.log(`  one item per trace:            100,000 rows in ${fmt(perTrace)} ms`);
+    console.log(`  one item per (trace, metric):  300,000 rows in ${fmt(perPair)} ms`);
+  } finally {
+    client.release();
+  }
+}
+
+async function waitRun(pool: Pool, runId: string, onTick?: () => void): Promise<{ seconds: number; evaluated: number; failed: number }> {
+  for (;;) {
+    onTick?.();
+    const { rows } = await pool.query(
+      `SELECT status, evaluated_count, failed_count, EXTRACT(EPOCH FROM (completed_at - started_at)) AS secs FROM eval_runs WHERE id = $1`,
+      [runId],
+    );
+    const r = rows[0];
+    if (r.status === 'COMPLETED' || r.status === 'FAILED') {
+      if (r.status === 'FAILED') throw new Error(`run ${runId} FAILED`);
+      return { seconds: Number(r.secs), evaluated: r.evaluated_count, failed: r.failed_count };
+    }
+    await sleep(onTick ? 250 : 200);
+  }
+}
+
+async function evalRun(pool: Pool, project: string, n: number, concurrency: number, judge: JudgeServer, latencyMs: number, onTick?: (pid: number) => void) {
+  const worker = startProcess('worker.js', baseEnv({ OPENAI_BASE_URL: judge.baseUrl, EVAL_WORKER_CONCURRENCY: String(concurrency) }));
+  await sleep(2500); // boot
+  judge.reset();
+  judge.setLatency(latencyMs);
+  try {
+    const res = await api('POST', '/evaluations/trace-runs', project, { metrics: ['confidence'], filters: {}, sampling_rate: 1 });
+    if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
+    const result = await waitRun(pool, res.body.id, onTick ? () => onTick(worker.pid!) : undefined);
+    if (result.evaluated !== n) throw new Error(`evaluated ${result.evaluated} of ${n}`);
+    return { ...result, maxConcurrent: judge.maxConcurrent, calls: judge.requests.length, runId: res.body.id as string };
+  } finally {
+    await stopProcess(worker);
+  }
+}
+
+async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
+  console.log('\n(b) evaluations per second (metric `confidence`: one judge call per trace)');
+  const seconds = Number(args['eval-seconds']);
+  const cases: Array<[number, number]> = [
+    [0, 32],
+    [0, 64],
+    [200, 32],
+    [200, 64],
+  ];
+  for (const [latency, concurrency] of cases) {
+    const ideal = latency > 0 ? concurrency / (latency / 1000) : NaN;
+    const n = latency > 0 ? Math.round(ideal * seconds) : 5000;
+    const project = `eval-${latency}-${concurrency}`;
+    const pid = await projectId(pool, project);
+    await seed(pool, pid, n, true);
+    const r = await evalRun(pool, project, n, concurrency, judge, latency);
+    const rate = r.evaluated / r.seconds;
+    console.log(
+      `  judge ${String(latency).padStart(3)} ms | concurrency ${String(concurrency).padStart(2)} | ${fmt(n).padStart(6)} traces in ` +
+        `${fmt(r.seconds, 1).padStart(5)} s | ${fmt(rate, 1).padStart(7)} evals/s` +
+        (latency > 0 ? ` | ideal ${fmt(ideal)} /s → ${fmt((100 * rate) / ideal, 1)} %` : ' | (pipeline overhead)') +
+        ` | judge in flight max ${r.maxConcurrent} | failed ${r.failed}`,
+    );
+  }
+}
+
+async function partC(pool: Pool, judge: JudgeServer): Promise<void> {
+  console.log('\n(c) worker memory (RSS) during a run, instant judge, concurrency 32');
+  for (const n of args['memory-sizes']!.split(',').map(Number)) {
+    const project = `mem-${n}`;
+    const pid = await projectId(pool, project);
+    await seed(pool, pid, n, true);
+    const samples: number[] = [];
+    const r = await evalRun(pool, project, n, 32, judge, 0, (workerPid) => {
+      try {
+        samples.push(rssMb(workerPid));
+      } catch {
+        /* exited */
+      }
+    });
+    samples.sort((x, y) => x - y);
+    const median = samples[Math.floor(samples.length / 2)];
+    console.log(
+      `  ${fmt(n).padStart(7)} items in ${fmt(r.seconds, 1)} s (${fmt(n / r.seconds)} /s) | worker RSS median ${median} MB, ` +
+        `max ${samples[samples.length - 1]} MB over ${samples.length} samples`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`eval-runs bench on ${DB_URL} (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`);
+  await freshDatabase();
+  const pool = new Pool({ connectionString: DB_URL, max: 4 });
+  const judge = await startJudgeServer();
+  const apiProc = startProcess(
+    'main.js',
+    baseEnv({
+      PORT: String(PORT),
+      OPENAI_BASE_URL: judge.baseUrl,
+      RUN_WORKER_IN_PROCESS: 'false',
+      INIT_ORG_NAME: 'bench',
+      INIT_PROJECT_NAME: 'bench',
+      INIT_API_KEY: API_KEY,
+    }),
+  );
+  try {
+    await waitHealthy();
+    if (parts.has('a')) await partA(pool, apiProc);
+    if (parts.has('b')) await partB(pool, judge);
+    if (parts.has('c')) await partC(pool, judge);
+  } finally {
+    await stopProcess(apiProc);
+    await judge.close();
+    await pool.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
