@@ -159,22 +159,23 @@ function scriptJudge(judge: JudgeServer, traceNames: string[]): void {
     ...tools,
     user_input: `${mark(req)}${String(tools.user_input)}`,
   }));
-  judge.answer(
-    'task_completion.score',
-    canned('task_completion', 'verdict', [0.85, 'The agent did what the user asked and confirmed it.']),
-  );
-  judge.answer(
-    'tool_correctness.score',
-    canned('tool_correctness', 'score', [0.9, 'The tools called fit the request; no unnecessary calls.']),
-  );
-  judge.answer(
-    'plan_quality.score',
-    canned('plan_quality', 'score', [0.75, 'A reasonable approach, though the plan is implicit.']),
-  );
-  judge.answer(
-    'confidence.evaluate',
-    canned('confidence', 'confidence', [0.85, 'The answer is specific and grounded in tool results.']),
-  );
+  const scored: [stage: string, metric: string, field: string, fallback: [number, string]][] = [
+    [
+      'task_completion.score',
+      'task_completion',
+      'verdict',
+      [0.85, 'The agent did what the user asked and confirmed it.'],
+    ],
+    [
+      'tool_correctness.score',
+      'tool_correctness',
+      'score',
+      [0.9, 'The tools called fit the request; no unnecessary calls.'],
+    ],
+    ['plan_quality.score', 'plan_quality', 'score', [0.75, 'A reasonable approach, though the plan is implicit.']],
+    ['confidence.evaluate', 'confidence', 'confidence', [0.85, 'The answer is specific and grounded in tool results.']],
+  ];
+  for (const [stage, metric, field, fallback] of scored) judge.answer(stage, canned(metric, field, fallback));
 }
 
 function table(rows: string[][], header: string[]): string {

@@ -473,6 +473,29 @@ async function main(): Promise<void> {
   console.log('\nsteady state:', JSON.stringify(steadyFigures, null, 2));
 
   // ---- SIGTERM both under load ---------------------------------------------------------------------
+  // Make sure the worker is mid-run when the signal comes: one more run over the last three buckets,
+  // and the signal once a tenth of it is done (load keeps running meanwhile).
+  const bucketNow = Number(s.bucket().slice(1));
+  const lastRun = await call(s, 'create_run', 'POST', '/evaluations/trace-runs', {
+    name: 'soak: in flight at SIGTERM',
+    metrics: METRICS,
+    filters: { tags: [1, 2, 3].map((k) => `b${bucketNow - k}`) },
+    sampling_rate: 1,
+  });
+  let inFlightRun: { id: string; total_targets: number; evaluated_count: number } | null = null;
+  if (lastRun.status === 202) {
+    s.runs.push({ id: lastRun.json.id, targets: lastRun.json.total_targets, metrics: METRICS.length });
+    const until = Date.now() + 120_000;
+    while (Date.now() < until) {
+      const r = await call(s, 'get_run', 'GET', `/evaluations/trace-runs/${lastRun.json.id}`);
+      inFlightRun = r.json;
+      if (r.json && r.json.evaluated_count >= Math.max(1, Math.floor(r.json.total_targets / 10))) break;
+      await sleep(200);
+    }
+  }
+  const openAtTerm = (
+    await pool.query(`SELECT count(*)::int AS n FROM eval_run_items WHERE state IN ('PENDING','RUNNING')`)
+  ).rows[0].n;
   const before = s.stats.total();
   const scoresBefore = new Map<string, string | null>(
     (await pool.query(`SELECT id, value FROM trace_scores`)).rows.map((r: { id: string; value: string | null }) => [
@@ -498,6 +521,12 @@ async function main(): Promise<void> {
   const shutdown = {
     api_exit: { code: apiExit.code, signal: apiExit.signal, after_ms: apiExit.at - termAt },
     worker_exit: { code: workerExit.code, signal: workerExit.signal, after_ms: workerExit.at - termAt },
+    run_in_flight: inFlightRun && {
+      id: inFlightRun.id,
+      total_targets: inFlightRun.total_targets,
+      evaluated_at_sigterm: inFlightRun.evaluated_count,
+    },
+    ledger_items_open_at_sigterm: openAtTerm,
     requests_during_shutdown: afterTerm.all - before.all,
     unanswered_during_shutdown: afterTerm.transport - before.transport,
     items_left_running_or_leased: (
