@@ -3,13 +3,19 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config/env';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
+import { assertJsonDepth, requireJsonBodies } from '../common/validation/request-shape';
 import { createValidationPipe } from '../common/validation/validation';
 
 /** The HTTP pipeline, shared by main.ts and the end-to-end tests so both run the same thing. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
   express.useLogger(app.get(Logger));
-  express.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  express.use(requireJsonBodies);
+  express.useBodyParser('json', {
+    limit: config.bodyLimitBytes,
+    type: ['application/json', 'application/*+json'],
+    verify: assertJsonDepth,
+  });
   express.set('query parser', 'extended');
   express.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());

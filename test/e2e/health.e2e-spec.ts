@@ -26,3 +26,37 @@ describe('health', () => {
     expect(res.body).toEqual({ detail: 'Route GET /nope not found.' });
   });
 });
+
+describe('request shape', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('refuses JSON nested deeper than the limit with 422, before validation recurses into it', async () => {
+    const deep = `{"name":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const res = await t.http.post('/organizations').set('Content-Type', 'application/json').send(deep).expect(422);
+    expect(res.body).toEqual({
+      detail: 'Validation error',
+      errors: [{ field: 'body', message: 'JSON is nested more than 100 levels deep.' }],
+    });
+  });
+
+  it('counts brackets inside strings as text, not nesting', async () => {
+    const res = await t.http
+      .post('/organizations')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ name: '['.repeat(500) }));
+    expect(res.status).toBe(401); // reached auth: the body was accepted by the parser
+  });
+
+  it('refuses a write whose body is not JSON with 415 instead of treating it as empty', async () => {
+    const res = await t.http
+      .patch(`/traces/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`)
+      .set('Content-Type', 'text/plain')
+      .send('{"name":"x"}')
+      .expect(415);
+    expect(res.body).toEqual({ detail: 'Content-Type must be application/json.' });
+  });
+});

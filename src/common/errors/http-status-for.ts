@@ -16,6 +16,8 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
       return HttpStatus.FORBIDDEN;
     case ErrorCode.PAYLOAD_TOO_LARGE:
       return HttpStatus.PAYLOAD_TOO_LARGE;
+    case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
     case ErrorCode.RATE_LIMITED:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.JUDGE_CALL_FAILED:

@@ -56,6 +56,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (parser.type === 'entity.too.large') {
         return [HttpStatus.PAYLOAD_TOO_LARGE, { detail: 'Request body is larger than the configured limit.' }];
       }
+      if (parser.type === 'entity.too.deep') {
+        return [
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          { detail: 'Validation error', errors: [{ field: 'body', message: parser.message }] },
+        ];
+      }
       if (parser.type === 'entity.parse.failed') {
         return [
           HttpStatus.UNPROCESSABLE_ENTITY,
@@ -86,8 +92,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
       }
       if (code === '23505') return [HttpStatus.CONFLICT, { detail: 'Resource already exists.' }];
     }
-    if (e instanceof RangeError && e.message.includes('call stack'))
-      return [HttpStatus.UNPROCESSABLE_ENTITY, { detail: 'Request is nested too deeply.' }];
     return [HttpStatus.INTERNAL_SERVER_ERROR, { detail: 'Internal server error.' }];
   }
 }
