@@ -64,6 +64,7 @@ export function UserAuth() {
     UseGuards(BearerAuthGuard, RateLimitGuard),
     onlyLimit('default'),
     ApiSecurity({ [SECURITY.bearer]: [] }),
+    ApiNotFoundResponse({ description: 'Not found in this organization.', type: ErrorResponseDto }),
     errorResponses(),
   );
 }
