@@ -81,7 +81,9 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [join(DIST, 'src', script)], { cwd: process.cwd(), env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the spawned processes.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', script)], { cwd: process.cwd(), env, stdio: ['ignore', 'inherit', 'inherit'] });
   return child;
 }
 

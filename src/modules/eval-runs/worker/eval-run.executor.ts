@@ -118,13 +118,17 @@ export class EvalRunExecutor implements OnModuleDestroy {
     /** Claimed and loaded, waiting for a slot: a small prefetch that hides the claim and load latency. */
     const ready: Array<{ item: ClaimedItem; batch: Batch }> = [];
     const batchMin = Math.max(1, Math.floor(this.pool.capacity / 8));
+    /** Items evaluated or being evaluated but not yet written: bounded, in case the database lags. */
+    const maxUnsettled = this.pool.capacity * 4;
+    let judging = 0;
+    let slotFreed: (() => void) | null = null;
     let exhausted = false;
     while (!this.stopping) {
       let wanted = 0;
       if (!exhausted && ready.length < batchMin) {
         // Runs share the pool: each pump holds at most its fair share of slots, plus the prefetch.
         const share = Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.pumps.size)));
-        wanted = Math.max(0, share + batchMin - mine.size - ready.length);
+        wanted = Math.max(0, share + batchMin - judging - ready.length);
         if (wanted > 0) {
           const claimed = await this.ledger.claim(run.id, this.leaseToken, wanted, this.leaseMs);
           if (claimed.length === 0) exhausted = true;
@@ -143,26 +147,43 @@ export class EvalRunExecutor implements OnModuleDestroy {
           }
         }
       }
-      while (ready.length > 0 && !this.stopping && this.pool.reserve(1) === 1) {
+      while (ready.length > 0 && !this.stopping && mine.size < maxUnsettled && this.pool.reserve(1) === 1) {
         const { item, batch } = ready.shift()!;
-        const p: Promise<void> = this.evaluate(run, item, batch, finisher).finally(() => {
+        // The slot bounds judging only: it is given back as soon as the metrics are evaluated, while
+        // the scores are still being written (group commit), so the judge never waits on the database.
+        let holding = true;
+        judging += 1;
+        const freeSlot = () => {
+          if (!holding) return;
+          holding = false;
+          judging -= 1;
           this.pool.release(1);
+          const wake = slotFreed;
+          slotFreed = null;
+          wake?.();
+        };
+        const p: Promise<void> = this.evaluate(run, item, batch, finisher, freeSlot).finally(() => {
+          freeSlot();
           mine.delete(p);
         });
         mine.add(p);
+      }
+      if (mine.size >= maxUnsettled) {
+        await Promise.race(mine);
+        continue;
       }
       if (ready.length > 0) {
         await this.pool.waitForFree(1);
         continue;
       }
-      if (exhausted || wanted === 0) {
-        if (mine.size === 0) {
-          if (exhausted) break;
-          continue;
-        }
+      if (exhausted) {
+        if (mine.size === 0) break;
         await Promise.race(mine);
         // Claim again: leases of dead workers expire and other workers give items back.
         exhausted = false;
+      } else if (wanted === 0 && judging > 0) {
+        // This pump holds its share of slots: wait until one of them is given back.
+        await new Promise<void>((resolve) => (slotFreed = resolve));
       }
     }
     await Promise.allSettled([...mine]);
@@ -181,7 +202,13 @@ export class EvalRunExecutor implements OnModuleDestroy {
     return null;
   }
 
-  private async evaluate(run: ExecutableRun, item: ClaimedItem, batch: Batch, finisher: RunFinisher): Promise<void> {
+  private async evaluate(
+    run: ExecutableRun,
+    item: ClaimedItem,
+    batch: Batch,
+    finisher: RunFinisher,
+    judged: () => void,
+  ): Promise<void> {
     try {
       const trace = batch.traces.get(item.traceId);
       if (!trace) {
@@ -207,6 +234,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       } else {
         outcomes = todo.length > 0 ? await this.metrics.evaluateTrace(trace, todo, { model: run.model ?? undefined }) : [];
       }
+      judged();
       if (this.stopping && outcomes.some((o) => !o.ok)) {
         // A failure during shutdown may be the shutdown itself (e.g. the judge's limiter closing):
         // give the item back rather than record it.
