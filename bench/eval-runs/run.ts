@@ -27,7 +27,10 @@ import { startJudgeServer, type JudgeServer } from '../../test/support/judge-ser
 const { values: args } = parseArgs({
   options: {
     parts: { type: 'string', default: process.env.BENCH_PARTS ?? 'a,b,c' },
-    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pp_evalruns_bench' },
+    'database-url': {
+      type: 'string',
+      default: process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pp_evalruns_bench',
+    },
     'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4' },
     port: { type: 'string', default: process.env.BENCH_PORT ?? '18731' },
     'eval-seconds': { type: 'string', default: process.env.BENCH_EVAL_SECONDS ?? '15' },
@@ -83,7 +86,11 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the spawned processes.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', script)], { cwd: process.cwd(), env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', script)], {
+    cwd: process.cwd(),
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return child;
 }
 
@@ -95,7 +102,12 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-async function api(method: string, path: string, project: string, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
+async function api(
+  method: string,
+  path: string,
+  project: string,
+  body?: unknown,
+): Promise<{ status: number; body: any; ms: number }> {
   const started = performance.now();
   const res = await fetch(`${BASE}${path}`, {
     method,
@@ -157,7 +169,11 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
     const seedMs = await seed(pool, pid, n);
     console.log(`  seeded ${fmt(n)} traces in ${fmt(seedMs / 1000, 1)} s`);
     const cases: Array<[string, Record<string, unknown>, number]> = [
-      ['status=COMPLETED + date range, rate 0.1', { status: 'COMPLETED', date_from: '2026-01-01', date_to: '2027-01-01' }, 0.1],
+      [
+        'status=COMPLETED + date range, rate 0.1',
+        { status: 'COMPLETED', date_from: '2026-01-01', date_to: '2027-01-01' },
+        0.1,
+      ],
       ['tags=[prod], rate 0.1', { tags: ['prod'] }, 0.1],
       ['no filter, rate 0.1', {}, 0.1],
       ['no filter, rate 1', {}, 1],
@@ -167,7 +183,11 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       const times: number[] = [];
       let targets = 0;
       for (let i = 0; i < 3; i += 1) {
-        const res = await api('POST', '/evaluations/trace-runs', name, { metrics: ['confidence'], filters, sampling_rate: rate });
+        const res = await api('POST', '/evaluations/trace-runs', name, {
+          metrics: ['confidence'],
+          filters,
+          sampling_rate: rate,
+        });
         if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
         times.push(res.ms);
         targets = res.body.total_targets;
@@ -194,7 +214,11 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       const out: number[] = [];
       for (let i = 0; i < 3; i += 1) {
         await client.query('BEGIN');
-        const run = (await client.query(`INSERT INTO eval_runs (project_id, metric_names) VALUES ($1, '{a,b,c}') RETURNING id`, [pid])).rows[0].id;
+        const run = (
+          await client.query(`INSERT INTO eval_runs (project_id, metric_names) VALUES ($1, '{a,b,c}') RETURNING id`, [
+            pid,
+          ])
+        ).rows[0].id;
         const t0 = performance.now();
         await client.query(sql, [run, pid]);
         out.push(performance.now() - t0);
@@ -202,7 +226,9 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       }
       return out.sort((x, y) => x - y)[1];
     };
-    const perTrace = await measure(`INSERT INTO eval_run_items (run_id, trace_id) SELECT $1, trace_id FROM traces WHERE project_id = $2`);
+    const perTrace = await measure(
+      `INSERT INTO eval_run_items (run_id, trace_id) SELECT $1, trace_id FROM traces WHERE project_id = $2`,
+    );
     const perPair = await measure(
       `INSERT INTO pm_items (run_id, trace_id, metric_name) SELECT $1, t.trace_id, m FROM traces t CROSS JOIN unnest('{a,b,c}'::text[]) m WHERE t.project_id = $2`,
     );
@@ -213,7 +239,11 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
   }
 }
 
-async function waitRun(pool: Pool, runId: string, onTick?: () => void): Promise<{ seconds: number; evaluated: number; failed: number }> {
+async function waitRun(
+  pool: Pool,
+  runId: string,
+  onTick?: () => void,
+): Promise<{ seconds: number; evaluated: number; failed: number }> {
   for (;;) {
     onTick?.();
     const { rows } = await pool.query(
@@ -229,17 +259,37 @@ async function waitRun(pool: Pool, runId: string, onTick?: () => void): Promise<
   }
 }
 
-async function evalRun(pool: Pool, project: string, n: number, concurrency: number, judge: JudgeServer, latencyMs: number, onTick?: (pid: number) => void) {
-  const worker = startProcess('worker.js', baseEnv({ OPENAI_BASE_URL: judge.baseUrl, EVAL_WORKER_CONCURRENCY: String(concurrency) }));
+async function evalRun(
+  pool: Pool,
+  project: string,
+  n: number,
+  concurrency: number,
+  judge: JudgeServer,
+  latencyMs: number,
+  onTick?: (pid: number) => void,
+) {
+  const worker = startProcess(
+    'worker.js',
+    baseEnv({ OPENAI_BASE_URL: judge.baseUrl, EVAL_WORKER_CONCURRENCY: String(concurrency) }),
+  );
   await sleep(2500); // boot
   judge.reset();
   judge.setLatency(latencyMs);
   try {
-    const res = await api('POST', '/evaluations/trace-runs', project, { metrics: ['confidence'], filters: {}, sampling_rate: 1 });
+    const res = await api('POST', '/evaluations/trace-runs', project, {
+      metrics: ['confidence'],
+      filters: {},
+      sampling_rate: 1,
+    });
     if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
     const result = await waitRun(pool, res.body.id, onTick ? () => onTick(worker.pid!) : undefined);
     if (result.evaluated !== n) throw new Error(`evaluated ${result.evaluated} of ${n}`);
-    return { ...result, maxConcurrent: judge.maxConcurrent, calls: judge.requests.length, runId: res.body.id as string };
+    return {
+      ...result,
+      maxConcurrent: judge.maxConcurrent,
+      calls: judge.requests.length,
+      runId: res.body.id as string,
+    };
   } finally {
     await stopProcess(worker);
   }
@@ -295,7 +345,9 @@ async function partC(pool: Pool, judge: JudgeServer): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`eval-runs bench on ${DB_URL} (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`);
+  console.log(
+    `eval-runs bench on ${DB_URL} (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`,
+  );
   await freshDatabase();
   const pool = new Pool({ connectionString: DB_URL, max: 4 });
   const judge = await startJudgeServer();

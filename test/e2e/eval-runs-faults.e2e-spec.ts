@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { seedTracesSql, waitForRun } from '../factories/eval-run.factory';
+import { evalRunTestEnv, seedTracesSql, waitForRun } from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createTenant, Tenant } from '../support/tenancy';
@@ -26,19 +25,11 @@ describe('eval runs under faults (worker processes)', () => {
   beforeAll(async () => {
     await buildWorker();
     judge = await startJudgeServer();
-    const env = {
-      OPENAI_BASE_URL: judge.baseUrl,
-      OPENAI_API_KEY: 'sk-test',
-      EVAL_LLM_MODEL: 'openai/judge-test',
-      EVAL_EMBEDDING_MODEL: 'openai/embed-test',
+    const env = evalRunTestEnv(judge.baseUrl, 'ef', {
       EVAL_SWEEP_INTERVAL_MS: '300',
       EVAL_ITEM_LEASE_MS: '2000',
       EVAL_WORKER_CONCURRENCY: '4',
-      JUDGE_RETRY_BASE_MS: '5',
-      JUDGE_RETRY_MAX_MS: '1000',
-      RATE_LIMIT_EVAL_RUNS: '10000',
-      QUEUE_PREFIX: `ef${randomBytes(3).toString('hex')}`,
-    };
+    });
     workerEnv = { ...env, RUN_WORKER_IN_PROCESS: 'false' };
     t = await createTestApp({ ...env, RUN_WORKER_IN_PROCESS: 'false' });
     tenant = await createTenant(t);
@@ -61,11 +52,22 @@ describe('eval runs under faults (worker processes)', () => {
     (await t.http.post(`${RUNS}/batch`).set(tenant.headers).send({ trace_ids: traceIds, metrics }).expect(202)).body;
   const seeded = async (n: number, prefix: string): Promise<string[]> => {
     await seedTracesSql(t.dataSource, tenant.projectId, n, { prefix, withSpans: true });
-    const rows = await t.dataSource.query(`SELECT trace_id FROM traces WHERE project_id = $1 AND name LIKE $2 ORDER BY name`, [
-      tenant.projectId,
-      `${prefix}-%`,
-    ]);
+    const rows = await t.dataSource.query(
+      `SELECT trace_id FROM traces WHERE project_id = $1 AND name LIKE $2 ORDER BY name`,
+      [tenant.projectId, `${prefix}-%`],
+    );
     return rows.map((r: { trace_id: string }) => r.trace_id);
+  };
+  /** A fresh worker alone, a slow judge, and a batch run over `n` new traces with at least 4 traces done. */
+  const runUnderWay = async (n: number, prefix: string, metrics: string[], latencyMs: number) => {
+    for (const w of workers) await w.kill('SIGTERM');
+    judge.reset();
+    judge.setLatency(latencyMs);
+    const ids = await seeded(n, prefix);
+    const worker = await startWorker();
+    const run = await batch(ids, metrics);
+    await waitForRun(t, tenant, run.id, { until: (r) => r.evaluated_count >= 4, timeoutMs: 30_000 });
+    return { worker, run };
   };
   /** Exactly one score per (trace, metric) of the run, all SUCCESS, and counters that agree. */
   const expectExactlyOnce = async (runId: string, targets: number, metrics: number) => {
@@ -77,13 +79,24 @@ describe('eval runs under faults (worker processes)', () => {
     );
     expect(stats).toEqual({ scores: targets * metrics, pairs: targets * metrics, ok: targets * metrics });
     const run = (await t.http.get(`${RUNS}/${runId}`).set(tenant.headers).expect(200)).body;
-    expect(run).toMatchObject({ status: 'COMPLETED', total_targets: targets, evaluated_count: targets, failed_count: 0, succeeded_count: targets * metrics });
-    const open = await t.dataSource.query(`SELECT count(*)::int AS n FROM eval_run_items WHERE run_id = $1 AND state <> 'DONE'`, [runId]);
+    expect(run).toMatchObject({
+      status: 'COMPLETED',
+      total_targets: targets,
+      evaluated_count: targets,
+      failed_count: 0,
+      succeeded_count: targets * metrics,
+    });
+    const open = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM eval_run_items WHERE run_id = $1 AND state <> 'DONE'`,
+      [runId],
+    );
     expect(open).toEqual([{ n: 0 }]);
   };
 
   it('finishes a trace deleted while pending with a reason, and survives a Redis flush before any worker runs', async () => {
-    const traces = [await ingestTrace(t, tenant), await ingestTrace(t, tenant), await ingestTrace(t, tenant)].map((x) => x.trace_id);
+    const traces = [await ingestTrace(t, tenant), await ingestTrace(t, tenant), await ingestTrace(t, tenant)].map(
+      (x) => x.trace_id,
+    );
     const withDeleted = await batch(traces, ['confidence']);
     await t.http.delete(`/traces/${traces[1]}`).set(tenant.headers).expect(204);
 
@@ -95,13 +108,19 @@ describe('eval runs under faults (worker processes)', () => {
 
     await startWorker();
     const done = await waitForRun(t, tenant, withDeleted.id, { timeoutMs: 30_000 });
-    expect(done).toMatchObject({ status: 'COMPLETED', total_targets: 3, evaluated_count: 3, failed_count: 0, succeeded_count: 2 });
+    expect(done).toMatchObject({
+      status: 'COMPLETED',
+      total_targets: 3,
+      evaluated_count: 3,
+      failed_count: 0,
+      succeeded_count: 2,
+    });
     const scores = (await t.http.get(`${RUNS}/${withDeleted.id}/scores`).set(tenant.headers).expect(200)).body;
     expect(scores.map((s: any) => s.trace_id).sort()).toEqual([traces[0], traces[2]].sort());
-    const [item] = await t.dataSource.query(`SELECT state, last_error FROM eval_run_items WHERE run_id = $1 AND trace_id = $2`, [
-      withDeleted.id,
-      traces[1],
-    ]);
+    const [item] = await t.dataSource.query(
+      `SELECT state, last_error FROM eval_run_items WHERE run_id = $1 AND trace_id = $2`,
+      [withDeleted.id, traces[1]],
+    );
     expect(item.state).toBe('DONE');
     expect(item.last_error).toMatch(/no longer exists/);
 
@@ -110,15 +129,12 @@ describe('eval runs under faults (worker processes)', () => {
   }, 60_000);
 
   it('completes with exactly targets × metrics scores after a worker is SIGKILLed mid-run and another starts', async () => {
-    for (const w of workers) await w.kill('SIGTERM');
-    judge.reset();
-    judge.setLatency(150);
-    const ids = await seeded(24, 'kill');
-    const first = await startWorker();
-    const run = await batch(ids, ['confidence', 'task_completion']);
-    await waitForRun(t, tenant, run.id, { until: (r) => r.evaluated_count >= 4, timeoutMs: 30_000 });
+    const { worker: first, run } = await runUnderWay(24, 'kill', ['confidence', 'task_completion'], 150);
     // Items are in flight in the worker right now.
-    const inFlight = await t.dataSource.query(`SELECT count(*)::int AS n FROM eval_run_items WHERE run_id = $1 AND state = 'RUNNING'`, [run.id]);
+    const inFlight = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM eval_run_items WHERE run_id = $1 AND state = 'RUNNING'`,
+      [run.id],
+    );
     expect(inFlight[0].n).toBeGreaterThan(0);
     await first.kill('SIGKILL');
     const mid = (await t.http.get(`${RUNS}/${run.id}`).set(tenant.headers).expect(200)).body;
@@ -129,18 +145,15 @@ describe('eval runs under faults (worker processes)', () => {
     await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
     await expectExactlyOnce(run.id, 24, 2);
     // Some items were taken over from the dead worker once their lease expired.
-    const [{ max }] = await t.dataSource.query(`SELECT max(attempts)::int AS max FROM eval_run_items WHERE run_id = $1`, [run.id]);
+    const [{ max }] = await t.dataSource.query(
+      `SELECT max(attempts)::int AS max FROM eval_run_items WHERE run_id = $1`,
+      [run.id],
+    );
     expect(max).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   it('on SIGTERM stops claiming and gives back its leases; a flush mid-run does not strand the run', async () => {
-    for (const w of workers) await w.kill('SIGTERM');
-    judge.reset();
-    judge.setLatency(300);
-    const ids = await seeded(30, 'term');
-    const worker = await startWorker();
-    const run = await batch(ids, ['confidence']);
-    await waitForRun(t, tenant, run.id, { until: (r) => r.evaluated_count >= 4, timeoutMs: 30_000 });
+    const { worker, run } = await runUnderWay(30, 'term', ['confidence'], 300);
     // Nest closes the application on SIGTERM, then re-raises the signal to exit.
     await worker.kill('SIGTERM');
     expect(worker.child.signalCode ?? worker.child.exitCode).not.toBe('SIGKILL');
@@ -155,7 +168,10 @@ describe('eval runs under faults (worker processes)', () => {
     expect(stopped.failed_count).toBe(0);
 
     await startWorker();
-    await waitForRun(t, tenant, run.id, { until: (r) => r.evaluated_count > stopped.evaluated_count, timeoutMs: 30_000 });
+    await waitForRun(t, tenant, run.id, {
+      until: (r) => r.evaluated_count > stopped.evaluated_count,
+      timeoutMs: 30_000,
+    });
     await redis.flushdb();
     await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
     await expectExactlyOnce(run.id, 30, 1);

@@ -1,9 +1,33 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { TestApp } from '../support/test-app';
 import type { Tenant } from '../support/tenancy';
 
 export type RunBody = Record<string, any>;
+
+/**
+ * Environment for an app or worker that runs eval runs against a scripted judge: short sweeps and
+ * leases, fast judge retries, a generous run-creation limit and a queue prefix of its own.
+ */
+export function evalRunTestEnv(
+  judgeBaseUrl: string,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    OPENAI_BASE_URL: judgeBaseUrl,
+    OPENAI_API_KEY: 'sk-test',
+    EVAL_LLM_MODEL: 'openai/judge-test',
+    EVAL_EMBEDDING_MODEL: 'openai/embed-test',
+    EVAL_SWEEP_INTERVAL_MS: '500',
+    EVAL_ITEM_LEASE_MS: '5000',
+    JUDGE_RETRY_BASE_MS: '5',
+    JUDGE_RETRY_MAX_MS: '2000',
+    RATE_LIMIT_EVAL_RUNS: '10000',
+    QUEUE_PREFIX: `${prefix}${randomBytes(3).toString('hex')}`,
+    ...extra,
+  };
+}
 
 /** Polls GET /evaluations/trace-runs/{id} until the run reaches one of `statuses` (default COMPLETED or FAILED). */
 export async function waitForRun(
@@ -22,12 +46,17 @@ export async function waitForRun(
     if (opts.until ? opts.until(last) : statuses.includes(last.status)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`run ${runId} did not reach ${opts.until ? 'the condition' : statuses.join('/')}; last: ${JSON.stringify(last)}`);
+  throw new Error(
+    `run ${runId} did not reach ${opts.until ? 'the condition' : statuses.join('/')}; last: ${JSON.stringify(last)}`,
+  );
 }
 
 /** The trace ids a run selected, read from its ledger (sorted). */
 export async function runTraceIds(ds: DataSource, runId: string): Promise<string[]> {
-  const rows: { trace_id: string }[] = await ds.query(`SELECT trace_id FROM eval_run_items WHERE run_id = $1 ORDER BY trace_id`, [runId]);
+  const rows: { trace_id: string }[] = await ds.query(
+    `SELECT trace_id FROM eval_run_items WHERE run_id = $1 ORDER BY trace_id`,
+    [runId],
+  );
   return rows.map((r) => r.trace_id);
 }
 

@@ -19,10 +19,14 @@ export function buildWorker(): Promise<void> {
   built ??= (async () => {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     try {
-      await promisify(execFile)(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', OUT_DIR, '--incremental', 'false'], {
-        cwd: ROOT,
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      await promisify(execFile)(
+        process.execPath,
+        [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', OUT_DIR, '--incremental', 'false'],
+        {
+          cwd: ROOT,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
     } catch (error) {
       // tsc exits non-zero on type errors but still emits; only a missing output is fatal.
       if (!existsSync(WORKER_JS)) throw error;

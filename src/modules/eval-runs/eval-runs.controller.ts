@@ -16,7 +16,12 @@ import type { ProjectContext } from '../auth/types/project-context';
 import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
 import { CreateBatchEvalRunDto } from './dto/create-batch-eval-run.dto';
 import { CreateEvalRunDto } from './dto/create-eval-run.dto';
-import { DeleteEvalRunQueryDto, EvalRunIdParams, ListEvalRunsQueryDto, TemplateQueryDto } from './dto/eval-run-queries.dto';
+import {
+  DeleteEvalRunQueryDto,
+  EvalRunIdParams,
+  ListEvalRunsQueryDto,
+  TemplateQueryDto,
+} from './dto/eval-run-queries.dto';
 import { EvalRunResponse } from './dto/eval-run-response.dto';
 import { EvalRunTemplateResponse } from './dto/eval-run-template.dto';
 import { EvalRunsService } from './eval-runs.service';
@@ -43,7 +48,10 @@ export class EvalRunsController {
   @Post('batch')
   @Auth({ limit: 'evalRuns' })
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Create an eval run over explicit trace ids', description: 'Every id must be a trace of this project (422 names the others).' })
+  @ApiOperation({
+    summary: 'Create an eval run over explicit trace ids',
+    description: 'Every id must be a trace of this project (422 names the others).',
+  })
   @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
   createBatch(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateBatchEvalRunDto): Promise<EvalRunResponse> {
     return this.runs.createBatch(ctx.projectId, dto);
@@ -77,9 +85,16 @@ export class EvalRunsController {
   @Delete(':run_id')
   @Auth()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a trace eval run', description: 'Its scores are kept and unlinked unless delete_scores=true.' })
+  @ApiOperation({
+    summary: 'Delete a trace eval run',
+    description: 'Its scores are kept and unlinked unless delete_scores=true.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  async delete(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams, @Query() q: DeleteEvalRunQueryDto): Promise<void> {
+  async delete(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() p: EvalRunIdParams,
+    @Query() q: DeleteEvalRunQueryDto,
+  ): Promise<void> {
     await this.runs.delete(ctx.projectId, p.run_id, q.delete_scores ?? false);
   }
 
@@ -88,7 +103,8 @@ export class EvalRunsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Retry the failed (trace, metric) pairs of a finished run',
-    description: 'Creates a new run named "Retry: <name or id>" with the original model. 422 when nothing failed; 409 while the run is unfinished.',
+    description:
+      'Creates a new run named "Retry: <name or id>" with the original model. 422 when nothing failed; 409 while the run is unfinished.',
   })
   @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run is still PENDING or RUNNING.' })

@@ -48,7 +48,14 @@ export class EvalRunsRepository {
    */
   async createFilteredRun(input: FilteredRunInput): Promise<EvalRunEntity | null> {
     const id = randomUUID();
-    const head = [id, input.projectId, input.name, input.metricNames, JSON.stringify(input.storedFilters), String(input.samplingRate)];
+    const head = [
+      id,
+      input.projectId,
+      input.name,
+      input.metricNames,
+      JSON.stringify(input.storedFilters),
+      String(input.samplingRate),
+    ];
     // $1..$6 as above, $7 seed, $8 model; the filter's parameters follow.
     const where = buildTraceFilterSql(input.filter, 't', 9);
     const sampled = input.samplingRate < 1;
@@ -160,7 +167,12 @@ export class EvalRunsRepository {
     return this.runs.findOneBy({ id: runId, projectId, targetType: 'TRACE' });
   }
 
-  async listTraceRuns(projectId: string, status: EvalRunStatus | undefined, limit: number, offset: number): Promise<Paginated<EvalRunEntity>> {
+  async listTraceRuns(
+    projectId: string,
+    status: EvalRunStatus | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<Paginated<EvalRunEntity>> {
     const where = { projectId, targetType: 'TRACE', ...(status ? { status } : {}) };
     const [items, total] = await this.runs.findAndCount({
       where,
@@ -179,7 +191,8 @@ export class EvalRunsRepository {
         [runId, projectId],
       );
       if (locked.length === 0) return false;
-      if (deleteScores) await m.query(`DELETE FROM trace_scores WHERE eval_run_id = $1 AND project_id = $2`, [runId, projectId]);
+      if (deleteScores)
+        await m.query(`DELETE FROM trace_scores WHERE eval_run_id = $1 AND project_id = $2`, [runId, projectId]);
       await m.query(`DELETE FROM eval_runs WHERE id = $1`, [runId]);
       return true;
     });

@@ -67,7 +67,14 @@ export class EvalRunsService {
     const traceIds = [...new Set(dto.trace_ids.map((id) => id.toLowerCase()))];
     const missing = await this.repo.findMissingTraceIds(projectId, traceIds);
     if (missing.length > 0) throw unknownTraceIds(missing);
-    const run = await this.repo.createBatchRun({ projectId, name: dto.name ?? null, metricNames, model, traceIds, samplingSeed: randomSeed() });
+    const run = await this.repo.createBatchRun({
+      projectId,
+      name: dto.name ?? null,
+      metricNames,
+      model,
+      traceIds,
+      samplingSeed: randomSeed(),
+    });
     return this.dispatch(run);
   }
 

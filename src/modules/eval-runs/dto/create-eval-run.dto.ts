@@ -33,7 +33,8 @@ export class RunMetricsFields {
     minItems: 1,
     maxItems: MAX_METRICS_PER_RUN,
     example: ['task_completion', 'confidence'],
-    description: 'Trace metric names (see GET /evaluations/trace-metrics). Duplicates are removed; unknown names give 422.',
+    description:
+      'Trace metric names (see GET /evaluations/trace-metrics). Duplicates are removed; unknown names give 422.',
   })
   @IsArray()
   @ArrayMinSize(1)
@@ -59,7 +60,11 @@ export class RunMetricsFields {
 
 /** POST /evaluations/trace-runs */
 export class CreateEvalRunDto extends RunMetricsFields {
-  @ApiProperty({ required: false, type: EvalRunFiltersDto, description: 'Which traces to evaluate; `{}` means every trace of the project.' })
+  @ApiProperty({
+    required: false,
+    type: EvalRunFiltersDto,
+    description: 'Which traces to evaluate; `{}` means every trace of the project.',
+  })
   @IsOptional()
   @IsObject()
   @ValidateNested()
@@ -88,7 +93,8 @@ export class CreateEvalRunDto extends RunMetricsFields {
     type: 'integer',
     minimum: 0,
     maximum: MAX_SAMPLING_SEED,
-    description: 'Seed of the deterministic sample. Omit for a random one; pass a run\'s `sampling_seed` to reproduce its sample.',
+    description:
+      "Seed of the deterministic sample. Omit for a random one; pass a run's `sampling_seed` to reproduce its sample.",
   })
   @IsOptional()
   @IsInt()

@@ -1,5 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  MaxLength,
+  registerDecorator,
+  ValidationOptions,
+} from 'class-validator';
 import { MAX_TAGS, TRACE_STATUSES, type TraceStatus } from '../../traces/traces.constants';
 import { normalizeTimestamp } from '../../traces/utils/timestamp';
 
@@ -13,7 +22,10 @@ function IsFilterDate(options?: ValidationOptions): PropertyDecorator {
       name: 'isFilterDate',
       target: target.constructor,
       propertyName: propertyName as string,
-      options: { message: '$property must be an ISO-8601 date or timestamp (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)', ...options },
+      options: {
+        message: '$property must be an ISO-8601 date or timestamp (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)',
+        ...options,
+      },
       validator: { validate: (value: unknown) => normalizeTimestamp(value) !== null },
     });
 }
@@ -25,7 +37,8 @@ export class EvalRunFiltersDto {
     nullable: true,
     type: String,
     example: '2026-01-01',
-    description: 'Inclusive lower bound on the trace start (ISO-8601; a bare date is UTC midnight; no offset means UTC).',
+    description:
+      'Inclusive lower bound on the trace start (ISO-8601; a bare date is UTC midnight; no offset means UTC).',
   })
   @IsOptional()
   @IsFilterDate()

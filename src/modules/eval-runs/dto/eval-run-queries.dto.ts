@@ -26,10 +26,13 @@ export class DeleteEvalRunQueryDto {
   @ApiProperty({
     required: false,
     default: false,
-    description: "true also deletes the run's scores; by default they are kept and unlinked (eval_run_id becomes null).",
+    description:
+      "true also deletes the run's scores; by default they are kept and unlinked (eval_run_id becomes null).",
   })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && value.toLowerCase() in BOOLEAN_TEXT ? BOOLEAN_TEXT[value.toLowerCase()] : value))
+  @Transform(({ value }) =>
+    typeof value === 'string' && value.toLowerCase() in BOOLEAN_TEXT ? BOOLEAN_TEXT[value.toLowerCase()] : value,
+  )
   @IsBoolean()
   delete_scores?: boolean;
 }

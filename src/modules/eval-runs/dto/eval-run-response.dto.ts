@@ -19,11 +19,17 @@ export class EvalRunResponse {
   @ApiProperty({ type: String, nullable: true }) name: string | null;
   @ApiProperty({ enum: EvalRunStatus, enumName: 'EvaluationStatus' }) status: EvalRunStatus;
   @ApiProperty({ type: [String] }) metric_names: string[];
-  @ApiProperty({ type: 'integer', description: 'Number of traces in the run (not traces × metrics), fixed at creation.' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Number of traces in the run (not traces × metrics), fixed at creation.',
+  })
   total_targets: number;
   @ApiProperty({ type: 'integer', description: 'Same value as total_targets (the name used by the published docs).' })
   total_traces: number;
-  @ApiProperty({ type: 'integer', description: 'Traces finished so far, including deleted traces and traces whose metrics all failed.' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Traces finished so far, including deleted traces and traces whose metrics all failed.',
+  })
   evaluated_count: number;
   @ApiProperty({ type: 'integer', description: 'Failed (trace, metric) pairs; can exceed total_targets.' })
   failed_count: number;
@@ -42,9 +48,17 @@ export class EvalRunResponse {
   })
   filters: Record<string, unknown>;
   @ApiProperty({ type: 'number' }) sampling_rate: number;
-  @ApiProperty({ type: 'integer', description: 'Seed of the deterministic sample; send it back to reproduce the sample.' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Seed of the deterministic sample; send it back to reproduce the sample.',
+  })
   sampling_seed: number;
-  @ApiProperty({ type: String, nullable: true, example: 'openai/gpt-4o-mini', description: 'The resolved judge model.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'openai/gpt-4o-mini',
+    description: 'The resolved judge model.',
+  })
   model: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) monitor_id: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Set only when the run is FAILED (a run-level fault).' })

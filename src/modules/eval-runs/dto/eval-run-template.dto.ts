@@ -2,7 +2,8 @@ import { ApiProperty } from '@nestjs/swagger';
 
 class PromptPreviewDto {
   @ApiProperty({ example: 'extract' }) stage: string;
-  @ApiProperty({ description: 'The rendered prompt text of this stage, built from a small sample trace.' }) prompt: string;
+  @ApiProperty({ description: 'The rendered prompt text of this stage, built from a small sample trace.' })
+  prompt: string;
 }
 
 class TemplateMetricDto {

@@ -37,6 +37,38 @@ export interface FinishedItem {
   usage: Pick<JudgeUsage, 'calls' | 'input_tokens' | 'output_tokens' | 'latency_ms'>;
 }
 
+interface TraceRow {
+  trace_id: string;
+  name: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  metadata: Record<string, unknown> | null;
+  session_id: string | null;
+  user_id: string | null;
+  tags: string[] | null;
+  environment: string | null;
+  started_at: Date;
+  ended_at: Date | null;
+}
+
+interface SpanRow {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  kind: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  model: string | null;
+  error: string | null;
+  metadata: Record<string, unknown> | null;
+  started_at: Date;
+  ended_at: Date | null;
+  token_usage: Record<string, unknown> | null;
+}
+
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 /**
@@ -48,7 +80,10 @@ export class EvalRunLedgerRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /** Runs one statement and returns its rows and affected-row count, whatever the command. */
-  private async exec<T = any>(sql: string, params: unknown[] = []): Promise<{ rows: T[]; affected: number }> {
+  private async exec<T = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<{ rows: T[]; affected: number }> {
     const runner = this.ds.createQueryRunner();
     try {
       const result = await runner.query(sql, params, true);
@@ -59,8 +94,13 @@ export class EvalRunLedgerRepository {
   }
 
   async loadRun(runId: string): Promise<ExecutableRun | null> {
-    const [row] = await this.ds.query(`SELECT id, project_id, metric_names, model, status FROM eval_runs WHERE id = $1`, [runId]);
-    return row ? { id: row.id, projectId: row.project_id, metricNames: row.metric_names, model: row.model, status: row.status } : null;
+    const [row] = await this.ds.query(
+      `SELECT id, project_id, metric_names, model, status FROM eval_runs WHERE id = $1`,
+      [runId],
+    );
+    return row
+      ? { id: row.id, projectId: row.project_id, metricNames: row.metric_names, model: row.model, status: row.status }
+      : null;
   }
 
   /** PENDING → RUNNING (once); started_at marks when work started. */
@@ -150,8 +190,11 @@ export class EvalRunLedgerRepository {
    * Loads the claimed traces of the run's project with their spans (two queries for the whole
    * batch), and the metric names each already has a score for in this run (a re-delivered item).
    */
-  async loadBatch(run: ExecutableRun, traceIds: string[]): Promise<{ traces: Map<string, TraceView>; scored: Map<string, Set<string>> }> {
-    const traceRows: any[] = await this.ds.query(
+  async loadBatch(
+    run: ExecutableRun,
+    traceIds: string[],
+  ): Promise<{ traces: Map<string, TraceView>; scored: Map<string, Set<string>> }> {
+    const traceRows: TraceRow[] = await this.ds.query(
       `SELECT trace_id, name, status, input, output, metadata, session_id, user_id, tags, environment, started_at, ended_at
        FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])`,
       [run.projectId, traceIds],
@@ -182,9 +225,12 @@ export class EvalRunLedgerRepository {
              FROM spans WHERE trace_id = ANY($1::uuid[]) ORDER BY trace_id, started_at, span_id`,
             [[...traces.keys()]],
           ),
-      this.ds.query(`SELECT trace_id, name FROM trace_scores WHERE eval_run_id = $1 AND trace_id = ANY($2::uuid[])`, [run.id, traceIds]),
+      this.ds.query(`SELECT trace_id, name FROM trace_scores WHERE eval_run_id = $1 AND trace_id = ANY($2::uuid[])`, [
+        run.id,
+        traceIds,
+      ]),
     ]);
-    for (const s of spanRows as any[]) {
+    for (const s of spanRows as SpanRow[]) {
       const span: SpanView = {
         span_id: s.span_id,
         parent_span_id: s.parent_span_id,

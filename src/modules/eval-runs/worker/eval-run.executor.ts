@@ -6,7 +6,13 @@ import { JudgeService } from '../../judge/judge.service';
 import type { MetricOutcome } from '../../metrics/metrics.types';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { TraceView } from '../../metrics/types/trace-view';
-import { ClaimedItem, EvalRunLedgerRepository, ExecutableRun, FinishedItem, ScoreRow } from './eval-run-ledger.repository';
+import {
+  ClaimedItem,
+  EvalRunLedgerRepository,
+  ExecutableRun,
+  FinishedItem,
+  ScoreRow,
+} from './eval-run-ledger.repository';
 import { RunFinisher } from './run-finisher';
 import { formatScoreValue } from './score-value';
 import { SlotPool } from './slot-pool';
@@ -71,7 +77,9 @@ export class EvalRunExecutor implements OnModuleDestroy {
     const existing = this.pumps.get(runId);
     if (existing) return existing;
     const pump = this.pump(runId)
-      .catch((error: unknown) => this.logger.error({ err: error, runId }, 'Eval-run pump stopped on an error; the sweeper will resume it'))
+      .catch((error: unknown) =>
+        this.logger.error({ err: error, runId }, 'Eval-run pump stopped on an error; the sweeper will resume it'),
+      )
       .finally(() => this.pumps.delete(runId));
     this.pumps.set(runId, pump);
     return pump;
@@ -140,7 +148,11 @@ export class EvalRunExecutor implements OnModuleDestroy {
                 claimed.map((c) => c.traceId),
               );
             } catch (error) {
-              await Promise.all(claimed.map((c) => this.ledger.release(run.id, c.traceId, this.leaseToken, errorText(error)).catch(() => undefined)));
+              await Promise.all(
+                claimed.map((c) =>
+                  this.ledger.release(run.id, c.traceId, this.leaseToken, errorText(error)).catch(() => undefined),
+                ),
+              );
               throw error;
             }
             for (const item of claimed) ready.push({ item, batch });
@@ -230,9 +242,15 @@ export class EvalRunExecutor implements OnModuleDestroy {
       let outcomes: MetricOutcome[];
       if (item.attempts > MAX_ITEM_ATTEMPTS) {
         const error = `evaluation abandoned after ${item.attempts - 1} interrupted attempts`;
-        outcomes = todo.map((metric) => ({ metric, ok: false, error, usage: { model: run.model ?? '', ...ZERO_USAGE } }));
+        outcomes = todo.map((metric) => ({
+          metric,
+          ok: false,
+          error,
+          usage: { model: run.model ?? '', ...ZERO_USAGE },
+        }));
       } else {
-        outcomes = todo.length > 0 ? await this.metrics.evaluateTrace(trace, todo, { model: run.model ?? undefined }) : [];
+        outcomes =
+          todo.length > 0 ? await this.metrics.evaluateTrace(trace, todo, { model: run.model ?? undefined }) : [];
       }
       judged();
       if (this.stopping && outcomes.some((o) => !o.ok)) {
@@ -245,25 +263,44 @@ export class EvalRunExecutor implements OnModuleDestroy {
       await finisher.submit(
         {
           traceId: item.traceId,
-          lastError: failures.length ? failures.map((f) => `${f.metric}: ${f.error}`).join('; ').slice(0, 4000) : null,
+          lastError: failures.length
+            ? failures
+                .map((f) => `${f.metric}: ${f.error}`)
+                .join('; ')
+                .slice(0, 4000)
+            : null,
           usage: sumUsage(outcomes),
         },
         outcomes.map(toScoreRow),
       );
     } catch (error) {
-      this.logger.warn({ err: error, runId: run.id, traceId: item.traceId }, 'Eval-run item failed unexpectedly; released for another attempt');
+      this.logger.warn(
+        { err: error, runId: run.id, traceId: item.traceId },
+        'Eval-run item failed unexpectedly; released for another attempt',
+      );
       await this.ledger.release(run.id, item.traceId, this.leaseToken, errorText(error)).catch(() => undefined);
     }
   }
-
 }
 
 function toScoreRow(o: MetricOutcome): ScoreRow {
   const judge_usage = o.usage;
   if (o.ok) {
-    return { name: o.metric, value: formatScoreValue(o.score), status: 'SUCCESS', reason: o.reason, metadata: { ...o.metadata, judge_usage } };
+    return {
+      name: o.metric,
+      value: formatScoreValue(o.score),
+      status: 'SUCCESS',
+      reason: o.reason,
+      metadata: { ...o.metadata, judge_usage },
+    };
   }
-  return { name: o.metric, value: null, status: 'FAILED', reason: `Metric execution failed: ${o.error}`, metadata: { judge_usage } };
+  return {
+    name: o.metric,
+    value: null,
+    status: 'FAILED',
+    reason: `Metric execution failed: ${o.error}`,
+    metadata: { judge_usage },
+  };
 }
 
 function sumUsage(outcomes: MetricOutcome[]): FinishedItem['usage'] {
