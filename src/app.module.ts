@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { HttpDrain } from './bootstrap/http-drain';
 import { LoggingModule } from './bootstrap/logging.module';
 import { ThrottleModule } from './bootstrap/throttle.module';
 import { AppConfigModule } from './config/config.module';
@@ -20,6 +21,7 @@ export class AppModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
     return {
       module: AppModule,
+      providers: [HttpDrain],
       imports: [
         AppConfigModule.forRoot(config),
         LoggingModule,
