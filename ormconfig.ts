@@ -1,4 +1,4 @@
-import 'dotenv/config';
+import './src/config/dotenv';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './src/config/env';
 import { buildDataSourceOptions } from './src/database/data-source-options';

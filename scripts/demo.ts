@@ -14,7 +14,7 @@
  * in a container), DEMO_SAMPLING_RATE (0.5), DEMO_USE_CONFIGURED_JUDGE=true to run against whatever judge the service
  * has (a real provider: it costs tokens).
  */
-import 'dotenv/config';
+import '../src/config/dotenv';
 import { randomBytes } from 'node:crypto';
 import { startJudgeServer, type JudgeServer, type LoggedRequest } from '../test/support/judge-server';
 import { DEFAULT_ANSWERS } from '../test/support/judge-server/defaults';

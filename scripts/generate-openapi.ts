@@ -1,4 +1,4 @@
-import 'dotenv/config';
+import '../src/config/dotenv';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/env';

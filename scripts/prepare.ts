@@ -1,4 +1,4 @@
-import 'dotenv/config';
+import '../src/config/dotenv';
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';

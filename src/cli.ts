@@ -1,4 +1,4 @@
-import 'dotenv/config';
+import './config/dotenv';
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/env';

@@ -1,4 +1,4 @@
-import 'dotenv/config';
+import './config/dotenv';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';

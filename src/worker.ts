@@ -1,4 +1,4 @@
-import 'dotenv/config';
+import './config/dotenv';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';

@@ -149,6 +149,9 @@ const schema = z.object({
 
 export type RawEnv = z.infer<typeof schema>;
 
+/** Every variable the service reads. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof RawEnv)[];
+
 export interface ProviderLimits {
   rpm: number;
   tpm: number;

@@ -81,4 +81,20 @@ describe('bootstrap and command line', () => {
     expect(failure!.stderr).toContain('PORT');
     expect(failure!.stderr).toContain('REDIS_URL');
   });
+
+  it('starts with blank optional variables, as .env.example and compose leave them', async () => {
+    const blanks = {
+      OPENAI_BASE_URL: '',
+      ANTHROPIC_BASE_URL: '',
+      GEMINI_BASE_URL: '',
+      JWT_JWKS_URI: '',
+      INIT_API_KEY: '',
+    };
+    const { stdout } = await run(
+      process.execPath,
+      ['-e', "require('./dist/src/config/dotenv'); require('./dist/src/app.module'); console.log('loaded')"],
+      { cwd: ROOT, env: { PATH: process.env.PATH, ...blanks, DOTENV_CONFIG_PATH: '/nonexistent' } },
+    );
+    expect(stdout.trim()).toBe('loaded');
+  });
 });
