@@ -247,10 +247,12 @@ export class TracesRepository {
       trace.release,
     ];
     const spansJson = JSON.stringify(spans);
-    const [{ inserted }] = await this.run<{ inserted: number }>(this.pool, INSERT_NEW_TRACE, [
-      ...traceParams,
-      spansJson,
-    ]);
+    const [{ inserted }] = await this.run<{ inserted: number }>(
+      this.pool,
+      INSERT_NEW_TRACE,
+      [...traceParams, spansJson],
+      'pp_insert_new_trace',
+    );
     if (inserted === 1) return true;
     return this.inTransaction(
       async (client) => {
@@ -425,9 +427,15 @@ export class TracesRepository {
     return (this.dataSource.driver as unknown as { master: Pool }).master;
   }
 
-  private async run<R = Record<string, unknown>>(db: Pool | PoolClient, sql: string, params: unknown[]): Promise<R[]> {
+  private async run<R = Record<string, unknown>>(
+    db: Pool | PoolClient,
+    sql: string,
+    params: unknown[],
+    name?: string,
+  ): Promise<R[]> {
     try {
-      return (await db.query(sql, params)).rows as R[];
+      // A name makes pg prepare the statement once per connection: hot paths skip parse and plan.
+      return (await db.query(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows as R[];
     } catch (error) {
       throw new QueryFailedError(sql, params, error as Error);
     }
