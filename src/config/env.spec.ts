@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from './env';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './env';
 
 describe('loadConfig', () => {
   it('applies documented defaults', () => {
@@ -35,5 +37,19 @@ describe('loadConfig', () => {
     expect(c.runWorkerInProcess).toBe(true);
     expect(c.auth.jwtSecret).toBeUndefined();
     expect(c.judge.providers.openai.baseUrl).toBeUndefined();
+  });
+});
+
+describe('.env.example', () => {
+  it('lists exactly the variables the service reads', () => {
+    const text = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const listed = new Set(
+      text
+        .split('\n')
+        .filter((l) => /^[A-Z0-9_]+=/.test(l))
+        .map((l) => l.split('=')[0]),
+    );
+    expect(CONFIG_VARIABLES.filter((v) => !listed.has(v))).toEqual([]);
+    expect([...listed].filter((v) => !(CONFIG_VARIABLES as string[]).includes(v))).toEqual([]);
   });
 });
