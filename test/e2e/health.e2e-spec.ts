@@ -59,4 +59,11 @@ describe('request shape', () => {
       .expect(415);
     expect(res.body).toEqual({ detail: 'Content-Type must be application/json.' });
   });
+
+  it('says a body must be an object or array when it is valid JSON of another kind', async () => {
+    for (const body of ['null', '0', '"abc"']) {
+      const res = await t.http.post('/organizations').set('Content-Type', 'application/json').send(body).expect(422);
+      expect(res.body.errors).toEqual([{ field: 'body', message: 'Request body must be a JSON object or array.' }]);
+    }
+  });
 });

@@ -13,11 +13,26 @@ interface ErrorBody {
 }
 
 /** Body-parser failures carry a `type` and a `status` (malformed JSON, body too large, bad charset). */
-function bodyParserError(e: unknown): { status: number; type: string; message: string } | null {
+function bodyParserError(e: unknown): { status: number; type: string; message: string; body?: string } | null {
   if (typeof e !== 'object' || e === null) return null;
-  const err = e as { type?: unknown; status?: unknown; message?: unknown };
+  const err = e as { type?: unknown; status?: unknown; message?: unknown; body?: unknown };
   if (typeof err.type !== 'string' || typeof err.status !== 'number') return null;
-  return { status: err.status, type: err.type, message: String(err.message) };
+  const body = typeof err.body === 'string' ? err.body : undefined;
+  return { status: err.status, type: err.type, message: String(err.message), body };
+}
+
+/** The parser only takes objects and arrays: say so when the body is valid JSON of another kind. */
+function parseFailureMessage(body: string | undefined): string {
+  const first = body?.trimStart()[0];
+  if (body !== undefined && first !== '{' && first !== '[') {
+    try {
+      JSON.parse(body);
+      return 'Request body must be a JSON object or array.';
+    } catch {
+      // not JSON at all: fall through
+    }
+  }
+  return 'Malformed JSON in request body.';
 }
 
 /**
@@ -65,7 +80,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (parser.type === 'entity.parse.failed') {
         return [
           HttpStatus.UNPROCESSABLE_ENTITY,
-          { detail: 'Validation error', errors: [{ field: 'body', message: 'Malformed JSON in request body.' }] },
+          { detail: 'Validation error', errors: [{ field: 'body', message: parseFailureMessage(parser.body) }] },
         ];
       }
       if (parser.status >= 400 && parser.status < 500) return [parser.status, { detail: parser.message }];
