@@ -339,4 +339,33 @@ describe('isolation matrix: ids of other projects and organizations, every route
     expect(await Promise.all(victims.map((v) => readBack(v, orgBearers.get(v.orgId)!)))).toEqual(before);
     expect(await snapshotDatabase(t.dataSource, attacker.projectId)).toEqual(dbBefore);
   }, 120_000);
+
+  it('positive control: the same read probes with the caller’s own ids do find its data', async () => {
+    const misses: string[] = [];
+    let probes = 0;
+    for (const route of routes.filter((r) => r.method === 'GET')) {
+      const { slots } = idSlots(route);
+      if (slots.length === 0) continue;
+      const pathSlots = slots.filter((s) => s.where === 'path');
+      const path = fillPath(route.path, Object.fromEntries(pathSlots.map((s) => [s.name, attacker.ids[s.kind]])));
+      const query = slots
+        .filter((s) => s.where === 'query')
+        .map((s) => `${s.name}=${attacker.ids[s.kind]}`)
+        .join('&');
+      // Management routes take a Bearer token only; an API key is refused there by design.
+      const creds = route.auth === 'user' ? attackerCreds.filter((c) => c.kind.startsWith('Bearer')) : attackerCreds;
+      for (const cred of creds) {
+        const res = await t.http
+          .get(query ? `${path}?${query}` : path)
+          .set(route.auth === 'user' ? cred.user : cred.project);
+        probes += 1;
+        const found = slots.some((s) => JSON.stringify(res.body ?? '').includes(attacker.ids[s.kind]));
+        if (res.status !== 200 || (pathSlots.length > 0 && !found && !route.path.startsWith('/organizations/'))) {
+          misses.push(`${routeName(route)} as ${cred.kind} → ${res.status}`);
+        }
+      }
+    }
+    expect(probes).toBeGreaterThanOrEqual(10);
+    expect(misses).toEqual([]);
+  });
 });
