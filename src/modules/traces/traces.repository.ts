@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { SpanResponseDto, TraceListItemDto, TraceResponseDto, TraceUserSummaryDto } from './dto/trace-response.dto';
+import { InsertBatcher } from './insert-batcher';
 import { buildTraceFilterSql, TraceFilter } from './query/trace-filter';
 import { SortOrder, SpanKind, SpanStatus, TraceSortField, TraceStatus } from './traces.constants';
 
@@ -139,21 +140,34 @@ const TRACE_VALUES = `$1::uuid, $2::uuid, $3::text, $4::text, $5::jsonb, $6::jso
   $9::timestamptz, $10::text, $11::text, $12::text[], $13::text, $14::text`;
 
 /**
- * The common case in one statement (so one round trip, atomic without BEGIN/COMMIT): a trace id not
- * seen before, written with all its spans and its aggregates. When the id exists (here or in another
- * project) nothing is written and `inserted` is 0.
+ * The common case: traces whose ids were not seen before, written with all their spans and their
+ * aggregates in ONE statement (atomic without BEGIN/COMMIT), several traces at once when requests
+ * arrive together (see InsertBatcher). Each element of the JSON parameter is a trace with its
+ * spans; returns the ids that were new. The others exist, here or in another project, and take the
+ * merge path (or the 409) one by one.
  */
-const INSERT_NEW_TRACE = `
-  WITH x AS (SELECT * FROM ${SPAN_RECORDSET('$15')}),
-  a AS (${SPAN_TOTALS('x', 'x')}),
+const INSERT_NEW_TRACES = `
+  WITH i AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+      trace_id uuid, project_id uuid, name text, status text, input jsonb, output jsonb, metadata jsonb,
+      started_at timestamptz, ended_at timestamptz, session_id text, user_id text, tags text[], environment text,
+      release text, spans jsonb)
+  ),
   ins AS (
     INSERT INTO traces (${TRACE_COLUMNS}, span_count, total_tokens, total_cost)
-    SELECT ${TRACE_VALUES}, a.span_count, a.total_tokens, a.total_cost FROM a
+    SELECT i.trace_id, i.project_id, i.name, i.status, i.input, i.output, COALESCE(i.metadata, '{}'::jsonb),
+           i.started_at, i.ended_at, i.session_id, i.user_id, COALESCE(i.tags, '{}'), i.environment, i.release,
+           a.span_count, a.total_tokens, a.total_cost
+    FROM i CROSS JOIN LATERAL (${SPAN_TOTALS('x', SPAN_RECORDSET('i.spans'))}) a
     ON CONFLICT (trace_id) DO NOTHING
     RETURNING trace_id
   ),
-  sp AS (INSERT INTO spans (${SPAN_COLUMNS}) SELECT ${SPAN_VALUES('ins.trace_id')} FROM x CROSS JOIN ins)
-  SELECT count(*)::int AS inserted FROM ins`;
+  sp AS (
+    INSERT INTO spans (${SPAN_COLUMNS})
+    SELECT ${SPAN_VALUES('ins.trace_id')} FROM ins JOIN i ON i.trace_id = ins.trace_id
+    CROSS JOIN LATERAL ${SPAN_RECORDSET('i.spans')}
+  )
+  SELECT trace_id FROM ins`;
 
 const UPSERT_TRACE = `
   INSERT INTO traces AS t (${TRACE_COLUMNS}) VALUES (${TRACE_VALUES})
@@ -224,6 +238,21 @@ const json = (value: unknown) => (value === undefined || value === null ? null :
 export class TracesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** New traces, written several per statement when requests arrive together. */
+  private readonly newTraces = new InsertBatcher<TraceRecord & { project_id: string; spans: SpanRecord[] }, boolean>(
+    async (traces) => {
+      const rows = await this.run<{ trace_id: string }>(
+        this.pool,
+        INSERT_NEW_TRACES,
+        [JSON.stringify(traces)],
+        'pp_insert_new_traces',
+      );
+      const inserted = new Set(rows.map((r) => r.trace_id));
+      return traces.map((t) => inserted.has(t.trace_id));
+    },
+    (t) => t.trace_id,
+  );
+
   /**
    * Inserts or merges a trace and its spans, atomically. A new trace id takes one statement; an
    * existing one is merged in a transaction under the trace row lock. Returns false, having changed
@@ -246,14 +275,8 @@ export class TracesRepository {
       trace.environment,
       trace.release,
     ];
+    if (await this.newTraces.submit({ ...trace, project_id: projectId, spans })) return true;
     const spansJson = JSON.stringify(spans);
-    const [{ inserted }] = await this.run<{ inserted: number }>(
-      this.pool,
-      INSERT_NEW_TRACE,
-      [...traceParams, spansJson],
-      'pp_insert_new_trace',
-    );
-    if (inserted === 1) return true;
     return this.inTransaction(
       async (client) => {
         const upserted = await this.run(client, UPSERT_TRACE, traceParams);
