@@ -1,4 +1,4 @@
-import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { applyDecorators, UseGuards } from '@nestjs/common';
 import {
   ApiForbiddenResponse,
   ApiNotFoundResponse,
@@ -50,7 +50,6 @@ export function Auth(options: AuthOptions = {}) {
   return applyDecorators(
     UseGuards(ProjectAuthGuard, RateLimitGuard),
     onlyLimit(limit),
-    SetMetadata('rateLimit', limit),
     ApiSecurity({ [SECURITY.apiKey]: [], [SECURITY.projectName]: [] }),
     ApiSecurity({ [SECURITY.bearer]: [], [SECURITY.projectId]: [] }),
     ApiNotFoundResponse({ description: 'Not found in this project.', type: ErrorResponseDto }),
