@@ -87,6 +87,29 @@ describe('changing traces and spans', () => {
       expect(same.body).toMatchObject({ tags: ['b', 'a'], name: 'renamed', input: { q: 1 } });
     });
 
+    it('a PATCH that sets nothing changes nothing: updated_at stays (empty JSON body, {}, null on a required key)', async () => {
+      const trace = await fullTrace();
+      const stamp = async () =>
+        (await t.dataSource.query(`SELECT updated_at::text AS u FROM traces WHERE trace_id = $1`, [trace.trace_id]))[0]
+          .u as string;
+      const before = await stamp();
+      const empty = await t.http
+        .patch(`/traces/${trace.trace_id}`)
+        .set(a.headers)
+        .set('Content-Type', 'application/json')
+        .expect(200);
+      expect(empty.body).toMatchObject({ name: 'original', tags: ['one', 'two'] });
+      await t.http.patch(`/traces/${trace.trace_id}`).set(a.headers).send({}).expect(200);
+      await t.http.patch(`/traces/${trace.trace_id}`).set(a.headers).send({ name: null }).expect(200);
+      const spanId = trace.spans![0].span_id;
+      await t.http.patch(`/traces/${trace.trace_id}/spans/${spanId}`).set(a.headers).send({}).expect(200);
+      expect(await stamp()).toBe(before);
+      // Still scoped and checked: nothing to set does not turn a missing trace or span into a 200.
+      await t.http.patch(`/traces/${trace.trace_id}`).set(b.headers).send({}).expect(404);
+      await t.http.patch(`/traces/${trace.trace_id}/spans/${randomUUID()}`).set(a.headers).send({}).expect(404);
+      await t.http.patch(`/traces/${trace.trace_id}/spans/${spanId}`).set(b.headers).send({}).expect(404);
+    });
+
     it('validates the body and the id, and answers 404 for unknown or foreign traces', async () => {
       const trace = await fullTrace();
       for (const body of [

@@ -117,7 +117,9 @@ export class TracesController {
   @Auth()
   @ApiOperation({
     summary: 'Update a trace',
-    description: 'Only the keys sent change; null clears a nullable field; tags are replaced; metadata is merged.',
+    description:
+      'Only the keys sent change; null clears a nullable field; tags are replaced; metadata is merged. ' +
+      'A body that sets nothing (empty, `{}`) is a no-op: the trace is returned unchanged, updated_at included.',
   })
   @ApiOkResponse({ type: TraceResponseDto })
   update(
@@ -154,7 +156,9 @@ export class TracesController {
   @Auth()
   @ApiOperation({
     summary: 'Update a span',
-    description: 'Only the keys sent change; null clears a nullable field; metadata is merged; started_at is fixed.',
+    description:
+      'Only the keys sent change; null clears a nullable field; metadata is merged; started_at is fixed. ' +
+      "A body that sets nothing (empty, `{}`) is a no-op: the trace's updated_at does not move.",
   })
   @ApiOkResponse({ type: SpanResponseDto })
   updateSpan(

@@ -367,6 +367,15 @@ export class TracesRepository {
   /** Applies a PATCH (only the keys present). Returns false when the trace is not in the project. */
   async updateTrace(projectId: string, traceId: string, patch: Record<string, unknown>): Promise<boolean> {
     const { sets, params } = buildPatch(TRACE_PATCH_COLUMNS, patch, 3);
+    // A PATCH that sets nothing (an empty body, `{}`, only nulls on non-nullable keys) is a true
+    // no-op: it must not bump updated_at.
+    if (sets.length === 0) {
+      const rows: unknown[] = await this.dataSource.query(
+        'SELECT 1 FROM traces WHERE project_id = $1 AND trace_id = $2',
+        [projectId, traceId],
+      );
+      return rows.length > 0;
+    }
     const [, affected]: [unknown, number] = await this.dataSource.query(
       `UPDATE traces SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE project_id = $1 AND trace_id = $2`,
       [projectId, traceId, ...params],
@@ -388,13 +397,16 @@ export class TracesRepository {
       async (client) => {
         if (!(await this.lockTrace(client, projectId, traceId))) return 'trace';
         const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
-        const assignments = sets.length > 0 ? sets : ['name = name'];
+        // Nothing to set: a true no-op (the trace's updated_at stays as it is).
         const updated = await this.run(
           client,
-          `UPDATE spans SET ${assignments.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`,
-          [traceId, spanId, ...params],
+          sets.length > 0
+            ? `UPDATE spans SET ${sets.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`
+            : 'SELECT span_id FROM spans WHERE trace_id = $1 AND span_id = $2',
+          sets.length > 0 ? [traceId, spanId, ...params] : [traceId, spanId],
         );
         if (updated.length === 0) return 'span';
+        if (sets.length === 0) return 'ok';
         await this.run(client, REFRESH_AGGREGATES, [traceId]);
         return 'ok';
       },
