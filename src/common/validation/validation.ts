@@ -1,4 +1,5 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { restoreRawJson } from './raw-json';
 
 export interface FieldError {
   field: string;
@@ -20,8 +21,17 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+/** The usual ValidationPipe, then free-form JSON fields put back as sent (see raw-json.ts). */
+class AppValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const result: unknown = await super.transform(value, metadata);
+    if (metadata.type === 'body') restoreRawJson(metadata.metatype, value, result);
+    return result;
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
