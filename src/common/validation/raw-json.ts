@@ -1,8 +1,10 @@
 /**
  * Free-form JSON fields (input, output, metadata, ...) of class-based bodies. class-transformer walks
- * every nested object while building the DTO and silently drops keys such as `constructor` or
- * `hasOwnProperty`, so a PATCH would lose keys that the same POST keeps. The validation pipe puts
- * these fields back exactly as parsed (already cleaned of `__proto__` by stripProtoKeys).
+ * every nested object while building the DTO: it drops keys such as `constructor` (and Nest's pipe
+ * deletes `constructor` and `prototype` keys beforehand, since an own `constructor` would make
+ * class-transformer call it), so a PATCH lost keys that the same POST keeps. The validation pipe
+ * hands these fields to class-transformer as empty stand-ins of the same kind (enough for their
+ * validators) and puts the parsed values back afterwards (cleaned of `__proto__` by secure-json-parse).
  */
 const RAW_JSON_FIELDS = Symbol('rawJsonFields');
 
@@ -18,6 +20,18 @@ export function markRawJson(target: object, property: string): void {
     writable: true,
     configurable: true,
   });
+}
+
+/** A shallow copy of a body with each marked field's object or array replaced by an empty one. */
+export function shieldRawJson(metatype: unknown, raw: unknown): unknown {
+  const fields = (metatype as Marked | undefined)?.[RAW_JSON_FIELDS];
+  if (!fields || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const copy: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const field of fields) {
+    const value = copy[field];
+    if (typeof value === 'object' && value !== null) copy[field] = Array.isArray(value) ? [] : {};
+  }
+  return copy;
 }
 
 /** Copies the marked fields of `metatype` from the raw body onto the transformed DTO. */

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { restoreRawJson } from './raw-json';
+import sjson from 'secure-json-parse';
+import { restoreRawJson, shieldRawJson } from './raw-json';
 
 export interface FieldError {
   field: string;
@@ -23,9 +24,16 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 
 /** The usual ValidationPipe, then free-form JSON fields put back as sent (see raw-json.ts). */
 class AppValidationPipe extends ValidationPipe {
+  /** Nest's own strip also deletes every `constructor` and `prototype` key of the input, in place. */
+  protected override stripProtoKeys(value: unknown): void {
+    if (value !== null && typeof value === 'object')
+      sjson.scan(value, { protoAction: 'remove', constructorAction: 'ignore' });
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const result: unknown = await super.transform(value, metadata);
-    if (metadata.type === 'body') restoreRawJson(metadata.metatype, value, result);
+    if (metadata.type !== 'body') return super.transform(value, metadata);
+    const result: unknown = await super.transform(shieldRawJson(metadata.metatype, value), metadata);
+    restoreRawJson(metadata.metatype, value, result);
     return result;
   }
 }
