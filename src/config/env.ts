@@ -223,8 +223,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
-  const weak = weakSecrets(e);
-  if (weak.length > 0) throw new ConfigError(weak);
+  const problems = weakSecrets(e);
+  if (e.MAX_TRACE_BYTES < e.BODY_LIMIT_BYTES) {
+    problems.push('MAX_TRACE_BYTES: must be at least BODY_LIMIT_BYTES (one accepted request must fit in one trace)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const limits = (rpm?: number, tpm?: number, inFlight?: number): ProviderLimits => ({
     rpm: rpm ?? e.JUDGE_RPM,
     tpm: tpm ?? e.JUDGE_TPM,
