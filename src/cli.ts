@@ -50,12 +50,19 @@ async function main(argv: string[]): Promise<void> {
   try {
     const tools = app.get(BootstrapService);
     const operatorExternalId = values.user ?? config.init.userExternalId;
+    const byName = (create: boolean) =>
+      tools.resolveOrganization(values.org!, { operatorExternalId, create, createFlag: '--create-org' });
     const { org, created: orgCreated } = byId
       ? { org: await tools.organizationById(byId), created: false }
-      : await tools.resolveOrganization(values.org!, {
-          operatorExternalId,
-          create: values['create-org'],
-          createFlag: '--create-org',
+      : await byName(false).catch((error: unknown) => {
+          if (!(error instanceof OperatorLookupError) || !values['create-org']) throw error;
+          // Create nothing that the command would then fail to use.
+          if (!values['create-project']) {
+            throw new OperatorLookupError(
+              `A new organization would have no project '${values.project}': pass --create-project too.`,
+            );
+          }
+          return byName(true);
         });
     const { project, created: projectCreated } = await tools.resolveProject(org.id, values.project, {
       create: values['create-project'],

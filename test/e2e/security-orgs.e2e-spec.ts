@@ -67,7 +67,8 @@ describe('finding 2: organizations are addressed by id where names can collide',
 
     const noProject = await cli(['--org', name, '--create-org', '--project', 'demo']);
     expect(noProject.code).toBe(65);
-    expect(noProject.stderr).toContain("No project named 'demo'");
+    expect(noProject.stderr).toContain("A new organization would have no project 'demo': pass --create-project too.");
+    expect(await orgsNamed(name)).toEqual([]);
 
     const made = await cli(['--org', name, '--create-org', '--project', 'demo', '--create-project']);
     expect(made.code).toBe(0);
