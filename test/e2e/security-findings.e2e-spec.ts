@@ -44,6 +44,10 @@ describe('finding 1: no known secrets ship', () => {
     // Random 32-byte secrets pass; unset turns Bearer auth / operator pages off and is allowed.
     expect(production({ JWT_SECRET: secret(), ADMIN_TOKEN: secret() })().auth.jwtSecret).toHaveLength(64);
     expect(production({})().auth.adminToken).toBeUndefined();
+    // One accepted request must fit in one trace.
+    expect(() => loadConfig({ BODY_LIMIT_BYTES: '4096', MAX_TRACE_BYTES: '2048' })).toThrow(
+      'MAX_TRACE_BYTES: must be at least BODY_LIMIT_BYTES',
+    );
     // Development and tests keep working with short secrets.
     expect(loadConfig({ JWT_SECRET: 'dev' }).auth.jwtSecret).toBe('dev');
   });
@@ -70,6 +74,7 @@ describe('finding 1: no known secrets ship', () => {
     expect(compose).not.toMatch(/change-me/);
     expect(compose).toMatch(/JWT_SECRET: \$\{JWT_SECRET:\?/);
     expect(compose).toMatch(/ADMIN_TOKEN: \$\{ADMIN_TOKEN:\?/);
+    expect(compose).toContain('ports: ["127.0.0.1:8000:8000"]');
     const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
     expect(example).toMatch(/^JWT_SECRET=$/m);
     expect(example).toMatch(/^ADMIN_TOKEN=$/m);
@@ -186,6 +191,11 @@ describe('findings 3, 4, 7, 8 on a running instance', () => {
       expect(simple.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(simple.headers['content-security-policy']).toContain("default-src 'self'");
       expect(simple.headers['strict-transport-security']).toBeDefined();
+      expect(simple.headers['referrer-policy']).toBe('no-referrer');
+      // The HTML pages get the same headers without a CSP (they load their own scripts).
+      const docs = await t.http.get('/docs/').expect(200);
+      expect(docs.headers['content-security-policy']).toBeUndefined();
+      expect(docs.headers['x-content-type-options']).toBe('nosniff');
       expect(simple.headers['x-powered-by']).toBeUndefined();
     });
   });
@@ -441,6 +451,51 @@ describe('finding 4: rate limits cannot be stepped around', () => {
       .set({ Authorization: owner.headers.Authorization })
       .expect(204);
     await t.http.get('/projects/current').set(a.headers).expect(401);
+  });
+});
+
+describe('finding 4: a project counter across credentials; auto-creation off; exp optional when configured', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      RATE_LIMIT_DEFAULT: '2',
+      RATE_LIMIT_PROJECT_FACTOR: '2',
+      PROJECTS_AUTO_CREATED_PER_HOUR: '0',
+      JWT_REQUIRE_EXP: 'false',
+      QUEUE_PREFIX: `pf${randomBytes(3).toString('hex')}`,
+    });
+  });
+  afterAll(() => t?.close());
+
+  it("a project's counter allows RATE_LIMIT_PROJECT_FACTOR times the limit across all its credentials", async () => {
+    const a = await createTenant(t);
+    const [m1, m2] = [await createMember(t, a), await createMember(t, a)];
+    await t.http.get('/projects/current').set(a.headers).expect(200);
+    await t.http.get('/projects/current').set(a.headers).expect(200);
+    await t.http.get('/projects/current').set(m1.headers).expect(200);
+    await t.http.get('/projects/current').set(m1.headers).expect(200);
+    const limited = await t.http.get('/projects/current').set(m2.headers).expect(429);
+    expect(limited.body.error).toBe('Rate limit exceeded for this project: 4 per 1 minute');
+  });
+
+  it('PROJECTS_AUTO_CREATED_PER_HOUR=0 turns auto-creation off with a 422 naming the variable', async () => {
+    const a = await createTenant(t);
+    const res = await t.http
+      .get('/projects/current')
+      .set({ ...a.headers, 'X-Project-Name': 'not-yet' })
+      .expect(422);
+    expect(res.body.detail).toContain('PROJECTS_AUTO_CREATED_PER_HOUR=0');
+    await t.http.get('/projects/current').set(a.headers).expect(200);
+  });
+
+  it('JWT_REQUIRE_EXP=false accepts a token without exp', async () => {
+    const a = await createTenant(t);
+    const member = await createMember(t, a);
+    const noExp = jwt.sign({ sub: member.externalId }, t.config.auth.jwtSecret!, { algorithm: 'HS256' });
+    await t.http
+      .get('/projects/current')
+      .set({ Authorization: `Bearer ${noExp}`, 'X-Project-ID': a.projectId })
+      .expect(200);
   });
 });
 

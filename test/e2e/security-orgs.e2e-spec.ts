@@ -128,7 +128,13 @@ describe('finding 2: organizations are addressed by id where names can collide',
     expect(refused?.stderr).toContain(`An organization named '${name}' exists, but the operator is not a member of it`);
     expect(await keysOf(squatted.body.id)).toBe(0);
 
-    const booted = await createTestApp({ ...env, INIT_CREATE: 'true' });
+    const prepared = await execFileAsync(process.execPath, ['dist/scripts/prepare.js'], {
+      cwd: ROOT,
+      env: { ...process.env, ...TEST_ENV, ...env, INIT_CREATE: 'true', DOTENV_CONFIG_PATH: '/nonexistent' },
+    });
+    expect(prepared.stdout).toContain(`created organization '${name}' (INIT_CREATE=true)`);
+    expect(prepared.stdout).toContain(`created project 'demo' (INIT_CREATE=true)`);
+    const booted = await createTestApp(env); // later boots find it: no INIT_CREATE needed
     try {
       const orgs = await orgsNamed(name);
       expect(orgs).toHaveLength(2);
