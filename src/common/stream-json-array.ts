@@ -14,7 +14,7 @@ export async function streamJsonArray(res: Response, pages: AsyncIterable<unknow
       for (const item of page) {
         const chunk = (first ? '[' : ',') + JSON.stringify(item);
         first = false;
-        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(chunk)) await drainedOrClosed(res);
         if (res.destroyed) return; // the client went away: stop reading pages
       }
     }
@@ -22,5 +22,15 @@ export async function streamJsonArray(res: Response, pages: AsyncIterable<unknow
   } catch (error) {
     if (first) throw error; // nothing sent yet: the global filter answers as usual
     res.destroy(error as Error);
+  }
+}
+
+/** Waits for room in the socket buffer, or for the client to go away; leaves no listener behind. */
+async function drainedOrClosed(res: Response): Promise<void> {
+  const done = new AbortController();
+  try {
+    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
   }
 }

@@ -1,5 +1,4 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
-import sjson from 'secure-json-parse';
 import { restoreRawJson, shieldRawJson } from './raw-json';
 
 export interface FieldError {
@@ -22,14 +21,12 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
-/** The usual ValidationPipe, then free-form JSON fields put back as sent (see raw-json.ts). */
+/**
+ * The usual ValidationPipe, with free-form JSON fields shielded from it and put back as sent (see
+ * raw-json.ts). Nest's own prototype-key strip still runs on everything else: class-transformer would
+ * call an own `constructor` value of a nested object it walks.
+ */
 class AppValidationPipe extends ValidationPipe {
-  /** Nest's own strip also deletes every `constructor` and `prototype` key of the input, in place. */
-  protected override stripProtoKeys(value: unknown): void {
-    if (value !== null && typeof value === 'object')
-      sjson.scan(value, { protoAction: 'remove', constructorAction: 'ignore' });
-  }
-
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'body') return super.transform(value, metadata);
     const result: unknown = await super.transform(shieldRawJson(metadata.metatype, value), metadata);
