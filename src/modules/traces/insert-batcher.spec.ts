@@ -106,4 +106,21 @@ describe('InsertBatcher', () => {
     expect(await Promise.all(settled)).toEqual(['ok:b', 'bad batch', 'ok:c']);
     expect(batcher.stats.peakRepairing).toBe(1);
   });
+
+  it('with weights: batches stay under the cap, and an item that heavy is written alone without a slot', async () => {
+    const w = recordingWriter();
+    const weight = { of: (s: string) => Number(s.split(':')[1]), maxBatch: 100 };
+    const batcher = new InsertBatcher<string, string>(w.write, (s) => s, 64, 1, 1, weight);
+    w.hold();
+    const first = batcher.submit('first:1');
+    const queued = ['a:40', 'b:40', 'c:40', 'd:10'].map((x) => batcher.submit(x));
+    // The main slot is held by 'first'; a heavy item does not wait for it.
+    const heavy = batcher.submit('heavy:500');
+    expect(w.batches).toEqual([['first:1'], ['heavy:500']]);
+    w.release();
+    expect(await heavy).toBe('ok:heavy:500');
+    await Promise.all([first, ...queued]);
+    expect(w.batches.slice(2)).toEqual([['a:40', 'b:40', 'd:10'], ['c:40']]);
+    expect(batcher.stats.soloWrites).toBe(1);
+  });
 });

@@ -6,6 +6,10 @@ type Entry<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => v
  * item at once; a busy one writes many per statement, which is where PostgreSQL and the
  * network stack spend less per item.
  *
+ * With `weightOf`, a batch carries at most `maxBatchWeight` (e.g. bytes), and an item that heavy on
+ * its own is written by itself, outside the slots: a large trace makes its own statement slow, never
+ * a batch of other tenants' traces, and never holds a shared slot.
+ *
  * A failed batch leaves its write slot at once and is repaired on a separate lane
  * (`maxRepairsInFlight` slots): it is split in halves until each bad item is alone, about
  * 2·log2(n) writes per bad item instead of n. So a tenant whose traces fail in PostgreSQL costs
@@ -17,7 +21,7 @@ export class InsertBatcher<T, R> {
   private inFlight = 0;
   private repairing = 0;
   /** What happened so far (tests and operators read it). */
-  readonly stats = { batches: 0, failedBatches: 0, repairWrites: 0, peakRepairing: 0 };
+  readonly stats = { batches: 0, failedBatches: 0, repairWrites: 0, peakRepairing: 0, soloWrites: 0 };
 
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
@@ -26,9 +30,14 @@ export class InsertBatcher<T, R> {
     private readonly maxBatch = 64,
     private readonly maxInFlight = 2,
     private readonly maxRepairsInFlight = 1,
+    private readonly weight: { of: (item: T) => number; maxBatch: number } = { of: () => 0, maxBatch: Infinity },
   ) {}
 
   submit(item: T): Promise<R> {
+    if (this.weight.of(item) >= this.weight.maxBatch) {
+      this.stats.soloWrites++;
+      return this.write([item]).then(([r]) => r);
+    }
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.pump();
@@ -54,13 +63,16 @@ export class InsertBatcher<T, R> {
   private take(): Entry<T, R>[] {
     const keys = new Set<string>();
     const batch: Entry<T, R>[] = [];
+    let weight = 0;
     for (let i = 0; i < this.queue.length && batch.length < this.maxBatch;) {
       const key = this.keyOf(this.queue[i].item);
-      if (keys.has(key)) {
+      const itemWeight = this.weight.of(this.queue[i].item);
+      if (keys.has(key) || (batch.length > 0 && weight + itemWeight > this.weight.maxBatch)) {
         i++;
         continue;
       }
       keys.add(key);
+      weight += itemWeight;
       batch.push(...this.queue.splice(i, 1));
     }
     return batch;

@@ -251,6 +251,9 @@ export interface TraceSize {
 /** A write that would take a trace past its bounds: nothing was changed. */
 export type WriteOutcome = 'ok' | 'missing' | { tooBig: TraceSize };
 
+/** Most JSON one batched INSERT carries; a heavier trace is written by itself. */
+const BATCH_BYTES = 1024 * 1024;
+
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 /**
@@ -262,19 +265,27 @@ const json = (value: unknown) => (value === undefined || value === null ? null :
 export class TracesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** New traces, written several per statement when requests arrive together. */
-  private readonly newTraces = new InsertBatcher<TraceRecord & { project_id: string; spans: SpanRecord[] }, boolean>(
+  /**
+   * New traces, written several per statement when requests arrive together. Each travels as its
+   * JSON, serialised once: the batch joins them, and their length caps a batch at BATCH_BYTES (a
+   * trace that large is written on its own, outside the shared slots).
+   */
+  private readonly newTraces = new InsertBatcher<{ traceId: string; json: string }, boolean>(
     async (traces) => {
       const rows = await this.run<{ trace_id: string }>(
         this.pool,
         INSERT_NEW_TRACES,
-        [JSON.stringify(traces)],
+        [`[${traces.map((t) => t.json).join(',')}]`],
         'pp_insert_new_traces',
       );
       const inserted = new Set(rows.map((r) => r.trace_id));
-      return traces.map((t) => inserted.has(t.trace_id));
+      return traces.map((t) => inserted.has(t.traceId));
     },
-    (t) => t.trace_id,
+    (t) => t.traceId,
+    64,
+    2,
+    1,
+    { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
   );
 
   /**
@@ -306,7 +317,8 @@ export class TracesRepository {
       trace.release,
     ];
     // A new trace is one request: its size is bounded by the body limit and checked by the service.
-    if (await this.newTraces.submit({ ...trace, project_id: projectId, spans })) return 'ok';
+    const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
+    if (await this.newTraces.submit({ traceId: trace.trace_id, json: payload })) return 'ok';
     const spansJson = JSON.stringify(spans);
     return this.inTransaction<WriteOutcome>(
       async (client) => {
