@@ -5,6 +5,7 @@ import { ThrottleModule } from './bootstrap/throttle.module';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
+import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
 import { EvalRunsModule } from './modules/eval-runs/eval-runs.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
@@ -31,6 +32,8 @@ export class AppModule {
         AuthModule,
         AuthBootstrapModule,
         HealthModule,
+        // Before TracesModule: its routes must be matched before /traces/:trace_id.
+        AnalyticsModule,
         TracesModule,
         MetricsApiModule,
         EvalRunsModule,

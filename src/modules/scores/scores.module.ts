@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TraceScoreEntity } from '../eval-runs/entities/trace-score.entity';
+import { ScoreAnalyticsRepository } from './score-analytics.repository';
+import { ScoreAnalyticsService } from './score-analytics.service';
 import { TraceScoreAnalyticsController } from './trace-score-analytics.controller';
 import { TraceScoresController } from './trace-scores.controller';
 import { TraceScoresRepository } from './trace-scores.repository';
@@ -10,6 +12,6 @@ import { TraceScoresService } from './trace-scores.service';
 @Module({
   imports: [TypeOrmModule.forFeature([TraceScoreEntity])],
   controllers: [TraceScoresController, TraceScoreAnalyticsController],
-  providers: [TraceScoresRepository, TraceScoresService],
+  providers: [TraceScoresRepository, TraceScoresService, ScoreAnalyticsRepository, ScoreAnalyticsService],
 })
 export class ScoresModule {}

@@ -29,17 +29,6 @@ export interface TraceScoreFilters {
   createdBefore?: string;
 }
 
-export interface ScoreSummaryRow {
-  name: string;
-  avg: number | null;
-  min: number | null;
-  max: number | null;
-  median: number | null;
-  succeeded: number;
-  failed: number;
-  latest: Date;
-}
-
 export interface ScoreChanges {
   value?: string;
   reason?: string;
@@ -108,43 +97,6 @@ export class TraceScoresRepository {
       .addOrderBy('s.createdAt', 'DESC')
       .addOrderBy('s.id', 'DESC')
       .getMany();
-  }
-
-  /**
-   * Per metric name, over the project's NUMERIC scores created in [from, before): statistics of the
-   * successful values, the success and failure counts, and the newest score's time.
-   */
-  async summary(projectId: string, from?: string, before?: string): Promise<ScoreSummaryRow[]> {
-    const rows: Record<string, unknown>[] = await this.scores.query(
-      `SELECT name,
-              avg(x) FILTER (WHERE ok) AS avg,
-              min(x) FILTER (WHERE ok) AS min,
-              max(x) FILTER (WHERE ok) AS max,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FILTER (WHERE ok) AS median,
-              count(*) FILTER (WHERE ok)::int AS succeeded,
-              count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
-              max(created_at) AS latest
-       FROM (SELECT name, status, created_at, (status = 'SUCCESS' AND value IS NOT NULL) AS ok,
-                    -- via numeric: a value stored before underflow was refused (1e-400) must not break the summary
-                    (CASE WHEN abs(value::numeric) < 1e-300 THEN 0 ELSE value::numeric END)::float8 AS x
-             FROM trace_scores
-             WHERE project_id = $1 AND data_type = 'NUMERIC'
-               AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)) s
-       GROUP BY name
-       ORDER BY name`,
-      [projectId, from ?? null, before ?? null],
-    );
-    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-    return rows.map((r) => ({
-      name: String(r.name),
-      avg: num(r.avg),
-      min: num(r.min),
-      max: num(r.max),
-      median: num(r.median),
-      succeeded: Number(r.succeeded),
-      failed: Number(r.failed),
-      latest: r.latest as Date,
-    }));
   }
 
   /** Applies a human edit: the score becomes a successful annotation. Null when the project has no such score. */

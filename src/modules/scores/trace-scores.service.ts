@@ -6,7 +6,6 @@ import { ProjectContext } from '../auth/types/project-context';
 import { ScoreDataType, ScoreSource } from '../eval-runs/entities/trace-score.entity';
 import { CreateTraceScoreRequest } from './dto/create-trace-score.dto';
 import { ListTraceScoresQuery } from './dto/list-trace-scores.query.dto';
-import { ScoreSummaryQuery, TraceScoreSummaryResponse } from './dto/score-summary.dto';
 import { TraceScoreResponse } from './dto/trace-score-response.dto';
 import { UpdateTraceScoreRequest } from './dto/update-trace-score.dto';
 import { checkScoreValue } from './score-value';
@@ -65,20 +64,6 @@ export class TraceScoresService {
   async latestForTrace(ctx: ProjectContext, traceId: string): Promise<TraceScoreResponse[]> {
     const scores = await this.scores.latestPerName(ctx.projectId, traceId);
     return scores.map((s) => TraceScoreResponse.from(s));
-  }
-
-  async summary(ctx: ProjectContext, q: ScoreSummaryQuery): Promise<TraceScoreSummaryResponse[]> {
-    const rows = await this.scores.summary(ctx.projectId, q.date_from, q.date_to);
-    return rows.map((r) => ({
-      metric_name: r.name,
-      avg_score: r.avg,
-      min_score: r.min,
-      max_score: r.max,
-      median_score: r.median,
-      success_count: r.succeeded,
-      failed_count: r.failed,
-      latest_score_at: r.latest.toISOString(),
-    }));
   }
 
   async update(ctx: ProjectContext, scoreId: string, body: UpdateTraceScoreRequest): Promise<TraceScoreResponse> {

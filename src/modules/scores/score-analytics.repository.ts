@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { withTimeZoneErrors } from '../analytics/time-zone-errors';
+import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
+
+/**
+ * Every statement reads values through `score_number(value)` (migration 1764000003000): a value that is
+ * not a number in [0, 1] is counted apart and never cast, so no stored row can break a chart.
+ */
+
+export interface ScoreSummaryRow {
+  name: string;
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+  median: number | null;
+  succeeded: number;
+  failed: number;
+  nonNumeric: number;
+  latest: Date;
+}
+
+export interface TrendRow {
+  bucket: string;
+  avg: number;
+  count: number;
+}
+
+const ISO = (x: string) => `to_char((${x}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Optional created_at window on placeholders `$a` (inclusive) and `$b` (exclusive). */
+const CREATED_IN = (a: string, b: string) =>
+  `(${a}::timestamptz IS NULL OR s.created_at >= ${a}::timestamptz) AND (${b}::timestamptz IS NULL OR s.created_at < ${b}::timestamptz)`;
+
+const SUMMARY = `
+  SELECT name, avg(n)::float8 AS avg, min(n)::float8 AS min, max(n)::float8 AS max,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median,
+         count(n)::int AS succeeded,
+         (count(*) FILTER (WHERE status = 'FAILED'))::int AS failed,
+         (count(*) FILTER (WHERE status = 'SUCCESS' AND value IS NOT NULL AND n IS NULL))::int AS non_numeric,
+         max(created_at) AS latest
+  FROM (SELECT s.name, s.status, s.value, s.created_at,
+               CASE WHEN s.status = 'SUCCESS' THEN score_number(s.value) END AS n
+        FROM trace_scores s
+        WHERE s.project_id = $1 AND s.data_type = 'NUMERIC' AND ${CREATED_IN('$2', '$3')}) s
+  GROUP BY name
+  ORDER BY name`;
+
+/** The scores a trend or histogram of metric $2 counts as numbers. */
+const NUMERIC_OF_METRIC = `s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND s.data_type = 'NUMERIC'`;
+
+const BOUNDS = `
+  SELECT ${ISO('min(s.created_at)')} AS first, ${ISO(`date_trunc('milliseconds', max(s.created_at)) + interval '1 millisecond'`)} AS after_last
+  FROM trace_scores s WHERE ${NUMERIC_OF_METRIC} AND ${CREATED_IN('$3', '$4')}`;
+
+/** $1 project, $2 metric, $3 granularity, $4 from, $5 to, $6 zone. */
+const TREND = `
+  WITH agg AS (
+    SELECT ${bucketOf('s.created_at', '$3::text', '$6::text')} AS b, avg(n)::float8 AS avg, count(*)::int AS count
+    FROM (SELECT s.created_at, score_number(s.value) AS n FROM trace_scores s
+          WHERE ${NUMERIC_OF_METRIC} AND s.created_at >= $4::timestamptz AND s.created_at < $5::timestamptz) s
+    WHERE n IS NOT NULL
+    GROUP BY 1)
+  SELECT ${bucketLabel('x.b', '$6::text')} AS bucket, COALESCE(agg.avg, 0) AS avg, COALESCE(agg.count, 0) AS count
+  FROM (${bucketSeries('$3::text', '$4', '$5', '$6::text')}) x LEFT JOIN agg ON agg.b = x.b
+  ORDER BY x.b`;
+
+/**
+ * $1 project, $2 metric, $3 from, $4 to, $5 buckets. Bucket i holds [(i-1)/n, i/n); 1.0 joins bucket n
+ * (width_bucket alone would open an n+1th). Row bucket NULL counts the non-numeric successful scores.
+ */
+const DISTRIBUTION = `
+  SELECT CASE WHEN n IS NOT NULL THEN least(width_bucket(n, 0, 1, $5::int), $5::int) END AS bucket, count(*)::int AS count
+  FROM (SELECT CASE WHEN s.data_type = 'NUMERIC' THEN score_number(s.value) END AS n
+        FROM trace_scores s
+        WHERE s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND s.value IS NOT NULL
+          AND ${CREATED_IN('$3', '$4')}) s
+  GROUP BY 1`;
+
+/** Score analytics: summary, trend and distribution, each one statement scoped by project. */
+@Injectable()
+export class ScoreAnalyticsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async summary(projectId: string, from?: string, before?: string): Promise<ScoreSummaryRow[]> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(SUMMARY, [
+      projectId,
+      from ?? null,
+      before ?? null,
+    ]);
+    return rows.map((r) => ({
+      name: String(r.name),
+      avg: r.avg as number | null,
+      min: r.min as number | null,
+      max: r.max as number | null,
+      median: r.median as number | null,
+      succeeded: Number(r.succeeded),
+      failed: Number(r.failed),
+      nonNumeric: Number(r.non_numeric),
+      latest: r.latest as Date,
+    }));
+  }
+
+  /** The created_at window of a metric's scores inside optional bounds: [first, the next millisecond after the last), or null. */
+  async bounds(
+    projectId: string,
+    metric: string,
+    from?: string,
+    to?: string,
+  ): Promise<{ from: string; to: string } | null> {
+    const [row]: Array<{ first: string | null; after_last: string | null }> = await this.dataSource.query(BOUNDS, [
+      projectId,
+      metric,
+      from ?? null,
+      to ?? null,
+    ]);
+    return row.first && row.after_last ? { from: row.first, to: row.after_last } : null;
+  }
+
+  trend(projectId: string, metric: string, w: BucketWindow): Promise<TrendRow[]> {
+    return withTimeZoneErrors(() =>
+      this.dataSource.query(TREND, [projectId, metric, w.granularity, w.from, w.to, w.tz]),
+    );
+  }
+
+  /** Counts per bucket number (absent buckets are empty) and the non-numeric count. */
+  async distribution(
+    projectId: string,
+    metric: string,
+    buckets: number,
+    from?: string,
+    to?: string,
+  ): Promise<{ counts: Map<number, number>; nonNumeric: number }> {
+    const rows: Array<{ bucket: number | null; count: number }> = await this.dataSource.query(DISTRIBUTION, [
+      projectId,
+      metric,
+      from ?? null,
+      to ?? null,
+      buckets,
+    ]);
+    const counts = new Map<number, number>();
+    let nonNumeric = 0;
+    for (const r of rows) {
+      if (r.bucket === null) nonNumeric = r.count;
+      else counts.set(r.bucket, r.count);
+    }
+    return { counts, nonNumeric };
+  }
+}
