@@ -494,6 +494,7 @@ describe('trace scores', () => {
           success_count: 2,
           failed_count: 1,
           latest_score_at: last.created_at,
+          non_numeric_count: 0,
         },
       ]);
       const windowed = await summary(q, { date_from: last.created_at }).expect(200);
