@@ -2,84 +2,137 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AnalyticsBucketDto, TokenCostBucketDto, TopModelDto } from './dto/trace-analytics-response.dto';
+import {
+  latencyAggregates,
+  modelAggregates,
+  percentilesFromHistogram,
+  SLOT_LENGTH,
+  slotOf,
+  traceAggregates,
+} from './rollup-sql';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from './time-buckets';
 import { withTimeZoneErrors } from './time-zone-errors';
 
-/** Placeholders shared by every statement here: $1 project, $2 granularity, $3 from, $4 to, $5 zone. */
-const P = { project: '$1::uuid', g: '$2::text', from: '$3::timestamptz', to: '$4::timestamptz', tz: '$5::text' };
+interface Placeholders {
+  project: string;
+  from: string;
+  to: string;
+}
 
-const IN_WINDOW = (t: string, from = P.from, to = P.to) =>
-  `${t}.project_id = ${P.project} AND ${t}.started_at >= ${from} AND ${t}.started_at < ${to}`;
+/**
+ * Exact answers from rollups plus raw rows, in ONE statement (one snapshot): the slots that are
+ * dirty (changed since their last refresh) and the first and last slot of the window (partial) are
+ * computed live from traces and spans; every other slot of the window comes from the rollups.
+ */
+const liveSlots = (p: Placeholders) => `
+  live_slots AS (
+    SELECT ${slotOf(p.from)} AS slot
+    UNION SELECT ${slotOf(`${p.to} - interval '1 microsecond'`)}
+    UNION SELECT d.slot FROM rollup_dirty d
+          WHERE d.project_id = ${p.project} AND d.slot >= ${slotOf(p.from)} AND d.slot < ${p.to})`;
 
-/** A number inside a JSON object, or 0 when it is missing or not a number (what the trace totals count). */
-const jsonNumber = (json: string, key: string) =>
-  `COALESCE(CASE WHEN jsonb_typeof(${json}->'${key}') = 'number' THEN (${json}->>'${key}')::numeric END, 0)`;
-const PROMPT = jsonNumber('s.token_usage', 'prompt_tokens');
-const COMPLETION = jsonNumber('s.token_usage', 'completion_tokens');
-const COST = jsonNumber('s.cost', 'total');
+/** Traces `t` of the live slots, inside the window. */
+const liveTraces = (p: Placeholders) => `live_slots l
+  JOIN traces t ON t.project_id = ${p.project}
+   AND t.started_at >= greatest(l.slot, ${p.from}) AND t.started_at < least(l.slot + ${SLOT_LENGTH}, ${p.to})`;
 
-/** Every bucket of the window, left-joined to `agg` (rows keyed by `b`), in order. */
-const zeroFilled = (agg: string, columns: string) => `
-  WITH agg AS (${agg})
-  SELECT ${bucketLabel('s.b', P.tz)} AS bucket, ${columns}
-  FROM (${bucketSeries(P.g, P.from, P.to, P.tz)}) s LEFT JOIN agg ON agg.b = s.b
+/** Rollup rows `r` of the slots strictly inside the window that are not live. */
+const rolled = (table: string, p: Placeholders) => `${table} r
+  WHERE r.project_id = ${p.project} AND r.slot > ${slotOf(p.from)}
+    AND r.slot < ${slotOf(`${p.to} - interval '1 microsecond'`)}
+    AND r.slot NOT IN (SELECT slot FROM live_slots)`;
+
+/** Bucketed statements: $1 project, $2 granularity, $3 from, $4 to, $5 zone. */
+const B: Placeholders = { project: '$1::uuid', from: '$3::timestamptz', to: '$4::timestamptz' };
+const G = '$2::text';
+const TZ = '$5::text';
+const bucket = (ts: string) => `${bucketOf(ts, G, TZ)} AS b`;
+
+/** Trace counts, latency sums and token/cost sums per bucket. */
+const TOTALS = `
+  totals AS (
+    SELECT b, sum(trace_count)::int AS trace_count, sum(error_count)::int AS error_count,
+           sum(latency_sum) / NULLIF(sum(latency_count), 0) AS avg_latency_ms,
+           sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+           sum(total_cost)::float8 AS total_cost
+    FROM (
+      ${traceAggregates([bucket('t.started_at')], liveTraces(B))}
+      UNION ALL
+      SELECT ${bucket('r.slot')}, sum(trace_count), sum(error_count), sum(latency_count), sum(latency_sum),
+             sum(prompt_tokens), sum(completion_tokens), sum(total_cost)
+      FROM ${rolled('trace_rollups', B)} GROUP BY 1
+    ) parts
+    GROUP BY b)`;
+
+const LATENCY_PERCENTILES = `
+  pcts AS (${percentilesFromHistogram(`(
+    SELECT b, k, sum(count) AS c FROM (
+      ${latencyAggregates([bucket('t.started_at')], liveTraces(B))}
+      UNION ALL
+      SELECT ${bucket('r.slot')}, r.k, sum(r.count) FROM ${rolled('latency_rollups', B)} GROUP BY 1, 2
+    ) parts GROUP BY b, k) hist`)})`;
+
+/** Every bucket of the window, left-joined to the per-bucket CTEs, in order. */
+const zeroFilled = (ctes: string[], columns: string, joins: string) => `
+  WITH ${[liveSlots(B), ...ctes].join(',\n')}
+  SELECT ${bucketLabel('s.b', TZ)} AS bucket, ${columns}
+  FROM (${bucketSeries(G, B.from, B.to, TZ)}) s ${joins}
   ORDER BY s.b`;
 
-const TRACE_COUNTS = (withLatency: boolean) =>
-  zeroFilled(
-    `SELECT ${bucketOf('t.started_at', P.g, P.tz)} AS b, count(*)::int AS trace_count,
-            (count(*) FILTER (WHERE t.status = 'ERROR'))::int AS error_count
-            ${
-              withLatency
-                ? `, avg(t.latency_ms) AS avg_latency_ms,
-                   percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY t.latency_ms) AS pct`
-                : ''
-            }
-     FROM traces t WHERE ${IN_WINDOW('t')} GROUP BY 1`,
-    `COALESCE(agg.trace_count, 0) AS trace_count, COALESCE(agg.error_count, 0) AS error_count
-     ${
-       withLatency
-         ? `, agg.avg_latency_ms, agg.pct[1] AS p50_latency_ms, agg.pct[2] AS p90_latency_ms, agg.pct[3] AS p99_latency_ms`
-         : ''
-     }`,
-  );
-
-const TOKENS_AND_COST = zeroFilled(
-  `SELECT ${bucketOf('t.started_at', P.g, P.tz)} AS b, sum(${PROMPT}) AS prompt_tokens,
-          sum(${COMPLETION}) AS completion_tokens, sum(${COST})::float8 AS total_cost
-   FROM traces t JOIN spans s ON s.trace_id = t.trace_id WHERE ${IN_WINDOW('t')} GROUP BY 1`,
-  `round(COALESCE(agg.prompt_tokens, 0) + COALESCE(agg.completion_tokens, 0))::float8 AS total_tokens,
-   round(COALESCE(agg.prompt_tokens, 0))::float8 AS prompt_tokens,
-   round(COALESCE(agg.completion_tokens, 0))::float8 AS completion_tokens,
-   COALESCE(agg.total_cost, 0) AS total_cost`,
+const TRACE_COUNTS = zeroFilled(
+  [TOTALS],
+  `COALESCE(totals.trace_count, 0) AS trace_count, COALESCE(totals.error_count, 0) AS error_count`,
+  'LEFT JOIN totals ON totals.b = s.b',
 );
 
-const MODELS = `
-  SELECT s.model, count(*)::int AS call_count, round(sum(${PROMPT} + ${COMPLETION}))::float8 AS total_tokens,
-         sum(${COST})::float8 AS total_cost
-  FROM traces t JOIN spans s ON s.trace_id = t.trace_id
-  WHERE ${IN_WINDOW('t', '$2::timestamptz', '$3::timestamptz')} AND s.model IS NOT NULL
-  GROUP BY s.model ORDER BY call_count DESC, s.model`;
+const LATENCY = zeroFilled(
+  [TOTALS, LATENCY_PERCENTILES],
+  `COALESCE(totals.trace_count, 0) AS trace_count, COALESCE(totals.error_count, 0) AS error_count,
+   totals.avg_latency_ms, pcts.pct[1] AS p50_latency_ms, pcts.pct[2] AS p90_latency_ms, pcts.pct[3] AS p99_latency_ms`,
+  'LEFT JOIN totals ON totals.b = s.b LEFT JOIN pcts ON pcts.b = s.b',
+);
 
-/** Trace analytics straight from the traces and spans tables, one statement per request. */
+const TOKENS_AND_COST = zeroFilled(
+  [TOTALS],
+  `round(COALESCE(totals.prompt_tokens, 0) + COALESCE(totals.completion_tokens, 0))::float8 AS total_tokens,
+   round(COALESCE(totals.prompt_tokens, 0))::float8 AS prompt_tokens,
+   round(COALESCE(totals.completion_tokens, 0))::float8 AS completion_tokens,
+   COALESCE(totals.total_cost, 0) AS total_cost`,
+  'LEFT JOIN totals ON totals.b = s.b',
+);
+
+/** Not bucketed: $1 project, $2 from, $3 to. */
+const M: Placeholders = { project: '$1::uuid', from: '$2::timestamptz', to: '$3::timestamptz' };
+const MODELS = `
+  WITH ${liveSlots(M)}
+  SELECT model, sum(call_count)::int AS call_count, round(sum(total_tokens))::float8 AS total_tokens,
+         sum(total_cost)::float8 AS total_cost
+  FROM (
+    ${modelAggregates([], liveTraces(M))}
+    UNION ALL
+    SELECT r.model, sum(r.call_count), sum(r.total_tokens), sum(r.total_cost) FROM ${rolled('model_rollups', M)} GROUP BY 1
+  ) parts
+  GROUP BY model
+  ORDER BY call_count DESC, model`;
+
+/** Trace analytics reads: one statement per request, scoped by project. */
 @Injectable()
 export class TraceAnalyticsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   traceCounts(projectId: string, w: BucketWindow, withLatency: boolean): Promise<AnalyticsBucketDto[]> {
-    return this.query(TRACE_COUNTS(withLatency), projectId, w);
+    return this.bucketed(withLatency ? LATENCY : TRACE_COUNTS, projectId, w);
   }
 
   tokensAndCost(projectId: string, w: BucketWindow): Promise<TokenCostBucketDto[]> {
-    return this.query(TOKENS_AND_COST, projectId, w);
+    return this.bucketed(TOKENS_AND_COST, projectId, w);
   }
 
-  /** Not bucketed: the whole window. */
   models(projectId: string, from: string, to: string): Promise<TopModelDto[]> {
     return this.dataSource.query(MODELS, [projectId, from, to]);
   }
 
-  private query<T>(sql: string, projectId: string, w: BucketWindow): Promise<T[]> {
+  private bucketed<T>(sql: string, projectId: string, w: BucketWindow): Promise<T[]> {
     return withTimeZoneErrors(() => this.dataSource.query(sql, [projectId, w.granularity, w.from, w.to, w.tz]));
   }
 }

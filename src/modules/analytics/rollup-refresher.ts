@@ -1,0 +1,107 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { latencyAggregates, modelAggregates, SLOT_LENGTH, TRACE_AGG_COLUMNS, traceAggregates } from './rollup-sql';
+
+/** How often dirty slots are folded into the rollups, and how many marks one pass takes. */
+export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
+const MARKS_PER_PASS = 20_000;
+
+/** The taken (project, slot) pairs, as `d(p, s)`. */
+const PAIRS = `unnest($1::uuid[], $2::timestamptz[]) AS d(p, s)`;
+const PAIR_TRACES = `${PAIRS} JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH}`;
+const KEYS = ['d.p', 'd.s'];
+
+/**
+ * Keeps the trace rollups (migration 1764000003000) up to date without touching any write path:
+ * triggers on traces mark (project, slot) pairs dirty; every ROLLUP_REFRESH_INTERVAL_MS this takes
+ * marks and recomputes those slots from the raw rows, in one REPEATABLE READ transaction so the
+ * marks it removes and the rows it reads are the same moment. Reads never wait for it: dirty slots
+ * are computed live, so a slow or stopped refresher costs speed, never correctness. One refresher
+ * at a time across processes (an advisory lock); the others skip the pass.
+ */
+@Injectable()
+export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RollupRefresher.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), ROLLUP_REFRESH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Refreshes until no mark is left (or another process holds the lock). Returns the slots refreshed. */
+  async refreshAll(): Promise<number> {
+    let total = 0;
+    for (let n = await this.refreshOnce(); n > 0; n = await this.refreshOnce()) total += n;
+    return total;
+  }
+
+  /** One pass over up to MARKS_PER_PASS marks; returns the slots it recomputed. Passes never overlap. */
+  refreshOnce(): Promise<number> {
+    if (!this.running) this.running = this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.refreshAll();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Rollup refresh failed; dirty slots stay live until the next pass');
+    }
+  }
+
+  private async pass(): Promise<number> {
+    const qr = this.dataSource.createQueryRunner();
+    await qr.connect();
+    try {
+      await qr.startTransaction('REPEATABLE READ');
+      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock(hashtext('trace-rollups')) AS locked`);
+      if (!locked) {
+        await qr.rollbackTransaction();
+        return 0;
+      }
+      const taken: Array<{ project_id: string; slot: Date }> = await qr.query(
+        `WITH taken AS (
+           DELETE FROM rollup_dirty WHERE id IN (SELECT id FROM rollup_dirty ORDER BY id LIMIT $1)
+           RETURNING project_id, slot)
+         SELECT DISTINCT project_id, slot FROM taken`,
+        [MARKS_PER_PASS],
+      );
+      if (taken.length > 0) {
+        const params = [taken.map((t) => t.project_id), taken.map((t) => t.slot)];
+        for (const table of ['trace_rollups', 'model_rollups', 'latency_rollups']) {
+          await qr.query(`DELETE FROM ${table} r USING ${PAIRS} WHERE r.project_id = d.p AND r.slot = d.s`, params);
+        }
+        await qr.query(
+          `INSERT INTO trace_rollups (project_id, slot, ${TRACE_AGG_COLUMNS}) ${traceAggregates(KEYS, PAIR_TRACES)}`,
+          params,
+        );
+        await qr.query(
+          `INSERT INTO model_rollups (project_id, slot, model, call_count, total_tokens, total_cost)
+           ${modelAggregates(KEYS, PAIR_TRACES)}`,
+          params,
+        );
+        await qr.query(
+          `INSERT INTO latency_rollups (project_id, slot, k, count) ${latencyAggregates(KEYS, PAIR_TRACES)}`,
+          params,
+        );
+      }
+      await qr.commitTransaction();
+      return taken.length;
+    } catch (error) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await qr.release();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The one definition of what trace analytics count, as SQL fragments. The rollup refresher groups
+ * by (project, slot) and the read path by bucket, over the same expressions, so a rolled-up slot and
+ * the same slot computed live always agree.
+ */
+
+/** Rollup slots: 15 minutes, so hour buckets of :30 and :45 zones are unions of whole slots. */
+export const SLOT_LENGTH = `interval '15 minutes'`;
+export const slotOf = (ts: string) => `date_bin('15 minutes', ${ts}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
+
+/**
+ * Latency histogram: bucket k holds [1.02^k, 1.02^(k+1)) ms, and its representative value
+ * 2·1.02^(k+1)/2.02 is within 0.99 % of every latency in it. Latencies ≤ 0 get their own bucket (0).
+ */
+const ZERO_K = -100000;
+export const latencyBucket = (ms: string) =>
+  `(CASE WHEN ${ms} <= 0 THEN ${ZERO_K} ELSE floor(ln(${ms}) / ln(1.02))::int END)`;
+const latencyValue = (k: string) => `(CASE WHEN ${k} = ${ZERO_K} THEN 0 ELSE 2 * power(1.02, ${k} + 1) / 2.02 END)`;
+
+/** A number inside a JSON object, or 0 when it is missing or not a number (as the trace totals count). */
+const jsonNumber = (json: string, key: string) =>
+  `COALESCE(CASE WHEN jsonb_typeof(${json}->'${key}') = 'number' THEN (${json}->>'${key}')::numeric END, 0)`;
+const PROMPT = jsonNumber('s.token_usage', 'prompt_tokens');
+const COMPLETION = jsonNumber('s.token_usage', 'completion_tokens');
+const COST = jsonNumber('s.cost', 'total');
+
+/** Per trace `t`: its spans' prompt and completion tokens and cost, as `x.prompt`, `x.completion`, `x.cost`. */
+const SPAN_TOTALS = `LEFT JOIN LATERAL (
+  SELECT sum(${PROMPT}) AS prompt, sum(${COMPLETION}) AS completion, sum(${COST}) AS cost
+  FROM spans s WHERE s.trace_id = t.trace_id) x ON true`;
+
+/** Columns of trace_rollups after its keys, in table order. */
+export const TRACE_AGG_COLUMNS =
+  'trace_count, error_count, latency_count, latency_sum, prompt_tokens, completion_tokens, total_cost';
+
+/** Trace aggregates of the traces `t` joined by `from`, grouped by `keys` (SQL expressions with aliases). */
+export const traceAggregates = (keys: string[], from: string) => `
+  SELECT ${keys.join(', ')}, count(*)::int AS trace_count,
+         (count(*) FILTER (WHERE t.status = 'ERROR'))::int AS error_count,
+         count(t.latency_ms)::int AS latency_count, COALESCE(sum(t.latency_ms), 0)::float8 AS latency_sum,
+         COALESCE(sum(x.prompt), 0) AS prompt_tokens, COALESCE(sum(x.completion), 0) AS completion_tokens,
+         COALESCE(sum(x.cost), 0)::float8 AS total_cost
+  FROM ${from} ${SPAN_TOTALS}
+  GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
+
+/** Span models of the traces `t` joined by `from`: (keys..., model, call_count, total_tokens, total_cost). */
+export const modelAggregates = (keys: string[], from: string) => `
+  SELECT ${[...keys, 's.model'].join(', ')}, count(*)::int AS call_count,
+         sum(${PROMPT} + ${COMPLETION}) AS total_tokens, sum(${COST})::float8 AS total_cost
+  FROM ${from} JOIN spans s ON s.trace_id = t.trace_id
+  WHERE s.model IS NOT NULL
+  GROUP BY ${[...keys, 's.model'].map((_, i) => i + 1).join(', ')}`;
+
+/** Latency histogram of the traces `t` joined by `from`: (keys..., k, count). */
+export const latencyAggregates = (keys: string[], from: string) => `
+  SELECT ${[...keys, `${latencyBucket('t.latency_ms')} AS k`].join(', ')}, count(*)::int AS count
+  FROM ${from}
+  WHERE t.latency_ms IS NOT NULL
+  GROUP BY ${[...keys, 'k'].map((_, i) => i + 1).join(', ')}`;
+
+/**
+ * p50, p90 and p99 per bucket `b` from a histogram relation `hist(b, k, c)`, interpolated between
+ * ranks as percentile_cont does, on the representative values: within 1 % of the exact figure.
+ * Yields `(b, pct float8[3])`.
+ */
+export const percentilesFromHistogram = (hist: string) => `
+  SELECT b, array_agg(${latencyValue('k_lo')} + frac * (${latencyValue('k_hi')} - ${latencyValue('k_lo')}) ORDER BY p) AS pct
+  FROM (
+    SELECT b, p, min(k) FILTER (WHERE upto > floor(p * (n - 1))) AS k_lo,
+           min(k) FILTER (WHERE upto > ceil(p * (n - 1))) AS k_hi, max(p * (n - 1) - floor(p * (n - 1))) AS frac
+    FROM (SELECT b, k, sum(c) OVER (PARTITION BY b ORDER BY k) AS upto, sum(c) OVER (PARTITION BY b) AS n
+          FROM ${hist}) cum
+    CROSS JOIN unnest(ARRAY[0.5, 0.9, 0.99]::float8[]) AS p
+    GROUP BY b, p
+  ) ranks
+  GROUP BY b`;
