@@ -187,6 +187,18 @@ async function seededEnd(db: Client, projectId: string): Promise<Date | null> {
   return r && r.traces === TRACES && r.scores === SCORES ? new Date(r.seeded_end) : null;
 }
 
+/** The API's refresher folds the seed's dirty slots into the rollups; wait for it and say how long it took. */
+async function waitForRollups(db: Client): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM rollup_dirty')).rows;
+    process.stdout.write(`\r  dirty rollup marks: ${n} (${Math.round((Date.now() - started) / 1000)} s)   `);
+    if (n === 0) break;
+    await sleep(1000);
+  }
+  process.stdout.write('\n');
+}
+
 interface Cell {
   endpoint: string;
   days: number;
@@ -289,13 +301,14 @@ async function main(): Promise<void> {
       end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
       await seed(db, projectId, end);
     } else console.log(`reusing the seed ending ${end.toISOString()}`);
-    await db.end();
     if (process.env.BENCH_SEED_ONLY === '1') return;
     // A fresh API process for the measurement, so its memory figures start from a clean boot.
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
     api = startApi();
     await waitHealthy();
+    await waitForRollups(db);
+    await db.end();
     const rssBefore = rssMb(api.pid);
     const cells = await measure(end);
     const rssAfter = rssMb(api.pid);

@@ -30,6 +30,14 @@ export class Analytics1764000003000 implements MigrationInterface {
           THEN CASE WHEN v::numeric BETWEEN 0 AND 1 THEN round(v::numeric, 15) END
         END
       $$`);
+    // Score analytics read one metric's window: a covering index over the parsed value (a stored
+    // generated column, so no write path computes it) makes them index-only scans.
+    await q.query(
+      `ALTER TABLE trace_scores ADD COLUMN value_number numeric GENERATED ALWAYS AS (score_number(value)) STORED`,
+    );
+    await q.query(
+      `CREATE INDEX ix_trace_scores_analytics ON trace_scores (project_id, name, created_at) INCLUDE (status, data_type, value_number)`,
+    );
 
     await q.query(`
       CREATE TABLE trace_rollups (
@@ -104,6 +112,8 @@ export class Analytics1764000003000 implements MigrationInterface {
     await q.query(`DROP TABLE IF EXISTS model_rollups`);
     await q.query(`DROP TABLE IF EXISTS latency_rollups`);
     await q.query(`DROP TABLE IF EXISTS trace_rollups`);
+    await q.query(`DROP INDEX IF EXISTS ix_trace_scores_analytics`);
+    await q.query(`ALTER TABLE trace_scores DROP COLUMN IF EXISTS value_number`);
     await q.query(`DROP FUNCTION IF EXISTS score_number(text)`);
   }
 }

@@ -5,8 +5,9 @@ import { withTimeZoneErrors } from '../analytics/time-zone-errors';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
 
 /**
- * Every statement reads values through `score_number(value)` (migration 1764000003000): a value that is
- * not a number in [0, 1] is counted apart and never cast, so no stored row can break a chart.
+ * Every statement reads values as `value_number`, the stored `score_number(value)` (migration
+ * 1764000003000): NULL for a value that is not a number in [0, 1], which is counted apart and never
+ * cast, so no stored row can break a chart. `ix_trace_scores_analytics` covers these reads.
  */
 
 export interface ScoreSummaryRow {
@@ -38,10 +39,9 @@ const SUMMARY = `
          percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median,
          count(n)::int AS succeeded,
          (count(*) FILTER (WHERE status = 'FAILED'))::int AS failed,
-         (count(*) FILTER (WHERE status = 'SUCCESS' AND value IS NOT NULL AND n IS NULL))::int AS non_numeric,
+         (count(*) FILTER (WHERE status = 'SUCCESS' AND n IS NULL))::int AS non_numeric,
          max(created_at) AS latest
-  FROM (SELECT s.name, s.status, s.value, s.created_at,
-               CASE WHEN s.status = 'SUCCESS' THEN score_number(s.value) END AS n
+  FROM (SELECT s.name, s.status, s.created_at, CASE WHEN s.status = 'SUCCESS' THEN s.value_number END AS n
         FROM trace_scores s
         WHERE s.project_id = $1 AND s.data_type = 'NUMERIC' AND ${CREATED_IN('$2', '$3')}) s
   GROUP BY name
@@ -58,7 +58,7 @@ const BOUNDS = `
 const TREND = `
   WITH agg AS (
     SELECT ${bucketOf('s.created_at', '$3::text', '$6::text')} AS b, avg(n)::float8 AS avg, count(*)::int AS count
-    FROM (SELECT s.created_at, score_number(s.value) AS n FROM trace_scores s
+    FROM (SELECT s.created_at, s.value_number AS n FROM trace_scores s
           WHERE ${NUMERIC_OF_METRIC} AND s.created_at >= $4::timestamptz AND s.created_at < $5::timestamptz) s
     WHERE n IS NOT NULL
     GROUP BY 1)
@@ -72,10 +72,9 @@ const TREND = `
  */
 const DISTRIBUTION = `
   SELECT CASE WHEN n IS NOT NULL THEN least(width_bucket(n, 0, 1, $5::int), $5::int) END AS bucket, count(*)::int AS count
-  FROM (SELECT CASE WHEN s.data_type = 'NUMERIC' THEN score_number(s.value) END AS n
+  FROM (SELECT CASE WHEN s.data_type = 'NUMERIC' THEN s.value_number END AS n
         FROM trace_scores s
-        WHERE s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND s.value IS NOT NULL
-          AND ${CREATED_IN('$3', '$4')}) s
+        WHERE s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND ${CREATED_IN('$3', '$4')}) s
   GROUP BY 1`;
 
 /** Score analytics: summary, trend and distribution, each one statement scoped by project. */
