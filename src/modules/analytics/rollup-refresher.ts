@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { latencyAggregates, modelAggregates, SLOT_LENGTH, TRACE_AGG_COLUMNS, traceAggregates } from './rollup-sql';
+import { Key, latencyAggregates, modelAggregates, SLOT_LENGTH, TRACE_AGG_COLUMNS, traceAggregates } from './rollup-sql';
 
 /** How often dirty slots are folded into the rollups, and how many marks one pass takes. */
 export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
@@ -10,7 +10,10 @@ const MARKS_PER_PASS = 20_000;
 /** The taken (project, slot) pairs, as `d(p, s)`. */
 const PAIRS = `unnest($1::uuid[], $2::timestamptz[]) AS d(p, s)`;
 const PAIR_TRACES = `${PAIRS} JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH}`;
-const KEYS = ['d.p', 'd.s'];
+const KEYS: Key[] = [
+  ['d.p', 'p'],
+  ['d.s', 's'],
+];
 
 /**
  * Keeps the trace rollups (migration 1764000003000) up to date without touching any write path:

@@ -24,39 +24,47 @@ const PROMPT = jsonNumber('s.token_usage', 'prompt_tokens');
 const COMPLETION = jsonNumber('s.token_usage', 'completion_tokens');
 const COST = jsonNumber('s.cost', 'total');
 
-/** Per trace `t`: its spans' prompt and completion tokens and cost, as `x.prompt`, `x.completion`, `x.cost`. */
-const SPAN_TOTALS = `LEFT JOIN LATERAL (
-  SELECT sum(${PROMPT}) AS prompt, sum(${COMPLETION}) AS completion, sum(${COST}) AS cost
-  FROM spans s WHERE s.trace_id = t.trace_id) x ON true`;
+/** A grouping key: an SQL expression and the column name it gets. */
+export type Key = [expression: string, name: string];
+const select = (keys: Key[]) => keys.map(([e, n]) => `${e} AS ${n}`);
+const ordinals = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(', ');
 
 /** Columns of trace_rollups after its keys, in table order. */
 export const TRACE_AGG_COLUMNS =
   'trace_count, error_count, latency_count, latency_sum, prompt_tokens, completion_tokens, total_cost';
 
-/** Trace aggregates of the traces `t` joined by `from`, grouped by `keys` (SQL expressions with aliases). */
-export const traceAggregates = (keys: string[], from: string) => `
-  SELECT ${keys.join(', ')}, count(*)::int AS trace_count,
-         (count(*) FILTER (WHERE t.status = 'ERROR'))::int AS error_count,
-         count(t.latency_ms)::int AS latency_count, COALESCE(sum(t.latency_ms), 0)::float8 AS latency_sum,
-         COALESCE(sum(x.prompt), 0) AS prompt_tokens, COALESCE(sum(x.completion), 0) AS completion_tokens,
-         COALESCE(sum(x.cost), 0)::float8 AS total_cost
-  FROM ${from} ${SPAN_TOTALS}
-  GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
+/**
+ * Trace aggregates of the traces `t` joined by `from`, grouped by `keys`. Span sums are a separate
+ * grouped join (not a per-trace lookup) so that large refreshes can hash-join the spans.
+ */
+export const traceAggregates = (keys: Key[], from: string) => `
+  SELECT ${keys.map(([, n]) => `a.${n}`).join(', ')}, a.trace_count, a.error_count, a.latency_count, a.latency_sum,
+         COALESCE(x.prompt, 0) AS prompt_tokens, COALESCE(x.completion, 0) AS completion_tokens,
+         COALESCE(x.cost, 0)::float8 AS total_cost
+  FROM (
+    SELECT ${select(keys).join(', ')}, count(*)::int AS trace_count,
+           (count(*) FILTER (WHERE t.status = 'ERROR'))::int AS error_count,
+           count(t.latency_ms)::int AS latency_count, COALESCE(sum(t.latency_ms), 0)::float8 AS latency_sum
+    FROM ${from} GROUP BY ${ordinals(keys.length)}
+  ) a LEFT JOIN (
+    SELECT ${select(keys).join(', ')}, sum(${PROMPT}) AS prompt, sum(${COMPLETION}) AS completion, sum(${COST}) AS cost
+    FROM ${from} JOIN spans s ON s.trace_id = t.trace_id GROUP BY ${ordinals(keys.length)}
+  ) x ON ${keys.map(([, n]) => `x.${n} = a.${n}`).join(' AND ')}`;
 
 /** Span models of the traces `t` joined by `from`: (keys..., model, call_count, total_tokens, total_cost). */
-export const modelAggregates = (keys: string[], from: string) => `
-  SELECT ${[...keys, 's.model'].join(', ')}, count(*)::int AS call_count,
+export const modelAggregates = (keys: Key[], from: string) => `
+  SELECT ${[...select(keys), 's.model'].join(', ')}, count(*)::int AS call_count,
          sum(${PROMPT} + ${COMPLETION}) AS total_tokens, sum(${COST})::float8 AS total_cost
   FROM ${from} JOIN spans s ON s.trace_id = t.trace_id
   WHERE s.model IS NOT NULL
-  GROUP BY ${[...keys, 's.model'].map((_, i) => i + 1).join(', ')}`;
+  GROUP BY ${ordinals(keys.length + 1)}`;
 
 /** Latency histogram of the traces `t` joined by `from`: (keys..., k, count). */
-export const latencyAggregates = (keys: string[], from: string) => `
-  SELECT ${[...keys, `${latencyBucket('t.latency_ms')} AS k`].join(', ')}, count(*)::int AS count
+export const latencyAggregates = (keys: Key[], from: string) => `
+  SELECT ${[...select(keys), `${latencyBucket('t.latency_ms')} AS k`].join(', ')}, count(*)::int AS count
   FROM ${from}
   WHERE t.latency_ms IS NOT NULL
-  GROUP BY ${[...keys, 'k'].map((_, i) => i + 1).join(', ')}`;
+  GROUP BY ${ordinals(keys.length + 1)}`;
 
 /**
  * p50, p90 and p99 per bucket `b` from a histogram relation `hist(b, k, c)`, interpolated between

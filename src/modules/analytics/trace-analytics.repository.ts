@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AnalyticsBucketDto, TokenCostBucketDto, TopModelDto } from './dto/trace-analytics-response.dto';
 import {
+  Key,
   latencyAggregates,
   modelAggregates,
   percentilesFromHistogram,
@@ -46,6 +47,7 @@ const rolled = (table: string, p: Placeholders) => `${table} r
 const B: Placeholders = { project: '$1::uuid', from: '$3::timestamptz', to: '$4::timestamptz' };
 const G = '$2::text';
 const TZ = '$5::text';
+const bucketKey = (ts: string): Key => [bucketOf(ts, G, TZ), 'b'];
 const bucket = (ts: string) => `${bucketOf(ts, G, TZ)} AS b`;
 
 /** Trace counts, latency sums and token/cost sums per bucket. */
@@ -56,7 +58,7 @@ const TOTALS = `
            sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
            sum(total_cost)::float8 AS total_cost
     FROM (
-      ${traceAggregates([bucket('t.started_at')], liveTraces(B))}
+      ${traceAggregates([bucketKey('t.started_at')], liveTraces(B))}
       UNION ALL
       SELECT ${bucket('r.slot')}, sum(trace_count), sum(error_count), sum(latency_count), sum(latency_sum),
              sum(prompt_tokens), sum(completion_tokens), sum(total_cost)
@@ -67,7 +69,7 @@ const TOTALS = `
 const LATENCY_PERCENTILES = `
   pcts AS (${percentilesFromHistogram(`(
     SELECT b, k, sum(count) AS c FROM (
-      ${latencyAggregates([bucket('t.started_at')], liveTraces(B))}
+      ${latencyAggregates([bucketKey('t.started_at')], liveTraces(B))}
       UNION ALL
       SELECT ${bucket('r.slot')}, r.k, sum(r.count) FROM ${rolled('latency_rollups', B)} GROUP BY 1, 2
     ) parts GROUP BY b, k) hist`)})`;
