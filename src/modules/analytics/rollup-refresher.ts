@@ -1,7 +1,15 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Key, latencyAggregates, modelAggregates, SLOT_LENGTH, TRACE_AGG_COLUMNS, traceAggregates } from './rollup-sql';
+import {
+  Key,
+  latencyAggregates,
+  modelAggregates,
+  SLOT_LENGTH,
+  TRACE_AGG_COLUMNS,
+  TRACE_COLUMNS,
+  traceAggregates,
+} from './rollup-sql';
 
 /** How often dirty slots are folded into the rollups, and how many marks one pass takes. */
 export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
@@ -9,10 +17,14 @@ const MARKS_PER_PASS = 20_000;
 
 /** The taken (project, slot) pairs, as `d(p, s)`. */
 const PAIRS = `unnest($1::uuid[], $2::timestamptz[]) AS d(p, s)`;
-const PAIR_TRACES = `${PAIRS} JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH}`;
+/** The traces of the taken slots, materialised once per statement (as the read path does). */
+const WITH_PAIR_TRACES = `WITH pair_traces AS MATERIALIZED (
+  SELECT d.p, d.s, ${TRACE_COLUMNS} FROM ${PAIRS}
+  JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH})`;
+const PAIR_TRACES = 'pair_traces t';
 const KEYS: Key[] = [
-  ['d.p', 'p'],
-  ['d.s', 's'],
+  ['t.p', 'p'],
+  ['t.s', 's'],
 ];
 
 /**
@@ -67,6 +79,7 @@ export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy 
     await qr.connect();
     try {
       await qr.startTransaction('REPEATABLE READ');
+      await qr.query('SET LOCAL jit = off'); // see analytics-query.ts
       const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock(hashtext('trace-rollups')) AS locked`);
       if (!locked) {
         await qr.rollbackTransaction();
@@ -85,16 +98,18 @@ export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy 
           await qr.query(`DELETE FROM ${table} r USING ${PAIRS} WHERE r.project_id = d.p AND r.slot = d.s`, params);
         }
         await qr.query(
-          `INSERT INTO trace_rollups (project_id, slot, ${TRACE_AGG_COLUMNS}) ${traceAggregates(KEYS, PAIR_TRACES)}`,
+          `${WITH_PAIR_TRACES} INSERT INTO trace_rollups (project_id, slot, ${TRACE_AGG_COLUMNS})
+           ${traceAggregates(KEYS, PAIR_TRACES)}`,
           params,
         );
         await qr.query(
-          `INSERT INTO model_rollups (project_id, slot, model, call_count, total_tokens, total_cost)
+          `${WITH_PAIR_TRACES} INSERT INTO model_rollups (project_id, slot, model, call_count, total_tokens, total_cost)
            ${modelAggregates(KEYS, PAIR_TRACES)}`,
           params,
         );
         await qr.query(
-          `INSERT INTO latency_rollups (project_id, slot, k, count) ${latencyAggregates(KEYS, PAIR_TRACES)}`,
+          `${WITH_PAIR_TRACES} INSERT INTO latency_rollups (project_id, slot, k, count)
+           ${latencyAggregates(KEYS, PAIR_TRACES)}`,
           params,
         );
       }

@@ -24,6 +24,9 @@ const PROMPT = jsonNumber('s.token_usage', 'prompt_tokens');
 const COMPLETION = jsonNumber('s.token_usage', 'completion_tokens');
 const COST = jsonNumber('s.cost', 'total');
 
+/** The trace columns the aggregates read. */
+export const TRACE_COLUMNS = 't.trace_id, t.started_at, t.status, t.latency_ms';
+
 /** A grouping key: an SQL expression and the column name it gets. */
 export type Key = [expression: string, name: string];
 const select = (keys: Key[]) => keys.map(([e, n]) => `${e} AS ${n}`);
@@ -34,29 +37,30 @@ export const TRACE_AGG_COLUMNS =
   'trace_count, error_count, latency_count, latency_sum, prompt_tokens, completion_tokens, total_cost';
 
 /**
- * Trace aggregates of the traces `t` joined by `from`, grouped by `keys`. Span sums are a separate
- * grouped join (not a per-trace lookup) so that large refreshes can hash-join the spans.
+ * Per trace `t`: its spans' prompt and completion tokens and cost, as `x.prompt`, `x.completion`,
+ * `x.cost`. A lateral aggregate, so PostgreSQL reads the spans of these traces through the primary
+ * key and never plans a scan of the whole spans table.
  */
+const SPAN_TOTALS = `LEFT JOIN LATERAL (
+  SELECT sum(${PROMPT}) AS prompt, sum(${COMPLETION}) AS completion, sum(${COST}) AS cost
+  FROM spans s WHERE s.trace_id = t.trace_id) x ON true`;
+
+/** Trace aggregates of the traces `t` of `from`, grouped by `keys`. */
 export const traceAggregates = (keys: Key[], from: string) => `
-  SELECT ${keys.map(([, n]) => `a.${n}`).join(', ')}, a.trace_count, a.error_count, a.latency_count, a.latency_sum,
-         COALESCE(x.prompt, 0) AS prompt_tokens, COALESCE(x.completion, 0) AS completion_tokens,
-         COALESCE(x.cost, 0)::float8 AS total_cost
-  FROM (
-    SELECT ${select(keys).join(', ')}, count(*)::int AS trace_count,
-           (count(*) FILTER (WHERE t.status = 'ERROR'))::int AS error_count,
-           count(t.latency_ms)::int AS latency_count, COALESCE(sum(t.latency_ms), 0)::float8 AS latency_sum
-    FROM ${from} GROUP BY ${ordinals(keys.length)}
-  ) a LEFT JOIN (
-    SELECT ${select(keys).join(', ')}, sum(${PROMPT}) AS prompt, sum(${COMPLETION}) AS completion, sum(${COST}) AS cost
-    FROM ${from} JOIN spans s ON s.trace_id = t.trace_id GROUP BY ${ordinals(keys.length)}
-  ) x ON ${keys.map(([, n]) => `x.${n} = a.${n}`).join(' AND ')}`;
+  SELECT ${select(keys).join(', ')}, count(*)::int AS trace_count,
+         (count(*) FILTER (WHERE t.status = 'ERROR'))::int AS error_count,
+         count(t.latency_ms)::int AS latency_count, COALESCE(sum(t.latency_ms), 0)::float8 AS latency_sum,
+         COALESCE(sum(x.prompt), 0) AS prompt_tokens, COALESCE(sum(x.completion), 0) AS completion_tokens,
+         COALESCE(sum(x.cost), 0)::float8 AS total_cost
+  FROM ${from} ${SPAN_TOTALS}
+  GROUP BY ${ordinals(keys.length)}`;
 
 /** Span models of the traces `t` joined by `from`: (keys..., model, call_count, total_tokens, total_cost). */
 export const modelAggregates = (keys: Key[], from: string) => `
   SELECT ${[...select(keys), 's.model'].join(', ')}, count(*)::int AS call_count,
          sum(${PROMPT} + ${COMPLETION}) AS total_tokens, sum(${COST})::float8 AS total_cost
-  FROM ${from} JOIN spans s ON s.trace_id = t.trace_id
-  WHERE s.model IS NOT NULL
+  FROM ${from}
+  CROSS JOIN LATERAL (SELECT * FROM spans s WHERE s.trace_id = t.trace_id AND s.model IS NOT NULL OFFSET 0) s
   GROUP BY ${ordinals(keys.length + 1)}`;
 
 /** Latency histogram of the traces `t` joined by `from`: (keys..., k, count). */

@@ -9,10 +9,11 @@ import {
   percentilesFromHistogram,
   SLOT_LENGTH,
   slotOf,
+  TRACE_COLUMNS,
   traceAggregates,
 } from './rollup-sql';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from './time-buckets';
-import { withTimeZoneErrors } from './time-zone-errors';
+import { analyticsQuery } from './analytics-query';
 
 interface Placeholders {
   project: string;
@@ -32,10 +33,16 @@ const liveSlots = (p: Placeholders) => `
     UNION SELECT d.slot FROM rollup_dirty d
           WHERE d.project_id = ${p.project} AND d.slot >= ${slotOf(p.from)} AND d.slot < ${p.to})`;
 
-/** Traces `t` of the live slots, inside the window. */
-const liveTraces = (p: Placeholders) => `live_slots l
-  JOIN traces t ON t.project_id = ${p.project}
-   AND t.started_at >= greatest(l.slot, ${p.from}) AND t.started_at < least(l.slot + ${SLOT_LENGTH}, ${p.to})`;
+/**
+ * Traces of the live slots, inside the window: a few slots, read through the (project, started_at)
+ * index once and materialised, so the aggregates over them never plan a scan of the whole table.
+ */
+const liveTracesCte = (p: Placeholders) => `
+  live_traces AS MATERIALIZED (
+    SELECT ${TRACE_COLUMNS} FROM live_slots l
+    JOIN traces t ON t.project_id = ${p.project}
+     AND t.started_at >= greatest(l.slot, ${p.from}) AND t.started_at < least(l.slot + ${SLOT_LENGTH}, ${p.to}))`;
+const LIVE_TRACES = 'live_traces t';
 
 /** Rollup rows `r` of the slots strictly inside the window that are not live. */
 const rolled = (table: string, p: Placeholders) => `${table} r
@@ -58,7 +65,7 @@ const TOTALS = `
            sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
            sum(total_cost)::float8 AS total_cost
     FROM (
-      ${traceAggregates([bucketKey('t.started_at')], liveTraces(B))}
+      ${traceAggregates([bucketKey('t.started_at')], LIVE_TRACES)}
       UNION ALL
       SELECT ${bucket('r.slot')}, sum(trace_count), sum(error_count), sum(latency_count), sum(latency_sum),
              sum(prompt_tokens), sum(completion_tokens), sum(total_cost)
@@ -69,14 +76,14 @@ const TOTALS = `
 const LATENCY_PERCENTILES = `
   pcts AS (${percentilesFromHistogram(`(
     SELECT b, k, sum(count) AS c FROM (
-      ${latencyAggregates([bucketKey('t.started_at')], liveTraces(B))}
+      ${latencyAggregates([bucketKey('t.started_at')], LIVE_TRACES)}
       UNION ALL
       SELECT ${bucket('r.slot')}, r.k, sum(r.count) FROM ${rolled('latency_rollups', B)} GROUP BY 1, 2
     ) parts GROUP BY b, k) hist`)})`;
 
 /** Every bucket of the window, left-joined to the per-bucket CTEs, in order. */
 const zeroFilled = (ctes: string[], columns: string, joins: string) => `
-  WITH ${[liveSlots(B), ...ctes].join(',\n')}
+  WITH ${[liveSlots(B), liveTracesCte(B), ...ctes].join(',\n')}
   SELECT ${bucketLabel('s.b', TZ)} AS bucket, ${columns}
   FROM (${bucketSeries(G, B.from, B.to, TZ)}) s ${joins}
   ORDER BY s.b`;
@@ -106,11 +113,11 @@ const TOKENS_AND_COST = zeroFilled(
 /** Not bucketed: $1 project, $2 from, $3 to. */
 const M: Placeholders = { project: '$1::uuid', from: '$2::timestamptz', to: '$3::timestamptz' };
 const MODELS = `
-  WITH ${liveSlots(M)}
+  WITH ${liveSlots(M)}, ${liveTracesCte(M)}
   SELECT model, sum(call_count)::int AS call_count, round(sum(total_tokens))::float8 AS total_tokens,
          sum(total_cost)::float8 AS total_cost
   FROM (
-    ${modelAggregates([], liveTraces(M))}
+    ${modelAggregates([], LIVE_TRACES)}
     UNION ALL
     SELECT r.model, sum(r.call_count), sum(r.total_tokens), sum(r.total_cost) FROM ${rolled('model_rollups', M)} GROUP BY 1
   ) parts
@@ -131,10 +138,10 @@ export class TraceAnalyticsRepository {
   }
 
   models(projectId: string, from: string, to: string): Promise<TopModelDto[]> {
-    return this.dataSource.query(MODELS, [projectId, from, to]);
+    return analyticsQuery(this.dataSource, MODELS, [projectId, from, to]);
   }
 
   private bucketed<T>(sql: string, projectId: string, w: BucketWindow): Promise<T[]> {
-    return withTimeZoneErrors(() => this.dataSource.query(sql, [projectId, w.granularity, w.from, w.to, w.tz]));
+    return analyticsQuery(this.dataSource, sql, [projectId, w.granularity, w.from, w.to, w.tz]);
   }
 }

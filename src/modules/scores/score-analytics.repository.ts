@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withTimeZoneErrors } from '../analytics/time-zone-errors';
+import { analyticsQuery } from '../analytics/analytics-query';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
 
 /**
@@ -83,7 +83,7 @@ export class ScoreAnalyticsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async summary(projectId: string, from?: string, before?: string): Promise<ScoreSummaryRow[]> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(SUMMARY, [
+    const rows = await analyticsQuery<Record<string, unknown>>(this.dataSource, SUMMARY, [
       projectId,
       from ?? null,
       before ?? null,
@@ -108,7 +108,7 @@ export class ScoreAnalyticsRepository {
     from?: string,
     to?: string,
   ): Promise<{ from: string; to: string } | null> {
-    const [row]: Array<{ first: string | null; after_last: string | null }> = await this.dataSource.query(BOUNDS, [
+    const [row] = await analyticsQuery<{ first: string | null; after_last: string | null }>(this.dataSource, BOUNDS, [
       projectId,
       metric,
       from ?? null,
@@ -118,9 +118,7 @@ export class ScoreAnalyticsRepository {
   }
 
   trend(projectId: string, metric: string, w: BucketWindow): Promise<TrendRow[]> {
-    return withTimeZoneErrors(() =>
-      this.dataSource.query(TREND, [projectId, metric, w.granularity, w.from, w.to, w.tz]),
-    );
+    return analyticsQuery(this.dataSource, TREND, [projectId, metric, w.granularity, w.from, w.to, w.tz]);
   }
 
   /** Counts per bucket number (absent buckets are empty) and the non-numeric count. */
@@ -131,7 +129,7 @@ export class ScoreAnalyticsRepository {
     from?: string,
     to?: string,
   ): Promise<{ counts: Map<number, number>; nonNumeric: number }> {
-    const rows: Array<{ bucket: number | null; count: number }> = await this.dataSource.query(DISTRIBUTION, [
+    const rows = await analyticsQuery<{ bucket: number | null; count: number }>(this.dataSource, DISTRIBUTION, [
       projectId,
       metric,
       from ?? null,
