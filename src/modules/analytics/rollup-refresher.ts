@@ -13,7 +13,8 @@ import {
 
 /** How often dirty slots are folded into the rollups, and how many marks one pass takes. */
 export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
-const MARKS_PER_PASS = 20_000;
+// Small passes keep each transaction (and a shutdown waiting for it) short; refreshAll loops.
+const MARKS_PER_PASS = 200;
 
 /** The taken (project, slot) pairs, as `d(p, s)`. */
 const PAIRS = `unnest($1::uuid[], $2::timestamptz[]) AS d(p, s)`;
