@@ -84,6 +84,7 @@ const schema = z.object({
 
   OPENAI_API_KEY: text(),
   OPENAI_BASE_URL: url(['http:', 'https:']),
+  OPENAI_API_MODE: z.enum(['chat', 'responses']).default('chat'),
   ANTHROPIC_API_KEY: text(),
   ANTHROPIC_BASE_URL: url(['http:', 'https:']),
   GEMINI_API_KEY: text(),
@@ -188,6 +189,8 @@ export interface AppConfig {
     retryBaseMs: number;
     retryMaxMs: number;
     providers: Record<JudgeProviderKey, { apiKey?: string; baseUrl?: string; limits: ProviderLimits }>;
+    /** Which OpenAI API the openai provider's chat calls use: chat completions (default) or Responses. */
+    openaiApi: 'chat' | 'responses';
     render: { fieldChars: number; totalChars: number };
   };
   evalRuns: { workerConcurrency: number; sweepIntervalMs: number; itemLeaseMs: number };
@@ -274,6 +277,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         },
       },
       render: { fieldChars: e.JUDGE_RENDER_FIELD_CHARS, totalChars: e.JUDGE_RENDER_TOTAL_CHARS },
+      openaiApi: e.OPENAI_API_MODE,
     },
     evalRuns: {
       workerConcurrency: e.EVAL_WORKER_CONCURRENCY,

@@ -55,11 +55,13 @@ describe('scripted judge server', () => {
 
   it('routes by schema name, falls back to defaults, and synthesizes unknown stages from the schema', async () => {
     const byName = await postJson<CompletionBody>('/chat/completions', {
+      model: 'm',
       messages: [{ role: 'user', content: 'no marker' }],
       response_format: { type: 'json_schema', json_schema: { name: 'pp-confidence-evaluate', schema: {} } },
     });
     expect(JSON.parse(byName.choices[0].message.content)).toHaveProperty('confidence');
     const synthesized = await postJson<CompletionBody>('/chat/completions', {
+      model: 'm',
       messages: [{ role: 'user', content: '[stage: x.y]' }],
       response_format: {
         type: 'json_schema',
@@ -75,10 +77,24 @@ describe('scripted judge server', () => {
 
   it('applies faults to a given stage only, and 404s other routes', async () => {
     server.fault({ status: 503, stage: 'a.b', count: 1 });
-    const other = await post('/chat/completions', { messages: [{ role: 'user', content: '[stage: c.d]' }] });
+    const other = await post('/chat/completions', {
+      model: 'm',
+      messages: [{ role: 'user', content: '[stage: c.d]' }],
+    });
     expect(other.status).toBe(200);
-    const hit = await post('/chat/completions', { messages: [{ role: 'user', content: '[stage: a.b]' }] });
+    const hit = await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: '[stage: a.b]' }] });
     expect(hit.status).toBe(503);
-    expect((await post('/responses', {})).status).toBe(404);
+    expect((await post('/completions', {})).status).toBe(404);
+  });
+
+  it('refuses malformed requests with a 400 in the OpenAI error shape', async () => {
+    const noModel = await post('/chat/completions', { messages: [{ role: 'user', content: 'x' }] });
+    expect(noModel.status).toBe(400);
+    expect(((await noModel.json()) as any).error.message).toMatch(/model/);
+    expect((await post('/chat/completions', { model: 'm', messages: [] })).status).toBe(400);
+    expect((await post('/embeddings', { model: 'e', input: [] })).status).toBe(400);
+    expect((await post('/responses', { model: 'm' })).status).toBe(400);
+    const broken = await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: '{not json' });
+    expect(broken.status).toBe(400);
   });
 });

@@ -146,14 +146,14 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
     server.setEmbedding('beta', [0, 1, 0]);
     server.fault({ status: 503, count: 1, endpoint: 'embeddings' });
     const judge = make();
-    const first = await judge.embed(['alpha', 'beta']);
+    const first = await judge.embed(['alpha', 'beta'], { scope: 'project-1' });
     expect(first.vectors).toEqual([
       [1, 0, 0],
       [0, 1, 0],
     ]);
     expect(first.usage.calls).toBe(2);
     expect(server.requests.every((r) => r.path === '/v1/embeddings')).toBe(true);
-    const again = await judge.embed(['beta']);
+    const again = await judge.embed(['beta'], { scope: 'project-1' });
     expect(again.vectors).toEqual([[0, 1, 0]]);
     expect(server.requests).toHaveLength(2);
   });

@@ -29,7 +29,7 @@ export class MetricsService {
     metricNames: string[],
     opts: EvaluateTraceOptions = {},
   ): Promise<MetricOutcome[]> {
-    const evaluation = new TraceEvaluation(trace, this.judge, this.config.judge.render, opts.model);
+    const evaluation = new TraceEvaluation(trace, this.judge, this.config.judge.render, opts);
     const chatModel = this.modelLabel(opts.model);
     return Promise.all(
       metricNames.map(async (name): Promise<MetricOutcome> => {
@@ -69,7 +69,7 @@ export class MetricsService {
   /** What GET /evaluations/trace-runs/template answers: real stage prompts rendered from a sample trace. */
   buildTemplate(metricName: string): TraceRunTemplate {
     const def = this.registry.get(metricName);
-    if (!def || !def.listed) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
+    if (!def) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
     const budget = this.config.judge.render;
     const prompt_preview = def.previewPrompts({
       rendered: renderTrace(SAMPLE_TRACE, budget).text,

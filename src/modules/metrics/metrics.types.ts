@@ -49,4 +49,8 @@ export interface TraceRunTemplate {
 export interface EvaluateTraceOptions {
   /** `provider/model` or a bare name; EVAL_LLM_MODEL when absent. */
   model?: string;
+  /** The trace's project: scopes the embedding cache (no caching without it). */
+  projectId?: string;
+  /** Stops every judge call of this evaluation (e.g. a cancelled run). */
+  signal?: AbortSignal;
 }

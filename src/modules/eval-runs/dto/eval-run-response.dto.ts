@@ -7,6 +7,12 @@ export class EvalRunJudgeUsage {
   @ApiProperty({ type: 'integer' }) input_tokens: number;
   @ApiProperty({ type: 'integer' }) output_tokens: number;
   @ApiProperty({ type: 'integer', description: 'Sum of the latencies of the judge calls, ms.' }) latency_ms: number;
+  @ApiProperty({
+    type: 'integer',
+    description:
+      'Scores whose judge provider reported no token counts (e.g. Gemini embeddings): their tokens are unknown and not in input_tokens/output_tokens.',
+  })
+  unknown_token_scores: number;
 }
 
 /**
@@ -92,6 +98,7 @@ export class EvalRunResponse {
         input_tokens: r.judgeInputTokens,
         output_tokens: r.judgeOutputTokens,
         latency_ms: r.judgeLatencyMs,
+        unknown_token_scores: r.judgeUnknownUsage,
       },
     };
   }

@@ -30,6 +30,8 @@ export class EvalRunEntity {
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeInputTokens: number;
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeOutputTokens: number;
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeLatencyMs: number;
+  /** Scores whose provider reported no token counts: left out of judgeInput/OutputTokens. */
+  @Column({ type: 'integer', default: 0 }) judgeUnknownUsage: number;
   @Column({ type: 'text', nullable: true }) errorMessage: string | null;
   @Column({ type: 'uuid', nullable: true }) monitorId: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { JudgeUsage } from '../../metrics/metrics.types';
 import type { SpanView, TraceView } from '../../metrics/types/trace-view';
 
 /** What a worker needs of a run. */
@@ -34,7 +33,8 @@ export interface ScoreRow {
 export interface FinishedItem {
   traceId: string;
   lastError: string | null;
-  usage: Pick<JudgeUsage, 'calls' | 'input_tokens' | 'output_tokens' | 'latency_ms'>;
+  /** Token sums cover the known counts only; `unknown_usage` counts the metrics whose counts were unreported. */
+  usage: { calls: number; input_tokens: number; output_tokens: number; latency_ms: number; unknown_usage?: number };
 }
 
 interface TraceRow {
@@ -290,11 +290,12 @@ export class EvalRunLedgerRepository {
       input_tokens: i.usage.input_tokens,
       output_tokens: i.usage.output_tokens,
       latency_ms: Math.round(i.usage.latency_ms),
+      unknown_usage: i.usage.unknown_usage ?? 0,
     }));
     const { rows } = await this.exec<{ finished: number }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($3::jsonb)
-           AS x(trace_id uuid, last_error text, calls int, input_tokens bigint, output_tokens bigint, latency_ms bigint)
+           AS x(trace_id uuid, last_error text, calls int, input_tokens bigint, output_tokens bigint, latency_ms bigint, unknown_usage int)
        ), done AS (
          UPDATE eval_run_items i SET state = 'DONE', lease_token = NULL, lease_expires_at = NULL, last_error = input.last_error, updated_at = now()
          FROM input
@@ -302,7 +303,8 @@ export class EvalRunLedgerRepository {
          RETURNING i.trace_id
        ), usage AS (
          SELECT count(*)::int AS n, coalesce(sum(calls), 0) AS calls, coalesce(sum(input_tokens), 0) AS input_tokens,
-                coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(latency_ms), 0) AS latency_ms
+                coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(latency_ms), 0) AS latency_ms,
+                coalesce(sum(unknown_usage), 0) AS unknown_usage
          FROM done JOIN input USING (trace_id)
        ), counts AS (
          SELECT count(*) FILTER (WHERE s.status = 'FAILED')::int AS failed, count(*) FILTER (WHERE s.status = 'SUCCESS')::int AS ok
@@ -315,7 +317,8 @@ export class EvalRunLedgerRepository {
          judge_calls = r.judge_calls + usage.calls,
          judge_input_tokens = r.judge_input_tokens + usage.input_tokens,
          judge_output_tokens = r.judge_output_tokens + usage.output_tokens,
-         judge_latency_ms = r.judge_latency_ms + usage.latency_ms
+         judge_latency_ms = r.judge_latency_ms + usage.latency_ms,
+         judge_unknown_usage = r.judge_unknown_usage + usage.unknown_usage
        FROM usage, counts
        WHERE r.id = $1 AND usage.n > 0
        RETURNING usage.n AS finished`,

@@ -250,7 +250,9 @@ export class EvalRunExecutor implements OnModuleDestroy {
         }));
       } else {
         outcomes =
-          todo.length > 0 ? await this.metrics.evaluateTrace(trace, todo, { model: run.model ?? undefined }) : [];
+          todo.length > 0
+            ? await this.metrics.evaluateTrace(trace, todo, { model: run.model ?? undefined, projectId: run.projectId })
+            : [];
       }
       judged();
       if (this.stopping && outcomes.some((o) => !o.ok)) {
@@ -303,13 +305,15 @@ function toScoreRow(o: MetricOutcome): ScoreRow {
   };
 }
 
+/** Unreported token counts (null) stay out of the sums and are counted instead. */
 function sumUsage(outcomes: MetricOutcome[]): FinishedItem['usage'] {
-  const total = { ...ZERO_USAGE };
+  const total = { ...ZERO_USAGE, unknown_usage: 0 };
   for (const { usage } of outcomes) {
     total.calls += usage.calls;
-    total.input_tokens += usage.input_tokens;
-    total.output_tokens += usage.output_tokens;
+    total.input_tokens += usage.input_tokens ?? 0;
+    total.output_tokens += usage.output_tokens ?? 0;
     total.latency_ms += usage.latency_ms;
+    if (usage.input_tokens === null || usage.output_tokens === null) total.unknown_usage += 1;
   }
   return total;
 }

@@ -10,9 +10,10 @@ import type { ResolvedModel } from '../judge.types';
  * Maps a resolved `provider/model` to an AI SDK model. The only place that knows the SDK's
  * provider packages; no hand-written HTTP clients.
  *
- * OpenAI always goes through `openai.chat()` (the chat-completions API, not the Responses API)
- * and `openai.embedding()`, so the same code serves api.openai.com and any OpenAI-compatible
- * server (vLLM, Ollama, LiteLLM) that only offers /v1/chat/completions and /v1/embeddings.
+ * OpenAI goes through `openai.chat()` (the chat-completions API) by default, so the same code
+ * serves api.openai.com and any OpenAI-compatible server (vLLM, Ollama, LiteLLM) that only offers
+ * /v1/chat/completions and /v1/embeddings; `OPENAI_API_MODE=responses` selects OpenAI's Responses
+ * API (`openai.responses()`) instead. Embeddings always use `openai.embedding()`.
  */
 export class AiSdkModels {
   private readonly openai;
@@ -31,7 +32,9 @@ export class AiSdkModels {
   language(model: ResolvedModel): LanguageModel {
     switch (model.provider) {
       case 'openai':
-        return this.openai.chat(model.modelId);
+        return this.config.judge.openaiApi === 'responses'
+          ? this.openai.responses(model.modelId)
+          : this.openai.chat(model.modelId);
       case 'anthropic':
         return this.anthropic(model.modelId);
       case 'gemini':

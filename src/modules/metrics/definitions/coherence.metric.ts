@@ -15,7 +15,6 @@ export const coherenceMetric: MetricDefinition = {
   name: 'coherence',
   description: "Measures how closely the agent's output relates to its input, by embedding similarity.",
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: () => [],
   async evaluate(ctx) {

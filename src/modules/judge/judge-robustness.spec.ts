@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
+import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
+import { JudgeLimiter } from './judge-limiter';
+import { JudgeService } from './judge.service';
+import { classifyFailure, JudgeSlotTimeoutError, parseGoogleRetryInfo, retryDelayMs } from './retry-policy';
+
+const Verdict = z.strictObject({ score: z.number().min(0).max(1), reason: z.string() });
+const stage = { metric: 'unit', stage: 'check' };
+
+describe('retry delays', () => {
+  const rateLimited = (retryAfterMs?: number) => ({
+    kind: 'rate_limited' as const,
+    retryable: true,
+    status: 429,
+    retryAfterMs,
+    summary: '429',
+  });
+
+  it('waits at least what the server asked, plus jitter, capped by the maximum', () => {
+    expect(retryDelayMs(1, rateLimited(1000), 100, 30_000, () => 0)).toBe(1000);
+    expect(retryDelayMs(1, rateLimited(1000), 100, 30_000, () => 0.999)).toBe(1049);
+    expect(retryDelayMs(3, rateLimited(1000), 100, 30_000, () => 0.5)).toBe(1100);
+    expect(retryDelayMs(1, rateLimited(60_000), 100, 5_000, () => 0.5)).toBe(5_000);
+  });
+
+  it('never retries in lockstep: the same Retry-After gives different waits', () => {
+    const waits = new Set(Array.from({ length: 20 }, () => retryDelayMs(2, rateLimited(1000), 500, 30_000)));
+    expect(waits.size).toBeGreaterThan(1);
+    for (const w of waits) expect(w).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('has a floor of half the backoff ceiling per attempt, also for Retry-After: 0', () => {
+    for (const failure of [rateLimited(0), rateLimited(undefined)]) {
+      expect(retryDelayMs(1, failure, 400, 30_000, () => 0)).toBe(200);
+      expect(retryDelayMs(2, failure, 400, 30_000, () => 0)).toBe(400);
+      expect(retryDelayMs(4, failure, 400, 30_000, () => 0)).toBe(1600);
+      expect(retryDelayMs(4, failure, 400, 1_000, () => 0.99)).toBeLessThanOrEqual(1_000);
+    }
+  });
+
+  it("reads Gemini's RetryInfo.retryDelay from the error body", () => {
+    const body = (delay: string) =>
+      JSON.stringify({
+        error: {
+          code: 429,
+          status: 'RESOURCE_EXHAUSTED',
+          details: [
+            { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [] },
+            { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: delay },
+          ],
+        },
+      });
+    expect(parseGoogleRetryInfo(body('1s'))).toBe(1000);
+    expect(parseGoogleRetryInfo(body('53.5s'))).toBe(53_500);
+    expect(parseGoogleRetryInfo(body('soon'))).toBeUndefined();
+    expect(parseGoogleRetryInfo('not json RetryInfo')).toBeUndefined();
+    expect(parseGoogleRetryInfo(undefined)).toBeUndefined();
+  });
+
+  it('classifies a limiter that gave no slot in time as a retryable timeout', () => {
+    expect(classifyFailure(new JudgeSlotTimeoutError(200))).toMatchObject({ kind: 'timeout', retryable: true });
+  });
+});
+
+describe('JudgeService robustness against the scripted server', () => {
+  let server: JudgeServer;
+  const services: JudgeService[] = [];
+  const make = (env: Record<string, string> = {}) => {
+    const s = new JudgeService(judgeTestConfig(server.baseUrl, env));
+    services.push(s);
+    return s;
+  };
+  beforeAll(async () => {
+    server = await startJudgeServer();
+  });
+  afterEach(async () => {
+    server.reset();
+    await Promise.all(services.splice(0).map((s) => s.onModuleDestroy()));
+  });
+  afterAll(() => server.close());
+
+  it('a Retry-After: 0 storm cannot burn every attempt at once: each wait is at least its floor', async () => {
+    server.fault({ status: 429, retryAfter: '0', count: 3 });
+    await make({ JUDGE_RETRY_BASE_MS: '200', JUDGE_MAX_RETRIES: '3' }).generate(stage, Verdict, 'x');
+    const r = server.requests;
+    expect(r.map((x) => x.status)).toEqual([429, 429, 429, 200]);
+    const gaps = [1, 2, 3].map((i) => r[i].receivedAt - r[i - 1].finishedAt!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(100 - 5);
+    expect(gaps[1]).toBeGreaterThanOrEqual(200 - 5);
+    expect(gaps[2]).toBeGreaterThanOrEqual(400 - 5);
+  });
+
+  it('retries an embeddings answer that is not JSON, like a chat answer', async () => {
+    server.fault({ rawBody: '<html>upstream error</html>', endpoint: 'embeddings', count: 1 });
+    const result = await make().embed(['alpha']);
+    expect(result.vectors).toHaveLength(1);
+    expect(server.requests.map((r) => r.status)).toEqual([200, 200]);
+    expect(result.usage.calls).toBe(2);
+  });
+
+  it('retries a chat answer whose HTTP body is not JSON', async () => {
+    server.fault({ rawBody: 'garbage', endpoint: 'chat', count: 1 });
+    const result = await make().generate(stage, Verdict, 'x');
+    expect(result.value).toBeDefined();
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('records tokens a provider did not report as null (unknown), never 0 or NaN', async () => {
+    server.setReportUsage(false);
+    const judge = make();
+    const chat = await judge.generate(stage, Verdict, 'x');
+    expect(chat.usage).toMatchObject({ calls: 1, input_tokens: null, output_tokens: null });
+    const emb = await judge.embed(['alpha']);
+    expect(emb.usage.input_tokens).toBeNull();
+    server.setReportUsage(true);
+    const known = await judge.generate(stage, Verdict, 'x');
+    expect(known.usage.input_tokens).toBe(server.requests[2].reported!.input);
+  });
+
+  it('keys the embedding cache by scope (project): another scope never gets a free hit', async () => {
+    const judge = make();
+    await judge.embed(['secret text'], { scope: 'project-a' });
+    const b = await judge.embed(['secret text'], { scope: 'project-b' });
+    expect(b.usage.calls).toBe(1);
+    const again = await judge.embed(['secret text'], { scope: 'project-a' });
+    expect(again.usage.calls).toBe(0);
+    const unscoped = await judge.embed(['secret text']);
+    expect(unscoped.usage.calls).toBe(1);
+    expect(server.requests.filter((r) => r.endpoint === 'embeddings')).toHaveLength(3);
+  });
+
+  it('stops a call when its signal aborts, with a clear reason', async () => {
+    server.setLatency(2_000);
+    const controller = new AbortController();
+    const call = make({ JUDGE_TIMEOUT_MS: '5000' }).generate(stage, Verdict, 'x', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('run cancelled')), 50);
+    await expect(call).rejects.toThrow('Judge call stopped: run cancelled');
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('JudgeLimiter waits', () => {
+  let server: JudgeServer;
+  beforeAll(async () => {
+    server = await startJudgeServer();
+  });
+  afterAll(() => server.close());
+
+  it('wakes a waiter on release (another process) instead of polling Redis', async () => {
+    const config = judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '1' });
+    const holder = new JudgeLimiter(config);
+    const waiter = new JudgeLimiter(config);
+    try {
+      const lease = await holder.acquire('openai', 10);
+      let granted = false;
+      const waiting = waiter.acquire('openai', 10).then((l) => ((granted = true), l));
+      await new Promise((r) => setTimeout(r, 600));
+      expect(granted).toBe(false);
+      await lease.release(10);
+      const second = await waiting;
+      await second.release(10);
+      // The old loop polled every 5–25 ms (about 24–120 rounds in 600 ms); now: the first look,
+      // at most one time-slice wake-up, and the look after the release.
+      expect(waiter.acquireRounds).toBeLessThanOrEqual(3);
+    } finally {
+      await holder.close();
+      await waiter.close();
+    }
+  });
+
+  it('gives up at the deadline, and at once when the signal aborts', async () => {
+    const config = judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '1' });
+    const limiter = new JudgeLimiter(config);
+    try {
+      const lease = await limiter.acquire('openai', 10);
+      await expect(limiter.acquire('openai', 10, { deadline: Date.now() + 200 })).rejects.toBeInstanceOf(
+        JudgeSlotTimeoutError,
+      );
+      const controller = new AbortController();
+      const waiting = limiter.acquire('openai', 10, { signal: controller.signal });
+      controller.abort(new Error('stop'));
+      await expect(waiting).rejects.toThrow('stop');
+      await lease.release(10);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('a judge call whose limiter stays full fails as a retryable timeout, not a hang', async () => {
+    const config = judgeTestConfig(server.baseUrl, {
+      JUDGE_MAX_IN_FLIGHT: '1',
+      JUDGE_TIMEOUT_MS: '300',
+      JUDGE_MAX_RETRIES: '1',
+    });
+    const blocker = new JudgeLimiter(config);
+    const judge = new JudgeService(config);
+    try {
+      await blocker.acquire('openai', 10); // never released within the test
+      server.reset();
+      const error = await judge.generate(stage, Verdict, 'x').catch((e) => e);
+      expect(error.message).toMatch(/^Judge call failed after 2 attempts: no judge slot free within \d+ ms/);
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      await blocker.close();
+      await judge.onModuleDestroy();
+    }
+  });
+});
