@@ -90,7 +90,7 @@ describe('scripted judge server', () => {
   it('refuses malformed requests with a 400 in the OpenAI error shape', async () => {
     const noModel = await post('/chat/completions', { messages: [{ role: 'user', content: 'x' }] });
     expect(noModel.status).toBe(400);
-    expect(((await noModel.json()) as any).error.message).toMatch(/model/);
+    expect(((await noModel.json()) as { error: { message: string } }).error.message).toMatch(/model/);
     expect((await post('/chat/completions', { model: 'm', messages: [] })).status).toBe(400);
     expect((await post('/embeddings', { model: 'e', input: [] })).status).toBe(400);
     expect((await post('/responses', { model: 'm' })).status).toBe(400);

@@ -3,7 +3,6 @@ import { httpStatusFor } from '../../common/errors/http-status-for';
 import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
 import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
 import { JudgeService } from '../judge/judge.service';
-import { TraceEvaluation, UsageTracker } from './evaluation-context';
 import { MetricRegistry } from './metric-registry';
 import type { MetricOutcome } from './metrics.types';
 import { MetricsService } from './metrics.service';
