@@ -138,11 +138,12 @@ export class EvalRunsService {
     return run;
   }
 
-  /** Distinct names in first-seen order; every one must be a listed trace metric. */
+  /** Distinct names in first-seen order; every one must be a listed trace metric the judge can serve. */
   private checkMetrics(names: string[]): string[] {
     const distinct = [...new Set(names)];
     const unknown = distinct.filter((n) => !this.metrics.isKnownTraceMetric(n));
     if (unknown.length > 0) throw unknownMetrics(unknown);
+    this.metrics.assertJudgeable(distinct);
     return distinct;
   }
 

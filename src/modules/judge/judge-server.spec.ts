@@ -1,4 +1,9 @@
-import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
+import {
+  startAnthropicServer,
+  startGeminiServer,
+  startJudgeServer,
+  type JudgeServer,
+} from '../../../test/support/judge-server';
 
 interface EmbeddingsBody {
   data: { embedding: number[] & string }[];
@@ -96,5 +101,62 @@ describe('scripted judge server', () => {
     expect((await post('/responses', { model: 'm' })).status).toBe(400);
     const broken = await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: '{not json' });
     expect(broken.status).toBe(400);
+  });
+});
+
+describe('scripted Anthropic and Gemini servers refuse what the real APIs refuse', () => {
+  let anthropic: JudgeServer;
+  let gemini: JudgeServer;
+  beforeAll(async () => {
+    anthropic = await startAnthropicServer({ apiKey: 'k' });
+    gemini = await startGeminiServer({ apiKey: 'k' });
+  });
+  afterAll(async () => {
+    await anthropic.close();
+    await gemini.close();
+  });
+  const post = (url: string, headers: Record<string, string>, body: unknown) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const message = { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+  const ant = { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' };
+
+  it('Anthropic: key, version header, max_tokens, roles; error body in its shape', async () => {
+    expect((await post(`${anthropic.baseUrl}/messages`, ant, message)).status).toBe(200);
+    const noKey = await post(`${anthropic.baseUrl}/messages`, { 'anthropic-version': '2023-06-01' }, message);
+    expect(noKey.status).toBe(401);
+    expect(await noKey.json()).toEqual({
+      type: 'error',
+      error: { type: 'authentication_error', message: 'invalid x-api-key' },
+    });
+    expect((await post(`${anthropic.baseUrl}/messages`, { 'x-api-key': 'k' }, message)).status).toBe(400);
+    expect((await post(`${anthropic.baseUrl}/messages`, ant, { ...message, max_tokens: undefined })).status).toBe(400);
+    const system = { ...message, messages: [{ role: 'system', content: 'x' }] };
+    expect((await post(`${anthropic.baseUrl}/messages`, ant, system)).status).toBe(400);
+    expect(
+      (await post(`${anthropic.baseUrl}/messages`, ant, { ...message, tool_choice: { type: 'any' } })).status,
+    ).toBe(400);
+  });
+
+  it('Gemini: key, contents, batch model must match the path; RetryInfo in a 429 body', async () => {
+    const key = { 'x-goog-api-key': 'k' };
+    const gen = `${gemini.baseUrl}/models/gemini-2.0-flash:generateContent`;
+    expect((await post(gen, key, { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })).status).toBe(200);
+    expect((await post(gen, {}, { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })).status).toBe(400);
+    expect((await post(gen, key, { contents: [] })).status).toBe(400);
+    const batch = `${gemini.baseUrl}/models/text-embedding-004:batchEmbedContents`;
+    const req = (model: string) => ({ requests: [{ model, content: { parts: [{ text: 'a' }] } }] });
+    expect((await post(batch, key, req('models/text-embedding-004'))).status).toBe(200);
+    expect((await post(batch, key, req('models/other'))).status).toBe(400);
+    gemini.fault({ status: 429, retryDelay: '2s' });
+    const limited = await post(gen, key, { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] });
+    expect(limited.status).toBe(429);
+    const body = (await limited.json()) as { error: { status: string; details: { retryDelay?: string }[] } };
+    expect(body.error.status).toBe('RESOURCE_EXHAUSTED');
+    expect(body.error.details.find((d) => d.retryDelay)?.retryDelay).toBe('2s');
+    expect(limited.headers.get('retry-after')).toBeNull();
   });
 });

@@ -91,6 +91,18 @@ export class JudgeService implements OnModuleDestroy {
     return resolved.id;
   }
 
+  /** 422-mapped DomainError unless EVAL_EMBEDDING_MODEL names a configured provider that offers embeddings. */
+  assertEmbeddingModelUsable(forMetrics: string[]): void {
+    const model = this.resolveModel(this.config.judge.embeddingModel);
+    if (model.provider === 'anthropic') {
+      throw new DomainError(
+        ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
+        `${forMetrics.join(', ')} needs embeddings, and EVAL_EMBEDDING_MODEL '${model.id}' names Anthropic, which offers none: set it to an openai/ or gemini/ embedding model.`,
+      );
+    }
+    this.assertModelUsable(model.id);
+  }
+
   listProviders(): ProviderStatus[] {
     return JUDGE_PROVIDERS.map((info) => providerStatus(this.config, info));
   }

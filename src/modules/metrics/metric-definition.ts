@@ -42,6 +42,8 @@ export interface MetricDefinition {
   description: string;
   category: 'trace';
   defaultThreshold: number;
+  /** True when the metric calls EVAL_EMBEDDING_MODEL (checked when a run is created). */
+  usesEmbeddings?: boolean;
   /** Each stage's prompt, in stage order, as the template endpoint shows it. */
   previewPrompts(input: PreviewInput): PromptPreview[];
   evaluate(ctx: MetricContext): Promise<MetricResult>;

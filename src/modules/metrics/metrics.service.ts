@@ -66,6 +66,15 @@ export class MetricsService {
     return this.registry.isListed(name);
   }
 
+  /**
+   * 422-mapped DomainError when a metric needs embeddings and EVAL_EMBEDDING_MODEL cannot serve
+   * them (Anthropic has none; or its provider is not configured), rather than a run of failures.
+   */
+  assertJudgeable(metricNames: string[]): void {
+    const needsEmbeddings = metricNames.filter((n) => this.registry.get(n)?.usesEmbeddings);
+    if (needsEmbeddings.length > 0) this.judge.assertEmbeddingModelUsable(needsEmbeddings);
+  }
+
   /** What GET /evaluations/trace-runs/template answers: real stage prompts rendered from a sample trace. */
   buildTemplate(metricName: string): TraceRunTemplate {
     const def = this.registry.get(metricName);

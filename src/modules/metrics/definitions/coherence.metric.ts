@@ -16,6 +16,7 @@ export const coherenceMetric: MetricDefinition = {
   description: "Measures how closely the agent's output relates to its input, by embedding similarity.",
   category: 'trace',
   defaultThreshold: DEFAULT_THRESHOLD,
+  usesEmbeddings: true,
   previewPrompts: () => [],
   async evaluate(ctx) {
     const input = plainText(ctx.trace.input);
