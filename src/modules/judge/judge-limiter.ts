@@ -251,7 +251,8 @@ export class JudgeLimiter {
     return `${this.config.redis.queuePrefix}:judge:limit:${provider}:released`;
   }
 
-  private client(): LimiterRedis {
+  /** The limiter's Redis connection (created on first use), shared with the provider health book. */
+  client(): LimiterRedis {
     if (!this.redis) {
       const redis = new Redis(this.config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
       redis.on('error', (error) => this.warnUnavailable(error));

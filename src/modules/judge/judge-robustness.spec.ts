@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
+import { startAnthropicServer, startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
 import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
 import { JudgeLimiter } from './judge-limiter';
 import { JudgeService } from './judge.service';
@@ -204,6 +205,34 @@ describe('JudgeLimiter waits', () => {
     } finally {
       await blocker.close();
       await judge.onModuleDestroy();
+    }
+  });
+});
+
+describe('settings the SDK drops for a model', () => {
+  it('are logged once per model and setting, however many calls', async () => {
+    const anthropic = await startAnthropicServer();
+    const judge = new JudgeService(
+      judgeTestConfig('', {
+        OPENAI_BASE_URL: '',
+        ANTHROPIC_BASE_URL: anthropic.baseUrl,
+        ANTHROPIC_API_KEY: 'k',
+        EVAL_LLM_MODEL: 'anthropic/claude-judge-test',
+      }),
+    );
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      for (let i = 0; i < 3; i++) await judge.generate(stage, Verdict, '[stage: unit.check]\nGrade.');
+      const temperature = warn.mock.calls.filter(([m]) => String(m).includes("setting 'temperature'"));
+      expect(temperature).toHaveLength(1);
+      expect(String(temperature[0][0])).toBe(
+        "Judge model 'anthropic/claude-judge-test': setting 'temperature' not applied as configured: temperature is not supported by claude-judge-test and will be ignored",
+      );
+      expect(anthropic.requests.every((r) => r.body.temperature === undefined)).toBe(true);
+    } finally {
+      warn.mockRestore();
+      await judge.onModuleDestroy();
+      await anthropic.close();
     }
   });
 });

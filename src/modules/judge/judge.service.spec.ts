@@ -188,8 +188,8 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(make({ ANTHROPIC_API_KEY: 'k' }).assertModelUsable('claude-x')).toBe('anthropic/claude-x');
     });
 
-    it('lists providers with availability', () => {
-      const list = make({ GEMINI_API_KEY: 'g' }).listProviders();
+    it('lists providers with availability', async () => {
+      const list = await make({ GEMINI_API_KEY: 'g' }).listProviders();
       expect(list.map((p) => [p.key, p.available])).toEqual([
         ['openai', true],
         ['anthropic', false],
@@ -198,7 +198,8 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(list[1].message).toBe(
         "Provider 'Anthropic' is not configured. Missing environment variable(s): ANTHROPIC_API_KEY",
       );
-      const none = new JudgeService(judgeTestConfig('', { OPENAI_BASE_URL: '' })).listProviders();
+      expect(list[1].state).toBe('not_configured');
+      const none = await make({ OPENAI_BASE_URL: '' }).listProviders();
       expect(none[0].available).toBe(false);
     });
   });

@@ -19,6 +19,7 @@ import {
 } from './judge.types';
 import { parseJudgeText } from './json-output';
 import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } from './model-resolver';
+import { ProviderHealthBook } from './provider-health';
 import { AiSdkModels } from './providers/ai-sdk-models';
 import {
   classifyFailure,
@@ -58,6 +59,7 @@ interface AttemptOutcome<R> {
 export class JudgeService implements OnModuleDestroy {
   private readonly models: AiSdkModels;
   private readonly limiter: JudgeLimiter;
+  private readonly health: ProviderHealthBook;
   /** Models that refused response_format once: later calls go straight to text mode. */
   private readonly textOnlyModels = new Set<string>();
   private readonly embeddingCache = new Map<string, number[]>();
@@ -65,6 +67,7 @@ export class JudgeService implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.models = new AiSdkModels(config);
     this.limiter = new JudgeLimiter(config);
+    this.health = new ProviderHealthBook(config, () => this.limiter.client());
   }
 
   async onModuleDestroy() {
@@ -103,8 +106,11 @@ export class JudgeService implements OnModuleDestroy {
     this.assertModelUsable(model.id);
   }
 
-  listProviders(): ProviderStatus[] {
-    return JUDGE_PROVIDERS.map((info) => providerStatus(this.config, info));
+  /** Each provider: configured or not, unreachable after a failed call, settings the SDK dropped. */
+  listProviders(): Promise<ProviderStatus[]> {
+    return Promise.all(
+      JUDGE_PROVIDERS.map(async (info) => providerStatus(this.config, info, await this.health.read(info.key))),
+    );
   }
 
   /** The limiter, exposed for health checks and tests. */
@@ -139,6 +145,7 @@ export class JudgeService implements OnModuleDestroy {
           abortSignal: signal,
           output: Output.object({ schema, name: schemaName }),
         });
+        this.health.noteWarnings(model, result.warnings);
         const usage = tokensOf(result.usage);
         let value: T;
         try {
@@ -166,6 +173,7 @@ export class JudgeService implements OnModuleDestroy {
         maxRetries: 0,
         abortSignal: signal,
       });
+      this.health.noteWarnings(model, result.warnings);
       const usage = tokensOf(result.usage);
       return { value: parseTextOrThrow(result.text, schema, usage), ...usage };
     };
@@ -277,6 +285,7 @@ export class JudgeService implements OnModuleDestroy {
         const outcome = await attempt(controller.signal);
         actualTokens = sumKnown(outcome.inputTokens, outcome.outputTokens);
         book(1 + (outcome.extraCalls ?? 0), outcome.inputTokens, outcome.outputTokens, Date.now() - started);
+        this.health.noteSuccess(model.provider);
         return { value: outcome.value, usage: { ...total } };
       } catch (raw) {
         const error = controller.signal.aborted ? new JudgeTimeoutError(timeoutMs) : raw;
@@ -286,6 +295,8 @@ export class JudgeService implements OnModuleDestroy {
         aborted();
         if (error instanceof DomainError) throw error;
         last = classifyFailure(error);
+        if (last.kind === 'invalid_output' || last.status !== undefined) this.health.noteSuccess(model.provider);
+        else this.health.noteFailure(model.provider, last);
         if (!last.retryable) {
           throw new DomainError(
             ErrorCode.JUDGE_CALL_FAILED,
