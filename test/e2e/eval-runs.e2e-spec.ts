@@ -165,6 +165,7 @@ describe('eval runs (HTTP, in-process worker, scripted judge)', () => {
         input_tokens: sum('input_tokens'),
         output_tokens: sum('output_tokens'),
         latency_ms: expect.any(Number),
+        unknown_token_scores: 0,
       });
       expect(byPair.get(`${traces.beta.trace_id}:plan_quality`)).toMatchObject({
         value: '0.75',
