@@ -1,3 +1,4 @@
+import { MetricRegistry } from '../../src/modules/metrics/metric-registry';
 import { evalRunTestEnv, waitForRun, type RunBody } from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import {
@@ -18,16 +19,7 @@ import { createTestApp, type TestApp } from '../support/test-app';
  */
 
 const RUNS = '/evaluations/trace-runs';
-const ALL = [
-  'argument_correctness',
-  'coherence',
-  'confidence',
-  'plan_adherence',
-  'plan_quality',
-  'step_efficiency',
-  'task_completion',
-  'tool_correctness',
-];
+const ALL = new MetricRegistry().listed().map((m) => m.name);
 /** The scripted servers' default answers, per metric (coherence from the vectors set below). */
 const EXPECTED: Record<string, number> = {
   argument_correctness: 1,
@@ -55,6 +47,16 @@ interface ProviderCase {
   /** Embedding scores whose usage the provider does not report. */
   unreportedEmbeddings: boolean;
 }
+
+/** Anthropic for generations; embeddings from a separate OpenAI server (Anthropic has none). */
+const anthropicEnv =
+  (model: string) =>
+  (llm: JudgeServer, emb: JudgeServer): Record<string, string> => ({
+    ANTHROPIC_BASE_URL: llm.baseUrl,
+    ANTHROPIC_API_KEY: 'ant-test',
+    EVAL_LLM_MODEL: model,
+    OPENAI_BASE_URL: emb.baseUrl,
+  });
 
 const CASES: ProviderCase[] = [
   {
@@ -101,12 +103,7 @@ const CASES: ProviderCase[] = [
     start: startAnthropicServer,
     chatPath: '/v1/messages',
     ownEmbeddings: false,
-    env: (llm, emb) => ({
-      ANTHROPIC_BASE_URL: llm.baseUrl,
-      ANTHROPIC_API_KEY: 'ant-test',
-      EVAL_LLM_MODEL: 'anthropic/claude-haiku-4-5',
-      OPENAI_BASE_URL: emb.baseUrl,
-    }),
+    env: anthropicEnv('anthropic/claude-haiku-4-5'),
     storms: [
       { status: 429, retryAfter: '1' },
       { status: 529, retryAfter: '1' },
@@ -125,12 +122,7 @@ const CASES: ProviderCase[] = [
     start: startAnthropicServer,
     chatPath: '/v1/messages',
     ownEmbeddings: false,
-    env: (llm, emb) => ({
-      ANTHROPIC_BASE_URL: llm.baseUrl,
-      ANTHROPIC_API_KEY: 'ant-test',
-      EVAL_LLM_MODEL: 'anthropic/claude-3-5-haiku-latest',
-      OPENAI_BASE_URL: emb.baseUrl,
-    }),
+    env: anthropicEnv('anthropic/claude-3-5-haiku-latest'),
     storms: [{ status: 529, retryAfter: '1' }],
     checkRequest: (r) => {
       expect(r.headers['x-api-key']).toBe('ant-test');
