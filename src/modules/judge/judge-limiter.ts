@@ -118,6 +118,8 @@ export class JudgeLimiter {
   /** Local waiters per release channel, woken by a release published in any process. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private lastWarnAt = 0;
+  /** After close no connection is opened again (a call finishing during shutdown must not reopen one). */
+  private closed = false;
   /** How many times the acquire script ran (tests and metrics: waiting must not poll). */
   acquireRounds = 0;
 
@@ -229,6 +231,7 @@ export class JudgeLimiter {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.subscriber) {
       const sub = this.subscriber;
       this.subscriber = undefined;
@@ -253,6 +256,7 @@ export class JudgeLimiter {
 
   /** The limiter's Redis connection (created on first use), shared with the provider health book. */
   client(): LimiterRedis {
+    if (this.closed) throw new Error('judge limiter closed');
     if (!this.redis) {
       const redis = new Redis(this.config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
       redis.on('error', (error) => this.warnUnavailable(error));

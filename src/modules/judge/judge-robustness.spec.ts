@@ -132,6 +132,22 @@ describe('JudgeLimiter waits', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('a call finishing after the judge closed does not reopen a Redis connection', async () => {
+    const server = await startJudgeServer();
+    const judge = new JudgeService(judgeTestConfig(server.baseUrl));
+    try {
+      await judge.generate(stage, Verdict, 'x'); // provider health is written through the limiter's connection
+      await judge.onModuleDestroy();
+      await judge.generate(stage, Verdict, 'x');
+      expect((judge.sharedLimiter as unknown as { redis?: unknown }).redis).toBeUndefined();
+    } finally {
+      await judge.onModuleDestroy();
+      await server.close();
+    }
+  });
+});
+
 describe('settings the SDK drops for a model', () => {
   it('are logged once per model and setting, however many calls', async () => {
     const anthropic = await startAnthropicServer();
