@@ -210,8 +210,11 @@ export class JudgeLimiter {
     if (!this.subscriber) {
       const sub = this.client().duplicate();
       sub.on('error', (error) => this.warnUnavailable(error));
+      // One release frees one slot: wake the longest waiter of this process only (no herd); the
+      // others keep their place and wake at the next release or at their time slice.
       sub.on('message', (ch: string) => {
-        for (const wake of [...(this.waiters.get(ch) ?? [])]) wake();
+        const first = this.waiters.get(ch)?.values().next().value;
+        first?.();
       });
       this.subscriber = sub;
     }
