@@ -1,6 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { startAnthropicServer, startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
+import {
+  startAnthropicServer,
+  startGeminiServer,
+  startJudgeServer,
+  type JudgeServer,
+} from '../../../test/support/judge-server';
 import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
 import { JudgeLimiter } from './judge-limiter';
 import { JudgeService } from './judge.service';
@@ -172,6 +177,35 @@ describe('settings the SDK drops for a model', () => {
       warn.mockRestore();
       await judge.onModuleDestroy();
       await anthropic.close();
+    }
+  });
+});
+
+describe('Gemini embeddings through the SDK', () => {
+  it('uses embedContent for one text and batchEmbedContents for several; no usage reported → null', async () => {
+    const gemini = await startGeminiServer();
+    const judge = new JudgeService(
+      judgeTestConfig('', {
+        OPENAI_BASE_URL: '',
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_API_KEY: 'g',
+        EVAL_EMBEDDING_MODEL: 'gemini/text-embedding-004',
+      }),
+    );
+    try {
+      gemini.setEmbedding('one', [1, 0]);
+      const single = await judge.embed(['one']);
+      expect(single.vectors).toEqual([[1, 0]]);
+      expect(single.usage).toMatchObject({ model: 'gemini/text-embedding-004', calls: 1, input_tokens: null });
+      const several = await judge.embed(['a', 'b']);
+      expect(several.vectors).toHaveLength(2);
+      expect(gemini.requests.map((r) => [r.path, r.status])).toEqual([
+        ['/v1beta/models/text-embedding-004:embedContent', 200],
+        ['/v1beta/models/text-embedding-004:batchEmbedContents', 200],
+      ]);
+    } finally {
+      await judge.onModuleDestroy();
+      await gemini.close();
     }
   });
 });
