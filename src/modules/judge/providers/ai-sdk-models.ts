@@ -21,6 +21,9 @@ export class AiSdkModels {
   private readonly google;
 
   constructor(private readonly config: AppConfig) {
+    // The SDK prints every call's warnings to the console; the judge reports each (model, setting)
+    // once through the app's logger and GET /evaluations/providers instead (ProviderHealthBook).
+    (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;
     const p = config.judge.providers;
     // Keys are always passed explicitly so the SDK never reads process.env itself; a keyless
     // local server gets a placeholder bearer token it ignores.
