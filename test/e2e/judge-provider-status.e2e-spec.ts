@@ -1,4 +1,4 @@
-import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
+import { abandonStaleRuns, evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { startAnthropicServer, startJudgeServer, type JudgeServer } from '../support/judge-server';
 import { createTenant, type Tenant } from '../support/tenancy';
@@ -16,6 +16,7 @@ describe('GET /evaluations/providers after real calls', () => {
   let tenant: Tenant;
 
   beforeAll(async () => {
+    await abandonStaleRuns();
     openai = await startJudgeServer();
     openaiPort = openai.port;
     await openai.close(); // nothing listens there until the test starts it again

@@ -1,5 +1,5 @@
 import { MetricRegistry } from '../../src/modules/metrics/metric-registry';
-import { evalRunTestEnv, waitForRun, type RunBody } from '../factories/eval-run.factory';
+import { abandonStaleRuns, evalRunTestEnv, waitForRun, type RunBody } from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import {
   startAnthropicServer,
@@ -172,6 +172,7 @@ describe.each(CASES)('judge provider over the wire: $name', (c) => {
   const all = () => servers().flatMap((s) => s.requests);
 
   beforeAll(async () => {
+    await abandonStaleRuns();
     llm = await c.start();
     emb = c.ownEmbeddings ? llm : await startJudgeServer();
     t = await createTestApp(
@@ -352,6 +353,7 @@ describe('the embedding cache across tenants', () => {
   let judge: JudgeServer;
   let t: TestApp;
   beforeAll(async () => {
+    await abandonStaleRuns();
     judge = await startJudgeServer();
     t = await createTestApp(evalRunTestEnv(judge.baseUrl, 'jc', { RUN_WORKER_IN_PROCESS: 'true' }));
   });

@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { TEST_ENV } from '../support/test-env';
 import type { TestApp } from '../support/test-app';
 import type { Tenant } from '../support/tenancy';
 
@@ -29,6 +31,26 @@ export function evalRunTestEnv(
     QUEUE_PREFIX: `${prefix}${randomBytes(3).toString('hex')}`,
     ...extra,
   };
+}
+
+/**
+ * Marks FAILED every run an earlier spec left unfinished (after one of its tests failed). A worker
+ * sweeps every project of its database at start, so such runs would otherwise be judged by the next
+ * spec's app against that spec's scripted servers and add foreign calls to its request log. Call it
+ * before creating the app, in specs that count judge calls exactly.
+ */
+export async function abandonStaleRuns(): Promise<void> {
+  const client = new Client({ connectionString: TEST_ENV.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(
+      `UPDATE eval_runs SET status = 'FAILED', completed_at = now(),
+              error_message = 'abandoned: left unfinished by an earlier test'
+       WHERE status IN ('PENDING', 'RUNNING')`,
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 /** Polls GET /evaluations/trace-runs/{id} until the run reaches one of `statuses` (default COMPLETED or FAILED). */
