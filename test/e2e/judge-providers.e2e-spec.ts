@@ -322,6 +322,7 @@ describe('a run whose metrics need embeddings the configured provider cannot giv
         ANTHROPIC_API_KEY: 'ant-test',
         EVAL_LLM_MODEL: 'anthropic/claude-haiku-4-5',
         EVAL_EMBEDDING_MODEL: 'anthropic/claude-haiku-4-5',
+        RUN_WORKER_IN_PROCESS: 'true',
       }),
     );
     tenant = await createTenant(t);
@@ -341,11 +342,38 @@ describe('a run whose metrics need embeddings the configured provider cannot giv
     expect(res.body.detail).toBe(
       "coherence needs embeddings, and EVAL_EMBEDDING_MODEL 'anthropic/claude-haiku-4-5' names Anthropic, which offers none: set it to an openai/ or gemini/ embedding model.",
     );
-    await t.http
+    const ok = await t.http
       .post(`${RUNS}/batch`)
       .set(tenant.headers)
       .send({ trace_ids: [trace.trace_id], metrics: ['confidence'] })
       .expect(202);
+    expect(await waitForRun(t, tenant, ok.body.id)).toMatchObject({ status: 'COMPLETED', succeeded_count: 1 });
+  });
+});
+
+describe('loop_detection, which nothing can run, is not offered anywhere', () => {
+  let t: TestApp;
+  let tenant: Tenant;
+  beforeAll(async () => {
+    t = await createTestApp();
+    tenant = await createTenant(t);
+  });
+  afterAll(() => t?.close());
+
+  it('is absent from the catalogue, refused in a run and has no template', async () => {
+    const listed = (await t.http.get('/evaluations/trace-metrics').set(tenant.headers).expect(200)).body as {
+      name: string;
+    }[];
+    expect(listed.map((m) => m.name)).toEqual(ALL);
+    expect(listed.map((m) => m.name)).not.toContain('loop_detection');
+    const trace = await ingestTrace(t, tenant);
+    await t.http
+      .post(`${RUNS}/batch`)
+      .set(tenant.headers)
+      .send({ trace_ids: [trace.trace_id], metrics: ['loop_detection'] })
+      .expect(422)
+      .expect({ detail: 'Unknown metrics: loop_detection' });
+    await t.http.get(`${RUNS}/template`).query({ metric: 'loop_detection' }).set(tenant.headers).expect(422);
   });
 });
 
