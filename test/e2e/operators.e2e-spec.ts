@@ -153,47 +153,6 @@ describe('operator endpoints', () => {
         }
       });
 
-      it('exports what EvalMetrics and JudgeMetrics record', async () => {
-        const evals = t.app.get(EvalMetrics);
-        const judge = t.app.get(JudgeMetrics);
-        evals.itemProcessed('succeeded', { durationMs: 120 });
-        evals.itemProcessed('failed', { metric: 'task_completion', durationMs: 80 });
-        evals.itemProcessed('skipped');
-        evals.runFinished('COMPLETED');
-        judge.recordCall({
-          provider: 'openai',
-          model: 'gpt-4o-mini',
-          ok: true,
-          latencyMs: 250,
-          inputTokens: 100,
-          outputTokens: 20,
-        });
-        judge.recordCall({
-          provider: 'openai',
-          model: 'gpt-4o-mini',
-          ok: false,
-          latencyMs: 40,
-          errorKind: 'rate_limited',
-        });
-
-        const text = (await t.http.get('/metrics').expect(200)).text;
-        expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'succeeded' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'failed' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'skipped' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_items_failed_total', { metric: 'task_completion' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_item_duration_seconds_count', { outcome: 'succeeded' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_runs_finished_total', { status: 'COMPLETED' })).toBe(1);
-        expect(
-          sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }),
-        ).toBe(1);
-        expect(sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', outcome: 'error' })).toBe(1);
-        expect(sample(text, 'pandaprobe_judge_call_duration_seconds_count', { provider: 'openai' })).toBe(2);
-        expect(sample(text, 'pandaprobe_judge_call_duration_seconds_sum', { provider: 'openai' })).toBeCloseTo(0.29);
-        expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(100);
-        expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'output' })).toBe(20);
-        expect(sample(text, 'pandaprobe_judge_errors_total', { provider: 'openai', kind: 'rate_limited' })).toBe(1);
-      });
-
       it("adds a worker process's counters, published through Redis, to the API's own", async () => {
         const before = (await t.http.get('/metrics').expect(200)).text;
         const apiOk =
@@ -214,7 +173,7 @@ describe('operator endpoints', () => {
             .get(JudgeMetrics)
             .recordCall({ provider: 'openai', model: 'gpt-4o-mini', ok: true, latencyMs: 100, inputTokens: 7 });
           worker.get(JudgeMetrics).recordCall({ provider: 'anthropic', model: 'claude', ok: true, latencyMs: 100 });
-          worker.get(EvalMetrics).itemProcessed('succeeded');
+          worker.get(EvalMetrics).itemProcessed('succeeded', 'confidence');
           await worker.get(WorkerMetricsPublisher).publish();
 
           const text = (await t.http.get('/metrics').expect(200)).text;
@@ -223,7 +182,9 @@ describe('operator endpoints', () => {
           ).toBe(apiOk + 1);
           expect(sample(text, 'pandaprobe_judge_calls_total', { provider: 'anthropic', outcome: 'ok' })).toBe(1);
           expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(107);
-          expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'succeeded' })).toBe(2);
+          expect(
+            sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'succeeded', metric: 'confidence' }),
+          ).toBe(1);
           // Process metrics stay the API's own: one series, not a sum over processes.
           expect(text.match(/^nodejs_version_info\{/gm)).toHaveLength(1);
         } finally {

@@ -1,6 +1,7 @@
 import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { Traces1764000001000 } from './1764000001000-Traces';
 import { EvalRuns1764000002000 } from './1764000002000-EvalRuns';
+import { EvalPipeline1764000003000 } from './1764000003000-EvalPipeline';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
-export const MIGRATIONS = [Foundation1764000000000, Traces1764000001000, EvalRuns1764000002000];
+export const MIGRATIONS = [Foundation1764000000000, Traces1764000001000, EvalRuns1764000002000, EvalPipeline1764000003000];

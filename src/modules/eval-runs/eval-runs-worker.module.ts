@@ -6,6 +6,8 @@ import { EvalRunLedgerRepository } from './worker/eval-run-ledger.repository';
 import { EvalRunExecutor } from './worker/eval-run.executor';
 import { EvalRunProcessor } from './worker/eval-run.processor';
 import { EvalRunSweeper } from './worker/eval-run.sweeper';
+import { FaultInjector } from './worker/fault-injector';
+import { RunControlListener } from './worker/run-control.listener';
 
 /**
  * The executing side of eval runs: the Bull consumer, the executor and the sweeper. Imported by
@@ -13,7 +15,15 @@ import { EvalRunSweeper } from './worker/eval-run.sweeper';
  */
 @Module({
   imports: [MetricsModule, JudgeModule],
-  providers: [EvalRunLedgerRepository, EvalRunExecutor, EvalRunProcessor, EvalRunSweeper, EvalRunsProducer],
-  exports: [EvalRunExecutor, EvalRunSweeper],
+  providers: [
+    EvalRunLedgerRepository,
+    EvalRunExecutor,
+    EvalRunProcessor,
+    EvalRunSweeper,
+    EvalRunsProducer,
+    FaultInjector,
+    RunControlListener,
+  ],
+  exports: [EvalRunExecutor, EvalRunSweeper, FaultInjector],
 })
 export class EvalRunsWorkerModule {}

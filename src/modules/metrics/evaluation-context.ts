@@ -22,6 +22,14 @@ export class UsageTracker implements UsageSink {
   }
 }
 
+/** The evaluation was stopped from outside before a judge call (see TraceEvaluation.guard). */
+export class EvaluationInterrupted extends Error {
+  constructor(readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'EvaluationInterrupted';
+  }
+}
+
 /**
  * One trace evaluation: the trace is rendered once, and extractions several metrics need (task,
  * plan) run once, whichever metric asks first; the others await the same promise.
@@ -30,6 +38,8 @@ export class TraceEvaluation {
   private renderedTrace?: RenderedTrace;
   private task?: string;
   private readonly memo = new Map<string, Promise<unknown>>();
+  /** Runs before every judge call; a throw marks the metric interrupted (see MetricsService.evaluateTrace). */
+  guard?: () => void;
 
   constructor(
     readonly trace: TraceView,
@@ -38,6 +48,14 @@ export class TraceEvaluation {
     private readonly model: string | undefined,
     private readonly sessionOutputs?: unknown[],
   ) {}
+
+  private runGuard(): void {
+    try {
+      this.guard?.();
+    } catch (error) {
+      throw new EvaluationInterrupted(error);
+    }
+  }
 
   rendering(): RenderedTrace {
     this.renderedTrace ??= renderTrace(this.trace, this.budget);
@@ -51,9 +69,14 @@ export class TraceEvaluation {
       sessionOutputs: this.sessionOutputs,
       rendered: () => this.rendering().text,
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
-      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) =>
-        (await this.judge.generate(stage, schema, prompt, { model: this.model, usage: tracker })).value,
-      embed: async (texts: string[]) => (await this.judge.embed(texts, { usage: tracker })).vectors,
+      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
+        this.runGuard();
+        return (await this.judge.generate(stage, schema, prompt, { model: this.model, usage: tracker })).value;
+      },
+      embed: async (texts: string[]) => {
+        this.runGuard();
+        return (await this.judge.embed(texts, { usage: tracker })).vectors;
+      },
       shared: <T>(key: string, compute: () => Promise<T>) => {
         let pending = this.memo.get(key) as Promise<T> | undefined;
         if (!pending) {
