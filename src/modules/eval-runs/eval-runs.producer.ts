@@ -50,13 +50,20 @@ export class EvalRunsProducer {
   /** Tells every worker at once that a run stopped, so none starts another judge call for it. */
   announceStopped(runId: string): Promise<boolean> {
     const publish = this.queue.client.publish(runControlChannel(this.config), runId);
-    return this.withTimeout(publish, runId, 'Could not announce a stopped run; workers notice it at their next heartbeat');
+    return this.withTimeout(
+      publish,
+      runId,
+      'Could not announce a stopped run; workers notice it at their next heartbeat',
+    );
   }
 
   private async withTimeout(work: Promise<unknown>, runId: string, warning: string): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)),
+        ENQUEUE_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([work, timeout]);

@@ -82,6 +82,11 @@ export interface JudgeServer {
   setEmbedding(text: string, vector: number[]): void;
   setLatency(ms: number): void;
   setRejectResponseFormat(on: boolean): void;
+  /**
+   * Holds every request that arrives from now on (logged, not answered) until the returned
+   * function is called; then they are answered as usual. For tests that need calls in flight at a known moment.
+   */
+  hold(): () => void;
   /** Requests of one stage (chat only). */
   stageRequests(stage: string): LoggedRequest[];
   /** Clears answers, faults, embeddings, log and counters (keeps options). */
@@ -148,6 +153,7 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
   let inFlight = 0;
   let maxConcurrent = 0;
   let counter = 0;
+  let gate: Promise<void> | null = null;
 
   const takeFault = (log: LoggedRequest): ActiveFault | undefined => {
     const f = faults.find(
@@ -283,6 +289,7 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
       if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
         return send(res, log, 401, errorBody(401, 'Incorrect API key provided.'));
       }
+      if (gate) await gate;
       const fault = takeFault(log);
       const delay = (fault?.delayMs ?? 0) + latencyMs;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -330,12 +337,22 @@ export async function startJudgeServer(options: JudgeServerOptions = {}): Promis
     setEmbedding: (text, vector) => void embeddings.set(text, vector),
     setLatency: (ms) => void (latencyMs = ms),
     setRejectResponseFormat: (on) => void (rejectResponseFormat = on),
+    hold: () => {
+      let open!: () => void;
+      const held = new Promise<void>((resolve) => (open = resolve));
+      gate = held;
+      return () => {
+        if (gate === held) gate = null;
+        open();
+      };
+    },
     stageRequests: (stage) => requests.filter((r) => r.endpoint === 'chat' && r.stage === stage),
     reset: () => {
       answers.clear();
       for (const [k, v] of Object.entries(options.answers ?? {})) answers.set(k, v);
       embeddings.clear();
       faults = [];
+      gate = null;
       requests.length = 0;
       maxConcurrent = inFlight;
       latencyMs = options.latencyMs ?? 0;

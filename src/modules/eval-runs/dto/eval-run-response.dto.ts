@@ -70,7 +70,11 @@ export class EvalRunResponse {
   @ApiProperty({ type: EvalRunJudgeUsage }) judge_usage: EvalRunJudgeUsage;
   @ApiProperty({ type: 'integer', nullable: true, description: 'Judge-call budget; null: unlimited.' })
   max_judge_calls: number | null;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'Judge-token budget (input + output); null: unlimited.' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Judge-token budget (input + output); null: unlimited.',
+  })
   max_judge_tokens: number | null;
 
   static from(r: EvalRunEntity): EvalRunResponse {

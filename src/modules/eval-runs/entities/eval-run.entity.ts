@@ -43,7 +43,11 @@ export class EvalRunEntity {
   /** Bull jobs the run is cut into (ledger items carry their slice number). */
   @Column({ type: 'integer', default: 1 }) sliceCount: number;
   @Column({ type: 'integer', nullable: true }) maxJudgeCalls: number | null;
-  @Column({ type: 'bigint', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
+  @Column({
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
   maxJudgeTokens: number | null;
   /** The run this one retries. */
   @Column({ type: 'uuid', nullable: true }) retryOf: string | null;

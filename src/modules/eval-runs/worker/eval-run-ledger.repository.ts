@@ -487,5 +487,8 @@ function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<T
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function isForeignKeyViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23503' || (error as { driverError?: { code?: string } })?.driverError?.code === '23503';
+  return (
+    (error as { code?: string } | null)?.code === '23503' ||
+    (error as { driverError?: { code?: string } })?.driverError?.code === '23503'
+  );
 }

@@ -146,7 +146,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     await Promise.race([pending, grace]);
     // Evaluations still running now keep their finished metrics and give back the rest.
     this.shutdown.abort(new Error('worker shutting down'));
-    await Promise.race([pending, sleep(5_000)]);
+    await Promise.race([pending, sleep(5_000, undefined, { ref: false })]);
     clearTimeout(timer);
     clearInterval(this.heartbeat);
     try {
@@ -246,71 +246,74 @@ export class EvalRunExecutor implements OnModuleDestroy {
     let slotFreed: (() => void) | null = null;
     let exhausted = false;
     const live = () => !this.stopping && !ctx.stopped;
-    while (live()) {
-      let wanted = 0;
-      if (!exhausted && ready.length < batchMin) {
-        // Slices share the pool: each holds at most its fair share of slots, plus the prefetch.
-        const share = Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.slices.size)));
-        wanted = Math.max(0, share + batchMin - judging - ready.length);
-        if (wanted > 0) {
-          const claimed = await this.claimAndLoad(run, slice, wanted);
-          if (claimed.length === 0) exhausted = true;
-          else ready.push(...claimed);
+    try {
+      while (live()) {
+        let wanted = 0;
+        if (!exhausted && ready.length < batchMin) {
+          // Slices share the pool: each holds at most its fair share of slots, plus the prefetch.
+          const share = Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.slices.size)));
+          wanted = Math.max(0, share + batchMin - judging - ready.length);
+          if (wanted > 0) {
+            const claimed = await this.claimAndLoad(run, slice, wanted);
+            if (claimed.length === 0) exhausted = true;
+            else ready.push(...claimed);
+          }
         }
-      }
-      while (ready.length > 0 && live() && mine.size < maxUnsettled && this.pool.reserve(1) === 1) {
-        const { item, batch } = ready.shift()!;
-        // The slot bounds judging only: it is given back as soon as the metrics are evaluated, while
-        // the scores are still being written (group commit), so the judge never waits on the database.
-        let holding = true;
-        judging += 1;
-        const freeSlot = () => {
-          if (!holding) return;
-          holding = false;
-          judging -= 1;
-          this.pool.release(1);
-          const wake = slotFreed;
-          slotFreed = null;
-          wake?.();
-        };
-        const p: Promise<void> = this.evaluate(ctx, item, batch, finisher, freeSlot).finally(() => {
-          freeSlot();
-          settled += 1;
-          report();
-          mine.delete(p);
-        });
-        mine.add(p);
-      }
-      if (mine.size >= maxUnsettled) {
-        await Promise.race(mine);
-        continue;
-      }
-      if (ready.length > 0) {
-        if (live()) await this.pool.waitForFree(1);
-        continue;
-      }
-      if (exhausted) {
-        if (mine.size > 0) {
+        while (ready.length > 0 && live() && mine.size < maxUnsettled && this.pool.reserve(1) === 1) {
+          const { item, batch } = ready.shift()!;
+          // The slot bounds judging only: it is given back as soon as the metrics are evaluated, while
+          // the scores are still being written (group commit), so the judge never waits on the database.
+          let holding = true;
+          judging += 1;
+          const freeSlot = () => {
+            if (!holding) return;
+            holding = false;
+            judging -= 1;
+            this.pool.release(1);
+            const wake = slotFreed;
+            slotFreed = null;
+            wake?.();
+          };
+          const p: Promise<void> = this.evaluate(ctx, item, batch, finisher, freeSlot).finally(() => {
+            freeSlot();
+            settled += 1;
+            report();
+            mine.delete(p);
+          });
+          mine.add(p);
+        }
+        if (mine.size >= maxUnsettled) {
           await Promise.race(mine);
-        } else {
-          // Nothing claimable: done, unless items of the slice are still leased elsewhere (a
-          // duplicate job, a taken-over worker): wait for them to finish or their leases to expire.
-          const state = await this.ledger.sliceState(run.id, slice);
-          if (!state || isTerminal(state.status) || state.open === 0) break;
-          await sleep(Math.min(1_000, Math.floor(this.leaseMs / 3)));
+          continue;
         }
-        exhausted = false;
-      } else if (wanted === 0 && judging > 0) {
-        // This slice holds its share of slots: wait until one of them is given back.
-        await new Promise<void>((resolve) => (slotFreed = resolve));
+        if (ready.length > 0) {
+          if (live()) await this.pool.waitForFree(1);
+          continue;
+        }
+        if (exhausted) {
+          if (mine.size > 0) {
+            await Promise.race(mine);
+          } else {
+            // Nothing claimable: done, unless items of the slice are still leased elsewhere (a
+            // duplicate job, a taken-over worker): wait for them to finish or their leases to expire.
+            const state = await this.ledger.sliceState(run.id, slice);
+            if (!state || isTerminal(state.status) || state.open === 0) break;
+            await sleep(Math.min(1_000, Math.floor(this.leaseMs / 3)), undefined, { ref: false });
+          }
+          exhausted = false;
+        } else if (wanted === 0 && judging > 0) {
+          // This slice holds its share of slots: wait until one of them is given back.
+          await new Promise<void>((resolve) => (slotFreed = resolve));
+        }
       }
+    } finally {
+      // Stopped (or failed) with items still waiting for a slot: give them back now, unjudged.
+      if (ready.length > 0) {
+        const ids = ready.splice(0).map((r) => r.item.traceId);
+        await this.releaseItems(run.id, ids, ctx.stopped ?? 'released at worker shutdown');
+      }
+      await Promise.allSettled([...mine]);
     }
-    // Stopped with items still waiting for a slot: give them back now (not judged, attempt not counted).
-    if (ready.length > 0) {
-      const ids = ready.map((r) => r.item.traceId);
-      await this.releaseItems(run.id, ids, ctx.stopped ?? 'released at worker shutdown');
-    }
-    await Promise.allSettled([...mine]);
     report();
   }
 

@@ -57,6 +57,11 @@ export class FaultInjector {
     this.hits.clear();
   }
 
+  /** Armed faults that have not fired yet. */
+  pending(): number {
+    return this.armed.length;
+  }
+
   /** How often `point` was passed so far. */
   count(point: FaultPoint): number {
     return this.hits.get(point) ?? 0;
@@ -88,7 +93,9 @@ export function parseFaults(spec: string): Armed[] {
       const raise = /^([a-z_]+)@(\d+)$/.exec(entry);
       const m = kill ?? raise;
       if (!m || !(FAULT_POINTS as readonly string[]).includes(m[1]) || Number(m[2]) < 1) {
-        throw new Error(`EVAL_FAULTS: cannot parse "${entry}" (point@n or kill@point:n; points: ${FAULT_POINTS.join(', ')})`);
+        throw new Error(
+          `EVAL_FAULTS: cannot parse "${entry}" (point@n or kill@point:n; points: ${FAULT_POINTS.join(', ')})`,
+        );
       }
       return { point: m[1] as FaultPoint, nth: Number(m[2]), action: kill ? ('kill' as const) : ('throw' as const) };
     });

@@ -27,9 +27,11 @@ export class RunControlListener implements OnApplicationBootstrap, OnModuleDestr
     const sub = (this.subscriber = this.queue.client.duplicate() as unknown as Redis);
     sub.on('error', (err) => this.logger.warn({ err }, 'Run-control subscription error'));
     sub.on('message', (_channel: string, runId: string) => this.executor.stopRun(runId, 'run CANCELLED'));
-    sub.subscribe(runControlChannel(this.config)).catch((err: unknown) =>
-      this.logger.warn({ err }, 'Could not subscribe to run control; cancels are noticed at the heartbeat'),
-    );
+    sub
+      .subscribe(runControlChannel(this.config))
+      .catch((err: unknown) =>
+        this.logger.warn({ err }, 'Could not subscribe to run control; cancels are noticed at the heartbeat'),
+      );
   }
 
   async onModuleDestroy(): Promise<void> {
