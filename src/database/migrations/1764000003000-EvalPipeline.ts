@@ -6,7 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - runs can be CANCELLED, carry optional judge budgets and the run they retry (at most one retry
  *   in flight per run, enforced by a partial unique index);
  * - `failed_count` / `succeeded_count` are kept equal to the stored scores by statement-level
- *   triggers on trace_scores, so deleting traces or scores mid-run cannot make them drift.
+ *   triggers on trace_scores, so deleting traces or scores mid-run cannot make them drift; a
+ *   finished item that loses its last score that way gets a last_error saying so.
  */
 export class EvalPipeline1764000003000 implements MigrationInterface {
   name = 'EvalPipeline1764000003000';
@@ -49,6 +50,13 @@ export class EvalPipeline1764000003000 implements MigrationInterface {
                        count(*) FILTER (WHERE status = 'SUCCESS')::int AS ok
                 FROM removed WHERE eval_run_id IS NOT NULL GROUP BY eval_run_id) d
           WHERE r.id = d.eval_run_id AND (d.failed > 0 OR d.ok > 0);
+        END IF;
+        IF TG_OP = 'DELETE' THEN
+          -- A finished item whose last score is gone says why it has none.
+          UPDATE eval_run_items i SET last_error = 'Its scores were deleted after it was evaluated (the trace or the scores were deleted).'
+          FROM (SELECT DISTINCT eval_run_id, trace_id FROM removed WHERE eval_run_id IS NOT NULL) g
+          WHERE i.run_id = g.eval_run_id AND i.trace_id = g.trace_id AND i.state = 'DONE' AND i.last_error IS NULL
+            AND NOT EXISTS (SELECT 1 FROM trace_scores s WHERE s.eval_run_id = g.eval_run_id AND s.trace_id = g.trace_id);
         END IF;
         RETURN NULL;
       END $$`);
