@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EvalRunEntity } from './entities/eval-run.entity';
+import { TraceScoreEntity } from './entities/trace-score.entity';
 import { JudgeModule } from '../judge/judge.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { EvalRunsProducer } from './eval-runs.producer';
@@ -14,7 +17,8 @@ import { RunControlListener } from './worker/run-control.listener';
  * WorkerModule, and by AppModule when RUN_WORKER_IN_PROCESS=true. No controllers.
  */
 @Module({
-  imports: [MetricsModule, JudgeModule],
+  // The entities the worker writes through (scores): registered here too, for worker-only processes.
+  imports: [TypeOrmModule.forFeature([EvalRunEntity, TraceScoreEntity]), MetricsModule, JudgeModule],
   providers: [
     EvalRunLedgerRepository,
     EvalRunExecutor,
