@@ -148,6 +148,8 @@ describe('operator endpoints', () => {
         const apiOk =
           sample(before, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }) ??
           0;
+        const apiTokens =
+          sample(before, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' }) ?? 0;
 
         // A worker-shaped application context in this process: no HTTP, its own registry.
         const worker: INestApplicationContext = await (
@@ -171,7 +173,9 @@ describe('operator endpoints', () => {
             sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }),
           ).toBe(apiOk + 1);
           expect(sample(text, 'pandaprobe_judge_calls_total', { provider: 'anthropic', outcome: 'ok' })).toBe(1);
-          expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(107);
+          expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(
+            apiTokens + 7,
+          );
           expect(
             sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'succeeded', metric: 'confidence' }),
           ).toBe(1);
