@@ -67,6 +67,27 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
   const settled = (runId: string) =>
     waitUntil(async () => (await runLedgerSummary(t.dataSource, runId)).leased === 0, `run ${runId} to hold no lease`);
 
+  // First in this app, so that no earlier run's completion can land between the two scrapes.
+  it('/metrics shows what a real run through the worker did: pairs by outcome and metric, the run, judge calls by provider', async () => {
+    const before = (await t.http.get('/metrics').expect(200)).text;
+    const at = (text: string, name: string, labels: Record<string, string>) => sample(text, name, labels) ?? 0;
+    judge.fault({ status: 401, count: 1, stage: 'confidence.evaluate' });
+    const run = await batch(await traces(5), ['confidence']);
+    expect(await waitForRun(t, a, run.id)).toMatchObject({ status: 'COMPLETED', succeeded_count: 4, failed_count: 1 });
+
+    const after = (await t.http.get('/metrics').expect(200)).text;
+    const moved = (name: string, labels: Record<string, string>) => at(after, name, labels) - at(before, name, labels);
+    expect(moved('pandaprobe_eval_items_processed_total', { outcome: 'succeeded', metric: 'confidence' })).toBe(4);
+    expect(moved('pandaprobe_eval_items_processed_total', { outcome: 'failed', metric: 'confidence' })).toBe(1);
+    expect(moved('pandaprobe_eval_runs_finished_total', { status: 'COMPLETED' })).toBe(1);
+    expect(
+      moved('pandaprobe_judge_calls_total', { provider: 'openai', model: 'openai/judge-test', outcome: 'ok' }),
+    ).toBe(4);
+    expect(moved('pandaprobe_judge_errors_total', { provider: 'openai', kind: 'auth' })).toBe(1);
+    expect(moved('pandaprobe_judge_call_duration_seconds_count', { provider: 'openai' })).toBe(5);
+    expect(moved('pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBeGreaterThan(0);
+  }, 60_000);
+
   describe('cancel', () => {
     it('mid-run: 202 CANCELLED, no judge call starts after it, finished scores kept, idempotent; retry finishes the rest', async () => {
       const ids = await traces(20);
@@ -196,31 +217,13 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
       [run.id],
     );
     await t.http.delete(`/evaluations/trace-scores/${score.id}`).set(a.headers).expect(204);
-    expect((await get(run.id)).succeeded_count).toBe((await runLedgerSummary(t.dataSource, run.id)).stored_ok);
+    // Read in one statement, so the worker cannot write between the two numbers.
+    const mid = await runLedgerSummary(t.dataSource, run.id);
+    expect(mid.succeeded_count).toBe(mid.stored_ok);
 
     const done = await waitForRun(t, a, run.id);
     expect(done.status).toBe('COMPLETED');
     expect(done.evaluated_count).toBe(16);
     await expectCountersEqualStored(t.dataSource, run.id);
-  }, 60_000);
-
-  it('/metrics shows what a real run through the worker did: pairs by outcome and metric, the run, judge calls by provider', async () => {
-    const before = (await t.http.get('/metrics').expect(200)).text;
-    const at = (text: string, name: string, labels: Record<string, string>) => sample(text, name, labels) ?? 0;
-    judge.fault({ status: 401, count: 1, stage: 'confidence.evaluate' });
-    const run = await batch(await traces(5), ['confidence']);
-    expect(await waitForRun(t, a, run.id)).toMatchObject({ status: 'COMPLETED', succeeded_count: 4, failed_count: 1 });
-
-    const after = (await t.http.get('/metrics').expect(200)).text;
-    const moved = (name: string, labels: Record<string, string>) => at(after, name, labels) - at(before, name, labels);
-    expect(moved('pandaprobe_eval_items_processed_total', { outcome: 'succeeded', metric: 'confidence' })).toBe(4);
-    expect(moved('pandaprobe_eval_items_processed_total', { outcome: 'failed', metric: 'confidence' })).toBe(1);
-    expect(moved('pandaprobe_eval_runs_finished_total', { status: 'COMPLETED' })).toBe(1);
-    expect(
-      moved('pandaprobe_judge_calls_total', { provider: 'openai', model: 'openai/judge-test', outcome: 'ok' }),
-    ).toBe(4);
-    expect(moved('pandaprobe_judge_errors_total', { provider: 'openai', kind: 'auth' })).toBe(1);
-    expect(moved('pandaprobe_judge_call_duration_seconds_count', { provider: 'openai' })).toBe(5);
-    expect(moved('pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBeGreaterThan(0);
   }, 60_000);
 });
