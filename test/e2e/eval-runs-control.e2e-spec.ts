@@ -1,4 +1,7 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
+import { EVAL_RUNS_QUEUE } from '../../src/queue/queue.constants';
 import { EvalRunExecutor } from '../../src/modules/eval-runs/worker/eval-run.executor';
 import {
   evalRunTestEnv,
@@ -91,10 +94,22 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
   describe('cancel', () => {
     it('mid-run: 202 CANCELLED, no judge call starts after it, finished scores kept, idempotent; retry finishes the rest', async () => {
       const ids = await traces(20);
-      const release = judge.hold();
+      const first = judge.hold();
       const run = await batch(ids, ['confidence']);
       // Four items (the pool) are being judged, their calls held by the judge.
       await waitUntil(() => judge.requests.length === 4, 'four judge calls in flight');
+      // Their Bull jobs are active while the items are judged.
+      const queue = t.app.get<Queue>(getQueueToken(EVAL_RUNS_QUEUE));
+      const jobsOfRun = async () => (await queue.getActive()).filter((j) => j.data.runId === run.id);
+      expect((await jobsOfRun()).length).toBeGreaterThan(0);
+      // Let those four finish while the next ones are held: the jobs report their progress.
+      const release = judge.hold();
+      first();
+      await waitUntil(async () => (await runLedgerSummary(t.dataSource, run.id)).done === 4, 'four items finished');
+      await waitUntil(
+        async () => (await jobsOfRun()).some((j) => Number(j.progress()) > 0),
+        'an active job of the run to report progress',
+      );
 
       const cancelled = (await t.http.post(`${RUNS}/${run.id}/cancel`).set(a.headers).expect(202)).body;
       expect(cancelled.status).toBe('CANCELLED');
@@ -106,7 +121,13 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
 
       expect(judge.requests.length).toBe(callsAtCancel);
       const after = await get(run.id);
-      expect(after).toMatchObject({ status: 'CANCELLED', evaluated_count: 4, succeeded_count: 4, failed_count: 0 });
+      // Exactly the items whose calls had started were finished (one call each).
+      expect(after).toMatchObject({
+        status: 'CANCELLED',
+        evaluated_count: callsAtCancel,
+        succeeded_count: callsAtCancel,
+        failed_count: 0,
+      });
       await expectCountersEqualStored(t.dataSource, run.id);
       // Again: a no-op.
       expect((await t.http.post(`${RUNS}/${run.id}/cancel`).set(a.headers).expect(202)).body.status).toBe('CANCELLED');
@@ -114,7 +135,7 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
       await t.http.post(`${RUNS}/${run.id}/cancel`).set(b.headers).expect(404);
 
       const retry = (await t.http.post(`${RUNS}/${run.id}/retry`).set(a.headers).expect(202)).body;
-      expect(retry.total_targets).toBe(16);
+      expect(retry.total_targets).toBe(20 - callsAtCancel);
       await waitForRun(t, a, retry.id);
       expect((await get(retry.id)).status).toBe('COMPLETED');
       const scored = await scoredTraces([run.id, retry.id]);

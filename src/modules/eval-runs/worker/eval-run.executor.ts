@@ -162,10 +162,9 @@ export class EvalRunExecutor implements OnModuleDestroy {
     try {
       await this.ledger.heartbeat(this.leaseToken, this.leaseMs, this.held.list());
       const statuses = await this.ledger.runStatuses([...this.runs.keys()]);
-      for (const [runId, ctx] of this.runs) {
+      for (const runId of this.runs.keys()) {
         const status = statuses.get(runId);
         if (status === undefined || isTerminal(status)) this.stopRun(runId, `run ${status ?? 'deleted'}`);
-        else if (ctx.stopped) continue;
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'Lease heartbeat failed');
