@@ -32,8 +32,9 @@ async function main(): Promise<void> {
 
   if (config.init.orgName) {
     const app = await createTenancyContext(config);
-    await app.get(BootstrapService).run();
+    const result = await app.get(BootstrapService).run();
     await app.close();
+    for (const what of result?.created ?? []) console.log(`created ${what} (INIT_CREATE=true)`);
     console.log(
       `ensured organization '${config.init.orgName}'${config.init.projectName ? `, project '${config.init.projectName}'` : ''}${config.init.apiKey ? ' and its API key' : ''}`,
     );

@@ -20,7 +20,7 @@ if [ ! -f .env ]; then
   hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
   sed -e "s/^INIT_API_KEY=.*/INIT_API_KEY=sk_pp_$(hex 32)/" \
       -e "s/^JWT_SECRET=.*/JWT_SECRET=$(hex 32)/" \
-      -e "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=$(hex 16)/" .env.example > .env
+      -e "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=$(hex 32)/" .env.example > .env
 fi
 
 npm run build --silent

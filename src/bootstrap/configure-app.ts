@@ -1,11 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request } from 'express';
 import { json } from 'express';
+import helmet from 'helmet';
+import qs from 'qs';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config/env';
 import { HttpDrain } from './http-drain';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
-import { assertJsonDepth, requireJsonBodies } from '../common/validation/request-shape';
+import { assertJsonText, requireJsonBodies, stripProtoKeys } from '../common/validation/request-shape';
 import { createValidationPipe } from '../common/validation/validation';
 
 /** The HTTP pipeline, shared by main.ts and the end-to-end tests so both run the same thing. */
@@ -13,19 +16,56 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
   express.useLogger(app.get(Logger));
   express.use(app.get(HttpDrain).middleware);
+  express.use(securityHeaders);
   express.use(requireJsonBodies);
   // express.json directly: Nest's useBodyParser does not accept a `verify` hook.
   express.use(
-    json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'], verify: assertJsonDepth }),
+    json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'], verify: assertJsonText }),
   );
-  express.set('query parser', 'extended');
+  express.use(stripProtoKeys);
+  express.set('query parser', parseQuery);
   express.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableCors({
-    origin: true,
-    credentials: true,
-    exposedHeaders: ['X-Request-ID', 'Retry-After'],
-  });
+  enableCors(app, config.security.corsOrigins);
   app.enableShutdownHooks();
+}
+
+/**
+ * Express's 'extended' parser (qs) turns a parameter repeated more than 20 times into an object, so
+ * `tags` had a hidden limit of 20 on GET /traces while bodies allow MAX_TAGS. The validators own the
+ * limits: qs only has to keep repeated parameters as arrays.
+ */
+function parseQuery(text: string): qs.ParsedQs {
+  return qs.parse(text, { allowPrototypes: true, arrayLimit: 1000 });
+}
+
+/** Operator pages (Bull Board, metrics): never reachable cross-origin, whatever CORS_ORIGINS says. */
+const OPERATOR_PATH = /^\/(admin|metrics)(\/|$)/;
+/** HTML pages that need their own scripts and styles; everything else is JSON and gets the strict policy. */
+const HTML_PATH = /^\/(docs|admin)(\/|$)/;
+
+const strictHeaders = helmet();
+const htmlHeaders = helmet({ contentSecurityPolicy: false });
+
+function securityHeaders(req: Request, res: Parameters<typeof strictHeaders>[1], next: (e?: unknown) => void): void {
+  (HTML_PATH.test(req.path) ? htmlHeaders : strictHeaders)(req, res, next);
+}
+
+/**
+ * CORS is off unless CORS_ORIGINS lists origins; then only those origins get CORS headers, and
+ * never on the operator paths (their Basic/Bearer login must not be drivable from another page).
+ */
+function enableCors(app: INestApplication, origins: string[]): void {
+  if (origins.length === 0) return;
+  const allowed = new Set(origins);
+  app.enableCors((req: Request, callback: (err: Error | null, options: object) => void) => {
+    if (OPERATOR_PATH.test(req.path)) return callback(null, { origin: false });
+    callback(null, {
+      origin: (origin: string | undefined, cb: (e: Error | null, allow: boolean) => void) =>
+        cb(null, origin !== undefined && allowed.has(origin)),
+      credentials: true,
+      exposedHeaders: ['X-Request-ID', 'Retry-After'],
+    });
+  });
 }

@@ -151,6 +151,16 @@ const schema = z.object({
     }),
   INIT_USER_EXTERNAL_ID: text(),
   INIT_USER_EMAIL: text(),
+
+  // --- Security and bounds (docs/security.md lists each one) ---
+  CORS_ORIGINS: text(),
+  JWT_REQUIRE_EXP: bool(true),
+  RATE_LIMIT_PROJECT_FACTOR: int(5, 1, 1000),
+  PROJECTS_AUTO_CREATED_PER_HOUR: int(20, 0),
+  INIT_CREATE: bool(false),
+  MAX_SPANS_PER_TRACE: int(10_000, 1),
+  MAX_TRACE_BYTES: int(20 * 1024 * 1024, 1024),
+  MAX_RESPONSE_BYTES: int(20 * 1024 * 1024, 1024),
 });
 
 export type RawEnv = z.infer<typeof schema>;
@@ -202,7 +212,21 @@ export interface AppConfig {
     faults?: string;
   };
   rateLimits: { windowMs: number; default: number; ingest: number; evalRuns: number };
-  init: { orgName?: string; projectName?: string; apiKey?: string; userExternalId?: string; userEmail?: string };
+  init: {
+    orgName?: string;
+    projectName?: string;
+    apiKey?: string;
+    userExternalId?: string;
+    userEmail?: string;
+    create: boolean;
+  };
+  security: {
+    corsOrigins: string[];
+    jwtRequireExp: boolean;
+    projectRateLimitFactor: number;
+    projectsAutoCreatedPerHour: number;
+  };
+  bounds: { spansPerTrace: number; traceBytes: number; responseBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -219,6 +243,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  const problems = weakSecrets(e);
+  if (e.MAX_TRACE_BYTES < e.BODY_LIMIT_BYTES) {
+    problems.push('MAX_TRACE_BYTES: must be at least BODY_LIMIT_BYTES (one accepted request must fit in one trace)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const limits = (rpm?: number, tpm?: number, inFlight?: number): ProviderLimits => ({
     rpm: rpm ?? e.JUDGE_RPM,
     tpm: tpm ?? e.JUDGE_TPM,
@@ -289,6 +318,55 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiKey: e.INIT_API_KEY,
       userExternalId: e.INIT_USER_EXTERNAL_ID,
       userEmail: e.INIT_USER_EMAIL,
+      create: e.INIT_CREATE,
+    },
+    security: {
+      corsOrigins: (e.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      jwtRequireExp: e.JWT_REQUIRE_EXP,
+      projectRateLimitFactor: e.RATE_LIMIT_PROJECT_FACTOR,
+      projectsAutoCreatedPerHour: e.PROJECTS_AUTO_CREATED_PER_HOUR,
+    },
+    bounds: {
+      spansPerTrace: e.MAX_SPANS_PER_TRACE,
+      traceBytes: e.MAX_TRACE_BYTES,
+      responseBytes: e.MAX_RESPONSE_BYTES,
     },
   });
+}
+
+/** Values published in examples, defaults and docs: never acceptable as a production secret. */
+const KNOWN_SECRETS = new Set([
+  'change-me',
+  'changeme',
+  'change-me-to-a-long-random-secret',
+  'secret',
+  'password',
+  'admin',
+  'test-secret-test-secret-test-secret',
+]);
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * In production a guessable secret is a way in (a token signed with `change-me` is a valid login),
+ * so the process refuses to start with a known, example or short JWT_SECRET or ADMIN_TOKEN.
+ * Unset stays allowed: it switches Bearer auth or the operator pages off.
+ */
+function weakSecrets(e: RawEnv): string[] {
+  if (e.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  for (const name of ['JWT_SECRET', 'ADMIN_TOKEN'] as const) {
+    const value = e[name];
+    if (value === undefined) continue;
+    const known = KNOWN_SECRETS.has(value.toLowerCase()) || /change-?me|example/i.test(value);
+    if (known || Buffer.byteLength(value) < MIN_SECRET_BYTES) {
+      problems.push(
+        `${name}: ${known ? 'is a known example value' : `is shorter than ${MIN_SECRET_BYTES} bytes`}; ` +
+          `production needs a random secret of at least ${MIN_SECRET_BYTES} bytes, e.g. \`openssl rand -hex 32\``,
+      );
+    }
+  }
+  return problems;
 }

@@ -96,10 +96,10 @@ describe('auth', () => {
       expect(res.body.id).toBe(a.projectId);
     });
 
-    it('403 for a project of an organization the user is not a member of', async () => {
+    it('404 for a project of an organization the user is not a member of, as for an unknown project', async () => {
       const m = await createMember(t, a);
-      const res = await current({ ...m.headers, 'X-Project-ID': b.projectId }).expect(403);
-      expect(res.body.detail).toMatch(/not a member/);
+      const res = await current({ ...m.headers, 'X-Project-ID': b.projectId }).expect(404);
+      expect(res.body).toEqual({ detail: `Project ${b.projectId} not found.` });
     });
 
     it('404 for an unknown project, 422 for a malformed or missing id', async () => {

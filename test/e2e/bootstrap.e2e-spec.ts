@@ -20,6 +20,7 @@ describe('bootstrap and command line', () => {
     INIT_PROJECT_NAME: 'demo',
     INIT_API_KEY: apiKey,
     INIT_USER_EXTERNAL_ID: `owner-${orgName}`,
+    INIT_CREATE: 'true',
   };
 
   it('INIT_* variables idempotently ensure an organization, project, key and owner at boot', async () => {
@@ -47,7 +48,18 @@ describe('bootstrap and command line', () => {
   it('the CLI mints a key that works, printing it once', async () => {
     const { stdout } = await run(
       process.execPath,
-      ['dist/src/cli.js', 'create-api-key', '--org', orgName, '--project', 'cli', '--json'],
+      [
+        'dist/src/cli.js',
+        'create-api-key',
+        '--org',
+        orgName,
+        '--user',
+        `owner-${orgName}`,
+        '--project',
+        'cli',
+        '--create-project',
+        '--json',
+      ],
       {
         cwd: ROOT,
         env: { ...process.env, ...TEST_ENV },
@@ -55,6 +67,7 @@ describe('bootstrap and command line', () => {
     );
     const out = JSON.parse(stdout);
     expect(out.api_key).toMatch(/^sk_pp_[0-9a-f]{64}$/);
+    expect(out.created).toEqual(['project']);
     const t = await createTestApp();
     try {
       const res = await t.http

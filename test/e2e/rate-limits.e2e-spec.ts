@@ -28,13 +28,13 @@ describe('rate limits', () => {
     await one.http.get('/projects/current').set(a.headers).expect(429);
   });
 
-  it('keys on credential and project: another key or another project has its own budget', async () => {
+  it('keys on the credential: another key has its own budget, another project of the same key does not', async () => {
     const b = await createTenant(one);
     await one.http.get('/projects/current').set(b.headers).expect(200);
     await one.http
       .get('/projects/current')
       .set({ ...a.headers, 'X-Project-Name': 'another-project' })
-      .expect(200);
+      .expect(429);
   });
 
   it('does not count unauthenticated requests against a caller', async () => {

@@ -24,6 +24,7 @@ export function evalRunTestEnv(
     JUDGE_RETRY_BASE_MS: '5',
     JUDGE_RETRY_MAX_MS: '2000',
     RATE_LIMIT_EVAL_RUNS: '10000',
+    // waitForRun polls GET /evaluations/trace-runs/{id} ten times a second: more than the default 200/min.
     RATE_LIMIT_DEFAULT: '100000',
     QUEUE_PREFIX: `${prefix}${randomBytes(3).toString('hex')}`,
     ...extra,

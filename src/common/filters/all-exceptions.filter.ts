@@ -71,7 +71,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (parser.type === 'entity.too.large') {
         return [HttpStatus.PAYLOAD_TOO_LARGE, { detail: 'Request body is larger than the configured limit.' }];
       }
-      if (parser.type === 'entity.too.deep') {
+      if (parser.type === 'entity.too.deep' || parser.type === 'entity.unstorable') {
         return [
           HttpStatus.UNPROCESSABLE_ENTITY,
           { detail: 'Validation error', errors: [{ field: 'body', message: parser.message }] },

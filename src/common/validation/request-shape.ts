@@ -1,31 +1,64 @@
 import type { NextFunction, Request, Response } from 'express';
+import sjson from 'secure-json-parse';
 import { DomainError, ErrorCode } from '../errors/domain.error';
 
 /** Deeper JSON than this is refused before parsing: recursive validation would exhaust the stack. */
 export const MAX_JSON_DEPTH = 100;
 
+const refuse = (message: string, type = 'entity.unstorable') =>
+  Object.assign(new Error(message), { status: 422, type });
+
+const hexAt = (buf: Buffer, at: number): number => {
+  const text = buf.toString('latin1', at, at + 4);
+  return /^[0-9a-fA-F]{4}$/.test(text) ? parseInt(text, 16) : -1;
+};
+const isNumberByte = (c: number) =>
+  (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+
 /**
- * body-parser `verify` hook: one pass over the raw bytes counting bracket depth outside strings.
- * Throws an error that the global filter answers with 422.
+ * body-parser `verify` hook: one pass over the raw bytes, before parsing, refusing with 422 what
+ * would fail later in a worse place:
+ * - nesting deeper than MAX_JSON_DEPTH (recursive validation would exhaust the stack);
+ * - `\u0000` and lone surrogates (`\ud800`) in any string or key: PostgreSQL refuses them in text and
+ *   jsonb, and one such trace used to fail a whole ingestion batch;
+ * - numbers beyond double precision (`1e400`): JSON.parse makes them Infinity, stored as null.
  */
-export function assertJsonDepth(_req: unknown, _res: unknown, buf: Buffer): void {
+export function assertJsonText(_req: unknown, _res: unknown, buf: Buffer): void {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i];
     if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
+      if (c === 0x5c) {
+        if (buf[i + 1] !== 0x75) {
+          i++; // backslash: skip the escaped character
+          continue;
+        }
+        const code = hexAt(buf, i + 2);
+        if (code === 0) throw refuse('JSON strings must not contain NUL characters (\\u0000).');
+        if (code >= 0xdc00 && code <= 0xdfff) throw refuse('JSON strings must not contain lone UTF-16 surrogates.');
+        if (code >= 0xd800 && code <= 0xdbff) {
+          const low = buf[i + 6] === 0x5c && buf[i + 7] === 0x75 ? hexAt(buf, i + 8) : -1;
+          if (low < 0xdc00 || low > 0xdfff) throw refuse('JSON strings must not contain lone UTF-16 surrogates.');
+          i += 6;
+        }
+        i += 5;
+      } else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_JSON_DEPTH) {
-        throw Object.assign(new Error(`JSON is nested more than ${MAX_JSON_DEPTH} levels deep.`), {
-          status: 422,
-          type: 'entity.too.deep',
-        });
-      }
+      if (++depth > MAX_JSON_DEPTH)
+        throw refuse(`JSON is nested more than ${MAX_JSON_DEPTH} levels deep.`, 'entity.too.deep');
     } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1;
+      while (end < buf.length && isNumberByte(buf[end])) end++;
+      // Only an exponent or 300+ digits can leave double precision: the common number is not converted.
+      const token = buf.toString('latin1', i, end);
+      if ((end - i > 300 || /[eE]/.test(token)) && !Number.isFinite(Number(token))) {
+        throw refuse(`JSON number ${token.slice(0, 40)} is beyond double precision.`);
+      }
+      i = end - 1;
+    }
   }
 }
 
@@ -39,6 +72,17 @@ export function requireJsonBodies(req: Request, _res: Response, next: NextFuncti
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (WITH_BODY.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {
     return next(new DomainError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Content-Type must be application/json.'));
+  }
+  next();
+}
+
+/**
+ * Removes `__proto__` keys from parsed bodies (prototype pollution once merged or spread) with
+ * secure-json-parse, and keeps every other key, `constructor` included, as sent.
+ */
+export function stripProtoKeys(req: Request, _res: Response, next: NextFunction): void {
+  if (req.body !== null && typeof req.body === 'object') {
+    sjson.scan(req.body, { protoAction: 'remove', constructorAction: 'ignore' });
   }
   next();
 }

@@ -1,4 +1,5 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { restoreRawJson, shieldRawJson } from './raw-json';
 
 export interface FieldError {
   field: string;
@@ -20,8 +21,22 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+/**
+ * The usual ValidationPipe, with free-form JSON fields shielded from it and put back as sent (see
+ * raw-json.ts). Nest's own prototype-key strip still runs on everything else: class-transformer would
+ * call an own `constructor` value of a nested object it walks.
+ */
+class AppValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'body') return super.transform(value, metadata);
+    const result: unknown = await super.transform(shieldRawJson(metadata.metatype, value), metadata);
+    restoreRawJson(metadata.metatype, value, result);
+    return result;
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

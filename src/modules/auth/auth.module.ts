@@ -7,13 +7,14 @@ import { CurrentProjectController } from './current-project.controller';
 import { BearerAuthGuard } from './guards/bearer-auth.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { ProjectAuthGuard } from './guards/project-auth.guard';
+import { ProjectCreationLimiter } from './guards/project-creation-limiter';
 import { RateLimitGuard } from './guards/rate-limit.guard';
 import { ManagementController } from './management.controller';
 import { ManagementService } from './management.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { TenancyModule } from './tenancy.module';
 
-const guards = [JwtAuthGuard, ProjectAuthGuard, BearerAuthGuard, RateLimitGuard];
+const guards = [JwtAuthGuard, ProjectAuthGuard, BearerAuthGuard, RateLimitGuard, ProjectCreationLimiter];
 
 /** Global so that every feature module's `@Auth()` guards can be resolved. */
 @Global()

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -9,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiPaginatedResponse } from '../../common/decorators';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { streamJsonArray } from '../../common/stream-json-array';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
@@ -20,6 +22,7 @@ import {
   DeleteEvalRunQueryDto,
   EvalRunIdParams,
   ListEvalRunsQueryDto,
+  RunScoresQueryDto,
   TemplateQueryDto,
 } from './dto/eval-run-queries.dto';
 import { EvalRunResponse } from './dto/eval-run-response.dto';
@@ -135,9 +138,14 @@ export class EvalRunsController {
 
   @Get(':run_id/scores')
   @Auth()
-  @ApiOperation({ summary: "A run's scores, newest first (a bare array)" })
+  @ApiOperation({ summary: "A run's scores, newest first (a bare array, streamed; limit/offset select a window)" })
   @ApiOkResponse({ type: TraceScoreResponse, isArray: true })
-  scores(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<TraceScoreResponse[]> {
-    return this.runs.scores(ctx.projectId, p.run_id);
+  async scores(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() p: EvalRunIdParams,
+    @Query() q: RunScoresQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
+    await streamJsonArray(res, await this.runs.scorePages(ctx.projectId, p.run_id, q));
   }
 }

@@ -278,8 +278,26 @@ export class EvalRunsRepository {
     });
   }
 
-  /** Every score of a run, newest first. */
-  listRunScores(projectId: string, runId: string): Promise<TraceScoreEntity[]> {
-    return this.scores.find({ where: { evalRunId: runId, projectId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  /**
+   * One page of a run's scores, newest first: `count` scores after the score `afterId` (keyset, so a
+   * long run is read in constant time per page), or from `offset` when there is no `afterId`.
+   */
+  listRunScores(
+    projectId: string,
+    runId: string,
+    page: { count: number; offset?: number; afterId?: string },
+  ): Promise<TraceScoreEntity[]> {
+    const qb = this.scores
+      .createQueryBuilder('s')
+      .where('s.evalRunId = :runId AND s.projectId = :projectId', { runId, projectId })
+      .orderBy('s.createdAt', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(page.count);
+    if (page.afterId) {
+      qb.andWhere('(s.created_at, s.id) < (SELECT created_at, id FROM trace_scores WHERE id = :afterId)', {
+        afterId: page.afterId,
+      });
+    } else if (page.offset) qb.offset(page.offset);
+    return qb.getMany();
   }
 }

@@ -129,9 +129,30 @@ export class EvalRunsService {
     if (!(await this.repo.deleteTraceRun(projectId, runId, deleteScores))) throw evalRunNotFound(runId);
   }
 
-  async scores(projectId: string, runId: string): Promise<TraceScoreResponse[]> {
+  /**
+   * A run's scores, newest first, page by page (SCORE_PAGE at a time), so the controller can stream a
+   * run of any size. `limit`/`offset` select a window; without `limit` every score is returned.
+   * Throws 404 before the first page when the run is not in the project.
+   */
+  async scorePages(
+    projectId: string,
+    runId: string,
+    window: { limit?: number; offset?: number },
+  ): Promise<AsyncIterable<TraceScoreResponse[]>> {
     await this.getRun(projectId, runId);
-    return (await this.repo.listRunScores(projectId, runId)).map((s) => TraceScoreResponse.from(s));
+    const repo = this.repo;
+    return (async function* () {
+      let left = window.limit ?? Infinity;
+      let afterId: string | undefined;
+      while (left > 0) {
+        const count = Math.min(SCORE_PAGE, left);
+        const rows = await repo.listRunScores(projectId, runId, { count, offset: window.offset, afterId });
+        if (rows.length > 0) yield rows.map((s) => TraceScoreResponse.from(s));
+        if (rows.length < count) return;
+        left -= rows.length;
+        afterId = rows[rows.length - 1].id;
+      }
+    })();
   }
 
   template(metric: string): TraceRunTemplate {
@@ -168,6 +189,8 @@ export class EvalRunsService {
     return EvalRunResponse.from(run);
   }
 }
+
+const SCORE_PAGE = 1000;
 
 /** The filters as stored on the run: as sent, with null values dropped. */
 export function storedFilters(filters: EvalRunFiltersDto): Record<string, unknown> {

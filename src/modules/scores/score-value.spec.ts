@@ -20,6 +20,20 @@ describe('checkScoreValue', () => {
     });
   });
 
+  it.each(['1e-400', '0.5e-330', '1E-999'])(
+    'rejects NUMERIC %p as an underflow (0 to JavaScript, an error to PostgreSQL)',
+    (v) => {
+      expect(checkScoreValue(ScoreDataType.NUMERIC, v)).toEqual({
+        ok: false,
+        message: 'NUMERIC score is too small to represent (underflow); send 0 instead',
+      });
+    },
+  );
+
+  it.each(['0e-400', '0.0', '1e-300'])('still accepts NUMERIC %p', (v) => {
+    expect(checkScoreValue(ScoreDataType.NUMERIC, v)).toEqual({ ok: true, value: v });
+  });
+
   it('accepts BOOLEAN in any case and stores it lower-case', () => {
     expect(checkScoreValue(ScoreDataType.BOOLEAN, 'TRUE')).toEqual({ ok: true, value: 'true' });
     expect(checkScoreValue(ScoreDataType.BOOLEAN, 'False')).toEqual({ ok: true, value: 'false' });

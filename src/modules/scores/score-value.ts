@@ -20,6 +20,10 @@ export function checkScoreValue(dataType: ScoreDataType, raw: string): ScoreValu
       if (!DECIMAL.test(text)) return { ok: false, message: 'NUMERIC score must be a valid number' };
       const n = Number(text);
       if (!(n >= 0 && n <= 1)) return { ok: false, message: 'NUMERIC score must be in [0.0, 1.0]' };
+      // `1e-400` is 0 to JavaScript and out of range to PostgreSQL's float8: refuse what would not round-trip.
+      if (n === 0 && /[1-9]/.test(text.split(/[eE]/)[0])) {
+        return { ok: false, message: 'NUMERIC score is too small to represent (underflow); send 0 instead' };
+      }
       return { ok: true, value: text };
     }
     case ScoreDataType.BOOLEAN: {

@@ -128,14 +128,16 @@ export class TraceScoresRepository {
   async summary(projectId: string, from?: string, before?: string): Promise<ScoreSummaryRow[]> {
     const rows: Record<string, unknown>[] = await this.scores.query(
       `SELECT name,
-              avg(value::float8) FILTER (WHERE ok) AS avg,
-              min(value::float8) FILTER (WHERE ok) AS min,
-              max(value::float8) FILTER (WHERE ok) AS max,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY value::float8) FILTER (WHERE ok) AS median,
+              avg(x) FILTER (WHERE ok) AS avg,
+              min(x) FILTER (WHERE ok) AS min,
+              max(x) FILTER (WHERE ok) AS max,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FILTER (WHERE ok) AS median,
               count(*) FILTER (WHERE ok)::int AS succeeded,
               count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
               max(created_at) AS latest
-       FROM (SELECT name, value, status, created_at, (status = 'SUCCESS' AND value IS NOT NULL) AS ok
+       FROM (SELECT name, status, created_at, (status = 'SUCCESS' AND value IS NOT NULL) AS ok,
+                    -- via numeric: a value stored before underflow was refused (1e-400) must not break the summary
+                    (CASE WHEN abs(value::numeric) < 1e-300 THEN 0 ELSE value::numeric END)::float8 AS x
              FROM trace_scores
              WHERE project_id = $1 AND data_type = 'NUMERIC'
                AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)) s

@@ -50,7 +50,7 @@ describe('InsertBatcher', () => {
     expect(w.batches.map((b) => b.length)).toEqual([1, 2, 2]);
   });
 
-  it('retries a failed batch item by item, so only the bad item fails its caller', async () => {
+  it('repairs a failed batch by halves, so only the bad item fails its caller', async () => {
     const w = recordingWriter((item) => item === 'bad');
     const batcher = new InsertBatcher<string, string>(w.write, (s) => s, 64, 1);
     w.hold();
@@ -59,5 +59,68 @@ describe('InsertBatcher', () => {
     w.release();
     await first;
     expect(await Promise.all(results)).toEqual(['ok:b', 'bad batch bad', 'ok:c']);
+  });
+
+  it('isolates one bad item of 64 in a dozen writes, not 64', async () => {
+    const w = recordingWriter((item) => item === 'bad');
+    const batcher = new InsertBatcher<string, string>(w.write, (s) => s, 64, 1);
+    w.hold();
+    const first = batcher.submit('first');
+    const items = Array.from({ length: 64 }, (_, i) => (i === 41 ? 'bad' : `i${i}`));
+    const results = items.map((x) => batcher.submit(x).catch((e: Error) => e.message));
+    w.release();
+    await first;
+    const out = await Promise.all(results);
+    expect(out.filter((r) => r.startsWith('bad batch'))).toEqual(['bad batch bad']);
+    expect(out.filter((r) => r.startsWith('ok:'))).toHaveLength(63);
+    expect(batcher.stats.failedBatches).toBe(1);
+    expect(batcher.stats.repairWrites).toBeLessThanOrEqual(2 * Math.log2(64));
+  });
+
+  it('a failed batch leaves its write slot at once: new items are written while its repair is held', async () => {
+    const batches: string[][] = [];
+    let releaseRepair: () => void = () => undefined;
+    const repairGate = new Promise<void>((r) => (releaseRepair = r));
+    let releaseFirst: () => void = () => undefined;
+    const firstGate = new Promise<void>((r) => (releaseFirst = r));
+    const poisoned = ['b', 'bad', 'c'];
+    const write = async (items: string[]) => {
+      batches.push(items);
+      if (items[0] === 'first') await firstGate;
+      const isRepair = items.length < poisoned.length && items.every((i) => poisoned.includes(i));
+      if (isRepair) await repairGate;
+      if (items.includes('bad')) throw new Error('bad batch');
+      return items.map((i) => `ok:${i}`);
+    };
+    const batcher = new InsertBatcher<string, string>(write, (s) => s, 64, 1);
+    const first = batcher.submit('first');
+    const settled = poisoned.map((x) => batcher.submit(x).catch((e: Error) => e.message));
+    releaseFirst();
+    await first;
+    while (batcher.stats.failedBatches === 0) await new Promise((r) => setImmediate(r));
+    // The poisoned batch failed and waits on the repair lane; the only main slot is free again.
+    expect(batcher.stats.failedBatches).toBe(1);
+    expect(batcher.busySlots).toBe(0);
+    expect(await batcher.submit('other-tenant')).toBe('ok:other-tenant');
+    releaseRepair();
+    expect(await Promise.all(settled)).toEqual(['ok:b', 'bad batch', 'ok:c']);
+    expect(batcher.stats.peakRepairing).toBe(1);
+  });
+
+  it('with weights: batches stay under the cap, and an item that heavy is written alone without a slot', async () => {
+    const w = recordingWriter();
+    const weight = { of: (s: string) => Number(s.split(':')[1]), maxBatch: 100 };
+    const batcher = new InsertBatcher<string, string>(w.write, (s) => s, 64, 1, 1, weight);
+    w.hold();
+    const first = batcher.submit('first:1');
+    const queued = ['a:40', 'b:40', 'c:40', 'd:10'].map((x) => batcher.submit(x));
+    // The main slot is held by 'first'; a heavy item does not wait for it.
+    const heavy = batcher.submit('heavy:500');
+    expect(w.batches).toEqual([['first:1'], ['heavy:500']]);
+    w.release();
+    expect(await heavy).toBe('ok:heavy:500');
+    await Promise.all([first, ...queued]);
+    expect(w.batches.slice(2)).toEqual([['a:40', 'b:40', 'd:10'], ['c:40']]);
+    expect(batcher.stats.soloWrites).toBe(1);
   });
 });

@@ -1,13 +1,27 @@
+type Entry<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
+
 /**
  * Natural batching for hot single-row writes: while `maxInFlight` batches are being written,
  * new items wait and leave together in the next batch. No timer: an idle service writes each
  * item at once; a busy one writes many per statement, which is where PostgreSQL and the
- * network stack spend less per item. A failed batch is retried item by item, so one bad item
- * fails only its own caller.
+ * network stack spend less per item.
+ *
+ * With `weightOf`, a batch carries at most `maxBatchWeight` (e.g. bytes), and an item that heavy on
+ * its own is written by itself, outside the slots: a large trace makes its own statement slow, never
+ * a batch of other tenants' traces, and never holds a shared slot.
+ *
+ * A failed batch leaves its write slot at once and is repaired on a separate lane
+ * (`maxRepairsInFlight` slots): it is split in halves until each bad item is alone, about
+ * 2·log2(n) writes per bad item instead of n. So a tenant whose traces fail in PostgreSQL costs
+ * other tenants neither a write slot nor more than a few extra statements.
  */
 export class InsertBatcher<T, R> {
-  private readonly queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private readonly queue: Entry<T, R>[] = [];
+  private readonly repairs: Entry<T, R>[][] = [];
   private inFlight = 0;
+  private repairing = 0;
+  /** What happened so far (tests and operators read it). */
+  readonly stats = { batches: 0, failedBatches: 0, repairWrites: 0, peakRepairing: 0, soloWrites: 0 };
 
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
@@ -15,13 +29,24 @@ export class InsertBatcher<T, R> {
     private readonly keyOf: (item: T) => string,
     private readonly maxBatch = 64,
     private readonly maxInFlight = 2,
+    private readonly maxRepairsInFlight = 1,
+    private readonly weight: { of: (item: T) => number; maxBatch: number } = { of: () => 0, maxBatch: Infinity },
   ) {}
 
   submit(item: T): Promise<R> {
+    if (this.weight.of(item) >= this.weight.maxBatch) {
+      this.stats.soloWrites++;
+      return this.write([item]).then(([r]) => r);
+    }
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.pump();
     });
+  }
+
+  /** Write slots of the main lane in use now. */
+  get busySlots(): number {
+    return this.inFlight;
   }
 
   private pump(): void {
@@ -35,32 +60,59 @@ export class InsertBatcher<T, R> {
     }
   }
 
-  private take() {
+  private take(): Entry<T, R>[] {
     const keys = new Set<string>();
-    const batch: typeof this.queue = [];
+    const batch: Entry<T, R>[] = [];
+    let weight = 0;
     for (let i = 0; i < this.queue.length && batch.length < this.maxBatch;) {
       const key = this.keyOf(this.queue[i].item);
-      if (keys.has(key)) {
+      const itemWeight = this.weight.of(this.queue[i].item);
+      if (keys.has(key) || (batch.length > 0 && weight + itemWeight > this.weight.maxBatch)) {
         i++;
         continue;
       }
       keys.add(key);
+      weight += itemWeight;
       batch.push(...this.queue.splice(i, 1));
     }
     return batch;
   }
 
-  private async flush(batch: typeof this.queue): Promise<void> {
+  private async flush(batch: Entry<T, R>[]): Promise<void> {
+    this.stats.batches++;
     try {
       const results = await this.write(batch.map((b) => b.item));
       batch.forEach((b, i) => b.resolve(results[i]));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
-      for (const b of batch) {
-        await this.write([b.item]).then(
-          ([r]) => b.resolve(r),
-          (e: unknown) => b.reject(e),
-        );
+      this.stats.failedBatches++;
+      this.repairs.push(batch); // the slot is released when this returns
+      this.pumpRepairs();
+    }
+  }
+
+  private pumpRepairs(): void {
+    while (this.repairing < this.maxRepairsInFlight && this.repairs.length > 0) {
+      const batch = this.repairs.shift()!;
+      this.repairing++;
+      this.stats.peakRepairing = Math.max(this.stats.peakRepairing, this.repairing);
+      void this.bisect(batch).finally(() => {
+        this.repairing--;
+        this.pumpRepairs();
+      });
+    }
+  }
+
+  private async bisect(batch: Entry<T, R>[]): Promise<void> {
+    const middle = Math.ceil(batch.length / 2);
+    for (const half of [batch.slice(0, middle), batch.slice(middle)]) {
+      this.stats.repairWrites++;
+      try {
+        const results = await this.write(half.map((b) => b.item));
+        half.forEach((b, i) => b.resolve(results[i]));
+      } catch (error) {
+        if (half.length === 1) half[0].reject(error);
+        else await this.bisect(half);
       }
     }
   }

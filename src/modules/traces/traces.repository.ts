@@ -227,6 +227,33 @@ const REFRESH_AGGREGATES = `
   FROM (${SPAN_TOTALS('s', 'spans s WHERE s.trace_id = $1::uuid')}) a
   WHERE traces.trace_id = $1::uuid`;
 
+/**
+ * The size of a trace as its JSON: the text of its free-form columns (input, output, metadata, error)
+ * and those of its spans. Measured by PostgreSQL, so nothing big is read into Node to bound it.
+ */
+const JSON_BYTES = (a: string) =>
+  `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0) + octet_length(${a}.metadata::text)`;
+const TRACE_SIZE = `
+  SELECT t.span_count,
+         (${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
+                                         FROM spans s WHERE s.trace_id = t.trace_id), 0))::float8 AS bytes
+  FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
+
+/** Bounds on one trace (MAX_SPANS_PER_TRACE, MAX_TRACE_BYTES). */
+export interface TraceBounds {
+  spans: number;
+  bytes: number;
+}
+export interface TraceSize {
+  spans: number;
+  bytes: number;
+}
+/** A write that would take a trace past its bounds: nothing was changed. */
+export type WriteOutcome = 'ok' | 'missing' | { tooBig: TraceSize };
+
+/** Most JSON one batched INSERT carries; a heavier trace is written by itself. */
+const BATCH_BYTES = 1024 * 1024;
+
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 /**
@@ -238,27 +265,41 @@ const json = (value: unknown) => (value === undefined || value === null ? null :
 export class TracesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** New traces, written several per statement when requests arrive together. */
-  private readonly newTraces = new InsertBatcher<TraceRecord & { project_id: string; spans: SpanRecord[] }, boolean>(
+  /**
+   * New traces, written several per statement when requests arrive together. Each travels as its
+   * JSON, serialised once: the batch joins them, and their length caps a batch at BATCH_BYTES (a
+   * trace that large is written on its own, outside the shared slots).
+   */
+  private readonly newTraces = new InsertBatcher<{ traceId: string; json: string }, boolean>(
     async (traces) => {
       const rows = await this.run<{ trace_id: string }>(
         this.pool,
         INSERT_NEW_TRACES,
-        [JSON.stringify(traces)],
+        [`[${traces.map((t) => t.json).join(',')}]`],
         'pp_insert_new_traces',
       );
       const inserted = new Set(rows.map((r) => r.trace_id));
-      return traces.map((t) => inserted.has(t.trace_id));
+      return traces.map((t) => inserted.has(t.traceId));
     },
-    (t) => t.trace_id,
+    (t) => t.traceId,
+    64,
+    2,
+    1,
+    { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
   );
 
   /**
    * Inserts or merges a trace and its spans, atomically. A new trace id takes one statement; an
-   * existing one is merged in a transaction under the trace row lock. Returns false, having changed
-   * nothing, when the trace id belongs to another project.
+   * existing one is merged in a transaction under the trace row lock. Returns 'missing', having changed
+   * nothing, when the trace id belongs to another project, and `tooBig` (nothing changed) when the
+   * merge would take the trace past its bounds.
    */
-  async upsertTraceWithSpans(projectId: string, trace: TraceRecord, spans: SpanRecord[]): Promise<boolean> {
+  async upsertTraceWithSpans(
+    projectId: string,
+    trace: TraceRecord,
+    spans: SpanRecord[],
+    bounds: TraceBounds,
+  ): Promise<WriteOutcome> {
     const traceParams = [
       trace.trace_id,
       projectId,
@@ -275,29 +316,54 @@ export class TracesRepository {
       trace.environment,
       trace.release,
     ];
-    if (await this.newTraces.submit({ ...trace, project_id: projectId, spans })) return true;
+    // A new trace is one request: its size is bounded by the body limit and checked by the service.
+    const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
+    if (await this.newTraces.submit({ traceId: trace.trace_id, json: payload })) return 'ok';
     const spansJson = JSON.stringify(spans);
-    return this.inTransaction(
+    return this.inTransaction<WriteOutcome>(
       async (client) => {
         const upserted = await this.run(client, UPSERT_TRACE, traceParams);
-        if (upserted.length === 0) return false;
+        if (upserted.length === 0) return 'missing';
         if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
-        return true;
+        return this.withinBounds(client, projectId, trace.trace_id, bounds);
       },
-      (owned) => owned,
+      (outcome) => outcome === 'ok',
     );
   }
 
-  /** Upserts spans into an existing trace of the project. Returns false when there is no such trace. */
-  async upsertSpans(projectId: string, traceId: string, spans: SpanRecord[]): Promise<boolean> {
-    return this.inTransaction(
+  /** Upserts spans into an existing trace of the project, unless the trace would outgrow its bounds. */
+  async upsertSpans(
+    projectId: string,
+    traceId: string,
+    spans: SpanRecord[],
+    bounds: TraceBounds,
+  ): Promise<WriteOutcome> {
+    return this.inTransaction<WriteOutcome>(
       async (client) => {
-        if (!(await this.lockTrace(client, projectId, traceId))) return false;
+        if (!(await this.lockTrace(client, projectId, traceId))) return 'missing';
         await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
-        return true;
+        return this.withinBounds(client, projectId, traceId, bounds);
       },
-      (found) => found,
+      (outcome) => outcome === 'ok',
     );
+  }
+
+  /** How big a trace of the project is (null when there is none), without reading it. */
+  async traceSize(projectId: string, traceId: string): Promise<TraceSize | null> {
+    const rows: { span_count: number; bytes: number }[] = await this.dataSource.query(TRACE_SIZE, [projectId, traceId]);
+    return rows[0] ? { spans: rows[0].span_count, bytes: rows[0].bytes } : null;
+  }
+
+  /** Measured after the write, inside its transaction: the caller rolls back when it is too big. */
+  private async withinBounds(
+    client: PoolClient,
+    projectId: string,
+    traceId: string,
+    bounds: TraceBounds,
+  ): Promise<WriteOutcome> {
+    const [row] = await this.run<{ span_count: number; bytes: number }>(client, TRACE_SIZE, [projectId, traceId]);
+    const size = { spans: row.span_count, bytes: row.bytes };
+    return size.spans > bounds.spans || size.bytes > bounds.bytes ? { tooBig: size } : 'ok';
   }
 
   async findTraceWithSpans(projectId: string, traceId: string): Promise<TraceResponseDto | null> {

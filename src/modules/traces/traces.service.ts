@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Paginated } from '../../common/dto/pagination.dto';
-import { conflict, notFound } from '../../common/errors/domain.error';
+import { conflict, DomainError, ErrorCode, notFound } from '../../common/errors/domain.error';
+import { APP_CONFIG } from '../../config/config.module';
+import { AppConfig } from '../../config/env';
 import { BatchDeleteTracesDto, BatchTagTracesDto } from './dto/batch.dto';
 import { ListTracesQueryDto } from './dto/list-traces.query.dto';
 import { SpanCreateDto } from './dto/span-create.dto';
@@ -16,7 +18,7 @@ import {
 import { TraceCreateDto } from './dto/trace-create.dto';
 import { TraceUpdateDto } from './dto/trace-update.dto';
 import { TraceFilter } from './query/trace-filter';
-import { SpanRecord, TraceRecord, TracesRepository } from './traces.repository';
+import { SpanRecord, TraceBounds, TraceRecord, TraceSize, TracesRepository, WriteOutcome } from './traces.repository';
 import { parseTimestamp } from './utils/timestamp';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,10 +30,31 @@ export const traceNotFound = (traceId: string) => notFound(`Trace ${traceId} not
 export const spanNotFound = (spanId: string, traceId: string) =>
   notFound(`Span ${spanId} not found on trace ${traceId}.`);
 
+const tooLarge = (message: string) => new DomainError(ErrorCode.PAYLOAD_TOO_LARGE, message);
+
+function traceTooBig(traceId: string, size: TraceSize, bounds: TraceBounds): DomainError {
+  return size.spans > bounds.spans
+    ? tooLarge(
+        `Trace ${traceId} would hold ${size.spans} spans; at most ${bounds.spans} are allowed (MAX_SPANS_PER_TRACE). Nothing was changed.`,
+      )
+    : tooLarge(
+        `Trace ${traceId} would hold ${size.bytes} bytes of JSON; at most ${bounds.bytes} are allowed (MAX_TRACE_BYTES). Nothing was changed.`,
+      );
+}
+
 /** Ingestion, merge rules, queries and changes of traces; every call is scoped to one project. */
 @Injectable()
 export class TracesService {
-  constructor(private readonly repository: TracesRepository) {}
+  private readonly bounds: TraceBounds;
+  private readonly maxResponseBytes: number;
+
+  constructor(
+    private readonly repository: TracesRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.bounds = { spans: config.bounds.spansPerTrace, bytes: config.bounds.traceBytes };
+    this.maxResponseBytes = config.bounds.responseBytes;
+  }
 
   /**
    * POST /traces: writes the trace and all its spans in one transaction before answering, merging into
@@ -40,8 +63,12 @@ export class TracesService {
   async ingest(projectId: string, dto: TraceCreateDto, requestId?: string): Promise<TraceAcceptedDto> {
     const trace = toTraceRecord(dto);
     const spans = toSpanRecords(dto.spans ?? []);
-    const owned = await this.repository.upsertTraceWithSpans(projectId, trace, spans);
-    if (!owned) throw conflict(`Trace ${trace.trace_id} already exists in another project.`);
+    if (spans.length > this.bounds.spans) {
+      throw traceTooBig(trace.trace_id, { spans: spans.length, bytes: 0 }, this.bounds);
+    }
+    const outcome = await this.repository.upsertTraceWithSpans(projectId, trace, spans, this.bounds);
+    if (outcome === 'missing') throw conflict(`Trace ${trace.trace_id} already exists in another project.`);
+    this.assertWritten(trace.trace_id, outcome);
     return {
       trace_id: trace.trace_id,
       task_id: requestId && UUID.test(requestId) ? requestId.toLowerCase() : randomUUID(),
@@ -51,8 +78,14 @@ export class TracesService {
   /** POST /traces/{id}/spans: upserts spans (same merge rules as a re-post) into a trace of the project. */
   async addSpans(projectId: string, traceId: string, dtos: SpanCreateDto[]): Promise<{ span_ids: string[] }> {
     const spans = toSpanRecords(dtos);
-    if (!(await this.repository.upsertSpans(projectId, traceId, spans))) throw traceNotFound(traceId);
+    const outcome = await this.repository.upsertSpans(projectId, traceId, spans, this.bounds);
+    if (outcome === 'missing') throw traceNotFound(traceId);
+    this.assertWritten(traceId, outcome);
     return { span_ids: spans.map((s) => s.span_id) };
+  }
+
+  private assertWritten(traceId: string, outcome: WriteOutcome): void {
+    if (typeof outcome === 'object') throw traceTooBig(traceId, outcome.tooBig, this.bounds);
   }
 
   /** Loads a trace with its spans, or null when it is not in the project. For other modules too. */
@@ -65,7 +98,18 @@ export class TracesService {
     return this.repository.findTracesWithSpans(projectId, unique(traceIds.map((id) => id.toLowerCase())));
   }
 
+  /**
+   * GET /traces/{id}. The size is measured in PostgreSQL first, so a trace larger than
+   * MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in this process.
+   */
   async getTrace(projectId: string, traceId: string): Promise<TraceResponseDto> {
+    const size = await this.repository.traceSize(projectId, traceId);
+    if (!size) throw traceNotFound(traceId);
+    if (size.bytes > this.maxResponseBytes) {
+      throw tooLarge(
+        `Trace ${traceId} holds ${size.bytes} bytes of JSON, more than one response may carry (MAX_RESPONSE_BYTES=${this.maxResponseBytes}). The deployment can raise the limit.`,
+      );
+    }
     const trace = await this.repository.findTraceWithSpans(projectId, traceId);
     if (!trace) throw traceNotFound(traceId);
     return trace;

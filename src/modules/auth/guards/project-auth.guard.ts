@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { isUUID } from 'class-validator';
 import { notFound, unauthenticated, unprocessable } from '../../../common/errors/domain.error';
 import { ApiKeysService } from '../api-keys.service';
@@ -7,6 +7,7 @@ import { OrganizationsService } from '../organizations.service';
 import { ProjectsService } from '../projects.service';
 import { ProjectContext, UserContext } from '../types/project-context';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { ProjectCreationLimiter } from './project-creation-limiter';
 
 export type AuthedRequest = Request & { projectContext?: ProjectContext; user?: UserContext };
 
@@ -28,13 +29,14 @@ export class ProjectAuthGuard implements CanActivate {
     private readonly projects: ProjectsService,
     private readonly organizations: OrganizationsService,
     private readonly jwtGuard: JwtAuthGuard,
+    private readonly creationLimiter: ProjectCreationLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const apiKey = header(req, 'x-api-key')?.trim();
     if (apiKey) {
-      req.projectContext = await this.viaApiKey(apiKey, header(req, 'x-project-name'));
+      req.projectContext = await this.viaApiKey(apiKey, header(req, 'x-project-name'), context);
       return true;
     }
     if (header(req, 'authorization')) {
@@ -47,7 +49,11 @@ export class ProjectAuthGuard implements CanActivate {
     );
   }
 
-  private async viaApiKey(rawKey: string, rawProjectName: string | undefined): Promise<ProjectContext> {
+  private async viaApiKey(
+    rawKey: string,
+    rawProjectName: string | undefined,
+    context: ExecutionContext,
+  ): Promise<ProjectContext> {
     const name = rawProjectName?.trim();
     const validName = name && PROJECT_NAME.test(name) ? name : undefined;
     // The key is checked first (401) whatever the project header says.
@@ -62,7 +68,11 @@ export class ProjectAuthGuard implements CanActivate {
         'X-Project-Name must be 1-255 characters, start and end with a letter or digit, and contain only letters, digits, spaces, hyphens, underscores, dots or apostrophes.',
       );
     }
-    const projectId = key.projectId ?? (await this.projects.ensureByName(key.orgId, validName)).id;
+    let projectId = key.projectId;
+    if (!projectId) {
+      await this.creationLimiter.take(key.id, validName, context.switchToHttp().getResponse<Response>());
+      projectId = (await this.projects.ensureByName(key.orgId, validName)).id;
+    }
     return { projectId, orgId: key.orgId, principal: { kind: 'api_key', apiKeyId: key.id, orgId: key.orgId } };
   }
 
@@ -74,9 +84,10 @@ export class ProjectAuthGuard implements CanActivate {
       );
     }
     if (!isUUID(projectId)) throw unprocessable('X-Project-ID must be a valid UUID.');
+    // Unknown and foreign projects get the same answer: nobody learns which ids exist elsewhere.
     const project = await this.projects.findById(projectId);
-    if (!project) throw notFound(`Project ${projectId} not found.`);
-    await this.organizations.assertMember(user.userId, project.orgId);
+    const role = project && (await this.organizations.roleOf(user.userId, project.orgId));
+    if (!project || !role) throw notFound(`Project ${projectId} not found.`);
     return {
       projectId: project.id,
       orgId: project.orgId,

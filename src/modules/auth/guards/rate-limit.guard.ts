@@ -1,8 +1,19 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  ThrottlerRequest,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
 import type { Response } from 'express';
+import { APP_CONFIG } from '../../../config/config.module';
+import { AppConfig } from '../../../config/env';
 import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
-import { AuthedRequest } from './project-auth.guard';
+import type { AuthedRequest } from './project-auth.guard';
 
 /** Named limits; each route belongs to exactly one (see the Auth decorator). */
 export const RATE_LIMITS = ['default', 'ingest', 'evalRuns'] as const;
@@ -11,23 +22,60 @@ export type RateLimitName = (typeof RATE_LIMITS)[number];
 /** Limits whose counter is shared by every route that uses them (e.g. create, batch and retry runs). */
 const SHARED: ReadonlySet<string> = new Set<RateLimitName>(['ingest', 'evalRuns']);
 
-function describeWindow(ttlMs: number): string {
+export function describeWindow(ttlMs: number): string {
   if (ttlMs % 3_600_000 === 0) return ttlMs === 3_600_000 ? '1 hour' : `${ttlMs / 3_600_000} hours`;
   if (ttlMs % 60_000 === 0) return ttlMs === 60_000 ? '1 minute' : `${ttlMs / 60_000} minutes`;
   return `${Math.round(ttlMs / 1000)} seconds`;
 }
 
+/** The 429 every limit answers with; Retry-After is the time until the blocking counter lets a request through. */
+export function rateLimited(res: Response, summary: string, retryAfterSeconds: number): DomainError {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+  res.setHeader('Retry-After', String(retryAfter));
+  return new DomainError(ErrorCode.RATE_LIMITED, `${summary}. Retry after ${retryAfter} seconds.`, { error: summary });
+}
+
+/** Who is calling: the API key or the user, whatever project they address (IP only before authentication). */
+function credentialOf(req: AuthedRequest): string {
+  const principal = req.projectContext?.principal;
+  if (principal) return principal.kind === 'api_key' ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
+  if (req.user) return `user:${req.user.userId}`; // management routes: Bearer, no project
+  return `ip:${String(req.ip)}`;
+}
+
 /**
- * Runs after authentication, so it counts per credential and project rather than per IP,
- * and unauthenticated floods never consume a caller's budget.
+ * Runs after authentication, so unauthenticated floods never consume a caller's budget. Each named
+ * limit holds two counters: one per credential across every project it addresses (so a key cannot
+ * multiply its budget by naming new projects), and one per project across all its credentials
+ * (RATE_LIMIT_PROJECT_FACTOR times the limit). Management routes count per user.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const ctx = (req as unknown as AuthedRequest).projectContext;
-    if (!ctx) return `ip:${String((req as unknown as AuthedRequest).ip)}`;
-    const who = ctx.principal.kind === 'api_key' ? `key:${ctx.principal.apiKeyId}` : `user:${ctx.principal.userId}`;
-    return `${who}:project:${ctx.projectId}`;
+  private readonly projectFactor: number;
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super(options, storage, reflector);
+    this.projectFactor = config.security.projectRateLimitFactor;
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const req = props.context.switchToHttp().getRequest<AuthedRequest>();
+    const credential = credentialOf(req);
+    await super.handleRequest({ ...props, getTracker: () => credential });
+    const projectId = req.projectContext?.projectId;
+    if (projectId) {
+      await super.handleRequest({
+        ...props,
+        limit: props.limit * this.projectFactor,
+        getTracker: () => `project:${projectId}`,
+      });
+    }
+    return true;
   }
 
   protected override generateKey(context: ExecutionContext, tracker: string, throttlerName: string): string {
@@ -39,11 +87,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
-    const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire || detail.timeToExpire || 1));
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
-    const summary = `Rate limit exceeded: ${detail.limit} per ${describeWindow(detail.ttl)}`;
-    throw new DomainError(ErrorCode.RATE_LIMITED, `${summary}. Retry after ${retryAfter} seconds.`, {
-      error: summary,
-    });
+    const scope = detail.tracker.startsWith('project:') ? ' for this project' : '';
+    throw rateLimited(
+      context.switchToHttp().getResponse<Response>(),
+      `Rate limit exceeded${scope}: ${detail.limit} per ${describeWindow(detail.ttl)}`,
+      detail.timeToBlockExpire || detail.timeToExpire,
+    );
   }
 }

@@ -11,6 +11,10 @@ import { UserContext } from '../types/project-context';
 
 export const JWT_STRATEGY = 'jwt';
 
+/** 1-255 characters, no control characters (PostgreSQL refuses NUL in text). */
+// eslint-disable-next-line no-control-regex
+const USABLE_SUBJECT = /^[^\u0000-\u001f\u007f]{1,255}$/u;
+
 function strategyOptions(config: AppConfig): StrategyOptionsWithoutRequest {
   const { jwksUri, jwtSecret, issuer, audience } = config.auth;
   const common = {
@@ -33,15 +37,22 @@ function strategyOptions(config: AppConfig): StrategyOptionsWithoutRequest {
 /** Verifies `Authorization: Bearer <JWT>` (HS256 secret or JWKS keys; `alg: none` is never accepted). */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  private readonly requireExp: boolean;
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly organizations: OrganizationsService,
   ) {
     super(strategyOptions(config));
+    this.requireExp = config.security.jwtRequireExp;
   }
 
-  async validate(payload: { sub?: unknown }): Promise<UserContext> {
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
+  async validate(payload: { sub?: unknown; exp?: unknown }): Promise<UserContext> {
+    // jsonwebtoken checks `exp` only when present: a token without one would never expire.
+    if (this.requireExp && typeof payload.exp !== 'number') {
+      throw unauthenticated('Token has no expiry (exp); tokens must expire (JWT_REQUIRE_EXP).');
+    }
+    if (typeof payload.sub !== 'string' || !USABLE_SUBJECT.test(payload.sub)) {
       throw unauthenticated('Token has no usable subject (sub).');
     }
     const user = await this.organizations.upsertUser(payload.sub);

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { EvalRunStatus } from '../entities/eval-run.entity';
 
@@ -44,4 +44,21 @@ export class TemplateQueryDto {
   @IsNotEmpty()
   @MaxLength(255)
   metric: string;
+}
+
+/** GET /evaluations/trace-runs/{run_id}/scores: every score by default (a bare array, as the CLI expects). */
+export class RunScoresQueryDto {
+  @ApiProperty({ required: false, minimum: 1, description: 'At most this many scores (default: all of them).' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  limit?: number;
+
+  @ApiProperty({ required: false, minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
 }

@@ -3,7 +3,7 @@ import { ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { MAX_SHORT_TEXT_LENGTH } from '../traces.constants';
 import { ANY_JSON } from './any-json.schema';
-import { IsJsonObject, IsTimestamp } from './validators';
+import { IsJsonObject, IsTimestamp, KeepRawJson } from './validators';
 
 /** Fields shared by the trace and span bodies: documentation and validation declared together. */
 
@@ -26,7 +26,7 @@ export const OptionalTimestamp = (description?: string) =>
 
 /** Any JSON value (input, output). */
 export const AnyJson = (description: string) =>
-  applyDecorators(ApiPropertyOptional({ ...ANY_JSON, description, nullable: true }), IsOptional());
+  applyDecorators(ApiPropertyOptional({ ...ANY_JSON, description, nullable: true }), IsOptional(), KeepRawJson());
 
 /** An optional JSON object (metadata, token_usage, model_parameters). */
 export const OptionalJsonObject = (options: Omit<ApiPropertyOptions, 'type'> = {}) =>

@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import {
   MAX_NAME_LENGTH,
   MAX_SHORT_TEXT_LENGTH,
+  MAX_TAGS,
   SORT_ORDERS,
   SortOrder,
   TRACE_SORT_FIELDS,
@@ -52,11 +53,13 @@ export class ListTracesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     type: [String],
+    maxItems: MAX_TAGS,
     description: 'Repeat the parameter (`tags=a&tags=b`); a trace matches when it has ANY of them.',
   })
   @IsOptional()
   @Transform(({ value }) => (value === undefined || Array.isArray(value) ? value : [value]))
   @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
   @IsString({ each: true })
   tags?: string[];
 

@@ -1,6 +1,12 @@
 import { Transform } from 'class-transformer';
 import { ValidationOptions, registerDecorator } from 'class-validator';
 import { normalizeTimestamp } from '../utils/timestamp';
+import { markRawJson } from '../../../common/validation/raw-json';
+
+/** A free-form JSON field: the validation pipe hands it over exactly as sent (see raw-json.ts). */
+export function KeepRawJson(): PropertyDecorator {
+  return (target, propertyName) => markRawJson(target.constructor, propertyName as string);
+}
 
 /** A JSON object (not an array, not null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -9,7 +15,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /** The value must be a JSON object. */
 export function IsJsonObject(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
+  return (target, propertyName) => {
+    KeepRawJson()(target, propertyName);
     registerDecorator({
       name: 'isJsonObject',
       target: target.constructor,
@@ -17,6 +24,7 @@ export function IsJsonObject(options?: ValidationOptions): PropertyDecorator {
       options: { message: '$property must be a JSON object', ...options },
       validator: { validate: (value: unknown) => isPlainObject(value) },
     });
+  };
 }
 
 /** The value must be a JSON object whose values are all finite numbers (e.g. `cost`). */

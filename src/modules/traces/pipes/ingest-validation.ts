@@ -169,6 +169,33 @@ function readSpan(item: unknown, path: string): { value: Out; errors: FieldError
   return { value: out, errors: r.errors };
 }
 
+/**
+ * The trace's aggregate columns are computed by PostgreSQL from the spans: total_tokens is a bigint
+ * and total_cost a double. Sums beyond them made the INSERT fail, and with it the batch of other
+ * tenants' traces written in the same statement, so they are refused here (422) before any write.
+ */
+export const MAX_TOKENS_PER_REQUEST = Number.MAX_SAFE_INTEGER;
+
+function checkTotals(spans: Out[], field: string): FieldError[] {
+  let tokens = 0;
+  let cost = 0;
+  for (const span of spans) {
+    const usage = span.token_usage as Record<string, unknown> | undefined;
+    for (const key of ['prompt_tokens', 'completion_tokens']) {
+      const n = usage?.[key];
+      if (typeof n === 'number') tokens += Math.abs(n);
+    }
+    const total = (span.cost as Record<string, number> | undefined)?.total;
+    if (typeof total === 'number') cost += Math.abs(total);
+  }
+  const errors: FieldError[] = [];
+  if (tokens > MAX_TOKENS_PER_REQUEST) {
+    errors.push({ field, message: `token_usage totals must not exceed ${MAX_TOKENS_PER_REQUEST} tokens per trace` });
+  }
+  if (!Number.isFinite(cost)) errors.push({ field, message: 'cost totals must stay within double precision' });
+  return errors;
+}
+
 /** Validates a POST /traces body; returns the normalised DTO or the field errors. */
 export function validateTraceCreate(body: unknown): { value?: TraceCreateDto; errors: FieldError[] } {
   if (!isPlainObject(body)) return { errors: [{ field: 'body', message: 'The body must be a JSON object.' }] };
@@ -188,6 +215,7 @@ export function validateTraceCreate(body: unknown): { value?: TraceCreateDto; er
   r.text('environment', { max: MAX_SHORT_TEXT_LENGTH });
   r.text('release', { max: MAX_SHORT_TEXT_LENGTH });
   r.list('spans', { max: MAX_SPANS_PER_REQUEST }, readSpan);
+  if (r.errors.length === 0 && Array.isArray(out.spans)) r.errors.push(...checkTotals(out.spans as Out[], 'spans'));
   return r.errors.length > 0 ? { errors: r.errors } : { value: out as unknown as TraceCreateDto, errors: [] };
 }
 
@@ -203,5 +231,6 @@ export function validateSpanList(body: unknown): { value?: SpanCreateDto[]; erro
     errors.push(...result.errors);
     return result.value as unknown as SpanCreateDto;
   });
+  if (errors.length === 0) errors.push(...checkTotals(value as unknown as Out[], 'body'));
   return errors.length > 0 ? { errors } : { value, errors: [] };
 }
