@@ -1,12 +1,14 @@
 import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { Traces1764000001000 } from './1764000001000-Traces';
 import { EvalRuns1764000002000 } from './1764000002000-EvalRuns';
-import { JudgeUnknownUsage1764000003000 } from './1764000003000-JudgeUnknownUsage';
+import { EvalPipeline1764000003000 } from './1764000003000-EvalPipeline';
+import { JudgeUnknownUsage1764000004000 } from './1764000004000-JudgeUnknownUsage';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
   Foundation1764000000000,
   Traces1764000001000,
   EvalRuns1764000002000,
-  JudgeUnknownUsage1764000003000,
+  EvalPipeline1764000003000,
+  JudgeUnknownUsage1764000004000,
 ];

@@ -1,10 +1,11 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { APICallError, embedMany, generateText, NoObjectGeneratedError, Output } from 'ai';
 import { z } from 'zod';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { JudgeMetrics } from '../operators/judge-metrics.service';
 import { JudgeLimiter, sleep } from './judge-limiter';
 import {
   addTokens,
@@ -64,7 +65,11 @@ export class JudgeService implements OnModuleDestroy {
   private readonly textOnlyModels = new Set<string>();
   private readonly embeddingCache = new Map<string, number[]>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Operator signal hook: every HTTP call is recorded for /metrics (calls, latency, tokens, errors by provider).
+    @Optional() private readonly callMetrics?: JudgeMetrics,
+  ) {
     this.models = new AiSdkModels(config);
     this.limiter = new JudgeLimiter(config);
     this.health = new ProviderHealthBook(config, () => this.limiter.client());
@@ -238,7 +243,22 @@ export class JudgeService implements OnModuleDestroy {
   ): Promise<{ value: R; usage: CallUsage }> {
     const { maxRetries, retryBaseMs, retryMaxMs, timeoutMs } = this.config.judge;
     const total: CallUsage = { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
-    const book = (calls: number, inputTokens: number | null, outputTokens: number | null, latency: number) => {
+    const book = (
+      calls: number,
+      inputTokens: number | null,
+      outputTokens: number | null,
+      latency: number,
+      errorKind?: string,
+    ) => {
+      this.callMetrics?.recordCall({
+        provider: model.provider,
+        model: model.id,
+        ok: errorKind === undefined,
+        latencyMs: latency,
+        inputTokens: inputTokens ?? undefined,
+        outputTokens: outputTokens ?? undefined,
+        errorKind,
+      });
       const one: CallUsage = {
         model: model.id,
         calls,
@@ -291,10 +311,12 @@ export class JudgeService implements OnModuleDestroy {
         const error = controller.signal.aborted ? new JudgeTimeoutError(timeoutMs) : raw;
         const tokens = error instanceof InvalidJudgeOutputError ? (error as InvalidOutputWithUsage).usage : undefined;
         actualTokens = tokens ? sumKnown(tokens.inputTokens, tokens.outputTokens) : undefined;
-        book(1, tokens ? tokens.inputTokens : 0, tokens ? tokens.outputTokens : 0, Date.now() - started);
+        const failure = error instanceof DomainError ? undefined : classifyFailure(error);
+        const latency = Date.now() - started;
+        book(1, tokens ? tokens.inputTokens : 0, tokens ? tokens.outputTokens : 0, latency, failure?.kind ?? 'rejected');
         aborted();
-        if (error instanceof DomainError) throw error;
-        last = classifyFailure(error);
+        if (!failure) throw error;
+        last = failure;
         if (last.kind === 'invalid_output' || last.status !== undefined) this.health.noteSuccess(model.provider);
         else this.health.noteFailure(model.provider, last);
         if (!last.retryable) {

@@ -23,6 +23,14 @@ export class UsageTracker implements UsageSink {
   }
 }
 
+/** The evaluation was stopped from outside before a judge call (EvaluateTraceOptions.beforeJudgeCall). */
+export class EvaluationInterrupted extends Error {
+  constructor(readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'EvaluationInterrupted';
+  }
+}
+
 /**
  * One trace evaluation: the trace is rendered once, and extractions several metrics need (task,
  * plan) run once, whichever metric asks first; the others await the same promise.
@@ -31,7 +39,6 @@ export class TraceEvaluation {
   private renderedTrace?: RenderedTrace;
   private task?: string;
   private readonly memo = new Map<string, Promise<unknown>>();
-
   constructor(
     readonly trace: TraceView,
     private readonly judge: JudgeService,
@@ -47,6 +54,15 @@ export class TraceEvaluation {
     return Math.floor(this.budget.totalChars / 2);
   }
 
+  /** Runs before every judge call; a throw marks the metric interrupted (see MetricsService.evaluateTrace). */
+  private runGuard(): void {
+    try {
+      this.opts.beforeJudgeCall?.();
+    } catch (error) {
+      throw new EvaluationInterrupted(error);
+    }
+  }
+
   rendering(): RenderedTrace {
     this.renderedTrace ??= renderTrace(this.trace, this.budget);
     return this.renderedTrace;
@@ -58,15 +74,13 @@ export class TraceEvaluation {
       threshold,
       rendered: () => this.rendering().text,
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
-      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) =>
-        (
-          await this.judge.generate(stage, schema, prompt, {
-            model: this.opts.model,
-            usage: tracker,
-            signal: this.opts.signal,
-          })
-        ).value,
+      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
+        this.runGuard();
+        const options = { model: this.opts.model, usage: tracker, signal: this.opts.signal };
+        return (await this.judge.generate(stage, schema, prompt, options)).value;
+      },
       embed: async (texts: string[]) => {
+        this.runGuard();
         const fitted = texts.map((t) => (t.length > this.embeddingChars ? t.slice(0, this.embeddingChars) : t));
         const options = { usage: tracker, signal: this.opts.signal, scope: this.opts.projectId };
         return (await this.judge.embed(fitted, options)).vectors;

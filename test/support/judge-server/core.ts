@@ -84,6 +84,11 @@ export interface JudgeServer {
   setEmbedding(text: string, vector: number[]): void;
   setLatency(ms: number): void;
   setRejectResponseFormat(on: boolean): void;
+  /**
+   * Holds every request that arrives from now on (logged, not answered) until the returned
+   * function is called; then they are answered as usual. For tests that need calls in flight at a known moment.
+   */
+  hold(): () => void;
   /** When false, answers carry no usage at all (a provider or proxy that reports none). */
   setReportUsage(on: boolean): void;
   /** Requests of one stage (chat only). */
@@ -169,6 +174,7 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
   let inFlight = 0;
   let maxConcurrent = 0;
   let counter = 0;
+  let gate: Promise<void> | null = null;
 
   const takeFault = (log: LoggedRequest): ActiveFault | undefined => {
     const f = faults.find(
@@ -266,6 +272,7 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
         ? 'The request body is not valid JSON.'
         : protocol.invalid(endpoint, path, body, req.headers);
       if (invalid) return send(res, log, 400, protocol.errorBody(400, invalid));
+      if (gate) await gate;
       const fault = takeFault(log);
       const delay = (fault?.delayMs ?? 0) + latencyMs;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -314,6 +321,15 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
     setEmbedding: (text, vector) => void embeddings.set(text, vector),
     setLatency: (ms) => void (latencyMs = ms),
     setRejectResponseFormat: (on) => void (rejectResponseFormat = on),
+    hold: () => {
+      let open!: () => void;
+      const held = new Promise<void>((resolve) => (open = resolve));
+      gate = held;
+      return () => {
+        if (gate === held) gate = null;
+        open();
+      };
+    },
     setReportUsage: (on) => void (reportUsage = on),
     stageRequests: (stage) => requests.filter((r) => r.endpoint === 'chat' && r.stage === stage),
     reportedTotals: () => {
@@ -329,6 +345,7 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
       for (const [k, v] of Object.entries(options.answers ?? {})) answers.set(k, v);
       embeddings.clear();
       faults = [];
+      gate = null;
       requests.length = 0;
       maxConcurrent = inFlight;
       latencyMs = options.latencyMs ?? 0;

@@ -18,7 +18,7 @@ export class EvalRunJudgeUsage {
 /**
  * An eval run on the wire. Keeps every key and type of the original EvalRunResponse (counts are
  * integers, `filters` an object, `model` string|null) and adds `total_traces`, `succeeded_count`,
- * `sampling_seed`, `started_at` and `judge_usage`.
+ * `sampling_seed`, `started_at`, `judge_usage` and the budgets. `status` adds CANCELLED.
  */
 export class EvalRunResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -67,9 +67,21 @@ export class EvalRunResponse {
   })
   model: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) monitor_id: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'Set only when the run is FAILED (a run-level fault).' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Set only when the run is FAILED: a run-level fault, or the budget it reached.',
+  })
   error_message: string | null;
   @ApiProperty({ type: EvalRunJudgeUsage }) judge_usage: EvalRunJudgeUsage;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Judge-call budget; null: unlimited.' })
+  max_judge_calls: number | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Judge-token budget (input + output); null: unlimited.',
+  })
+  max_judge_tokens: number | null;
 
   static from(r: EvalRunEntity): EvalRunResponse {
     return {
@@ -100,6 +112,8 @@ export class EvalRunResponse {
         latency_ms: r.judgeLatencyMs,
         unknown_token_scores: r.judgeUnknownUsage,
       },
+      max_judge_calls: r.maxJudgeCalls,
+      max_judge_tokens: r.maxJudgeTokens,
     };
   }
 }
