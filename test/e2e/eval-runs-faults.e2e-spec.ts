@@ -192,9 +192,14 @@ describe('eval runs under faults (worker processes)', () => {
     judge.setLatency(100);
     const ids = await seeded(24, 'two');
     // The kill point is deterministic: the worker kills itself right before its 6th judge call.
+    // It starts alone and its first calls are held, so it surely holds jobs with more than six items
+    // when the second worker comes up; only then are the calls answered.
+    const release = judge.hold();
     const doomed = await startWorker({ EVAL_FAULTS: 'kill@judge:6' });
-    const survivor = await startWorker();
     const run = await batch(ids, ['confidence']);
+    await waitUntil(() => judge.requests.length >= 4, 'the first worker has four judge calls in flight');
+    const survivor = await startWorker();
+    release();
     await doomed.exited;
     expect(doomed.child.signalCode).toBe('SIGKILL');
     expect(survivor.child.exitCode).toBeNull();
