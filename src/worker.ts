@@ -9,8 +9,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  // On SIGTERM Nest closes the Bull queues: active jobs finish or go back to Redis, and anything
-  // left unfinished is picked up again by the sweeper from PostgreSQL.
+  // On SIGTERM the processor takes no new job, the executor lets in-flight items finish (up to
+  // EVAL_SHUTDOWN_GRACE_MS) and gives back every lease; the active jobs then complete and the
+  // sweeper re-enqueues their unfinished slices from PostgreSQL.
   app.enableShutdownHooks();
   await app.init();
 }

@@ -84,6 +84,7 @@ const schema = z.object({
 
   OPENAI_API_KEY: text(),
   OPENAI_BASE_URL: url(['http:', 'https:']),
+  OPENAI_API_MODE: z.enum(['chat', 'responses']).default('chat'),
   ANTHROPIC_API_KEY: text(),
   ANTHROPIC_BASE_URL: url(['http:', 'https:']),
   GEMINI_API_KEY: text(),
@@ -124,6 +125,12 @@ const schema = z.object({
   EVAL_WORKER_CONCURRENCY: int(32, 1, 1024),
   EVAL_SWEEP_INTERVAL_MS: int(15_000, 100),
   EVAL_ITEM_LEASE_MS: int(60_000, 1000),
+  EVAL_JOB_SLICE_SIZE: int(500, 1, 100_000),
+  EVAL_JOB_CONCURRENCY: int(4, 1, 256),
+  EVAL_SHUTDOWN_GRACE_MS: int(20_000, 0),
+  EVAL_MAX_JUDGE_CALLS: optionalInt(1),
+  EVAL_MAX_JUDGE_TOKENS: optionalInt(1),
+  EVAL_FAULTS: text(),
 
   RATE_LIMIT_WINDOW_MS: int(60_000, 1000),
   RATE_LIMIT_DEFAULT: int(200, 1),
@@ -188,9 +195,25 @@ export interface AppConfig {
     retryBaseMs: number;
     retryMaxMs: number;
     providers: Record<JudgeProviderKey, { apiKey?: string; baseUrl?: string; limits: ProviderLimits }>;
+    /** Which OpenAI API the openai provider's chat calls use: chat completions (default) or Responses. */
+    openaiApi: 'chat' | 'responses';
     render: { fieldChars: number; totalChars: number };
   };
-  evalRuns: { workerConcurrency: number; sweepIntervalMs: number; itemLeaseMs: number };
+  evalRuns: {
+    workerConcurrency: number;
+    sweepIntervalMs: number;
+    itemLeaseMs: number;
+    /** Ledger items per Bull job. */
+    jobSliceSize: number;
+    /** Bull jobs (slices) a worker process holds at once; they share workerConcurrency slots. */
+    jobConcurrency: number;
+    shutdownGraceMs: number;
+    /** Budgets a run gets when its request names none (undefined: unlimited). */
+    defaultMaxJudgeCalls?: number;
+    defaultMaxJudgeTokens?: number;
+    /** Test-only fault injection spec (read only when NODE_ENV=test); see FaultInjector. */
+    faults?: string;
+  };
   rateLimits: { windowMs: number; default: number; ingest: number; evalRuns: number };
   init: {
     orgName?: string;
@@ -274,11 +297,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         },
       },
       render: { fieldChars: e.JUDGE_RENDER_FIELD_CHARS, totalChars: e.JUDGE_RENDER_TOTAL_CHARS },
+      openaiApi: e.OPENAI_API_MODE,
     },
     evalRuns: {
       workerConcurrency: e.EVAL_WORKER_CONCURRENCY,
       sweepIntervalMs: e.EVAL_SWEEP_INTERVAL_MS,
       itemLeaseMs: e.EVAL_ITEM_LEASE_MS,
+      jobSliceSize: e.EVAL_JOB_SLICE_SIZE,
+      jobConcurrency: e.EVAL_JOB_CONCURRENCY,
+      shutdownGraceMs: e.EVAL_SHUTDOWN_GRACE_MS,
+      defaultMaxJudgeCalls: e.EVAL_MAX_JUDGE_CALLS,
+      defaultMaxJudgeTokens: e.EVAL_MAX_JUDGE_TOKENS,
+      faults: e.EVAL_FAULTS,
     },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_MS,

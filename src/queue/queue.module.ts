@@ -5,8 +5,9 @@ import { AppConfig } from '../config/env';
 import { EVAL_RUNS_QUEUE } from './queue.constants';
 
 /**
- * Bull over REDIS_URL. Redis is a transport, not a store: every job can be rebuilt from
- * PostgreSQL by the eval-run sweeper, so jobs are removed once done.
+ * Bull over REDIS_URL. Redis carries the work (one job per slice of a run, active while its items
+ * are judged) but is not the store: every job can be rebuilt from PostgreSQL by the eval-run
+ * sweeper, so jobs are removed once done.
  */
 @Global()
 @Module({
@@ -24,7 +25,20 @@ import { EVAL_RUNS_QUEUE } from './queue.constants';
         },
       }),
     }),
-    BullModule.registerQueue({ name: EVAL_RUNS_QUEUE }),
+    BullModule.registerQueueAsync({
+      name: EVAL_RUNS_QUEUE,
+      inject: [APP_CONFIG],
+      // A job's lock lives as long as an item lease: a worker that dies mid-job has its job handed
+      // to another worker (stalled-job check) about when its items' leases expire.
+      useFactory: (config: AppConfig) => ({
+        settings: {
+          lockDuration: config.evalRuns.itemLeaseMs,
+          lockRenewTime: Math.floor(config.evalRuns.itemLeaseMs / 3),
+          stalledInterval: Math.max(500, Math.floor(config.evalRuns.itemLeaseMs / 2)),
+          maxStalledCount: 5,
+        },
+      }),
+    }),
   ],
   exports: [BullModule],
 })

@@ -1,5 +1,12 @@
 import Redis from 'ioredis';
-import { evalRunTestEnv, seedTracesSql, waitForRun } from '../factories/eval-run.factory';
+import {
+  evalRunTestEnv,
+  expectCountersEqualStored,
+  runLedgerSummary,
+  seedTracesSql,
+  waitForRun,
+  waitUntil,
+} from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createTenant, Tenant } from '../support/tenancy';
@@ -29,6 +36,8 @@ describe('eval runs under faults (worker processes)', () => {
       EVAL_SWEEP_INTERVAL_MS: '300',
       EVAL_ITEM_LEASE_MS: '2000',
       EVAL_WORKER_CONCURRENCY: '4',
+      // Several Bull jobs per run, so that several workers share one run.
+      EVAL_JOB_SLICE_SIZE: '4',
     });
     workerEnv = { ...env, RUN_WORKER_IN_PROCESS: 'false' };
     t = await createTestApp({ ...env, RUN_WORKER_IN_PROCESS: 'false' });
@@ -43,8 +52,8 @@ describe('eval runs under faults (worker processes)', () => {
     await judge?.close();
   });
 
-  const startWorker = async () => {
-    const w = await startWorkerProcess(workerEnv);
+  const startWorker = async (extra: Record<string, string> = {}) => {
+    const w = await startWorkerProcess({ ...workerEnv, ...extra });
     workers.push(w);
     return w;
   };
@@ -176,4 +185,82 @@ describe('eval runs under faults (worker processes)', () => {
     await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
     await expectExactlyOnce(run.id, 30, 1);
   }, 120_000);
+
+  it('two live workers share a run; one is SIGKILLed at its 6th judge call; the other finishes it exactly once', async () => {
+    for (const w of workers) await w.kill('SIGTERM');
+    judge.reset();
+    judge.setLatency(100);
+    const ids = await seeded(24, 'two');
+    // The kill point is deterministic: the worker kills itself right before its 6th judge call.
+    // It starts alone and its first calls are held, so it surely holds jobs with more than six items
+    // when the second worker comes up; only then are the calls answered.
+    const release = judge.hold();
+    const doomed = await startWorker({ EVAL_FAULTS: 'kill@judge:6' });
+    const run = await batch(ids, ['confidence']);
+    await waitUntil(() => judge.requests.length >= 4, 'the first worker has four judge calls in flight');
+    const survivor = await startWorker();
+    release();
+    await doomed.exited;
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    expect(survivor.child.exitCode).toBeNull();
+
+    await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
+    await expectExactlyOnce(run.id, 24, 1);
+    // The dead worker's items were taken over once its leases (and its job locks) expired.
+    const [{ max }] = await t.dataSource.query(
+      `SELECT max(attempts)::int AS max FROM eval_run_items WHERE run_id = $1`,
+      [run.id],
+    );
+    expect(max).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it('SIGTERM with mixed results keeps the finished metric of each trace: nothing successful is judged twice', async () => {
+    for (const w of workers) await w.kill('SIGTERM');
+    judge.reset();
+    // task_completion hangs, confidence answers at once.
+    judge.fault({ stage: 'task_completion.extract', delayMs: 60_000, count: 1000 });
+    const ids = await seeded(10, 'mixed');
+    const worker = await startWorker({ EVAL_SHUTDOWN_GRACE_MS: '300', JUDGE_TIMEOUT_MS: '120000' });
+    const run = await batch(ids, ['confidence', 'task_completion']);
+    await waitUntil(
+      () =>
+        judge.stageRequests('confidence.evaluate').filter((r) => r.status === 200).length >= 4 &&
+        judge.stageRequests('task_completion.extract').length >= 4,
+      'four items with confidence judged and task_completion hanging',
+    );
+    await worker.kill('SIGTERM');
+    const firstConfidence = judge.stageRequests('confidence.evaluate').length;
+    const stopped = await runLedgerSummary(t.dataSource, run.id);
+    // The finished metric of each in-flight trace was written; nothing failed, nothing is still leased.
+    expect(stopped).toMatchObject({ stored_ok: firstConfidence, stored_failed: 0, leased: 0, done: 0 });
+    await expectCountersEqualStored(t.dataSource, run.id);
+
+    judge.reset();
+    await startWorker();
+    await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
+    await expectExactlyOnce(run.id, 10, 2);
+    // Confidence was judged once per trace over both workers.
+    expect(firstConfidence + judge.stageRequests('confidence.evaluate').length).toBe(10);
+  }, 120_000);
+
+  it('a run cancelled before any worker started is never judged', async () => {
+    for (const w of workers) await w.kill('SIGTERM');
+    judge.reset();
+    const cancelledIds = await seeded(5, 'cxl');
+    const cancelled = await batch(cancelledIds, ['confidence']);
+    expect((await t.http.post(`${RUNS}/${cancelled.id}/cancel`).set(tenant.headers).expect(202)).body.status).toBe(
+      'CANCELLED',
+    );
+    await startWorker();
+    // A run created after it is judged (its job is behind the cancelled run's in the queue).
+    const later = await batch(await seeded(3, 'after-cxl'), ['confidence']);
+    await waitForRun(t, tenant, later.id, { timeoutMs: 30_000 });
+    expect(judge.stageRequests('confidence.evaluate')).toHaveLength(3);
+    expect(await runLedgerSummary(t.dataSource, cancelled.id)).toMatchObject({
+      status: 'CANCELLED',
+      evaluated_count: 0,
+      scores: 0,
+      leased: 0,
+    });
+  }, 60_000);
 });

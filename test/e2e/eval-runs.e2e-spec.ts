@@ -30,6 +30,8 @@ const RUN_KEYS = [
   'monitor_id',
   'error_message',
   'judge_usage',
+  'max_judge_calls',
+  'max_judge_tokens',
 ].sort();
 
 describe('eval runs (HTTP, in-process worker, scripted judge)', () => {
@@ -165,6 +167,7 @@ describe('eval runs (HTTP, in-process worker, scripted judge)', () => {
         input_tokens: sum('input_tokens'),
         output_tokens: sum('output_tokens'),
         latency_ms: expect.any(Number),
+        unknown_token_scores: 0,
       });
       expect(byPair.get(`${traces.beta.trace_id}:plan_quality`)).toMatchObject({
         value: '0.75',
@@ -443,7 +446,7 @@ describe('eval runs (HTTP, in-process worker, scripted judge)', () => {
         .expect(202);
       const retry = await t.http.post(`${RUNS}/${res.body.id}/retry`).set(a.headers).expect(409);
       expect(retry.body.detail).toMatch(
-        new RegExp(`^Eval run ${res.body.id} is still (PENDING|RUNNING); retry it once it has finished.$`),
+        new RegExp(`^Eval run ${res.body.id} is still (PENDING|RUNNING); retry it once it has finished \\(or cancel it first\\)\\.$`),
       );
       await waitForRun(t, a, res.body.id);
     });

@@ -23,7 +23,7 @@ const typeChecks: [
   Equals<Score['value'], string | null>,
   Equals<Score['reason'], string | null>,
   Equals<Score['status'], 'SUCCESS' | 'FAILED' | 'PENDING'>,
-  Equals<Run['status'], 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED'>,
+  Equals<Run['status'], 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED'>,
   Equals<Run['completed_at'], string | null>,
   Equals<Run['model'], string | null>,
   Equals<TraceBody['session_id'], string | null | undefined>,

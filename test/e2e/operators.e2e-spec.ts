@@ -15,22 +15,12 @@ import { buildTrace } from '../factories/trace.factory';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 import { TEST_ENV } from '../support/test-env';
+import { sample } from '../support/prom-sample';
 
 const ADMIN_TOKEN = 'admin-secret-token-for-tests';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** The value of one sample of the exposition text, or undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
-
 describe('operator endpoints', () => {
   describe('without ADMIN_TOKEN', () => {
     let t: TestApp;
@@ -153,52 +143,13 @@ describe('operator endpoints', () => {
         }
       });
 
-      it('exports what EvalMetrics and JudgeMetrics record', async () => {
-        const evals = t.app.get(EvalMetrics);
-        const judge = t.app.get(JudgeMetrics);
-        evals.itemProcessed('succeeded', { durationMs: 120 });
-        evals.itemProcessed('failed', { metric: 'task_completion', durationMs: 80 });
-        evals.itemProcessed('skipped');
-        evals.runFinished('COMPLETED');
-        judge.recordCall({
-          provider: 'openai',
-          model: 'gpt-4o-mini',
-          ok: true,
-          latencyMs: 250,
-          inputTokens: 100,
-          outputTokens: 20,
-        });
-        judge.recordCall({
-          provider: 'openai',
-          model: 'gpt-4o-mini',
-          ok: false,
-          latencyMs: 40,
-          errorKind: 'rate_limited',
-        });
-
-        const text = (await t.http.get('/metrics').expect(200)).text;
-        expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'succeeded' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'failed' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'skipped' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_items_failed_total', { metric: 'task_completion' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_item_duration_seconds_count', { outcome: 'succeeded' })).toBe(1);
-        expect(sample(text, 'pandaprobe_eval_runs_finished_total', { status: 'COMPLETED' })).toBe(1);
-        expect(
-          sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }),
-        ).toBe(1);
-        expect(sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', outcome: 'error' })).toBe(1);
-        expect(sample(text, 'pandaprobe_judge_call_duration_seconds_count', { provider: 'openai' })).toBe(2);
-        expect(sample(text, 'pandaprobe_judge_call_duration_seconds_sum', { provider: 'openai' })).toBeCloseTo(0.29);
-        expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(100);
-        expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'output' })).toBe(20);
-        expect(sample(text, 'pandaprobe_judge_errors_total', { provider: 'openai', kind: 'rate_limited' })).toBe(1);
-      });
-
       it("adds a worker process's counters, published through Redis, to the API's own", async () => {
         const before = (await t.http.get('/metrics').expect(200)).text;
         const apiOk =
           sample(before, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }) ??
           0;
+        const apiTokens =
+          sample(before, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' }) ?? 0;
 
         // A worker-shaped application context in this process: no HTTP, its own registry.
         const worker: INestApplicationContext = await (
@@ -214,7 +165,7 @@ describe('operator endpoints', () => {
             .get(JudgeMetrics)
             .recordCall({ provider: 'openai', model: 'gpt-4o-mini', ok: true, latencyMs: 100, inputTokens: 7 });
           worker.get(JudgeMetrics).recordCall({ provider: 'anthropic', model: 'claude', ok: true, latencyMs: 100 });
-          worker.get(EvalMetrics).itemProcessed('succeeded');
+          worker.get(EvalMetrics).itemProcessed('succeeded', 'confidence');
           await worker.get(WorkerMetricsPublisher).publish();
 
           const text = (await t.http.get('/metrics').expect(200)).text;
@@ -222,8 +173,12 @@ describe('operator endpoints', () => {
             sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }),
           ).toBe(apiOk + 1);
           expect(sample(text, 'pandaprobe_judge_calls_total', { provider: 'anthropic', outcome: 'ok' })).toBe(1);
-          expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(107);
-          expect(sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'succeeded' })).toBe(2);
+          expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(
+            apiTokens + 7,
+          );
+          expect(
+            sample(text, 'pandaprobe_eval_items_processed_total', { outcome: 'succeeded', metric: 'confidence' }),
+          ).toBe(1);
           // Process metrics stay the API's own: one series, not a sum over processes.
           expect(text.match(/^nodejs_version_info\{/gm)).toHaveLength(1);
         } finally {

@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { TEST_ENV } from '../support/test-env';
 import type { TestApp } from '../support/test-app';
 import type { Tenant } from '../support/tenancy';
 
@@ -29,6 +31,26 @@ export function evalRunTestEnv(
     QUEUE_PREFIX: `${prefix}${randomBytes(3).toString('hex')}`,
     ...extra,
   };
+}
+
+/**
+ * Marks FAILED every run an earlier spec left unfinished (after one of its tests failed). A worker
+ * sweeps every project of its database at start, so such runs would otherwise be judged by the next
+ * spec's app against that spec's scripted servers and add foreign calls to its request log. Call it
+ * before creating the app, in specs that count judge calls exactly.
+ */
+export async function abandonStaleRuns(): Promise<void> {
+  const client = new Client({ connectionString: TEST_ENV.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(
+      `UPDATE eval_runs SET status = 'FAILED', completed_at = now(),
+              error_message = 'abandoned: left unfinished by an earlier test'
+       WHERE status IN ('PENDING', 'RUNNING')`,
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 /** Polls GET /evaluations/trace-runs/{id} until the run reaches one of `statuses` (default COMPLETED or FAILED). */
@@ -90,4 +112,79 @@ export async function seedTracesSql(
       [projectId, prefix],
     );
   }
+}
+
+/** Stored scores of a run, by status, next to what the run's counters say, and its open/unexplained items. */
+export async function runLedgerSummary(ds: DataSource, runId: string) {
+  const [row] = await ds.query(
+    `SELECT r.status, r.evaluated_count, r.failed_count, r.succeeded_count, r.judge_calls,
+            (SELECT count(*)::int FROM trace_scores s WHERE s.eval_run_id = r.id) AS scores,
+            (SELECT count(DISTINCT (s.trace_id, s.name))::int FROM trace_scores s WHERE s.eval_run_id = r.id) AS pairs,
+            (SELECT count(*)::int FROM trace_scores s WHERE s.eval_run_id = r.id AND s.status = 'SUCCESS') AS stored_ok,
+            (SELECT count(*)::int FROM trace_scores s WHERE s.eval_run_id = r.id AND s.status = 'FAILED') AS stored_failed,
+            (SELECT count(*)::int FROM eval_run_items i WHERE i.run_id = r.id AND i.state = 'DONE') AS done,
+            (SELECT count(*)::int FROM eval_run_items i WHERE i.run_id = r.id AND i.state <> 'DONE') AS open,
+            (SELECT count(*)::int FROM eval_run_items i WHERE i.run_id = r.id AND i.state = 'RUNNING') AS leased,
+            (SELECT count(*)::int FROM eval_run_items i
+              WHERE i.run_id = r.id AND i.state = 'DONE' AND i.last_error IS NULL
+                AND NOT EXISTS (SELECT 1 FROM trace_scores s WHERE s.eval_run_id = r.id AND s.trace_id = i.trace_id)) AS unexplained
+     FROM eval_runs r WHERE r.id = $1`,
+    [runId],
+  );
+  return row as {
+    status: string;
+    evaluated_count: number;
+    failed_count: number;
+    succeeded_count: number;
+    judge_calls: number;
+    scores: number;
+    pairs: number;
+    stored_ok: number;
+    stored_failed: number;
+    done: number;
+    open: number;
+    leased: number;
+    unexplained: number;
+  };
+}
+
+/** The run's counters equal what is stored: scores by status, finished items; no finished item without a score or a reason. */
+export async function expectCountersEqualStored(ds: DataSource, runId: string): Promise<void> {
+  const s = await runLedgerSummary(ds, runId);
+  expect({
+    failed: s.failed_count,
+    succeeded: s.succeeded_count,
+    evaluated: s.evaluated_count,
+    unexplained: 0,
+  }).toEqual({
+    failed: s.stored_failed,
+    succeeded: s.stored_ok,
+    evaluated: s.done,
+    unexplained: s.unexplained,
+  });
+  expect(s.scores).toBe(s.pairs);
+}
+
+/** Waits (polling the database, no fixed sleep) until `check` holds. */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Inserts `n` traces with spans for a project and returns their ids, ordered by name. */
+export async function seedTraceIds(ds: DataSource, projectId: string, n: number, prefix: string): Promise<string[]> {
+  await seedTracesSql(ds, projectId, n, { prefix, withSpans: true });
+  const rows: { trace_id: string }[] = await ds.query(
+    `SELECT trace_id FROM traces WHERE project_id = $1 AND name LIKE $2 ORDER BY name`,
+    [projectId, `${prefix}-%`],
+  );
+  return rows.map((r) => r.trace_id);
 }

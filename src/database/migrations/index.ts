@@ -1,7 +1,16 @@
 import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { Traces1764000001000 } from './1764000001000-Traces';
 import { EvalRuns1764000002000 } from './1764000002000-EvalRuns';
-import { Analytics1764000003000 } from './1764000003000-Analytics';
+import { EvalPipeline1764000003000 } from './1764000003000-EvalPipeline';
+import { JudgeUnknownUsage1764000004000 } from './1764000004000-JudgeUnknownUsage';
+import { Analytics1764000005000 } from './1764000005000-Analytics';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
-export const MIGRATIONS = [Foundation1764000000000, Traces1764000001000, EvalRuns1764000002000, Analytics1764000003000];
+export const MIGRATIONS = [
+  Foundation1764000000000,
+  Traces1764000001000,
+  EvalRuns1764000002000,
+  EvalPipeline1764000003000,
+  JudgeUnknownUsage1764000004000,
+  Analytics1764000005000,
+];

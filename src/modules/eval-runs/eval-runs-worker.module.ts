@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EvalRunEntity } from './entities/eval-run.entity';
+import { TraceScoreEntity } from './entities/trace-score.entity';
 import { JudgeModule } from '../judge/judge.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { EvalRunsProducer } from './eval-runs.producer';
@@ -6,14 +9,25 @@ import { EvalRunLedgerRepository } from './worker/eval-run-ledger.repository';
 import { EvalRunExecutor } from './worker/eval-run.executor';
 import { EvalRunProcessor } from './worker/eval-run.processor';
 import { EvalRunSweeper } from './worker/eval-run.sweeper';
+import { FaultInjector } from './worker/fault-injector';
+import { RunControlListener } from './worker/run-control.listener';
 
 /**
  * The executing side of eval runs: the Bull consumer, the executor and the sweeper. Imported by
  * WorkerModule, and by AppModule when RUN_WORKER_IN_PROCESS=true. No controllers.
  */
 @Module({
-  imports: [MetricsModule, JudgeModule],
-  providers: [EvalRunLedgerRepository, EvalRunExecutor, EvalRunProcessor, EvalRunSweeper, EvalRunsProducer],
-  exports: [EvalRunExecutor, EvalRunSweeper],
+  // The entities the worker writes through (scores): registered here too, for worker-only processes.
+  imports: [TypeOrmModule.forFeature([EvalRunEntity, TraceScoreEntity]), MetricsModule, JudgeModule],
+  providers: [
+    EvalRunLedgerRepository,
+    EvalRunExecutor,
+    EvalRunProcessor,
+    EvalRunSweeper,
+    EvalRunsProducer,
+    FaultInjector,
+    RunControlListener,
+  ],
+  exports: [EvalRunExecutor, EvalRunSweeper, FaultInjector],
 })
 export class EvalRunsWorkerModule {}

@@ -105,14 +105,35 @@ export class EvalRunsController {
   @Auth({ limit: 'evalRuns' })
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
-    summary: 'Retry the failed (trace, metric) pairs of a finished run',
+    summary: 'Retry the unfinished work of a finished run',
     description:
-      'Creates a new run named "Retry: <name or id>" with the original model. 422 when nothing failed; 409 while the run is unfinished.',
+      'Creates a new run named "Retry: <name or id>" with the original model over the failed (trace, metric) pairs and, ' +
+      'for a CANCELLED run or one stopped by its budget, the pairs never evaluated. 422 when there is nothing to retry; ' +
+      '409 while the run is unfinished, or while an earlier retry of it is still PENDING or RUNNING (the message names it).',
   })
   @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run is still PENDING or RUNNING.' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'The run is still PENDING or RUNNING, or a retry of it is in flight.',
+  })
   retry(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
     return this.runs.retry(ctx.projectId, p.run_id);
+  }
+
+  @Post(':run_id/cancel')
+  @Auth()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Cancel a PENDING or RUNNING trace eval run',
+    description:
+      'The run becomes CANCELLED at once; workers start no judge call for it afterwards and the scores already written ' +
+      'are kept. Cancelling a CANCELLED run again is a no-op (202); a COMPLETED or FAILED run gives 409. ' +
+      'A cancelled run can be retried.',
+  })
+  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The run, CANCELLED.' })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run is already COMPLETED or FAILED.' })
+  cancel(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
+    return this.runs.cancel(ctx.projectId, p.run_id);
   }
 
   @Get(':run_id/scores')

@@ -10,7 +10,11 @@ export const zeroSamplingRate = (): DomainError =>
   unprocessable('sampling_rate 0 selects no traces; use a value greater than 0 and at most 1.');
 export const nothingToRetry = (): DomainError => unprocessable('No failed scores to retry in this run.');
 export const runNotFinished = (id: string, status: string): DomainError =>
-  conflict(`Eval run ${id} is still ${status}; retry it once it has finished.`);
+  conflict(`Eval run ${id} is still ${status}; retry it once it has finished (or cancel it first).`);
+export const retryInFlight = (id: string, retryId: string, status: string): DomainError =>
+  conflict(`Eval run ${id} already has a retry in flight: ${retryId} (${status}); wait for it to finish or cancel it.`);
+export const runAlreadyFinished = (id: string, status: string): DomainError =>
+  conflict(`Eval run ${id} is already ${status}; only a PENDING or RUNNING run can be cancelled.`);
 
 export function unknownTraceIds(ids: string[]): DomainError {
   const named = ids.slice(0, NAMED_IDS).join(', ');

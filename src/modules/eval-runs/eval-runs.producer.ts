@@ -1,39 +1,76 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AppConfig } from '../../config/env';
 import { EVAL_RUNS_QUEUE, EVALUATE_ITEMS_JOB } from '../../queue/queue.constants';
-import type { EvaluateItemsJob } from './jobs/evaluate-items.job';
+import { EvaluateItemsJob, sliceJobId } from './jobs/evaluate-items.job';
 
 /** How long the API waits for Redis before answering anyway; the sweeper enqueues what was missed. */
 const ENQUEUE_TIMEOUT_MS = 2_000;
+
+/** Redis channel on which the API tells workers that a run was stopped (cancelled). */
+export const runControlChannel = (config: AppConfig): string => `${config.redis.queuePrefix}:eval-runs:stopped`;
 
 /** Owns the eval-runs queue on the producing side. */
 @Injectable()
 export class EvalRunsProducer {
   private readonly logger = new Logger(EvalRunsProducer.name);
 
-  constructor(@InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue<EvaluateItemsJob>) {}
+  constructor(
+    @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue<EvaluateItemsJob>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Enqueues one job per slice `0 .. sliceCount-1` of a run (after its creation committed). */
+  enqueueRun(runId: string, sliceCount: number): Promise<boolean> {
+    return this.enqueue(
+      runId,
+      Array.from({ length: sliceCount }, (_, i) => i),
+    );
+  }
 
   /**
-   * Wakes workers for a run. `key` makes the job id unique per purpose (e.g. `c0` at creation, the
-   * sweep generation later), so concurrent sweepers of one tick add one job, not several.
-   * Never throws: a lost wake-up only delays the run until the next sweep.
+   * Enqueues the jobs of some slices of a run. A slice whose job is still queued or active is not
+   * added twice (the job id is the slice's). Never throws: a lost job only delays the run until
+   * the next sweep.
    */
-  async wake(runId: string, key: string): Promise<boolean> {
-    const add = this.queue.add(EVALUATE_ITEMS_JOB, { runId }, { jobId: `${runId}:${key}`, attempts: 1 });
+  async enqueue(runId: string, slices: number[]): Promise<boolean> {
+    if (slices.length === 0) return true;
+    const add = this.queue.addBulk(
+      slices.map((slice) => ({
+        name: EVALUATE_ITEMS_JOB,
+        data: { runId, slice },
+        opts: { jobId: sliceJobId(runId, slice), removeOnComplete: true, removeOnFail: true },
+      })),
+    );
+    return this.withTimeout(add, runId, 'Could not enqueue eval-run work; the sweeper will pick the run up');
+  }
+
+  /** Tells every worker at once that a run stopped, so none starts another judge call for it. */
+  announceStopped(runId: string): Promise<boolean> {
+    const publish = this.queue.client.publish(runControlChannel(this.config), runId);
+    return this.withTimeout(
+      publish,
+      runId,
+      'Could not announce a stopped run; workers notice it at their next heartbeat',
+    );
+  }
+
+  private async withTimeout(work: Promise<unknown>, runId: string, warning: string): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`enqueue timed out after ${ENQUEUE_TIMEOUT_MS} ms`)),
+        () => reject(new Error(`Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)),
         ENQUEUE_TIMEOUT_MS,
       );
     });
     try {
-      await Promise.race([add, timeout]);
+      await Promise.race([work, timeout]);
       return true;
     } catch (error) {
-      add.catch(() => undefined);
-      this.logger.warn({ err: error, runId }, 'Could not enqueue eval-run work; the sweeper will pick the run up');
+      work.catch(() => undefined);
+      this.logger.warn({ err: error, runId }, warning);
       return false;
     } finally {
       clearTimeout(timer);

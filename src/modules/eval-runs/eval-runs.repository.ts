@@ -12,7 +12,14 @@ export interface NewRunFields {
   name: string | null;
   metricNames: string[];
   model: string;
+  /** Ledger items per Bull job (slice). */
+  sliceSize: number;
+  maxJudgeCalls: number | null;
+  maxJudgeTokens: number | null;
 }
+
+/** Why a retry cannot be created. */
+export type RetryRefusal = { inFlight: { id: string; status: string } } | { nothing: true };
 
 export interface FilteredRunInput extends NewRunFields {
   filter: TraceFilter;
@@ -29,7 +36,10 @@ export interface FilteredRunInput extends NewRunFields {
  */
 const SAMPLING_WORK_MEM = '64MB';
 
-const RUN_COLUMNS = `id, project_id, name, target_type, metric_names, filters, sampling_rate, sampling_seed, model, status, total_targets`;
+const RUN_COLUMNS = `id, project_id, name, target_type, metric_names, filters, sampling_rate, sampling_seed, model, status, total_targets, slice_count, max_judge_calls, max_judge_tokens`;
+
+/** The slice of an item among `n` slices: a hash of its trace id, so slices are even without sorting. */
+const sliceOf = (traceId: string, n: string) => `abs(uuid_hash_extended(${traceId}, 0) % ${n})::int`;
 
 /** Run persistence for the API side: creation with its ledger, reads and deletion, all scoped to a project. */
 @Injectable()
@@ -56,8 +66,8 @@ export class EvalRunsRepository {
       JSON.stringify(input.storedFilters),
       String(input.samplingRate),
     ];
-    // $1..$6 as above, $7 seed, $8 model; the filter's parameters follow.
-    const where = buildTraceFilterSql(input.filter, 't', 9);
+    // $1..$6 as above, $7 seed, $8 model, $9 slice size, $10/$11 budgets; the filter's parameters follow.
+    const where = buildTraceFilterSql(input.filter, 't', 12);
     const sampled = input.samplingRate < 1;
     const selection = sampled
       ? `SELECT t.trace_id FROM traces t WHERE ${where.sql}
@@ -74,21 +84,32 @@ export class EvalRunsRepository {
           ELSE GREATEST(1, floor(n * $6::text::numeric))::bigint
         END AS k
         FROM matched
+      ), sliced AS (
+        SELECT k, greatest(1, ceil(k::numeric / $9::int))::int AS slices FROM plan
       ), run AS (
         INSERT INTO eval_runs (${RUN_COLUMNS})
-        SELECT $1::uuid, $2::uuid, $3, 'TRACE', $4::varchar[], $5::jsonb, $6::text::float8, $7::bigint, $8, 'PENDING', plan.k
-        FROM plan WHERE plan.k > 0
-        RETURNING id
+        SELECT $1::uuid, $2::uuid, $3, 'TRACE', $4::varchar[], $5::jsonb, $6::text::float8, $7::bigint, $8, 'PENDING', sliced.k,
+               sliced.slices, $10::int, $11::bigint
+        FROM sliced WHERE sliced.k > 0
+        RETURNING id, slice_count
       ), items AS (
-        INSERT INTO eval_run_items (run_id, trace_id)
-        SELECT run.id, s.trace_id FROM run CROSS JOIN (${selection}) s
+        INSERT INTO eval_run_items (run_id, trace_id, slice)
+        SELECT run.id, s.trace_id, ${sliceOf('s.trace_id', 'run.slice_count')} FROM run CROSS JOIN (${selection}) s
         ORDER BY s.trace_id
         RETURNING 1
       )
       SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;
     return this.dataSource.transaction(async (m) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
-      const [row] = await m.query(sql, [...head, input.samplingSeed, input.model, ...where.params]);
+      const [row] = await m.query(sql, [
+        ...head,
+        input.samplingSeed,
+        input.model,
+        input.sliceSize,
+        input.maxJudgeCalls,
+        input.maxJudgeTokens,
+        ...where.params,
+      ]);
       if (!row?.id) return null;
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
     });
@@ -113,53 +134,112 @@ export class EvalRunsRepository {
         `WITH run AS (
            INSERT INTO eval_runs (${RUN_COLUMNS})
            VALUES ($1, $2, $3, 'TRACE', $4::varchar[], jsonb_build_object('trace_ids', to_jsonb($5::uuid[])), 1, $6, $7, 'PENDING',
-                   cardinality($5::uuid[]))
-           RETURNING id
+                   cardinality($5::uuid[]), greatest(1, ceil(cardinality($5::uuid[])::numeric / $8::int))::int, $9::int, $10::bigint)
+           RETURNING id, slice_count
          )
-         INSERT INTO eval_run_items (run_id, trace_id) SELECT run.id, x.id FROM run CROSS JOIN unnest($5::uuid[]) AS x(id)`,
-        [id, input.projectId, input.name, input.metricNames, input.traceIds, input.samplingSeed, input.model],
+         INSERT INTO eval_run_items (run_id, trace_id, slice)
+         SELECT run.id, x.id, ${sliceOf('x.id', 'run.slice_count')} FROM run CROSS JOIN unnest($5::uuid[]) AS x(id)`,
+        [
+          id,
+          input.projectId,
+          input.name,
+          input.metricNames,
+          input.traceIds,
+          input.samplingSeed,
+          input.model,
+          input.sliceSize,
+          input.maxJudgeCalls,
+          input.maxJudgeTokens,
+        ],
       );
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id });
     });
   }
 
   /**
-   * A retry of `original`: one item per trace with FAILED scores in it, carrying exactly the failed
-   * metric names; the run's metrics are their sorted union. Returns null when nothing failed.
+   * A retry of a terminal run: one item per trace with unfinished work, carrying exactly its
+   * unfinished metrics: pairs with a FAILED score, and, for items that never finished (a cancelled
+   * or stopped run), pairs with no score at all. Traces deleted since are left out. The run's metrics
+   * are their sorted union. The original row is locked, so concurrent retries queue and the second
+   * finds the first in flight (the partial unique index on retry_of backs this up).
    */
-  async createRetryRun(original: EvalRunEntity, samplingSeed: number): Promise<EvalRunEntity | null> {
+  async createRetryRun(
+    original: EvalRunEntity,
+    fields: Pick<NewRunFields, 'sliceSize' | 'maxJudgeCalls' | 'maxJudgeTokens'>,
+    samplingSeed: number,
+  ): Promise<EvalRunEntity | RetryRefusal> {
     const id = randomUUID();
     const name = `Retry: ${original.name ?? original.id}`.slice(0, 255);
     return this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT id FROM eval_runs WHERE id = $1 FOR UPDATE`, [original.id]);
+      const [inFlight] = await m.query(
+        `SELECT id, status FROM eval_runs WHERE retry_of = $1 AND status IN ('PENDING', 'RUNNING') LIMIT 1`,
+        [original.id],
+      );
+      if (inFlight) return { inFlight: { id: inFlight.id, status: inFlight.status } };
       const [row] = await m.query(
-        `WITH failed AS (
-           SELECT s.trace_id, array_agg(DISTINCT s.name ORDER BY s.name)::varchar[] AS names
-           FROM trace_scores s
-           JOIN traces t ON t.trace_id = s.trace_id AND t.project_id = $2
-           WHERE s.eval_run_id = $3::uuid AND s.project_id = $2 AND s.status = 'FAILED'
-           GROUP BY s.trace_id
+        `WITH wanted AS (
+           SELECT i.trace_id, i.state, unnest(coalesce(i.metric_names, o.metric_names)) AS name
+           FROM eval_run_items i JOIN eval_runs o ON o.id = i.run_id
+           WHERE i.run_id = $3::uuid
+         ), failed AS (
+           SELECT w.trace_id, array_agg(DISTINCT w.name ORDER BY w.name)::varchar[] AS names
+           FROM wanted w
+           JOIN traces t ON t.trace_id = w.trace_id AND t.project_id = $2
+           LEFT JOIN trace_scores s ON s.eval_run_id = $3::uuid AND s.trace_id = w.trace_id AND s.name = w.name
+           WHERE s.status = 'FAILED' OR (s.id IS NULL AND w.state <> 'DONE')
+           GROUP BY w.trace_id
          ), plan AS (
            SELECT count(*)::int AS n,
                   coalesce(jsonb_agg(to_jsonb(trace_id) ORDER BY trace_id), '[]'::jsonb) AS ids,
                   (SELECT array_agg(DISTINCT u ORDER BY u) FROM failed, unnest(failed.names) AS u)::varchar[] AS metrics
            FROM failed
          ), run AS (
-           INSERT INTO eval_runs (${RUN_COLUMNS})
+           INSERT INTO eval_runs (${RUN_COLUMNS}, retry_of)
            SELECT $1::uuid, $2::uuid, $4, 'TRACE', plan.metrics, jsonb_build_object('retry_of', $3::uuid::text, 'trace_ids', plan.ids),
-                  1, $5::bigint, $6, 'PENDING', plan.n
+                  1, $5::bigint, $6, 'PENDING', plan.n, greatest(1, ceil(plan.n::numeric / $7::int))::int, $8::int, $9::bigint, $3::uuid
            FROM plan WHERE plan.n > 0
-           RETURNING id
+           RETURNING id, slice_count
          ), items AS (
-           INSERT INTO eval_run_items (run_id, trace_id, metric_names)
-           SELECT run.id, failed.trace_id, failed.names FROM run CROSS JOIN failed
+           INSERT INTO eval_run_items (run_id, trace_id, metric_names, slice)
+           SELECT run.id, failed.trace_id, failed.names, ${sliceOf('failed.trace_id', 'run.slice_count')} FROM run CROSS JOIN failed
            RETURNING 1
          )
          SELECT (SELECT id FROM run) AS id`,
-        [id, original.projectId, original.id, name, samplingSeed, original.model],
+        [
+          id,
+          original.projectId,
+          original.id,
+          name,
+          samplingSeed,
+          original.model,
+          fields.sliceSize,
+          fields.maxJudgeCalls,
+          fields.maxJudgeTokens,
+        ],
       );
-      if (!row?.id) return null;
+      if (!row?.id) return { nothing: true };
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
     });
+  }
+
+  /**
+   * PENDING/RUNNING → CANCELLED. Returns whether this call cancelled it; the run as it is now
+   * (null when the project has no such TRACE run).
+   */
+  async cancel(projectId: string, runId: string): Promise<{ run: EvalRunEntity | null; cancelled: boolean }> {
+    const result = await this.runs
+      .createQueryBuilder()
+      .update()
+      .set({ status: EvalRunStatus.CANCELLED, completedAt: () => 'now()' })
+      .where('id = :runId AND project_id = :projectId AND target_type = :type AND status IN (:...open)', {
+        runId,
+        projectId,
+        type: 'TRACE',
+        open: [EvalRunStatus.PENDING, EvalRunStatus.RUNNING],
+      })
+      .execute();
+    return { run: await this.findTraceRun(projectId, runId), cancelled: (result.affected ?? 0) > 0 };
   }
 
   /** A TRACE run of this project, or null. */

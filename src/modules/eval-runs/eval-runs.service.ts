@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AppConfig } from '../../config/env';
+import { EvalMetrics } from '../operators/eval-metrics.service';
 import { randomInt } from 'node:crypto';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { JudgeService } from '../judge/judge.service';
@@ -17,6 +20,8 @@ import {
   evalRunNotFound,
   noMatchingTraces,
   nothingToRetry,
+  retryInFlight,
+  runAlreadyFinished,
   runNotFinished,
   unknownMetrics,
   unknownTraceIds,
@@ -39,6 +44,8 @@ export class EvalRunsService {
     private readonly producer: EvalRunsProducer,
     private readonly metrics: MetricsService,
     private readonly judge: JudgeService,
+    private readonly evalMetrics: EvalMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async createFiltered(projectId: string, dto: CreateEvalRunDto): Promise<EvalRunResponse> {
@@ -52,6 +59,7 @@ export class EvalRunsService {
       name: dto.name ?? null,
       metricNames,
       model,
+      ...this.runLimits(dto),
       filter: toTraceFilter(projectId, filters),
       storedFilters: storedFilters(filters),
       samplingRate: rate,
@@ -72,6 +80,7 @@ export class EvalRunsService {
       name: dto.name ?? null,
       metricNames,
       model,
+      ...this.runLimits(dto),
       traceIds,
       samplingSeed: randomSeed(),
     });
@@ -83,9 +92,27 @@ export class EvalRunsService {
     if (original.status === EvalRunStatus.PENDING || original.status === EvalRunStatus.RUNNING) {
       throw runNotFinished(original.id, original.status);
     }
-    const run = await this.repo.createRetryRun(original, randomSeed());
-    if (!run) throw nothingToRetry();
+    const run = await this.repo.createRetryRun(original, this.runLimits({}), randomSeed());
+    if ('inFlight' in run) throw retryInFlight(original.id, run.inFlight.id, run.inFlight.status);
+    if ('nothing' in run) throw nothingToRetry();
     return this.dispatch(run);
+  }
+
+  /**
+   * Stops a PENDING or RUNNING run: CANCELLED at once, workers told over Redis (and, failing that,
+   * at their next heartbeat) so no judge call of it starts afterwards; finished scores are kept.
+   * Cancelling a cancelled run is a no-op; a COMPLETED or FAILED one is a 409.
+   */
+  async cancel(projectId: string, runId: string): Promise<EvalRunResponse> {
+    const { run, cancelled } = await this.repo.cancel(projectId, runId);
+    if (!run) throw evalRunNotFound(runId);
+    if (cancelled) {
+      this.evalMetrics.runFinished('CANCELLED');
+      await this.producer.announceStopped(run.id);
+    } else if (run.status !== EvalRunStatus.CANCELLED) {
+      throw runAlreadyFinished(run.id, run.status);
+    }
+    return EvalRunResponse.from(run);
   }
 
   list(projectId: string, q: ListEvalRunsQueryDto): Promise<Paginated<EvalRunResponse>> {
@@ -138,17 +165,28 @@ export class EvalRunsService {
     return run;
   }
 
-  /** Distinct names in first-seen order; every one must be a listed trace metric. */
+  /** Distinct names in first-seen order; every one must be a listed trace metric the judge can serve. */
   private checkMetrics(names: string[]): string[] {
     const distinct = [...new Set(names)];
     const unknown = distinct.filter((n) => !this.metrics.isKnownTraceMetric(n));
     if (unknown.length > 0) throw unknownMetrics(unknown);
+    this.metrics.assertJudgeable(distinct);
     return distinct;
   }
 
-  /** Enqueues two wake-ups (so two worker processes can join at once) after the commit. */
+  /** Slice size and budgets of a new run: the request's, else the configured defaults. */
+  private runLimits(dto: { max_judge_calls?: number | null; max_judge_tokens?: number | null }) {
+    const { jobSliceSize, defaultMaxJudgeCalls, defaultMaxJudgeTokens } = this.config.evalRuns;
+    return {
+      sliceSize: jobSliceSize,
+      maxJudgeCalls: dto.max_judge_calls ?? defaultMaxJudgeCalls ?? null,
+      maxJudgeTokens: dto.max_judge_tokens ?? defaultMaxJudgeTokens ?? null,
+    };
+  }
+
+  /** Enqueues one job per slice of the run, after the commit. */
   private async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
-    await Promise.all([this.producer.wake(run.id, 'c0'), this.producer.wake(run.id, 'c1')]);
+    await this.producer.enqueueRun(run.id, run.sliceCount);
     return EvalRunResponse.from(run);
   }
 }

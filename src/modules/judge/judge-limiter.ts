@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { AppConfig, JudgeProviderKey, ProviderLimits } from '../../config/env';
+import { JudgeSlotTimeoutError } from './retry-policy';
 
 /**
  * One atomic step of the shared limiter, run inside Redis so every process sees the same state.
@@ -10,7 +11,8 @@ import type { AppConfig, JudgeProviderKey, ProviderLimits } from '../../config/e
  *    so a process that dies mid-call frees its slot when its lease runs out.
  *  - requests and tokens per minute: token buckets (capacity = the per-minute limit, refilled
  *    continuously), O(1) per call.
- * Returns 0 when the slot was taken, else how many ms to wait before asking again.
+ * Returns 0 when the slot was taken, else how many ms to wait before asking again (for in-flight
+ * slots: until the oldest lease expires; a release wakes waiters sooner, see RELEASE_LUA).
  */
 const ACQUIRE_LUA = `
 local t = redis.call('TIME')
@@ -26,7 +28,7 @@ if maxIn > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
   if redis.call('ZCARD', KEYS[1]) >= maxIn then
     local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    wait = math.max(5, math.min(tonumber(first[2]) - now, 25))
+    wait = math.max(1, tonumber(first[2]) - now)
   end
 end
 local function refill(key, cap)
@@ -67,15 +69,29 @@ end
 return 0
 `;
 
-/** Frees the lease and corrects the token bucket by (estimate - actual). */
+/**
+ * Frees the lease, corrects the token bucket by (estimate - actual) and publishes on the provider's
+ * channel, so waiters in every process wake at once instead of polling.
+ */
 const RELEASE_LUA = `
 redis.call('ZREM', KEYS[1], ARGV[1])
 local delta = tonumber(ARGV[2])
 if delta ~= 0 and redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HINCRBYFLOAT', KEYS[3], 'tokens', delta)
 end
+redis.call('PUBLISH', ARGV[3], '1')
 return 1
 `;
+
+/** Longest a waiter sleeps between two looks at Redis (a missed wake-up costs at most this). */
+const MAX_WAIT_SLICE_MS = 1_000;
+
+export interface AcquireOptions {
+  /** The call's abort signal: waiting stops with its reason. */
+  signal?: AbortSignal;
+  /** Epoch ms after which waiting stops with a JudgeSlotTimeoutError. */
+  deadline?: number;
+}
 
 export interface LimiterLease {
   /** Frees the in-flight slot and books the real token count. Safe to call twice. */
@@ -97,7 +113,15 @@ type LimiterRedis = Redis & {
 export class JudgeLimiter {
   private readonly logger = new Logger(JudgeLimiter.name);
   private redis?: LimiterRedis;
+  private subscriber?: Redis;
+  private readonly subscribed = new Set<string>();
+  /** Local waiters per release channel, woken by a release published in any process. */
+  private readonly waiters = new Map<string, Set<() => void>>();
   private lastWarnAt = 0;
+  /** After close no connection is opened again (a call finishing during shutdown must not reopen one). */
+  private closed = false;
+  /** How many times the acquire script ran (tests and metrics: waiting must not poll). */
+  acquireRounds = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -109,16 +133,24 @@ export class JudgeLimiter {
     return this.config.judge.providers[provider].limits;
   }
 
-  async acquire(provider: JudgeProviderKey, estimatedTokens: number, signal?: AbortSignal): Promise<LimiterLease> {
+  /**
+   * Takes a slot for one HTTP attempt. Waits (woken by releases, bounded by the deadline and the
+   * signal) while the provider's limits are reached.
+   */
+  async acquire(provider: JudgeProviderKey, estimatedTokens: number, opts: AcquireOptions = {}): Promise<LimiterLease> {
     const limits = this.limitsFor(provider);
     if (limits.maxInFlight <= 0 && limits.rpm <= 0 && limits.tpm <= 0) return NOOP_LEASE;
     const keys = this.keys(provider);
+    const channel = this.channel(provider);
     const leaseId = randomUUID();
     const estimate = Math.max(1, Math.ceil(estimatedTokens));
+    const started = Date.now();
     for (;;) {
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      throwIfAborted(opts.signal);
       let wait: number;
       try {
+        if (limits.maxInFlight > 0) await this.subscribe(channel);
+        this.acquireRounds += 1;
         wait = Number(
           await this.client().ppJudgeAcquire(
             keys[0],
@@ -137,7 +169,9 @@ export class JudgeLimiter {
         return NOOP_LEASE;
       }
       if (wait <= 0) break;
-      await sleep(Math.min(wait, 1_000) + Math.floor(Math.random() * 5));
+      const left = opts.deadline === undefined ? Infinity : opts.deadline - Date.now();
+      if (left <= 0) throw new JudgeSlotTimeoutError(Date.now() - started);
+      await this.waitForRelease(channel, Math.min(wait, MAX_WAIT_SLICE_MS, left), opts.signal);
     }
     let released = false;
     return {
@@ -146,12 +180,51 @@ export class JudgeLimiter {
         released = true;
         const delta = limits.tpm > 0 && actualTokens !== undefined ? estimate - Math.min(actualTokens, limits.tpm) : 0;
         try {
-          await this.client().ppJudgeRelease(keys[0], keys[1], keys[2], leaseId, delta);
+          await this.client().ppJudgeRelease(keys[0], keys[1], keys[2], leaseId, delta, channel);
         } catch (error) {
           this.warnUnavailable(error); // the lease expires on its own
         }
       },
     };
+  }
+
+  /** Resolves after `ms`, at a release on `channel`, or when the signal aborts (the caller re-checks). */
+  private waitForRelease(channel: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(channel);
+      if (!set) this.waiters.set(channel, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private async subscribe(channel: string): Promise<void> {
+    if (this.subscribed.has(channel)) return;
+    if (!this.subscriber) {
+      const sub = this.client().duplicate();
+      sub.on('error', (error) => this.warnUnavailable(error));
+      // One release frees one slot: wake the longest waiter of this process only (no herd); the
+      // others keep their place and wake at the next release or at their time slice.
+      sub.on('message', (ch: string) => {
+        const first = this.waiters.get(ch)?.values().next().value;
+        first?.();
+      });
+      this.subscriber = sub;
+    }
+    this.subscribed.add(channel);
+    try {
+      await this.subscriber.subscribe(channel);
+    } catch (error) {
+      this.subscribed.delete(channel); // waiters still wake at their time slice
+      throw error;
+    }
   }
 
   /** Calls currently holding a slot for the provider (expired leases excluded). For tests and metrics. */
@@ -161,6 +234,13 @@ export class JudgeLimiter {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.subscriber) {
+      const sub = this.subscriber;
+      this.subscriber = undefined;
+      this.subscribed.clear();
+      await sub.quit().catch(() => sub.disconnect());
+    }
     if (this.redis) {
       const r = this.redis;
       this.redis = undefined;
@@ -173,7 +253,13 @@ export class JudgeLimiter {
     return [`${base}:inflight`, `${base}:rpm`, `${base}:tpm`];
   }
 
-  private client(): LimiterRedis {
+  private channel(provider: JudgeProviderKey): string {
+    return `${this.config.redis.queuePrefix}:judge:limit:${provider}:released`;
+  }
+
+  /** The limiter's Redis connection (created on first use), shared with the provider health book. */
+  client(): LimiterRedis {
+    if (this.closed) throw new Error('judge limiter closed');
     if (!this.redis) {
       const redis = new Redis(this.config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
       redis.on('error', (error) => this.warnUnavailable(error));
@@ -189,6 +275,10 @@ export class JudgeLimiter {
     this.lastWarnAt = Date.now();
     this.logger.warn(`Judge limiter cannot reach Redis; letting calls through: ${(error as Error)?.message ?? error}`);
   }
+}
+
+function throwIfAborted(signal?: AbortSignal) {
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

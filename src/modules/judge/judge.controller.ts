@@ -13,7 +13,7 @@ export class JudgeController {
   @Get('providers')
   @ApiOperation({ summary: 'Judge providers and whether each is configured' })
   @ApiOkResponse({ type: ProviderStatusDto, isArray: true })
-  listProviders(): ProviderStatusDto[] {
+  listProviders(): Promise<ProviderStatusDto[]> {
     return this.judge.listProviders();
   }
 }

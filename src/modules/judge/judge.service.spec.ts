@@ -146,16 +146,77 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
     server.setEmbedding('beta', [0, 1, 0]);
     server.fault({ status: 503, count: 1, endpoint: 'embeddings' });
     const judge = make();
-    const first = await judge.embed(['alpha', 'beta']);
+    const first = await judge.embed(['alpha', 'beta'], { scope: 'project-1' });
     expect(first.vectors).toEqual([
       [1, 0, 0],
       [0, 1, 0],
     ]);
     expect(first.usage.calls).toBe(2);
     expect(server.requests.every((r) => r.path === '/v1/embeddings')).toBe(true);
-    const again = await judge.embed(['beta']);
+    const again = await judge.embed(['beta'], { scope: 'project-1' });
     expect(again.vectors).toEqual([[0, 1, 0]]);
     expect(server.requests).toHaveLength(2);
+  });
+
+  describe('robustness', () => {
+    it('a Retry-After: 0 storm cannot burn every attempt at once: each wait is at least its floor', async () => {
+      server.fault({ status: 429, retryAfter: '0', count: 3 });
+      await make({ JUDGE_RETRY_BASE_MS: '200', JUDGE_MAX_RETRIES: '3' }).generate(stage, Verdict, 'x');
+      const r = server.requests;
+      expect(r.map((x) => x.status)).toEqual([429, 429, 429, 200]);
+      const gaps = [1, 2, 3].map((i) => r[i].receivedAt - r[i - 1].finishedAt!);
+      expect(gaps[0]).toBeGreaterThanOrEqual(100 - 5);
+      expect(gaps[1]).toBeGreaterThanOrEqual(200 - 5);
+      expect(gaps[2]).toBeGreaterThanOrEqual(400 - 5);
+    });
+
+    it('retries an embeddings answer that is not JSON, like a chat answer', async () => {
+      server.fault({ rawBody: '<html>upstream error</html>', endpoint: 'embeddings', count: 1 });
+      const result = await make().embed(['alpha']);
+      expect(result.vectors).toHaveLength(1);
+      expect(server.requests.map((r) => r.status)).toEqual([200, 200]);
+      expect(result.usage.calls).toBe(2);
+    });
+
+    it('retries a chat answer whose HTTP body is not JSON', async () => {
+      server.fault({ rawBody: 'garbage', endpoint: 'chat', count: 1 });
+      const result = await make().generate(stage, Verdict, 'x');
+      expect(result.value).toBeDefined();
+      expect(server.requests).toHaveLength(2);
+    });
+
+    it('records tokens a provider did not report as null (unknown), never 0 or NaN', async () => {
+      server.setReportUsage(false);
+      const judge = make();
+      const chat = await judge.generate(stage, Verdict, 'x');
+      expect(chat.usage).toMatchObject({ calls: 1, input_tokens: null, output_tokens: null });
+      const emb = await judge.embed(['alpha']);
+      expect(emb.usage.input_tokens).toBeNull();
+      server.setReportUsage(true);
+      const known = await judge.generate(stage, Verdict, 'x');
+      expect(known.usage.input_tokens).toBe(server.requests[2].reported!.input);
+    });
+
+    it('keys the embedding cache by scope (project): another scope never gets a free hit', async () => {
+      const judge = make();
+      await judge.embed(['secret text'], { scope: 'project-a' });
+      const b = await judge.embed(['secret text'], { scope: 'project-b' });
+      expect(b.usage.calls).toBe(1);
+      const again = await judge.embed(['secret text'], { scope: 'project-a' });
+      expect(again.usage.calls).toBe(0);
+      const unscoped = await judge.embed(['secret text']);
+      expect(unscoped.usage.calls).toBe(1);
+      expect(server.requests.filter((r) => r.endpoint === 'embeddings')).toHaveLength(3);
+    });
+
+    it('stops a call when its signal aborts, with a clear reason', async () => {
+      server.setLatency(2_000);
+      const controller = new AbortController();
+      const call = make({ JUDGE_TIMEOUT_MS: '5000' }).generate(stage, Verdict, 'x', { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('run cancelled')), 50);
+      await expect(call).rejects.toThrow('Judge call stopped: run cancelled');
+      expect(server.requests).toHaveLength(1);
+    });
   });
 
   describe('model resolution', () => {
@@ -188,8 +249,8 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(make({ ANTHROPIC_API_KEY: 'k' }).assertModelUsable('claude-x')).toBe('anthropic/claude-x');
     });
 
-    it('lists providers with availability', () => {
-      const list = make({ GEMINI_API_KEY: 'g' }).listProviders();
+    it('lists providers with availability', async () => {
+      const list = await make({ GEMINI_API_KEY: 'g' }).listProviders();
       expect(list.map((p) => [p.key, p.available])).toEqual([
         ['openai', true],
         ['anthropic', false],
@@ -198,7 +259,8 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(list[1].message).toBe(
         "Provider 'Anthropic' is not configured. Missing environment variable(s): ANTHROPIC_API_KEY",
       );
-      const none = new JudgeService(judgeTestConfig('', { OPENAI_BASE_URL: '' })).listProviders();
+      expect(list[1].state).toBe('not_configured');
+      const none = await make({ OPENAI_BASE_URL: '' }).listProviders();
       expect(none[0].available).toBe(false);
     });
   });

@@ -1,22 +1,26 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { APICallError, embedMany, generateText, NoObjectGeneratedError, Output } from 'ai';
 import { z } from 'zod';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { JudgeMetrics } from '../operators/judge-metrics.service';
 import { JudgeLimiter, sleep } from './judge-limiter';
-import type {
-  CallUsage,
-  EmbedOptions,
-  EmbedResult,
-  GenerateOptions,
-  GenerateResult,
-  ResolvedModel,
-  StageRef,
+import {
+  addTokens,
+  reportedTokens,
+  type CallUsage,
+  type EmbedOptions,
+  type EmbedResult,
+  type GenerateOptions,
+  type GenerateResult,
+  type ResolvedModel,
+  type StageRef,
 } from './judge.types';
 import { parseJudgeText } from './json-output';
 import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } from './model-resolver';
+import { ProviderHealthBook } from './provider-health';
 import { AiSdkModels } from './providers/ai-sdk-models';
 import {
   classifyFailure,
@@ -41,8 +45,9 @@ export function stageSchemaName(stage: StageRef): string {
 
 interface AttemptOutcome<R> {
   value: R;
-  inputTokens: number;
-  outputTokens: number;
+  /** As the provider reported them; null when it did not (or not as a finite number). */
+  inputTokens: number | null;
+  outputTokens: number | null;
   /** Extra HTTP calls made inside the attempt (the text-mode fallback). */
   extraCalls?: number;
 }
@@ -55,13 +60,19 @@ interface AttemptOutcome<R> {
 export class JudgeService implements OnModuleDestroy {
   private readonly models: AiSdkModels;
   private readonly limiter: JudgeLimiter;
+  private readonly health: ProviderHealthBook;
   /** Models that refused response_format once: later calls go straight to text mode. */
   private readonly textOnlyModels = new Set<string>();
   private readonly embeddingCache = new Map<string, number[]>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Operator signal hook: every HTTP call is recorded for /metrics (calls, latency, tokens, errors by provider).
+    @Optional() private readonly callMetrics?: JudgeMetrics,
+  ) {
     this.models = new AiSdkModels(config);
     this.limiter = new JudgeLimiter(config);
+    this.health = new ProviderHealthBook(config, () => this.limiter.client());
   }
 
   async onModuleDestroy() {
@@ -88,8 +99,23 @@ export class JudgeService implements OnModuleDestroy {
     return resolved.id;
   }
 
-  listProviders(): ProviderStatus[] {
-    return JUDGE_PROVIDERS.map((info) => providerStatus(this.config, info));
+  /** 422-mapped DomainError unless EVAL_EMBEDDING_MODEL names a configured provider that offers embeddings. */
+  assertEmbeddingModelUsable(forMetrics: string[]): void {
+    const model = this.resolveModel(this.config.judge.embeddingModel);
+    if (model.provider === 'anthropic') {
+      throw new DomainError(
+        ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
+        `${forMetrics.join(', ')} needs embeddings, and EVAL_EMBEDDING_MODEL '${model.id}' names Anthropic, which offers none: set it to an openai/ or gemini/ embedding model.`,
+      );
+    }
+    this.assertModelUsable(model.id);
+  }
+
+  /** Each provider: configured or not, unreachable after a failed call, settings the SDK dropped. */
+  listProviders(): Promise<ProviderStatus[]> {
+    return Promise.all(
+      JUDGE_PROVIDERS.map(async (info) => providerStatus(this.config, info, await this.health.read(info.key))),
+    );
   }
 
   /** The limiter, exposed for health checks and tests. */
@@ -124,7 +150,8 @@ export class JudgeService implements OnModuleDestroy {
           abortSignal: signal,
           output: Output.object({ schema, name: schemaName }),
         });
-        const usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 };
+        this.health.noteWarnings(model, result.warnings);
+        const usage = tokensOf(result.usage);
         let value: T;
         try {
           value = result.output as T;
@@ -135,7 +162,7 @@ export class JudgeService implements OnModuleDestroy {
       } catch (error) {
         if (NoObjectGeneratedError.isInstance(error)) {
           // The SDK could not read the answer (e.g. wrapped in a code fence): parse it ourselves.
-          const usage = { inputTokens: error.usage?.inputTokens ?? 0, outputTokens: error.usage?.outputTokens ?? 0 };
+          const usage = tokensOf(error.usage);
           return { value: parseTextOrThrow(error.text, schema, usage), ...usage };
         }
         throw error;
@@ -151,7 +178,8 @@ export class JudgeService implements OnModuleDestroy {
         maxRetries: 0,
         abortSignal: signal,
       });
-      const usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 };
+      this.health.noteWarnings(model, result.warnings);
+      const usage = tokensOf(result.usage);
       return { value: parseTextOrThrow(result.text, schema, usage), ...usage };
     };
 
@@ -168,11 +196,18 @@ export class JudgeService implements OnModuleDestroy {
     });
   }
 
-  /** Embeds texts with EVAL_EMBEDDING_MODEL (cached by text), same timeout, retry and limiter rules. */
+  /**
+   * Embeds texts with EVAL_EMBEDDING_MODEL, same timeout, retry and limiter rules. Vectors are
+   * cached per scope (the project): without a scope nothing is cached.
+   */
   async embed(texts: string[], opts: EmbedOptions = {}): Promise<EmbedResult> {
     const model = this.resolveModel(this.config.judge.embeddingModel);
-    const cacheKey = (text: string) => createHash('sha256').update(`${model.id}\u0000${text}`).digest('hex');
-    const vectors: (number[] | undefined)[] = texts.map((t) => this.embeddingCache.get(cacheKey(t)));
+    const scope = opts.scope;
+    const cacheKey = (text: string) =>
+      createHash('sha256').update(`${scope}\u0000${model.id}\u0000${text}`).digest('hex');
+    const vectors: (number[] | undefined)[] = texts.map((t) =>
+      scope === undefined ? undefined : this.embeddingCache.get(cacheKey(t)),
+    );
     const missing = [...new Set(texts.filter((_, i) => !vectors[i]))];
     if (missing.length === 0) {
       return {
@@ -185,9 +220,10 @@ export class JudgeService implements OnModuleDestroy {
     const estimate = Math.ceil(missing.reduce((n, t) => n + t.length, 0) / 4) + 1;
     const result = await this.withRetries(model, estimate, opts, async (signal) => {
       const out = await embedMany({ model: embeddingModel, values: missing, maxRetries: 0, abortSignal: signal });
-      return { value: out.embeddings, inputTokens: out.usage?.tokens ?? 0, outputTokens: 0 };
+      // Gemini's embedding endpoints report no usage: the SDK then sums undefined into NaN.
+      return { value: out.embeddings, inputTokens: reportedTokens(out.usage?.tokens), outputTokens: 0 };
     });
-    result.value.forEach((vec, i) => this.remember(cacheKey(missing[i]), vec));
+    if (scope !== undefined) result.value.forEach((vec, i) => this.remember(cacheKey(missing[i]), vec));
     const byText = new Map(missing.map((t, i) => [t, result.value[i]]));
     return { vectors: texts.map((t, i) => vectors[i] ?? byText.get(t)!), usage: result.usage };
   }
@@ -202,12 +238,27 @@ export class JudgeService implements OnModuleDestroy {
   private async withRetries<R>(
     model: ResolvedModel,
     estimatedTokens: number,
-    opts: { usage?: GenerateOptions['usage'] },
+    opts: { usage?: GenerateOptions['usage']; signal?: AbortSignal },
     attempt: (signal: AbortSignal) => Promise<AttemptOutcome<R>>,
   ): Promise<{ value: R; usage: CallUsage }> {
     const { maxRetries, retryBaseMs, retryMaxMs, timeoutMs } = this.config.judge;
     const total: CallUsage = { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
-    const book = (calls: number, inputTokens: number, outputTokens: number, latency: number) => {
+    const book = (
+      calls: number,
+      inputTokens: number | null,
+      outputTokens: number | null,
+      latency: number,
+      errorKind?: string,
+    ) => {
+      this.callMetrics?.recordCall({
+        provider: model.provider,
+        model: model.id,
+        ok: errorKind === undefined,
+        latencyMs: latency,
+        inputTokens: inputTokens ?? undefined,
+        outputTokens: outputTokens ?? undefined,
+        errorKind,
+      });
       const one: CallUsage = {
         model: model.id,
         calls,
@@ -216,33 +267,58 @@ export class JudgeService implements OnModuleDestroy {
         latency_ms: latency,
       };
       total.calls += calls;
-      total.input_tokens += inputTokens;
-      total.output_tokens += outputTokens;
+      total.input_tokens = addTokens(total.input_tokens, inputTokens);
+      total.output_tokens = addTokens(total.output_tokens, outputTokens);
       total.latency_ms += latency;
       opts.usage?.add(one);
     };
 
     let last: ClassifiedFailure | undefined;
     const attempts = maxRetries + 1;
+    const aborted = () => {
+      if (!opts.signal?.aborted) return;
+      const reason = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'aborted';
+      throw new DomainError(ErrorCode.JUDGE_CALL_FAILED, `Judge call stopped: ${reason}`, { usage: { ...total } });
+    };
     for (let n = 1; n <= attempts; n++) {
-      if (n > 1 && last) await sleep(retryDelayMs(n - 1, last, retryBaseMs, retryMaxMs));
-      const lease = await this.limiter.acquire(model.provider, estimatedTokens);
+      if (n > 1 && last) await sleep(retryDelayMs(n - 1, last, retryBaseMs, retryMaxMs), opts.signal);
+      aborted();
+      let lease;
+      try {
+        // Waiting for a slot is bounded like a call: a limiter that stays full is a retryable timeout.
+        lease = await this.limiter.acquire(model.provider, estimatedTokens, {
+          signal: opts.signal,
+          deadline: Date.now() + timeoutMs,
+        });
+      } catch (error) {
+        aborted();
+        last = classifyFailure(error);
+        continue;
+      }
       const controller = new AbortController();
+      const stop = () => controller.abort(opts.signal?.reason);
+      opts.signal?.addEventListener('abort', stop, { once: true });
       const timer = setTimeout(() => controller.abort(new JudgeTimeoutError(timeoutMs)), timeoutMs);
       const started = Date.now();
       let actualTokens: number | undefined;
       try {
         const outcome = await attempt(controller.signal);
-        actualTokens = outcome.inputTokens + outcome.outputTokens;
+        actualTokens = sumKnown(outcome.inputTokens, outcome.outputTokens);
         book(1 + (outcome.extraCalls ?? 0), outcome.inputTokens, outcome.outputTokens, Date.now() - started);
+        this.health.noteSuccess(model.provider);
         return { value: outcome.value, usage: { ...total } };
       } catch (raw) {
         const error = controller.signal.aborted ? new JudgeTimeoutError(timeoutMs) : raw;
         const tokens = error instanceof InvalidJudgeOutputError ? (error as InvalidOutputWithUsage).usage : undefined;
-        actualTokens = tokens ? tokens.inputTokens + tokens.outputTokens : undefined;
-        book(1, tokens?.inputTokens ?? 0, tokens?.outputTokens ?? 0, Date.now() - started);
-        if (error instanceof DomainError) throw error;
-        last = classifyFailure(error);
+        actualTokens = tokens ? sumKnown(tokens.inputTokens, tokens.outputTokens) : undefined;
+        const failure = error instanceof DomainError ? undefined : classifyFailure(error);
+        const latency = Date.now() - started;
+        book(1, tokens ? tokens.inputTokens : 0, tokens ? tokens.outputTokens : 0, latency, failure?.kind ?? 'rejected');
+        aborted();
+        if (!failure) throw error;
+        last = failure;
+        if (last.kind === 'invalid_output' || last.status !== undefined) this.health.noteSuccess(model.provider);
+        else this.health.noteFailure(model.provider, last);
         if (!last.retryable) {
           throw new DomainError(
             ErrorCode.JUDGE_CALL_FAILED,
@@ -252,6 +328,7 @@ export class JudgeService implements OnModuleDestroy {
         }
       } finally {
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', stop);
         await lease.release(actualTokens);
       }
     }
@@ -263,13 +340,24 @@ export class JudgeService implements OnModuleDestroy {
   }
 }
 
-type InvalidOutputWithUsage = InvalidJudgeOutputError & { usage?: { inputTokens: number; outputTokens: number } };
+interface Tokens {
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
 
-function parseTextOrThrow<T>(
-  text: string | undefined,
-  schema: z.ZodType<T>,
-  usage: { inputTokens: number; outputTokens: number },
-): T {
+type InvalidOutputWithUsage = InvalidJudgeOutputError & { usage?: Tokens };
+
+/** The SDK's usage as we record it: a count the provider did not report (or NaN) is null. */
+function tokensOf(usage: { inputTokens?: number; outputTokens?: number } | undefined): Tokens {
+  return { inputTokens: reportedTokens(usage?.inputTokens), outputTokens: reportedTokens(usage?.outputTokens) };
+}
+
+/** Tokens to book on the limiter: undefined (keep the estimate) when any part is unknown. */
+function sumKnown(a: number | null, b: number | null): number | undefined {
+  return a === null || b === null ? undefined : a + b;
+}
+
+function parseTextOrThrow<T>(text: string | undefined, schema: z.ZodType<T>, usage: Tokens): T {
   try {
     return parseJudgeText(text, schema);
   } catch (error) {

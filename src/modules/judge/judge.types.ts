@@ -1,22 +1,36 @@
 import type { JudgeProviderKey } from '../../config/env';
 
-/** Accumulated cost of judging one metric on one trace (what a score records). */
+/**
+ * Accumulated cost of judging one metric on one trace (what a score records). Token counts are
+ * null when a provider did not report them (none, or not a finite number) for any of the calls:
+ * unknown, never a guessed 0 or a NaN that would poison a run's totals.
+ */
 export interface JudgeUsage {
   model: string;
   calls: number;
-  input_tokens: number;
-  output_tokens: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
   latency_ms: number;
 }
 
-/** Cost of one judge request (possibly several HTTP attempts). */
+/** Cost of one judge request (possibly several HTTP attempts); tokens null when unreported. */
 export interface CallUsage {
   model: string;
   /** HTTP calls made, retries included. */
   calls: number;
-  input_tokens: number;
-  output_tokens: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
   latency_ms: number;
+}
+
+/** Adds token counts where unknown (null) wins: a sum with an unknown part is unknown. */
+export function addTokens(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a + b;
+}
+
+/** A provider's token count as we record it: a finite, non-negative number, else null (unknown). */
+export function reportedTokens(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
 /** A resolved `provider/model` string. */
@@ -38,10 +52,18 @@ export interface GenerateOptions {
   model?: string;
   /** Receives the usage of every HTTP call, failed attempts included. */
   usage?: UsageSink;
+  /** Stops the call (waiting for a limiter slot, a backoff, or the HTTP attempt) with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface EmbedOptions {
   usage?: UsageSink;
+  signal?: AbortSignal;
+  /**
+   * Whose texts these are (the project id). The embedding cache is keyed by it, so one tenant
+   * can never learn from a free cache hit that another embedded the same text.
+   */
+  scope?: string;
 }
 
 export interface UsageSink {

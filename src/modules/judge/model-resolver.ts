@@ -1,6 +1,7 @@
 import type { AppConfig, JudgeProviderKey } from '../../config/env';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import type { ResolvedModel } from './judge.types';
+import type { DroppedSetting, ProviderHealth } from './provider-health';
 
 export interface ProviderInfo {
   key: JudgeProviderKey;
@@ -81,32 +82,59 @@ export function resolveModel(model: string | undefined, fallback: string): Resol
   return { provider: match[1], modelId: raw, id: `${match[1]}/${raw}` };
 }
 
+export type ProviderState = 'configured' | 'not_configured' | 'unreachable';
+
 export interface ProviderStatus {
   key: JudgeProviderKey;
   name: string;
   description: string;
+  /** Credentials (or, for openai, a base URL) are configured. */
   available: boolean;
   message: string;
+  /** not_configured; configured; or unreachable: configured, but the last call got no HTTP answer. */
+  state: ProviderState;
+  /** The configured base URL, or null for the provider's public endpoint. */
+  base_url: string | null;
+  /** The last call's network failure while the provider is unreachable, else null. */
+  last_error: { message: string; at: string } | null;
+  /** Settings the AI SDK did not apply as configured for a model used so far (e.g. temperature). */
+  dropped_settings: DroppedSetting[];
 }
 
 /**
  * A provider is available when its API key is set; the openai provider is also available when
- * OPENAI_BASE_URL is set, since local OpenAI-compatible servers often need no key.
+ * OPENAI_BASE_URL is set, since local OpenAI-compatible servers often need no key. `health` is
+ * what real calls showed (unreachable base URL, dropped settings).
  */
-export function providerStatus(config: AppConfig, info: ProviderInfo): ProviderStatus {
+export function providerStatus(
+  config: AppConfig,
+  info: ProviderInfo,
+  health: ProviderHealth = { unreachable: null, dropped: [] },
+): ProviderStatus {
   const settings = config.judge.providers[info.key];
   const available = Boolean(settings.apiKey) || (info.key === 'openai' && Boolean(settings.baseUrl));
   const missing =
     info.key === 'openai'
       ? `${info.apiKeyEnv} (or ${info.baseUrlEnv} for a keyless compatible server)`
       : info.apiKeyEnv;
+  const unreachable = available ? health.unreachable : null;
+  const where = settings.baseUrl ?? 'its public endpoint';
+  let message = `Provider '${info.name}' is available.`;
+  if (!available) message = `Provider '${info.name}' is not configured. Missing environment variable(s): ${missing}`;
+  else if (unreachable)
+    message = `Provider '${info.name}' is configured, but ${where} could not be reached on the last call (${unreachable.at}): ${unreachable.message}`;
+  if (available && health.dropped.length > 0) {
+    message += ` Settings not applied as configured: ${health.dropped.map((d) => `${d.setting} for ${d.model}`).join(', ')}.`;
+  }
   return {
     key: info.key,
     name: info.name,
     description: info.description,
     available,
-    message: available
-      ? `Provider '${info.name}' is available.`
-      : `Provider '${info.name}' is not configured. Missing environment variable(s): ${missing}`,
+    message,
+    state: !available ? 'not_configured' : unreachable ? 'unreachable' : 'configured',
+    base_url: settings.baseUrl ?? null,
+    last_error: unreachable,
+    dropped_settings: health.dropped,
   };
 }

@@ -14,7 +14,7 @@ export interface ClassifiedFailure {
   kind: FailureKind;
   retryable: boolean;
   status?: number;
-  /** Delay the server asked for, in ms, when it sent Retry-After / retry-after-ms. */
+  /** Delay the server asked for, in ms: retry-after-ms / Retry-After headers, or Gemini's RetryInfo in the body. */
   retryAfterMs?: number;
   /** Short human description, e.g. "500 Internal Server Error". */
   summary: string;
@@ -28,6 +28,14 @@ export class InvalidJudgeOutputError extends Error {
   ) {
     super(message);
     this.name = 'InvalidJudgeOutputError';
+  }
+}
+
+/** Thrown when the shared limiter gave no slot before the call's deadline. */
+export class JudgeSlotTimeoutError extends Error {
+  constructor(public readonly waitedMs: number) {
+    super(`no judge slot free within ${waitedMs} ms (shared limiter)`);
+    this.name = 'JudgeSlotTimeoutError';
   }
 }
 
@@ -85,27 +93,23 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
   if (error instanceof InvalidJudgeOutputError) {
     return { kind: 'invalid_output', retryable: true, summary: `invalid output: ${error.message}` };
   }
+  if (error instanceof JudgeSlotTimeoutError) {
+    return { kind: 'timeout', retryable: true, summary: error.message };
+  }
   const api = errorChain(error).find((e) => APICallError.isInstance(e)) as APICallError | undefined;
   if (api && api.statusCode !== undefined) {
     const status = api.statusCode;
     const summary = `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
+    if (status >= 200 && status < 300) {
+      // A 2xx whose body the SDK could not read (not JSON, or not the provider's shape): a bad answer, retried.
+      return { kind: 'invalid_output', retryable: true, status, summary: `invalid output: ${api.message}` };
+    }
+    const retryAfterMs = parseRetryAfter(api.responseHeaders) ?? parseGoogleRetryInfo(api.responseBody);
     if (status === 429) {
-      return {
-        kind: 'rate_limited',
-        retryable: true,
-        status,
-        retryAfterMs: parseRetryAfter(api.responseHeaders),
-        summary,
-      };
+      return { kind: 'rate_limited', retryable: true, status, retryAfterMs, summary };
     }
     if (status >= 500 || status === 408) {
-      return {
-        kind: 'server_error',
-        retryable: true,
-        status,
-        retryAfterMs: parseRetryAfter(api.responseHeaders),
-        summary,
-      };
+      return { kind: 'server_error', retryable: true, status, retryAfterMs, summary };
     }
     const detail = shortDetail(api);
     if (status === 401 || status === 403 || status === 404) {
@@ -133,8 +137,31 @@ function shortDetail(api: APICallError): string {
 }
 
 /**
- * Delay before retry number `retry` (1-based): the server's Retry-After when it sent one,
- * else exponential backoff with full jitter; both capped by `maxMs`.
+ * Gemini says how long to wait in the error body, not a header:
+ * `{"error":{"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.5s"}]}}`.
+ * `retryDelay` is a protobuf Duration in its JSON form (decimal seconds with an `s` suffix).
+ */
+export function parseGoogleRetryInfo(body: string | undefined): number | undefined {
+  if (!body || !body.includes('RetryInfo')) return undefined;
+  try {
+    const details = (JSON.parse(body) as { error?: { details?: unknown } })?.error?.details;
+    if (!Array.isArray(details)) return undefined;
+    for (const d of details as { '@type'?: string; retryDelay?: unknown }[]) {
+      if (!d?.['@type']?.endsWith('google.rpc.RetryInfo') || typeof d.retryDelay !== 'string') continue;
+      const m = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(d.retryDelay);
+      if (m) return Math.round(Number(m[1]) * 1000);
+    }
+  } catch {
+    /* not JSON: no hint */
+  }
+  return undefined;
+}
+
+/**
+ * Delay before retry number `retry` (1-based). The backoff ceiling is `min(maxMs, base × 2^(retry−1))`.
+ * Every wait is at least half of it (a floor, so a `Retry-After: 0` storm cannot burn every attempt
+ * in milliseconds) or what the server asked, whichever is longer, plus a random jitter of up to the
+ * other half (so callers rate-limited together do not retry in lockstep); all capped by `maxMs`.
  */
 export function retryDelayMs(
   retry: number,
@@ -143,7 +170,7 @@ export function retryDelayMs(
   maxMs: number,
   random: () => number = Math.random,
 ): number {
-  if (failure.retryAfterMs !== undefined) return Math.min(maxMs, failure.retryAfterMs);
   const ceiling = Math.min(maxMs, baseMs * 2 ** (retry - 1));
-  return Math.floor(random() * ceiling);
+  const floor = Math.max(failure.retryAfterMs ?? 0, ceiling / 2);
+  return Math.min(maxMs, Math.floor(floor + random() * (ceiling / 2)));
 }

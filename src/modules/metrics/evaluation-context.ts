@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { JudgeService } from '../judge/judge.service';
-import type { CallUsage, JudgeUsage, StageRef, UsageSink } from '../judge/judge.types';
+import { addTokens, type CallUsage, type JudgeUsage, type StageRef, type UsageSink } from '../judge/judge.types';
 import type { MetricContext } from './metric-definition';
+import type { EvaluateTraceOptions } from './metrics.types';
 import { renderTaskContext, renderTrace, type RenderBudget, type RenderedTrace } from './render/render-trace';
 import type { TraceView } from './types/trace-view';
 
@@ -16,9 +17,17 @@ export class UsageTracker implements UsageSink {
   add(call: CallUsage): void {
     if (this.usage.calls === 0) this.usage.model = call.model;
     this.usage.calls += call.calls;
-    this.usage.input_tokens += call.input_tokens;
-    this.usage.output_tokens += call.output_tokens;
+    this.usage.input_tokens = addTokens(this.usage.input_tokens, call.input_tokens);
+    this.usage.output_tokens = addTokens(this.usage.output_tokens, call.output_tokens);
     this.usage.latency_ms += call.latency_ms;
+  }
+}
+
+/** The evaluation was stopped from outside before a judge call (EvaluateTraceOptions.beforeJudgeCall). */
+export class EvaluationInterrupted extends Error {
+  constructor(readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'EvaluationInterrupted';
   }
 }
 
@@ -30,14 +39,29 @@ export class TraceEvaluation {
   private renderedTrace?: RenderedTrace;
   private task?: string;
   private readonly memo = new Map<string, Promise<unknown>>();
-
   constructor(
     readonly trace: TraceView,
     private readonly judge: JudgeService,
     private readonly budget: RenderBudget,
-    private readonly model: string | undefined,
-    private readonly sessionOutputs?: unknown[],
+    private readonly opts: EvaluateTraceOptions = {},
   ) {}
+
+  /**
+   * Longest text sent to the embeddings endpoint: half the rendering budget (input and output are
+   * embedded together), so a huge input costs no more than a rendered trace.
+   */
+  get embeddingChars(): number {
+    return Math.floor(this.budget.totalChars / 2);
+  }
+
+  /** Runs before every judge call; a throw marks the metric interrupted (see MetricsService.evaluateTrace). */
+  private runGuard(): void {
+    try {
+      this.opts.beforeJudgeCall?.();
+    } catch (error) {
+      throw new EvaluationInterrupted(error);
+    }
+  }
 
   rendering(): RenderedTrace {
     this.renderedTrace ??= renderTrace(this.trace, this.budget);
@@ -48,12 +72,19 @@ export class TraceEvaluation {
     return {
       trace: this.trace,
       threshold,
-      sessionOutputs: this.sessionOutputs,
       rendered: () => this.rendering().text,
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
-      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) =>
-        (await this.judge.generate(stage, schema, prompt, { model: this.model, usage: tracker })).value,
-      embed: async (texts: string[]) => (await this.judge.embed(texts, { usage: tracker })).vectors,
+      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
+        this.runGuard();
+        const options = { model: this.opts.model, usage: tracker, signal: this.opts.signal };
+        return (await this.judge.generate(stage, schema, prompt, options)).value;
+      },
+      embed: async (texts: string[]) => {
+        this.runGuard();
+        const fitted = texts.map((t) => (t.length > this.embeddingChars ? t.slice(0, this.embeddingChars) : t));
+        const options = { usage: tracker, signal: this.opts.signal, scope: this.opts.projectId };
+        return (await this.judge.embed(fitted, options)).vectors;
+      },
       shared: <T>(key: string, compute: () => Promise<T>) => {
         let pending = this.memo.get(key) as Promise<T> | undefined;
         if (!pending) {

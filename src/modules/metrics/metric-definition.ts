@@ -28,8 +28,6 @@ export interface MetricContext {
    * caller runs `compute` (and pays for it), the others await the same promise.
    */
   shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
-  /** Outputs of the previous traces of the session, for session-aware signals (absent for trace runs). */
-  readonly sessionOutputs?: unknown[];
 }
 
 /** What prompt previews are built from: a rendered sample trace, placeholders for earlier answers. */
@@ -43,9 +41,9 @@ export interface MetricDefinition {
   /** Our own one-line description, shown by GET /evaluations/trace-metrics. */
   description: string;
   category: 'trace';
-  /** False for metrics registered for later use but not offered to users (loop_detection). */
-  listed: boolean;
   defaultThreshold: number;
+  /** True when the metric calls EVAL_EMBEDDING_MODEL (checked when a run is created). */
+  usesEmbeddings?: boolean;
   /** Each stage's prompt, in stage order, as the template endpoint shows it. */
   previewPrompts(input: PreviewInput): PromptPreview[];
   evaluate(ctx: MetricContext): Promise<MetricResult>;

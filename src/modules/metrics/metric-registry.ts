@@ -16,12 +16,12 @@ export class MetricRegistry {
     return this.byName.get(name);
   }
 
-  /** The metrics offered to users (loop_detection excluded), sorted by name. */
+  /** The metrics offered to users, sorted by name. Every registered metric is offered: none is kept dead. */
   listed(): MetricDefinition[] {
-    return [...this.byName.values()].filter((d) => d.listed).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   isListed(name: string): boolean {
-    return this.byName.get(name)?.listed === true;
+    return this.byName.has(name);
   }
 }

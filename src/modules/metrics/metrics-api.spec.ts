@@ -51,6 +51,17 @@ describe('MetricsApiModule routes', () => {
       ['anthropic', false],
       ['gemini', false],
     ]);
-    expect(Object.keys(res.body[0]).sort()).toEqual(['available', 'description', 'key', 'message', 'name']);
+    expect(Object.keys(res.body[0]).sort()).toEqual([
+      'available',
+      'base_url',
+      'description',
+      'dropped_settings',
+      'key',
+      'last_error',
+      'message',
+      'name',
+      'state',
+    ]);
+    expect(res.body.map((p: { state: string }) => p.state)).toEqual(['configured', 'not_configured', 'not_configured']);
   });
 });

@@ -3,8 +3,6 @@ import { httpStatusFor } from '../../common/errors/http-status-for';
 import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
 import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
 import { JudgeService } from '../judge/judge.service';
-import { loopDetectionMetric } from './definitions/loop-detection.metric';
-import { TraceEvaluation, UsageTracker } from './evaluation-context';
 import { MetricRegistry } from './metric-registry';
 import type { MetricOutcome } from './metrics.types';
 import { MetricsService } from './metrics.service';
@@ -278,6 +276,21 @@ describe('MetricsService: every metric end to end through the real provider code
     expect(z.metadata.coherence_gap).toBe(1);
   });
 
+  it('coherence: a 1 MB input is cut to the rendering budget before it is embedded', async () => {
+    const huge = 'x'.repeat(1_000_000);
+    ok(await one('coherence', weatherTrace({ input: huge, output: 'short answer' })));
+    const [request] = server.requests;
+    const perText = Math.floor(judgeTestConfig(server.baseUrl).judge.render.totalChars / 2);
+    expect(request.body.input).toEqual(['x'.repeat(perText), 'short answer']);
+    expect(request.body.input[0].length).toBe(20_000);
+  });
+
+  it('coherence: an embedding provider that reports no usage gives null tokens at the score', async () => {
+    server.setReportUsage(false);
+    const o = ok(await one('coherence', weatherTrace({ input: 'q', output: 'a' })));
+    expect(o.usage).toMatchObject({ calls: 1, input_tokens: null, output_tokens: 0 });
+  });
+
   it('coherence: empty input or output → 1.0 without any call', async () => {
     for (const t of [weatherTrace({ input: null }), weatherTrace({ output: '' })]) {
       const o = ok(await one('coherence', t));
@@ -346,12 +359,13 @@ describe('MetricsService: every metric end to end through the real provider code
   });
 
   describe('catalogue and template', () => {
-    it('lists the eight trace metrics, sorted, without loop_detection', () => {
+    it('lists the eight trace metrics, sorted; loop_detection (it needs session context nothing passes) is not registered', () => {
       const list = metrics.listTraceMetrics();
       expect(list.map((m) => m.name)).toEqual(EIGHT);
       expect(list.every((m) => m.category === 'trace' && m.description.length > 10)).toBe(true);
       expect(metrics.isKnownTraceMetric('coherence')).toBe(true);
       expect(metrics.isKnownTraceMetric('loop_detection')).toBe(false);
+      expect(new MetricRegistry().get('loop_detection')).toBeUndefined();
       expect(metrics.isKnownTraceMetric('agent_reliability')).toBe(false);
     });
 
@@ -413,41 +427,6 @@ describe('MetricsService: every metric end to end through the real provider code
         expect(httpStatusFor((error as DomainError).code)).toBe(422);
       }
       expect(httpStatusFor(ErrorCode.JUDGE_PROVIDER_UNAVAILABLE)).toBe(422);
-    });
-  });
-
-  describe('loop_detection (registered, session-only)', () => {
-    const run = async (sessionOutputs: unknown[] | undefined, output: unknown) => {
-      const config = judgeTestConfig(server.baseUrl);
-      const evaluation = new TraceEvaluation(
-        weatherTrace({ output }),
-        judge,
-        config.judge.render,
-        undefined,
-        sessionOutputs,
-      );
-      return loopDetectionMetric.evaluate(evaluation.forMetric(new UsageTracker('x'), 0.5));
-    };
-
-    it('is registered but not listed', () => {
-      expect(new MetricRegistry().get('loop_detection')?.listed).toBe(false);
-    });
-
-    it('exits early without session context, output or previous outputs', async () => {
-      expect((await run(undefined, 'x')).metadata).toEqual({ note: 'no session context provided' });
-      expect((await run(['a'], '')).metadata).toEqual({ note: 'empty_output' });
-      expect((await run(['', null], 'x')).metadata).toEqual({ note: 'no_previous_outputs' });
-    });
-
-    it('scores 1 − max(cosine × jaccard) over the last three outputs', async () => {
-      server.setEmbedding('sunny weather paris', [1, 0]);
-      server.setEmbedding('sunny weather paris today', [0.8, 0.6]);
-      server.setEmbedding('rain in london', [0, 1]);
-      const r = await run(['old ignored', 'rain in london', 'sunny weather paris today', ''], 'sunny weather paris');
-      // vs "sunny weather paris today": cos 0.8, jaccard 3/4 → hybrid 0.6
-      expect(r.score).toBe(0.4);
-      expect(r.metadata.max_hybrid).toBe(0.6);
-      expect(r.metadata.window_size).toBe(3);
     });
   });
 });

@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { JudgeService } from '../judge/judge.service';
-import { TraceEvaluation, UsageTracker } from './evaluation-context';
+import { EvaluationInterrupted, TraceEvaluation, UsageTracker } from './evaluation-context';
 import { MetricRegistry } from './metric-registry';
 import type { EvaluateTraceOptions, MetricOutcome, TraceMetricSummary, TraceRunTemplate } from './metrics.types';
 import { renderTaskContext, renderTrace } from './render/render-trace';
@@ -29,8 +29,18 @@ export class MetricsService {
     metricNames: string[],
     opts: EvaluateTraceOptions = {},
   ): Promise<MetricOutcome[]> {
-    const evaluation = new TraceEvaluation(trace, this.judge, this.config.judge.render, opts.model);
+    const evaluation = new TraceEvaluation(trace, this.judge, this.config.judge.render, opts);
     const chatModel = this.modelLabel(opts.model);
+    const { signal } = opts;
+    // Settles when the signal aborts, so an aborted evaluation does not wait for calls in flight.
+    const aborted = signal
+      ? new Promise<never>((_, reject) => {
+          const fire = () => reject(new EvaluationInterrupted(signal.reason ?? 'aborted'));
+          if (signal.aborted) fire();
+          else signal.addEventListener('abort', fire, { once: true });
+        })
+      : undefined;
+    aborted?.catch(() => undefined);
     return Promise.all(
       metricNames.map(async (name): Promise<MetricOutcome> => {
         const def = this.registry.get(name);
@@ -39,7 +49,9 @@ export class MetricsService {
         );
         if (!def) return { metric: name, ok: false, error: `Unknown metric: ${name}`, usage: tracker.usage };
         try {
-          const result = await def.evaluate(evaluation.forMetric(tracker, def.defaultThreshold));
+          const evaluating = def.evaluate(evaluation.forMetric(tracker, def.defaultThreshold));
+          if (aborted) evaluating.catch(() => undefined);
+          const result = await (aborted ? Promise.race([evaluating, aborted]) : evaluating);
           return {
             metric: name,
             ok: true,
@@ -49,6 +61,9 @@ export class MetricsService {
             usage: tracker.usage,
           };
         } catch (error) {
+          if (error instanceof EvaluationInterrupted || signal?.aborted) {
+            return { metric: name, ok: false, error: errorMessage(error), usage: tracker.usage, interrupted: true };
+          }
           const message = error instanceof Error ? error.message : String(error);
           const reason = error instanceof DomainError ? message : `Metric failed unexpectedly: ${message}`;
           return { metric: name, ok: false, error: reason, usage: tracker.usage };
@@ -66,10 +81,19 @@ export class MetricsService {
     return this.registry.isListed(name);
   }
 
+  /**
+   * 422-mapped DomainError when a metric needs embeddings and EVAL_EMBEDDING_MODEL cannot serve
+   * them (Anthropic has none; or its provider is not configured), rather than a run of failures.
+   */
+  assertJudgeable(metricNames: string[]): void {
+    const needsEmbeddings = metricNames.filter((n) => this.registry.get(n)?.usesEmbeddings);
+    if (needsEmbeddings.length > 0) this.judge.assertEmbeddingModelUsable(needsEmbeddings);
+  }
+
   /** What GET /evaluations/trace-runs/template answers: real stage prompts rendered from a sample trace. */
   buildTemplate(metricName: string): TraceRunTemplate {
     const def = this.registry.get(metricName);
-    if (!def || !def.listed) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
+    if (!def) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
     const budget = this.config.judge.render;
     const prompt_preview = def.previewPrompts({
       rendered: renderTrace(SAMPLE_TRACE, budget).text,
@@ -105,4 +129,8 @@ export class MetricsService {
       return (model ?? '').trim() || this.config.judge.defaultModel;
     }
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

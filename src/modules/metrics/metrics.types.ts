@@ -12,7 +12,14 @@ export type MetricOutcome =
       metadata: Record<string, unknown>;
       usage: JudgeUsage;
     }
-  | { metric: string; ok: false; error: string; usage: JudgeUsage };
+  | {
+      metric: string;
+      ok: false;
+      error: string;
+      usage: JudgeUsage;
+      /** Stopped from outside (the caller's signal or guard), not a verdict: the metric is unfinished. */
+      interrupted?: true;
+    };
 
 export interface TraceMetricSummary {
   name: string;
@@ -49,4 +56,10 @@ export interface TraceRunTemplate {
 export interface EvaluateTraceOptions {
   /** `provider/model` or a bare name; EVAL_LLM_MODEL when absent. */
   model?: string;
+  /** The trace's project: scopes the embedding cache (no caching without it). */
+  projectId?: string;
+  /** Aborting it ends the evaluation at once: unfinished metrics come back `interrupted`. */
+  signal?: AbortSignal;
+  /** Called before every judge call; if it throws, the metric comes back `interrupted` (cancel, fault injection). */
+  beforeJudgeCall?: () => void;
 }

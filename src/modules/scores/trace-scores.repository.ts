@@ -41,32 +41,43 @@ export class TraceScoresRepository {
   constructor(@InjectRepository(TraceScoreEntity) private readonly scores: Repository<TraceScoreEntity>) {}
 
   /**
-   * Inserts a manual score for a trace of the project, in one statement: the trace is looked up in
-   * the project and its environment copied. Returns null when the project has no such trace.
+   * Inserts a manual score for a trace of the project through the entity; the trace is looked up in
+   * the project first and its environment copied. Returns null when the project has no such trace
+   * (also when it is deleted in between: the foreign key refuses the row).
    */
   async insertForTrace(projectId: string, score: NewManualScore): Promise<TraceScoreEntity | null> {
-    const rows: { id: string }[] = await this.scores.query(
-      `INSERT INTO trace_scores
-         (trace_id, project_id, name, data_type, value, source, status, author_user_id, reason, environment, metadata)
-       SELECT t.trace_id, t.project_id, $3, $4, $5, $6, $7, $8, $9, t.environment, $10::jsonb
-       FROM traces t
-       WHERE t.trace_id = $1 AND t.project_id = $2
-       RETURNING id`,
-      [
-        score.traceId,
-        projectId,
-        score.name,
-        score.dataType,
-        score.value,
-        score.source,
-        ScoreStatus.SUCCESS,
-        score.authorUserId,
-        score.reason,
-        JSON.stringify(score.metadata),
-      ],
-    );
-    if (rows.length === 0) return null;
-    return this.scores.findOneByOrFail({ id: rows[0].id, projectId });
+    const trace = await this.scores.manager
+      .createQueryBuilder()
+      .select('t.environment', 'environment')
+      .from('traces', 't')
+      .where('t.trace_id = :traceId AND t.project_id = :projectId', { traceId: score.traceId, projectId })
+      .getRawOne<{ environment: string | null }>();
+    if (!trace) return null;
+    try {
+      const result = await this.scores
+        .createQueryBuilder()
+        .insert()
+        .values({
+          traceId: score.traceId,
+          projectId,
+          name: score.name,
+          dataType: score.dataType,
+          value: score.value,
+          source: score.source,
+          status: ScoreStatus.SUCCESS,
+          authorUserId: score.authorUserId,
+          reason: score.reason,
+          environment: trace.environment,
+          metadata: score.metadata,
+        } as QueryDeepPartialEntity<TraceScoreEntity>)
+        .returning(['id'])
+        .updateEntity(false)
+        .execute();
+      return this.scores.findOneByOrFail({ id: (result.raw as { id: string }[])[0].id, projectId });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23503') return null;
+      throw error;
+    }
   }
 
   findInProject(projectId: string, scoreId: string): Promise<TraceScoreEntity | null> {

@@ -274,12 +274,10 @@ export function requestsFor(route: Route, ctx: FuzzContext): Arbitrary<FuzzCase>
         fc.record({
           path: pathValues(ctx, pathParams, ['existing', 'random']),
           headers: credentials(ctx, route, true),
-          extra: fc
-            .tuple(body, deepRawValue)
-            .map(([b, deep]): Partial<RawRequest> => ({
-              headers: { 'Content-Type': 'application/json' },
-              body: withDeepField(JSON.stringify(b.body), deep),
-            })),
+          extra: fc.tuple(body, deepRawValue).map(([b, deep]): Partial<RawRequest> => ({
+            headers: { 'Content-Type': 'application/json' },
+            body: withDeepField(JSON.stringify(b.body), deep),
+          })),
         }),
       ),
     );

@@ -14,7 +14,7 @@ export function judgeTestConfig(baseUrl: string, env: Record<string, string> = {
     JUDGE_MAX_RETRIES: '3',
     JUDGE_RETRY_BASE_MS: '5',
     JUDGE_RETRY_MAX_MS: '2000',
-    REDIS_URL: 'redis://127.0.0.1:6379/5',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/5',
     QUEUE_PREFIX: `jt${randomBytes(4).toString('hex')}`,
     ...env,
   });

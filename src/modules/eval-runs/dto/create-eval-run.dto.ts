@@ -56,6 +56,36 @@ export class RunMetricsFields {
   @IsString()
   @MaxLength(255)
   model?: string | null;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: 'integer',
+    minimum: 1,
+    description:
+      'Budget: the run stops (FAILED, scores kept) once it has made this many judge calls, retries included. ' +
+      'Default: EVAL_MAX_JUDGE_CALLS (unset: unlimited). Calls already in flight finish, so the total can exceed it slightly.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  max_judge_calls?: number | null;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: 'integer',
+    minimum: 1,
+    description:
+      'Budget: the run stops (FAILED, scores kept) once its judge calls used this many tokens (input + output). ' +
+      'Default: EVAL_MAX_JUDGE_TOKENS (unset: unlimited).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  max_judge_tokens?: number | null;
 }
 
 /** POST /evaluations/trace-runs */

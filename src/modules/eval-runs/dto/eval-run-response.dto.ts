@@ -7,12 +7,18 @@ export class EvalRunJudgeUsage {
   @ApiProperty({ type: 'integer' }) input_tokens: number;
   @ApiProperty({ type: 'integer' }) output_tokens: number;
   @ApiProperty({ type: 'integer', description: 'Sum of the latencies of the judge calls, ms.' }) latency_ms: number;
+  @ApiProperty({
+    type: 'integer',
+    description:
+      'Scores whose judge provider reported no token counts (e.g. Gemini embeddings): their tokens are unknown and not in input_tokens/output_tokens.',
+  })
+  unknown_token_scores: number;
 }
 
 /**
  * An eval run on the wire. Keeps every key and type of the original EvalRunResponse (counts are
  * integers, `filters` an object, `model` string|null) and adds `total_traces`, `succeeded_count`,
- * `sampling_seed`, `started_at` and `judge_usage`.
+ * `sampling_seed`, `started_at`, `judge_usage` and the budgets. `status` adds CANCELLED.
  */
 export class EvalRunResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -61,9 +67,21 @@ export class EvalRunResponse {
   })
   model: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) monitor_id: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'Set only when the run is FAILED (a run-level fault).' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Set only when the run is FAILED: a run-level fault, or the budget it reached.',
+  })
   error_message: string | null;
   @ApiProperty({ type: EvalRunJudgeUsage }) judge_usage: EvalRunJudgeUsage;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Judge-call budget; null: unlimited.' })
+  max_judge_calls: number | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Judge-token budget (input + output); null: unlimited.',
+  })
+  max_judge_tokens: number | null;
 
   static from(r: EvalRunEntity): EvalRunResponse {
     return {
@@ -92,7 +110,10 @@ export class EvalRunResponse {
         input_tokens: r.judgeInputTokens,
         output_tokens: r.judgeOutputTokens,
         latency_ms: r.judgeLatencyMs,
+        unknown_token_scores: r.judgeUnknownUsage,
       },
+      max_judge_calls: r.maxJudgeCalls,
+      max_judge_tokens: r.maxJudgeTokens,
     };
   }
 }

@@ -12,6 +12,8 @@ export class EvalRunItemEntity {
   @PrimaryColumn({ type: 'uuid' }) runId: string;
   @PrimaryColumn({ type: 'uuid' }) traceId: string;
   @Column({ type: 'varchar', length: 255, array: true, nullable: true }) metricNames: string[] | null;
+  /** The Bull job (slice of the run) the item belongs to. */
+  @Column({ type: 'integer', default: 0 }) slice: number;
   @Column({ type: 'varchar', length: 16, default: EvalRunItemState.PENDING }) state: EvalRunItemState;
   @Column({ type: 'integer', default: 0 }) attempts: number;
   @Column({ type: 'text', nullable: true }) lastError: string | null;

@@ -5,7 +5,15 @@ export enum EvalRunStatus {
   RUNNING = 'RUNNING',
   COMPLETED = 'COMPLETED',
   FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
 }
+
+/** Statuses a run never leaves. */
+export const TERMINAL_STATUSES: readonly EvalRunStatus[] = [
+  EvalRunStatus.COMPLETED,
+  EvalRunStatus.FAILED,
+  EvalRunStatus.CANCELLED,
+];
 
 /** bigint columns come back from pg as strings; these are small enough for a JS number. */
 const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) };
@@ -30,8 +38,21 @@ export class EvalRunEntity {
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeInputTokens: number;
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeOutputTokens: number;
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) judgeLatencyMs: number;
+  /** Scores whose provider reported no token counts: left out of judgeInput/OutputTokens. */
+  @Column({ type: 'integer', default: 0 }) judgeUnknownUsage: number;
   @Column({ type: 'text', nullable: true }) errorMessage: string | null;
   @Column({ type: 'uuid', nullable: true }) monitorId: string | null;
+  /** Bull jobs the run is cut into (ledger items carry their slice number). */
+  @Column({ type: 'integer', default: 1 }) sliceCount: number;
+  @Column({ type: 'integer', nullable: true }) maxJudgeCalls: number | null;
+  @Column({
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
+  maxJudgeTokens: number | null;
+  /** The run this one retries. */
+  @Column({ type: 'uuid', nullable: true }) retryOf: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @Column({ type: 'timestamptz', nullable: true }) startedAt: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) completedAt: Date | null;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { JudgeUsage } from '../../metrics/metrics.types';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { TraceScoreEntity, ScoreDataType, ScoreSource, ScoreStatus } from '../entities/trace-score.entity';
 import type { SpanView, TraceView } from '../../metrics/types/trace-view';
 
 /** What a worker needs of a run. */
@@ -11,6 +12,8 @@ export interface ExecutableRun {
   metricNames: string[];
   model: string | null;
   status: string;
+  maxJudgeCalls: number | null;
+  maxJudgeTokens: number | null;
 }
 
 /** A claimed ledger item. */
@@ -20,6 +23,12 @@ export interface ClaimedItem {
   metricNames: string[] | null;
   /** Claims so far, this one included. */
   attempts: number;
+}
+
+/** A run's status and the open items of one of its slices. */
+export interface SliceState {
+  status: string;
+  open: number;
 }
 
 /** A score about to be written. */
@@ -33,8 +42,14 @@ export interface ScoreRow {
 
 export interface FinishedItem {
   traceId: string;
+  /** done: finished and counted; release: its unfinished metrics go back (PENDING again). */
+  kind: 'done' | 'release';
   lastError: string | null;
-  usage: Pick<JudgeUsage, 'calls' | 'input_tokens' | 'output_tokens' | 'latency_ms'>;
+  /** Token sums cover the known counts only; `unknown_usage` counts the metrics whose counts were unreported. */
+  usage: { calls: number; input_tokens: number; output_tokens: number; latency_ms: number; unknown_usage?: number };
+  /** For the operator counters: metrics skipped (the trace is gone) or given back unfinished. */
+  skipped?: string[];
+  unfinished?: string[];
 }
 
 interface TraceRow {
@@ -95,11 +110,19 @@ export class EvalRunLedgerRepository {
 
   async loadRun(runId: string): Promise<ExecutableRun | null> {
     const [row] = await this.ds.query(
-      `SELECT id, project_id, metric_names, model, status FROM eval_runs WHERE id = $1`,
+      `SELECT id, project_id, metric_names, model, status, max_judge_calls, max_judge_tokens FROM eval_runs WHERE id = $1`,
       [runId],
     );
     return row
-      ? { id: row.id, projectId: row.project_id, metricNames: row.metric_names, model: row.model, status: row.status }
+      ? {
+          id: row.id,
+          projectId: row.project_id,
+          metricNames: row.metric_names,
+          model: row.model,
+          status: row.status,
+          maxJudgeCalls: row.max_judge_calls,
+          maxJudgeTokens: row.max_judge_tokens === null ? null : Number(row.max_judge_tokens),
+        }
       : null;
   }
 
@@ -134,10 +157,12 @@ export class EvalRunLedgerRepository {
   }
 
   /**
-   * Leases up to `limit` open items of a run: PENDING ones, or RUNNING ones whose lease expired (their
-   * worker died). `FOR UPDATE SKIP LOCKED` lets several workers claim from one run without waiting.
+   * Leases up to `limit` open items of one slice of a run: PENDING ones, or RUNNING ones whose lease
+   * expired (their worker died); nothing once the run is terminal. Raw SQL because TypeORM cannot
+   * say `UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED)`, which lets several workers claim
+   * from one slice without waiting for each other.
    */
-  async claim(runId: string, token: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
+  async claim(runId: string, slice: number, token: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
     if (limit <= 0) return [];
     const { rows } = await this.exec<{ trace_id: string; metric_names: string[] | null; attempts: number }>(
       `UPDATE eval_run_items i
@@ -145,33 +170,61 @@ export class EvalRunLedgerRepository {
            lease_expires_at = now() + make_interval(secs => $4::float8 / 1000), updated_at = now()
        FROM (
          SELECT run_id, trace_id FROM eval_run_items
-         WHERE run_id = $1 AND (state = 'PENDING' OR (state = 'RUNNING' AND lease_expires_at < now()))
+         WHERE run_id = $1 AND slice = $5 AND (state = 'PENDING' OR (state = 'RUNNING' AND lease_expires_at < now()))
+           AND EXISTS (SELECT 1 FROM eval_runs r WHERE r.id = $1 AND r.status IN ('PENDING', 'RUNNING'))
          LIMIT $3
          FOR UPDATE SKIP LOCKED
        ) c
        WHERE i.run_id = c.run_id AND i.trace_id = c.trace_id
        RETURNING i.trace_id, i.metric_names, i.attempts`,
-      [runId, token, limit, leaseMs],
+      [runId, token, limit, leaseMs, slice],
     );
     return rows.map((r) => ({ traceId: r.trace_id, metricNames: r.metric_names, attempts: r.attempts }));
   }
 
-  /** Extends the leases of every item this process holds (one statement per heartbeat). */
-  async heartbeat(token: string, leaseMs: number): Promise<number> {
+  /** The run's status and how many items of the slice are not DONE (null when the run is gone). */
+  async sliceState(runId: string, slice: number): Promise<SliceState | null> {
+    const [row] = await this.ds.query(
+      `SELECT r.status,
+              (SELECT count(*)::int FROM eval_run_items i WHERE i.run_id = r.id AND i.slice = $2 AND i.state <> 'DONE') AS open
+       FROM eval_runs r WHERE r.id = $1`,
+      [runId, slice],
+    );
+    return row ? { status: row.status, open: row.open } : null;
+  }
+
+  /**
+   * Extends the leases of exactly the items given (what this process's slots, prefetch and write
+   * batches hold), nothing else: an item the process lost track of expires and is taken over.
+   */
+  async heartbeat(token: string, leaseMs: number, held: Array<{ runId: string; traceId: string }>): Promise<number> {
+    if (held.length === 0) return 0;
     const { affected } = await this.exec(
-      `UPDATE eval_run_items SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
-       WHERE lease_token = $1 AND state = 'RUNNING'`,
-      [token, leaseMs],
+      `UPDATE eval_run_items i SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+       FROM unnest($3::uuid[], $4::uuid[]) AS h(run_id, trace_id)
+       WHERE i.run_id = h.run_id AND i.trace_id = h.trace_id AND i.lease_token = $1 AND i.state = 'RUNNING'`,
+      [token, leaseMs, held.map((h) => h.runId), held.map((h) => h.traceId)],
     );
     return affected;
   }
 
-  /** Gives an item back (an unexpected error, or shutdown): PENDING again, claimable at once. */
-  async release(runId: string, traceId: string, token: string, lastError: string | null): Promise<void> {
+  /** The status of each given run that still exists. */
+  async runStatuses(runIds: string[]): Promise<Map<string, string>> {
+    if (runIds.length === 0) return new Map();
+    const rows: { id: string; status: string }[] = await this.ds.query(
+      `SELECT id, status FROM eval_runs WHERE id = ANY($1::uuid[])`,
+      [runIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
+  /** Gives items back (an unexpected error): PENDING again, claimable at once. */
+  async release(runId: string, traceIds: string[], token: string, lastError: string | null): Promise<void> {
+    if (traceIds.length === 0) return;
     await this.exec(
       `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL, last_error = $4, updated_at = now()
-       WHERE run_id = $1 AND trace_id = $2 AND lease_token = $3 AND state = 'RUNNING'`,
-      [runId, traceId, token, lastError],
+       WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`,
+      [runId, traceIds, token, lastError],
     );
   }
 
@@ -257,71 +310,119 @@ export class EvalRunLedgerRepository {
   }
 
   /**
-   * Writes the scores of several traces in one statement; the unique key (eval_run_id, trace_id,
-   * name) makes a second write of the same pair a no-op. Nothing is written for a trace that is no
-   * longer in the project, nor for a run that was deleted.
+   * Writes the scores of several traces in one statement through the TypeORM entity; `orIgnore()`
+   * (ON CONFLICT DO NOTHING on the unique (eval_run_id, trace_id, name) key) makes a second write
+   * of the same pair a no-op. Triggers on trace_scores add what was really inserted to the run's
+   * counters. A trace or run deleted since the batch was loaded fails the foreign key: the batch is
+   * then written again without what no longer exists.
    */
-  async insertScores(run: ExecutableRun, scores: Array<ScoreRow & { trace_id: string }>): Promise<void> {
-    if (scores.length === 0) return;
-    await this.ds.query(
-      `INSERT INTO trace_scores (trace_id, project_id, name, data_type, value, source, status, eval_run_id, reason, environment, metadata)
-       SELECT t.trace_id, t.project_id, o.name, 'NUMERIC', o.value, 'AUTOMATED', o.status, r.id, o.reason, t.environment, o.metadata
-       FROM jsonb_to_recordset($3::jsonb) AS o(trace_id uuid, name text, value text, status text, reason text, metadata jsonb)
-       JOIN traces t ON t.trace_id = o.trace_id AND t.project_id = $2::uuid
-       JOIN eval_runs r ON r.id = $1::uuid
-       ORDER BY o.trace_id, o.name
-       ON CONFLICT (eval_run_id, trace_id, name) WHERE eval_run_id IS NOT NULL DO NOTHING`,
-      [run.id, run.projectId, JSON.stringify(scores)],
+  async insertScores(run: ExecutableRun, scores: ScoreToWrite[]): Promise<void> {
+    let rows = [...scores].sort((a, b) => cmp(a.traceId, b.traceId) || cmp(a.name, b.name));
+    for (let attempt = 0; rows.length > 0; attempt++) {
+      try {
+        await this.ds
+          .createQueryBuilder()
+          .insert()
+          .into(TraceScoreEntity)
+          .values(rows.map((s) => toEntity(run, s)))
+          .orIgnore()
+          .updateEntity(false)
+          .execute();
+        return;
+      } catch (error) {
+        if (!isForeignKeyViolation(error) || attempt >= 3) throw error;
+        rows = await this.stillExisting(run, rows);
+      }
+    }
+  }
+
+  /** The scores whose trace is still in the run's project, none if the run is gone. */
+  private async stillExisting(run: ExecutableRun, rows: ScoreToWrite[]): Promise<ScoreToWrite[]> {
+    const found: { trace_id: string }[] = await this.ds.query(
+      `SELECT t.trace_id FROM traces t
+       WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[]) AND EXISTS (SELECT 1 FROM eval_runs r WHERE r.id = $3)`,
+      [run.projectId, [...new Set(rows.map((r) => r.traceId))], run.id],
     );
+    const alive = new Set(found.map((f) => f.trace_id));
+    return rows.filter((r) => alive.has(r.traceId));
   }
 
   /**
-   * Finishes the items this process still holds a lease on and adds them to the run's counters in
-   * the same statement: evaluated_count + finished items, failed/succeeded counted from the scores
-   * actually stored for those traces (whoever wrote them), judge usage summed. One update of the run
-   * row per batch keeps concurrent finishers from queueing on it. Returns how many items it finished.
+   * Settles the items this process still holds a lease on, in one statement: `done` items are
+   * finished (DONE, counted in evaluated_count; one that ends with no stored score and no reason
+   * gets one), `release` items go back to PENDING with the reason; the judge usage of both is added
+   * to the run. One update of the run row per batch keeps concurrent writers from queueing on it.
+   * Raw SQL because TypeORM cannot say a data-modifying CTE. Returns the run's status and usage.
    */
-  async finish(runId: string, token: string, items: FinishedItem[]): Promise<number> {
-    if (items.length === 0) return 0;
+  async settle(runId: string, token: string, items: FinishedItem[]): Promise<SettleResult> {
+    if (items.length === 0) return { finished: 0, settled: 0 };
     const input = items.map((i) => ({
       trace_id: i.traceId,
+      kind: i.kind,
       last_error: i.lastError,
       calls: i.usage.calls,
       input_tokens: i.usage.input_tokens,
       output_tokens: i.usage.output_tokens,
       latency_ms: Math.round(i.usage.latency_ms),
+      unknown_usage: i.usage.unknown_usage ?? 0,
     }));
-    const { rows } = await this.exec<{ finished: number }>(
+    const { rows } = await this.exec<{ finished: number; settled: number; status: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($3::jsonb)
-           AS x(trace_id uuid, last_error text, calls int, input_tokens bigint, output_tokens bigint, latency_ms bigint)
-       ), done AS (
-         UPDATE eval_run_items i SET state = 'DONE', lease_token = NULL, lease_expires_at = NULL, last_error = input.last_error, updated_at = now()
+           AS x(trace_id uuid, kind text, last_error text, calls int, input_tokens bigint, output_tokens bigint, latency_ms bigint, unknown_usage int)
+       ), settled AS (
+         UPDATE eval_run_items i SET
+           state = CASE WHEN input.kind = 'done' THEN 'DONE' ELSE 'PENDING' END,
+           lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
+           last_error = CASE
+             WHEN input.kind = 'done' AND input.last_error IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM trace_scores s WHERE s.eval_run_id = $1 AND s.trace_id = input.trace_id)
+               THEN 'No score stored for trace ' || input.trace_id || ': the trace or its scores were deleted during evaluation.'
+             ELSE input.last_error END
          FROM input
          WHERE i.run_id = $1 AND i.trace_id = input.trace_id AND i.lease_token = $2 AND i.state = 'RUNNING'
-         RETURNING i.trace_id
+         RETURNING i.trace_id, i.state
        ), usage AS (
-         SELECT count(*)::int AS n, coalesce(sum(calls), 0) AS calls, coalesce(sum(input_tokens), 0) AS input_tokens,
-                coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(latency_ms), 0) AS latency_ms
-         FROM done JOIN input USING (trace_id)
-       ), counts AS (
-         SELECT count(*) FILTER (WHERE s.status = 'FAILED')::int AS failed, count(*) FILTER (WHERE s.status = 'SUCCESS')::int AS ok
-         FROM done JOIN trace_scores s ON s.eval_run_id = $1 AND s.trace_id = done.trace_id
+         SELECT count(*) FILTER (WHERE settled.state = 'DONE')::int AS n, count(*)::int AS settled,
+                coalesce(sum(calls), 0) AS calls, coalesce(sum(input_tokens), 0) AS input_tokens,
+                coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(latency_ms), 0) AS latency_ms,
+                coalesce(sum(unknown_usage), 0) AS unknown_usage
+         FROM settled JOIN input USING (trace_id)
        )
        UPDATE eval_runs r SET
          evaluated_count = r.evaluated_count + usage.n,
-         failed_count = r.failed_count + counts.failed,
-         succeeded_count = r.succeeded_count + counts.ok,
          judge_calls = r.judge_calls + usage.calls,
          judge_input_tokens = r.judge_input_tokens + usage.input_tokens,
          judge_output_tokens = r.judge_output_tokens + usage.output_tokens,
-         judge_latency_ms = r.judge_latency_ms + usage.latency_ms
-       FROM usage, counts
-       WHERE r.id = $1 AND usage.n > 0
-       RETURNING usage.n AS finished`,
+         judge_latency_ms = r.judge_latency_ms + usage.latency_ms,
+         judge_unknown_usage = r.judge_unknown_usage + usage.unknown_usage
+       FROM usage
+       WHERE r.id = $1 AND usage.settled > 0
+       RETURNING usage.n AS finished, usage.settled, r.status`,
       [runId, token, JSON.stringify(input)],
     );
-    return rows[0]?.finished ?? 0;
+    const row = rows[0];
+    return row ? { finished: row.finished, settled: row.settled, status: row.status } : { finished: 0, settled: 0 };
+  }
+
+  /**
+   * Stops an unfinished run whose recorded judge usage reached one of its budgets: FAILED with a
+   * message naming the budget. Returns that message when this call stopped it (exactly one caller does).
+   */
+  async stopIfOverBudget(runId: string): Promise<string | null> {
+    const { rows } = await this.exec<{ error_message: string }>(
+      `UPDATE eval_runs SET status = 'FAILED', completed_at = now(), error_message = CASE
+         WHEN max_judge_calls IS NOT NULL AND judge_calls >= max_judge_calls
+           THEN format('Judge call budget reached: max_judge_calls is %s and %s calls were made. The scores so far are kept; retry the run to continue.', max_judge_calls, judge_calls)
+         ELSE format('Judge token budget reached: max_judge_tokens is %s and %s tokens were used. The scores so far are kept; retry the run to continue.', max_judge_tokens, judge_input_tokens + judge_output_tokens)
+       END
+       WHERE id = $1 AND status IN ('PENDING', 'RUNNING')
+         AND ((max_judge_calls IS NOT NULL AND judge_calls >= max_judge_calls)
+           OR (max_judge_tokens IS NOT NULL AND judge_input_tokens + judge_output_tokens >= max_judge_tokens))
+       RETURNING error_message`,
+      [runId],
+    );
+    return rows[0]?.error_message ?? null;
   }
 
   /** Runs that are unfinished but have no open item left (e.g. a worker died after the last finish). */
@@ -335,19 +436,62 @@ export class EvalRunLedgerRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Unfinished runs with claimable work: PENDING items, or RUNNING items whose lease expired. Oldest first. */
-  async runsNeedingWork(limit: number): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(
-      `SELECT r.id FROM eval_runs r
-       WHERE r.status IN ('PENDING', 'RUNNING')
-         AND EXISTS (
-           SELECT 1 FROM eval_run_items i
-           WHERE i.run_id = r.id AND (i.state = 'PENDING' OR (i.state = 'RUNNING' AND i.lease_expires_at < now()))
-         )
-       ORDER BY r.created_at
-       LIMIT $1`,
-      [limit],
+  /**
+   * Slices with claimable work (PENDING items, or RUNNING items whose lease expired) of the oldest
+   * `runs` unfinished runs: one index probe per slice.
+   */
+  async slicesNeedingWork(runs: number): Promise<Array<{ runId: string; slice: number }>> {
+    const rows: { run_id: string; slice: number }[] = await this.ds.query(
+      `SELECT r.id AS run_id, s.slice
+       FROM (SELECT id, slice_count, created_at FROM eval_runs WHERE status IN ('PENDING', 'RUNNING') ORDER BY created_at LIMIT $1) r
+       CROSS JOIN LATERAL generate_series(0, r.slice_count - 1) AS s(slice)
+       WHERE EXISTS (
+         SELECT 1 FROM eval_run_items i
+         WHERE i.run_id = r.id AND i.slice = s.slice AND (i.state = 'PENDING' OR (i.state = 'RUNNING' AND i.lease_expires_at < now()))
+       )
+       ORDER BY r.created_at, s.slice`,
+      [runs],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ runId: r.run_id, slice: r.slice }));
   }
+}
+
+export interface SettleResult {
+  /** Items finished (DONE). */
+  finished: number;
+  /** Items finished or released by this call. */
+  settled: number;
+  /** The run's status after the call; absent when nothing was settled. */
+  status?: string;
+}
+
+/** A score about to be written for a trace (with the trace's environment, copied to the score). */
+export interface ScoreToWrite extends ScoreRow {
+  traceId: string;
+  environment: string | null;
+}
+
+function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<TraceScoreEntity> {
+  return {
+    traceId: s.traceId,
+    projectId: run.projectId,
+    name: s.name,
+    dataType: ScoreDataType.NUMERIC,
+    value: s.value,
+    source: ScoreSource.AUTOMATED,
+    status: s.status === 'SUCCESS' ? ScoreStatus.SUCCESS : ScoreStatus.FAILED,
+    evalRunId: run.id,
+    reason: s.reason,
+    environment: s.environment,
+    metadata: s.metadata,
+  } as QueryDeepPartialEntity<TraceScoreEntity>;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return (
+    (error as { code?: string } | null)?.code === '23503' ||
+    (error as { driverError?: { code?: string } })?.driverError?.code === '23503'
+  );
 }

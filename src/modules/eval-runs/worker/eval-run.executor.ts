@@ -1,39 +1,60 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 import { JudgeService } from '../../judge/judge.service';
 import type { MetricOutcome } from '../../metrics/metrics.types';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { TraceView } from '../../metrics/types/trace-view';
+import { EvalMetrics } from '../../operators/eval-metrics.service';
+import { TERMINAL_STATUSES, EvalRunStatus } from '../entities/eval-run.entity';
 import {
   ClaimedItem,
   EvalRunLedgerRepository,
   ExecutableRun,
   FinishedItem,
   ScoreRow,
+  ScoreToWrite,
+  SettleResult,
 } from './eval-run-ledger.repository';
-import { RunFinisher } from './run-finisher';
+import { FaultInjector } from './fault-injector';
+import { HeldItems } from './held-items';
+import { FinisherEntry, RunFinisher } from './run-finisher';
 import { formatScoreValue } from './score-value';
 import { SlotPool } from './slot-pool';
 
 /** An item claimed this many times (its workers kept dying on it) is finished as failed. */
 export const MAX_ITEM_ATTEMPTS = 5;
-/** How long shutdown waits for in-flight items before giving their leases back. */
-const SHUTDOWN_GRACE_MS = 20_000;
 
 interface Batch {
   traces: Map<string, TraceView>;
   scored: Map<string, Set<string>>;
 }
 
+/** A run this process works on: shared by its slices here, so they share one write batch. */
+interface RunContext {
+  run: ExecutableRun;
+  finisher: RunFinisher;
+  /** Set once the run is terminal (cancelled, over budget): no item or judge call starts after it. */
+  stopped: string | null;
+  slices: number;
+}
+
+/** Reports a slice's progress (0–100); the Bull job's `progress()`. */
+export type ProgressReporter = (percent: number) => unknown;
+
 const ZERO_USAGE: FinishedItem['usage'] = { calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
 
+const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
+
 /**
- * Executes runs from their ledger. One "pump" per run and process claims items in batches with a
- * lease, loads their traces in one go, and evaluates them concurrently through a process-wide pool
- * of EVAL_WORKER_CONCURRENCY slots shared by all runs. Safe to run twice, in any number of
- * processes: claims skip locked rows, scores have a unique key, finishes are conditional.
+ * Executes slices of runs from their ledger. A slice (one Bull job) is worked by a pump that claims
+ * its items in batches with a lease, loads their traces in one go, and evaluates them concurrently
+ * through a process-wide pool of EVAL_WORKER_CONCURRENCY slots shared by every slice. The pump
+ * returns once no item of the slice is open, so the job stays active while its items are judged.
+ * Safe to run twice, in any number of processes: claims skip locked rows, scores have a unique
+ * key, settling is conditional on the lease.
  */
 @Injectable()
 export class EvalRunExecutor implements OnModuleDestroy {
@@ -42,8 +63,14 @@ export class EvalRunExecutor implements OnModuleDestroy {
   readonly leaseToken = randomUUID();
   private readonly pool: SlotPool;
   private readonly leaseMs: number;
-  private readonly pumps = new Map<string, Promise<void>>();
+  private readonly graceMs: number;
+  /** Exactly what this process holds: the heartbeat renews these and nothing else. */
+  private readonly held = new HeldItems();
+  private readonly runs = new Map<string, RunContext>();
+  private readonly slices = new Set<Promise<void>>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** Aborted when the shutdown grace period is over: evaluations still running give back their unfinished metrics. */
+  private readonly shutdown = new AbortController();
   private stopping = false;
 
   constructor(
@@ -51,16 +78,14 @@ export class EvalRunExecutor implements OnModuleDestroy {
     private readonly ledger: EvalRunLedgerRepository,
     private readonly metrics: MetricsService,
     private readonly judge: JudgeService,
+    private readonly evalMetrics: EvalMetrics,
+    private readonly faults: FaultInjector,
   ) {
     this.pool = new SlotPool(config.evalRuns.workerConcurrency);
     this.leaseMs = config.evalRuns.itemLeaseMs;
-    // Leases are renewed while items are in flight, so only a dead process lets them expire.
+    this.graceMs = config.evalRuns.shutdownGraceMs;
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
-  }
-
-  get activeRuns(): number {
-    return this.pumps.size;
   }
 
   get inFlight(): number {
@@ -71,27 +96,57 @@ export class EvalRunExecutor implements OnModuleDestroy {
     return this.stopping;
   }
 
-  /** Starts working on a run unless this process already is. Never throws; resolves when the pump ends. */
-  drain(runId: string): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    const existing = this.pumps.get(runId);
-    if (existing) return existing;
-    const pump = this.pump(runId)
-      .catch((error: unknown) =>
-        this.logger.error({ err: error, runId }, 'Eval-run pump stopped on an error; the sweeper will resume it'),
-      )
-      .finally(() => this.pumps.delete(runId));
-    this.pumps.set(runId, pump);
-    return pump;
+  /** Items this process holds a lease on right now. */
+  get heldCount(): number {
+    return this.held.size;
   }
 
-  /** Stop claiming, let in-flight items finish (up to a grace period), give back what is left. */
+  /** Whether this process has seen the run stop (cancel, budget): no judge call of it starts any more. */
+  hasStopped(runId: string): boolean {
+    return Boolean(this.runs.get(runId)?.stopped);
+  }
+
+  /**
+   * Works on one slice of a run until none of its items is open (or the run is terminal, or the
+   * process stops). Never throws for an item; throws when the ledger itself cannot be reached.
+   */
+  async runSlice(runId: string, slice: number, progress?: ProgressReporter): Promise<void> {
+    if (this.stopping) return;
+    const ctx = await this.openRun(runId);
+    if (!ctx) return;
+    const work = this.pumpSlice(ctx, slice, progress);
+    this.slices.add(work);
+    try {
+      await work;
+    } finally {
+      this.slices.delete(work);
+      if (--ctx.slices === 0) this.runs.delete(runId);
+    }
+    if (!this.stopping && !ctx.stopped && (await this.ledger.completeIfDone(runId))) {
+      this.evalMetrics.runFinished('COMPLETED');
+    }
+  }
+
+  /** Marks a run stopped in this process (e.g. a cancel announced by the API). */
+  stopRun(runId: string, reason: string): void {
+    const ctx = this.runs.get(runId);
+    if (ctx && !ctx.stopped) {
+      ctx.stopped = reason;
+      this.pool.wakeAll();
+    }
+  }
+
+  /** Stop claiming, let in-flight items finish (up to the grace period), give back what is left. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     this.pool.wakeAll();
-    const pending = Promise.allSettled([...this.pumps.values()]);
+    const pending = Promise.allSettled([...this.slices]);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([pending, new Promise((r) => (timer = setTimeout(r, SHUTDOWN_GRACE_MS)))]);
+    const grace = new Promise<void>((r) => (timer = setTimeout(r, this.graceMs)));
+    await Promise.race([pending, grace]);
+    // Evaluations still running now keep their finished metrics and give back the rest.
+    this.shutdown.abort(new Error('worker shutting down'));
+    await Promise.race([pending, sleep(5_000, undefined, { ref: false })]);
     clearTimeout(timer);
     clearInterval(this.heartbeat);
     try {
@@ -102,104 +157,193 @@ export class EvalRunExecutor implements OnModuleDestroy {
     }
   }
 
+  /** Renews the leases of what this process holds, and notices runs that were stopped elsewhere. */
   private async renewLeases(): Promise<void> {
-    if (this.pool.inUse === 0) return;
     try {
-      await this.ledger.heartbeat(this.leaseToken, this.leaseMs);
+      await this.ledger.heartbeat(this.leaseToken, this.leaseMs, this.held.list());
+      const statuses = await this.ledger.runStatuses([...this.runs.keys()]);
+      for (const runId of this.runs.keys()) {
+        const status = statuses.get(runId);
+        if (status === undefined || isTerminal(status)) this.stopRun(runId, `run ${status ?? 'deleted'}`);
+      }
     } catch (error) {
       this.logger.warn({ err: error }, 'Lease heartbeat failed');
     }
   }
 
-  private async pump(runId: string): Promise<void> {
+  /** The run's context in this process, created on its first slice; null when there is nothing to do. */
+  private async openRun(runId: string): Promise<RunContext | null> {
+    const existing = this.runs.get(runId);
+    if (existing) {
+      existing.slices += 1;
+      return existing;
+    }
     const run = await this.ledger.loadRun(runId);
-    if (!run || (run.status !== 'PENDING' && run.status !== 'RUNNING')) return;
+    if (!run || isTerminal(run.status)) return null;
     const fault = this.runLevelFault(run);
     if (fault) {
-      if (await this.ledger.failRun(run.id, fault)) this.logger.warn({ runId, fault }, 'Eval run FAILED');
-      return;
+      if (await this.ledger.failRun(run.id, fault)) {
+        this.logger.warn({ runId, fault }, 'Eval run FAILED');
+        this.evalMetrics.runFinished('FAILED');
+      }
+      return null;
     }
     await this.ledger.markRunning(run.id);
+    // Another slice of the same run may have opened it meanwhile.
+    const raced = this.runs.get(runId);
+    if (raced) {
+      raced.slices += 1;
+      return raced;
+    }
+    const ctx: RunContext = {
+      run,
+      stopped: null,
+      slices: 1,
+      finisher: new RunFinisher(this.ledger, run, this.leaseToken, this.faults, (result, stoppedBy, batch) =>
+        this.afterBatch(ctx, result, stoppedBy, batch),
+      ),
+    };
+    this.runs.set(runId, ctx);
+    return ctx;
+  }
 
-    const finisher = new RunFinisher(this.ledger, run, this.leaseToken);
+  private afterBatch(ctx: RunContext, result: SettleResult, stoppedBy: string | null, batch: FinisherEntry[]): void {
+    for (const e of batch) {
+      if (e.item.kind === 'done' && e.scores.length === 0 && e.item.skipped) {
+        for (const metric of e.item.skipped) this.evalMetrics.itemProcessed('skipped', metric);
+      }
+      for (const s of e.scores) this.evalMetrics.itemProcessed(s.status === 'SUCCESS' ? 'succeeded' : 'failed', s.name);
+      for (const metric of e.item.unfinished ?? []) this.evalMetrics.itemProcessed('interrupted', metric);
+    }
+    if (stoppedBy) {
+      this.logger.warn({ runId: ctx.run.id, reason: stoppedBy }, 'Eval run stopped by its budget');
+      this.evalMetrics.runFinished('FAILED');
+    }
+    const status = stoppedBy ? EvalRunStatus.FAILED : result.status;
+    if (status && isTerminal(status)) this.stopRun(ctx.run.id, stoppedBy ?? `run ${status}`);
+  }
+
+  private async pumpSlice(ctx: RunContext, slice: number, progress?: ProgressReporter): Promise<void> {
+    const { run, finisher } = ctx;
     const mine = new Set<Promise<void>>();
     /** Claimed and loaded, waiting for a slot: a small prefetch that hides the claim and load latency. */
     const ready: Array<{ item: ClaimedItem; batch: Batch }> = [];
     const batchMin = Math.max(1, Math.floor(this.pool.capacity / 8));
     /** Items evaluated or being evaluated but not yet written: bounded, in case the database lags. */
     const maxUnsettled = this.pool.capacity * 4;
+    const initial = (await this.ledger.sliceState(run.id, slice))?.open ?? 0;
+    let settled = 0;
+    let reported = -1;
+    const report = () => {
+      const pct = initial === 0 ? 100 : Math.min(100, Math.floor((100 * settled) / initial));
+      if (progress && pct !== reported) {
+        reported = pct;
+        Promise.resolve(progress(pct)).catch(() => undefined);
+      }
+    };
     let judging = 0;
     let slotFreed: (() => void) | null = null;
     let exhausted = false;
-    while (!this.stopping) {
-      let wanted = 0;
-      if (!exhausted && ready.length < batchMin) {
-        // Runs share the pool: each pump holds at most its fair share of slots, plus the prefetch.
-        const share = Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.pumps.size)));
-        wanted = Math.max(0, share + batchMin - judging - ready.length);
-        if (wanted > 0) {
-          const claimed = await this.ledger.claim(run.id, this.leaseToken, wanted, this.leaseMs);
-          if (claimed.length === 0) exhausted = true;
-          else {
-            let batch: Batch;
-            try {
-              batch = await this.ledger.loadBatch(
-                run,
-                claimed.map((c) => c.traceId),
-              );
-            } catch (error) {
-              await Promise.all(
-                claimed.map((c) =>
-                  this.ledger.release(run.id, c.traceId, this.leaseToken, errorText(error)).catch(() => undefined),
-                ),
-              );
-              throw error;
-            }
-            for (const item of claimed) ready.push({ item, batch });
+    const live = () => !this.stopping && !ctx.stopped;
+    try {
+      while (live()) {
+        let wanted = 0;
+        if (!exhausted && ready.length < batchMin) {
+          // Slices share the pool: each holds at most its fair share of slots, plus the prefetch.
+          const share = Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.slices.size)));
+          wanted = Math.max(0, share + batchMin - judging - ready.length);
+          if (wanted > 0) {
+            const claimed = await this.claimAndLoad(run, slice, wanted);
+            if (claimed.length === 0) exhausted = true;
+            else ready.push(...claimed);
           }
         }
+        while (ready.length > 0 && live() && mine.size < maxUnsettled && this.pool.reserve(1) === 1) {
+          const { item, batch } = ready.shift()!;
+          // The slot bounds judging only: it is given back as soon as the metrics are evaluated, while
+          // the scores are still being written (group commit), so the judge never waits on the database.
+          let holding = true;
+          judging += 1;
+          const freeSlot = () => {
+            if (!holding) return;
+            holding = false;
+            judging -= 1;
+            this.pool.release(1);
+            const wake = slotFreed;
+            slotFreed = null;
+            wake?.();
+          };
+          const p: Promise<void> = this.evaluate(ctx, item, batch, finisher, freeSlot).finally(() => {
+            freeSlot();
+            settled += 1;
+            report();
+            mine.delete(p);
+          });
+          mine.add(p);
+        }
+        if (mine.size >= maxUnsettled) {
+          await Promise.race(mine);
+          continue;
+        }
+        if (ready.length > 0) {
+          if (live()) await this.pool.waitForFree(1);
+          continue;
+        }
+        if (exhausted) {
+          if (mine.size > 0) {
+            await Promise.race(mine);
+          } else {
+            // Nothing claimable: done, unless items of the slice are still leased elsewhere (a
+            // duplicate job, a taken-over worker): wait for them to finish or their leases to expire.
+            const state = await this.ledger.sliceState(run.id, slice);
+            if (!state || isTerminal(state.status) || state.open === 0) break;
+            await sleep(Math.min(1_000, Math.floor(this.leaseMs / 3)), undefined, { ref: false });
+          }
+          exhausted = false;
+        } else if (wanted === 0 && judging > 0) {
+          // This slice holds its share of slots: wait until one of them is given back.
+          await new Promise<void>((resolve) => (slotFreed = resolve));
+        }
       }
-      while (ready.length > 0 && !this.stopping && mine.size < maxUnsettled && this.pool.reserve(1) === 1) {
-        const { item, batch } = ready.shift()!;
-        // The slot bounds judging only: it is given back as soon as the metrics are evaluated, while
-        // the scores are still being written (group commit), so the judge never waits on the database.
-        let holding = true;
-        judging += 1;
-        const freeSlot = () => {
-          if (!holding) return;
-          holding = false;
-          judging -= 1;
-          this.pool.release(1);
-          const wake = slotFreed;
-          slotFreed = null;
-          wake?.();
-        };
-        const p: Promise<void> = this.evaluate(run, item, batch, finisher, freeSlot).finally(() => {
-          freeSlot();
-          mine.delete(p);
-        });
-        mine.add(p);
-      }
-      if (mine.size >= maxUnsettled) {
-        await Promise.race(mine);
-        continue;
-      }
+    } finally {
+      // Stopped (or failed) with items still waiting for a slot: give them back now, unjudged.
       if (ready.length > 0) {
-        await this.pool.waitForFree(1);
-        continue;
+        const ids = ready.splice(0).map((r) => r.item.traceId);
+        await this.releaseItems(run.id, ids, ctx.stopped ?? 'released at worker shutdown');
       }
-      if (exhausted) {
-        if (mine.size === 0) break;
-        await Promise.race(mine);
-        // Claim again: leases of dead workers expire and other workers give items back.
-        exhausted = false;
-      } else if (wanted === 0 && judging > 0) {
-        // This pump holds its share of slots: wait until one of them is given back.
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-      }
+      await Promise.allSettled([...mine]);
     }
-    await Promise.allSettled([...mine]);
-    if (!this.stopping) await this.ledger.completeIfDone(run.id);
+    report();
+  }
+
+  /** Claims and loads a batch of a slice. What cannot be loaded is given back; a lost claim expires. */
+  private async claimAndLoad(run: ExecutableRun, slice: number, limit: number) {
+    const claimed = await this.ledger.claim(run.id, slice, this.leaseToken, limit, this.leaseMs);
+    // A fault here loses the claimed items before they are tracked: their leases must expire.
+    this.faults.hit('claim');
+    const ids = claimed.map((c) => c.traceId);
+    this.held.add(run.id, ids);
+    let batch: Batch;
+    try {
+      batch = await this.ledger.loadBatch(run, ids);
+      this.faults.hit('load');
+    } catch (error) {
+      await this.releaseItems(run.id, ids, errorText(error));
+      throw error;
+    }
+    return claimed.map((item) => ({ item, batch }));
+  }
+
+  /** Gives items back; if even that fails, forgets them (not renewed, so their leases expire). */
+  private async releaseItems(runId: string, traceIds: string[], reason: string): Promise<void> {
+    try {
+      this.faults.hit('release');
+      await this.ledger.release(runId, traceIds, this.leaseToken, reason);
+    } catch (error) {
+      this.logger.warn({ err: error, runId }, 'Could not release eval-run items; their leases will expire');
+    } finally {
+      this.held.remove(runId, traceIds);
+    }
   }
 
   /** A fault no item can get past: FAILED with this message rather than a run full of failures. */
@@ -215,30 +359,36 @@ export class EvalRunExecutor implements OnModuleDestroy {
   }
 
   private async evaluate(
-    run: ExecutableRun,
+    ctx: RunContext,
     item: ClaimedItem,
     batch: Batch,
     finisher: RunFinisher,
     judged: () => void,
   ): Promise<void> {
+    const { run } = ctx;
     try {
       const trace = batch.traces.get(item.traceId);
+      const wanted = item.metricNames ?? run.metricNames;
       if (!trace) {
         // Deleted (or moved) since the run was created: finished, with the reason on the item, no score.
+        judged();
         await finisher.submit(
           {
             traceId: item.traceId,
+            kind: 'done',
             lastError: `Trace ${item.traceId} no longer exists in this project; nothing was scored.`,
             usage: ZERO_USAGE,
+            skipped: wanted,
           },
           [],
         );
+        this.held.remove(run.id, [item.traceId]);
         return;
       }
-      const wanted = item.metricNames ?? run.metricNames;
       const already = batch.scored.get(item.traceId);
       const todo = already ? wanted.filter((m) => !already.has(m)) : wanted;
 
+      const started = Date.now();
       let outcomes: MetricOutcome[];
       if (item.attempts > MAX_ITEM_ATTEMPTS) {
         const error = `evaluation abandoned after ${item.attempts - 1} interrupted attempts`;
@@ -248,39 +398,62 @@ export class EvalRunExecutor implements OnModuleDestroy {
           error,
           usage: { model: run.model ?? '', ...ZERO_USAGE },
         }));
+      } else if (todo.length === 0) {
+        outcomes = [];
       } else {
-        outcomes =
-          todo.length > 0 ? await this.metrics.evaluateTrace(trace, todo, { model: run.model ?? undefined }) : [];
+        outcomes = await this.metrics.evaluateTrace(trace, todo, {
+          model: run.model ?? undefined,
+          projectId: run.projectId,
+          signal: this.shutdown.signal,
+          beforeJudgeCall: () => {
+            if (ctx.stopped) throw new Error(ctx.stopped);
+            this.faults.hit('judge');
+          },
+        });
       }
       judged();
-      if (this.stopping && outcomes.some((o) => !o.ok)) {
-        // A failure during shutdown may be the shutdown itself (e.g. the judge's limiter closing):
-        // give the item back rather than record it.
-        await this.ledger.release(run.id, item.traceId, this.leaseToken, 'released at worker shutdown');
-        return;
+      // A metric is unfinished when it was interrupted, or failed while this process was stopping
+      // (the failure may be the shutdown itself): only those go back; finished results are kept.
+      const unfinished = outcomes.filter((o) => !o.ok && (o.interrupted || this.stopping));
+      const kept = outcomes.filter((o) => !unfinished.includes(o));
+      const failures = kept.filter((o): o is Extract<MetricOutcome, { ok: false }> => !o.ok);
+      if (kept.length > 0) {
+        this.evalMetrics.itemDuration(failures.length > 0 ? 'failed' : 'succeeded', Date.now() - started);
       }
-      const failures = outcomes.filter((o): o is Extract<MetricOutcome, { ok: false }> => !o.ok);
-      await finisher.submit(
-        {
-          traceId: item.traceId,
-          lastError: failures.length
-            ? failures
-                .map((f) => `${f.metric}: ${f.error}`)
-                .join('; ')
-                .slice(0, 4000)
-            : null,
-          usage: sumUsage(outcomes),
-        },
-        outcomes.map(toScoreRow),
-      );
+      const scores = kept.map((o) => toScoreWrite(o, trace));
+      const finished: FinishedItem =
+        unfinished.length === 0
+          ? { traceId: item.traceId, kind: 'done', lastError: describe(failures), usage: sumUsage(outcomes) }
+          : {
+              traceId: item.traceId,
+              kind: 'release',
+              lastError: `unfinished, given back: ${describe(unfinished as Array<Extract<MetricOutcome, { ok: false }>>)}`,
+              usage: sumUsage(outcomes),
+              unfinished: unfinished.map((o) => o.metric),
+            };
+      await finisher.submit(finished, scores);
+      this.held.remove(run.id, [item.traceId]);
     } catch (error) {
+      judged();
       this.logger.warn(
         { err: error, runId: run.id, traceId: item.traceId },
         'Eval-run item failed unexpectedly; released for another attempt',
       );
-      await this.ledger.release(run.id, item.traceId, this.leaseToken, errorText(error)).catch(() => undefined);
+      await this.releaseItems(run.id, [item.traceId], errorText(error));
     }
   }
+}
+
+function describe(failures: Array<Extract<MetricOutcome, { ok: false }>>): string | null {
+  if (failures.length === 0) return null;
+  return failures
+    .map((f) => `${f.metric}: ${f.error}`)
+    .join('; ')
+    .slice(0, 4000);
+}
+
+function toScoreWrite(o: MetricOutcome, trace: TraceView): ScoreToWrite {
+  return { ...toScoreRow(o), traceId: trace.trace_id, environment: trace.environment };
 }
 
 function toScoreRow(o: MetricOutcome): ScoreRow {
@@ -303,13 +476,15 @@ function toScoreRow(o: MetricOutcome): ScoreRow {
   };
 }
 
+/** Unreported token counts (null) stay out of the sums and are counted instead. */
 function sumUsage(outcomes: MetricOutcome[]): FinishedItem['usage'] {
-  const total = { ...ZERO_USAGE };
+  const total = { ...ZERO_USAGE, unknown_usage: 0 };
   for (const { usage } of outcomes) {
     total.calls += usage.calls;
-    total.input_tokens += usage.input_tokens;
-    total.output_tokens += usage.output_tokens;
+    total.input_tokens += usage.input_tokens ?? 0;
+    total.output_tokens += usage.output_tokens ?? 0;
     total.latency_ms += usage.latency_ms;
+    if (usage.input_tokens === null || usage.output_tokens === null) total.unknown_usage += 1;
   }
   return total;
 }

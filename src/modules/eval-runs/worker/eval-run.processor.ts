@@ -1,37 +1,45 @@
-import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectQueue, Process, Processor } from '@nestjs/bull';
+import { Inject, OnModuleDestroy } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { APP_CONFIG } from '../../../config/config.module';
+import type { AppConfig } from '../../../config/env';
 import { EVAL_RUNS_QUEUE, EVALUATE_ITEMS_JOB } from '../../../queue/queue.constants';
 import type { EvaluateItemsJob } from '../jobs/evaluate-items.job';
 import { EvalRunExecutor } from './eval-run.executor';
 
-/** Bull jobs handled at once per process; each only starts (or joins) a run's pump. */
-const JOB_CONCURRENCY = 16;
-
 /**
- * Consumes EVALUATE_ITEMS_JOB wake-ups. The job only says "run X has open items": the processor
- * hands the run to the executor, which works from the ledger and does not hold the job while it
- * runs, so a lost, duplicated or re-delivered job neither loses nor repeats work.
+ * Consumes EVALUATE_ITEMS_JOB: each job is one slice of a run, and stays active (Bull renews its
+ * lock) while the slice's items are judged, reporting `job.progress()`. If this process dies, Bull's
+ * stalled-job check hands the job to another worker; the ledger's leases and the unique score key
+ * keep the scores exactly-once. EVAL_JOB_CONCURRENCY jobs run at once per process, sharing the
+ * EVAL_WORKER_CONCURRENCY judging slots.
  */
-@Injectable()
-export class EvalRunProcessor implements OnApplicationBootstrap {
-  private readonly logger = new Logger(EvalRunProcessor.name);
-
+@Processor(EVAL_RUNS_QUEUE)
+export class EvalRunProcessor implements OnModuleDestroy {
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue<EvaluateItemsJob>,
     private readonly executor: EvalRunExecutor,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    void this.queue
-      .process(EVALUATE_ITEMS_JOB, JOB_CONCURRENCY, (job: Job<EvaluateItemsJob>) => this.handle(job))
-      .catch((error: unknown) => this.logger.error({ err: error }, 'Eval-run queue consumer stopped'));
+  ) {
+    // A decorator's arguments are fixed when the class is declared; the configured concurrency is
+    // known only now. Re-applying @Process here (before BullExplorer reads it in onModuleInit) sets it.
+    const handle = Object.getOwnPropertyDescriptor(EvalRunProcessor.prototype, 'handle')!;
+    Process({ name: EVALUATE_ITEMS_JOB, concurrency: config.evalRuns.jobConcurrency })(
+      EvalRunProcessor.prototype,
+      'handle',
+      handle,
+    );
   }
 
-  private async handle(job: Job<EvaluateItemsJob>): Promise<void> {
-    const runId = job.data?.runId;
+  @Process(EVALUATE_ITEMS_JOB)
+  async handle(job: Job<EvaluateItemsJob>): Promise<void> {
+    const { runId, slice } = job.data ?? ({} as Partial<EvaluateItemsJob>);
     if (typeof runId !== 'string') return;
-    // Not awaited: the pump outlives the job, which completes at once.
-    void this.executor.drain(runId);
+    await this.executor.runSlice(runId, typeof slice === 'number' ? slice : 0, (percent) => job.progress(percent));
+  }
+
+  /** At shutdown, take no new job (the executor lets the active ones wind down). */
+  async onModuleDestroy(): Promise<void> {
+    await this.queue.pause(true, true).catch(() => undefined);
   }
 }

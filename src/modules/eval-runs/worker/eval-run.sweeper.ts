@@ -1,19 +1,21 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
+import { EvalMetrics } from '../../operators/eval-metrics.service';
 import { EvalRunsProducer } from '../eval-runs.producer';
 import { EvalRunLedgerRepository } from './eval-run-ledger.repository';
 import { EvalRunExecutor } from './eval-run.executor';
 
-/** Runs re-enqueued per sweep, oldest first. */
+/** Unfinished runs looked at per sweep, oldest first. */
 const SWEEP_BATCH = 500;
 
 /**
- * Rebuilds the queue from PostgreSQL: at worker start and every EVAL_SWEEP_INTERVAL_MS it completes
- * runs with no open item left and re-enqueues every unfinished run with claimable items (PENDING
- * items, or leases that expired because a worker died). So a failed enqueue, a lost job, a killed
- * worker or a flushed Redis delays a run but never strands it. A timer, not a repeatable Bull job,
- * so that flushing Redis cannot remove the sweeper itself.
+ * The backstop for when Redis lost the jobs: at worker start and every EVAL_SWEEP_INTERVAL_MS it
+ * completes runs with no open item left and re-enqueues the job of every slice with claimable items
+ * (PENDING items, or leases that expired because a worker died). A slice whose job is still queued
+ * or active is not added twice (the job id is the slice's). So a failed enqueue, a lost job, a
+ * killed worker or a flushed Redis delays a run but never strands it. A timer, not a repeatable
+ * Bull job, so that flushing Redis cannot remove the sweeper itself.
  */
 @Injectable()
 export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,6 +28,7 @@ export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly ledger: EvalRunLedgerRepository,
     private readonly producer: EvalRunsProducer,
     private readonly executor: EvalRunExecutor,
+    private readonly evalMetrics: EvalMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,22 +41,25 @@ export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** One pass; returns the runs it re-enqueued. Overlapping passes are skipped. */
-  async sweep(): Promise<string[]> {
+  /** One pass; returns the slices it re-enqueued. Overlapping passes are skipped. */
+  async sweep(): Promise<Array<{ runId: string; slice: number }>> {
     if (this.running || this.executor.isStopping) return [];
     this.running = true;
     try {
       const completed = await this.ledger.completeSettledRuns();
-      if (completed.length) this.logger.log({ runs: completed }, 'Sweeper completed settled eval runs');
-      const runs = await this.ledger.runsNeedingWork(SWEEP_BATCH);
-      // One job id per run and sweep tick: sweepers of several workers in the same tick add one job.
-      const tick = Math.floor(Date.now() / this.config.evalRuns.sweepIntervalMs);
-      for (const runId of runs) {
-        const queued = await this.producer.wake(runId, `s${tick}`);
-        // Redis unreachable: this process is a worker too, so it keeps the run moving itself.
-        if (!queued) void this.executor.drain(runId);
+      if (completed.length) {
+        this.logger.log({ runs: completed }, 'Sweeper completed settled eval runs');
+        for (let i = 0; i < completed.length; i++) this.evalMetrics.runFinished('COMPLETED');
       }
-      return runs;
+      const slices = await this.ledger.slicesNeedingWork(SWEEP_BATCH);
+      const byRun = new Map<string, number[]>();
+      for (const { runId, slice } of slices) byRun.set(runId, [...(byRun.get(runId) ?? []), slice]);
+      for (const [runId, runSlices] of byRun) {
+        const queued = await this.producer.enqueue(runId, runSlices);
+        // Redis unreachable: this process is a worker too, so it keeps the run moving itself.
+        if (!queued) for (const slice of runSlices) void this.executor.runSlice(runId, slice).catch(() => undefined);
+      }
+      return slices;
     } catch (error) {
       this.logger.warn({ err: error }, 'Eval-run sweep failed; retrying at the next interval');
       return [];

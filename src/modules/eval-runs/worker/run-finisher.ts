@@ -1,20 +1,31 @@
-import type { EvalRunLedgerRepository, ExecutableRun, FinishedItem, ScoreRow } from './eval-run-ledger.repository';
+import type {
+  EvalRunLedgerRepository,
+  ExecutableRun,
+  FinishedItem,
+  ScoreToWrite,
+  SettleResult,
+} from './eval-run-ledger.repository';
+import type { FaultInjector } from './fault-injector';
 
 interface Entry {
   item: FinishedItem;
-  scores: ScoreRow[];
-  resolve: () => void;
+  scores: ScoreToWrite[];
+  resolve: (result: SettleResult) => void;
   reject: (error: unknown) => void;
 }
 
 /** Most items written by one flush. */
 const MAX_BATCH = 64;
 
+/** Told after every committed batch: the run's status, and the budget message when this batch stopped the run. */
+export type BatchListener = (result: SettleResult, stoppedBy: string | null, written: Entry[]) => void;
+
 /**
- * Group commit of finished items for one run in one process: an item is written at once when no
+ * Group commit of settled items for one run in one process: an item is written at once when no
  * write is in flight; otherwise it joins the next batch, written as soon as the current one ends.
- * Each batch is two statements (its scores, then the items and the run's counters), so the run
- * row is updated once per batch instead of once per trace. Adds no delay at low load.
+ * Each batch is its scores (one INSERT through the entity), then one statement settling the items
+ * and adding their usage to the run (plus a budget check when the run has one), so the run row is
+ * updated once per batch instead of once per trace. Adds no delay at low load.
  */
 export class RunFinisher {
   private pending: Entry[] = [];
@@ -24,11 +35,13 @@ export class RunFinisher {
     private readonly ledger: EvalRunLedgerRepository,
     private readonly run: ExecutableRun,
     private readonly leaseToken: string,
+    private readonly faults: FaultInjector,
+    private readonly onBatch: BatchListener,
   ) {}
 
-  /** Resolves once the item's scores and its finish are committed. */
-  submit(item: FinishedItem, scores: ScoreRow[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves once the item's scores and its settlement are committed. */
+  submit(item: FinishedItem, scores: ScoreToWrite[]): Promise<SettleResult> {
+    return new Promise<SettleResult>((resolve, reject) => {
       this.pending.push({ item, scores, resolve, reject });
       if (!this.writing) void this.drain();
     });
@@ -42,14 +55,19 @@ export class RunFinisher {
         try {
           await this.ledger.insertScores(
             this.run,
-            batch.flatMap((e) => e.scores.map((s) => ({ ...s, trace_id: e.item.traceId }))),
+            batch.flatMap((e) => e.scores),
           );
-          await this.ledger.finish(
+          this.faults.hit('score_write');
+          const result = await this.ledger.settle(
             this.run.id,
             this.leaseToken,
             batch.map((e) => e.item),
           );
-          for (const e of batch) e.resolve();
+          this.faults.hit('finish');
+          const budgeted = this.run.maxJudgeCalls !== null || this.run.maxJudgeTokens !== null;
+          const stoppedBy = budgeted ? await this.ledger.stopIfOverBudget(this.run.id) : null;
+          this.onBatch(result, stoppedBy, batch);
+          for (const e of batch) e.resolve(result);
         } catch (error) {
           for (const e of batch) e.reject(error);
         }
@@ -59,3 +77,5 @@ export class RunFinisher {
     }
   }
 }
+
+export type { Entry as FinisherEntry };

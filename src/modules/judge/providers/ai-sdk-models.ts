@@ -10,9 +10,10 @@ import type { ResolvedModel } from '../judge.types';
  * Maps a resolved `provider/model` to an AI SDK model. The only place that knows the SDK's
  * provider packages; no hand-written HTTP clients.
  *
- * OpenAI always goes through `openai.chat()` (the chat-completions API, not the Responses API)
- * and `openai.embedding()`, so the same code serves api.openai.com and any OpenAI-compatible
- * server (vLLM, Ollama, LiteLLM) that only offers /v1/chat/completions and /v1/embeddings.
+ * OpenAI goes through `openai.chat()` (the chat-completions API) by default, so the same code
+ * serves api.openai.com and any OpenAI-compatible server (vLLM, Ollama, LiteLLM) that only offers
+ * /v1/chat/completions and /v1/embeddings; `OPENAI_API_MODE=responses` selects OpenAI's Responses
+ * API (`openai.responses()`) instead. Embeddings always use `openai.embedding()`.
  */
 export class AiSdkModels {
   private readonly openai;
@@ -20,6 +21,9 @@ export class AiSdkModels {
   private readonly google;
 
   constructor(private readonly config: AppConfig) {
+    // The SDK prints every call's warnings to the console; the judge reports each (model, setting)
+    // once through the app's logger and GET /evaluations/providers instead (ProviderHealthBook).
+    (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;
     const p = config.judge.providers;
     // Keys are always passed explicitly so the SDK never reads process.env itself; a keyless
     // local server gets a placeholder bearer token it ignores.
@@ -31,7 +35,9 @@ export class AiSdkModels {
   language(model: ResolvedModel): LanguageModel {
     switch (model.provider) {
       case 'openai':
-        return this.openai.chat(model.modelId);
+        return this.config.judge.openaiApi === 'responses'
+          ? this.openai.responses(model.modelId)
+          : this.openai.chat(model.modelId);
       case 'anthropic':
         return this.anthropic(model.modelId);
       case 'gemini':

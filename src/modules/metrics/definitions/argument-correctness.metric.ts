@@ -72,7 +72,6 @@ export const argumentCorrectnessMetric: MetricDefinition = {
   name: 'argument_correctness',
   description: 'Judges whether the arguments of each tool call were right for the request.',
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: ({ rendered }) => [
     { stage: 'extract', prompt: extractPrompt(rendered) },

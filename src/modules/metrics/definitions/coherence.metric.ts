@@ -15,8 +15,8 @@ export const coherenceMetric: MetricDefinition = {
   name: 'coherence',
   description: "Measures how closely the agent's output relates to its input, by embedding similarity.",
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
+  usesEmbeddings: true,
   previewPrompts: () => [],
   async evaluate(ctx) {
     const input = plainText(ctx.trace.input);

@@ -22,7 +22,6 @@ export const confidenceMetric: MetricDefinition = {
   name: 'confidence',
   description: 'Judges whether the agent acted decisively and consistently, without hedging or flailing.',
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: ({ rendered }) => [{ stage: 'evaluate', prompt: evaluatePrompt(rendered) }],
   async evaluate(ctx) {

@@ -2,7 +2,6 @@ import type { MetricDefinition } from '../metric-definition';
 import { argumentCorrectnessMetric } from './argument-correctness.metric';
 import { coherenceMetric } from './coherence.metric';
 import { confidenceMetric } from './confidence.metric';
-import { loopDetectionMetric } from './loop-detection.metric';
 import { planAdherenceMetric } from './plan-adherence.metric';
 import { planQualityMetric } from './plan-quality.metric';
 import { stepEfficiencyMetric } from './step-efficiency.metric';
@@ -19,5 +18,4 @@ export const ALL_METRICS: readonly MetricDefinition[] = [
   planQualityMetric,
   confidenceMetric,
   coherenceMetric,
-  loopDetectionMetric,
 ];

@@ -55,7 +55,6 @@ export const planAdherenceMetric: MetricDefinition = {
   name: 'plan_adherence',
   description: 'Judges how closely the agent carried out the plan it set itself.',
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: ({ rendered }) => [
     { stage: 'extract_plan', prompt: planPrompt(rendered) },

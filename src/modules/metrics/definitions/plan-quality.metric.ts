@@ -30,7 +30,6 @@ export const planQualityMetric: MetricDefinition = {
   name: 'plan_quality',
   description: "Judges how complete, sound and economical the agent's plan is.",
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: () => [{ stage: 'score', prompt: scorePrompt('<extracted_task>', '<extracted_plan>') }],
   async evaluate(ctx) {

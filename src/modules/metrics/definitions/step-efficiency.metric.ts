@@ -45,7 +45,6 @@ export const stepEfficiencyMetric: MetricDefinition = {
   name: 'step_efficiency',
   description: 'Judges whether the agent reached its goal without wasted or repeated steps.',
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: ({ rendered, taskContext }) => [
     { stage: 'extract_task', prompt: taskPrompt(taskContext) },

@@ -52,7 +52,6 @@ export const taskCompletionMetric: MetricDefinition = {
   name: 'task_completion',
   description: 'Judges whether the agent achieved what the user asked for.',
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: ({ rendered }) => [
     { stage: 'extract', prompt: extractPrompt(rendered) },

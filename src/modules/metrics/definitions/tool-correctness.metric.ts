@@ -62,7 +62,6 @@ export const toolCorrectnessMetric: MetricDefinition = {
   name: 'tool_correctness',
   description: 'Judges whether the agent picked suitable tools for the request.',
   category: 'trace',
-  listed: true,
   defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: ({ rendered }) => [
     { stage: 'extract', prompt: extractPrompt(rendered) },

@@ -19,8 +19,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * partial slots live in the same statement, so answers are always exact. No write path of the
  * application calls into this.
  */
-export class Analytics1764000003000 implements MigrationInterface {
-  name = 'Analytics1764000003000';
+export class Analytics1764000005000 implements MigrationInterface {
+  name = 'Analytics1764000005000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
