@@ -34,9 +34,19 @@ export class EvalPipeline1764000003000 implements MigrationInterface {
       `CREATE UNIQUE INDEX uq_eval_runs_retry_in_flight ON eval_runs (retry_of) WHERE status IN ('PENDING', 'RUNNING')`,
     );
 
+    // The key of a run's score lock: score deletions and the worker's settle of that run take it,
+    // so "a finished item without a score gets a reason" holds under concurrent deletes.
+    await q.query(`
+      CREATE FUNCTION eval_run_score_lock(run_id uuid) RETURNS bigint LANGUAGE sql IMMUTABLE AS
+      $$ SELECT hashtextextended('eval_run_scores:' || run_id::text, 0) $$`);
     await q.query(`
       CREATE FUNCTION trace_scores_count_runs() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        IF TG_OP = 'DELETE' THEN
+          -- First, before any row of eval_runs or eval_run_items is locked (no deadlock with settle).
+          PERFORM pg_advisory_xact_lock(eval_run_score_lock(x.eval_run_id))
+          FROM (SELECT DISTINCT eval_run_id FROM removed WHERE eval_run_id IS NOT NULL ORDER BY eval_run_id) x;
+        END IF;
         IF TG_OP IN ('INSERT', 'UPDATE') THEN
           UPDATE eval_runs r SET failed_count = r.failed_count + d.failed, succeeded_count = r.succeeded_count + d.ok
           FROM (SELECT eval_run_id, count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
@@ -81,6 +91,7 @@ export class EvalPipeline1764000003000 implements MigrationInterface {
     await q.query(`DROP TRIGGER IF EXISTS tr_trace_scores_count_update ON trace_scores`);
     await q.query(`DROP TRIGGER IF EXISTS tr_trace_scores_count_delete ON trace_scores`);
     await q.query(`DROP FUNCTION IF EXISTS trace_scores_count_runs()`);
+    await q.query(`DROP FUNCTION IF EXISTS eval_run_score_lock(uuid)`);
     await q.query(`DROP INDEX IF EXISTS uq_eval_runs_retry_in_flight`);
     await q.query(`
       ALTER TABLE eval_runs DROP COLUMN slice_count, DROP COLUMN max_judge_calls, DROP COLUMN max_judge_tokens,

@@ -94,15 +94,31 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
 export class EvalRunLedgerRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** Runs one statement and returns its rows and affected-row count, whatever the command. */
+  /**
+   * Runs one statement and returns its rows and affected-row count, whatever the command. With
+   * `runLock`, it runs in a transaction that first takes the run's score lock (see settle()).
+   */
   private async exec<T = Record<string, unknown>>(
     sql: string,
     params: unknown[] = [],
+    runLock?: string,
   ): Promise<{ rows: T[]; affected: number }> {
     const runner = this.ds.createQueryRunner();
     try {
-      const result = await runner.query(sql, params, true);
-      return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
+      if (!runLock) {
+        const result = await runner.query(sql, params, true);
+        return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
+      }
+      await runner.startTransaction();
+      try {
+        await runner.query(`SELECT pg_advisory_xact_lock(eval_run_score_lock($1))`, [runLock]);
+        const result = await runner.query(sql, params, true);
+        await runner.commitTransaction();
+        return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
+      } catch (error) {
+        await runner.rollbackTransaction();
+        throw error;
+      }
     } finally {
       await runner.release();
     }
@@ -400,6 +416,9 @@ export class EvalRunLedgerRepository {
        WHERE r.id = $1 AND usage.settled > 0
        RETURNING usage.n AS finished, usage.settled, r.status`,
       [runId, token, JSON.stringify(input)],
+      // Serialised with score deletions of this run (their trigger takes the same lock), so an item
+      // whose scores are deleted while it settles cannot end DONE with neither a score nor a reason.
+      runId,
     );
     const row = rows[0];
     return row ? { finished: row.finished, settled: row.settled, status: row.status } : { finished: 0, settled: 0 };
