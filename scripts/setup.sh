@@ -25,7 +25,7 @@ fi
 
 npm run build --silent
 # Creates the database if missing, runs migrations and the INIT_* bootstrap; prints what it ensured.
-npm exec -- node dist/scripts/prepare.js
+npm exec -- node dist/src/prepare.js
 
 set -a; source .env; set +a
 PORT=${PORT:-8000}

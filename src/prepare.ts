@@ -1,11 +1,11 @@
-import '../src/config/dotenv';
+import './config/dotenv';
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../src/config/env';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
-import { BootstrapService } from '../src/modules/auth/bootstrap.service';
-import { createTenancyContext } from '../src/tenancy-context';
+import { loadConfig } from './config/env';
+import { buildDataSourceOptions } from './database/data-source-options';
+import { BootstrapService } from './modules/auth/bootstrap.service';
+import { createTenancyContext } from './tenancy-context';
 
 /**
  * Creates the configured database when it does not exist, applies pending migrations, and runs the
