@@ -6,8 +6,8 @@ export interface ProviderInfo {
   key: JudgeProviderKey;
   name: string;
   description: string;
-  apiKeyEnv: string;
-  baseUrlEnv: string;
+  /** What must be set for the provider to be available. */
+  requires: string;
 }
 
 /** The providers the judge can call, in display order. */
@@ -17,22 +17,26 @@ export const JUDGE_PROVIDERS: readonly ProviderInfo[] = [
     name: 'OpenAI',
     description:
       'OpenAI chat-completions and embeddings models (openai/<model>); with OPENAI_BASE_URL, any OpenAI-compatible server such as vLLM, Ollama or a LiteLLM proxy.',
-    apiKeyEnv: 'OPENAI_API_KEY',
-    baseUrlEnv: 'OPENAI_BASE_URL',
+    requires: 'OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless compatible server)',
   },
   {
     key: 'anthropic',
     name: 'Anthropic',
     description: 'Anthropic Claude models (anthropic/<model>).',
-    apiKeyEnv: 'ANTHROPIC_API_KEY',
-    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+    requires: 'ANTHROPIC_API_KEY',
   },
   {
     key: 'gemini',
     name: 'Google Gemini',
     description: 'Google Gemini models through the Generative Language API (gemini/<model>).',
-    apiKeyEnv: 'GEMINI_API_KEY',
-    baseUrlEnv: 'GEMINI_BASE_URL',
+    requires: 'GEMINI_API_KEY',
+  },
+  {
+    key: 'scripted',
+    name: 'Scripted judge',
+    description:
+      "The project's scripted OpenAI-compatible judge (npm run judge:scripted, or the one npm run demo starts): canned answers for trying the service without an LLM key, not an LLM's opinion. Runs and scores name it scripted/<model>.",
+    requires: 'SCRIPTED_JUDGE_URL',
   },
 ];
 
@@ -43,6 +47,7 @@ const PREFIXES: Record<string, JudgeProviderKey> = {
   gemini: 'gemini',
   google: 'gemini',
   google_genai: 'gemini',
+  scripted: 'scripted',
 };
 
 /** Bare model names are inferred from their family, as the original does. */
@@ -63,7 +68,7 @@ export function resolveModel(model: string | undefined, fallback: string): Resol
     if (!provider) {
       throw new DomainError(
         ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
-        `Unknown judge provider '${prefix}' in model '${raw}'. Supported providers: openai, anthropic, gemini.`,
+        `Unknown judge provider '${prefix}' in model '${raw}'. Supported providers: openai, anthropic, gemini, scripted.`,
       );
     }
     if (!modelId) {
@@ -91,15 +96,13 @@ export interface ProviderStatus {
 
 /**
  * A provider is available when its API key is set; the openai provider is also available when
- * OPENAI_BASE_URL is set, since local OpenAI-compatible servers often need no key.
+ * OPENAI_BASE_URL is set, since local OpenAI-compatible servers often need no key; the scripted
+ * judge when SCRIPTED_JUDGE_URL is set.
  */
 export function providerStatus(config: AppConfig, info: ProviderInfo): ProviderStatus {
   const settings = config.judge.providers[info.key];
-  const available = Boolean(settings.apiKey) || (info.key === 'openai' && Boolean(settings.baseUrl));
-  const missing =
-    info.key === 'openai'
-      ? `${info.apiKeyEnv} (or ${info.baseUrlEnv} for a keyless compatible server)`
-      : info.apiKeyEnv;
+  const available =
+    Boolean(settings.apiKey) || (['openai', 'scripted'].includes(info.key) && Boolean(settings.baseUrl));
   return {
     key: info.key,
     name: info.name,
@@ -107,6 +110,6 @@ export function providerStatus(config: AppConfig, info: ProviderInfo): ProviderS
     available,
     message: available
       ? `Provider '${info.name}' is available.`
-      : `Provider '${info.name}' is not configured. Missing environment variable(s): ${missing}`,
+      : `Provider '${info.name}' is not configured. Missing environment variable(s): ${info.requires}`,
   };
 }

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class ProviderStatusDto {
-  @ApiProperty({ enum: ['openai', 'anthropic', 'gemini'], example: 'openai' })
+  @ApiProperty({ enum: ['openai', 'anthropic', 'gemini', 'scripted'], example: 'openai' })
   key: string;
 
   @ApiProperty({ example: 'OpenAI' })
