@@ -5,7 +5,7 @@ import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createTenant } from '../support/tenancy';
-import { createTestApp, TestApp } from '../support/test-app';
+import { createTestApp } from '../support/test-app';
 
 const RUNS = '/evaluations/trace-runs';
 const EXAMPLE = parse(readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8'));
@@ -74,7 +74,11 @@ describe('honest judge defaults: canned answers are never labelled as a real mod
     try {
       const a = await createTenant(t);
       await ingestTrace(t, a);
-      const res = await t.http.post(RUNS).set(a.headers).send({ metrics: ['confidence'] }).expect(422);
+      const res = await t.http
+        .post(RUNS)
+        .set(a.headers)
+        .send({ metrics: ['confidence'] })
+        .expect(422);
       expect(res.body.detail).toBe(
         "Judge provider 'openai' for model 'openai/gpt-4o-mini' is not configured: set OPENAI_API_KEY " +
           '(or OPENAI_BASE_URL for a keyless compatible server), or choose another model ' +

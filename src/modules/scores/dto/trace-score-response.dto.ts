@@ -6,7 +6,12 @@ export class TraceScoreResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) trace_id: string;
   @ApiProperty() name: string;
-  @ApiProperty({ type: String, nullable: true, example: '0.85', description: 'String-encoded; null for a failed automated score.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '0.85',
+    description: 'String-encoded; null for a failed automated score.',
+  })
   value: string | null;
   @ApiProperty({ enum: ScoreStatus, enumName: 'ScoreStatus' }) status: ScoreStatus;
   @ApiProperty({ enum: ScoreSource, enumName: 'ScoreSource' }) source: ScoreSource;
