@@ -9,10 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
+source scripts/npm-install.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing dependencies (npm ci)..."
-  npm ci --no-audit --no-fund
+  NPM_NODE=$(node --version) npm_ci_checked
 fi
 
 if [ ! -f .env ]; then
