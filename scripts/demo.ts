@@ -17,6 +17,7 @@
  */
 import '../src/config/dotenv';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { startJudgeServer, type JudgeServer, type LoggedRequest } from '../test/support/judge-server';
 import { DEFAULT_ANSWERS } from '../test/support/judge-server/defaults';
 import { CANNED_VERDICTS, demoTraces } from './demo/traces';
@@ -137,19 +138,28 @@ async function answersLikeAJudge(judgeUrl: string): Promise<boolean> {
   }
 }
 
+/** True when something accepts connections on host:port. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(2_000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /** Starts the demo's own scripted judge, or reuses one already listening on the port. */
 async function startOrReuseJudge(judgeUrl: string): Promise<JudgeServer | 'reused'> {
-  try {
-    return await startJudgeServer({ port: JUDGE_PORT, host: JUDGE_HOST, latencyMs: 150 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE')
-      throw new DemoError(`Cannot listen on ${JUDGE_HOST}:${JUDGE_PORT}: ${(e as Error).message}`);
+  const { hostname, port } = new URL(judgeUrl);
+  if (await listening(hostname, Number(port))) {
     if (await answersLikeAJudge(judgeUrl)) return 'reused';
     throw new DemoError(
       `Port ${JUDGE_PORT} is taken by something that is not a scripted judge. ` +
         `Free it, or choose another port with DEMO_JUDGE_PORT and point the service's SCRIPTED_JUDGE_URL at it.`,
     );
   }
+  return startJudgeServer({ port: JUDGE_PORT, host: JUDGE_HOST, latencyMs: 150 });
 }
 
 /**
