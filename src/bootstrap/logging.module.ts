@@ -40,10 +40,10 @@ const isDebug = (level: AppConfig['logLevel']) => level === 'debug' || level ===
             res.setHeader('X-Request-ID', id);
             return id;
           },
+          quietReqLogger: true,
           ...(isDebug(config.logLevel)
             ? {}
             : {
-                quietReqLogger: true,
                 serializers: {
                   req: (req: IncomingMessage) => ({ method: req.method, url: req.url }),
                   res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
