@@ -1,19 +1,11 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { evalRunTestEnv } from '../factories/eval-run.factory';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { freePort } from '../support/ports';
 
 const ROOT = join(__dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** `npm run demo` while `npm run judge:scripted` already listens on the demo's port. */
 describe('npm run demo with the scripted judge already running', () => {

@@ -12,19 +12,11 @@ import { buildTrace } from '../factories/trace.factory';
 import { createTenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 import { TEST_ENV } from '../support/test-env';
+import { freePort } from '../support/ports';
 
 const ROOT = join(__dirname, '..', '..');
 const PG_URL = new URL(TEST_ENV.DATABASE_URL);
 const REDIS_URL = new URL(TEST_ENV.REDIS_URL);
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Exit {
   code: number | null;
@@ -91,7 +83,7 @@ describe('start-up fails fast and clearly on every dependency (API, worker, setu
   it.each(Object.entries(entries))(
     '%s: Redis unreachable → names REDIS_URL, the address and the fix',
     async (_, entry) => {
-      const port = await closedPort();
+      const port = await freePort();
       const exit = await start(entry, { REDIS_URL: `redis://127.0.0.1:${port}/0` });
       expectOneLine(
         exit,
@@ -106,7 +98,7 @@ describe('start-up fails fast and clearly on every dependency (API, worker, setu
   it.each(Object.entries(entries))(
     '%s: PostgreSQL unreachable → names DATABASE_URL, the address and the fix',
     async (_, entry) => {
-      const port = await closedPort();
+      const port = await freePort();
       const exit = await start(entry, { DATABASE_URL: url(PG_URL, { port }) });
       expectOneLine(
         exit,
