@@ -146,12 +146,8 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
         setExamples(responses['401'], {
           invalid_key: { summary: 'Unknown or revoked API key', value: detail('Invalid or revoked API key.') },
         });
-        setExamples(responses['403'], {
-          not_member: {
-            summary: 'Bearer token of a user outside the project’s organization',
-            value: detail('You are not a member of this organization.'),
-          },
-        });
+        // A project the caller is no member of is answered like one that does not exist (404).
+        delete responses['403'];
         const notFound: Examples = {};
         const lookedUp = NO_LOOKUP.has(key) ? [] : pathParams.filter((p) => p in NOT_FOUND_BY_PARAM);
         for (const param of [...lookedUp].reverse())
@@ -161,12 +157,15 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
           };
         if (key === 'POST /evaluations/trace-scores')
           notFound.trace_id = { summary: 'No such trace in the project', value: detail(NOT_FOUND_BY_PARAM.trace_id) };
-        notFound.project = { summary: 'X-Project-ID names no project', value: PROJECT_NOT_FOUND };
+        notFound.project = {
+          summary: 'X-Project-ID names no project the caller is a member of',
+          value: PROJECT_NOT_FOUND,
+        };
         setExamples(responses['404'], notFound);
         if (responses['404'])
           responses['404'].description = lookedUp.length
-            ? 'Not found in this project, or X-Project-ID names no project.'
-            : 'X-Project-ID names no project.';
+            ? 'Not found in this project, or X-Project-ID names no project of yours.'
+            : 'X-Project-ID names no project of yours.';
         setExamples(responses['422'], {
           project_scope: { summary: 'No X-Project-Name / X-Project-ID', value: SCOPE_MISSING },
           ...validationExample(pathParams),
