@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.ts', 'bench/**/*.ts', 'src/cli.ts', 'test/**/*.ts'],
+    files: ['scripts/**/*.ts', 'bench/**/*.ts', 'src/cli.ts', 'src/prepare.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

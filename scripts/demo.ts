@@ -3,19 +3,21 @@
  *
  *  1. checks the service and the API key;
  *  2. starts the SCRIPTED judge on a fixed port (answers are canned; for trying the service without an
- *     LLM key) — the service's OPENAI_BASE_URL must point at it (the .env.example default does);
+ *     LLM key), or reuses the one `npm run judge:scripted` already serves there — the service's
+ *     SCRIPTED_JUDGE_URL must point at it (the .env.example default does); runs name it scripted/...;
  *  3. ingests realistic agent traces written for this project, tagged with this demo run's own tag;
  *  4. creates a filtered (that tag), sampled (0.5) eval run, shows its progress;
  *  5. prints a table of the scores.
  *
  * Settings come from the environment or .env: PANDAPROBE_ENDPOINT or API_URL (default http://localhost:<PORT or 8000>),
- * PANDAPROBE_API_KEY or INIT_API_KEY, PANDAPROBE_PROJECT_NAME or INIT_PROJECT_NAME (default demo), OPENAI_BASE_URL
+ * PANDAPROBE_API_KEY or INIT_API_KEY, PANDAPROBE_PROJECT_NAME or INIT_PROJECT_NAME (default demo), SCRIPTED_JUDGE_URL
  * (the service's, to check it), DEMO_JUDGE_PORT (4010), DEMO_JUDGE_HOST (127.0.0.1; 0.0.0.0 when the service runs
  * in a container), DEMO_SAMPLING_RATE (0.5), DEMO_USE_CONFIGURED_JUDGE=true to run against whatever judge the service
  * has (a real provider: it costs tokens).
  */
 import '../src/config/dotenv';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { startJudgeServer, type JudgeServer, type LoggedRequest } from '../test/support/judge-server';
 import { DEFAULT_ANSWERS } from '../test/support/judge-server/defaults';
 import { CANNED_VERDICTS, demoTraces } from './demo/traces';
@@ -30,6 +32,8 @@ const SAMPLING_RATE = Number(env.DEMO_SAMPLING_RATE ?? 0.5);
 const USE_CONFIGURED_JUDGE = env.DEMO_USE_CONFIGURED_JUDGE === 'true';
 const METRICS = ['task_completion', 'tool_correctness', 'plan_quality', 'confidence'] as const;
 const SCRIPTED_LABEL = 'scripted judge: answers are canned, for trying the service without an LLM key';
+/** The model the demo's runs name: the scripted judge, never a real model's name on canned answers. */
+const SCRIPTED_MODEL = 'scripted/demo-judge';
 
 const tty = process.stdout.isTTY;
 const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
@@ -96,38 +100,67 @@ function expectStatus(what: string, r: { status: number; body: unknown }, status
   if (r.status !== status) throw new DemoError(`${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
 }
 
-/** Where the service's judge points, as far as the shared .env/environment says. */
+/** Where the service's scripted judge points, as far as the shared .env/environment says. */
 function judgeWiring(judgeUrl: string): { ok: boolean; message: string } {
-  const configured = (env.OPENAI_BASE_URL ?? '').replace(/\/+$/, '');
+  const configured = (env.SCRIPTED_JUDGE_URL ?? '').replace(/\/+$/, '');
   if (!configured)
-    return {
-      ok: false,
-      message: `OPENAI_BASE_URL is not set in .env (the service's judge goes to the real OpenAI API, if a key is set).`,
-    };
+    return { ok: false, message: `SCRIPTED_JUDGE_URL is not set in .env (the service has no scripted judge).` };
   let port: string;
   try {
     port = new URL(configured).port;
   } catch {
-    return { ok: false, message: `OPENAI_BASE_URL=${configured} is not a URL.` };
+    return { ok: false, message: `SCRIPTED_JUDGE_URL=${configured} is not a URL.` };
   }
   if (port !== String(JUDGE_PORT))
-    return { ok: false, message: `OPENAI_BASE_URL=${configured}, not the demo judge (${judgeUrl}).` };
-  const model = env.EVAL_LLM_MODEL ?? 'openai/gpt-4o-mini';
-  if (!model.startsWith('openai/') && !/^(gpt-|o1-|o3-)/.test(model))
-    return {
-      ok: false,
-      message: `EVAL_LLM_MODEL=${model} does not use the openai provider, so the demo judge is not asked.`,
-    };
-  return { ok: true, message: `OPENAI_BASE_URL=${configured}` };
+    return { ok: false, message: `SCRIPTED_JUDGE_URL=${configured}, not the demo judge (${judgeUrl}).` };
+  return { ok: true, message: `SCRIPTED_JUDGE_URL=${configured}` };
 }
 
 const FIX_WIRING =
-  `   To use the scripted judge, put these lines in the service's .env and restart the service (API and worker):\n` +
-  `     OPENAI_BASE_URL=http://127.0.0.1:${JUDGE_PORT}/v1\n` +
-  `     EVAL_LLM_MODEL=openai/gpt-4o-mini\n` +
-  `     EVAL_EMBEDDING_MODEL=openai/text-embedding-3-small\n` +
-  `   (in containers: DEMO_JUDGE_HOST=0.0.0.0 npm run demo, and OPENAI_BASE_URL=http://host.docker.internal:${JUDGE_PORT}/v1).\n` +
+  `   To use the scripted judge, put this line in the service's .env and restart the service (API and worker):\n` +
+  `     SCRIPTED_JUDGE_URL=http://127.0.0.1:${JUDGE_PORT}/v1\n` +
+  `   (in containers: DEMO_JUDGE_HOST=0.0.0.0 npm run demo, and SCRIPTED_JUDGE_URL=http://host.docker.internal:${JUDGE_PORT}/v1).\n` +
   `   Or keep your real provider and run DEMO_USE_CONFIGURED_JUDGE=true npm run demo (it costs tokens).`;
+
+/** True when what listens at `judgeUrl` answers like an OpenAI-compatible judge (e.g. npm run judge:scripted). */
+async function answersLikeAJudge(judgeUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${judgeUrl}/embeddings`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'probe', input: ['probe'] }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const body = (await res.json()) as { data?: { embedding?: unknown }[] };
+    return res.ok && Array.isArray(body.data?.[0]?.embedding);
+  } catch {
+    return false;
+  }
+}
+
+/** True when something accepts connections on host:port. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(2_000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Starts the demo's own scripted judge, or reuses one already listening on the port. */
+async function startOrReuseJudge(judgeUrl: string): Promise<JudgeServer | 'reused'> {
+  const { hostname, port } = new URL(judgeUrl);
+  if (await listening(hostname, Number(port))) {
+    if (await answersLikeAJudge(judgeUrl)) return 'reused';
+    throw new DemoError(
+      `Port ${JUDGE_PORT} is taken by something that is not a scripted judge. ` +
+        `Free it, or choose another port with DEMO_JUDGE_PORT and point the service's SCRIPTED_JUDGE_URL at it.`,
+    );
+  }
+  return startJudgeServer({ port: JUDGE_PORT, host: JUDGE_HOST, latencyMs: 150 });
+}
 
 /**
  * Canned answers that depend on which demo trace the judge is shown. Stages that see the trace find
@@ -214,25 +247,28 @@ async function main(): Promise<void> {
   if (!USE_CONFIGURED_JUDGE) {
     if (!wiring.ok)
       throw new DemoError(`The service's judge is not pointed at the demo judge: ${wiring.message}\n${FIX_WIRING}`);
-    try {
-      judge = await startJudgeServer({ port: JUDGE_PORT, host: JUDGE_HOST, latencyMs: 150 });
-    } catch (e) {
-      throw new DemoError(
-        `Cannot listen on ${JUDGE_HOST}:${JUDGE_PORT} (${(e as Error).message}). Is another demo running? ` +
-          `Choose another port with DEMO_JUDGE_PORT and point the service's OPENAI_BASE_URL at it.`,
+    const providers = await api<{ key: string; available: boolean }[]>('GET', '/evaluations/providers');
+    expectStatus('GET /evaluations/providers', providers, 200);
+    if (!providers.body.some((p) => p.key === 'scripted' && p.available))
+      throw new DemoError(`The running service has no scripted judge configured.\n${FIX_WIRING}`);
+    const started = await startOrReuseJudge(judgeUrl);
+    if (started === 'reused') {
+      console.log(
+        `   ${yellow('SCRIPTED')} judge already listening on ${judgeUrl} (npm run judge:scripted): reusing it, ` +
+          `with its default canned answers (${wiring.message}).`,
       );
+    } else {
+      judge = started;
+      scriptJudge(judge, [...new Set(demoTraces('names-only').map((t) => t.name))]);
+      console.log(`   ${yellow('SCRIPTED')} judge listening on ${judge.baseUrl} (${wiring.message}).`);
     }
-    scriptJudge(judge, [...new Set(demoTraces('names-only').map((t) => t.name))]);
-    console.log(`   ${yellow('SCRIPTED')} judge listening on ${judge.baseUrl} (${wiring.message}).`);
     console.log(
       dim(
-        "   Its verdicts are canned, not an LLM's opinion. For real judgments set a provider key in .env (docs/judge.md).",
+        `   Its verdicts are canned, not an LLM's opinion, and runs name it ${SCRIPTED_MODEL}. For real judgments set a provider key in .env (docs/judge.md).`,
       ),
     );
   } else {
-    console.log(
-      `   ${yellow('skipped')}: DEMO_USE_CONFIGURED_JUDGE=true, the service's own judge is used (${wiring.message}).`,
-    );
+    console.log(`   ${yellow('skipped')}: DEMO_USE_CONFIGURED_JUDGE=true, the service's own judge is used.`);
   }
 
   try {
@@ -260,6 +296,7 @@ async function main(): Promise<void> {
       metrics: METRICS,
       filters: { tags: [runTag], date_from: since },
       sampling_rate: SAMPLING_RATE,
+      ...(USE_CONFIGURED_JUDGE ? {} : { model: SCRIPTED_MODEL }),
     });
     expectStatus('POST /evaluations/trace-runs', created, 202);
     let run = created.body;
@@ -294,7 +331,7 @@ async function main(): Promise<void> {
           `\n   ${yellow('No judge call has reached the demo judge yet.')} Is the worker running (npm run start:worker, or RUN_WORKER_IN_PROCESS=true)?`,
         );
         console.log(
-          `   Does the service really use ${judgeUrl}? It reads OPENAI_BASE_URL at start: restart it after changing .env.`,
+          `   Does the service really use ${judgeUrl}? It reads SCRIPTED_JUDGE_URL at start: restart it after changing .env.`,
         );
       }
       if (elapsed > 180_000)
@@ -340,7 +377,7 @@ async function main(): Promise<void> {
     );
     console.log(`   curl -s "${ENDPOINT}/traces?tags=${runTag}" -H "X-API-Key: $KEY" -H "X-Project-Name: ${PROJECT}"`);
     console.log(
-      `   Swagger UI: ${ENDPOINT}/docs · real judges: set OPENAI_API_KEY (and clear OPENAI_BASE_URL) or ANTHROPIC_API_KEY / GEMINI_API_KEY, see docs/judge.md`,
+      `   Swagger UI: ${ENDPOINT}/docs · real judges: set OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY and a matching EVAL_LLM_MODEL, see docs/judge.md`,
     );
     if (run.status !== 'COMPLETED' || failed.length > 0) process.exitCode = 1;
   } finally {

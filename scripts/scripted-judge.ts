@@ -3,7 +3,8 @@ import { startJudgeServer } from '../test/support/judge-server';
 /**
  * `npm run judge:scripted`: the project's scripted OpenAI-compatible judge as a standalone server,
  * for trying the service without an LLM key. Its answers are canned, not an LLM's opinion.
- * The `.env` written by `npm run setup` points OPENAI_BASE_URL at it (port 4010).
+ * The `.env` written by `npm run setup` points SCRIPTED_JUDGE_URL at it (port 4010) and names the
+ * models scripted/..., so runs and scores say what answered them.
  */
 async function main(): Promise<void> {
   const port = Number(process.env.SCRIPTED_JUDGE_PORT ?? 4010);

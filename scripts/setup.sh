@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The first command: from a fresh clone to a running API and worker with a working API key.
-#   installs dependencies, checks (and starts) PostgreSQL and Redis, writes .env with fresh secrets,
-#   builds, creates the database and runs migrations, ensures a demo organization, project and key,
-#   prints the key and the URLs, then runs the API and the worker until Ctrl-C.
+#   installs dependencies, writes .env with fresh secrets (once), builds, checks (and starts local)
+#   PostgreSQL and Redis, creates the database and runs migrations, ensures a demo organization,
+#   project and key, runs the API and the worker, and prints the key and the URLs once the API
+#   answers; then runs until Ctrl-C.
+# Configuration is read by the service's own loader (src/config): the environment wins over .env,
+# here as in the service, so `DATABASE_URL=... npm run setup` prepares and runs that one database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
-
-ensure_postgres
-ensure_redis
+source scripts/npm-install.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing dependencies (npm ci)..."
-  npm ci --no-audit --no-fund
+  NPM_NODE=$(node --version) npm_ci_checked
 fi
 
 if [ ! -f .env ]; then
@@ -24,27 +25,31 @@ if [ ! -f .env ]; then
 fi
 
 npm run build --silent
+node_run() { npm exec --silent -- node "$@"; }
+
+# Where PostgreSQL and Redis are, as the service reads it.
+addresses=$(node_run dist/src/prepare.js --addresses)
+eval "$addresses"
+is_default_local() { [[ "$1" == 127.0.0.1 || "$1" == localhost ]] && [ "$2" = "$3" ]; }
+# Local servers on their default ports are started when installed but down; anything else is
+# reported by prepare.js below (one line: the variable, the address, the fix).
+if is_default_local "$PG_HOST" "$PG_PORT" 5432; then ensure_postgres; fi
+if is_default_local "$REDIS_HOST" "$REDIS_PORT" 6379; then ensure_redis; fi
+
 # Creates the database if missing, runs migrations and the INIT_* bootstrap; prints what it ensured.
-npm exec -- node dist/scripts/prepare.js
+node_run dist/src/prepare.js
 
-set -a; source .env; set +a
-PORT=${PORT:-8000}
-cat <<MSG
-
-  API:          http://localhost:${PORT}
-  Swagger UI:   http://localhost:${PORT}/docs
-  OpenAPI:      http://localhost:${PORT}/openapi.json
-  Bull Board:   http://localhost:${PORT}/admin/queues   (Authorization: Bearer ${ADMIN_TOKEN:-<ADMIN_TOKEN>})
-  Metrics:      http://localhost:${PORT}/metrics
-
-  API key:      ${INIT_API_KEY}
-  Project:      ${INIT_PROJECT_NAME}
-
-  Try it:  curl -s http://localhost:${PORT}/projects/current -H "X-API-Key: ${INIT_API_KEY}" -H "X-Project-Name: ${INIT_PROJECT_NAME}"
-
-MSG
-
-npm exec -- node dist/src/worker.js &
+node_run dist/src/worker.js &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
-npm exec -- node dist/src/main.js
+node_run dist/src/main.js &
+API=$!
+trap 'kill $API $WORKER 2>/dev/null; wait $API $WORKER 2>/dev/null' EXIT INT TERM
+
+# The key and the URLs come last, after the start-up logs, once the API listens.
+for _ in $(seq 1 120); do
+  port_open 127.0.0.1 "$API_PORT" && break
+  kill -0 $API 2>/dev/null || { wait $API; exit $?; }
+  sleep 0.25
+done
+node_run dist/src/prepare.js --banner
+wait $API

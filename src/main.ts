@@ -1,28 +1,15 @@
 import './config/dotenv';
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module';
-import { configureApp } from './bootstrap/configure-app';
-import { setupSwagger } from './bootstrap/swagger';
-import { ConfigError, loadConfig } from './config/env';
+import { exitOnStartupError, preflight } from './bootstrap/preflight';
+import { loadConfig } from './config/env';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
-  configureApp(app, config);
-  setupSwagger(app);
-  await app.listen(config.port, '0.0.0.0');
+  // Dependencies are checked before the application's modules load, so a missing one is reported in
+  // about a second rather than after the whole framework has loaded.
+  await preflight(config);
+  const { startApi } = await import('./start-api.js');
+  await startApi(config);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(78); // EX_CONFIG
-  }
-  console.error(err);
-  process.exit(1);
-});
+main().catch(exitOnStartupError);

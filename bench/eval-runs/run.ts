@@ -2,7 +2,7 @@
  * Eval-run benchmark (prints numbers; not a test). Self-contained: it migrates a database of its
  * own, starts the API and worker processes from this build, and a scripted judge in-process.
  *
- *   npm run build
+ *   npm run build:tools
  *   node dist/bench/eval-runs/run.js [--parts a,b,c] [--database-url ...] [--redis-url ...]
  *
  * (a) creation latency of a filtered run with sampling_rate 0.1 over 100,000 and 1,000,000 stored

@@ -2,7 +2,7 @@
  * Ingestion benchmark: POST /traces against a running service, then the same rows written straight to
  * PostgreSQL by a minimal script (the ceiling). Prints durable traces/s and latency percentiles.
  *
- *   npm run build
+ *   npm run build:tools
  *   node dist/bench/ingest/run.js --url http://127.0.0.1:8000 --api-key sk_pp_... --project bench \
  *        --database-url postgresql://postgres@127.0.0.1:5432/pandaprobe [--duration 20] [--connections 32]
  *

@@ -2,7 +2,7 @@
  * Judge prompt size: our compact rendering vs pasting the whole trace JSON into every prompt
  * (what the original does). Prints prompt tokens per metric for each sample trace.
  *
- *   npm run build && npm exec -- node dist/bench/judge-tokens/run.js [fixtures dir]
+ *   npm run build:tools && npm exec -- node dist/bench/judge-tokens/run.js [fixtures dir]
  *
  * Tokens are estimated as characters / 4 (the same rule the scripted judge server uses for its
  * usage counts). Each metric is counted as if evaluated alone (its hidden task/plan extractions

@@ -4,9 +4,9 @@ import type { Request } from 'express';
 import { json } from 'express';
 import helmet from 'helmet';
 import qs from 'qs';
-import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config/env';
 import { HttpDrain } from './http-drain';
+import { AppLogger } from './logging.module';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import { assertJsonText, requireJsonBodies, stripProtoKeys } from '../common/validation/request-shape';
 import { createValidationPipe } from '../common/validation/validation';
@@ -14,7 +14,7 @@ import { createValidationPipe } from '../common/validation/validation';
 /** The HTTP pipeline, shared by main.ts and the end-to-end tests so both run the same thing. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
-  express.useLogger(app.get(Logger));
+  express.useLogger(app.get(AppLogger));
   express.use(app.get(HttpDrain).middleware);
   express.use(securityHeaders);
   express.use(requireJsonBodies);

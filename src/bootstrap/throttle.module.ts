@@ -1,8 +1,27 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Global, Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/env';
+import { RedisWatch } from '../queue/redis-watch';
+
+/** Rate-limit counters live in Redis: while it is down, throttled requests get 503 at once. */
+class WatchedThrottlerStorage extends ThrottlerStorageRedisService {
+  constructor(
+    url: string,
+    prefix: string,
+    private readonly watch: RedisWatch,
+  ) {
+    super(url, { keyPrefix: prefix });
+    watch.watch(this.redis as Redis, 'rate limits');
+  }
+
+  increment(...args: Parameters<ThrottlerStorageRedisService['increment']>) {
+    this.watch.assertUp();
+    return super.increment(...args);
+  }
+}
 
 const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 
@@ -12,9 +31,9 @@ const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
   providers: [
     {
       provide: RATE_LIMIT_STORAGE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new ThrottlerStorageRedisService(config.redis.url, { keyPrefix: `${config.redis.queuePrefix}:throttle:` }),
+      inject: [APP_CONFIG, RedisWatch],
+      useFactory: (config: AppConfig, watch: RedisWatch) =>
+        new WatchedThrottlerStorage(config.redis.url, `${config.redis.queuePrefix}:throttle:`, watch),
     },
   ],
   exports: [RATE_LIMIT_STORAGE],

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'dotenv';
+import { resolveModel } from '../modules/judge/model-resolver';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from './env';
 
 describe('loadConfig', () => {
@@ -51,5 +53,28 @@ describe('.env.example', () => {
     );
     expect(CONFIG_VARIABLES.filter((v) => !listed.has(v))).toEqual([]);
     expect([...listed].filter((v) => !(CONFIG_VARIABLES as string[]).includes(v))).toEqual([]);
+  });
+});
+
+describe('the out-of-the-box judge (.env.example)', () => {
+  const example = parse(readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8'));
+
+  it('names the scripted judge what it is: scripted/... models, and no real provider pointed at it', () => {
+    const c = loadConfig(example);
+    expect(resolveModel(undefined, c.judge.defaultModel).provider).toBe('scripted');
+    expect(resolveModel(undefined, c.judge.embeddingModel).provider).toBe('scripted');
+    expect(c.judge.defaultModel).toMatch(/^scripted\//);
+    expect(c.judge.providers.scripted.baseUrl).toBe('http://127.0.0.1:4010/v1');
+    for (const key of ['openai', 'anthropic', 'gemini'] as const) {
+      expect(c.judge.providers[key].baseUrl).toBeUndefined();
+      expect(c.judge.providers[key].apiKey).toBeUndefined();
+    }
+  });
+
+  it('without .env, the default models are real ones and no provider is configured (runs get a 422)', () => {
+    const c = loadConfig({});
+    expect(c.judge.defaultModel).toBe('openai/gpt-4o-mini');
+    expect(c.judge.providers.openai).toMatchObject({ apiKey: undefined, baseUrl: undefined });
+    expect(c.judge.providers.scripted.baseUrl).toBeUndefined();
   });
 });

@@ -89,6 +89,7 @@ const schema = z.object({
   ANTHROPIC_BASE_URL: url(['http:', 'https:']),
   GEMINI_API_KEY: text(),
   GEMINI_BASE_URL: url(['http:', 'https:']),
+  SCRIPTED_JUDGE_URL: url(['http:', 'https:']),
   EVAL_LLM_MODEL: z.string().min(1).default('openai/gpt-4o-mini'),
   EVAL_EMBEDDING_MODEL: z.string().min(1).default('openai/text-embedding-3-small'),
   EVAL_LLM_TEMPERATURE: z
@@ -175,7 +176,7 @@ export interface ProviderLimits {
   maxInFlight: number;
 }
 
-export type JudgeProviderKey = 'openai' | 'anthropic' | 'gemini';
+export type JudgeProviderKey = 'openai' | 'anthropic' | 'gemini' | 'scripted';
 
 export interface AppConfig {
   env: RawEnv['NODE_ENV'];
@@ -295,6 +296,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           baseUrl: e.GEMINI_BASE_URL,
           limits: limits(e.JUDGE_GEMINI_RPM, e.JUDGE_GEMINI_TPM, e.JUDGE_GEMINI_MAX_IN_FLIGHT),
         },
+        // The project's scripted judge (canned answers): never a real model, so never a real name.
+        scripted: { baseUrl: e.SCRIPTED_JUDGE_URL, limits: limits() },
       },
       render: { fieldChars: e.JUDGE_RENDER_FIELD_CHARS, totalChars: e.JUDGE_RENDER_TOTAL_CHARS },
       openaiApi: e.OPENAI_API_MODE,

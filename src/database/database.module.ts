@@ -8,7 +8,13 @@ import { buildDataSourceOptions } from './data-source-options';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ ...buildDataSourceOptions(config), autoLoadEntities: true }),
+      // The start-up preflight has already checked the database: few retries, not ten.
+      useFactory: (config: AppConfig) => ({
+        ...buildDataSourceOptions(config),
+        autoLoadEntities: true,
+        retryAttempts: 2,
+        retryDelay: 1000,
+      }),
     }),
   ],
 })

@@ -1,8 +1,23 @@
-import { BullModule } from '@nestjs/bull';
-import { Global, Module } from '@nestjs/common';
+import { BullModule, InjectQueue } from '@nestjs/bull';
+import { Global, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bull';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/env';
 import { EVAL_RUNS_QUEUE } from './queue.constants';
+import { RedisWatch } from './redis-watch';
+
+/** The queue's own connection is one of the Redis connections watched. */
+@Injectable()
+class QueueConnectionWatch implements OnModuleInit {
+  constructor(
+    @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue,
+    private readonly watch: RedisWatch,
+  ) {}
+
+  onModuleInit() {
+    this.watch.watch(this.queue.client, 'queue');
+  }
+}
 
 /**
  * Bull over REDIS_URL. Redis carries the work (one job per slice of a run, active while its items
@@ -40,6 +55,7 @@ import { EVAL_RUNS_QUEUE } from './queue.constants';
       }),
     }),
   ],
-  exports: [BullModule],
+  providers: [RedisWatch, QueueConnectionWatch],
+  exports: [BullModule, RedisWatch],
 })
 export class QueueModule {}

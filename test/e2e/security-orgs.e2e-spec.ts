@@ -117,7 +117,7 @@ describe('finding 2: organizations are addressed by id where names can collide',
     const env = { INIT_ORG_NAME: name, INIT_PROJECT_NAME: 'demo', INIT_API_KEY: apiKey };
 
     // prepare (what `npm run setup` and compose's migrate step run) refuses, naming the reason.
-    const refused = await execFileAsync(process.execPath, ['dist/scripts/prepare.js'], {
+    const refused = await execFileAsync(process.execPath, ['dist/src/prepare.js'], {
       cwd: ROOT,
       env: { ...process.env, ...TEST_ENV, ...env, DOTENV_CONFIG_PATH: '/nonexistent' },
     }).then(
@@ -128,7 +128,7 @@ describe('finding 2: organizations are addressed by id where names can collide',
     expect(refused?.stderr).toContain(`An organization named '${name}' exists, but the operator is not a member of it`);
     expect(await keysOf(squatted.body.id)).toBe(0);
 
-    const prepared = await execFileAsync(process.execPath, ['dist/scripts/prepare.js'], {
+    const prepared = await execFileAsync(process.execPath, ['dist/src/prepare.js'], {
       cwd: ROOT,
       env: { ...process.env, ...TEST_ENV, ...env, INIT_CREATE: 'true', DOTENV_CONFIG_PATH: '/nonexistent' },
     });

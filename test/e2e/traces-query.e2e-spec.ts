@@ -267,6 +267,7 @@ describe('GET /traces, GET /traces/{id}, GET /traces/users', () => {
     ['limit', { limit: 201 }],
     ['limit', { limit: 'ten' }],
     ['offset', { offset: -1 }],
+    ['offset', { offset: '9007199254740993' }],
     ['sort_by', { sort_by: 'cost' }],
     ['sort_order', { sort_order: 'up' }],
     ['started_after', { started_after: 'last week' }],

@@ -11,6 +11,8 @@ export enum ErrorCode {
   JUDGE_PROVIDER_UNAVAILABLE = 'JUDGE_PROVIDER_UNAVAILABLE',
   JUDGE_CALL_FAILED = 'JUDGE_CALL_FAILED',
   JUDGE_INVALID_OUTPUT = 'JUDGE_INVALID_OUTPUT',
+  /** A dependency (Redis) is down: 503, retry later. */
+  DEPENDENCY_UNAVAILABLE = 'DEPENDENCY_UNAVAILABLE',
 }
 
 export class DomainError extends Error {

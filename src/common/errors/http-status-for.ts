@@ -23,6 +23,8 @@ export function httpStatusFor(code: ErrorCode): HttpStatus {
     case ErrorCode.JUDGE_CALL_FAILED:
     case ErrorCode.JUDGE_INVALID_OUTPUT:
       return HttpStatus.BAD_GATEWAY;
+    case ErrorCode.DEPENDENCY_UNAVAILABLE:
+      return HttpStatus.SERVICE_UNAVAILABLE;
     default: {
       const never: never = code;
       throw new Error(`Unmapped error code ${String(never)}`);

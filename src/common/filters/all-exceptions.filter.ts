@@ -35,6 +35,15 @@ function parseFailureMessage(body: string | undefined): string {
   return 'Malformed JSON in request body.';
 }
 
+/** ioredis gave up on a command because the connection is down (a request that raced the watch). */
+function isRedisConnectionError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  return (
+    e.name === 'MaxRetriesPerRequestError' ||
+    /^(Connection is closed\.|Stream isn't writeable and enableOfflineQueue options is false)/.test(e.message)
+  );
+}
+
 /**
  * The one place where errors become HTTP. Every error body has `detail`; validation adds `errors`;
  * unexpected errors are logged and answered 500 with the request id and no internals.
@@ -106,6 +115,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return [HttpStatus.UNPROCESSABLE_ENTITY, { detail: 'Invalid value in request.' }];
       }
       if (code === '23505') return [HttpStatus.CONFLICT, { detail: 'Resource already exists.' }];
+    }
+    if (isRedisConnectionError(e)) {
+      return [HttpStatus.SERVICE_UNAVAILABLE, { detail: 'Redis is unavailable: retry when it is back.' }];
     }
     return [HttpStatus.INTERNAL_SERVER_ERROR, { detail: 'Internal server error.' }];
   }

@@ -3,25 +3,31 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Queue } from 'bull';
 import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
+import { RedisWatch } from '../../queue/redis-watch';
 
-/** Pings the Redis behind the eval-run queue. */
+/** Redis for readiness: down at once when a watched connection is down, else a ping of the queue's. */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
     private readonly indicator: HealthIndicatorService,
+    private readonly watch: RedisWatch,
     @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue,
   ) {}
 
   async isHealthy(key: string) {
     const check = this.indicator.check(key);
+    if (!this.watch.isUp) return check.down({ message: this.watch.problem });
+    let timer: NodeJS.Timeout | undefined;
     try {
       const pong = await Promise.race([
         this.queue.client.ping(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 2 s')), 2000))),
       ]);
       return pong === 'PONG' ? check.up() : check.down({ message: String(pong) });
     } catch (e) {
-      return check.down({ message: e instanceof Error ? e.message : String(e) });
+      return check.down({ message: `Redis: ${e instanceof Error ? e.message : String(e)}` });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -250,11 +250,12 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
     });
 
     it('lists providers with availability', async () => {
-      const list = await make({ GEMINI_API_KEY: 'g' }).listProviders();
+      const list = await make({ GEMINI_API_KEY: 'g', SCRIPTED_JUDGE_URL: 'http://127.0.0.1:4010/v1' }).listProviders();
       expect(list.map((p) => [p.key, p.available])).toEqual([
         ['openai', true],
         ['anthropic', false],
         ['gemini', true],
+        ['scripted', true],
       ]);
       expect(list[1].message).toBe(
         "Provider 'Anthropic' is not configured. Missing environment variable(s): ANTHROPIC_API_KEY",

@@ -90,10 +90,10 @@ export class JudgeService implements OnModuleDestroy {
     const info = JUDGE_PROVIDERS.find((p) => p.key === resolved.provider)!;
     const status = providerStatus(this.config, info);
     if (!status.available) {
-      const env = resolved.provider === 'openai' ? `${info.apiKeyEnv} (or ${info.baseUrlEnv})` : info.apiKeyEnv;
       throw new DomainError(
         ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
-        `Judge provider '${resolved.provider}' for model '${resolved.id}' is not configured: set ${env}.`,
+        `Judge provider '${resolved.provider}' for model '${resolved.id}' is not configured: set ${info.requires}, ` +
+          `or choose another model (GET /evaluations/providers lists what is configured; docs/judge.md).`,
       );
     }
     return resolved.id;

@@ -7,8 +7,8 @@ export interface ProviderInfo {
   key: JudgeProviderKey;
   name: string;
   description: string;
-  apiKeyEnv: string;
-  baseUrlEnv: string;
+  /** What must be set for the provider to be available. */
+  requires: string;
 }
 
 /** The providers the judge can call, in display order. */
@@ -18,22 +18,26 @@ export const JUDGE_PROVIDERS: readonly ProviderInfo[] = [
     name: 'OpenAI',
     description:
       'OpenAI chat-completions and embeddings models (openai/<model>); with OPENAI_BASE_URL, any OpenAI-compatible server such as vLLM, Ollama or a LiteLLM proxy.',
-    apiKeyEnv: 'OPENAI_API_KEY',
-    baseUrlEnv: 'OPENAI_BASE_URL',
+    requires: 'OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless compatible server)',
   },
   {
     key: 'anthropic',
     name: 'Anthropic',
     description: 'Anthropic Claude models (anthropic/<model>).',
-    apiKeyEnv: 'ANTHROPIC_API_KEY',
-    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+    requires: 'ANTHROPIC_API_KEY',
   },
   {
     key: 'gemini',
     name: 'Google Gemini',
     description: 'Google Gemini models through the Generative Language API (gemini/<model>).',
-    apiKeyEnv: 'GEMINI_API_KEY',
-    baseUrlEnv: 'GEMINI_BASE_URL',
+    requires: 'GEMINI_API_KEY',
+  },
+  {
+    key: 'scripted',
+    name: 'Scripted judge',
+    description:
+      "The project's scripted OpenAI-compatible judge (npm run judge:scripted, or the one npm run demo starts): canned answers for trying the service without an LLM key, not an LLM's opinion. Runs and scores name it scripted/<model>.",
+    requires: 'SCRIPTED_JUDGE_URL',
   },
 ];
 
@@ -44,6 +48,7 @@ const PREFIXES: Record<string, JudgeProviderKey> = {
   gemini: 'gemini',
   google: 'gemini',
   google_genai: 'gemini',
+  scripted: 'scripted',
 };
 
 /** Bare model names are inferred from their family, as the original does. */
@@ -64,7 +69,7 @@ export function resolveModel(model: string | undefined, fallback: string): Resol
     if (!provider) {
       throw new DomainError(
         ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
-        `Unknown judge provider '${prefix}' in model '${raw}'. Supported providers: openai, anthropic, gemini.`,
+        `Unknown judge provider '${prefix}' in model '${raw}'. Supported providers: openai, anthropic, gemini, scripted.`,
       );
     }
     if (!modelId) {
@@ -103,8 +108,9 @@ export interface ProviderStatus {
 
 /**
  * A provider is available when its API key is set; the openai provider is also available when
- * OPENAI_BASE_URL is set, since local OpenAI-compatible servers often need no key. `health` is
- * what real calls showed (unreachable base URL, dropped settings).
+ * OPENAI_BASE_URL is set, since local OpenAI-compatible servers often need no key; the scripted
+ * judge when SCRIPTED_JUDGE_URL is set. `health` is what real calls showed (unreachable base URL,
+ * dropped settings).
  */
 export function providerStatus(
   config: AppConfig,
@@ -112,15 +118,12 @@ export function providerStatus(
   health: ProviderHealth = { unreachable: null, dropped: [] },
 ): ProviderStatus {
   const settings = config.judge.providers[info.key];
-  const available = Boolean(settings.apiKey) || (info.key === 'openai' && Boolean(settings.baseUrl));
-  const missing =
-    info.key === 'openai'
-      ? `${info.apiKeyEnv} (or ${info.baseUrlEnv} for a keyless compatible server)`
-      : info.apiKeyEnv;
+  const available =
+    Boolean(settings.apiKey) || (['openai', 'scripted'].includes(info.key) && Boolean(settings.baseUrl));
   const unreachable = available ? health.unreachable : null;
   const where = settings.baseUrl ?? 'its public endpoint';
   let message = `Provider '${info.name}' is available.`;
-  if (!available) message = `Provider '${info.name}' is not configured. Missing environment variable(s): ${missing}`;
+  if (!available) message = `Provider '${info.name}' is not configured. Missing environment variable(s): ${info.requires}`;
   else if (unreachable)
     message = `Provider '${info.name}' is configured, but ${where} could not be reached on the last call (${unreachable.at}): ${unreachable.message}`;
   if (available && health.dropped.length > 0) {

@@ -12,7 +12,7 @@ export class DroppedSettingDto {
 }
 
 export class ProviderStatusDto {
-  @ApiProperty({ enum: ['openai', 'anthropic', 'gemini'], example: 'openai' })
+  @ApiProperty({ enum: ['openai', 'anthropic', 'gemini', 'scripted'], example: 'openai' })
   key: string;
 
   @ApiProperty({ example: 'OpenAI' })

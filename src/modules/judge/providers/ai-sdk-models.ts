@@ -19,6 +19,7 @@ export class AiSdkModels {
   private readonly openai;
   private readonly anthropic;
   private readonly google;
+  private readonly scripted;
 
   constructor(private readonly config: AppConfig) {
     // The SDK prints every call's warnings to the console; the judge reports each (model, setting)
@@ -30,6 +31,8 @@ export class AiSdkModels {
     this.openai = createOpenAI({ apiKey: p.openai.apiKey ?? 'not-needed', baseURL: p.openai.baseUrl });
     this.anthropic = createAnthropic({ apiKey: p.anthropic.apiKey ?? '', baseURL: p.anthropic.baseUrl });
     this.google = createGoogleGenerativeAI({ apiKey: p.gemini.apiKey ?? '', baseURL: p.gemini.baseUrl });
+    // The scripted judge speaks the OpenAI protocol; only its name (scripted/<model>) differs.
+    this.scripted = createOpenAI({ apiKey: 'not-needed', baseURL: p.scripted.baseUrl, name: 'scripted' });
   }
 
   language(model: ResolvedModel): LanguageModel {
@@ -42,6 +45,8 @@ export class AiSdkModels {
         return this.anthropic(model.modelId);
       case 'gemini':
         return this.google(model.modelId);
+      case 'scripted':
+        return this.scripted.chat(model.modelId);
     }
   }
 
@@ -51,6 +56,8 @@ export class AiSdkModels {
         return this.openai.embedding(model.modelId);
       case 'gemini':
         return this.google.embedding(model.modelId);
+      case 'scripted':
+        return this.scripted.embedding(model.modelId);
       case 'anthropic':
         throw new DomainError(
           ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,

@@ -1,0 +1,208 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
+
+/**
+ * Examples in the OpenAPI document that are true: request bodies that work when sent as they are
+ * against the demo data (`npm run demo`: traces tagged `demo`; ids are placeholders for one of
+ * yours), and per-status error examples that the route can actually return. A test replays each
+ * of them against a running instance (test/e2e/openapi-examples.e2e-spec.ts).
+ */
+
+/** Stands for an id of yours in the examples below. */
+export const EXAMPLE_TRACE_ID = '6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f';
+export const EXAMPLE_SPAN_ID = '0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f';
+
+const span = {
+  name: 'search_orders',
+  kind: 'TOOL',
+  status: 'OK',
+  started_at: '2026-01-15T12:00:00.200Z',
+  ended_at: '2026-01-15T12:00:00.650Z',
+  input: { customer_id: 'c-1042' },
+  output: { orders: [{ id: 'o-77', status: 'shipped' }] },
+};
+
+/** `METHOD /path` → an example request body. */
+export const REQUEST_EXAMPLES: Record<string, unknown> = {
+  'POST /organizations': { name: 'Acme' },
+  'POST /organizations/{org_id}/projects': { name: 'support-bot' },
+  'POST /organizations/{org_id}/api-keys': { name: 'ci' },
+  'POST /traces': {
+    name: 'support-chat',
+    status: 'COMPLETED',
+    started_at: '2026-01-15T12:00:00Z',
+    ended_at: '2026-01-15T12:00:02Z',
+    input: { messages: [{ role: 'user', content: 'Where is my order o-77?' }] },
+    output: { messages: [{ role: 'assistant', content: 'Order o-77 shipped yesterday.' }] },
+    user_id: 'c-1042',
+    tags: ['demo', 'support'],
+    environment: 'production',
+    spans: [span],
+  },
+  // Names no trace of yours as it is: sent unchanged, it deletes nothing.
+  'POST /traces/batch/delete': { trace_ids: ['00000000-0000-4000-8000-000000000000'] },
+  'POST /traces/batch/tags': { trace_ids: [EXAMPLE_TRACE_ID], add_tags: ['reviewed'], remove_tags: ['todo'] },
+  'PATCH /traces/{trace_id}': { status: 'COMPLETED', tags: ['demo', 'reviewed'], metadata: { reviewer: 'ana' } },
+  'POST /traces/{trace_id}/spans': [
+    {
+      name: 'final_answer',
+      kind: 'LLM',
+      started_at: '2026-01-15T12:00:01Z',
+      ended_at: '2026-01-15T12:00:02Z',
+      model: 'gpt-4o-mini',
+      token_usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+    },
+  ],
+  'PATCH /traces/{trace_id}/spans/{span_id}': { status: 'ERROR', error: 'timeout calling the orders API' },
+  'POST /evaluations/trace-runs': {
+    name: 'demo quality check',
+    metrics: ['task_completion', 'confidence'],
+    filters: { tags: ['demo'] },
+    sampling_rate: 1,
+  },
+  'POST /evaluations/trace-runs/batch': { name: 'two traces', metrics: ['confidence'], trace_ids: [EXAMPLE_TRACE_ID] },
+  'POST /evaluations/trace-scores': {
+    trace_id: EXAMPLE_TRACE_ID,
+    name: 'accuracy',
+    value: '0.85',
+    reason: 'checked by hand',
+  },
+  'PATCH /evaluations/trace-scores/{score_id}': { value: '0.9', reason: 'second look' },
+};
+
+const detail = (text: string) => ({ detail: text });
+
+/** What a missing or foreign object is called in its 404, by path parameter. */
+const NOT_FOUND_BY_PARAM: Record<string, string> = {
+  span_id: `Span ${EXAMPLE_SPAN_ID} not found on trace ${EXAMPLE_TRACE_ID}.`,
+  trace_id: `Trace ${EXAMPLE_TRACE_ID} not found.`,
+  run_id: 'Eval run 2c9d7e10-5a4b-4f3e-9d8c-7b6a5f4e3d2c not found.',
+  score_id: 'Score 8e7d6c5b-4a39-4281-b7c6-d5e4f3a2b1c0 not found.',
+  key_id: 'API key 3f2e1d0c-9b8a-4776-a5b4-c3d2e1f0a9b8 not found.',
+};
+
+const PROJECT_NOT_FOUND = detail('Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d not found.');
+const SCOPE_MISSING = detail(
+  'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
+);
+const RATE_LIMITED = {
+  detail: 'Rate limit exceeded: 200 per 1 minute. Retry after 42 seconds.',
+  error: 'Rate limit exceeded: 200 per 1 minute',
+};
+
+type Examples = Record<string, { summary: string; value: unknown }>;
+type Response = { description?: string; content?: Record<string, Record<string, unknown>> };
+type Operation = {
+  responses: Record<string, Response>;
+  requestBody?: { content?: Record<string, Record<string, unknown>> };
+  security?: Record<string, unknown>[];
+  parameters?: unknown[];
+};
+
+/**
+ * A malformed id in the path (the last one): every id parameter is a UUID. Data-plane routes name
+ * the field; the management routes' pipe answers with a bare detail.
+ */
+function validationExample(pathParams: string[], management = false): Examples {
+  const param = pathParams[pathParams.length - 1];
+  if (!param) return {};
+  return {
+    bad_id: {
+      summary: `${param} is not a UUID`,
+      value: management
+        ? detail('Validation failed (uuid v 4 is expected)')
+        : { detail: 'Validation error', errors: [{ field: param, message: `${param} must be a UUID` }] },
+    },
+  };
+}
+
+/** Routes whose id parameter filters rather than looks up: an unknown id is an empty answer, not a 404. */
+const NO_LOOKUP = new Set(['GET /evaluations/trace-scores/{trace_id}']);
+
+function setExamples(response: Response | undefined, examples: Examples) {
+  const media = response?.content?.['application/json'];
+  if (!media || Object.keys(examples).length === 0) return;
+  delete media.example;
+  media.examples = examples;
+}
+
+/** Adds the request examples and the per-status error examples; drops responses a route cannot give. */
+export function applyExamples(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(item) as [string, Operation][]) {
+      const key = `${method.toUpperCase()} ${path}`;
+      // Decorators applied to a whole controller share their response objects between operations.
+      const responses = (operation.responses = structuredClone(operation.responses));
+      const media = operation.requestBody?.content?.['application/json'];
+      if (media && key in REQUEST_EXAMPLES) media.example = REQUEST_EXAMPLES[key];
+
+      const security: Record<string, unknown>[] = operation.security ?? [];
+      const projectRoute = security.some((s) => 'ProjectName' in s);
+      const userRoute = !projectRoute && security.some((s) => 'Bearer' in s);
+      if (!projectRoute && !userRoute) continue;
+      const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      const hasInput = Boolean(operation.requestBody) || (operation.parameters ?? []).length > 0;
+
+      if (projectRoute) {
+        setExamples(responses['401'], {
+          invalid_key: { summary: 'Unknown or revoked API key', value: detail('Invalid or revoked API key.') },
+        });
+        // A project the caller is no member of is answered like one that does not exist (404).
+        delete responses['403'];
+        const notFound: Examples = {};
+        const lookedUp = NO_LOOKUP.has(key) ? [] : pathParams.filter((p) => p in NOT_FOUND_BY_PARAM);
+        for (const param of [...lookedUp].reverse())
+          notFound[param] = {
+            summary: `No such ${param.replace(/_id$/, '')} in the project`,
+            value: detail(NOT_FOUND_BY_PARAM[param]),
+          };
+        if (key === 'POST /evaluations/trace-scores')
+          notFound.trace_id = { summary: 'No such trace in the project', value: detail(NOT_FOUND_BY_PARAM.trace_id) };
+        notFound.project = {
+          summary: 'X-Project-ID names no project the caller is a member of',
+          value: PROJECT_NOT_FOUND,
+        };
+        setExamples(responses['404'], notFound);
+        if (responses['404'])
+          responses['404'].description = lookedUp.length
+            ? 'Not found in this project, or X-Project-ID names no project of yours.'
+            : 'X-Project-ID names no project of yours.';
+        setExamples(responses['422'], {
+          project_scope: { summary: 'No X-Project-Name / X-Project-ID', value: SCOPE_MISSING },
+          ...validationExample(pathParams),
+        });
+        if (responses['422'])
+          responses['422'].description = hasInput ? 'Invalid input, or no project scope.' : 'No project scope.';
+      } else {
+        setExamples(responses['401'], {
+          missing: {
+            summary: 'No bearer token',
+            value: detail('Missing credentials. Provide Authorization: Bearer <token>.'),
+          },
+        });
+        // Without an organization in the path there is no membership to check and nothing to find.
+        if (!pathParams.includes('org_id')) {
+          delete responses['403'];
+          delete responses['404'];
+        } else {
+          setExamples(responses['403'], {
+            not_member: {
+              summary: 'Not a member of the organization',
+              value: detail('You are not a member of this organization.'),
+            },
+          });
+          const notFound: Examples = {};
+          if (pathParams.includes('key_id'))
+            notFound.key_id = { summary: 'No such API key', value: detail(NOT_FOUND_BY_PARAM.key_id) };
+          if (Object.keys(notFound).length) setExamples(responses['404'], notFound);
+          else delete responses['404'];
+        }
+        if (!hasInput) delete responses['422'];
+        else setExamples(responses['422'], validationExample(pathParams, true));
+      }
+      setExamples(responses['429'], {
+        rate_limited: { summary: 'Too many requests; see Retry-After', value: RATE_LIMITED },
+      });
+    }
+  }
+  return document;
+}

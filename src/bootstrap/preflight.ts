@@ -1,0 +1,144 @@
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { ConfigError, type AppConfig } from '../config/env';
+import { MIGRATIONS } from '../database/migrations';
+
+/** How long each dependency gets to answer at start-up: well inside the 15 s an operator waits. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** A dependency the process cannot start without; the message is one line: variable, address, fix. */
+export class DependencyError extends Error {
+  readonly exitCode = 69; // EX_UNAVAILABLE
+  constructor(message: string) {
+    super(message);
+    this.name = 'DependencyError';
+  }
+}
+
+/** `scheme://host:port/db` with any password removed, for messages. */
+export function describeUrl(raw: string): string {
+  const url = new URL(raw);
+  url.password = '';
+  return url.toString().replace(/\/$/, '');
+}
+
+const addressOf = (raw: string, defaultPort: number) => {
+  const url = new URL(raw);
+  return `${url.hostname}:${url.port || defaultPort}`;
+};
+
+const reasonOf = (e: unknown): string => {
+  const err = e as { code?: string; message?: string; errors?: { code?: string }[] };
+  const code = err.code ?? err.errors?.[0]?.code;
+  const message = err.message ?? '';
+  return code && !message.includes(code) ? `${code} ${message}`.trim() : message || String(e);
+};
+
+export interface PreflightOptions {
+  /** Setup creates a missing database and applies migrations itself. */
+  databaseMayBeMissing?: boolean;
+  migrationsMayBePending?: boolean;
+}
+
+/**
+ * Checks, before Nest starts, that PostgreSQL answers with the configured database migrated and
+ * that Redis answers. Throws a DependencyError whose message names the variable, the address
+ * tried and the fix, instead of library retries and stack traces.
+ */
+export async function preflight(config: AppConfig, options: PreflightOptions = {}): Promise<void> {
+  await Promise.all([checkPostgres(config, options), checkRedis(config)]);
+}
+
+async function checkPostgres(config: AppConfig, options: PreflightOptions): Promise<void> {
+  const where = `DATABASE_URL=${describeUrl(config.database.url)}`;
+  const address = addressOf(config.database.url, 5432);
+  const database = decodeURIComponent(new URL(config.database.url).pathname.slice(1));
+  const client = new Client({ connectionString: config.database.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  client.on('error', () => undefined); // a late socket error after a failed connect must not crash
+  try {
+    await client.connect();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === '3D000') {
+      if (options.databaseMayBeMissing) return;
+      throw new DependencyError(
+        `PostgreSQL at ${address} has no database "${database}" (${where}): run \`npm run setup\` to create and migrate it, or fix DATABASE_URL.`,
+      );
+    }
+    if (code === '28P01' || code === '28000')
+      throw new DependencyError(
+        `PostgreSQL at ${address} refused the credentials (${where}): ${reasonOf(e)}. Fix the user or password in DATABASE_URL.`,
+      );
+    throw new DependencyError(
+      `PostgreSQL is unreachable at ${address} (${where}): ${reasonOf(e)}. Start PostgreSQL (\`npm run setup\` starts a local one) or fix DATABASE_URL.`,
+    );
+  }
+  try {
+    if (options.migrationsMayBePending) return;
+    const table = await client.query<{ present: boolean }>(
+      `SELECT to_regclass('public.migrations') IS NOT NULL AS present`,
+    );
+    const applied = new Set<string>(
+      table.rows[0].present ? (await client.query('SELECT name FROM migrations')).rows.map((r) => r.name) : [],
+    );
+    const pending = MIGRATIONS.map((m) => m.name).filter((name) => !applied.has(name));
+    if (pending.length > 0)
+      throw new DependencyError(
+        `PostgreSQL database "${database}" at ${address} has ${pending.length} pending migration(s) (${pending.join(', ')}; ${where}): run \`npm run migration:run\` (or \`npm run setup\`).`,
+      );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function checkRedis(config: AppConfig): Promise<void> {
+  const where = `REDIS_URL=${describeUrl(config.redis.url)}`;
+  const address = addressOf(config.redis.url, 6379);
+  const redis = new Redis(config.redis.url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let lastError: unknown;
+  redis.on('error', (e) => (lastError = e));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (e) {
+    const error = lastError ?? e;
+    const message = reasonOf(error);
+    if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(message))
+      throw new DependencyError(
+        `Redis at ${address} refused the credentials (${where}): ${message}. Fix the password in REDIS_URL.`,
+      );
+    if (/DB index is out of range/i.test(message))
+      throw new DependencyError(
+        `Redis at ${address} has no such database index (${where}): ${message}. Fix the /<db> in REDIS_URL.`,
+      );
+    throw new DependencyError(
+      `Redis is unreachable at ${address} (${where}): ${message}. Start Redis (\`npm run setup\` starts a local one) or fix REDIS_URL.`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * The entry points' last word on a failed start: configuration and dependency problems are one
+ * clear message and a distinct exit code (78 EX_CONFIG, 69 EX_UNAVAILABLE); anything else is a bug
+ * and keeps its stack trace.
+ */
+export function exitOnStartupError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(78);
+  }
+  if (err instanceof DependencyError) {
+    console.error(err.message);
+    process.exit(err.exitCode);
+  }
+  console.error(err);
+  process.exit(1);
+}

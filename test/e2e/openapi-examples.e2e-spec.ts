@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { demoTraces } from '../../scripts/demo/traces';
+import { EXAMPLE_TRACE_ID, REQUEST_EXAMPLES } from '../../src/bootstrap/openapi-examples';
+import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
+import { evalRunTestEnv } from '../factories/eval-run.factory';
+import { JudgeServer, startJudgeServer } from '../support/judge-server';
+import { createMember, createTenant, Tenant } from '../support/tenancy';
+import { createTestApp, TestApp } from '../support/test-app';
+
+type Operation = {
+  security?: Record<string, unknown>[];
+  requestBody?: { content: Record<string, { example?: unknown }> };
+  responses: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
+};
+
+const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+/** Error bodies compared with the ids blanked: an example's ids are placeholders. */
+const shape = (body: unknown) => JSON.parse(JSON.stringify(body).replace(UUIDS, '<id>'));
+
+/**
+ * Every example the served OpenAPI document gives is replayed against a running instance holding
+ * the demo data (`npm run demo`'s traces): each example request body gets the route's documented
+ * success status, and each per-status error example is provoked and compared with what comes back.
+ * (429 is left out: provoking it needs a route's whole budget.)
+ */
+describe('OpenAPI examples replayed against a running instance with the demo data', () => {
+  let judge: JudgeServer;
+  let t: TestApp;
+  let tenant: Tenant;
+  let owner: Record<string, string>;
+  let outsider: Record<string, string>;
+  let paths: Record<string, Record<string, Operation>>;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    judge = await startJudgeServer();
+    t = await createTestApp({
+      ...evalRunTestEnv('', 'oa'),
+      OPENAI_API_KEY: '',
+      SCRIPTED_JUDGE_URL: judge.baseUrl,
+      EVAL_LLM_MODEL: 'scripted/canned-judge',
+      EVAL_EMBEDDING_MODEL: 'scripted/canned-embedding',
+      RATE_LIMIT_DEFAULT: '100000',
+      RATE_LIMIT_INGEST: '100000',
+    });
+    tenant = await createTenant(t);
+    owner = (await createMember(t, tenant, MembershipRole.OWNER)).headers;
+    const other = await createTenant(t);
+    outsider = { Authorization: (await createMember(t, other)).headers.Authorization };
+    const traces = demoTraces(`replay-${randomUUID().slice(0, 6)}`);
+    for (const trace of traces) await t.http.post('/traces').set(tenant.headers).send(trace).expect(202);
+    ids.trace_id = traces[0].trace_id;
+    ids.span_id = traces[0].spans[0].span_id;
+    ids.org_id = tenant.orgId;
+    ids.key_id = tenant.apiKeyId;
+    ids.score_id = (
+      await t.http
+        .post('/evaluations/trace-scores')
+        .set(tenant.headers)
+        .send({ trace_id: ids.trace_id, name: 'seed', value: '1' })
+        .expect(201)
+    ).body.id;
+    ids.run_id = (
+      await t.http
+        .post('/evaluations/trace-runs/batch')
+        .set(tenant.headers)
+        .send({ metrics: ['confidence'], trace_ids: [ids.trace_id] })
+        .expect(202)
+    ).body.id;
+    paths = (await t.http.get('/openapi.json').expect(200)).body.paths;
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+    await judge?.close();
+  });
+
+  const operations = () =>
+    Object.entries(paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ method, path, op, name: `${method.toUpperCase()} ${path}` })),
+    );
+  const fill = (path: string, overrides: Record<string, string> = {}) =>
+    path.replace(/\{([^}]+)\}/g, (_, p: string) => overrides[p] ?? ids[p]);
+  const kind = (op: Operation) =>
+    op.security?.some((s) => 'ProjectName' in s) ? 'project' : op.security?.length ? 'user' : 'none';
+  const bodyOf = (op: Operation) => {
+    const example = op.requestBody?.content['application/json']?.example;
+    return example === undefined
+      ? undefined
+      : JSON.parse(JSON.stringify(example).replaceAll(EXAMPLE_TRACE_ID, ids.trace_id));
+  };
+  const send = (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+    const agent = t.http as unknown as Record<string, (p: string) => import('supertest').Test>;
+    const req = agent[method](path).set(headers);
+    return body === undefined ? req : req.send(body as object);
+  };
+  const examplesOf = (op: Operation, status: string) =>
+    Object.entries(op.responses[status]?.content?.['application/json']?.examples ?? {});
+
+  it('every route with a request body documents an example of it', () => {
+    const missing = operations()
+      .filter(({ op }) => op.requestBody && bodyOf(op) === undefined)
+      .map(({ name }) => name);
+    expect(missing).toEqual([]);
+  });
+
+  it('each example request body, sent as it is, gets the documented success status', async () => {
+    const results: string[] = [];
+    for (const { method, path, op, name } of operations()) {
+      const body = bodyOf(op);
+      if (body === undefined) continue;
+      const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+      expect(success).toHaveLength(1);
+      const headers = kind(op) === 'project' ? tenant.headers : { Authorization: owner.Authorization };
+      const res = await send(method, fill(path), headers, body);
+      results.push(
+        `${name} → ${res.status}${String(res.status) === success[0] ? '' : ` (documented ${success[0]}): ${JSON.stringify(res.body)}`}`,
+      );
+    }
+    expect(results.filter((r) => r.includes('documented'))).toEqual([]);
+    expect(results).toHaveLength(Object.keys(REQUEST_EXAMPLES).length);
+  });
+
+  it('each documented error example is what the route answers', async () => {
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const { method, path, op, name } of operations()) {
+      const body = bodyOf(op);
+      const project = kind(op) === 'project';
+      const member = project ? owner : { Authorization: owner.Authorization };
+      const provoke: Record<string, () => Promise<import('supertest').Response>> = {
+        '401 invalid_key': () =>
+          send(
+            method,
+            fill(path),
+            { 'X-API-Key': `sk_pp_${'0'.repeat(64)}`, 'X-Project-Name': tenant.projectName },
+            body,
+          ),
+        '401 missing': () => send(method, fill(path), {}, body),
+        '403 not_member': () =>
+          send(method, fill(path), project ? { ...outsider, 'X-Project-ID': tenant.projectId } : outsider, body),
+        '404 project': () => send(method, fill(path), { ...owner, 'X-Project-ID': randomUUID() }, body),
+        '422 project_scope': () => send(method, fill(path), { 'X-API-Key': tenant.apiKey }, body),
+      };
+      for (const status of ['401', '403', '404', '422']) {
+        for (const [exampleName, { value }] of examplesOf(op, status)) {
+          const key = `${status} ${exampleName}`;
+          const lastParam = [...path.matchAll(/\{([^}]+)\}/g)].pop()?.[1] ?? '';
+          const request =
+            provoke[key] ??
+            (exampleName === 'bad_id'
+              ? () => send(method, fill(path, { [lastParam]: 'not-a-uuid' }), member, body)
+              : path.includes(`{${exampleName}}`)
+                ? () => send(method, fill(path, { [exampleName]: randomUUID() }), member, body)
+                : () => send(method, fill(path), member, { ...(body as object), [exampleName]: randomUUID() }));
+          const res = await request();
+          checked += 1;
+          if (String(res.status) !== status || JSON.stringify(shape(res.body)) !== JSON.stringify(shape(value)))
+            mismatches.push(`${name} ${key}: got ${res.status} ${JSON.stringify(res.body)}`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThan(100);
+  });
+});
