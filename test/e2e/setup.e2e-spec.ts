@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { TEST_ENV } from '../support/test-env';
 import { freePort } from '../support/ports';
+import { MIGRATIONS } from '../../src/database/migrations';
 
 const ROOT = join(__dirname, '..', '..');
 const PG_URL = new URL(TEST_ENV.DATABASE_URL);
@@ -101,7 +102,7 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
     const c = new Client({ connectionString: dbUrl(envDb) });
     await c.connect();
     try {
-      expect((await c.query('SELECT count(*)::int AS n FROM migrations')).rows[0].n).toBe(3);
+      expect((await c.query('SELECT count(*)::int AS n FROM migrations')).rows[0].n).toBe(MIGRATIONS.length);
       expect((await c.query(`SELECT name FROM organizations`)).rows).toEqual([{ name: 'Demo' }]);
     } finally {
       await c.end();

@@ -63,6 +63,11 @@ describe('MetricsApiModule routes', () => {
       'name',
       'state',
     ]);
-    expect(res.body.map((p: { state: string }) => p.state)).toEqual(['configured', 'not_configured', 'not_configured']);
+    expect(res.body.map((p: { state: string }) => p.state)).toEqual([
+      'configured',
+      'not_configured',
+      'not_configured',
+      'not_configured',
+    ]);
   });
 });
