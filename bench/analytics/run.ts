@@ -64,6 +64,7 @@ function startApi(): ChildProcess {
       QUEUE_PREFIX: 'anbench',
       JWT_SECRET: 'analytics-bench-secret-analytics-bench',
       INIT_ORG_NAME: 'Analytics bench',
+      INIT_CREATE: 'true',
       INIT_PROJECT_NAME: PROJECT,
       INIT_API_KEY: API_KEY,
       RATE_LIMIT_DEFAULT: '100000000',

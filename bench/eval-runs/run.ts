@@ -375,6 +375,7 @@ async function main(): Promise<void> {
       OPENAI_BASE_URL: judge.baseUrl,
       RUN_WORKER_IN_PROCESS: 'false',
       INIT_ORG_NAME: 'bench',
+      INIT_CREATE: 'true',
       INIT_PROJECT_NAME: 'bench',
       INIT_API_KEY: API_KEY,
     }),

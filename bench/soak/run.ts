@@ -359,6 +359,7 @@ async function main(): Promise<void> {
     JWT_SECRET: randomBytes(24).toString('hex'),
     ADMIN_TOKEN: '',
     INIT_ORG_NAME: 'Soak',
+    INIT_CREATE: 'true',
     INIT_PROJECT_NAME: PROJECT,
     INIT_API_KEY: API_KEY,
     RATE_LIMIT_DEFAULT: '100000000',
