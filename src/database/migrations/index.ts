@@ -4,6 +4,7 @@ import { EvalRuns1764000002000 } from './1764000002000-EvalRuns';
 import { EvalPipeline1764000003000 } from './1764000003000-EvalPipeline';
 import { JudgeUnknownUsage1764000004000 } from './1764000004000-JudgeUnknownUsage';
 import { Analytics1764000005000 } from './1764000005000-Analytics';
+import { SessionScores1764000006000 } from './1764000006000-SessionScores';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   EvalPipeline1764000003000,
   JudgeUnknownUsage1764000004000,
   Analytics1764000005000,
+  SessionScores1764000006000,
 ];

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EvalRunEntity } from './entities/eval-run.entity';
-import { TraceScoreEntity } from './entities/trace-score.entity';
 import { JudgeModule } from '../judge/judge.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { ScoreStoreModule } from '../scores/score-store.module';
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunLedgerRepository } from './worker/eval-run-ledger.repository';
 import { EvalRunExecutor } from './worker/eval-run.executor';
@@ -17,8 +17,7 @@ import { RunControlListener } from './worker/run-control.listener';
  * WorkerModule, and by AppModule when RUN_WORKER_IN_PROCESS=true. No controllers.
  */
 @Module({
-  // The entities the worker writes through (scores): registered here too, for worker-only processes.
-  imports: [TypeOrmModule.forFeature([EvalRunEntity, TraceScoreEntity]), MetricsModule, JudgeModule],
+  imports: [TypeOrmModule.forFeature([EvalRunEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
   providers: [
     EvalRunLedgerRepository,
     EvalRunExecutor,

@@ -2,9 +2,9 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { JudgeModule } from '../judge/judge.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { ScoreStoreModule } from '../scores/score-store.module';
 import { EvalRunItemEntity } from './entities/eval-run-item.entity';
 import { EvalRunEntity } from './entities/eval-run.entity';
-import { TraceScoreEntity } from './entities/trace-score.entity';
 import { EvalRunsController } from './eval-runs.controller';
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunsRepository } from './eval-runs.repository';
@@ -12,7 +12,7 @@ import { EvalRunsService } from './eval-runs.service';
 
 /** The HTTP side of eval runs: create (filtered, batch, retry), read, delete. Never judges. */
 @Module({
-  imports: [TypeOrmModule.forFeature([EvalRunEntity, EvalRunItemEntity, TraceScoreEntity]), MetricsModule, JudgeModule],
+  imports: [TypeOrmModule.forFeature([EvalRunEntity, EvalRunItemEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
   controllers: [EvalRunsController],
   providers: [EvalRunsRepository, EvalRunsService, EvalRunsProducer],
   exports: [EvalRunsProducer],

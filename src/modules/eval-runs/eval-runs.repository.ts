@@ -5,7 +5,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { buildTraceFilterSql, TraceFilter } from '../traces/query/trace-filter';
 import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
-import { TraceScoreEntity } from './entities/trace-score.entity';
+import { TraceScoreEntity } from '../scores/entities/trace-score.entity';
 
 export interface NewRunFields {
   projectId: string;

@@ -1,4 +1,4 @@
-import { ScoreDataType } from '../eval-runs/entities/trace-score.entity';
+import { ScoreDataType } from './entities/trace-score.entity';
 import { checkScoreValue } from './score-value';
 
 describe('checkScoreValue', () => {

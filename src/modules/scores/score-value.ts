@@ -1,4 +1,4 @@
-import { ScoreDataType } from '../eval-runs/entities/trace-score.entity';
+import { ScoreDataType } from './entities/trace-score.entity';
 
 /** Longest value a score can hold (the column is varchar(255)). */
 export const MAX_SCORE_VALUE_LENGTH = 255;

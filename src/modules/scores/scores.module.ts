@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { TraceScoreEntity } from '../eval-runs/entities/trace-score.entity';
 import { ScoreAnalyticsRepository } from './score-analytics.repository';
 import { ScoreAnalyticsService } from './score-analytics.service';
+import { ScoreStoreModule } from './score-store.module';
 import { TraceScoreAnalyticsController } from './trace-score-analytics.controller';
 import { TraceScoresController } from './trace-scores.controller';
 import { TraceScoresRepository } from './trace-scores.repository';
@@ -10,7 +9,7 @@ import { TraceScoresService } from './trace-scores.service';
 
 /** Manual trace scores and reads of all scores (automated ones are written by eval runs). */
 @Module({
-  imports: [TypeOrmModule.forFeature([TraceScoreEntity])],
+  imports: [ScoreStoreModule],
   controllers: [TraceScoresController, TraceScoreAnalyticsController],
   providers: [TraceScoresRepository, TraceScoresService, ScoreAnalyticsRepository, ScoreAnalyticsService],
 })

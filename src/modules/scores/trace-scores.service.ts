@@ -3,7 +3,7 @@ import { Paginated } from '../../common/dto/pagination.dto';
 import { notFound } from '../../common/errors/domain.error';
 import { RequestValidationError } from '../../common/validation/validation';
 import { ProjectContext } from '../auth/types/project-context';
-import { ScoreDataType, ScoreSource } from '../eval-runs/entities/trace-score.entity';
+import { ScoreDataType, ScoreSource } from './entities/trace-score.entity';
 import { CreateTraceScoreRequest } from './dto/create-trace-score.dto';
 import { ListTraceScoresQuery } from './dto/list-trace-scores.query.dto';
 import { TraceScoreResponse } from './dto/trace-score-response.dto';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { TraceScoreEntity, ScoreDataType, ScoreSource, ScoreStatus } from '../entities/trace-score.entity';
+import { TraceScoreEntity, ScoreDataType, ScoreSource, ScoreStatus } from '../../scores/entities/trace-score.entity';
 import type { SpanView, TraceView } from '../../metrics/types/trace-view';
 
 /** What a worker needs of a run. */

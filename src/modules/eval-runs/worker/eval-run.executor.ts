@@ -21,7 +21,7 @@ import {
 import { FaultInjector } from './fault-injector';
 import { HeldItems } from './held-items';
 import { FinisherEntry, RunFinisher } from './run-finisher';
-import { formatScoreValue } from './score-value';
+import { formatScoreValue } from '../../scores/format-score-value';
 import { SlotPool } from './slot-pool';
 
 /** An item claimed this many times (its workers kept dying on it) is finished as failed. */

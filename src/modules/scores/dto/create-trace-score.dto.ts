@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsEnum, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
-import { ScoreDataType, ScoreSource } from '../../eval-runs/entities/trace-score.entity';
+import { ScoreDataType, ScoreSource } from '../entities/trace-score.entity';
 import { IsJsonObject } from '../../traces/dto/validators';
 import { MAX_SCORE_VALUE_LENGTH } from '../score-value';
 

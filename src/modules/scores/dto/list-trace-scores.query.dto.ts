@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEnum, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
-import { ScoreDataType, ScoreSource, ScoreStatus } from '../../eval-runs/entities/trace-score.entity';
+import { ScoreDataType, ScoreSource, ScoreStatus } from '../entities/trace-score.entity';
 import { IsTimestamp } from '../../traces/dto/validators';
 
 /** Query of GET /evaluations/trace-scores. Every filter is optional; they combine with AND. */

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ScoreDataType, ScoreSource, ScoreStatus, TraceScoreEntity } from '../../eval-runs/entities/trace-score.entity';
+import { ScoreDataType, ScoreSource, ScoreStatus, TraceScoreEntity } from '../entities/trace-score.entity';
 
 /** A trace score on the wire. `value` is always a string or null, never a number. */
 export class TraceScoreResponse {

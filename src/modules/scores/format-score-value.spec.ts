@@ -1,4 +1,4 @@
-import { formatScoreValue } from './score-value';
+import { formatScoreValue } from './format-score-value';
 
 describe('formatScoreValue', () => {
   it.each([
