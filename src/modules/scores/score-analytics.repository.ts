@@ -7,8 +7,14 @@ import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/
 /**
  * Every statement reads values as `value_number`, the stored `score_number(value)` (migration
  * 1764000003000): NULL for a value that is not a number in [0, 1], which is counted apart and never
- * cast, so no stored row can break a chart. `ix_trace_scores_analytics` covers these reads.
+ * cast, so no stored row can break a chart. Trace and session scores have the same columns, so each
+ * statement is built once per table; `ix_trace_scores_analytics` / `ix_session_scores_analytics`
+ * cover these reads.
  */
+
+/** Which score table a chart reads: scores of single traces or of whole sessions. */
+export type ScoreTarget = 'trace' | 'session';
+const TABLES: Record<ScoreTarget, string> = { trace: 'trace_scores', session: 'session_scores' };
 
 export interface ScoreSummaryRow {
   name: string;
@@ -34,7 +40,12 @@ const ISO = (x: string) => `to_char((${x}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH2
 const CREATED_IN = (a: string, b: string) =>
   `(${a}::timestamptz IS NULL OR s.created_at >= ${a}::timestamptz) AND (${b}::timestamptz IS NULL OR s.created_at < ${b}::timestamptz)`;
 
-const SUMMARY = `
+/** The scores a trend or histogram of metric $2 counts as numbers. */
+const NUMERIC_OF_METRIC = `s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND s.data_type = 'NUMERIC'`;
+
+/** The statements of one score table (its name is ours, never input). */
+const statementsFor = (table: string) => ({
+  summary: `
   SELECT name, avg(n)::float8 AS avg, min(n)::float8 AS min, max(n)::float8 AS max,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median,
          count(n)::int AS succeeded,
@@ -42,48 +53,100 @@ const SUMMARY = `
          (count(*) FILTER (WHERE status = 'SUCCESS' AND n IS NULL))::int AS non_numeric,
          max(created_at) AS latest
   FROM (SELECT s.name, s.status, s.created_at, CASE WHEN s.status = 'SUCCESS' THEN s.value_number END AS n
-        FROM trace_scores s
+        FROM ${table} s
         WHERE s.project_id = $1 AND s.data_type = 'NUMERIC' AND ${CREATED_IN('$2', '$3')}) s
   GROUP BY name
-  ORDER BY name`;
+  ORDER BY name`,
 
-/** The scores a trend or histogram of metric $2 counts as numbers. */
-const NUMERIC_OF_METRIC = `s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND s.data_type = 'NUMERIC'`;
-
-const BOUNDS = `
+  bounds: `
   SELECT ${ISO('min(s.created_at)')} AS first, ${ISO(`date_trunc('milliseconds', max(s.created_at)) + interval '1 millisecond'`)} AS after_last
-  FROM trace_scores s WHERE ${NUMERIC_OF_METRIC} AND ${CREATED_IN('$3', '$4')}`;
+  FROM ${table} s WHERE ${NUMERIC_OF_METRIC} AND ${CREATED_IN('$3', '$4')}`,
 
-/** $1 project, $2 metric, $3 granularity, $4 from, $5 to, $6 zone. */
-const TREND = `
+  /** $1 project, $2 metric, $3 granularity, $4 from, $5 to, $6 zone. */
+  trend: `
   WITH agg AS (
     SELECT ${bucketOf('s.created_at', '$3::text', '$6::text')} AS b, avg(n)::float8 AS avg, count(*)::int AS count
-    FROM (SELECT s.created_at, s.value_number AS n FROM trace_scores s
+    FROM (SELECT s.created_at, s.value_number AS n FROM ${table} s
           WHERE ${NUMERIC_OF_METRIC} AND s.created_at >= $4::timestamptz AND s.created_at < $5::timestamptz) s
     WHERE n IS NOT NULL
     GROUP BY 1)
   SELECT ${bucketLabel('x.b', '$6::text')} AS bucket, COALESCE(agg.avg, 0) AS avg, COALESCE(agg.count, 0) AS count
   FROM (${bucketSeries('$3::text', '$4', '$5', '$6::text')}) x LEFT JOIN agg ON agg.b = x.b
-  ORDER BY x.b`;
+  ORDER BY x.b`,
 
-/**
- * $1 project, $2 metric, $3 from, $4 to, $5 buckets. Bucket i holds [(i-1)/n, i/n); 1.0 joins bucket n
- * (width_bucket alone would open an n+1th). Row bucket NULL counts the non-numeric successful scores.
- */
-const DISTRIBUTION = `
+  /**
+   * $1 project, $2 metric, $3 from, $4 to, $5 buckets. Bucket i holds [(i-1)/n, i/n); 1.0 joins bucket n
+   * (width_bucket alone would open an n+1th). Row bucket NULL counts the non-numeric successful scores.
+   */
+  distribution: `
   SELECT CASE WHEN n IS NOT NULL THEN least(width_bucket(n, 0, 1, $5::int), $5::int) END AS bucket, count(*)::int AS count
   FROM (SELECT CASE WHEN s.data_type = 'NUMERIC' THEN s.value_number END AS n
-        FROM trace_scores s
+        FROM ${table} s
         WHERE s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND ${CREATED_IN('$3', '$4')}) s
-  GROUP BY 1`;
+  GROUP BY 1`,
+});
 
-/** Score analytics: summary, trend and distribution, each one statement scoped by project. */
+const STATEMENTS = {
+  trace: statementsFor(TABLES.trace),
+  session: statementsFor(TABLES.session),
+};
+
+/** A score's number for a chart: its value when a successful NUMERIC score in [0, 1], else NULL. */
+const CHART_NUMBER = `(CASE WHEN s.status = 'SUCCESS' AND s.data_type = 'NUMERIC' THEN s.value_number END)::float8`;
+
+/**
+ * $1 project, $2 session, $3 metric or NULL, $4 limit: the newest $4 scores of the session, oldest
+ * first. Served by ix_session_scores_project_session.
+ */
+const SESSION_HISTORY = `
+  SELECT name, score, eval_run_id, ${ISO('created_at')} AS created_at, status
+  FROM (SELECT s.name, ${CHART_NUMBER} AS score, s.eval_run_id, s.created_at, s.status, s.id
+        FROM session_scores s
+        WHERE s.project_id = $1::uuid AND s.session_id = $2::text AND ($3::text IS NULL OR s.name = $3::text)
+        ORDER BY s.created_at DESC, s.id DESC
+        LIMIT $4::int) s
+  ORDER BY created_at, id`;
+
+/** The latest score of metric $2 of each session of project $1 (any status). ix_session_scores_latest serves it. */
+const LATEST_PER_SESSION = `
+  SELECT DISTINCT ON (s.session_id) s.session_id, ${CHART_NUMBER} AS score, s.created_at, s.eval_run_id
+  FROM session_scores s
+  WHERE s.project_id = $1::uuid AND s.name = $2::text
+  ORDER BY s.session_id, s.created_at DESC, s.id DESC`;
+
+/** A page of the latest scores ranked; numberless ones last in both orders, ties by session id. */
+const COMPARISON = (order: 'ASC' | 'DESC') => `
+  SELECT session_id, score, ${ISO('created_at')} AS evaluated_at, eval_run_id
+  FROM (${LATEST_PER_SESSION}) l
+  ORDER BY score ${order} NULLS LAST, session_id
+  LIMIT $3::int OFFSET $4::int`;
+const COMPARISON_BY_ORDER = { asc: COMPARISON('ASC'), desc: COMPARISON('DESC') };
+
+const COMPARISON_TOTAL = `
+  SELECT count(DISTINCT s.session_id)::int AS total FROM session_scores s WHERE s.project_id = $1::uuid AND s.name = $2::text`;
+
+export interface SessionHistoryRow {
+  name: string;
+  score: number | null;
+  eval_run_id: string | null;
+  created_at: string;
+  status: string;
+}
+
+export interface SessionComparisonRow {
+  session_id: string;
+  score: number | null;
+  evaluated_at: string;
+  eval_run_id: string | null;
+}
+
+/** Score analytics of trace or session scores: summary, trend and distribution, each one statement scoped by project. */
 @Injectable()
 export class ScoreAnalyticsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async summary(projectId: string, from?: string, before?: string): Promise<ScoreSummaryRow[]> {
-    const rows = await analyticsQuery<Record<string, unknown>>(this.dataSource, SUMMARY, [
+  async summary(target: ScoreTarget, projectId: string, from?: string, before?: string): Promise<ScoreSummaryRow[]> {
+    const rows = await analyticsQuery<Record<string, unknown>>(this.dataSource, STATEMENTS[target].summary, [
       projectId,
       from ?? null,
       before ?? null,
@@ -103,12 +166,13 @@ export class ScoreAnalyticsRepository {
 
   /** The created_at window of a metric's scores inside optional bounds: [first, the next millisecond after the last), or null. */
   async bounds(
+    target: ScoreTarget,
     projectId: string,
     metric: string,
     from?: string,
     to?: string,
   ): Promise<{ from: string; to: string } | null> {
-    const [row] = await analyticsQuery<{ first: string | null; after_last: string | null }>(this.dataSource, BOUNDS, [
+    const [row] = await analyticsQuery<{ first: string | null; after_last: string | null }>(this.dataSource, STATEMENTS[target].bounds, [
       projectId,
       metric,
       from ?? null,
@@ -117,19 +181,20 @@ export class ScoreAnalyticsRepository {
     return row.first && row.after_last ? { from: row.first, to: row.after_last } : null;
   }
 
-  trend(projectId: string, metric: string, w: BucketWindow): Promise<TrendRow[]> {
-    return analyticsQuery(this.dataSource, TREND, [projectId, metric, w.granularity, w.from, w.to, w.tz]);
+  trend(target: ScoreTarget, projectId: string, metric: string, w: BucketWindow): Promise<TrendRow[]> {
+    return analyticsQuery(this.dataSource, STATEMENTS[target].trend, [projectId, metric, w.granularity, w.from, w.to, w.tz]);
   }
 
   /** Counts per bucket number (absent buckets are empty) and the non-numeric count. */
   async distribution(
+    target: ScoreTarget,
     projectId: string,
     metric: string,
     buckets: number,
     from?: string,
     to?: string,
   ): Promise<{ counts: Map<number, number>; nonNumeric: number }> {
-    const rows = await analyticsQuery<{ bucket: number | null; count: number }>(this.dataSource, DISTRIBUTION, [
+    const rows = await analyticsQuery<{ bucket: number | null; count: number }>(this.dataSource, STATEMENTS[target].distribution, [
       projectId,
       metric,
       from ?? null,
@@ -143,5 +208,35 @@ export class ScoreAnalyticsRepository {
       else counts.set(r.bucket, r.count);
     }
     return { counts, nonNumeric };
+  }
+
+  /** One session's scores over time (session scores only: a trace has no re-evaluations to chart). */
+  sessionHistory(projectId: string, sessionId: string, metric: string | undefined, limit: number) {
+    return analyticsQuery<SessionHistoryRow>(this.dataSource, SESSION_HISTORY, [
+      projectId,
+      sessionId,
+      metric ?? null,
+      limit,
+    ]);
+  }
+
+  /** A page of the sessions ranked by their latest score of a metric, and how many sessions have one. */
+  async sessionComparison(
+    projectId: string,
+    metric: string,
+    order: 'asc' | 'desc',
+    limit: number,
+    offset: number,
+  ): Promise<[SessionComparisonRow[], number]> {
+    const [rows, [count]] = await Promise.all([
+      analyticsQuery<SessionComparisonRow>(this.dataSource, COMPARISON_BY_ORDER[order], [
+        projectId,
+        metric,
+        limit,
+        offset,
+      ]),
+      analyticsQuery<{ total: number }>(this.dataSource, COMPARISON_TOTAL, [projectId, metric]),
+    ]);
+    return [rows, count.total];
   }
 }

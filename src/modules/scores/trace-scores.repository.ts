@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, SelectQueryBuilder } from 'typeorm';
+import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ScoreDataType, ScoreSource, ScoreStatus, TraceScoreEntity } from './entities/trace-score.entity';
+import { ScoreRepositoryBase } from './score-repository.base';
 
 export interface NewManualScore {
   traceId: string;
@@ -15,20 +16,6 @@ export interface NewManualScore {
   authorUserId: string | null;
 }
 
-export interface TraceScoreFilters {
-  traceId?: string;
-  name?: string;
-  source?: ScoreSource;
-  status?: ScoreStatus;
-  dataType?: ScoreDataType;
-  evalRunId?: string;
-  environment?: string;
-  /** Inclusive, on created_at; an ISO timestamp (microseconds kept). */
-  createdFrom?: string;
-  /** Exclusive, on created_at; an ISO timestamp (microseconds kept). */
-  createdBefore?: string;
-}
-
 export interface ScoreChanges {
   value?: string;
   reason?: string;
@@ -37,8 +24,10 @@ export interface ScoreChanges {
 
 /** Trace-score persistence. Every method takes the project id first: no query leaves its project. */
 @Injectable()
-export class TraceScoresRepository {
-  constructor(@InjectRepository(TraceScoreEntity) private readonly scores: Repository<TraceScoreEntity>) {}
+export class TraceScoresRepository extends ScoreRepositoryBase<TraceScoreEntity> {
+  constructor(@InjectRepository(TraceScoreEntity) scores: Repository<TraceScoreEntity>) {
+    super(scores, 'traceId');
+  }
 
   /**
    * Inserts a manual score for a trace of the project through the entity; the trace is looked up in
@@ -80,36 +69,6 @@ export class TraceScoresRepository {
     }
   }
 
-  findInProject(projectId: string, scoreId: string): Promise<TraceScoreEntity | null> {
-    return this.scores.findOneBy({ id: scoreId, projectId });
-  }
-
-  async list(
-    projectId: string,
-    filters: TraceScoreFilters,
-    limit: number,
-    offset: number,
-  ): Promise<[TraceScoreEntity[], number]> {
-    const qb = this.filtered(projectId, filters)
-      .orderBy('s.createdAt', 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .limit(limit)
-      .offset(offset);
-    return Promise.all([qb.getMany(), this.filtered(projectId, filters).getCount()]);
-  }
-
-  /** The newest score of each name for a trace of the project (any status), sorted by name. */
-  latestPerName(projectId: string, traceId: string): Promise<TraceScoreEntity[]> {
-    return this.scores
-      .createQueryBuilder('s')
-      .distinctOn(['s.name'])
-      .where('s.projectId = :projectId AND s.traceId = :traceId', { projectId, traceId })
-      .orderBy('s.name', 'ASC')
-      .addOrderBy('s.createdAt', 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .getMany();
-  }
-
   /** Applies a human edit: the score becomes a successful annotation. Null when the project has no such score. */
   async annotate(projectId: string, scoreId: string, changes: ScoreChanges): Promise<TraceScoreEntity | null> {
     const result = await this.scores
@@ -125,25 +84,5 @@ export class TraceScoresRepository {
       .execute();
     if (!result.affected) return null;
     return this.findInProject(projectId, scoreId);
-  }
-
-  /** True when a score of the project was deleted. */
-  async deleteInProject(projectId: string, scoreId: string): Promise<boolean> {
-    const result = await this.scores.delete({ id: scoreId, projectId });
-    return (result.affected ?? 0) > 0;
-  }
-
-  private filtered(projectId: string, f: TraceScoreFilters): SelectQueryBuilder<TraceScoreEntity> {
-    const qb = this.scores.createQueryBuilder('s').where('s.projectId = :projectId', { projectId });
-    if (f.traceId !== undefined) qb.andWhere('s.traceId = :traceId', { traceId: f.traceId });
-    if (f.name !== undefined) qb.andWhere('s.name = :name', { name: f.name });
-    if (f.source !== undefined) qb.andWhere('s.source = :source', { source: f.source });
-    if (f.status !== undefined) qb.andWhere('s.status = :status', { status: f.status });
-    if (f.dataType !== undefined) qb.andWhere('s.dataType = :dataType', { dataType: f.dataType });
-    if (f.evalRunId !== undefined) qb.andWhere('s.evalRunId = :evalRunId', { evalRunId: f.evalRunId });
-    if (f.environment !== undefined) qb.andWhere('s.environment = :environment', { environment: f.environment });
-    if (f.createdFrom !== undefined) qb.andWhere('s.createdAt >= :createdFrom', { createdFrom: f.createdFrom });
-    if (f.createdBefore !== undefined) qb.andWhere('s.createdAt < :createdBefore', { createdBefore: f.createdBefore });
-    return qb;
   }
 }

@@ -45,7 +45,7 @@ export class TraceScoresService {
     const [items, total] = await this.scores.list(
       ctx.projectId,
       {
-        traceId: q.trace_id,
+        subjectId: q.trace_id,
         name: q.name,
         source: q.source,
         status: q.status,

@@ -5,7 +5,7 @@ import { ListTraceScoresQuery } from './list-trace-scores.query.dto';
 export class ScoreSummaryQuery extends PickType(ListTraceScoresQuery, ['date_from', 'date_to'] as const) {}
 
 /** Aggregates of one metric's NUMERIC scores. The statistics cover successful scores with a numeric value only. */
-export class TraceScoreSummaryResponse {
+export class ScoreSummaryItem {
   @ApiProperty() metric_name: string;
   @ApiProperty({ type: Number, nullable: true }) avg_score: number | null;
   @ApiProperty({ type: Number, nullable: true }) min_score: number | null;

@@ -1,0 +1,99 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+
+/** Path of the routes about one session. Session ids are client labels: any string of 1 to 255 characters. */
+export class SessionIdParams {
+  @ApiProperty({ minLength: 1, maxLength: 255 })
+  @IsString()
+  @Length(1, 255)
+  session_id: string;
+}
+
+/** Query of GET /evaluations/analytics/session-scores/history/{session_id}. */
+export class SessionScoreHistoryQuery {
+  @ApiPropertyOptional({ description: 'Only this metric.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  metric_name?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+    default: 50,
+    description: 'At most this many points: the newest ones, listed oldest first.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit: number = 50;
+}
+
+/** One evaluation of a session: a point of its score history. */
+export class SessionScoreHistoryItem {
+  @ApiProperty() metric_name: string;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'The value when the score is a successful number in [0, 1]; otherwise null.',
+  })
+  score: number | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) eval_run_id: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) created_at: string | null;
+  @ApiProperty({ enum: ['SUCCESS', 'FAILED', 'PENDING'] }) status: string;
+}
+
+export const COMPARISON_SORT_ORDERS = ['asc', 'desc'] as const;
+export type ComparisonSortOrder = (typeof COMPARISON_SORT_ORDERS)[number];
+
+/** Query of GET /evaluations/analytics/session-scores/comparison. */
+export class SessionScoreComparisonQuery {
+  @ApiProperty({ description: 'Metric name to rank sessions by.', example: 'agent_reliability' })
+  @IsDefined()
+  @IsString()
+  @Length(1, 255)
+  metric_name: string;
+
+  @ApiPropertyOptional({
+    enum: COMPARISON_SORT_ORDERS,
+    default: 'asc',
+    description: 'asc: worst first; desc: best first. Sessions without a numeric latest score come last either way.',
+  })
+  @IsOptional()
+  @IsIn(COMPARISON_SORT_ORDERS)
+  sort_order: ComparisonSortOrder = 'asc';
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000)
+  offset: number = 0;
+}
+
+/** A session's latest score of the metric. */
+export class SessionComparisonItem {
+  @ApiProperty() session_id: string;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'The value when the latest score is a successful number in [0, 1]; otherwise null.',
+  })
+  score: number | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the latest score was made.' })
+  evaluated_at: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) eval_run_id: string | null;
+}
