@@ -172,17 +172,23 @@ export class ScoreAnalyticsRepository {
     from?: string,
     to?: string,
   ): Promise<{ from: string; to: string } | null> {
-    const [row] = await analyticsQuery<{ first: string | null; after_last: string | null }>(this.dataSource, STATEMENTS[target].bounds, [
-      projectId,
-      metric,
-      from ?? null,
-      to ?? null,
-    ]);
+    const [row] = await analyticsQuery<{ first: string | null; after_last: string | null }>(
+      this.dataSource,
+      STATEMENTS[target].bounds,
+      [projectId, metric, from ?? null, to ?? null],
+    );
     return row.first && row.after_last ? { from: row.first, to: row.after_last } : null;
   }
 
   trend(target: ScoreTarget, projectId: string, metric: string, w: BucketWindow): Promise<TrendRow[]> {
-    return analyticsQuery(this.dataSource, STATEMENTS[target].trend, [projectId, metric, w.granularity, w.from, w.to, w.tz]);
+    return analyticsQuery(this.dataSource, STATEMENTS[target].trend, [
+      projectId,
+      metric,
+      w.granularity,
+      w.from,
+      w.to,
+      w.tz,
+    ]);
   }
 
   /** Counts per bucket number (absent buckets are empty) and the non-numeric count. */
@@ -194,13 +200,11 @@ export class ScoreAnalyticsRepository {
     from?: string,
     to?: string,
   ): Promise<{ counts: Map<number, number>; nonNumeric: number }> {
-    const rows = await analyticsQuery<{ bucket: number | null; count: number }>(this.dataSource, STATEMENTS[target].distribution, [
-      projectId,
-      metric,
-      from ?? null,
-      to ?? null,
-      buckets,
-    ]);
+    const rows = await analyticsQuery<{ bucket: number | null; count: number }>(
+      this.dataSource,
+      STATEMENTS[target].distribution,
+      [projectId, metric, from ?? null, to ?? null, buckets],
+    );
     const counts = new Map<number, number>();
     let nonNumeric = 0;
     for (const r of rows) {

@@ -65,7 +65,11 @@ export class ScoreAnalyticsService {
     return rows.map((r) => ({ bucket: r.bucket, metric_name: q.metric_name, avg_score: r.avg, count: r.count }));
   }
 
-  async distribution(target: ScoreTarget, ctx: ProjectContext, q: ScoreDistributionQuery): Promise<ScoreDistributionItem[]> {
+  async distribution(
+    target: ScoreTarget,
+    ctx: ProjectContext,
+    q: ScoreDistributionQuery,
+  ): Promise<ScoreDistributionItem[]> {
     if (q.date_from !== undefined && q.date_to !== undefined) {
       // Not bucketed in time: only the order of the bounds is checked.
       checkWindow({ granularity: 'week', from: q.date_from, to: q.date_to, tz: DEFAULT_TIME_ZONE }, FIELDS);

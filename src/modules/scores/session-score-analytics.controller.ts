@@ -27,8 +27,7 @@ export class SessionScoreAnalyticsController extends scoreAnalyticsRoutes('sessi
   @Get('history/:session_id')
   @ApiOperation({
     summary: 'A session’s scores over time: one point per score, oldest first',
-    description:
-      'Every status (score is null unless a successful number in [0, 1]); `limit` keeps the newest points.',
+    description: 'Every status (score is null unless a successful number in [0, 1]); `limit` keeps the newest points.',
   })
   @ApiOkResponse({ type: [SessionScoreHistoryItem] })
   history(
