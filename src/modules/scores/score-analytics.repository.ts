@@ -99,7 +99,7 @@ const CHART_NUMBER = `(CASE WHEN s.status = 'SUCCESS' AND s.data_type = 'NUMERIC
  * first. Served by ix_session_scores_project_session.
  */
 const SESSION_HISTORY = `
-  SELECT name, score, eval_run_id, ${ISO('created_at')} AS created_at, status
+  SELECT name, score, eval_run_id, created_at, status
   FROM (SELECT s.name, ${CHART_NUMBER} AS score, s.eval_run_id, s.created_at, s.status, s.id
         FROM session_scores s
         WHERE s.project_id = $1::uuid AND s.session_id = $2::text AND ($3::text IS NULL OR s.name = $3::text)
@@ -116,7 +116,7 @@ const LATEST_PER_SESSION = `
 
 /** A page of the latest scores ranked; numberless ones last in both orders, ties by session id. */
 const COMPARISON = (order: 'ASC' | 'DESC') => `
-  SELECT session_id, score, ${ISO('created_at')} AS evaluated_at, eval_run_id
+  SELECT session_id, score, created_at AS evaluated_at, eval_run_id
   FROM (${LATEST_PER_SESSION}) l
   ORDER BY score ${order} NULLS LAST, session_id
   LIMIT $3::int OFFSET $4::int`;
@@ -129,14 +129,14 @@ export interface SessionHistoryRow {
   name: string;
   score: number | null;
   eval_run_id: string | null;
-  created_at: string;
+  created_at: Date;
   status: string;
 }
 
 export interface SessionComparisonRow {
   session_id: string;
   score: number | null;
-  evaluated_at: string;
+  evaluated_at: Date;
   eval_run_id: string | null;
 }
 

@@ -98,7 +98,7 @@ export class ScoreAnalyticsService {
         metric_name: r.name,
         score: r.score,
         eval_run_id: r.eval_run_id,
-        created_at: r.created_at,
+        created_at: r.created_at.toISOString(),
         status: r.status,
       })),
     );
@@ -112,6 +112,11 @@ export class ScoreAnalyticsService {
       q.limit,
       q.offset,
     );
-    return { items, total, limit: q.limit, offset: q.offset };
+    return {
+      items: items.map((r) => ({ ...r, evaluated_at: r.evaluated_at.toISOString() })),
+      total,
+      limit: q.limit,
+      offset: q.offset,
+    };
   }
 }
