@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
 import { waitForRun } from '../factories/eval-run.factory';
+import { insertSessionScore } from '../factories/session-score.factory';
 import { buildTraceTree } from '../factories/trace.factory';
 import { snapshotDatabase } from '../support/evidence/db-snapshot';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
@@ -17,7 +18,7 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 
 /** Where each kind of id comes from. Keys are parameter or field names as the API spells them. */
-type IdKind = 'trace' | 'span' | 'run' | 'score' | 'org' | 'key';
+type IdKind = 'trace' | 'span' | 'run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
@@ -28,6 +29,12 @@ const ID_KINDS: Record<string, IdKind> = {
   org_id: 'org',
   key_id: 'key',
 };
+/**
+ * Under these path prefixes, `score_id` is a session score, and `session_id` (elsewhere a free-text
+ * label) names scores stored under the project: a session label must not reach another project's.
+ */
+const SESSION_SCORE_ROUTES = ['/evaluations/session-scores', '/evaluations/analytics/session-scores/'];
+const SESSION_SCORE_ID_KINDS: Record<string, IdKind> = { score_id: 'sessionScore', session_id: 'session' };
 /** Organization-level objects: another project of the same organization legitimately shares them. */
 const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key']);
 /** Names that look like ids but are free-text labels chosen by clients, not our objects. */
@@ -44,7 +51,12 @@ interface IdSlot {
 function idSlots(route: Route): { slots: IdSlot[]; unknown: string[] } {
   const slots: IdSlot[] = [];
   const unknown: string[] = [];
+  const sessionScores = SESSION_SCORE_ROUTES.some((prefix) => route.path.startsWith(prefix));
   const consider = (where: IdSlot['where'], name: string) => {
+    if (sessionScores && SESSION_SCORE_ID_KINDS[name]) {
+      slots.push({ where, name, kind: SESSION_SCORE_ID_KINDS[name] });
+      return;
+    }
     if (!looksLikeId(name) || NOT_OBJECT_IDS.has(name.toLowerCase())) return;
     const kind = ID_KINDS[name];
     if (kind) slots.push({ where, name, kind });
@@ -118,7 +130,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
   let attackerCreds: { kind: string; project: Record<string, string>; user: Record<string, string> }[];
   const victims: Owner[] = [];
 
-  /** Creates a trace with spans, a manual score, a finished run with failures, and an API key. */
+  /** Creates a trace with spans, a manual score, a finished run with failures, a session score and an API key. */
   async function populate(owner: Omit<Owner, 'ids' | 'secrets'>, orgBearer: Record<string, string>): Promise<Owner> {
     const secret = `secret-${owner.label}-${randomBytes(6).toString('hex')}`;
     const trace = buildTraceTree(3, { name: `${secret}-trace`, tags: ['victim'], input: { q: `${secret}-input` } });
@@ -135,6 +147,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
       })
       .expect(201);
     let runId = randomUUID();
+    let runExists = false;
     if (routes.some((r) => r.path === '/evaluations/trace-runs/batch')) {
       judge.fault({ status: 401, count: Infinity }); // every judge call fails: the run finishes with failures, so it can be retried
       const run = await t.http
@@ -143,9 +156,20 @@ describe('isolation matrix: ids of other projects and organizations, every route
         .send({ name: `${secret}-run`, metrics: ['confidence'], trace_ids: [trace.trace_id] })
         .expect(202);
       runId = run.body.id;
+      runExists = true;
       await waitForRun(t, { headers: owner.apiKeyHeaders }, runId);
       judge.reset();
     }
+    // Session scores are written by session runs only (no POST): stored as one would store it.
+    const sessionId = `session-${owner.label}-${randomBytes(4).toString('hex')}`;
+    const sessionScore = await insertSessionScore(t.dataSource, owner.projectId, {
+      sessionId,
+      name: `${secret}-session-score`,
+      value: '0.25',
+      reason: `${secret}-session-reason`,
+      evalRunId: runExists ? runId : null,
+      createdAt: new Date().toISOString(),
+    });
     const key = await t.http
       .post(`/organizations/${owner.orgId}/api-keys`)
       .set(orgBearer)
@@ -158,6 +182,8 @@ describe('isolation matrix: ids of other projects and organizations, every route
         span: trace.spans![0].span_id,
         run: runId,
         score: score.body.id,
+        session: sessionId,
+        sessionScore,
         org: owner.orgId,
         key: key.body.id,
       },
@@ -183,6 +209,8 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await get(`/evaluations/trace-runs/${o.ids.run}`, o.apiKeyHeaders),
       await get('/evaluations/trace-runs?limit=200', o.apiKeyHeaders),
       await get(`/evaluations/trace-runs/${o.ids.run}/scores`, o.apiKeyHeaders),
+      await get('/evaluations/session-scores?limit=200', o.apiKeyHeaders),
+      await get(`/evaluations/session-scores/${o.ids.session}`, o.apiKeyHeaders),
       await get(`/organizations/${o.orgId}/projects`, orgBearer),
       { ...keys, body: stableKeys },
     ];
@@ -359,7 +387,10 @@ describe('isolation matrix: ids of other projects and organizations, every route
           .get(query ? `${path}?${query}` : path)
           .set(route.auth === 'user' ? cred.user : cred.project);
         probes += 1;
-        const found = slots.some((s) => JSON.stringify(res.body ?? '').includes(attacker.ids[s.kind]));
+        const text = JSON.stringify(res.body ?? '');
+        // Its ids, or its own secret labels where a route answers without ids (a session's score history).
+        const found =
+          slots.some((s) => text.includes(attacker.ids[s.kind])) || attacker.secrets.some((x) => text.includes(x));
         if (res.status !== 200 || (pathSlots.length > 0 && !found && !route.path.startsWith('/organizations/'))) {
           misses.push(`${routeName(route)} as ${cred.kind} → ${res.status}`);
         }
