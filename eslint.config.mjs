@@ -16,6 +16,16 @@ export default tseslint.config(
     },
   },
   {
+    // Scores own their storage and value rules; eval runs depend on them, never the other way round.
+    files: ['src/modules/scores/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/eval-runs', '**/eval-runs/**'], message: 'scores must not depend on eval-runs.' }] },
+      ],
+    },
+  },
+  {
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'src/cli.ts', 'src/prepare.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
