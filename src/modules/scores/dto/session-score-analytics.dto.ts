@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 
@@ -10,27 +11,13 @@ export class SessionIdParams {
   session_id: string;
 }
 
-/** Query of GET /evaluations/analytics/session-scores/history/{session_id}. */
-export class SessionScoreHistoryQuery {
+/** Query of GET /evaluations/analytics/session-scores/history/{session_id}: `limit` keeps the newest points. */
+export class SessionScoreHistoryQuery extends PickType(PaginationQueryDto, ['limit'] as const) {
   @ApiPropertyOptional({ description: 'Only this metric.' })
   @IsOptional()
   @IsString()
   @Length(1, 255)
   metric_name?: string;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 200,
-    default: 50,
-    description: 'At most this many points: the newest ones, listed oldest first.',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit: number = 50;
 }
 
 /** One evaluation of a session: a point of its score history. */
@@ -50,8 +37,8 @@ export class SessionScoreHistoryItem {
 export const COMPARISON_SORT_ORDERS = ['asc', 'desc'] as const;
 export type ComparisonSortOrder = (typeof COMPARISON_SORT_ORDERS)[number];
 
-/** Query of GET /evaluations/analytics/session-scores/comparison. */
-export class SessionScoreComparisonQuery {
+/** Query of GET /evaluations/analytics/session-scores/comparison: a page of at most 100 sessions. */
+export class SessionScoreComparisonQuery extends PickType(PaginationQueryDto, ['offset'] as const) {
   @ApiProperty({ description: 'Metric name to rank sessions by.', example: 'agent_reliability' })
   @IsDefined()
   @IsString()
@@ -74,14 +61,6 @@ export class SessionScoreComparisonQuery {
   @Min(1)
   @Max(100)
   limit: number = 20;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
-  offset: number = 0;
 }
 
 /** A session's latest score of the metric. */

@@ -1,29 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { SessionScoreEntity } from '../entities/session-score.entity';
-import { ScoreDataType, ScoreSource, ScoreStatus } from '../entities/trace-score.entity';
+import { TraceScoreResponse } from './trace-score-response.dto';
 
-/** A session score on the wire: the fields of the original's SessionScoreResponse. `value` is a string or null. */
-export class SessionScoreResponse {
-  @ApiProperty({ format: 'uuid' }) id: string;
+/**
+ * A session score on the wire: a trace score's fields without `trace_id`, `environment` and
+ * `config_id` (the original's SessionScoreResponse), with `session_id`.
+ */
+export class SessionScoreResponse extends OmitType(TraceScoreResponse, [
+  'trace_id',
+  'environment',
+  'config_id',
+] as const) {
   @ApiProperty({ description: 'The session id the traces share (a client label, not a UUID).' }) session_id: string;
-  @ApiProperty({ format: 'uuid' }) project_id: string;
-  @ApiProperty() name: string;
-  @ApiProperty({ enum: ScoreDataType, enumName: 'ScoreDataType' }) data_type: ScoreDataType;
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: '0.85',
-    description: 'String-encoded; null for a failed automated score.',
-  })
-  value: string | null;
-  @ApiProperty({ enum: ScoreSource, enumName: 'ScoreSource' }) source: ScoreSource;
-  @ApiProperty({ enum: ScoreStatus, enumName: 'ScoreStatus' }) status: ScoreStatus;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true }) eval_run_id: string | null;
-  @ApiProperty({ type: String, nullable: true }) author_user_id: string | null;
-  @ApiProperty({ type: String, nullable: true }) reason: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
-  @ApiProperty({ format: 'date-time' }) created_at: string;
-  @ApiProperty({ format: 'date-time' }) updated_at: string;
 
   static from(s: SessionScoreEntity): SessionScoreResponse {
     return {
