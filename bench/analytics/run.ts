@@ -13,13 +13,17 @@
  * reused when its size matches; BENCH_RESEED=1 forces a new one), BENCH_PG_ADMIN_URL, BENCH_PORT
  * (18710), BENCH_REDIS_URL (redis://127.0.0.1:6379/6), BENCH_JSON (write the figures to a file).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import {
+  prepareDatabase,
+  rssMb,
+  sleep,
+  startApi as startApiProcess,
+  stopApi,
+  waitHealthy,
+} from '../support/api-process';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const TRACES = num('BENCH_TRACES', 1_000_000);
@@ -30,7 +34,6 @@ const DATABASE = process.env.BENCH_DATABASE ?? 'pp_analytics_bench';
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const DATABASE_URL = Object.assign(new URL(PG_ADMIN), { pathname: `/${DATABASE}` }).toString();
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/6';
-const ROOT = join(__dirname, '..', '..', '..');
 const API_KEY = `sk_pp_${'ab'.repeat(32)}`;
 const PROJECT = 'analytics-bench';
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -40,63 +43,17 @@ const CHUNK = 50_000;
 const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'gemini-2.5-pro', 'llama-3.3-70b'];
 const METRICS = ['helpfulness', 'correctness', 'coherence', 'toxicity'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rssMb(pid: number | undefined): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
-
-function startApi(): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      PORT: String(PORT),
-      DATABASE_URL,
-      REDIS_URL,
-      QUEUE_PREFIX: 'anbench',
-      JWT_SECRET: 'analytics-bench-secret-analytics-bench',
-      INIT_ORG_NAME: 'Analytics bench',
-      INIT_CREATE: 'true',
-      INIT_PROJECT_NAME: PROJECT,
-      INIT_API_KEY: API_KEY,
-      RATE_LIMIT_DEFAULT: '100000000',
-      OPENAI_API_KEY: 'sk-unused',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+function startApi() {
+  return startApiProcess({
+    PORT: String(PORT),
+    DATABASE_URL,
+    REDIS_URL,
+    QUEUE_PREFIX: 'anbench',
+    JWT_SECRET: 'analytics-bench-secret-analytics-bench',
+    INIT_ORG_NAME: 'Analytics bench',
+    INIT_PROJECT_NAME: PROJECT,
+    INIT_API_KEY: API_KEY,
   });
-  return child;
-}
-
-async function waitHealthy(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(250);
-  }
-  throw new Error('the API did not become ready');
-}
-
-async function prepareDatabase(): Promise<void> {
-  const admin = new Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${DATABASE}"`);
-  await admin.end();
-  const ds = new DataSource(buildDataSourceOptions({ database: { url: DATABASE_URL, poolSize: 2 } } as never));
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
 }
 
 /**
@@ -289,10 +246,10 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
   );
-  await prepareDatabase();
+  await prepareDatabase(PG_ADMIN, DATABASE, DATABASE_URL);
   let api = startApi();
   try {
-    await waitHealthy();
+    await waitHealthy(BASE);
     const db = new Client({ connectionString: DATABASE_URL });
     await db.connect();
     const project = await db.query('SELECT id FROM projects WHERE name = $1', [PROJECT]);
@@ -304,10 +261,9 @@ async function main(): Promise<void> {
     } else console.log(`reusing the seed ending ${end.toISOString()}`);
     if (process.env.BENCH_SEED_ONLY === '1') return;
     // A fresh API process for the measurement, so its memory figures start from a clean boot.
-    api.kill('SIGTERM');
-    await new Promise((r) => api.once('exit', r));
+    await stopApi(api);
     api = startApi();
-    await waitHealthy();
+    await waitHealthy(BASE);
     await waitForRollups(db);
     await db.end();
     const rssBefore = rssMb(api.pid);

@@ -1,0 +1,73 @@
+/**
+ * What the benchmarks that time the HTTP API share: a database migrated to the current schema, one
+ * production-mode API process on a port of its own, its readiness and its memory.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resident memory of a process in MB (Linux), or null when it cannot be read. */
+export function rssMb(pid: number | undefined): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The built API (dist/src/main.js) with `env` on top of a quiet production environment. */
+export function startApi(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      INIT_CREATE: 'true',
+      RATE_LIMIT_DEFAULT: '100000000',
+      OPENAI_API_KEY: 'sk-unused',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+export async function waitHealthy(base: string): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`${base}/health/ready`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(250);
+  }
+  throw new Error('the API did not become ready');
+}
+
+/** Creates the database when missing and runs every migration. */
+export async function prepareDatabase(adminUrl: string, database: string, databaseUrl: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${database}"`);
+  await admin.end();
+  const ds = new DataSource(buildDataSourceOptions({ database: { url: databaseUrl, poolSize: 2 } } as never));
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+}
+
+/** Stops the API and waits for it to exit. */
+export async function stopApi(api: ChildProcess): Promise<void> {
+  if (api.exitCode !== null) return;
+  api.kill('SIGTERM');
+  await new Promise((r) => api.once('exit', r));
+}
