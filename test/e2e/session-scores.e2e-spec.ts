@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ScoreDataType, ScoreSource, ScoreStatus } from '../../src/modules/scores/entities/trace-score.entity';
+import { ingestTrace } from '../factories/trace.factory';
 import { insertSessionRun, insertSessionScore, SessionScoreSeed } from '../factories/session-score.factory';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -208,6 +209,20 @@ describe('session scores', () => {
     });
   });
 
+  it('keeps a session’s scores when its traces are deleted (no foreign key, as in the original)', async () => {
+    const trace = await ingestTrace(t, a, { session_id: 'short-lived' });
+    const scoreId = await store(a, {
+      sessionId: 'short-lived',
+      name: 'x',
+      value: '0.5',
+      createdAt: '2025-01-01T00:00:00Z',
+    });
+    await t.http.delete(`/traces/${trace.trace_id}`).set(a.headers).expect(204);
+    await t.http.get(`/traces/${trace.trace_id}`).set(a.headers).expect(404);
+    expect(ids((await get(a, `${SCORES}/short-lived`).expect(200)).body)).toEqual([scoreId]);
+    await t.http.delete(`${SCORES}/${scoreId}`).set(a.headers).expect(204);
+  });
+
   describe('DELETE /evaluations/session-scores/{score_id}', () => {
     it('deletes a score of the project: 204, then 404', async () => {
       const scoreId = await store(a, { sessionId: 'gone', name: 'x', value: '0.5', createdAt: '2025-01-01T00:00:00Z' });
@@ -311,6 +326,19 @@ describe('session scores', () => {
       ]);
     });
 
+    it('trend in a time zone: days start at local midnight', async () => {
+      const res = await get(a, `${ANALYTICS}/trend`, {
+        metric_name: REL,
+        date_from: '2026-01-05T00:00:00+01:00',
+        date_to: '2026-01-06T00:00:00+01:00',
+        tz: 'Europe/Berlin',
+      }).expect(200);
+      // Berlin's 01-05 is 01-04T23:00Z .. 01-05T23:00Z: S1 (0.2) and S2 (0.4).
+      expect(res.body).toEqual([
+        { bucket: '2026-01-05T00:00:00+01:00', metric_name: REL, avg_score: expect.closeTo(0.3, 10), count: 2 },
+      ]);
+    });
+
     it('trend: unknown metric [], bad input 422', async () => {
       expect((await get(a, `${ANALYTICS}/trend`, { metric_name: 'nothing' }).expect(200)).body).toEqual([]);
       await get(a, `${ANALYTICS}/trend`).expect(422);
@@ -401,6 +429,17 @@ describe('session scores', () => {
       expect(theirsRank.body.items).toEqual([
         { session_id: 'sess-1', score: 0.9, evaluated_at: '2026-01-06T12:00:00.000Z', eval_run_id: rb },
       ]);
+    });
+
+    it('comparison: equal scores are ordered by session id, in both orders', async () => {
+      const fresh = await createTenant(t);
+      for (const sessionId of ['tie-b', 'tie-a', 'tie-c']) {
+        await store(fresh, { sessionId, name: 'tied', value: '0.5', createdAt: '2025-01-01T00:00:00Z' });
+      }
+      for (const sort_order of ['asc', 'desc']) {
+        const res = await get(fresh, `${ANALYTICS}/comparison`, { metric_name: 'tied', sort_order }).expect(200);
+        expect(res.body.items.map((r: Row) => r.session_id)).toEqual(['tie-a', 'tie-b', 'tie-c']);
+      }
     });
 
     it('comparison: unknown metric is an empty page, bad input 422', async () => {
