@@ -425,6 +425,8 @@ describe('session scores', () => {
       const page = await get(a, `${ANALYTICS}/comparison`, { metric_name: REL, limit: 1, offset: 1 }).expect(200);
       expect(page.body).toMatchObject({ total: 3, limit: 1, offset: 1 });
       expect(page.body.items.map((r: Row) => r.session_id)).toEqual(['sess-3']);
+      const past = await get(a, `${ANALYTICS}/comparison`, { metric_name: REL, offset: 10 }).expect(200);
+      expect(past.body).toEqual({ items: [], total: 3, limit: 20, offset: 10 });
       const theirsRank = await get(b, `${ANALYTICS}/comparison`, { metric_name: REL }).expect(200);
       expect(theirsRank.body.items).toEqual([
         { session_id: 'sess-1', score: 0.9, evaluated_at: '2026-01-06T12:00:00.000Z', eval_run_id: rb },

@@ -107,23 +107,26 @@ const SESSION_HISTORY = `
         LIMIT $4::int) s
   ORDER BY created_at, id`;
 
-/** The latest score of metric $2 of each session of project $1 (any status). ix_session_scores_latest serves it. */
+/** The latest score of metric $2 of each session of project $1 (any status), read in ix_session_scores_latest order. */
 const LATEST_PER_SESSION = `
   SELECT DISTINCT ON (s.session_id) s.session_id, ${CHART_NUMBER} AS score, s.created_at, s.eval_run_id
   FROM session_scores s
   WHERE s.project_id = $1::uuid AND s.name = $2::text
   ORDER BY s.session_id, s.created_at DESC, s.id DESC`;
 
-/** A page of the latest scores ranked; numberless ones last in both orders, ties by session id. */
+/**
+ * A page of the latest scores ranked; numberless ones last in both orders, ties by session id. The
+ * window count is the number of ranked sessions, read in the same pass (absent past the last page).
+ */
 const COMPARISON = (order: 'ASC' | 'DESC') => `
-  SELECT session_id, score, created_at AS evaluated_at, eval_run_id
+  SELECT session_id, score, created_at AS evaluated_at, eval_run_id, count(*) OVER ()::int AS total
   FROM (${LATEST_PER_SESSION}) l
   ORDER BY score ${order} NULLS LAST, session_id
   LIMIT $3::int OFFSET $4::int`;
 const COMPARISON_BY_ORDER = { asc: COMPARISON('ASC'), desc: COMPARISON('DESC') };
 
-const COMPARISON_TOTAL = `
-  SELECT count(DISTINCT s.session_id)::int AS total FROM session_scores s WHERE s.project_id = $1::uuid AND s.name = $2::text`;
+/** The number of ranked sessions, for a page past the last one. */
+const COMPARISON_TOTAL = `SELECT count(*)::int AS total FROM (${LATEST_PER_SESSION}) l`;
 
 export interface SessionHistoryRow {
   name: string;
@@ -232,15 +235,14 @@ export class ScoreAnalyticsRepository {
     limit: number,
     offset: number,
   ): Promise<[SessionComparisonRow[], number]> {
-    const [rows, [count]] = await Promise.all([
-      analyticsQuery<SessionComparisonRow>(this.dataSource, COMPARISON_BY_ORDER[order], [
-        projectId,
-        metric,
-        limit,
-        offset,
-      ]),
-      analyticsQuery<{ total: number }>(this.dataSource, COMPARISON_TOTAL, [projectId, metric]),
-    ]);
-    return [rows, count.total];
+    const rows = await analyticsQuery<SessionComparisonRow & { total: number }>(
+      this.dataSource,
+      COMPARISON_BY_ORDER[order],
+      [projectId, metric, limit, offset],
+    );
+    if (rows.length > 0) return [rows.map(({ total: _total, ...row }) => row), rows[0].total];
+    if (offset === 0) return [[], 0];
+    const [count] = await analyticsQuery<{ total: number }>(this.dataSource, COMPARISON_TOTAL, [projectId, metric]);
+    return [[], count.total];
   }
 }
