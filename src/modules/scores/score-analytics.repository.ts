@@ -143,7 +143,10 @@ export interface SessionComparisonRow {
   eval_run_id: string | null;
 }
 
-/** Score analytics of trace or session scores: summary, trend and distribution, each one statement scoped by project. */
+/**
+ * Score analytics, each one statement scoped by project: summary, trend and distribution of trace or
+ * session scores; a session's history and the sessions' ranking.
+ */
 @Injectable()
 export class ScoreAnalyticsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

@@ -92,16 +92,19 @@ export class ScoreAnalyticsService {
     }));
   }
 
-  history(ctx: ProjectContext, sessionId: string, q: SessionScoreHistoryQuery): Promise<SessionScoreHistoryItem[]> {
-    return this.repo.sessionHistory(ctx.projectId, sessionId, q.metric_name, q.limit).then((rows) =>
-      rows.map((r) => ({
-        metric_name: r.name,
-        score: r.score,
-        eval_run_id: r.eval_run_id,
-        created_at: r.created_at.toISOString(),
-        status: r.status,
-      })),
-    );
+  async history(
+    ctx: ProjectContext,
+    sessionId: string,
+    q: SessionScoreHistoryQuery,
+  ): Promise<SessionScoreHistoryItem[]> {
+    const rows = await this.repo.sessionHistory(ctx.projectId, sessionId, q.metric_name, q.limit);
+    return rows.map((r) => ({
+      metric_name: r.name,
+      score: r.score,
+      eval_run_id: r.eval_run_id,
+      created_at: r.created_at.toISOString(),
+      status: r.status,
+    }));
   }
 
   async comparison(ctx: ProjectContext, q: SessionScoreComparisonQuery): Promise<Paginated<SessionComparisonItem>> {
