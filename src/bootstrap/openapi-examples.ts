@@ -98,13 +98,16 @@ type Operation = {
   parameters?: unknown[];
 };
 
+/** Path parameters that are client labels, not UUIDs: any string of 1 to 255 characters. */
+const LABEL_PARAMS = new Set(['session_id']);
+
 /**
- * A malformed id in the path (the last one): every id parameter is a UUID. Data-plane routes name
- * the field; the management routes' pipe answers with a bare detail.
+ * A malformed id in the path (the last one): every id parameter but a label is a UUID. Data-plane
+ * routes name the field; the management routes' pipe answers with a bare detail.
  */
 function validationExample(pathParams: string[], management = false): Examples {
   const param = pathParams[pathParams.length - 1];
-  if (!param) return {};
+  if (!param || LABEL_PARAMS.has(param)) return {};
   return {
     bad_id: {
       summary: `${param} is not a UUID`,
