@@ -13,10 +13,10 @@ import {
   SessionTracesPageDto,
 } from './dto/session-queries.dto';
 import {
-  SessionAnalyticsBucketDto,
-  SessionDeleteResponseDto,
-  SessionDetailDto,
-  SessionSummaryDto,
+  SessionAnalyticsBucket,
+  SessionDeleteResponse,
+  SessionDetail,
+  SessionSummary,
 } from './dto/session-response.dto';
 import { SessionsService } from './sessions.service';
 
@@ -33,11 +33,11 @@ export class SessionsController {
       'Sessions are the traces of the project grouped by session_id. Filters select whole sessions; the ' +
       'aggregates always cover all of a session’s traces. Ties are broken by session_id.',
   })
-  @ApiPaginatedResponse(SessionSummaryDto)
+  @ApiPaginatedResponse(SessionSummary)
   list(
     @CurrentProject() project: ProjectContext,
     @Query() query: ListSessionsQueryDto,
-  ): Promise<Paginated<SessionSummaryDto>> {
+  ): Promise<Paginated<SessionSummary>> {
     return this.sessions.list(project.projectId, query);
   }
 
@@ -49,11 +49,11 @@ export class SessionsController {
       'One row per bucket of [started_after, started_before), empty buckets included. A session is placed by ' +
       'the start of its first trace. More than 10,000 buckets is a 422.',
   })
-  @ApiOkResponse({ type: [SessionAnalyticsBucketDto] })
+  @ApiOkResponse({ type: [SessionAnalyticsBucket] })
   analytics(
     @CurrentProject() project: ProjectContext,
     @Query() query: SessionAnalyticsQueryDto,
-  ): Promise<SessionAnalyticsBucketDto[]> {
+  ): Promise<SessionAnalyticsBucket[]> {
     return this.sessions.analytics(project.projectId, query);
   }
 
@@ -62,14 +62,14 @@ export class SessionsController {
     summary: 'Get a session with a page of its traces',
     description: 'The aggregates cover all of the session’s traces, whatever the page.',
   })
-  @ApiOkResponse({ type: SessionDetailDto })
+  @ApiOkResponse({ type: SessionDetail })
   @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'The page is larger than MAX_RESPONSE_BYTES.', type: ErrorResponseDto })
   get(
     @CurrentProject() project: ProjectContext,
     @Param() params: SessionIdParams,
     @Query() page: SessionTracesPageDto,
-  ): Promise<SessionDetailDto> {
+  ): Promise<SessionDetail> {
     return this.sessions.get(project.projectId, params.session_id, page);
   }
 
@@ -79,12 +79,9 @@ export class SessionsController {
     summary: 'Delete a session’s traces',
     description: 'Deletes every trace of the session with its spans. Session scores are kept.',
   })
-  @ApiOkResponse({ type: SessionDeleteResponseDto })
+  @ApiOkResponse({ type: SessionDeleteResponse })
   @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
-  remove(
-    @CurrentProject() project: ProjectContext,
-    @Param() params: SessionIdParams,
-  ): Promise<SessionDeleteResponseDto> {
+  remove(@CurrentProject() project: ProjectContext, @Param() params: SessionIdParams): Promise<SessionDeleteResponse> {
     return this.sessions.delete(project.projectId, params.session_id);
   }
 }

@@ -5,7 +5,7 @@ import { analyticsQuery } from '../analytics/analytics-query';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
 import { escapeLikePattern } from '../traces/query/trace-filter';
 import { SortOrder } from '../traces/traces.constants';
-import { SessionAnalyticsBucketDto, SessionSummaryDto } from './dto/session-response.dto';
+import { SessionAnalyticsBucket, SessionSummary } from './dto/session-response.dto';
 import { SessionSortField } from './sessions.constants';
 
 /** Which sessions GET /sessions lists. Every condition is about the session, never about single traces. */
@@ -65,7 +65,7 @@ const SORT_COLUMNS: Record<SessionSortField, string> = {
   cost: 's.total_cost',
 };
 
-type SummaryRow = SessionSummaryDto & { total?: number };
+type SummaryRow = SessionSummary & { total?: number };
 
 /** All SQL of the sessions API. Every statement is scoped by project id. */
 @Injectable()
@@ -81,7 +81,7 @@ export class SessionsRepository {
     filter: SessionFilter,
     sort: { by: SessionSortField; order: SortOrder },
     page: { limit: number; offset: number },
-  ): Promise<{ items: SessionSummaryDto[]; total: number }> {
+  ): Promise<{ items: SessionSummary[]; total: number }> {
     const { where, having, params } = sessionConditions(filter);
     const direction = sort.order === 'asc' ? 'ASC' : 'DESC';
     const order = `${SORT_COLUMNS[sort.by]} ${direction} NULLS LAST, s.session_id ${direction}`;
@@ -109,8 +109,8 @@ export class SessionsRepository {
   }
 
   /** The aggregates of one session, or null when the project has no trace with that session id. */
-  async summary(projectId: string, sessionId: string): Promise<SessionSummaryDto | null> {
-    const rows: SessionSummaryDto[] = await this.dataSource.query(
+  async summary(projectId: string, sessionId: string): Promise<SessionSummary | null> {
+    const rows: SessionSummary[] = await this.dataSource.query(
       `WITH s AS (SELECT ${AGGREGATES} FROM traces t
                   WHERE t.project_id = $1 AND t.session_id = $2 GROUP BY t.session_id)
        SELECT ${SUMMARY_COLUMNS}, ${DETAILS('$1::uuid')} FROM s`,
@@ -143,7 +143,7 @@ export class SessionsRepository {
    * window (read through the (project, started_at) index); a candidate counts when its first trace
    * is in the window too. Its aggregates cover all its traces, also those after the window.
    */
-  analytics(projectId: string, w: BucketWindow): Promise<SessionAnalyticsBucketDto[]> {
+  analytics(projectId: string, w: BucketWindow): Promise<SessionAnalyticsBucket[]> {
     const g = '$2::text';
     const tz = '$5::text';
     return analyticsQuery(

@@ -5,10 +5,10 @@ import { BucketWindow, checkWindow, DEFAULT_TIME_ZONE } from '../analytics/time-
 import { TracesService } from '../traces/traces.service';
 import { ListSessionsQueryDto, SessionAnalyticsQueryDto, SessionTracesPageDto } from './dto/session-queries.dto';
 import {
-  SessionAnalyticsBucketDto,
-  SessionDeleteResponseDto,
-  SessionDetailDto,
-  SessionSummaryDto,
+  SessionAnalyticsBucket,
+  SessionDeleteResponse,
+  SessionDetail,
+  SessionSummary,
 } from './dto/session-response.dto';
 import { SESSION_TRACES_DEFAULT_LIMIT } from './sessions.constants';
 import { SessionsRepository } from './sessions.repository';
@@ -23,7 +23,7 @@ export class SessionsService {
     private readonly traces: TracesService,
   ) {}
 
-  async list(projectId: string, q: ListSessionsQueryDto): Promise<Paginated<SessionSummaryDto>> {
+  async list(projectId: string, q: ListSessionsQueryDto): Promise<Paginated<SessionSummary>> {
     const page = { limit: q.limit ?? 50, offset: q.offset ?? 0 };
     const { items, total } = await this.repository.list(
       {
@@ -42,7 +42,7 @@ export class SessionsService {
   }
 
   /** The session's aggregates (over all its traces) and one page of its traces with their spans. */
-  async get(projectId: string, sessionId: string, q: SessionTracesPageDto): Promise<SessionDetailDto> {
+  async get(projectId: string, sessionId: string, q: SessionTracesPageDto): Promise<SessionDetail> {
     const summary = await this.repository.summary(projectId, sessionId);
     if (!summary) throw sessionNotFound(sessionId);
     const ids = await this.repository.traceIds(projectId, sessionId, {
@@ -58,13 +58,13 @@ export class SessionsService {
   }
 
   /** Deletes the session's traces; its session scores stay (they have no foreign key, as in PandaProbe). */
-  async delete(projectId: string, sessionId: string): Promise<SessionDeleteResponseDto> {
+  async delete(projectId: string, sessionId: string): Promise<SessionDeleteResponse> {
     const deleted = await this.repository.delete(projectId, sessionId);
     if (deleted === 0) throw sessionNotFound(sessionId);
     return { deleted };
   }
 
-  analytics(projectId: string, q: SessionAnalyticsQueryDto): Promise<SessionAnalyticsBucketDto[]> {
+  analytics(projectId: string, q: SessionAnalyticsQueryDto): Promise<SessionAnalyticsBucket[]> {
     const window: BucketWindow = {
       granularity: q.granularity ?? 'day',
       from: q.started_after,

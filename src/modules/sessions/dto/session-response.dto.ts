@@ -4,7 +4,7 @@ import { TraceResponseDto } from '../../traces/dto/trace-response.dto';
 const TIMESTAMP = 'ISO-8601 in UTC with microseconds, e.g. 2026-02-23T11:15:00.123000Z';
 
 /** The aggregates of one session, over ALL its traces (filters of the list never narrow them). */
-export class SessionSummaryDto {
+export class SessionSummary {
   @ApiProperty() session_id: string;
   @ApiProperty({ type: 'integer' }) trace_count: number;
   @ApiProperty({ description: `started_at of the session's first trace. ${TIMESTAMP}` }) first_trace_at: string;
@@ -34,7 +34,7 @@ export class SessionSummaryDto {
   @ApiProperty({ default: 0, description: 'Σ cost.total over the spans.' }) total_cost: number;
 }
 
-export class SessionDetailDto extends SessionSummaryDto {
+export class SessionDetail extends SessionSummary {
   @ApiProperty({
     type: [TraceResponseDto],
     description: 'One page of the session’s traces with their spans, oldest first (started_at, then trace_id).',
@@ -42,11 +42,11 @@ export class SessionDetailDto extends SessionSummaryDto {
   traces: TraceResponseDto[];
 }
 
-export class SessionDeleteResponseDto {
+export class SessionDeleteResponse {
   @ApiProperty({ type: 'integer', description: 'Traces deleted (with their spans).' }) deleted: number;
 }
 
-export class SessionAnalyticsBucketDto {
+export class SessionAnalyticsBucket {
   @ApiProperty({
     example: '2026-01-15T00:00:00+00:00',
     description: 'Start of the bucket: local time in the requested zone, with its offset.',
