@@ -65,47 +65,26 @@ const SORT_COLUMNS: Record<SessionSortField, string> = {
   cost: 's.total_cost',
 };
 
-type SummaryRow = SessionSummary & { total?: number };
-
 /** All SQL of the sessions API. Every statement is scoped by project id. */
 @Injectable()
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * One page of sessions with the number of sessions that match, in one statement: the aggregates of
-   * every session are computed (filters on them are HAVING conditions), sorted, and only the page's
-   * sessions get their users and tags. Ties are broken by session_id.
+   * One page of sessions with the number of sessions that match, in one statement (see
+   * listSessionsSql); past the last page the count is taken on its own.
    */
   async list(
     filter: SessionFilter,
     sort: { by: SessionSortField; order: SortOrder },
     page: { limit: number; offset: number },
   ): Promise<{ items: SessionSummary[]; total: number }> {
-    const { where, having, params } = sessionConditions(filter);
-    const direction = sort.order === 'asc' ? 'ASC' : 'DESC';
-    const order = `${SORT_COLUMNS[sort.by]} ${direction} NULLS LAST, s.session_id ${direction}`;
-    const n = params.length;
-    const sessions = `
-      SELECT ${AGGREGATES} FROM traces t WHERE ${where} GROUP BY t.session_id ${having ? `HAVING ${having}` : ''}`;
-    const rows: SummaryRow[] = await this.dataSource.query(
-      `WITH sessions AS (${sessions}),
-       page AS (SELECT s.*, count(*) OVER () AS total FROM sessions s ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2})
-       SELECT ${SUMMARY_COLUMNS}, ${DETAILS('$1::uuid')}, s.total::int AS total FROM page s ORDER BY ${order}`,
-      [...params, page.limit, page.offset],
-    );
-    // Past the last page the window count has no row to ride on: count on its own.
-    const total =
-      rows.length > 0
-        ? Number(rows[0].total)
-        : page.offset === 0
-          ? 0
-          : (
-              (await this.dataSource.query(`SELECT count(*)::int AS total FROM (${sessions}) s`, params)) as Array<{
-                total: number;
-              }>
-            )[0].total;
-    return { items: rows.map(({ total: _total, ...item }) => item), total };
+    const q = listSessionsSql(filter, sort, page);
+    const rows: Array<SessionSummary & { total?: number }> = await this.dataSource.query(q.sql, q.params);
+    if (rows.length > 0) return { items: rows.map(({ total: _total, ...item }) => item), total: Number(rows[0].total) };
+    if (page.offset === 0) return { items: [], total: 0 };
+    const counted: Array<{ total: number }> = await this.dataSource.query(q.countSql, q.countParams);
+    return { items: [], total: counted[0].total };
   }
 
   /** The aggregates of one session, or null when the project has no trace with that session id. */
@@ -171,6 +150,32 @@ export class SessionsRepository {
   }
 }
 
+/**
+ * GET /sessions as SQL (exported for bench/sessions, which EXPLAINs it): the aggregates of every
+ * matching session are computed (filters on them are HAVING conditions), sorted, and only the page's
+ * sessions get their users and tags; `count(*) OVER ()` carries the total on every row of the page.
+ * Ties are broken by session_id.
+ */
+export function listSessionsSql(
+  filter: SessionFilter,
+  sort: { by: SessionSortField; order: SortOrder },
+  page: { limit: number; offset: number },
+): { sql: string; params: unknown[]; countSql: string; countParams: unknown[] } {
+  const { where, having, params } = sessionConditions(filter);
+  const direction = sort.order === 'asc' ? 'ASC' : 'DESC';
+  const order = `${SORT_COLUMNS[sort.by]} ${direction} NULLS LAST, s.session_id ${direction}`;
+  const n = params.length;
+  const sessions = `SELECT ${AGGREGATES} FROM traces t WHERE ${where} GROUP BY t.session_id ${having ? `HAVING ${having}` : ''}`;
+  return {
+    sql: `WITH sessions AS (${sessions}),
+      page AS (SELECT s.*, count(*) OVER () AS total FROM sessions s ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2})
+      SELECT ${SUMMARY_COLUMNS}, ${DETAILS('$1::uuid')}, s.total::int AS total FROM page s ORDER BY ${order}`,
+    params: [...params, page.limit, page.offset],
+    countSql: `SELECT count(*)::int AS total FROM (${sessions}) s`,
+    countParams: params,
+  };
+}
+
 /** WHERE (per trace, constant within a session) and HAVING (on the aggregates) for a SessionFilter. */
 function sessionConditions(filter: SessionFilter): { where: string; having: string; params: unknown[] } {
   const params: unknown[] = [filter.projectId];
@@ -192,7 +197,14 @@ function sessionConditions(filter: SessionFilter): { where: string; having: stri
         AND u.session_id IS NOT NULL)`);
   }
   if (filter.hasError !== undefined) having.push(`bool_or(t.status = 'ERROR') = ${bind(filter.hasError)}`);
-  if (filter.startedAfter) having.push(`min(t.started_at) >= ${bind(filter.startedAfter, '::timestamptz')}`);
+  if (filter.startedAfter) {
+    const after = bind(filter.startedAfter, '::timestamptz');
+    having.push(`min(t.started_at) >= ${after}`);
+    // Implied by it (a session that started after x has a trace after x), and cheap through the
+    // (project, started_at) index when x is recent: only those sessions are aggregated.
+    where.push(`t.session_id IN (SELECT u.session_id FROM traces u
+      WHERE u.project_id = $1::uuid AND u.started_at >= ${after} AND u.session_id IS NOT NULL)`);
+  }
   if (filter.startedBefore) having.push(`min(t.started_at) < ${bind(filter.startedBefore, '::timestamptz')}`);
   return { where: where.join(' AND '), having: having.join(' AND '), params };
 }
