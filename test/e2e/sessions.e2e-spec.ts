@@ -150,6 +150,8 @@ describe('sessions API', () => {
       ['user_id=nobody', []],
       ['has_error=true', [ALPHA]],
       ['has_error=false', [GAMMA, BETA]],
+      ['has_error=1', [ALPHA]],
+      ['has_error=no', [GAMMA, BETA]],
       ['tags=a', [ALPHA]],
       ['tags=c&tags=zzz', [BETA, ALPHA]],
       [`started_after=${encodeURIComponent(at(1000))}`, [GAMMA, BETA]], // alpha started before, though its later traces are after
@@ -442,7 +444,7 @@ describe('sessions API', () => {
         batchSize: 1000,
       });
       await withTrace('turn-1', { sessionId: 'sdk-chat', userId: 'sdk-user', tags: ['sdk'] }, async (ctx) => {
-        ctx.setOutput({ answer: 'hello' });
+        ctx.setOutput({ messages: [{ role: 'assistant', content: 'hello' }] });
       });
       await withTrace('turn-2', { sessionId: 'sdk-chat', userId: 'sdk-user' }, async () => {
         throw new Error('agent crashed');
