@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { ensureDatabase, waitHealthy } from '../support';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const TRACES = num('BENCH_TRACES', 1_000_000);
@@ -75,24 +76,8 @@ function startApi(): ChildProcess {
   return child;
 }
 
-async function waitHealthy(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(250);
-  }
-  throw new Error('the API did not become ready');
-}
-
 async function prepareDatabase(): Promise<void> {
-  const admin = new Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${DATABASE}"`);
-  await admin.end();
+  await ensureDatabase(PG_ADMIN, DATABASE);
   const ds = new DataSource(buildDataSourceOptions({ database: { url: DATABASE_URL, poolSize: 2 } } as never));
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
@@ -292,7 +277,7 @@ async function main(): Promise<void> {
   await prepareDatabase();
   let api = startApi();
   try {
-    await waitHealthy();
+    await waitHealthy(BASE);
     const db = new Client({ connectionString: DATABASE_URL });
     await db.connect();
     const project = await db.query('SELECT id FROM projects WHERE name = $1', [PROJECT]);
@@ -307,7 +292,7 @@ async function main(): Promise<void> {
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
     api = startApi();
-    await waitHealthy();
+    await waitHealthy(BASE);
     await waitForRollups(db);
     await db.end();
     const rssBefore = rssMb(api.pid);

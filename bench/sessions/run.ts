@@ -19,6 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { listSessionsSql, SessionFilter } from '../../src/modules/sessions/sessions.repository';
+import { ensureDatabase, waitHealthy } from '../support';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const TRACES = num('BENCH_TRACES', 200_000);
@@ -38,7 +39,6 @@ const HEADERS = { 'X-API-Key': API_KEY, 'X-Project-Name': PROJECT };
 const DAYS = 30;
 const CHUNK = 50_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
@@ -73,26 +73,6 @@ async function prepare(): Promise<void> {
   });
   const code = await new Promise((r) => child.once('exit', r));
   if (code !== 0) throw new Error(`prepare exited with ${String(code)}`);
-}
-
-async function waitHealthy(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(250);
-  }
-  throw new Error('the API did not become ready');
-}
-
-async function createDatabase(): Promise<void> {
-  const admin = new Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${DATABASE}"`);
-  await admin.end();
 }
 
 /**
@@ -284,11 +264,11 @@ async function main(): Promise<void> {
   console.log(
     `sessions bench: ${TRACES} traces (+ ${NOISE} in another project); ${cpus().length} CPUs, load ${load()}`,
   );
-  await createDatabase();
+  await ensureDatabase(PG_ADMIN, DATABASE);
   await prepare();
   const api = startApi();
   try {
-    await waitHealthy();
+    await waitHealthy(BASE);
     const db = new Client({ connectionString: DATABASE_URL });
     await db.connect();
     const ids = await projectIds(db);

@@ -1,22 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { BucketingQuery } from '../../analytics/dto/analytics-query.dto';
 import { PageQueryDto } from '../../traces/dto/list-traces.query.dto';
+import { ShortTextQuery, TagsQuery, TimestampQuery } from '../../traces/dto/query.decorators';
 import { IsTimestamp } from '../../traces/dto/validators';
-import { MAX_SHORT_TEXT_LENGTH, MAX_TAGS, SORT_ORDERS, SortOrder } from '../../traces/traces.constants';
+import { MAX_SHORT_TEXT_LENGTH, SORT_ORDERS, SortOrder } from '../../traces/traces.constants';
 import {
   SESSION_SORT_FIELDS,
   SESSION_TRACES_DEFAULT_LIMIT,
@@ -48,10 +37,7 @@ export class SessionIdParams {
 
 /** Query of GET /sessions. Every filter selects whole sessions; the aggregates always cover all their traces. */
 export class ListSessionsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Sessions with at least one trace of this user (exact match).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @ShortTextQuery('Sessions with at least one trace of this user (exact match).')
   user_id?: string;
 
   @ApiPropertyOptional({ type: Boolean, description: 'Sessions with (true) or without (false) an ERROR trace.' })
@@ -60,34 +46,16 @@ export class ListSessionsQueryDto extends PageQueryDto {
   @IsBoolean()
   has_error?: boolean;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Sessions whose first trace started at or after this.' })
-  @IsOptional()
-  @IsTimestamp()
+  @TimestampQuery('Sessions whose first trace started at or after this.')
   started_after?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Sessions whose first trace started before this.' })
-  @IsOptional()
-  @IsTimestamp()
+  @TimestampQuery('Sessions whose first trace started before this.')
   started_before?: string;
 
-  @ApiPropertyOptional({
-    type: [String],
-    maxItems: MAX_TAGS,
-    description: 'Repeat the parameter (`tags=a&tags=b`); a session matches when any of its traces has ANY of them.',
-  })
-  @IsOptional()
-  @Transform(({ value }) => (value === undefined || Array.isArray(value) ? value : [value]))
-  @IsArray()
-  @ArrayMaxSize(MAX_TAGS)
-  @IsString({ each: true })
+  @TagsQuery('Repeat the parameter (`tags=a&tags=b`); a session matches when any of its traces has ANY of them.')
   tags?: string[];
 
-  @ApiPropertyOptional({
-    description: 'Case-insensitive substring of the session id (ILIKE); `%`, `_` and `\\` are literal.',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @ShortTextQuery('Case-insensitive substring of the session id (ILIKE); `%`, `_` and `\\` are literal.')
   query?: string;
 
   @ApiPropertyOptional({ enum: SESSION_SORT_FIELDS, enumName: 'SessionSortBy', default: 'recent' })
