@@ -463,7 +463,11 @@ describe('sessions API', () => {
       });
       expect(res.body.items[1]).toMatchObject({ session_id: 'sdk-other', trace_count: 1, has_error: false });
       const detail = await t.http.get('/sessions/sdk-chat').set(tenant.headers).expect(200);
-      expect(detail.body.traces.map((tr: { name: string }) => tr.name)).toEqual(['turn-1', 'turn-2']);
+      // The two turns may share a millisecond: the order is started_at, then trace_id.
+      const traces: Array<{ name: string; started_at: string; trace_id: string }> = detail.body.traces;
+      expect(traces.map((tr) => tr.name).sort()).toEqual(['turn-1', 'turn-2']);
+      const key = (tr: { started_at: string; trace_id: string }) => `${tr.started_at} ${tr.trace_id}`;
+      expect(key(traces[0]) < key(traces[1])).toBe(true);
     });
   });
 });
