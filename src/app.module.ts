@@ -13,6 +13,7 @@ import { HealthModule } from './modules/health/health.module';
 import { MetricsApiModule } from './modules/metrics/metrics-api.module';
 import { OperatorsModule } from './modules/operators/operators.module';
 import { ScoresModule } from './modules/scores/scores.module';
+import { SessionsModule } from './modules/sessions/sessions.module';
 import { TracesModule } from './modules/traces/traces.module';
 import { QueueModule } from './queue/queue.module';
 
@@ -35,6 +36,7 @@ export class AppModule {
         // Before TracesModule: its routes must be matched before /traces/:trace_id.
         AnalyticsModule,
         TracesModule,
+        SessionsModule,
         MetricsApiModule,
         EvalRunsModule,
         ...(config.runWorkerInProcess ? [EvalRunsWorkerModule] : []),

@@ -40,6 +40,7 @@ export function startApi(env: Record<string, string>): ChildProcess {
   });
 }
 
+/** Waits until `${base}/health/ready` answers 200 (up to a minute). */
 export async function waitHealthy(base: string): Promise<void> {
   for (let i = 0; i < 240; i++) {
     try {
@@ -52,13 +53,21 @@ export async function waitHealthy(base: string): Promise<void> {
   throw new Error('the API did not become ready');
 }
 
-/** Creates the database when missing and runs every migration. */
-export async function prepareDatabase(adminUrl: string, database: string, databaseUrl: string): Promise<void> {
+/** Creates the database `name` unless it exists (its data is kept between runs). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${database}"`);
-  await admin.end();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!exists.rowCount) await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Creates the database when missing and runs every migration. */
+export async function prepareDatabase(adminUrl: string, database: string, databaseUrl: string): Promise<void> {
+  await ensureDatabase(adminUrl, database);
   const ds = new DataSource(buildDataSourceOptions({ database: { url: databaseUrl, poolSize: 2 } } as never));
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });

@@ -78,6 +78,15 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
   run_id: 'Eval run 2c9d7e10-5a4b-4f3e-9d8c-7b6a5f4e3d2c not found.',
   score_id: 'Score 8e7d6c5b-4a39-4281-b7c6-d5e4f3a2b1c0 not found.',
   key_id: 'API key 3f2e1d0c-9b8a-4776-a5b4-c3d2e1f0a9b8 not found.',
+  session_id: 'Session 9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d not found.',
+};
+
+/** Path ids that are client-chosen text, not UUIDs: what makes one malformed. */
+const TEXT_ID_PARAMS: Record<string, { summary: string; message: string }> = {
+  session_id: {
+    summary: 'session_id is longer than 255 characters',
+    message: 'session_id must be shorter than or equal to 255 characters',
+  },
 };
 
 const PROJECT_NOT_FOUND = detail('Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d not found.');
@@ -98,16 +107,22 @@ type Operation = {
   parameters?: unknown[];
 };
 
-/** Path parameters that are client labels, not UUIDs: any string of 1 to 255 characters. */
-const LABEL_PARAMS = new Set(['session_id']);
-
 /**
- * A malformed id in the path (the last one): every id parameter but a label is a UUID. Data-plane
- * routes name the field; the management routes' pipe answers with a bare detail.
+ * A malformed id in the path (the last one): a UUID parameter that is not one, or a text id that is too
+ * long. Data-plane routes name the field; the management routes' pipe answers with a bare detail.
  */
 function validationExample(pathParams: string[], management = false): Examples {
   const param = pathParams[pathParams.length - 1];
-  if (!param || LABEL_PARAMS.has(param)) return {};
+  if (!param) return {};
+  const text = TEXT_ID_PARAMS[param];
+  if (text) {
+    return {
+      bad_id: {
+        summary: text.summary,
+        value: { detail: 'Validation error', errors: [{ field: param, message: text.message }] },
+      },
+    };
+  }
   return {
     bad_id: {
       summary: `${param} is not a UUID`,
@@ -119,7 +134,11 @@ function validationExample(pathParams: string[], management = false): Examples {
 }
 
 /** Routes whose id parameter filters rather than looks up: an unknown id is an empty answer, not a 404. */
-const NO_LOOKUP = new Set(['GET /evaluations/trace-scores/{trace_id}']);
+const NO_LOOKUP = new Set([
+  'GET /evaluations/trace-scores/{trace_id}',
+  'GET /evaluations/session-scores/{session_id}',
+  'GET /evaluations/analytics/session-scores/history/{session_id}',
+]);
 
 function setExamples(response: Response | undefined, examples: Examples) {
   const media = response?.content?.['application/json'];

@@ -23,6 +23,8 @@ const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
   span_id: 'span',
+  // Chosen by clients, but a session is the project's own: another project's id must find nothing.
+  session_id: 'session',
   run_id: 'run',
   eval_run_id: 'run',
   score_id: 'score',
@@ -38,7 +40,7 @@ const SESSION_SCORE_ID_KINDS: Record<string, IdKind> = { score_id: 'sessionScore
 /** Organization-level objects: another project of the same organization legitimately shares them. */
 const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key']);
 /** Names that look like ids but are free-text labels chosen by clients, not our objects. */
-const NOT_OBJECT_IDS = new Set(['session_id', 'user_id', 'parent_span_id', 'x-request-id']);
+const NOT_OBJECT_IDS = new Set(['user_id', 'parent_span_id', 'x-request-id']);
 const looksLikeId = (name: string) => /(^|_)ids?$/.test(name.toLowerCase());
 
 interface IdSlot {
@@ -133,7 +135,12 @@ describe('isolation matrix: ids of other projects and organizations, every route
   /** Creates a trace with spans, a manual score, a finished run with failures, a session score and an API key. */
   async function populate(owner: Omit<Owner, 'ids' | 'secrets'>, orgBearer: Record<string, string>): Promise<Owner> {
     const secret = `secret-${owner.label}-${randomBytes(6).toString('hex')}`;
-    const trace = buildTraceTree(3, { name: `${secret}-trace`, tags: ['victim'], input: { q: `${secret}-input` } });
+    const trace = buildTraceTree(3, {
+      name: `${secret}-trace`,
+      tags: ['victim'],
+      input: { q: `${secret}-input` },
+      session_id: `${secret}-session`,
+    });
     await t.http.post('/traces').set(owner.apiKeyHeaders).send(trace).expect(202);
     const score = await t.http
       .post('/evaluations/trace-scores')
@@ -161,7 +168,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
       judge.reset();
     }
     // Session scores are written by session runs only (no POST): stored as one would store it.
-    const sessionId = `session-${owner.label}-${randomBytes(4).toString('hex')}`;
+    const sessionId = `${secret}-session`;
     const sessionScore = await insertSessionScore(t.dataSource, owner.projectId, {
       sessionId,
       name: `${secret}-session-score`,
@@ -203,6 +210,8 @@ describe('isolation matrix: ids of other projects and organizations, every route
       : keys.body;
     return [
       await get(`/traces/${o.ids.trace}`, o.apiKeyHeaders),
+      await get(`/sessions/${encodeURIComponent(o.ids.session)}`, o.apiKeyHeaders),
+      await get('/sessions?limit=200', o.apiKeyHeaders),
       await get('/traces?limit=200', o.apiKeyHeaders),
       await get('/evaluations/trace-scores?limit=200', o.apiKeyHeaders),
       await get(`/evaluations/trace-scores/${o.ids.trace}`, o.apiKeyHeaders),

@@ -13,6 +13,8 @@ type Operation = {
   responses: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
 };
 
+/** Malformed values of path ids that are not UUIDs. */
+const BAD_IDS: Record<string, string> = { session_id: 's'.repeat(256) };
 const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 /** Error bodies compared with the ids blanked: an example's ids are placeholders. */
 const shape = (body: unknown) => JSON.parse(JSON.stringify(body).replace(UUIDS, '<id>'));
@@ -50,6 +52,7 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
     const traces = demoTraces(`replay-${randomUUID().slice(0, 6)}`);
     for (const trace of traces) await t.http.post('/traces').set(tenant.headers).send(trace).expect(202);
     ids.trace_id = traces[0].trace_id;
+    ids.session_id = traces.find((tr) => tr.session_id)!.session_id!;
     ids.span_id = traces[0].spans[0].span_id;
     ids.org_id = tenant.orgId;
     ids.key_id = tenant.apiKeyId;
@@ -149,7 +152,7 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
           const request =
             provoke[key] ??
             (exampleName === 'bad_id'
-              ? () => send(method, fill(path, { [lastParam]: 'not-a-uuid' }), member, body)
+              ? () => send(method, fill(path, { [lastParam]: BAD_IDS[lastParam] ?? 'not-a-uuid' }), member, body)
               : path.includes(`{${exampleName}}`)
                 ? () => send(method, fill(path, { [exampleName]: randomUUID() }), member, body)
                 : () => send(method, fill(path), member, { ...(body as object), [exampleName]: randomUUID() }));

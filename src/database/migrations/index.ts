@@ -5,6 +5,7 @@ import { EvalPipeline1764000003000 } from './1764000003000-EvalPipeline';
 import { JudgeUnknownUsage1764000004000 } from './1764000004000-JudgeUnknownUsage';
 import { Analytics1764000005000 } from './1764000005000-Analytics';
 import { SessionScores1764000006000 } from './1764000006000-SessionScores';
+import { SessionIndexes1764000007000 } from './1764000007000-SessionIndexes';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   JudgeUnknownUsage1764000004000,
   Analytics1764000005000,
   SessionScores1764000006000,
+  SessionIndexes1764000007000,
   SessionScoreLatest1764000013000,
 ];

@@ -233,11 +233,13 @@ const REFRESH_AGGREGATES = `
  */
 const JSON_BYTES = (a: string) =>
   `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0) + octet_length(${a}.metadata::text)`;
+const TRACE_BYTES = `(${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
+                                         FROM spans s WHERE s.trace_id = t.trace_id), 0))`;
 const TRACE_SIZE = `
-  SELECT t.span_count,
-         (${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
-                                         FROM spans s WHERE s.trace_id = t.trace_id), 0))::float8 AS bytes
-  FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
+  SELECT t.span_count, ${TRACE_BYTES}::float8 AS bytes FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
+const TRACES_BYTES = `
+  SELECT COALESCE(sum(${TRACE_BYTES}), 0)::float8 AS bytes FROM traces t
+  WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[])`;
 
 /** Bounds on one trace (MAX_SPANS_PER_TRACE, MAX_TRACE_BYTES). */
 export interface TraceBounds {
@@ -352,6 +354,12 @@ export class TracesRepository {
   async traceSize(projectId: string, traceId: string): Promise<TraceSize | null> {
     const rows: { span_count: number; bytes: number }[] = await this.dataSource.query(TRACE_SIZE, [projectId, traceId]);
     return rows[0] ? { spans: rows[0].span_count, bytes: rows[0].bytes } : null;
+  }
+
+  /** Bytes of JSON of several traces of the project with their spans, without reading them. */
+  async tracesBytes(projectId: string, traceIds: string[]): Promise<number> {
+    const rows: { bytes: number }[] = await this.dataSource.query(TRACES_BYTES, [projectId, traceIds]);
+    return rows[0].bytes;
   }
 
   /** Measured after the write, inside its transaction: the caller rolls back when it is too big. */

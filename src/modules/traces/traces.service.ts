@@ -99,6 +99,25 @@ export class TracesService {
   }
 
   /**
+   * Several traces with their spans for one response (GET /sessions/{id}): their size is measured in
+   * PostgreSQL first, and past MAX_RESPONSE_BYTES the request is refused with `hint` before anything
+   * big is read.
+   */
+  async findTracesWithSpansForResponse(
+    projectId: string,
+    traceIds: string[],
+    hint: string,
+  ): Promise<TraceResponseDto[]> {
+    const bytes = await this.repository.tracesBytes(projectId, traceIds);
+    if (bytes > this.maxResponseBytes) {
+      throw tooLarge(
+        `These traces hold ${bytes} bytes of JSON, more than one response may carry (MAX_RESPONSE_BYTES=${this.maxResponseBytes}). ${hint}`,
+      );
+    }
+    return this.findTracesWithSpans(projectId, traceIds);
+  }
+
+  /**
    * GET /traces/{id}. The size is measured in PostgreSQL first, so a trace larger than
    * MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in this process.
    */

@@ -1,10 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import {
   MAX_NAME_LENGTH,
-  MAX_SHORT_TEXT_LENGTH,
-  MAX_TAGS,
   SORT_ORDERS,
   SortOrder,
   TRACE_SORT_FIELDS,
@@ -12,7 +10,7 @@ import {
   TraceSortField,
   TraceStatus,
 } from '../traces.constants';
-import { IsTimestamp } from './validators';
+import { ShortTextQuery, TagsQuery, TimestampQuery } from './query.decorators';
 
 /** limit/offset as every list of the API takes them. */
 export class PageQueryDto {
@@ -36,10 +34,7 @@ export class PageQueryDto {
 
 /** Query of GET /traces. */
 export class ListTracesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Exact match.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @ShortTextQuery('Exact match.')
   session_id?: string;
 
   @ApiPropertyOptional({ enum: TRACE_STATUSES })
@@ -47,22 +42,10 @@ export class ListTracesQueryDto extends PageQueryDto {
   @IsIn(TRACE_STATUSES)
   status?: TraceStatus;
 
-  @ApiPropertyOptional({ description: 'Exact match.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @ShortTextQuery('Exact match.')
   user_id?: string;
 
-  @ApiPropertyOptional({
-    type: [String],
-    maxItems: MAX_TAGS,
-    description: 'Repeat the parameter (`tags=a&tags=b`); a trace matches when it has ANY of them.',
-  })
-  @IsOptional()
-  @Transform(({ value }) => (value === undefined || Array.isArray(value) ? value : [value]))
-  @IsArray()
-  @ArrayMaxSize(MAX_TAGS)
-  @IsString({ each: true })
+  @TagsQuery('Repeat the parameter (`tags=a&tags=b`); a trace matches when it has ANY of them.')
   tags?: string[];
 
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the name; `%`, `_` and `\\` are literal.' })
@@ -71,26 +54,16 @@ export class ListTracesQueryDto extends PageQueryDto {
   @MaxLength(MAX_NAME_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'started_at ≥ this (inclusive).' })
-  @IsOptional()
-  @IsTimestamp()
+  @TimestampQuery('started_at ≥ this (inclusive).')
   started_after?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'started_at < this (exclusive).' })
-  @IsOptional()
-  @IsTimestamp()
+  @TimestampQuery('started_at < this (exclusive).')
   started_before?: string;
 
-  @ApiPropertyOptional({ description: 'Exact match.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @ShortTextQuery('Exact match.')
   environment?: string;
 
-  @ApiPropertyOptional({ description: 'Exact match.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  @ShortTextQuery('Exact match.')
   release?: string;
 
   @ApiPropertyOptional({ enum: TRACE_SORT_FIELDS, default: 'started_at' })

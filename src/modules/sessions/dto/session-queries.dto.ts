@@ -1,0 +1,102 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { BucketingQuery } from '../../analytics/dto/analytics-query.dto';
+import { PageQueryDto } from '../../traces/dto/list-traces.query.dto';
+import { ShortTextQuery, TagsQuery, TimestampQuery } from '../../traces/dto/query.decorators';
+import { IsTimestamp } from '../../traces/dto/validators';
+import { MAX_SHORT_TEXT_LENGTH, SORT_ORDERS, SortOrder } from '../../traces/traces.constants';
+import {
+  SESSION_SORT_FIELDS,
+  SESSION_TRACES_DEFAULT_LIMIT,
+  SESSION_TRACES_MAX_LIMIT,
+  SessionSortField,
+} from '../sessions.constants';
+
+/** Query booleans as the original (pydantic) reads them; anything else stays a string and is a 422. */
+const BOOLEAN_TEXT: Record<string, boolean> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+  on: true,
+  off: false,
+};
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.toLowerCase() in BOOLEAN_TEXT ? BOOLEAN_TEXT[value.toLowerCase()] : value;
+
+/** `{session_id}` in the path: a session id as ingestion accepts it (at most 255 characters). */
+export class SessionIdParams {
+  @ApiProperty({ maxLength: MAX_SHORT_TEXT_LENGTH })
+  @IsString()
+  @MaxLength(MAX_SHORT_TEXT_LENGTH)
+  session_id: string;
+}
+
+/** Query of GET /sessions. Every filter selects whole sessions; the aggregates always cover all their traces. */
+export class ListSessionsQueryDto extends PageQueryDto {
+  @ShortTextQuery('Sessions with at least one trace of this user (exact match).')
+  user_id?: string;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'Sessions with (true) or without (false) an ERROR trace.' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  has_error?: boolean;
+
+  @TimestampQuery('Sessions whose first trace started at or after this.')
+  started_after?: string;
+
+  @TimestampQuery('Sessions whose first trace started before this.')
+  started_before?: string;
+
+  @TagsQuery('Repeat the parameter (`tags=a&tags=b`); a session matches when any of its traces has ANY of them.')
+  tags?: string[];
+
+  @ShortTextQuery('Case-insensitive substring of the session id (ILIKE); `%`, `_` and `\\` are literal.')
+  query?: string;
+
+  @ApiPropertyOptional({ enum: SESSION_SORT_FIELDS, enumName: 'SessionSortBy', default: 'recent' })
+  @IsOptional()
+  @IsIn(SESSION_SORT_FIELDS)
+  sort_by?: SessionSortField;
+
+  @ApiPropertyOptional({ enum: SORT_ORDERS, enumName: 'SortOrder', default: 'desc' })
+  @IsOptional()
+  @IsIn(SORT_ORDERS)
+  sort_order?: SortOrder;
+}
+
+/** Query of GET /sessions/{session_id}: a page of the session's traces, oldest first. */
+export class SessionTracesPageDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: SESSION_TRACES_MAX_LIMIT, default: SESSION_TRACES_DEFAULT_LIMIT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(SESSION_TRACES_MAX_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000_000, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000)
+  offset?: number;
+}
+
+/** Query of GET /sessions/analytics. */
+export class SessionAnalyticsQueryDto extends BucketingQuery {
+  @ApiProperty({ format: 'date-time', description: 'Sessions whose first trace started at or after this.' })
+  @IsDefined()
+  @IsTimestamp()
+  started_after: string;
+
+  @ApiProperty({ format: 'date-time', description: 'Sessions whose first trace started before this.' })
+  @IsDefined()
+  @IsTimestamp()
+  started_before: string;
+}

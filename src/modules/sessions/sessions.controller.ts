@@ -1,0 +1,87 @@
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
+import { ApiPaginatedResponse } from '../../common/decorators';
+import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { Paginated } from '../../common/dto/pagination.dto';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectContext } from '../auth/types/project-context';
+import {
+  ListSessionsQueryDto,
+  SessionAnalyticsQueryDto,
+  SessionIdParams,
+  SessionTracesPageDto,
+} from './dto/session-queries.dto';
+import {
+  SessionAnalyticsBucket,
+  SessionDeleteResponse,
+  SessionDetail,
+  SessionSummary,
+} from './dto/session-response.dto';
+import { SessionsService } from './sessions.service';
+
+@ApiTags('sessions')
+@Auth()
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'List sessions',
+    description:
+      'Sessions are the traces of the project grouped by session_id. Filters select whole sessions; the ' +
+      'aggregates always cover all of a session’s traces. Ties are broken by session_id.',
+  })
+  @ApiPaginatedResponse(SessionSummary)
+  list(
+    @CurrentProject() project: ProjectContext,
+    @Query() query: ListSessionsQueryDto,
+  ): Promise<Paginated<SessionSummary>> {
+    return this.sessions.list(project.projectId, query);
+  }
+
+  // Declared before `:session_id`, so that it is matched first (a session named "analytics" is not reachable here).
+  @Get('analytics')
+  @ApiOperation({
+    summary: 'Time series of the project’s sessions',
+    description:
+      'One row per bucket of [started_after, started_before), empty buckets included. A session is placed by ' +
+      'the start of its first trace. More than 10,000 buckets is a 422.',
+  })
+  @ApiOkResponse({ type: [SessionAnalyticsBucket] })
+  analytics(
+    @CurrentProject() project: ProjectContext,
+    @Query() query: SessionAnalyticsQueryDto,
+  ): Promise<SessionAnalyticsBucket[]> {
+    return this.sessions.analytics(project.projectId, query);
+  }
+
+  @Get(':session_id')
+  @ApiOperation({
+    summary: 'Get a session with a page of its traces',
+    description: 'The aggregates cover all of the session’s traces, whatever the page.',
+  })
+  @ApiOkResponse({ type: SessionDetail })
+  @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
+  @ApiPayloadTooLargeResponse({ description: 'The page is larger than MAX_RESPONSE_BYTES.', type: ErrorResponseDto })
+  get(
+    @CurrentProject() project: ProjectContext,
+    @Param() params: SessionIdParams,
+    @Query() page: SessionTracesPageDto,
+  ): Promise<SessionDetail> {
+    return this.sessions.get(project.projectId, params.session_id, page);
+  }
+
+  @Delete(':session_id')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Delete a session’s traces',
+    description: 'Deletes every trace of the session with its spans. Session scores are kept.',
+  })
+  @ApiOkResponse({ type: SessionDeleteResponse })
+  @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
+  remove(@CurrentProject() project: ProjectContext, @Param() params: SessionIdParams): Promise<SessionDeleteResponse> {
+    return this.sessions.delete(project.projectId, params.session_id);
+  }
+}
