@@ -274,7 +274,12 @@ export class EvalRunsRepository {
    * Deletes a run (its items go with it). Scores are deleted or, by default, unlinked by the FK: a
    * SESSION run's session scores and its signals (trace scores) alike.
    */
-  async deleteRun(projectId: string, runId: string, deleteScores: boolean, type: TargetType = 'TRACE'): Promise<boolean> {
+  async deleteRun(
+    projectId: string,
+    runId: string,
+    deleteScores: boolean,
+    type: TargetType = 'TRACE',
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (m: EntityManager) => {
       const locked: unknown[] = await m.query(
         `SELECT id FROM eval_runs WHERE id = $1 AND project_id = $2 AND target_type = $3 FOR UPDATE`,

@@ -85,8 +85,7 @@ export class SessionRunsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Delete a session eval run',
-    description:
-      'Its session scores and signals are kept and unlinked unless delete_scores=true, which deletes both.',
+    description: 'Its session scores and signals are kept and unlinked unless delete_scores=true, which deletes both.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   async delete(
@@ -118,7 +117,8 @@ export class SessionRunsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Cancel a PENDING or RUNNING session eval run',
-    description: 'As for trace runs: CANCELLED at once, finished scores kept; again is a no-op; COMPLETED or FAILED is 409.',
+    description:
+      'As for trace runs: CANCELLED at once, finished scores kept; again is a no-op; COMPLETED or FAILED is 409.',
   })
   @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The run, CANCELLED.' })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run is already COMPLETED or FAILED.' })

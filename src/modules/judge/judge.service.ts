@@ -313,7 +313,13 @@ export class JudgeService implements OnModuleDestroy {
         actualTokens = tokens ? sumKnown(tokens.inputTokens, tokens.outputTokens) : undefined;
         const failure = error instanceof DomainError ? undefined : classifyFailure(error);
         const latency = Date.now() - started;
-        book(1, tokens ? tokens.inputTokens : 0, tokens ? tokens.outputTokens : 0, latency, failure?.kind ?? 'rejected');
+        book(
+          1,
+          tokens ? tokens.inputTokens : 0,
+          tokens ? tokens.outputTokens : 0,
+          latency,
+          failure?.kind ?? 'rejected',
+        );
         aborted();
         if (!failure) throw error;
         last = failure;

@@ -123,7 +123,8 @@ export function providerStatus(
   const unreachable = available ? health.unreachable : null;
   const where = settings.baseUrl ?? 'its public endpoint';
   let message = `Provider '${info.name}' is available.`;
-  if (!available) message = `Provider '${info.name}' is not configured. Missing environment variable(s): ${info.requires}`;
+  if (!available)
+    message = `Provider '${info.name}' is not configured. Missing environment variable(s): ${info.requires}`;
   else if (unreachable)
     message = `Provider '${info.name}' is configured, but ${where} could not be reached on the last call (${unreachable.at}): ${unreachable.message}`;
   if (available && health.dropped.length > 0) {

@@ -303,7 +303,9 @@ describe('MetricsService: every metric end to end through the real provider code
   it('loop_detection: without session context, with an empty output, with no previous output → 1.0, no call', async () => {
     const none = ok(await one('loop_detection'));
     expect(none).toMatchObject({ score: 1, metadata: { note: 'no session context provided' } });
-    const empty = ok((await metrics.evaluateTrace(weatherTrace({ output: '' }), ['loop_detection'], { sessionTraces: [] }))[0]);
+    const empty = ok(
+      (await metrics.evaluateTrace(weatherTrace({ output: '' }), ['loop_detection'], { sessionTraces: [] }))[0],
+    );
     expect(empty).toMatchObject({ score: 1, reason: 'Empty output; looping cannot be assessed.' });
     const first = ok((await metrics.evaluateTrace(weatherTrace(), ['loop_detection'], { sessionTraces: [] }))[0]);
     expect(first).toMatchObject({ score: 1, metadata: { note: 'no_previous_outputs' } });

@@ -120,7 +120,8 @@ export class SessionRunFields extends RunMetricsFields {
     minItems: 1,
     maxItems: MAX_METRICS_PER_RUN,
     example: ['agent_reliability', 'agent_consistency'],
-    description: 'Session metric names (see GET /evaluations/session-metrics). Duplicates are removed; unknown names give 422.',
+    description:
+      'Session metric names (see GET /evaluations/session-metrics). Duplicates are removed; unknown names give 422.',
   })
   @IsArray()
   @ArrayMinSize(1)

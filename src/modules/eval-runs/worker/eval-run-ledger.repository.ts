@@ -321,15 +321,21 @@ export class EvalRunLedgerRepository {
     const existing = new Map<string, Map<string, ExistingSignal>>();
     if (traceList.length > 0) {
       // Raw SQL for DISTINCT ON: the newest usable score per (trace, signal), this run's own first.
-      const rows: Array<{ trace_id: string; name: string; id: string; eval_run_id: string | null; status: string; value: string | null }> =
-        await this.ds.query(
-          `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.name, s.id, s.eval_run_id, s.status, s.value
+      const rows: Array<{
+        trace_id: string;
+        name: string;
+        id: string;
+        eval_run_id: string | null;
+        status: string;
+        value: string | null;
+      }> = await this.ds.query(
+        `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.name, s.id, s.eval_run_id, s.status, s.value
            FROM trace_scores s
            WHERE s.project_id = $1 AND s.trace_id = ANY($2::uuid[]) AND s.name = ANY($3::varchar[])
              AND (s.eval_run_id = $4 OR (s.status = 'SUCCESS' AND s.source = 'AUTOMATED' AND s.value_number IS NOT NULL))
            ORDER BY s.trace_id, s.name, (s.eval_run_id IS NOT DISTINCT FROM $4::uuid) DESC, s.created_at DESC, s.id DESC`,
-          [run.projectId, traceList.map((t) => t.trace_id), signals, run.id],
-        );
+        [run.projectId, traceList.map((t) => t.trace_id), signals, run.id],
+      );
       for (const r of rows) {
         if (!existing.has(r.trace_id)) existing.set(r.trace_id, new Map());
         existing.get(r.trace_id)!.set(r.name, {

@@ -45,7 +45,6 @@ interface RunContext {
 /** Reports a slice's progress (0–100); the Bull job's `progress()`. */
 export type ProgressReporter = (percent: number) => unknown;
 
-
 const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
 /**
@@ -477,4 +476,3 @@ export class EvalRunExecutor implements OnModuleDestroy {
     }
   }
 }
-

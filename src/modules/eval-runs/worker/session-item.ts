@@ -160,7 +160,8 @@ function collectSignals(
   }
   for (const { trace, outcome } of kept) {
     if (outcome.ok) {
-      set(trace.trace_id, outcome.metric, outcome.score);
+      // The stored (rounded) value, so a recomputation from the stored signals gives the same session score.
+      set(trace.trace_id, outcome.metric, Number(formatScoreValue(outcome.score)));
       computed += 1;
     } else failed.push({ trace_id: trace.trace_id, name: outcome.metric });
   }

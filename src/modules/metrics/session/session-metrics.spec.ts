@@ -50,7 +50,12 @@ describe('agent_reliability', () => {
     // t1: max(0.05, 0, 2 × 0.5, 0.2) = 1.0 (flagged); t2: max(0.3, 0.4, 0.1) = 0.4; raw = 1.0 → score 0.
     expect(r.score).toBe(0);
     expect(r.reason).toBe('Elevated risk in 1 of 3 traces.');
-    expect(r.metadata.signal_weights).toEqual({ confidence: 0.5, loop_detection: 1, tool_correctness: 2, coherence: 1 });
+    expect(r.metadata.signal_weights).toEqual({
+      confidence: 0.5,
+      loop_detection: 1,
+      tool_correctness: 2,
+      coherence: 1,
+    });
     expect(r.metadata.flagged_traces).toEqual(['t1']);
   });
 
