@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
+import { abandonStaleRuns, evalRunTestEnv, waitForRun, waitUntil } from '../factories/eval-run.factory';
 import { expectedSessionScores, ingestSession, SESSION_RUNS } from '../factories/session.factory';
 import { ingestTrace, type TracePayload } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { buildWorker, startWorkerProcess, WorkerProcess } from '../support/worker-process';
 
 const SESSION_SCORE_KEYS = [
   'author_user_id',
@@ -394,4 +395,99 @@ describe('session runs (HTTP, in-process worker, scripted judge)', () => {
     );
     expect(left).toEqual({ session_scores: 0, signals: 0 });
   });
+});
+
+/**
+ * A worker process SIGKILLed in the middle of a session run (FaultInjector `kill@finish:1`: it kills
+ * itself right after its first settle commits, one session written and the next one being judged);
+ * a second worker takes the dead worker's items over once their leases expire. The run ends with exactly one session
+ * score per (session, metric) and one signal per (trace, signal), counters equal to them.
+ */
+describe('session runs: a worker SIGKILLed midway', () => {
+  let judge: JudgeServer;
+  let t: TestApp;
+  let tenant: Tenant;
+  const workers: WorkerProcess[] = [];
+  let env: Record<string, string>;
+  const start = async (extra: Record<string, string> = {}) => {
+    const w = await startWorkerProcess({ ...env, ...extra });
+    workers.push(w);
+    return w;
+  };
+
+  beforeAll(async () => {
+    await buildWorker();
+    await abandonStaleRuns();
+    judge = await startJudgeServer();
+    env = evalRunTestEnv(judge.baseUrl, 'srk', {
+      EVAL_SWEEP_INTERVAL_MS: '300',
+      EVAL_ITEM_LEASE_MS: '2000',
+      EVAL_WORKER_CONCURRENCY: '1',
+      RUN_WORKER_IN_PROCESS: 'false',
+    });
+    t = await createTestApp(env);
+    tenant = await createTenant(t);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+    await t?.close();
+    await judge?.close();
+  });
+
+  it('ends COMPLETED with exactly the expected session scores and signals', async () => {
+    const tag = randomUUID().slice(0, 6);
+    const ids = ['k1', 'k2', 'k3', 'k4'].map((k) => `${k}-${tag}`);
+    for (const id of ids) await ingestSession(t, tenant, id, 3);
+    const doomed = await start({ EVAL_FAULTS: 'kill@finish:1' });
+    const run = (
+      await t.http
+        .post(`${SESSION_RUNS}/batch`)
+        .set(tenant.headers)
+        .send({ session_ids: ids, metrics: BOTH })
+        .expect(202)
+    ).body;
+    await doomed.exited;
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    // Killed right after its first write committed: the first session is written (its 3 traces' 12
+    // signals, its 2 scores), the second (claimed with it, one slot) was being judged.
+    const [midway] = await t.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM trace_scores WHERE eval_run_id = $1) AS signals,
+              (SELECT count(*)::int FROM eval_run_items WHERE run_id = $1 AND state = 'DONE') AS done`,
+      [run.id],
+    );
+    expect(midway).toEqual({ signals: 12, done: 1 });
+
+    await start();
+    const done = await waitForRun(t, tenant, run.id, { base: SESSION_RUNS, timeoutMs: 60_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 4, failed_count: 0, succeeded_count: 8 });
+
+    const scores = await t.dataSource.query(
+      `SELECT session_id, name, status, value FROM session_scores WHERE eval_run_id = $1 ORDER BY session_id, name`,
+      [run.id],
+    );
+    expect(scores.map((s: any) => `${s.session_id}/${s.name}/${s.status}`)).toEqual(
+      [...ids].sort().flatMap((id) => [`${id}/agent_consistency/SUCCESS`, `${id}/agent_reliability/SUCCESS`]),
+    );
+    for (const s of scores) {
+      const expected = await expectedSessionScores(t.dataSource, tenant.projectId, run.id, s.session_id);
+      expect(Number(s.value)).toBe(expected[s.name]);
+    }
+    const [signals] = await t.dataSource.query(
+      `SELECT count(*)::int AS n, count(DISTINCT (trace_id, name))::int AS pairs,
+              count(*) FILTER (WHERE status = 'SUCCESS')::int AS ok
+       FROM trace_scores WHERE eval_run_id = $1`,
+      [run.id],
+    );
+    expect(signals).toEqual({ n: 48, pairs: 48, ok: 48 });
+    const [ledger] = await t.dataSource.query(
+      `SELECT count(*) FILTER (WHERE state <> 'DONE')::int AS open, max(attempts)::int AS max_attempts,
+              count(*) FILTER (WHERE last_error IS NOT NULL)::int AS with_error
+       FROM eval_run_items WHERE run_id = $1`,
+      [run.id],
+    );
+    // The item the dead worker held was claimed again.
+    expect(ledger).toEqual({ open: 0, max_attempts: 2, with_error: 0 });
+    await waitUntil(() => judge.inFlight === 0, 'no judge call left in flight');
+  }, 120_000);
 });
