@@ -153,3 +153,20 @@ it('lists the two session metrics, sorted, category session', () => {
     ['agent_reliability', 'session'],
   ]);
 });
+
+it('the worked example of docs/sessions.md', () => {
+  const input = session({
+    t1: { confidence: 0.9, coherence: 0.85, loop_detection: 1.0, tool_correctness: 1.0 },
+    t2: { confidence: 0.6, coherence: 0.8, loop_detection: 0.7, tool_correctness: 0.5 },
+    t3: { confidence: 0.95, coherence: 0.9, loop_detection: 0.4 },
+  });
+  const reliability = agentReliability(input);
+  expect(reliability).toMatchObject({ score: 0.4, reason: 'Elevated risk in 1 of 3 traces.' });
+  expect(reliability.metadata).toMatchObject({ raw_risk: 0.6, flagged_traces: ['t3'] });
+  expect((reliability.metadata.per_trace_signals as any).t2.step_risk).toBe(0.4);
+  const consistency = agentConsistency(input);
+  expect(consistency).toMatchObject({ score: 0.5535, reason: 'Moderate instability detected across 3 traces.' });
+  expect(
+    Object.values(consistency.metadata.per_trace_signals as Record<string, any>).map((t) => t.weighted_uncertainty),
+  ).toEqual([0.115, 0.76, 0.085]);
+});
