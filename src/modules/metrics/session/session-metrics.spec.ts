@@ -163,10 +163,12 @@ it('the worked example of docs/sessions.md', () => {
   const reliability = agentReliability(input);
   expect(reliability).toMatchObject({ score: 0.4, reason: 'Elevated risk in 1 of 3 traces.' });
   expect(reliability.metadata).toMatchObject({ raw_risk: 0.6, flagged_traces: ['t3'] });
-  expect((reliability.metadata.per_trace_signals as any).t2.step_risk).toBe(0.4);
+  expect((reliability.metadata.per_trace_signals as Record<string, { step_risk: number }>).t2.step_risk).toBe(0.4);
   const consistency = agentConsistency(input);
   expect(consistency).toMatchObject({ score: 0.5535, reason: 'Moderate instability detected across 3 traces.' });
   expect(
-    Object.values(consistency.metadata.per_trace_signals as Record<string, any>).map((t) => t.weighted_uncertainty),
+    Object.values(consistency.metadata.per_trace_signals as Record<string, { weighted_uncertainty: number }>).map(
+      (t) => t.weighted_uncertainty,
+    ),
   ).toEqual([0.115, 0.76, 0.085]);
 });
