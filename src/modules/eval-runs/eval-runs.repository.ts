@@ -23,6 +23,22 @@ export type TargetType = 'TRACE' | 'SESSION';
 /** Why a retry cannot be created. */
 export type RetryRefusal = { inFlight: { id: string; status: string } } | { nothing: true };
 
+export const retryName = (original: EvalRunEntity): string => `Retry: ${original.name ?? original.id}`.slice(0, 255);
+
+/**
+ * Inside a retry's transaction: locks the original run's row, so concurrent retries queue, and
+ * returns the refusal when a retry of it is still PENDING or RUNNING (the partial unique index on
+ * retry_of backs this up).
+ */
+export async function lockForRetry(m: EntityManager, originalId: string): Promise<RetryRefusal | null> {
+  await m.query(`SELECT id FROM eval_runs WHERE id = $1 FOR UPDATE`, [originalId]);
+  const [inFlight] = await m.query(
+    `SELECT id, status FROM eval_runs WHERE retry_of = $1 AND status IN ('PENDING', 'RUNNING') LIMIT 1`,
+    [originalId],
+  );
+  return inFlight ? { inFlight: { id: inFlight.id, status: inFlight.status } } : null;
+}
+
 export interface FilteredRunInput extends NewRunFields {
   filter: TraceFilter;
   /** The filters as stored on the run (as sent, nulls dropped). */
@@ -171,14 +187,10 @@ export class EvalRunsRepository {
     samplingSeed: number,
   ): Promise<EvalRunEntity | RetryRefusal> {
     const id = randomUUID();
-    const name = `Retry: ${original.name ?? original.id}`.slice(0, 255);
+    const name = retryName(original);
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT id FROM eval_runs WHERE id = $1 FOR UPDATE`, [original.id]);
-      const [inFlight] = await m.query(
-        `SELECT id, status FROM eval_runs WHERE retry_of = $1 AND status IN ('PENDING', 'RUNNING') LIMIT 1`,
-        [original.id],
-      );
-      if (inFlight) return { inFlight: { id: inFlight.id, status: inFlight.status } };
+      const inFlight = await lockForRetry(m, original.id);
+      if (inFlight) return inFlight;
       const [row] = await m.query(
         `WITH wanted AS (
            SELECT i.trace_id, i.state, unnest(coalesce(i.metric_names, o.metric_names)) AS name

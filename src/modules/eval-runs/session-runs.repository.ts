@@ -5,7 +5,7 @@ import { DataSource, Repository } from 'typeorm';
 import { buildTraceFilterSql, TraceFilter } from '../traces/query/trace-filter';
 import { SessionScoreEntity } from '../scores/entities/session-score.entity';
 import { EvalRunEntity } from './entities/eval-run.entity';
-import type { NewRunFields, RetryRefusal } from './eval-runs.repository';
+import { lockForRetry, retryName, type NewRunFields, type RetryRefusal } from './eval-runs.repository';
 
 export interface FilteredSessionRunInput extends NewRunFields {
   /** Conditions on the traces considered (dates, user, tags). */
@@ -159,16 +159,12 @@ export class SessionRunsRepository {
     samplingSeed: number,
   ): Promise<EvalRunEntity | RetryRefusal> {
     const id = randomUUID();
-    const name = `Retry: ${original.name ?? original.id}`.slice(0, 255);
+    const name = retryName(original);
     const weights = original.filters?.signal_weights;
     const carried = weights ? { signal_weights: weights } : {};
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT id FROM eval_runs WHERE id = $1 FOR UPDATE`, [original.id]);
-      const [inFlight] = await m.query(
-        `SELECT id, status FROM eval_runs WHERE retry_of = $1 AND status IN ('PENDING', 'RUNNING') LIMIT 1`,
-        [original.id],
-      );
-      if (inFlight) return { inFlight: { id: inFlight.id, status: inFlight.status } };
+      const inFlight = await lockForRetry(m, original.id);
+      if (inFlight) return inFlight;
       const [row] = await m.query(
         `WITH wanted AS (
            SELECT i.session_id, i.state, unnest(coalesce(i.metric_names, o.metric_names)) AS name

@@ -595,9 +595,9 @@ export interface ScoreToWrite extends ScoreRow {
   environment: string | null;
 }
 
-function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<TraceScoreEntity> {
+/** The columns every automated score of a run shares, trace or session. */
+function automated(run: ExecutableRun, s: ScoreRow & { environment: string | null }) {
   return {
-    traceId: s.traceId,
     projectId: run.projectId,
     name: s.name,
     dataType: ScoreDataType.NUMERIC,
@@ -608,7 +608,11 @@ function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<T
     reason: s.reason,
     environment: s.environment,
     metadata: s.metadata,
-  } as QueryDeepPartialEntity<TraceScoreEntity>;
+  };
+}
+
+function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<TraceScoreEntity> {
+  return { traceId: s.traceId, ...automated(run, s) } as QueryDeepPartialEntity<TraceScoreEntity>;
 }
 
 /** A session score about to be written. */
@@ -635,19 +639,7 @@ export interface SessionBatch {
 }
 
 function toSessionEntity(run: ExecutableRun, s: SessionScoreToWrite): QueryDeepPartialEntity<SessionScoreEntity> {
-  return {
-    sessionId: s.sessionId,
-    projectId: run.projectId,
-    name: s.name,
-    dataType: ScoreDataType.NUMERIC,
-    value: s.value,
-    source: ScoreSource.AUTOMATED,
-    status: s.status === 'SUCCESS' ? ScoreStatus.SUCCESS : ScoreStatus.FAILED,
-    evalRunId: run.id,
-    reason: s.reason,
-    environment: s.environment,
-    metadata: s.metadata,
-  } as QueryDeepPartialEntity<SessionScoreEntity>;
+  return { sessionId: s.sessionId, ...automated(run, s) } as QueryDeepPartialEntity<SessionScoreEntity>;
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
