@@ -128,6 +128,8 @@ describe('session runs (HTTP, in-process worker, scripted judge)', () => {
 
     const scores = await scoresOf(a, fullRun.id);
     expect(scores).toHaveLength(6);
+    const window = await t.http.get(`${SESSION_RUNS}/${fullRun.id}/scores?limit=2&offset=3`).set(a.headers).expect(200);
+    expect(window.body.map((s: any) => s.id)).toEqual(scores.slice(3, 5).map((s) => s.id));
     expect(Object.keys(scores[0]).sort()).toEqual(SESSION_SCORE_KEYS);
     for (const s of scores) {
       expect(s).toMatchObject({
