@@ -492,4 +492,33 @@ describe('session runs: a worker SIGKILLed midway', () => {
     expect(ledger).toEqual({ open: 0, max_attempts: 2, with_error: 0 });
     await waitUntil(() => judge.inFlight === 0, 'no judge call left in flight');
   }, 120_000);
+  it('a session whose traces were deleted before its turn is finished with the reason and no score', async () => {
+    for (const w of workers) await w.kill('SIGTERM');
+    const tag = randomUUID().slice(0, 6);
+    const [gone] = await ingestSession(t, tenant, `gone-${tag}`, 1);
+    await ingestSession(t, tenant, `kept-${tag}`, 1);
+    const run = (
+      await t.http
+        .post(`${SESSION_RUNS}/batch`)
+        .set(tenant.headers)
+        .send({ session_ids: [`gone-${tag}`, `kept-${tag}`], metrics: BOTH })
+        .expect(202)
+    ).body;
+    await t.http.delete(`/traces/${gone.trace_id}`).set(tenant.headers).expect(204);
+    await start();
+    const done = await waitForRun(t, tenant, run.id, { base: SESSION_RUNS, timeoutMs: 60_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 2, failed_count: 0, succeeded_count: 2 });
+    const items = await t.dataSource.query(
+      `SELECT session_id, state, last_error FROM eval_run_items WHERE run_id = $1 ORDER BY session_id`,
+      [run.id],
+    );
+    expect(items).toEqual([
+      {
+        session_id: `gone-${tag}`,
+        state: 'DONE',
+        last_error: `Session gone-${tag} has no traces in this project any more; nothing was scored.`,
+      },
+      { session_id: `kept-${tag}`, state: 'DONE', last_error: null },
+    ]);
+  }, 120_000);
 });
