@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { flush, init, shutdown, withSpan, withTrace } from 'pandaprobe';
 import { abandonStaleRuns, evalRunTestEnv, waitForRun, waitUntil } from '../factories/eval-run.factory';
 import { expectedSessionScores, ingestSession, SESSION_RUNS } from '../factories/session.factory';
 import { ingestTrace, type TracePayload } from '../factories/trace.factory';
@@ -64,6 +65,7 @@ describe('session runs (HTTP, in-process worker, scripted judge)', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await shutdown();
     await t?.close();
     await judge?.close();
   });
@@ -373,6 +375,45 @@ describe('session runs (HTTP, in-process worker, scripted judge)', () => {
     const conflict = await t.http.post(`${SESSION_RUNS}/${retry.id}/cancel`).set(a.headers).expect(409);
     expect(conflict.body.detail).toMatch(/already COMPLETED/);
     await t.http.post(`${SESSION_RUNS}/${randomUUID()}/cancel`).set(a.headers).expect(404);
+  });
+
+  it('budgets stop a session run as they stop a trace run (FAILED, naming the budget)', async () => {
+    await ingestSession(t, a, sid('budget'), 3);
+    const run = (await batch(a, { session_ids: [sid('budget')], metrics: BOTH, max_judge_calls: 1 }).expect(202)).body;
+    expect(run.max_judge_calls).toBe(1);
+    const done = await finished(a, run.id);
+    expect(done.status).toBe('FAILED');
+    expect(done.error_message).toMatch(/^Judge call budget reached: max_judge_calls is 1 and \d+ calls were made/);
+  });
+
+  it('the pandaprobe SDK sends a session whose run then evaluates it', async () => {
+    init({ apiKey: a.apiKey, projectName: a.projectName, endpoint: t.baseUrl, flushInterval: 3600, batchSize: 1000 });
+    const session = sid('sdk');
+    for (const question of ['Where is my order?', 'And when will it arrive?']) {
+      await withTrace(
+        'support-agent',
+        { input: { messages: [{ role: 'user', content: question }] }, sessionId: session, userId: 'u-sdk' },
+        async (ctx) => {
+          await withSpan('lookup-order', { kind: 'TOOL' }, async (tool) => tool.setOutput({ status: 'shipped' }));
+          ctx.setOutput({ messages: [{ role: 'assistant', content: `Answer to: ${question}` }] });
+        },
+      );
+    }
+    await flush();
+    await waitUntil(
+      async () =>
+        (
+          await t.http
+            .post(`${SESSION_RUNS}/batch`)
+            .set(a.headers)
+            .send({ session_ids: [session], metrics: ['agent_reliability'] })
+        ).status === 202,
+      'the SDK session to be stored',
+    );
+    const [run] = (await t.http.get(SESSION_RUNS).set(a.headers).expect(200)).body.items;
+    const done = await finished(a, run.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', total_targets: 1, evaluated_count: 1, succeeded_count: 1 });
+    expect(await signalsOf(run.id)).toHaveLength(8);
   });
 
   it('delete: scores kept and unlinked by default; delete_scores=true removes session scores and signals', async () => {
