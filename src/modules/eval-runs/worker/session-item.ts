@@ -18,6 +18,12 @@ import type {
 } from './eval-run-ledger.repository';
 import { describe, errorText, sumUsage, toScoreWrite, type FailedOutcome } from './outcome-rows';
 
+/**
+ * Traces of one session whose signals are computed at once: a long session must not put hundreds
+ * of prompts in flight from one slot (the judge limiter bounds provider calls, not memory).
+ */
+export const TRACES_AT_ONCE = 8;
+
 /** What evaluating one session item produced: its signals (trace scores), session scores and settlement. */
 export interface SessionItemResult {
   finished: FinishedItem;
@@ -36,7 +42,7 @@ export interface SessionItemDeps {
 }
 
 /**
- * One session of a SESSION run. Per trace, the four signals are taken from the scores the trace
+ * One session of a SESSION run. Per trace (TRACES_AT_ONCE at a time), the four signals are taken from the scores the trace
  * already has (this run's own from an earlier attempt, else the newest SUCCESS automated score of
  * that name, reused) or computed with our trace metrics, loop_detection being given the earlier
  * traces of the session; the new ones are written as trace scores of this run. Then each wanted
@@ -74,8 +80,10 @@ export async function evaluateSessionItem(
     return { finished: done(describe(failed.map(asFailure))), signals: [], sessionScores: failed };
   }
 
-  const outcomes = await Promise.all(
-    traces.map(async (trace, i): Promise<Array<{ trace: TraceView; outcome: MetricOutcome }>> => {
+  const outcomes = await mapBounded(
+    traces,
+    TRACES_AT_ONCE,
+    async (trace, i): Promise<Array<{ trace: TraceView; outcome: MetricOutcome }>> => {
       const has = batch.signals.get(trace.trace_id);
       const missing = SESSION_SIGNALS.filter((s) => !has?.has(s));
       if (missing.length === 0) return [];
@@ -84,7 +92,7 @@ export async function evaluateSessionItem(
         sessionTraces: traces.slice(0, i),
       });
       return results.map((outcome) => ({ trace, outcome }));
-    }),
+    },
   ).then((lists) => lists.flat());
 
   const unfinished = outcomes.filter(({ outcome: o }) => !o.ok && (o.interrupted || deps.stopping()));
@@ -186,3 +194,17 @@ function failedSessionScore(
 }
 
 const asFailure = (s: SessionScoreToWrite) => ({ metric: s.name, error: s.reason ?? '' });
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
