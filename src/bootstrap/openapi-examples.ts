@@ -10,6 +10,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 /** Stands for an id of yours in the examples below. */
 export const EXAMPLE_TRACE_ID = '6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f';
 export const EXAMPLE_SPAN_ID = '0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f';
+export const EXAMPLE_SESSION_ID = 'sess-support-42';
 
 const span = {
   name: 'search_orders',
@@ -60,6 +61,17 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     sampling_rate: 1,
   },
   'POST /evaluations/trace-runs/batch': { name: 'two traces', metrics: ['confidence'], trace_ids: [EXAMPLE_TRACE_ID] },
+  'POST /evaluations/session-runs': {
+    name: 'agent reliability check',
+    metrics: ['agent_reliability', 'agent_consistency'],
+    filters: { tags: ['demo'], min_trace_count: 2 },
+  },
+  'POST /evaluations/session-runs/batch': {
+    name: 'one conversation',
+    metrics: ['agent_reliability'],
+    session_ids: [EXAMPLE_SESSION_ID],
+    signal_weights: { tool_correctness: 1.0 },
+  },
   'POST /evaluations/trace-scores': {
     trace_id: EXAMPLE_TRACE_ID,
     name: 'accuracy',

@@ -18,10 +18,11 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 
 /** Where each kind of id comes from. Keys are parameter or field names as the API spells them. */
-type IdKind = 'trace' | 'span' | 'run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key';
+type IdKind = 'trace' | 'span' | 'run' | 'session_run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
+  session_ids: 'session',
   span_id: 'span',
   // Chosen by clients, but a session is the project's own: another project's id must find nothing.
   session_id: 'session',
@@ -60,7 +61,9 @@ function idSlots(route: Route): { slots: IdSlot[]; unknown: string[] } {
       return;
     }
     if (!looksLikeId(name) || NOT_OBJECT_IDS.has(name.toLowerCase())) return;
-    const kind = ID_KINDS[name];
+    // A run id under /evaluations/session-runs is a SESSION run's.
+    const kind =
+      name === 'run_id' && route.path.startsWith('/evaluations/session-runs') ? 'session_run' : ID_KINDS[name];
     if (kind) slots.push({ where, name, kind });
     else unknown.push(`${routeName(route)}: ${where} ${name}`);
   };
@@ -96,6 +99,7 @@ const BODIES: Record<string, (ids: (kind: IdKind) => string) => unknown> = {
   'POST /evaluations/trace-scores': (id) => ({ trace_id: id('trace'), name: 'hijack', value: '0.1' }),
   'PATCH /evaluations/trace-scores/{score_id}': () => ({ value: '0.01', reason: 'hijacked' }),
   'POST /evaluations/trace-runs/batch': (id) => ({ metrics: ['confidence'], trace_ids: [id('trace')] }),
+  'POST /evaluations/session-runs/batch': (id) => ({ metrics: ['agent_reliability'], session_ids: [id('session')] }),
   'POST /organizations/{org_id}/projects': () => ({ name: `hijack-${randomUUID().slice(0, 6)}` }),
   'POST /organizations/{org_id}/api-keys': () => ({ name: 'hijack' }),
 };
@@ -135,11 +139,12 @@ describe('isolation matrix: ids of other projects and organizations, every route
   /** Creates a trace with spans, a manual score, a finished run with failures, a session score and an API key. */
   async function populate(owner: Omit<Owner, 'ids' | 'secrets'>, orgBearer: Record<string, string>): Promise<Owner> {
     const secret = `secret-${owner.label}-${randomBytes(6).toString('hex')}`;
+    const session = `${secret}-session`;
     const trace = buildTraceTree(3, {
       name: `${secret}-trace`,
       tags: ['victim'],
       input: { q: `${secret}-input` },
-      session_id: `${secret}-session`,
+      session_id: session,
     });
     await t.http.post('/traces').set(owner.apiKeyHeaders).send(trace).expect(202);
     const score = await t.http
@@ -168,15 +173,24 @@ describe('isolation matrix: ids of other projects and organizations, every route
       judge.reset();
     }
     // Session scores are written by session runs only (no POST): stored as one would store it.
-    const sessionId = `${secret}-session`;
     const sessionScore = await insertSessionScore(t.dataSource, owner.projectId, {
-      sessionId,
+      sessionId: session,
       name: `${secret}-session-score`,
       value: '0.25',
       reason: `${secret}-session-reason`,
       evalRunId: runExists ? runId : null,
       createdAt: new Date().toISOString(),
     });
+    let sessionRunId = randomUUID();
+    if (routes.some((r) => r.path === '/evaluations/session-runs/batch')) {
+      const run = await t.http
+        .post('/evaluations/session-runs/batch')
+        .set(owner.apiKeyHeaders)
+        .send({ name: `${secret}-session-run`, metrics: ['agent_reliability'], session_ids: [session] })
+        .expect(202);
+      sessionRunId = run.body.id;
+      await waitForRun(t, { headers: owner.apiKeyHeaders }, sessionRunId, { base: '/evaluations/session-runs' });
+    }
     const key = await t.http
       .post(`/organizations/${owner.orgId}/api-keys`)
       .set(orgBearer)
@@ -188,8 +202,9 @@ describe('isolation matrix: ids of other projects and organizations, every route
         trace: trace.trace_id,
         span: trace.spans![0].span_id,
         run: runId,
+        session_run: sessionRunId,
         score: score.body.id,
-        session: sessionId,
+        session,
         sessionScore,
         org: owner.orgId,
         key: key.body.id,
@@ -220,6 +235,9 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await get(`/evaluations/trace-runs/${o.ids.run}/scores`, o.apiKeyHeaders),
       await get('/evaluations/session-scores?limit=200', o.apiKeyHeaders),
       await get(`/evaluations/session-scores/${o.ids.session}`, o.apiKeyHeaders),
+      await get(`/evaluations/session-runs/${o.ids.session_run}`, o.apiKeyHeaders),
+      await get('/evaluations/session-runs?limit=200', o.apiKeyHeaders),
+      await get(`/evaluations/session-runs/${o.ids.session_run}/scores`, o.apiKeyHeaders),
       await get(`/organizations/${o.orgId}/projects`, orgBearer),
       { ...keys, body: stableKeys },
     ];

@@ -351,7 +351,7 @@ describe('a run whose metrics need embeddings the configured provider cannot giv
   });
 });
 
-describe('loop_detection, which nothing can run, is not offered anywhere', () => {
+describe('loop_detection, a session signal only (docs/sessions.md), is not offered to trace runs', () => {
   let t: TestApp;
   let tenant: Tenant;
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { demoTraces } from '../../scripts/demo/traces';
-import { EXAMPLE_TRACE_ID, REQUEST_EXAMPLES } from '../../src/bootstrap/openapi-examples';
+import { EXAMPLE_SESSION_ID, EXAMPLE_TRACE_ID, REQUEST_EXAMPLES } from '../../src/bootstrap/openapi-examples';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
 import { evalRunTestEnv } from '../factories/eval-run.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
@@ -54,6 +54,7 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
     ids.trace_id = traces[0].trace_id;
     ids.session_id = traces.find((tr) => tr.session_id)!.session_id!;
     ids.span_id = traces[0].spans[0].span_id;
+    ids.session_id = traces[0].session_id!;
     ids.org_id = tenant.orgId;
     ids.key_id = tenant.apiKeyId;
     ids.score_id = (
@@ -90,7 +91,11 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
     const example = op.requestBody?.content['application/json']?.example;
     return example === undefined
       ? undefined
-      : JSON.parse(JSON.stringify(example).replaceAll(EXAMPLE_TRACE_ID, ids.trace_id));
+      : JSON.parse(
+          JSON.stringify(example)
+            .replaceAll(EXAMPLE_TRACE_ID, ids.trace_id)
+            .replaceAll(EXAMPLE_SESSION_ID, ids.session_id),
+        );
   };
   const send = (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
     const agent = t.http as unknown as Record<string, (p: string) => import('supertest').Test>;

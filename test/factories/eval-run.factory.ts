@@ -53,18 +53,19 @@ export async function abandonStaleRuns(): Promise<void> {
   }
 }
 
-/** Polls GET /evaluations/trace-runs/{id} until the run reaches one of `statuses` (default COMPLETED or FAILED). */
+/** Polls GET /evaluations/trace-runs/{id} (or `base`/{id}, e.g. session runs) until the run reaches one of `statuses` (default COMPLETED or FAILED). */
 export async function waitForRun(
   t: Pick<TestApp, 'http'>,
   tenant: Pick<Tenant, 'headers'>,
   runId: string,
-  opts: { statuses?: string[]; timeoutMs?: number; until?: (run: RunBody) => boolean } = {},
+  opts: { statuses?: string[]; timeoutMs?: number; until?: (run: RunBody) => boolean; base?: string } = {},
 ): Promise<RunBody> {
   const statuses = opts.statuses ?? ['COMPLETED', 'FAILED'];
+  const base = opts.base ?? '/evaluations/trace-runs';
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let last: RunBody | undefined;
   while (Date.now() < deadline) {
-    const res = await t.http.get(`/evaluations/trace-runs/${runId}`).set(tenant.headers);
+    const res = await t.http.get(`${base}/${runId}`).set(tenant.headers);
     if (res.status !== 200) throw new Error(`GET run ${runId}: ${res.status} ${JSON.stringify(res.body)}`);
     last = res.body as RunBody;
     if (opts.until ? opts.until(last) : statuses.includes(last.status)) return last;

@@ -6,6 +6,7 @@ import { JudgeUnknownUsage1764000004000 } from './1764000004000-JudgeUnknownUsag
 import { Analytics1764000005000 } from './1764000005000-Analytics';
 import { SessionScores1764000006000 } from './1764000006000-SessionScores';
 import { SessionIndexes1764000007000 } from './1764000007000-SessionIndexes';
+import { SessionRuns1764000008000 } from './1764000008000-SessionRuns';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -18,5 +19,6 @@ export const MIGRATIONS = [
   Analytics1764000005000,
   SessionScores1764000006000,
   SessionIndexes1764000007000,
+  SessionRuns1764000008000,
   SessionScoreLatest1764000013000,
 ];

@@ -9,12 +9,15 @@ import { EvalRunsController } from './eval-runs.controller';
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunsRepository } from './eval-runs.repository';
 import { EvalRunsService } from './eval-runs.service';
+import { SessionRunsController } from './session-runs.controller';
+import { SessionRunsRepository } from './session-runs.repository';
+import { SessionRunsService } from './session-runs.service';
 
-/** The HTTP side of eval runs: create (filtered, batch, retry), read, delete. Never judges. */
+/** The HTTP side of eval runs (trace and session): create (filtered, batch, retry), read, cancel, delete. Never judges. */
 @Module({
   imports: [TypeOrmModule.forFeature([EvalRunEntity, EvalRunItemEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
-  controllers: [EvalRunsController],
-  providers: [EvalRunsRepository, EvalRunsService, EvalRunsProducer],
+  controllers: [EvalRunsController, SessionRunsController],
+  providers: [EvalRunsRepository, EvalRunsService, EvalRunsProducer, SessionRunsRepository, SessionRunsService],
   exports: [EvalRunsProducer],
 })
 export class EvalRunsModule {}

@@ -18,8 +18,26 @@ export interface NewRunFields {
   maxJudgeTokens: number | null;
 }
 
+export type TargetType = 'TRACE' | 'SESSION';
+
 /** Why a retry cannot be created. */
 export type RetryRefusal = { inFlight: { id: string; status: string } } | { nothing: true };
+
+export const retryName = (original: EvalRunEntity): string => `Retry: ${original.name ?? original.id}`.slice(0, 255);
+
+/**
+ * Inside a retry's transaction: locks the original run's row, so concurrent retries queue, and
+ * returns the refusal when a retry of it is still PENDING or RUNNING (the partial unique index on
+ * retry_of backs this up).
+ */
+export async function lockForRetry(m: EntityManager, originalId: string): Promise<RetryRefusal | null> {
+  await m.query(`SELECT id FROM eval_runs WHERE id = $1 FOR UPDATE`, [originalId]);
+  const [inFlight] = await m.query(
+    `SELECT id, status FROM eval_runs WHERE retry_of = $1 AND status IN ('PENDING', 'RUNNING') LIMIT 1`,
+    [originalId],
+  );
+  return inFlight ? { inFlight: { id: inFlight.id, status: inFlight.status } } : null;
+}
 
 export interface FilteredRunInput extends NewRunFields {
   filter: TraceFilter;
@@ -169,14 +187,10 @@ export class EvalRunsRepository {
     samplingSeed: number,
   ): Promise<EvalRunEntity | RetryRefusal> {
     const id = randomUUID();
-    const name = `Retry: ${original.name ?? original.id}`.slice(0, 255);
+    const name = retryName(original);
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT id FROM eval_runs WHERE id = $1 FOR UPDATE`, [original.id]);
-      const [inFlight] = await m.query(
-        `SELECT id, status FROM eval_runs WHERE retry_of = $1 AND status IN ('PENDING', 'RUNNING') LIMIT 1`,
-        [original.id],
-      );
-      if (inFlight) return { inFlight: { id: inFlight.id, status: inFlight.status } };
+      const inFlight = await lockForRetry(m, original.id);
+      if (inFlight) return inFlight;
       const [row] = await m.query(
         `WITH wanted AS (
            SELECT i.trace_id, i.state, unnest(coalesce(i.metric_names, o.metric_names)) AS name
@@ -225,9 +239,13 @@ export class EvalRunsRepository {
 
   /**
    * PENDING/RUNNING → CANCELLED. Returns whether this call cancelled it; the run as it is now
-   * (null when the project has no such TRACE run).
+   * (null when the project has no such run of that target type).
    */
-  async cancel(projectId: string, runId: string): Promise<{ run: EvalRunEntity | null; cancelled: boolean }> {
+  async cancel(
+    projectId: string,
+    runId: string,
+    type: TargetType = 'TRACE',
+  ): Promise<{ run: EvalRunEntity | null; cancelled: boolean }> {
     const result = await this.runs
       .createQueryBuilder()
       .update()
@@ -235,25 +253,26 @@ export class EvalRunsRepository {
       .where('id = :runId AND project_id = :projectId AND target_type = :type AND status IN (:...open)', {
         runId,
         projectId,
-        type: 'TRACE',
+        type,
         open: [EvalRunStatus.PENDING, EvalRunStatus.RUNNING],
       })
       .execute();
-    return { run: await this.findTraceRun(projectId, runId), cancelled: (result.affected ?? 0) > 0 };
+    return { run: await this.findRun(projectId, runId, type), cancelled: (result.affected ?? 0) > 0 };
   }
 
-  /** A TRACE run of this project, or null. */
-  findTraceRun(projectId: string, runId: string): Promise<EvalRunEntity | null> {
-    return this.runs.findOneBy({ id: runId, projectId, targetType: 'TRACE' });
+  /** A run of this project with that target type, or null. */
+  findRun(projectId: string, runId: string, type: TargetType = 'TRACE'): Promise<EvalRunEntity | null> {
+    return this.runs.findOneBy({ id: runId, projectId, targetType: type });
   }
 
-  async listTraceRuns(
+  async listRuns(
     projectId: string,
     status: EvalRunStatus | undefined,
     limit: number,
     offset: number,
+    type: TargetType = 'TRACE',
   ): Promise<Paginated<EvalRunEntity>> {
-    const where = { projectId, targetType: 'TRACE', ...(status ? { status } : {}) };
+    const where = { projectId, targetType: type, ...(status ? { status } : {}) };
     const [items, total] = await this.runs.findAndCount({
       where,
       order: { createdAt: 'DESC', id: 'DESC' },
@@ -263,16 +282,28 @@ export class EvalRunsRepository {
     return { items, total, limit, offset };
   }
 
-  /** Deletes a TRACE run (its items cascade). Scores are deleted or, by default, unlinked by the FK. */
-  async deleteTraceRun(projectId: string, runId: string, deleteScores: boolean): Promise<boolean> {
+  /**
+   * Deletes a run (its items go with it). Scores are deleted or, by default, unlinked by the FK: a
+   * SESSION run's session scores and its signals (trace scores) alike.
+   */
+  async deleteRun(
+    projectId: string,
+    runId: string,
+    deleteScores: boolean,
+    type: TargetType = 'TRACE',
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (m: EntityManager) => {
       const locked: unknown[] = await m.query(
-        `SELECT id FROM eval_runs WHERE id = $1 AND project_id = $2 AND target_type = 'TRACE' FOR UPDATE`,
-        [runId, projectId],
+        `SELECT id FROM eval_runs WHERE id = $1 AND project_id = $2 AND target_type = $3 FOR UPDATE`,
+        [runId, projectId, type],
       );
       if (locked.length === 0) return false;
-      if (deleteScores)
+      if (deleteScores) {
         await m.query(`DELETE FROM trace_scores WHERE eval_run_id = $1 AND project_id = $2`, [runId, projectId]);
+        if (type === 'SESSION') {
+          await m.query(`DELETE FROM session_scores WHERE eval_run_id = $1 AND project_id = $2`, [runId, projectId]);
+        }
+      }
       await m.query(`DELETE FROM eval_runs WHERE id = $1`, [runId]);
       return true;
     });

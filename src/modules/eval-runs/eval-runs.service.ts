@@ -28,7 +28,7 @@ import {
   zeroSamplingRate,
 } from './eval-runs.errors';
 import { EvalRunsProducer } from './eval-runs.producer';
-import { EvalRunsRepository } from './eval-runs.repository';
+import { EvalRunsRepository, type TargetType } from './eval-runs.repository';
 
 /** Seeds are drawn below 2^48 so they stay exact as JSON numbers and as PostgreSQL bigints. */
 const randomSeed = (): number => randomInt(0, 2 ** 48 - 1);
@@ -103,8 +103,8 @@ export class EvalRunsService {
    * at their next heartbeat) so no judge call of it starts afterwards; finished scores are kept.
    * Cancelling a cancelled run is a no-op; a COMPLETED or FAILED one is a 409.
    */
-  async cancel(projectId: string, runId: string): Promise<EvalRunResponse> {
-    const { run, cancelled } = await this.repo.cancel(projectId, runId);
+  async cancel(projectId: string, runId: string, type: TargetType = 'TRACE'): Promise<EvalRunResponse> {
+    const { run, cancelled } = await this.repo.cancel(projectId, runId, type);
     if (!run) throw evalRunNotFound(runId);
     if (cancelled) {
       this.evalMetrics.runFinished('CANCELLED');
@@ -115,18 +115,18 @@ export class EvalRunsService {
     return EvalRunResponse.from(run);
   }
 
-  list(projectId: string, q: ListEvalRunsQueryDto): Promise<Paginated<EvalRunResponse>> {
+  list(projectId: string, q: ListEvalRunsQueryDto, type: TargetType = 'TRACE'): Promise<Paginated<EvalRunResponse>> {
     return this.repo
-      .listTraceRuns(projectId, q.status, q.limit, q.offset)
+      .listRuns(projectId, q.status, q.limit, q.offset, type)
       .then((page) => ({ ...page, items: page.items.map((r) => EvalRunResponse.from(r)) }));
   }
 
-  async get(projectId: string, runId: string): Promise<EvalRunResponse> {
-    return EvalRunResponse.from(await this.getRun(projectId, runId));
+  async get(projectId: string, runId: string, type: TargetType = 'TRACE'): Promise<EvalRunResponse> {
+    return EvalRunResponse.from(await this.getRun(projectId, runId, type));
   }
 
-  async delete(projectId: string, runId: string, deleteScores: boolean): Promise<void> {
-    if (!(await this.repo.deleteTraceRun(projectId, runId, deleteScores))) throw evalRunNotFound(runId);
+  async delete(projectId: string, runId: string, deleteScores: boolean, type: TargetType = 'TRACE'): Promise<void> {
+    if (!(await this.repo.deleteRun(projectId, runId, deleteScores, type))) throw evalRunNotFound(runId);
   }
 
   /**
@@ -140,27 +140,16 @@ export class EvalRunsService {
     window: { limit?: number; offset?: number },
   ): Promise<AsyncIterable<TraceScoreResponse[]>> {
     await this.getRun(projectId, runId);
-    const repo = this.repo;
-    return (async function* () {
-      let left = window.limit ?? Infinity;
-      let afterId: string | undefined;
-      while (left > 0) {
-        const count = Math.min(SCORE_PAGE, left);
-        const rows = await repo.listRunScores(projectId, runId, { count, offset: window.offset, afterId });
-        if (rows.length > 0) yield rows.map((s) => TraceScoreResponse.from(s));
-        if (rows.length < count) return;
-        left -= rows.length;
-        afterId = rows[rows.length - 1].id;
-      }
-    })();
+    return scorePages(window, (page) => this.repo.listRunScores(projectId, runId, page), TraceScoreResponse.from);
   }
 
   template(metric: string): TraceRunTemplate {
     return this.metrics.buildTemplate(metric);
   }
 
-  private async getRun(projectId: string, runId: string): Promise<EvalRunEntity> {
-    const run = await this.repo.findTraceRun(projectId, runId);
+  /** The run of this project with that target type; 404 otherwise. */
+  async getRun(projectId: string, runId: string, type: TargetType = 'TRACE'): Promise<EvalRunEntity> {
+    const run = await this.repo.findRun(projectId, runId, type);
     if (!run) throw evalRunNotFound(runId);
     return run;
   }
@@ -175,7 +164,7 @@ export class EvalRunsService {
   }
 
   /** Slice size and budgets of a new run: the request's, else the configured defaults. */
-  private runLimits(dto: { max_judge_calls?: number | null; max_judge_tokens?: number | null }) {
+  runLimits(dto: { max_judge_calls?: number | null; max_judge_tokens?: number | null }) {
     const { jobSliceSize, defaultMaxJudgeCalls, defaultMaxJudgeTokens } = this.config.evalRuns;
     return {
       sliceSize: jobSliceSize,
@@ -185,13 +174,36 @@ export class EvalRunsService {
   }
 
   /** Enqueues one job per slice of the run, after the commit. */
-  private async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
+  async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
     await this.producer.enqueueRun(run.id, run.sliceCount);
     return EvalRunResponse.from(run);
   }
 }
 
 const SCORE_PAGE = 1000;
+
+/**
+ * A run's scores page by page (SCORE_PAGE at a time, keyset on the last id), so a controller can
+ * stream a run of any size. `limit`/`offset` select a window; without `limit` every score.
+ */
+export function scorePages<Row extends { id: string }, Out>(
+  window: { limit?: number; offset?: number },
+  fetch: (page: { count: number; offset?: number; afterId?: string }) => Promise<Row[]>,
+  map: (row: Row) => Out,
+): AsyncIterable<Out[]> {
+  return (async function* () {
+    let left = window.limit ?? Infinity;
+    let afterId: string | undefined;
+    while (left > 0) {
+      const count = Math.min(SCORE_PAGE, left);
+      const rows = await fetch({ count, offset: window.offset, afterId });
+      if (rows.length > 0) yield rows.map(map);
+      if (rows.length < count) return;
+      left -= rows.length;
+      afterId = rows[rows.length - 1].id;
+    }
+  })();
+}
 
 /** The filters as stored on the run: as sent, with null values dropped. */
 export function storedFilters(filters: EvalRunFiltersDto): Record<string, unknown> {

@@ -72,6 +72,7 @@ export class TraceEvaluation {
     return {
       trace: this.trace,
       threshold,
+      sessionOutputs: this.opts.sessionTraces ? this.opts.sessionTraces.map((t) => t.output) : null,
       rendered: () => this.rendering().text,
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
       ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {

@@ -15,6 +15,8 @@ export interface MetricResult {
 export interface MetricContext {
   readonly trace: TraceView;
   readonly threshold: number;
+  /** Outputs of the earlier traces of the session (session runs only; null otherwise). */
+  readonly sessionOutputs: readonly unknown[] | null;
   /** The trace rendered for the judge (computed once per trace evaluation). */
   rendered(): string;
   /** Just the user's request (trace input and root input), for task extraction. */
@@ -41,6 +43,8 @@ export interface MetricDefinition {
   /** Our own one-line description, shown by GET /evaluations/trace-metrics. */
   description: string;
   category: 'trace';
+  /** false: a session signal only, not offered as a trace metric (loop_detection). Default true. */
+  listed?: boolean;
   defaultThreshold: number;
   /** True when the metric calls EVAL_EMBEDDING_MODEL (checked when a run is created). */
   usesEmbeddings?: boolean;

@@ -16,12 +16,13 @@ export class MetricRegistry {
     return this.byName.get(name);
   }
 
-  /** The metrics offered to users, sorted by name. Every registered metric is offered: none is kept dead. */
+  /** The trace metrics offered to users, sorted by name (session signals such as loop_detection are not). */
   listed(): MetricDefinition[] {
-    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.byName.values()].filter((d) => d.listed !== false).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   isListed(name: string): boolean {
-    return this.byName.has(name);
+    const def = this.byName.get(name);
+    return def !== undefined && def.listed !== false;
   }
 }

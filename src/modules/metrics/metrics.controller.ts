@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
+import { SessionMetricDto } from './dto/session-metric.dto';
 import { TraceMetricDto } from './dto/trace-metric.dto';
 import { MetricsService } from './metrics.service';
 
@@ -15,5 +16,15 @@ export class MetricsController {
   @ApiOkResponse({ type: TraceMetricDto, isArray: true })
   listTraceMetrics(): TraceMetricDto[] {
     return this.metrics.listTraceMetrics();
+  }
+
+  @Get('session-metrics')
+  @ApiOperation({
+    summary: 'The session metrics a session run can use',
+    description: 'Pure aggregations of per-trace signals (confidence, coherence, loop_detection, tool_correctness).',
+  })
+  @ApiOkResponse({ type: SessionMetricDto, isArray: true })
+  listSessionMetrics(): SessionMetricDto[] {
+    return this.metrics.listSessionMetrics();
   }
 }

@@ -300,6 +300,36 @@ describe('MetricsService: every metric end to end through the real provider code
     expect(server.requests).toHaveLength(0);
   });
 
+  it('loop_detection: without session context, with an empty output, with no previous output → 1.0, no call', async () => {
+    const none = ok(await one('loop_detection'));
+    expect(none).toMatchObject({ score: 1, metadata: { note: 'no session context provided' } });
+    const empty = ok(
+      (await metrics.evaluateTrace(weatherTrace({ output: '' }), ['loop_detection'], { sessionTraces: [] }))[0],
+    );
+    expect(empty).toMatchObject({ score: 1, reason: 'Empty output; looping cannot be assessed.' });
+    const first = ok((await metrics.evaluateTrace(weatherTrace(), ['loop_detection'], { sessionTraces: [] }))[0]);
+    expect(first).toMatchObject({ score: 1, metadata: { note: 'no_previous_outputs' } });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('loop_detection: 1 − max(cosine × Jaccard) over the last three earlier outputs of the session', async () => {
+    server.setEmbedding('alpha beta gamma', [1, 0]);
+    server.setEmbedding('alpha beta delta', [0.6, 0.8]);
+    server.setEmbedding('zeta', [1, 0]);
+    const earlier = ['ignored, out of the window', 'alpha beta delta', '', 'zeta'].map((output) =>
+      weatherTrace({ output }),
+    );
+    const [o] = await metrics.evaluateTrace(weatherTrace({ output: 'alpha beta gamma' }), ['loop_detection'], {
+      sessionTraces: earlier,
+    });
+    // cos 0.6 × Jaccard({alpha,beta,gamma},{alpha,beta,delta}) 0.5 = 0.3; "zeta": cos 1 × Jaccard 0 = 0.
+    expect(ok(o).score).toBe(0.7);
+    expect(ok(o).reason).toBe('Max hybrid repetition score: 0.3000');
+    expect(ok(o).metadata).toMatchObject({ window_size: 3, max_hybrid: 0.3, threshold: 0.5, success: true });
+    expect((ok(o).metadata.comparisons as unknown[]).length).toBe(2);
+    expect(o.usage.model).toBe('openai/embed-test');
+  });
+
   it('all eight at once: concurrent, the trace rendered once, task and plan extracted once', async () => {
     const outcomes = await metrics.evaluateTrace(weatherTrace(), EIGHT, {});
     expect(outcomes.map((o) => o.metric)).toEqual(EIGHT);
@@ -359,13 +389,13 @@ describe('MetricsService: every metric end to end through the real provider code
   });
 
   describe('catalogue and template', () => {
-    it('lists the eight trace metrics, sorted; loop_detection (it needs session context nothing passes) is not registered', () => {
+    it('lists the eight trace metrics, sorted; loop_detection is registered as a session signal only, not listed', () => {
       const list = metrics.listTraceMetrics();
       expect(list.map((m) => m.name)).toEqual(EIGHT);
       expect(list.every((m) => m.category === 'trace' && m.description.length > 10)).toBe(true);
       expect(metrics.isKnownTraceMetric('coherence')).toBe(true);
       expect(metrics.isKnownTraceMetric('loop_detection')).toBe(false);
-      expect(new MetricRegistry().get('loop_detection')).toBeUndefined();
+      expect(new MetricRegistry().get('loop_detection')?.listed).toBe(false);
       expect(metrics.isKnownTraceMetric('agent_reliability')).toBe(false);
     });
 

@@ -5,7 +5,14 @@ import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { JudgeService } from '../judge/judge.service';
 import { EvaluationInterrupted, TraceEvaluation, UsageTracker } from './evaluation-context';
 import { MetricRegistry } from './metric-registry';
-import type { EvaluateTraceOptions, MetricOutcome, TraceMetricSummary, TraceRunTemplate } from './metrics.types';
+import type {
+  EvaluateTraceOptions,
+  MetricOutcome,
+  SessionMetricSummary,
+  TraceMetricSummary,
+  TraceRunTemplate,
+} from './metrics.types';
+import { SESSION_METRICS, sessionMetric } from './session/session-metrics';
 import { renderTaskContext, renderTrace } from './render/render-trace';
 import { SAMPLE_TRACE } from './sample-trace';
 import type { TraceView } from './types/trace-view';
@@ -45,7 +52,7 @@ export class MetricsService {
       metricNames.map(async (name): Promise<MetricOutcome> => {
         const def = this.registry.get(name);
         const tracker = new UsageTracker(
-          name === 'coherence' ? this.modelLabel(this.config.judge.embeddingModel) : chatModel,
+          def?.usesEmbeddings ? this.modelLabel(this.config.judge.embeddingModel) : chatModel,
         );
         if (!def) return { metric: name, ok: false, error: `Unknown metric: ${name}`, usage: tracker.usage };
         try {
@@ -81,6 +88,15 @@ export class MetricsService {
     return this.registry.isListed(name);
   }
 
+  /** The session metrics (pure aggregations of trace signals), sorted by name. */
+  listSessionMetrics(): SessionMetricSummary[] {
+    return SESSION_METRICS.map((d) => ({ name: d.name, description: d.description, category: d.category }));
+  }
+
+  isKnownSessionMetric(name: string): boolean {
+    return sessionMetric(name) !== undefined;
+  }
+
   /**
    * 422-mapped DomainError when a metric needs embeddings and EVAL_EMBEDDING_MODEL cannot serve
    * them (Anthropic has none; or its provider is not configured), rather than a run of failures.
@@ -92,7 +108,7 @@ export class MetricsService {
 
   /** What GET /evaluations/trace-runs/template answers: real stage prompts rendered from a sample trace. */
   buildTemplate(metricName: string): TraceRunTemplate {
-    const def = this.registry.get(metricName);
+    const def = this.registry.isListed(metricName) ? this.registry.get(metricName) : undefined;
     if (!def) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
     const budget = this.config.judge.render;
     const prompt_preview = def.previewPrompts({

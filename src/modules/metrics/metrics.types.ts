@@ -1,4 +1,5 @@
 import type { JudgeUsage } from '../judge/judge.types';
+import type { TraceView } from './types/trace-view';
 
 export type { JudgeUsage } from '../judge/judge.types';
 
@@ -25,6 +26,12 @@ export interface TraceMetricSummary {
   name: string;
   description: string;
   category: 'trace';
+}
+
+export interface SessionMetricSummary {
+  name: string;
+  description: string;
+  category: 'session';
 }
 
 export interface PromptPreview {
@@ -62,4 +69,6 @@ export interface EvaluateTraceOptions {
   signal?: AbortSignal;
   /** Called before every judge call; if it throws, the metric comes back `interrupted` (cancel, fault injection). */
   beforeJudgeCall?: () => void;
+  /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
+  sessionTraces?: readonly TraceView[];
 }

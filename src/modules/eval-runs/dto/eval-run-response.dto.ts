@@ -27,30 +27,36 @@ export class EvalRunResponse {
   @ApiProperty({ type: [String] }) metric_names: string[];
   @ApiProperty({
     type: 'integer',
-    description: 'Number of traces in the run (not traces × metrics), fixed at creation.',
+    description:
+      'Number of targets in the run (traces; sessions for a SESSION run), not targets × metrics; fixed at creation.',
   })
   total_targets: number;
   @ApiProperty({ type: 'integer', description: 'Same value as total_targets (the name used by the published docs).' })
   total_traces: number;
   @ApiProperty({
     type: 'integer',
-    description: 'Traces finished so far, including deleted traces and traces whose metrics all failed.',
+    description:
+      'Targets finished so far (traces, or sessions), including deleted ones and those whose metrics all failed.',
   })
   evaluated_count: number;
-  @ApiProperty({ type: 'integer', description: 'Failed (trace, metric) pairs; can exceed total_targets.' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Failed (target, metric) pairs; can exceed total_targets. A SESSION run counts session metrics only.',
+  })
   failed_count: number;
-  @ApiProperty({ type: 'integer', description: 'Succeeded (trace, metric) pairs.' })
+  @ApiProperty({ type: 'integer', description: 'Succeeded (target, metric) pairs.' })
   succeeded_count: number;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a worker started the run.' })
   started_at: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) completed_at: string | null;
   @ApiProperty({ format: 'uuid' }) project_id: string;
-  @ApiProperty({ example: 'TRACE' }) target_type: string;
+  @ApiProperty({ example: 'TRACE', description: 'TRACE or SESSION.' }) target_type: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'Filters as sent (nulls dropped); batch runs: {trace_ids}; retries: {retry_of, trace_ids}.',
+    description:
+      'Filters as sent (nulls dropped); batch runs: {trace_ids} or {session_ids}; retries: {retry_of, trace_ids | session_ids}; SESSION runs add signal_weights when given.',
   })
   filters: Record<string, unknown>;
   @ApiProperty({ type: 'number' }) sampling_rate: number;

@@ -6,11 +6,15 @@ export enum EvalRunItemState {
   DONE = 'DONE',
 }
 
-/** The run's ledger: one row per selected trace. `metricNames` null means the run's metrics. */
+/**
+ * The run's ledger: one row per selected target. `metricNames` null means the run's metrics. A
+ * SESSION run's item carries its `sessionId`, and `traceId` is then the key `session_item_key(sessionId)`.
+ */
 @Entity('eval_run_items')
 export class EvalRunItemEntity {
   @PrimaryColumn({ type: 'uuid' }) runId: string;
   @PrimaryColumn({ type: 'uuid' }) traceId: string;
+  @Column({ type: 'varchar', length: 255, nullable: true }) sessionId: string | null;
   @Column({ type: 'varchar', length: 255, array: true, nullable: true }) metricNames: string[] | null;
   /** The Bull job (slice of the run) the item belongs to. */
   @Column({ type: 'integer', default: 0 }) slice: number;

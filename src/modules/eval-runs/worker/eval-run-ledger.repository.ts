@@ -3,12 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { TraceScoreEntity, ScoreDataType, ScoreSource, ScoreStatus } from '../../scores/entities/trace-score.entity';
-import type { SpanView, TraceView } from '../../metrics/types/trace-view';
+import type { TraceView } from '../../metrics/types/trace-view';
+import { SessionScoreEntity } from '../../scores/entities/session-score.entity';
 
 /** What a worker needs of a run. */
 export interface ExecutableRun {
   id: string;
   projectId: string;
+  /** TRACE or SESSION. */
+  targetType: string;
+  /** A session run's signal weight overrides (`filters.signal_weights`). */
+  signalWeights: Record<string, number> | null;
   metricNames: string[];
   model: string | null;
   status: string;
@@ -18,7 +23,10 @@ export interface ExecutableRun {
 
 /** A claimed ledger item. */
 export interface ClaimedItem {
+  /** The item key: the trace, or for a session item `session_item_key(sessionId)`. */
   traceId: string;
+  /** A session run's target; null for a trace item. */
+  sessionId: string | null;
   /** null: the run's metrics. */
   metricNames: string[] | null;
   /** Claims so far, this one included. */
@@ -126,13 +134,15 @@ export class EvalRunLedgerRepository {
 
   async loadRun(runId: string): Promise<ExecutableRun | null> {
     const [row] = await this.ds.query(
-      `SELECT id, project_id, metric_names, model, status, max_judge_calls, max_judge_tokens FROM eval_runs WHERE id = $1`,
+      `SELECT id, project_id, target_type, filters, metric_names, model, status, max_judge_calls, max_judge_tokens FROM eval_runs WHERE id = $1`,
       [runId],
     );
     return row
       ? {
           id: row.id,
           projectId: row.project_id,
+          targetType: row.target_type,
+          signalWeights: row.filters?.signal_weights ?? null,
           metricNames: row.metric_names,
           model: row.model,
           status: row.status,
@@ -180,7 +190,12 @@ export class EvalRunLedgerRepository {
    */
   async claim(runId: string, slice: number, token: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
     if (limit <= 0) return [];
-    const { rows } = await this.exec<{ trace_id: string; metric_names: string[] | null; attempts: number }>(
+    const { rows } = await this.exec<{
+      trace_id: string;
+      session_id: string | null;
+      metric_names: string[] | null;
+      attempts: number;
+    }>(
       `UPDATE eval_run_items i
        SET state = 'RUNNING', attempts = i.attempts + 1, lease_token = $2,
            lease_expires_at = now() + make_interval(secs => $4::float8 / 1000), updated_at = now()
@@ -192,10 +207,15 @@ export class EvalRunLedgerRepository {
          FOR UPDATE SKIP LOCKED
        ) c
        WHERE i.run_id = c.run_id AND i.trace_id = c.trace_id
-       RETURNING i.trace_id, i.metric_names, i.attempts`,
+       RETURNING i.trace_id, i.session_id, i.metric_names, i.attempts`,
       [runId, token, limit, leaseMs, slice],
     );
-    return rows.map((r) => ({ traceId: r.trace_id, metricNames: r.metric_names, attempts: r.attempts }));
+    return rows.map((r) => ({
+      traceId: r.trace_id,
+      sessionId: r.session_id,
+      metricNames: r.metric_names,
+      attempts: r.attempts,
+    }));
   }
 
   /** The run's status and how many items of the slice are not DONE (null when the run is gone). */
@@ -263,10 +283,82 @@ export class EvalRunLedgerRepository {
     run: ExecutableRun,
     traceIds: string[],
   ): Promise<{ traces: Map<string, TraceView>; scored: Map<string, Set<string>> }> {
+    const [traceList, scoreRows] = await Promise.all([
+      this.loadTraces(`project_id = $1 AND trace_id = ANY($2::uuid[])`, [run.projectId, traceIds]),
+      this.ds.query(`SELECT trace_id, name FROM trace_scores WHERE eval_run_id = $1 AND trace_id = ANY($2::uuid[])`, [
+        run.id,
+        traceIds,
+      ]),
+    ]);
+    const traces = new Map(traceList.map((t) => [t.trace_id, t]));
+    const scored = new Map<string, Set<string>>();
+    for (const r of scoreRows as { trace_id: string; name: string }[]) {
+      if (!scored.has(r.trace_id)) scored.set(r.trace_id, new Set());
+      scored.get(r.trace_id)!.add(r.name);
+    }
+    return { traces, scored };
+  }
+
+  /**
+   * Loads a batch of session items: every trace of each session in the run's project (oldest first,
+   * with spans), the signals each trace already has (this run's own, SUCCESS or FAILED, first; else
+   * the newest SUCCESS automated numeric score of that name in the project, reused), and the session
+   * metrics already scored in this run (a re-delivered item). Four queries for the whole batch.
+   */
+  async loadSessionBatch(run: ExecutableRun, sessionIds: string[], signals: readonly string[]): Promise<SessionBatch> {
+    const [traceList, scoredRows] = await Promise.all([
+      this.loadTraces(`project_id = $1 AND session_id = ANY($2::varchar[])`, [run.projectId, sessionIds]),
+      this.ds.query(`SELECT session_id, name FROM session_scores WHERE eval_run_id = $1 AND session_id = ANY($2)`, [
+        run.id,
+        sessionIds,
+      ]),
+    ]);
+    const sessions = new Map<string, TraceView[]>();
+    for (const t of traceList) {
+      if (!sessions.has(t.session_id!)) sessions.set(t.session_id!, []);
+      sessions.get(t.session_id!)!.push(t);
+    }
+    const existing = new Map<string, Map<string, ExistingSignal>>();
+    if (traceList.length > 0) {
+      // Raw SQL for DISTINCT ON: the newest usable score per (trace, signal), this run's own first.
+      const rows: Array<{
+        trace_id: string;
+        name: string;
+        id: string;
+        eval_run_id: string | null;
+        status: string;
+        value: string | null;
+      }> = await this.ds.query(
+        `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.name, s.id, s.eval_run_id, s.status, s.value
+           FROM trace_scores s
+           WHERE s.project_id = $1 AND s.trace_id = ANY($2::uuid[]) AND s.name = ANY($3::varchar[])
+             AND (s.eval_run_id = $4 OR (s.status = 'SUCCESS' AND s.source = 'AUTOMATED' AND s.value_number IS NOT NULL))
+           ORDER BY s.trace_id, s.name, (s.eval_run_id IS NOT DISTINCT FROM $4::uuid) DESC, s.created_at DESC, s.id DESC`,
+        [run.projectId, traceList.map((t) => t.trace_id), signals, run.id],
+      );
+      for (const r of rows) {
+        if (!existing.has(r.trace_id)) existing.set(r.trace_id, new Map());
+        existing.get(r.trace_id)!.set(r.name, {
+          scoreId: r.id,
+          evalRunId: r.eval_run_id,
+          value: r.status === 'SUCCESS' && r.value !== null ? Number(r.value) : null,
+        });
+      }
+    }
+    const scored = new Map<string, Set<string>>();
+    for (const r of scoredRows as { session_id: string; name: string }[]) {
+      if (!scored.has(r.session_id)) scored.set(r.session_id, new Set());
+      scored.get(r.session_id)!.add(r.name);
+    }
+    return { sessions, signals: existing, scored };
+  }
+
+  /** Traces matching a condition on `traces`, oldest first, with their spans: two queries. */
+  private async loadTraces(where: string, params: unknown[]): Promise<TraceView[]> {
     const traceRows: TraceRow[] = await this.ds.query(
       `SELECT trace_id, name, status, input, output, metadata, session_id, user_id, tags, environment, started_at, ended_at
-       FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])`,
-      [run.projectId, traceIds],
+       FROM traces WHERE ${where} ORDER BY started_at, trace_id`,
+      params,
     );
     const traces = new Map<string, TraceView>();
     for (const t of traceRows) {
@@ -286,21 +378,14 @@ export class EvalRunLedgerRepository {
         spans: [],
       });
     }
-    const [spanRows, scoreRows] = await Promise.all([
-      traces.size === 0
-        ? Promise.resolve([])
-        : this.ds.query(
-            `SELECT trace_id, span_id, parent_span_id, name, kind, status, input, output, model, error, metadata, started_at, ended_at, token_usage
-             FROM spans WHERE trace_id = ANY($1::uuid[]) ORDER BY trace_id, started_at, span_id`,
-            [[...traces.keys()]],
-          ),
-      this.ds.query(`SELECT trace_id, name FROM trace_scores WHERE eval_run_id = $1 AND trace_id = ANY($2::uuid[])`, [
-        run.id,
-        traceIds,
-      ]),
-    ]);
-    for (const s of spanRows as SpanRow[]) {
-      const span: SpanView = {
+    if (traces.size === 0) return [];
+    const spanRows: SpanRow[] = await this.ds.query(
+      `SELECT trace_id, span_id, parent_span_id, name, kind, status, input, output, model, error, metadata, started_at, ended_at, token_usage
+       FROM spans WHERE trace_id = ANY($1::uuid[]) ORDER BY trace_id, started_at, span_id`,
+      [[...traces.keys()]],
+    );
+    for (const s of spanRows) {
+      traces.get(s.trace_id)?.spans.push({
         span_id: s.span_id,
         parent_span_id: s.parent_span_id,
         name: s.name,
@@ -314,15 +399,31 @@ export class EvalRunLedgerRepository {
         started_at: iso(s.started_at)!,
         ended_at: iso(s.ended_at),
         token_usage: s.token_usage,
-      };
-      traces.get(s.trace_id)?.spans.push(span);
+      });
     }
-    const scored = new Map<string, Set<string>>();
-    for (const r of scoreRows as { trace_id: string; name: string }[]) {
-      if (!scored.has(r.trace_id)) scored.set(r.trace_id, new Set());
-      scored.get(r.trace_id)!.add(r.name);
+    return [...traces.values()];
+  }
+
+  /**
+   * Writes session scores in one statement; `orIgnore()` on the unique (eval_run_id, session_id,
+   * name) key makes a second write a no-op, and the session_scores trigger counts what was inserted.
+   * A run deleted meanwhile fails the foreign key: nothing is left to write for it.
+   */
+  async insertSessionScores(run: ExecutableRun, scores: SessionScoreToWrite[]): Promise<void> {
+    if (scores.length === 0) return;
+    const rows = [...scores].sort((a, b) => cmp(a.sessionId, b.sessionId) || cmp(a.name, b.name));
+    try {
+      await this.ds
+        .createQueryBuilder()
+        .insert()
+        .into(SessionScoreEntity)
+        .values(rows.map((s) => toSessionEntity(run, s)))
+        .orIgnore()
+        .updateEntity(false)
+        .execute();
+    } catch (error) {
+      if (!isForeignKeyViolation(error)) throw error;
     }
-    return { traces, scored };
   }
 
   /**
@@ -333,6 +434,7 @@ export class EvalRunLedgerRepository {
    * then written again without what no longer exists.
    */
   async insertScores(run: ExecutableRun, scores: ScoreToWrite[]): Promise<void> {
+    if (scores.length === 0) return;
     let rows = [...scores].sort((a, b) => cmp(a.traceId, b.traceId) || cmp(a.name, b.name));
     for (let attempt = 0; rows.length > 0; attempt++) {
       try {
@@ -391,9 +493,12 @@ export class EvalRunLedgerRepository {
            state = CASE WHEN input.kind = 'done' THEN 'DONE' ELSE 'PENDING' END,
            lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
            last_error = CASE
-             WHEN input.kind = 'done' AND input.last_error IS NULL
+             WHEN input.kind = 'done' AND input.last_error IS NULL AND i.session_id IS NULL
                   AND NOT EXISTS (SELECT 1 FROM trace_scores s WHERE s.eval_run_id = $1 AND s.trace_id = input.trace_id)
                THEN 'No score stored for trace ' || input.trace_id || ': the trace or its scores were deleted during evaluation.'
+             WHEN input.kind = 'done' AND input.last_error IS NULL AND i.session_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM session_scores s WHERE s.eval_run_id = $1 AND s.session_id = i.session_id)
+               THEN 'No score stored for session ' || i.session_id || ': its scores were deleted during evaluation.'
              ELSE input.last_error END
          FROM input
          WHERE i.run_id = $1 AND i.trace_id = input.trace_id AND i.lease_token = $2 AND i.state = 'RUNNING'
@@ -490,9 +595,9 @@ export interface ScoreToWrite extends ScoreRow {
   environment: string | null;
 }
 
-function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<TraceScoreEntity> {
+/** The columns every automated score of a run shares, trace or session. */
+function automated(run: ExecutableRun, s: ScoreRow & { environment: string | null }) {
   return {
-    traceId: s.traceId,
     projectId: run.projectId,
     name: s.name,
     dataType: ScoreDataType.NUMERIC,
@@ -503,7 +608,38 @@ function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<T
     reason: s.reason,
     environment: s.environment,
     metadata: s.metadata,
-  } as QueryDeepPartialEntity<TraceScoreEntity>;
+  };
+}
+
+function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<TraceScoreEntity> {
+  return { traceId: s.traceId, ...automated(run, s) } as QueryDeepPartialEntity<TraceScoreEntity>;
+}
+
+/** A session score about to be written. */
+export interface SessionScoreToWrite extends ScoreRow {
+  sessionId: string;
+  environment: string | null;
+}
+
+/** A signal a trace already has: its score, and its value (null: this run's own signal FAILED). */
+export interface ExistingSignal {
+  scoreId: string;
+  evalRunId: string | null;
+  value: number | null;
+}
+
+/** What a batch of session items is evaluated from. */
+export interface SessionBatch {
+  /** session id → its traces, oldest first. */
+  sessions: Map<string, TraceView[]>;
+  /** trace id → signal name → the score it already has. */
+  signals: Map<string, Map<string, ExistingSignal>>;
+  /** session id → metrics this run already scored for it. */
+  scored: Map<string, Set<string>>;
+}
+
+function toSessionEntity(run: ExecutableRun, s: SessionScoreToWrite): QueryDeepPartialEntity<SessionScoreEntity> {
+  return { sessionId: s.sessionId, ...automated(run, s) } as QueryDeepPartialEntity<SessionScoreEntity>;
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

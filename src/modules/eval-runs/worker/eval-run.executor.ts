@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 import { JudgeService } from '../../judge/judge.service';
-import type { MetricOutcome } from '../../metrics/metrics.types';
+import type { EvaluateTraceOptions, MetricOutcome } from '../../metrics/metrics.types';
+import { SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { TraceView } from '../../metrics/types/trace-view';
 import { EvalMetrics } from '../../operators/eval-metrics.service';
@@ -14,23 +15,23 @@ import {
   EvalRunLedgerRepository,
   ExecutableRun,
   FinishedItem,
-  ScoreRow,
-  ScoreToWrite,
+  SessionBatch,
   SettleResult,
 } from './eval-run-ledger.repository';
+import { evaluateSessionItem } from './session-item';
 import { FaultInjector } from './fault-injector';
 import { HeldItems } from './held-items';
 import { FinisherEntry, RunFinisher } from './run-finisher';
-import { formatScoreValue } from '../../scores/format-score-value';
+import { describe, errorText, sumUsage, toScoreWrite, ZERO_USAGE } from './outcome-rows';
 import { SlotPool } from './slot-pool';
 
 /** An item claimed this many times (its workers kept dying on it) is finished as failed. */
 export const MAX_ITEM_ATTEMPTS = 5;
 
-interface Batch {
-  traces: Map<string, TraceView>;
-  scored: Map<string, Set<string>>;
-}
+/** What a claimed batch is evaluated from: its traces, or for a SESSION run its sessions. */
+type Batch =
+  | { kind: 'trace'; traces: Map<string, TraceView>; scored: Map<string, Set<string>> }
+  | { kind: 'session'; data: SessionBatch };
 
 /** A run this process works on: shared by its slices here, so they share one write batch. */
 interface RunContext {
@@ -43,8 +44,6 @@ interface RunContext {
 
 /** Reports a slice's progress (0–100); the Bull job's `progress()`. */
 export type ProgressReporter = (percent: number) => unknown;
-
-const ZERO_USAGE: FinishedItem['usage'] = { calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
 
 const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
@@ -212,7 +211,9 @@ export class EvalRunExecutor implements OnModuleDestroy {
       if (e.item.kind === 'done' && e.scores.length === 0 && e.item.skipped) {
         for (const metric of e.item.skipped) this.evalMetrics.itemProcessed('skipped', metric);
       }
-      for (const s of e.scores) this.evalMetrics.itemProcessed(s.status === 'SUCCESS' ? 'succeeded' : 'failed', s.name);
+      for (const s of [...e.scores, ...e.sessionScores]) {
+        this.evalMetrics.itemProcessed(s.status === 'SUCCESS' ? 'succeeded' : 'failed', s.name);
+      }
       for (const metric of e.item.unfinished ?? []) this.evalMetrics.itemProcessed('interrupted', metric);
     }
     if (stoppedBy) {
@@ -325,7 +326,17 @@ export class EvalRunExecutor implements OnModuleDestroy {
     this.held.add(run.id, ids);
     let batch: Batch;
     try {
-      batch = await this.ledger.loadBatch(run, ids);
+      batch =
+        run.targetType === 'SESSION'
+          ? {
+              kind: 'session',
+              data: await this.ledger.loadSessionBatch(
+                run,
+                claimed.map((c) => c.sessionId!),
+                SESSION_SIGNALS,
+              ),
+            }
+          : { kind: 'trace', ...(await this.ledger.loadBatch(run, ids)) };
       this.faults.hit('load');
     } catch (error) {
       await this.releaseItems(run.id, ids, errorText(error));
@@ -348,7 +359,9 @@ export class EvalRunExecutor implements OnModuleDestroy {
 
   /** A fault no item can get past: FAILED with this message rather than a run full of failures. */
   private runLevelFault(run: ExecutableRun): string | null {
-    const unknown = run.metricNames.filter((m) => !this.metrics.isKnownTraceMetric(m));
+    const known = (m: string) =>
+      run.targetType === 'SESSION' ? this.metrics.isKnownSessionMetric(m) : this.metrics.isKnownTraceMetric(m);
+    const unknown = run.metricNames.filter((m) => !known(m));
     if (unknown.length > 0) return `Unknown metrics: ${unknown.join(', ')}`;
     try {
       this.judge.assertModelUsable(run.model ?? undefined);
@@ -356,6 +369,19 @@ export class EvalRunExecutor implements OnModuleDestroy {
       return errorText(error);
     }
     return null;
+  }
+
+  /** Judge options of a run's evaluations: no judge call starts once the run is stopped; fault point `judge`. */
+  private judgeOptions(ctx: RunContext): EvaluateTraceOptions {
+    return {
+      model: ctx.run.model ?? undefined,
+      projectId: ctx.run.projectId,
+      signal: this.shutdown.signal,
+      beforeJudgeCall: () => {
+        if (ctx.stopped) throw new Error(ctx.stopped);
+        this.faults.hit('judge');
+      },
+    };
   }
 
   private async evaluate(
@@ -367,6 +393,21 @@ export class EvalRunExecutor implements OnModuleDestroy {
   ): Promise<void> {
     const { run } = ctx;
     try {
+      if (batch.kind === 'session') {
+        const result = await evaluateSessionItem(run, item, batch.data, {
+          metrics: this.metrics,
+          judgeOptions: this.judgeOptions(ctx),
+          stopping: () => this.stopping,
+          abandoned:
+            item.attempts > MAX_ITEM_ATTEMPTS
+              ? `evaluation abandoned after ${item.attempts - 1} interrupted attempts`
+              : null,
+        });
+        judged();
+        await finisher.submit(result.finished, result.signals, result.sessionScores);
+        this.held.remove(run.id, [item.traceId]);
+        return;
+      }
       const trace = batch.traces.get(item.traceId);
       const wanted = item.metricNames ?? run.metricNames;
       if (!trace) {
@@ -401,15 +442,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       } else if (todo.length === 0) {
         outcomes = [];
       } else {
-        outcomes = await this.metrics.evaluateTrace(trace, todo, {
-          model: run.model ?? undefined,
-          projectId: run.projectId,
-          signal: this.shutdown.signal,
-          beforeJudgeCall: () => {
-            if (ctx.stopped) throw new Error(ctx.stopped);
-            this.faults.hit('judge');
-          },
-        });
+        outcomes = await this.metrics.evaluateTrace(trace, todo, this.judgeOptions(ctx));
       }
       judged();
       // A metric is unfinished when it was interrupted, or failed while this process was stopping
@@ -442,53 +475,4 @@ export class EvalRunExecutor implements OnModuleDestroy {
       await this.releaseItems(run.id, [item.traceId], errorText(error));
     }
   }
-}
-
-function describe(failures: Array<Extract<MetricOutcome, { ok: false }>>): string | null {
-  if (failures.length === 0) return null;
-  return failures
-    .map((f) => `${f.metric}: ${f.error}`)
-    .join('; ')
-    .slice(0, 4000);
-}
-
-function toScoreWrite(o: MetricOutcome, trace: TraceView): ScoreToWrite {
-  return { ...toScoreRow(o), traceId: trace.trace_id, environment: trace.environment };
-}
-
-function toScoreRow(o: MetricOutcome): ScoreRow {
-  const judge_usage = o.usage;
-  if (o.ok) {
-    return {
-      name: o.metric,
-      value: formatScoreValue(o.score),
-      status: 'SUCCESS',
-      reason: o.reason,
-      metadata: { ...o.metadata, judge_usage },
-    };
-  }
-  return {
-    name: o.metric,
-    value: null,
-    status: 'FAILED',
-    reason: `Metric execution failed: ${o.error}`,
-    metadata: { judge_usage },
-  };
-}
-
-/** Unreported token counts (null) stay out of the sums and are counted instead. */
-function sumUsage(outcomes: MetricOutcome[]): FinishedItem['usage'] {
-  const total = { ...ZERO_USAGE, unknown_usage: 0 };
-  for (const { usage } of outcomes) {
-    total.calls += usage.calls;
-    total.input_tokens += usage.input_tokens ?? 0;
-    total.output_tokens += usage.output_tokens ?? 0;
-    total.latency_ms += usage.latency_ms;
-    if (usage.input_tokens === null || usage.output_tokens === null) total.unknown_usage += 1;
-  }
-  return total;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,8 @@ import { loadConfig } from '../../../config/env';
 const run = (budgeted = false): ExecutableRun => ({
   id: 'run',
   projectId: 'p',
+  targetType: 'TRACE',
+  signalWeights: null,
   metricNames: ['m'],
   model: 'openai/x',
   status: 'RUNNING',

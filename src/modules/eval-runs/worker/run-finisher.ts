@@ -3,6 +3,7 @@ import type {
   ExecutableRun,
   FinishedItem,
   ScoreToWrite,
+  SessionScoreToWrite,
   SettleResult,
 } from './eval-run-ledger.repository';
 import type { FaultInjector } from './fault-injector';
@@ -10,6 +11,8 @@ import type { FaultInjector } from './fault-injector';
 interface Entry {
   item: FinishedItem;
   scores: ScoreToWrite[];
+  /** A SESSION run's session scores (its trace scores are the signals). */
+  sessionScores: SessionScoreToWrite[];
   resolve: (result: SettleResult) => void;
   reject: (error: unknown) => void;
 }
@@ -40,9 +43,9 @@ export class RunFinisher {
   ) {}
 
   /** Resolves once the item's scores and its settlement are committed. */
-  submit(item: FinishedItem, scores: ScoreToWrite[]): Promise<SettleResult> {
+  submit(item: FinishedItem, scores: ScoreToWrite[], sessionScores: SessionScoreToWrite[] = []): Promise<SettleResult> {
     return new Promise<SettleResult>((resolve, reject) => {
-      this.pending.push({ item, scores, resolve, reject });
+      this.pending.push({ item, scores, sessionScores, resolve, reject });
       if (!this.writing) void this.drain();
     });
   }
@@ -57,6 +60,9 @@ export class RunFinisher {
             this.run,
             batch.flatMap((e) => e.scores),
           );
+          // Signals first: a session score is only ever written after the signals it was computed from.
+          const sessionScores = batch.flatMap((e) => e.sessionScores);
+          if (sessionScores.length > 0) await this.ledger.insertSessionScores(this.run, sessionScores);
           this.faults.hit('score_write');
           const result = await this.ledger.settle(
             this.run.id,

@@ -2,6 +2,7 @@ import type { MetricDefinition } from '../metric-definition';
 import { argumentCorrectnessMetric } from './argument-correctness.metric';
 import { coherenceMetric } from './coherence.metric';
 import { confidenceMetric } from './confidence.metric';
+import { loopDetectionMetric } from './loop-detection.metric';
 import { planAdherenceMetric } from './plan-adherence.metric';
 import { planQualityMetric } from './plan-quality.metric';
 import { stepEfficiencyMetric } from './step-efficiency.metric';
@@ -18,4 +19,5 @@ export const ALL_METRICS: readonly MetricDefinition[] = [
   planQualityMetric,
   confidenceMetric,
   coherenceMetric,
+  loopDetectionMetric,
 ];

@@ -1,0 +1,199 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  registerDecorator,
+  ValidateNested,
+  ValidationOptions,
+} from 'class-validator';
+import { MAX_TAGS } from '../../traces/traces.constants';
+import { DEFAULT_SIGNAL_WEIGHTS, SESSION_SIGNALS } from '../../metrics/session/session-metrics';
+import { MAX_METRICS_PER_RUN, MAX_SAMPLING_SEED, RunMetricsFields } from './create-eval-run.dto';
+import { IsFilterDate } from './eval-run-filters.dto';
+
+/** Most session ids one batch session run accepts. */
+export const MAX_BATCH_RUN_SESSION_IDS = 10_000;
+/** Largest signal weight accepted (weights scale risks; nothing sensible needs more). */
+export const MAX_SIGNAL_WEIGHT = 100;
+
+/** `signal_weights`: an object whose keys are signal names and whose values are numbers in [0, MAX_SIGNAL_WEIGHT]. */
+function IsSignalWeights(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isSignalWeights',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: {
+        message: `$property must map signal names (${SESSION_SIGNALS.join(', ')}) to numbers between 0 and ${MAX_SIGNAL_WEIGHT}`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.entries(value).every(
+            ([k, v]) =>
+              (SESSION_SIGNALS as readonly string[]).includes(k) &&
+              typeof v === 'number' &&
+              Number.isFinite(v) &&
+              v >= 0 &&
+              v <= MAX_SIGNAL_WEIGHT,
+          ),
+      },
+    });
+}
+
+/** Which sessions a session run evaluates. Every field optional; unknown keys are a 422. */
+export class SessionRunFiltersDto {
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: String,
+    example: '2026-01-01',
+    description: 'Inclusive lower bound on the start of the traces considered (ISO-8601; a bare date is UTC midnight).',
+  })
+  @IsOptional()
+  @IsFilterDate()
+  date_from?: string | null;
+
+  @ApiProperty({ required: false, nullable: true, type: String, description: 'Exclusive upper bound (same formats).' })
+  @IsOptional()
+  @IsFilterDate()
+  date_to?: string | null;
+
+  @ApiProperty({ required: false, nullable: true, type: String, maxLength: 255, description: 'Exact user id.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  user_id?: string | null;
+
+  @ApiProperty({ required: false, nullable: true, type: [String], description: 'Traces carrying ANY of these tags.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @IsString({ each: true })
+  tags?: string[] | null;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: Boolean,
+    description: 'Only sessions with (true) or without (false) a trace in status ERROR among the matching traces.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  has_error?: boolean | null;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: 'integer',
+    minimum: 1,
+    description: 'Only sessions with at least this many matching traces.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  min_trace_count?: number | null;
+}
+
+export const SESSION_FILTER_KEYS = ['date_from', 'date_to', 'user_id', 'tags', 'has_error', 'min_trace_count'] as const;
+
+/** Fields shared by filtered and batch session runs. */
+export class SessionRunFields extends RunMetricsFields {
+  @ApiProperty({
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_METRICS_PER_RUN,
+    example: ['agent_reliability', 'agent_consistency'],
+    description:
+      'Session metric names (see GET /evaluations/session-metrics). Duplicates are removed; unknown names give 422.',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_METRICS_PER_RUN)
+  @IsString({ each: true })
+  @MaxLength(255, { each: true })
+  declare metrics: string[];
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { tool_correctness: 1.0 },
+    description: `Overrides merged over the default signal weights ${JSON.stringify(DEFAULT_SIGNAL_WEIGHTS)}; stored in the run's filters as signal_weights.`,
+  })
+  @IsOptional()
+  @IsSignalWeights()
+  signal_weights?: Record<string, number> | null;
+}
+
+/** POST /evaluations/session-runs */
+export class CreateSessionRunDto extends SessionRunFields {
+  @ApiProperty({ required: false, type: SessionRunFiltersDto, description: '`{}` means every session of the project.' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SessionRunFiltersDto)
+  filters?: SessionRunFiltersDto | null;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: Number,
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    description: 'Fraction of the matching sessions: k = floor(n × rate), at least 1; 0 is a 422.',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  sampling_rate?: number | null;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_SAMPLING_SEED,
+    description: "Seed of the deterministic sample; pass a run's `sampling_seed` to reproduce its sample.",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SAMPLING_SEED)
+  sampling_seed?: number | null;
+}
+
+/** POST /evaluations/session-runs/batch */
+export class CreateBatchSessionRunDto extends SessionRunFields {
+  @ApiProperty({
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_BATCH_RUN_SESSION_IDS,
+    description: `Sessions of this project (at most ${MAX_BATCH_RUN_SESSION_IDS}); duplicates removed keeping the first. A session with no trace in this project gives 422.`,
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH_RUN_SESSION_IDS)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(255, { each: true })
+  session_ids: string[];
+}
