@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/env';
 import { BootstrapService } from './bootstrap.service';
 import { CurrentProjectController } from './current-project.controller';
 import { BearerAuthGuard } from './guards/bearer-auth.guard';
+import { IngestRateGuard } from './guards/ingest-rate.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { ProjectAuthGuard } from './guards/project-auth.guard';
 import { ProjectCreationLimiter } from './guards/project-creation-limiter';
@@ -14,7 +15,14 @@ import { ManagementService } from './management.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { TenancyModule } from './tenancy.module';
 
-const guards = [JwtAuthGuard, ProjectAuthGuard, BearerAuthGuard, RateLimitGuard, ProjectCreationLimiter];
+const guards = [
+  JwtAuthGuard,
+  ProjectAuthGuard,
+  BearerAuthGuard,
+  RateLimitGuard,
+  IngestRateGuard,
+  ProjectCreationLimiter,
+];
 
 /** Global so that every feature module's `@Auth()` guards can be resolved. */
 @Global()
