@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
+import { ApiKeyAuthService } from './api-key-auth.service';
 import { BootstrapService } from './bootstrap.service';
 import { CurrentProjectController } from './current-project.controller';
 import { BearerAuthGuard } from './guards/bearer-auth.guard';
@@ -29,8 +30,8 @@ const guards = [
 @Module({
   imports: [PassportModule, TenancyModule],
   controllers: [ManagementController, CurrentProjectController],
-  providers: [ManagementService, JwtStrategy, ...guards],
-  exports: [TenancyModule, ...guards],
+  providers: [ManagementService, JwtStrategy, ApiKeyAuthService, ...guards],
+  exports: [TenancyModule, ApiKeyAuthService, ...guards],
 })
 export class AuthModule {}
 
