@@ -30,7 +30,7 @@ export class IngestRateGuard implements CanActivate {
     const redis = (storage as ThrottlerStorageRedisService).redis;
     this.bucket = ingest > 0 ? new TokenBucket(redis, ingest, ingestBurst) : null;
     this.summary = `Rate limit exceeded for this project: ${ingest} ingestion requests per second, bursts of ${ingestBurst}`;
-    this.prefix = `${config.redis.queuePrefix}:bucket:ingest:`;
+    this.prefix = 'bucket:ingest:'; // after the client's own `${QUEUE_PREFIX}:throttle:`
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
