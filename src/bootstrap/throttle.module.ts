@@ -13,9 +13,7 @@ class WatchedThrottlerStorage extends ThrottlerStorageRedisService {
     prefix: string,
     private readonly watch: RedisWatch,
   ) {
-    // Auto-pipelining: the commands of concurrent requests leave in one socket write (the write
-    // syscall, not Redis, was most of a rate-limit call's cost under ingestion load).
-    super(url, { keyPrefix: prefix, enableAutoPipelining: true });
+    super(url, { keyPrefix: prefix });
     watch.watch(this.redis as Redis, 'rate limits');
   }
 
