@@ -1,4 +1,5 @@
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import supertest from 'supertest';
 import { evalRunTestEnv, expectCountersEqualStored, runLedgerSummary, waitForRun } from '../factories/eval-run.factory';
 import { buildTrace } from '../factories/trace.factory';
@@ -137,9 +138,35 @@ describe('two API processes and three workers on one PostgreSQL and Redis', () =
     }
   });
 
+  it('an API process that dies is replaced, and the service keeps answering', async () => {
+    const lines = await api.waitForOutput(/"msg":"POST \/traces 202/, 1);
+    const victim = (JSON.parse(lines[0]) as { pid: number }).pid;
+    process.kill(victim, 'SIGKILL');
+    await api.waitForOutput(new RegExp(`API process ${victim} exited \\(signal SIGKILL\\); starting another`));
+    await api.waitForOutput(/API listening/, 3);
+    for (let i = 0; i < 4; i++) expect((await send(baseUrl, 'GET', '/health', {})).status).toBe(200);
+  });
+
   it('SIGTERM to the primary stops every API process', async () => {
     const code = await api.kill('SIGTERM');
     expect(code).toBe(0);
     await expect(send(baseUrl, 'GET', '/health', {})).rejects.toThrow();
+  });
+
+  it('an API process that cannot start stops the service with a non-zero code', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '0.0.0.0', r));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const failing = await startApiProcess({
+        ...evalRunTestEnv(judge.baseUrl, 'mp'),
+        API_PROCESSES: '2',
+        PORT: String(port),
+      });
+      expect(await failing.exited).not.toBe(0);
+      expect(failing.output()).toMatch(/failed to start/);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 });
