@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import type { Redis } from 'ioredis';
 import { ApiKeyAuthService } from '../../src/modules/auth/api-key-auth.service';
 import { ApiKeyEntity } from '../../src/modules/auth/entities/api-key.entity';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
@@ -62,6 +63,17 @@ describe('API-key lookup cache across two API instances', () => {
     // Other keys stay cached and working.
     const b = await createTenant(one);
     await current(two, b).expect(200);
+  });
+  it('a process whose revocation subscription drops forgets every cached key (messages may have been missed)', async () => {
+    const a = await createTenant(one);
+    await current(two, a).expect(200);
+    await one.dataSource.getRepository(ApiKeyEntity).update({ id: a.apiKeyId }, { isActive: false });
+    await current(two, a).expect(200); // still cached
+    const subscriber = (two.app.get(ApiKeyAuthService) as unknown as { subscriber: Redis }).subscriber;
+    const back = once(subscriber, 'ready');
+    subscriber.disconnect(true); // drop the connection; ioredis reconnects and subscribes again
+    await back;
+    await current(two, a).expect(401);
   });
 });
 
