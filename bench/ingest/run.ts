@@ -6,11 +6,22 @@
  *   node dist/bench/ingest/run.js --url http://127.0.0.1:8000 --api-key sk_pp_... --project bench \
  *        --database-url postgresql://postgres@127.0.0.1:5432/pandaprobe [--duration 20] [--connections 32]
  *
+ * Or let it start the built API itself, once per process count, on a migrated database, and compare
+ * them with the ceiling in one run (npm run build:tools first):
+ *
+ *   node dist/bench/ingest/run.js --api-processes 1,2 --database-url postgresql://…/pp_bench \
+ *        [--redis-url redis://127.0.0.1:6379/9] [--duration 20] [--connections 32]
+ *
+ * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the API processes it starts.
  * Every option also reads an environment variable: BENCH_URL, PANDAPROBE_API_KEY, PANDAPROBE_PROJECT_NAME,
- * DATABASE_URL, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SPANS. The rows written are deleted at the end
- * unless --keep is given. The service must allow the request rate (RATE_LIMIT_INGEST).
+ * DATABASE_URL, REDIS_URL, BENCH_API_PROCESSES, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SPANS. The rows
+ * written are deleted at the end unless --keep is given. A service you start must allow the request
+ * rate (RATE_LIMIT_INGEST=0 turns the ingestion bucket off); the started ones run it at 10^8/s.
  */
-import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 
@@ -41,6 +52,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '20' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '32' },
     spans: { type: 'string', default: process.env.BENCH_SPANS ?? '10' },
+    'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/9' },
+    'api-processes': { type: 'string', default: process.env.BENCH_API_PROCESSES },
     'skip-api': { type: 'boolean', default: false },
     'skip-ceiling': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -105,19 +118,31 @@ async function countRows(pool: Pool, tag: string): Promise<number> {
   return rows[0].n;
 }
 
-async function benchApi(pool: Pool): Promise<{ projectId: string } | null> {
-  const apiKey = args['api-key'];
+interface Row {
+  what: string;
+  rate: number;
+  p50: number;
+  p99: number;
+  load: string;
+}
+const rows: Row[] = [];
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+async function benchApi(pool: Pool, url: string, apiKey: string | undefined, label: string): Promise<string> {
   if (!apiKey) throw new Error('--api-key (or PANDAPROBE_API_KEY) is required');
   const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-project-name': args.project! };
 
   // Warm up (and create the project on first use).
   const probe = makeTrace();
-  const warm = await fetch(`${args.url}/traces`, { method: 'POST', headers, body: JSON.stringify(probe) });
+  const warm = await fetch(`${url}/traces`, { method: 'POST', headers, body: JSON.stringify(probe) });
   if (warm.status !== 202) throw new Error(`warm-up POST /traces answered ${warm.status}: ${await warm.text()}`);
-  const got = await fetch(`${args.url}/traces/${String(probe.trace_id)}`, { headers });
+  const got = await fetch(`${url}/traces/${String(probe.trace_id)}`, { headers });
   const { project_id: projectId } = (await got.json()) as { project_id: string };
   await autocannon({
-    url: `${args.url}/traces`,
+    url: `${url}/traces`,
     connections,
     duration: 3,
     requests: [
@@ -127,7 +152,7 @@ async function benchApi(pool: Pool): Promise<{ projectId: string } | null> {
   const before = await countRows(pool, runTag);
 
   const result = await autocannon({
-    url: `${args.url}/traces`,
+    url: `${url}/traces`,
     connections,
     duration,
     requests: [
@@ -138,7 +163,7 @@ async function benchApi(pool: Pool): Promise<{ projectId: string } | null> {
   const statuses = Object.entries(result.statusCodeStats ?? {})
     .map(([code, s]) => `${code}×${s.count}`)
     .join(' ');
-  console.log(`\nAPI  POST /traces  (${connections} connections, ${duration} s, ${spanCount} spans per trace)`);
+  console.log(`\n${label}  POST /traces  (${connections} connections, ${duration} s, ${spanCount} spans per trace)`);
   console.log(
     `  accepted (2xx):      ${result['2xx']}   other: ${result.non2xx}   errors: ${result.errors}   timeouts: ${result.timeouts}   [${statuses}]`,
   );
@@ -146,8 +171,61 @@ async function benchApi(pool: Pool): Promise<{ projectId: string } | null> {
   console.log(
     `  latency ms:          p50 ${result.latency.p50}   p90 ${result.latency.p90}   p99 ${result.latency.p99}   max ${result.latency.max}`,
   );
-  apiRate = durable / result.duration;
-  return { projectId };
+  console.log(`  load average:        ${load()}`);
+  rows.push({
+    what: label,
+    rate: durable / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    load: load(),
+  });
+  return projectId;
+}
+
+const DIST = join(__dirname, '..', '..');
+
+/** Starts the built API (dist/src/main.js) with `processes` HTTP processes, ingestion unthrottled. */
+async function startApi(processes: number, port: number, apiKey: string): Promise<ChildProcess> {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', 'main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      API_PROCESSES: String(processes),
+      DATABASE_URL: args['database-url'],
+      REDIS_URL: args['redis-url'],
+      QUEUE_PREFIX: `ingest${process.pid}`,
+      // The bucket runs (its Redis call is part of the cost) but never refuses.
+      RATE_LIMIT_INGEST: '100000000',
+      RATE_LIMIT_INGEST_BURST: '100000000',
+      RATE_LIMIT_DEFAULT: '100000000',
+      INIT_ORG_NAME: 'bench',
+      INIT_PROJECT_NAME: args.project,
+      INIT_API_KEY: apiKey,
+      INIT_CREATE: 'true',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 600; i += 1) {
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the API did not start in 60 s');
+}
+
+async function stopApi(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 async function benchCeiling(pool: Pool, projectId: string): Promise<void> {
@@ -216,30 +294,53 @@ async function benchCeiling(pool: Pool, projectId: string): Promise<void> {
     `  committed:           ${written}   durable in DB: ${durable}  (${(durable / duration).toFixed(0)} traces/s)`,
   );
   console.log(`  latency ms:          p50 ${pct(50)}   p99 ${pct(99)}`);
+  console.log(`  load average:        ${load()}`);
   ceilingRate = durable / duration;
+  rows.push({ what: 'ceiling (raw pg)', rate: ceilingRate, p50: Number(pct(50)), p99: Number(pct(99)), load: load() });
 }
 
-let apiRate: number | null = null;
 let ceilingRate: number | null = null;
+
+function printSummary(): void {
+  console.log(`\n| | traces/s | × ceiling | p50 ms | p99 ms | load average (1, 5, 15 min) |`);
+  console.log(`|---|---|---|---|---|---|`);
+  for (const r of rows) {
+    const ratio = ceilingRate ? (r.rate / ceilingRate).toFixed(2) : '-';
+    console.log(`| ${r.what} | ${r.rate.toFixed(0)} | ${ratio} | ${r.p50} | ${r.p99} | ${r.load} |`);
+  }
+}
 
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: args['database-url'], max: connections + 2 });
   try {
     let projectId: string | undefined;
-    if (!args['skip-api']) projectId = (await benchApi(pool))?.projectId;
+    const counts = (args['api-processes'] ?? '').split(',').filter(Boolean).map(Number);
+    if (counts.length > 0) {
+      const apiKey = `sk_pp_${randomBytes(32).toString('hex')}`;
+      for (const n of counts) {
+        const port = 18_000 + (process.pid % 1000);
+        const child = await startApi(n, port, apiKey);
+        try {
+          projectId = await benchApi(pool, `http://127.0.0.1:${port}`, apiKey, `API, ${n} process${n > 1 ? 'es' : ''}`);
+        } finally {
+          await stopApi(child);
+        }
+      }
+    } else if (!args['skip-api']) {
+      projectId = await benchApi(pool, args.url!, args['api-key'], 'API');
+    }
     if (!args['skip-ceiling']) {
       if (!projectId) {
-        const { rows } = await pool.query(`SELECT id FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`, [
-          args.project,
-        ]);
-        if (!rows[0]) throw new Error(`No project named ${args.project} for the ceiling run`);
-        projectId = rows[0].id as string;
+        const { rows: found } = await pool.query(
+          `SELECT id FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`,
+          [args.project],
+        );
+        if (!found[0]) throw new Error(`No project named ${args.project} for the ceiling run`);
+        projectId = found[0].id as string;
       }
       await benchCeiling(pool, projectId);
     }
-    if (apiRate !== null && ceilingRate !== null) {
-      console.log(`\nAPI / ceiling: ${((100 * apiRate) / ceilingRate).toFixed(0)} %`);
-    }
+    printSummary();
   } finally {
     if (!args.keep) {
       const { rowCount } = await pool.query(`DELETE FROM traces WHERE tags && ARRAY[$1, $2]::text[]`, [

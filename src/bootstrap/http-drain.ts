@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
@@ -13,7 +13,7 @@ const DRAIN_DEADLINE_MS = 8_000;
  * after a deadline. A 202 is only sent after its data is committed, so nothing accepted is lost.
  */
 @Injectable()
-export class HttpDrain implements BeforeApplicationShutdown {
+export class HttpDrain implements OnModuleDestroy, BeforeApplicationShutdown {
   private draining = false;
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
@@ -23,6 +23,14 @@ export class HttpDrain implements BeforeApplicationShutdown {
     if (this.draining) res.setHeader('Connection', 'close');
     next();
   };
+
+  /**
+   * The first shutdown hook (HttpDrain is in the root module, whose hooks Nest calls first): drain
+   * before other modules close Redis and friends, while requests can still be answered properly.
+   */
+  onModuleDestroy(): void {
+    this.beforeApplicationShutdown();
+  }
 
   beforeApplicationShutdown(): void {
     const server = this.adapterHost.httpAdapter?.getHttpServer?.() as Server | undefined;

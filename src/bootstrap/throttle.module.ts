@@ -47,11 +47,11 @@ class RateLimitStorageModule {}
       imports: [RateLimitStorageModule],
       inject: [APP_CONFIG, RATE_LIMIT_STORAGE],
       useFactory: (config: AppConfig, storage: ThrottlerStorageRedisService) => {
-        const { windowMs, default: byDefault, ingest, evalRuns } = config.rateLimits;
+        // Ingestion is not a window counter: see IngestRateGuard's token bucket.
+        const { windowMs, default: byDefault, evalRuns } = config.rateLimits;
         return {
           throttlers: [
             { name: 'default', ttl: windowMs, limit: byDefault },
-            { name: 'ingest', ttl: windowMs, limit: ingest },
             { name: 'evalRuns', ttl: windowMs, limit: evalRuns },
           ],
           storage,

@@ -40,6 +40,21 @@ const optionalInt = (min = 0) =>
       return n;
     });
 
+/** A non-negative decimal (a rate per second may be below one). */
+const decimal = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number >= 0' });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 const text = () =>
   z
     .string()
@@ -65,8 +80,10 @@ const url = (protocols: string[]) =>
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(8000, 1, 65535),
+  API_PROCESSES: int(1, 1, 256),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: int(10 * 1024 * 1024, 1024),
+  API_KEY_CACHE_TTL_MS: int(1000, 0, 60_000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/pandaprobe'),
   DATABASE_POOL_SIZE: int(20, 1, 500),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -135,7 +152,8 @@ const schema = z.object({
 
   RATE_LIMIT_WINDOW_MS: int(60_000, 1000),
   RATE_LIMIT_DEFAULT: int(200, 1),
-  RATE_LIMIT_INGEST: int(100, 1),
+  RATE_LIMIT_INGEST: decimal(100),
+  RATE_LIMIT_INGEST_BURST: int(1000, 1),
   RATE_LIMIT_EVAL_RUNS: int(50, 1),
 
   INIT_ORG_NAME: text(),
@@ -181,11 +199,15 @@ export type JudgeProviderKey = 'openai' | 'anthropic' | 'gemini' | 'scripted';
 export interface AppConfig {
   env: RawEnv['NODE_ENV'];
   port: number;
+  /** HTTP processes the API entry runs (node:cluster, one listening socket). */
+  apiProcesses: number;
   logLevel: RawEnv['LOG_LEVEL'];
   bodyLimitBytes: number;
   database: { url: string; poolSize: number };
   redis: { url: string; queuePrefix: string };
   runWorkerInProcess: boolean;
+  /** How long an API-key lookup is reused in a process; revocations also reach every process through Redis. 0 = no cache. */
+  apiKeyCacheTtlMs: number;
   auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; adminToken?: string };
   judge: {
     defaultModel: string;
@@ -215,7 +237,14 @@ export interface AppConfig {
     /** Test-only fault injection spec (read only when NODE_ENV=test); see FaultInjector. */
     faults?: string;
   };
-  rateLimits: { windowMs: number; default: number; ingest: number; evalRuns: number };
+  rateLimits: {
+    windowMs: number;
+    default: number;
+    /** Ingestion: a token bucket per project refilled at `ingest` requests per second (0 = off), holding `ingestBurst`. */
+    ingest: number;
+    ingestBurst: number;
+    evalRuns: number;
+  };
   init: {
     orgName?: string;
     projectName?: string;
@@ -260,11 +289,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
+    apiProcesses: e.API_PROCESSES,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
     runWorkerInProcess: e.RUN_WORKER_IN_PROCESS,
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     auth: {
       jwtSecret: e.JWT_SECRET,
       jwksUri: e.JWT_JWKS_URI,
@@ -317,6 +348,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       windowMs: e.RATE_LIMIT_WINDOW_MS,
       default: e.RATE_LIMIT_DEFAULT,
       ingest: e.RATE_LIMIT_INGEST,
+      ingestBurst: e.RATE_LIMIT_INGEST_BURST,
       evalRuns: e.RATE_LIMIT_EVAL_RUNS,
     },
     init: {

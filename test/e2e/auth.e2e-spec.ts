@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { ApiKeyAuthService } from '../../src/modules/auth/api-key-auth.service';
 import { ApiKeyEntity } from '../../src/modules/auth/entities/api-key.entity';
 import { ProjectEntity } from '../../src/modules/auth/entities/project.entity';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
@@ -45,8 +46,8 @@ describe('auth', () => {
 
     it('401 for a revoked key, immediately', async () => {
       const c = await createTenant(t);
-      await current(c.headers).expect(200);
-      await t.dataSource.getRepository(ApiKeyEntity).update({ id: c.apiKeyId }, { isActive: false });
+      await current(c.headers).expect(200); // now in the lookup cache
+      await t.app.get(ApiKeyAuthService).revoke(c.orgId, c.apiKeyId);
       const res = await current(c.headers).expect(401);
       expect(res.body.detail).toBe('Invalid or revoked API key.');
     });

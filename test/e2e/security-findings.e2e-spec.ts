@@ -306,6 +306,13 @@ describe('findings 3, 4, 7, 8 on a running instance', () => {
         .send('{"metadata":{"__proto__":{"isAdmin":true},"kept":1}}')
         .expect(200);
       expect(polluted.body.metadata).toEqual({ ...keys, kept: 1 });
+      // The key spelled with \u escapes is the same key once parsed: stripped too.
+      const escaped = await t.http
+        .patch(`/traces/${other.trace_id}`)
+        .set({ ...tenant.headers, 'Content-Type': 'application/json' })
+        .send('{"metadata":{"\\u005f_pro\\u0074o__":{"isAdmin":true},"kept":2}}')
+        .expect(200);
+      expect(escaped.body.metadata).toEqual({ ...keys, kept: 2 });
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     });
 

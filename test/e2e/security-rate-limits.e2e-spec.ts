@@ -1,20 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { buildTrace, buildSpan } from '../factories/trace.factory';
+import { buildTrace } from '../factories/trace.factory';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 
 /**
- * The named limits (ingestion; eval-run creation shared by create, batch and retry) hold per
- * credential across two API instances sharing Redis. The default limit across instances is in
- * rate-limits.e2e-spec.ts.
+ * The eval-run creation limit (shared by create, batch and retry) holds per credential across two
+ * API instances sharing Redis. The default limit across instances is in rate-limits.e2e-spec.ts,
+ * ingestion's per-project token bucket in rate-limits-ingest.e2e-spec.ts.
  */
-describe('security: ingestion and eval-run limits across two API instances', () => {
+describe('security: eval-run limits across two API instances', () => {
   let one: TestApp;
   let two: TestApp;
 
   beforeAll(async () => {
     const env = {
-      RATE_LIMIT_INGEST: '4',
       RATE_LIMIT_EVAL_RUNS: '3',
       RATE_LIMIT_DEFAULT: '1000',
       RATE_LIMIT_WINDOW_MS: '60000',
@@ -37,23 +36,6 @@ describe('security: ingestion and eval-run limits across two API instances', () 
     expect(res.body.detail).toMatch(/Retry after \d+ seconds\.$/);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   };
-
-  it('ingestion: POST /traces and POST /traces/{id}/spans share one budget per credential across instances', async () => {
-    const a: Tenant = await createTenant(one);
-    const first = buildTrace();
-    await one.http.post('/traces').set(a.headers).send(first).expect(202);
-    await two.http.post('/traces').set(a.headers).send(buildTrace()).expect(202);
-    await one.http.post(`/traces/${first.trace_id}/spans`).set(a.headers).send([buildSpan()]).expect(201);
-    await two.http.post('/traces').set(a.headers).send(buildTrace()).expect(202);
-    expectLimited(await one.http.post('/traces').set(a.headers).send(buildTrace()), 4);
-    expectLimited(await two.http.post(`/traces/${first.trace_id}/spans`).set(a.headers).send([buildSpan()]), 4);
-    // Other limits and other credentials are untouched: reads still work, a member's Bearer has its own budget.
-    await two.http.get(`/traces/${first.trace_id}`).set(a.headers).expect(200);
-    const member = await createMember(one, a);
-    await two.http.post('/traces').set(member.headers).send(buildTrace()).expect(202);
-    // A refused request stored nothing.
-    expect(Number((await one.http.get('/traces').set(a.headers).expect(200)).body.total)).toBe(4);
-  });
 
   it('eval runs: create, batch and retry share one budget per credential across instances', async () => {
     const a: Tenant = await createTenant(one);

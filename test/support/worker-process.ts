@@ -11,6 +11,7 @@ const ROOT = join(__dirname, '..', '..');
  */
 const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'pp-eval-worker');
 const WORKER_JS = join(OUT_DIR, 'src', 'worker.js');
+const MAIN_JS = join(OUT_DIR, 'src', 'main.js');
 
 let built: Promise<void> | undefined;
 
@@ -40,15 +41,26 @@ export interface WorkerProcess {
   readonly pid: number;
   /** Everything the worker printed (JSON logs). */
   output(): string;
+  /** Resolves once the output has `count` lines matching `pattern`; rejects after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, count?: number, timeoutMs?: number): Promise<string[]>;
   /** Resolves once the process has exited. */
   readonly exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `node dist/src/worker.js` (Node 24, the test's own runtime) with the test environment plus `env`. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+export function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  return startBuilt(WORKER_JS, env);
+}
+
+/** Starts the built API entry (`dist/src/main.js`, e.g. with API_PROCESSES) the same way. */
+export function startApiProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  return startBuilt(MAIN_JS, env);
+}
+
+async function startBuilt(script: string, env: Record<string, string>): Promise<WorkerProcess> {
   await buildWorker();
-  const child = spawn(process.execPath, [WORKER_JS], {
+  const child = spawn(process.execPath, [script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...TEST_ENV, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,6 +73,29 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     child,
     pid: child.pid!,
     output: () => out,
+    waitForOutput(pattern: RegExp, count = 1, timeoutMs = 60_000) {
+      const matches = () => out.split('\n').filter((l) => pattern.test(l));
+      return new Promise<string[]>((resolve, reject) => {
+        const check = () => {
+          const found = matches();
+          if (found.length < count) return;
+          cleanup();
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${count} × ${String(pattern)}; output:\n${out.slice(-4000)}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          child.stdout!.off('data', check);
+          child.stderr!.off('data', check);
+        };
+        child.stdout!.on('data', check);
+        child.stderr!.on('data', check);
+        check();
+      });
+    },
     exited,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

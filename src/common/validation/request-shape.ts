@@ -15,6 +15,9 @@ const hexAt = (buf: Buffer, at: number): number => {
 const isNumberByte = (c: number) =>
   (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
 
+/** Requests whose raw body cannot hold a `__proto__` key (see assertJsonText). */
+const FREE_OF_PROTO_KEYS = new WeakSet<object>();
+
 /**
  * body-parser `verify` hook: one pass over the raw bytes, before parsing, refusing with 422 what
  * would fail later in a worse place:
@@ -23,7 +26,10 @@ const isNumberByte = (c: number) =>
  *   jsonb, and one such trace used to fail a whole ingestion batch;
  * - numbers beyond double precision (`1e400`): JSON.parse makes them Infinity, stored as null.
  */
-export function assertJsonText(_req: unknown, _res: unknown, buf: Buffer): void {
+export function assertJsonText(req: object, _res: unknown, buf: Buffer): void {
+  // A key can only spell __proto__ literally or through \u escapes: without either, the parsed body
+  // has none, and stripProtoKeys need not walk it (that walk was ~6 % of an ingesting API's CPU).
+  if (!buf.includes('__proto__') && !buf.includes('\\u')) FREE_OF_PROTO_KEYS.add(req);
   let depth = 0;
   let inString = false;
   for (let i = 0; i < buf.length; i++) {
@@ -81,7 +87,7 @@ export function requireJsonBodies(req: Request, _res: Response, next: NextFuncti
  * secure-json-parse, and keeps every other key, `constructor` included, as sent.
  */
 export function stripProtoKeys(req: Request, _res: Response, next: NextFunction): void {
-  if (req.body !== null && typeof req.body === 'object') {
+  if (req.body !== null && typeof req.body === 'object' && !FREE_OF_PROTO_KEYS.has(req)) {
     sjson.scan(req.body, { protoAction: 'remove', constructorAction: 'ignore' });
   }
   next();

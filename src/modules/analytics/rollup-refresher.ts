@@ -41,6 +41,7 @@ export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger(RollupRefresher.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
+  private stopped = false;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -50,6 +51,8 @@ export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async onModuleDestroy(): Promise<void> {
+    // Stops refreshAll's loop too: a pass started after this would meet a closed pool at shutdown.
+    this.stopped = true;
     clearInterval(this.timer);
     await this.running?.catch(() => undefined);
   }
@@ -57,7 +60,7 @@ export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy 
   /** Refreshes until no mark is left (or another process holds the lock). Returns the slots refreshed. */
   async refreshAll(): Promise<number> {
     let total = 0;
-    for (let n = await this.refreshOnce(); n > 0; n = await this.refreshOnce()) total += n;
+    for (let n = await this.refreshOnce(); n > 0 && !this.stopped; n = await this.refreshOnce()) total += n;
     return total;
   }
 

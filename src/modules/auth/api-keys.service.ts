@@ -18,6 +18,14 @@ export function generateApiKey(): string {
   return `sk_pp_${randomBytes(32).toString('hex')}`;
 }
 
+/** What a lookup finds for an active key (cacheable: expiry is checked on every use). */
+export interface ApiKeyRow {
+  id: string;
+  orgId: string;
+  projectId: string | null;
+  expiresAtMs: number | null;
+}
+
 export interface VerifiedApiKey {
   id: string;
   orgId: string;
@@ -75,26 +83,34 @@ export class ApiKeysService {
   /**
    * Resolves a raw key to an active, unexpired key, and in the same round trip the id of the
    * organization's project named `projectName` (null when it does not exist yet). Throws 401.
-   * Authentication runs on every request, so this is one indexed query and nothing else.
    */
   async verify(rawKey: string, projectName?: string): Promise<VerifiedApiKey> {
-    const rows: { id: string; org_id: string; expires_at: Date | null; project_id: string | null }[] = KEY_PATTERN.test(
-      rawKey,
-    )
-      ? await this.keys.query(
-          `SELECT k.id, k.org_id, k.expires_at, p.id AS project_id
-             FROM api_keys k LEFT JOIN projects p ON p.org_id = k.org_id AND p.name = $2
-            WHERE k.key_hash = $1 AND k.is_active`,
-          [hashApiKey(rawKey), projectName ?? null],
-        )
-      : [];
+    return this.accept(await this.find(rawKey, projectName));
+  }
+
+  /** The active key's row (one indexed query), or null. Authentication runs on every request: nothing else. */
+  async find(rawKey: string, projectName?: string): Promise<ApiKeyRow | null> {
+    if (!KEY_PATTERN.test(rawKey)) return null;
+    const rows: { id: string; org_id: string; expires_at: Date | null; project_id: string | null }[] =
+      await this.keys.query(
+        `SELECT k.id, k.org_id, k.expires_at, p.id AS project_id
+           FROM api_keys k LEFT JOIN projects p ON p.org_id = k.org_id AND p.name = $2
+          WHERE k.key_hash = $1 AND k.is_active`,
+        [hashApiKey(rawKey), projectName ?? null],
+      );
     const row = rows[0];
+    if (!row) return null;
+    return { id: row.id, orgId: row.org_id, projectId: row.project_id, expiresAtMs: row.expires_at?.getTime() ?? null };
+  }
+
+  /** 401 for a missing or expired row; otherwise the key, its last use stamped. */
+  accept(row: ApiKeyRow | null): VerifiedApiKey {
     if (!row) throw unauthenticated('Invalid or revoked API key.');
-    if (row.expires_at && row.expires_at.getTime() <= Date.now()) {
+    if (row.expiresAtMs !== null && row.expiresAtMs <= Date.now()) {
       throw unauthenticated('API key has expired. Please generate a new one.');
     }
     this.stampLastUse(row.id);
-    return { id: row.id, orgId: row.org_id, projectId: row.project_id };
+    return { id: row.id, orgId: row.orgId, projectId: row.projectId };
   }
 
   /** Stamps last use at most once a minute per key and process: a write per request would cost more than the request. */

@@ -2,9 +2,11 @@ import { Global, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
+import { ApiKeyAuthService } from './api-key-auth.service';
 import { BootstrapService } from './bootstrap.service';
 import { CurrentProjectController } from './current-project.controller';
 import { BearerAuthGuard } from './guards/bearer-auth.guard';
+import { IngestRateGuard } from './guards/ingest-rate.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { ProjectAuthGuard } from './guards/project-auth.guard';
 import { ProjectCreationLimiter } from './guards/project-creation-limiter';
@@ -14,15 +16,22 @@ import { ManagementService } from './management.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { TenancyModule } from './tenancy.module';
 
-const guards = [JwtAuthGuard, ProjectAuthGuard, BearerAuthGuard, RateLimitGuard, ProjectCreationLimiter];
+const guards = [
+  JwtAuthGuard,
+  ProjectAuthGuard,
+  BearerAuthGuard,
+  RateLimitGuard,
+  IngestRateGuard,
+  ProjectCreationLimiter,
+];
 
 /** Global so that every feature module's `@Auth()` guards can be resolved. */
 @Global()
 @Module({
   imports: [PassportModule, TenancyModule],
   controllers: [ManagementController, CurrentProjectController],
-  providers: [ManagementService, JwtStrategy, ...guards],
-  exports: [TenancyModule, ...guards],
+  providers: [ManagementService, JwtStrategy, ApiKeyAuthService, ...guards],
+  exports: [TenancyModule, ApiKeyAuthService, ...guards],
 })
 export class AuthModule {}
 

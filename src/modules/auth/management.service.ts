@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiKeyAuthService } from './api-key-auth.service';
 import { ApiKeysService } from './api-keys.service';
 import {
   APIKeyResponse,
@@ -21,6 +22,7 @@ export class ManagementService {
     private readonly organizations: OrganizationsService,
     private readonly projects: ProjectsService,
     private readonly apiKeys: ApiKeysService,
+    private readonly keyAuth: ApiKeyAuthService,
   ) {}
 
   async createOrganization(user: UserContext, name: string): Promise<OrganizationResponse> {
@@ -56,6 +58,6 @@ export class ManagementService {
 
   async revokeApiKey(user: UserContext, orgId: string, keyId: string): Promise<void> {
     await this.organizations.assertMember(user.userId, orgId, ADMINS);
-    await this.apiKeys.revoke(orgId, keyId);
+    await this.keyAuth.revoke(orgId, keyId);
   }
 }

@@ -10,6 +10,7 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 import { ErrorResponseDto, ValidationErrorResponseDto } from '../../../common/dto/error-response.dto';
 import { BearerAuthGuard } from '../guards/bearer-auth.guard';
+import { IngestRateGuard } from '../guards/ingest-rate.guard';
 import { ProjectAuthGuard } from '../guards/project-auth.guard';
 import { RATE_LIMITS, RateLimitGuard, RateLimitName } from '../guards/rate-limit.guard';
 
@@ -47,8 +48,10 @@ const errorResponses = () =>
  */
 export function Auth(options: AuthOptions = {}) {
   const limit = options.limit ?? 'default';
+  // Ingestion has its own per-project token bucket instead of a window counter.
+  const limiter = limit === 'ingest' ? IngestRateGuard : RateLimitGuard;
   return applyDecorators(
-    UseGuards(ProjectAuthGuard, RateLimitGuard),
+    UseGuards(ProjectAuthGuard, limiter),
     onlyLimit(limit),
     ApiSecurity({ [SECURITY.apiKey]: [], [SECURITY.projectName]: [] }),
     ApiSecurity({ [SECURITY.bearer]: [], [SECURITY.projectId]: [] }),

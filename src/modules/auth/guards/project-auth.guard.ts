@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isUUID } from 'class-validator';
 import { notFound, unauthenticated, unprocessable } from '../../../common/errors/domain.error';
-import { ApiKeysService } from '../api-keys.service';
+import { ApiKeyAuthService } from '../api-key-auth.service';
 import { OrganizationsService } from '../organizations.service';
 import { ProjectsService } from '../projects.service';
 import { ProjectContext, UserContext } from '../types/project-context';
@@ -25,7 +25,7 @@ function header(req: Request, name: string): string | undefined {
 @Injectable()
 export class ProjectAuthGuard implements CanActivate {
   constructor(
-    private readonly apiKeys: ApiKeysService,
+    private readonly apiKeys: ApiKeyAuthService,
     private readonly projects: ProjectsService,
     private readonly organizations: OrganizationsService,
     private readonly jwtGuard: JwtAuthGuard,

@@ -10,6 +10,8 @@ describe('normalizeTimestamp', () => {
     ['2026-01-01 10:30', '2026-01-01T10:30:00.000000Z'],
     ['2026-01-01', '2026-01-01T00:00:00.000000Z'],
     ['2026-01-01T00:00:00.123456789Z', '2026-01-01T00:00:00.123456Z'],
+    ['0001-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000000Z'],
+    ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999000Z'],
   ])('%s → %s', (input, expected) => {
     expect(normalizeTimestamp(input)).toBe(expected);
   });
@@ -23,6 +25,11 @@ describe('normalizeTimestamp', () => {
     '2026-01-01T10:61Z',
     '1700000000',
     '2026-01-01T00:00:00+25:00',
+    // The shape of the fast path (toISOString's), but not a valid time.
+    '2026-02-30T00:00:00.000Z',
+    '2026-01-01T24:00:00.000Z',
+    '2026-01-01T23:59:60.000Z',
+    '0000-01-01T00:00:00.000Z',
   ])('rejects %p', (input) => {
     expect(normalizeTimestamp(input)).toBeNull();
   });
