@@ -47,12 +47,13 @@ class RateLimitStorageModule {}
       imports: [RateLimitStorageModule],
       inject: [APP_CONFIG, RATE_LIMIT_STORAGE],
       useFactory: (config: AppConfig, storage: ThrottlerStorageRedisService) => {
-        const { windowMs, default: byDefault, ingest, evalRuns } = config.rateLimits;
+        const { windowMs, default: byDefault, ingest, evalRuns, monitorTrigger } = config.rateLimits;
         return {
           throttlers: [
             { name: 'default', ttl: windowMs, limit: byDefault },
             { name: 'ingest', ttl: windowMs, limit: ingest },
             { name: 'evalRuns', ttl: windowMs, limit: evalRuns },
+            { name: 'monitorTrigger', ttl: windowMs, limit: monitorTrigger },
           ],
           storage,
         };

@@ -133,10 +133,15 @@ const schema = z.object({
   EVAL_MAX_JUDGE_TOKENS: optionalInt(1),
   EVAL_FAULTS: text(),
 
+  MONITOR_SCHEDULER_ENABLED: bool(true),
+  MONITOR_TICK_MS: int(15_000, 100),
+  MONITOR_INGEST_GRACE_MS: int(300_000, 0, 86_400_000),
+
   RATE_LIMIT_WINDOW_MS: int(60_000, 1000),
   RATE_LIMIT_DEFAULT: int(200, 1),
   RATE_LIMIT_INGEST: int(100, 1),
   RATE_LIMIT_EVAL_RUNS: int(50, 1),
+  RATE_LIMIT_MONITOR_TRIGGER: int(10, 1),
 
   INIT_ORG_NAME: text(),
   INIT_PROJECT_NAME: text(),
@@ -215,7 +220,14 @@ export interface AppConfig {
     /** Test-only fault injection spec (read only when NODE_ENV=test); see FaultInjector. */
     faults?: string;
   };
-  rateLimits: { windowMs: number; default: number; ingest: number; evalRuns: number };
+  monitors: {
+    /** Whether this process (a worker, or the API with an in-process worker) fires due monitors. */
+    schedulerEnabled: boolean;
+    tickMs: number;
+    /** How far before its watermark a monitor looks again, for ingestion transactions that committed late. */
+    ingestGraceMs: number;
+  };
+  rateLimits: { windowMs: number; default: number; ingest: number; evalRuns: number; monitorTrigger: number };
   init: {
     orgName?: string;
     projectName?: string;
@@ -313,11 +325,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       defaultMaxJudgeTokens: e.EVAL_MAX_JUDGE_TOKENS,
       faults: e.EVAL_FAULTS,
     },
+    monitors: {
+      schedulerEnabled: e.MONITOR_SCHEDULER_ENABLED,
+      tickMs: e.MONITOR_TICK_MS,
+      ingestGraceMs: e.MONITOR_INGEST_GRACE_MS,
+    },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_MS,
       default: e.RATE_LIMIT_DEFAULT,
       ingest: e.RATE_LIMIT_INGEST,
       evalRuns: e.RATE_LIMIT_EVAL_RUNS,
+      monitorTrigger: e.RATE_LIMIT_MONITOR_TRIGGER,
     },
     init: {
       orgName: e.INIT_ORG_NAME,

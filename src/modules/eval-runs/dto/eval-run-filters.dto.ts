@@ -16,7 +16,7 @@ import { normalizeTimestamp } from '../../traces/utils/timestamp';
  * An ISO-8601 timestamp or a bare `YYYY-MM-DD` (UTC midnight); without an offset it is UTC.
  * Validated only: the value is stored as sent, like the original keeps its filters.
  */
-function IsFilterDate(options?: ValidationOptions): PropertyDecorator {
+export function IsFilterDate(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
       name: 'isFilterDate',
