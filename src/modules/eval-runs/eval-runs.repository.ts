@@ -74,9 +74,7 @@ export class EvalRunsRepository {
     // $1..$6 as above, $7 seed, $8 model, $9 slice size, $10/$11 budgets, $12 monitor; the filter's parameters follow.
     const base = buildTraceFilterSql(input.filter, 't', 13);
     const extra = input.extraWhere?.(13 + base.params.length);
-    const where = extra
-      ? { sql: `${base.sql} AND ${extra.sql}`, params: [...base.params, ...extra.params] }
-      : base;
+    const where = extra ? { sql: `${base.sql} AND ${extra.sql}`, params: [...base.params, ...extra.params] } : base;
     const sampled = input.samplingRate < 1;
     const selection = sampled
       ? `SELECT t.trace_id FROM traces t WHERE ${where.sql}

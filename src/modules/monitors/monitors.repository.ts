@@ -57,7 +57,8 @@ export class MonitorsRepository {
         .getOne();
       if (!monitor) return null;
       const patch = change(monitor);
-      if (patch && Object.keys(patch).length > 0) await repo.update({ id }, patch as QueryDeepPartialEntity<MonitorEntity>);
+      if (patch && Object.keys(patch).length > 0)
+        await repo.update({ id }, patch as QueryDeepPartialEntity<MonitorEntity>);
       return repo.findOneByOrFail({ id });
     });
   }
@@ -68,7 +69,12 @@ export class MonitorsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async listRuns(projectId: string, monitorId: string, limit: number, offset: number): Promise<Paginated<EvalRunEntity>> {
+  async listRuns(
+    projectId: string,
+    monitorId: string,
+    limit: number,
+    offset: number,
+  ): Promise<Paginated<EvalRunEntity>> {
     const [items, total] = await this.runs.findAndCount({
       where: { projectId, monitorId },
       order: { createdAt: 'DESC', id: 'DESC' },

@@ -5,11 +5,7 @@ import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
 import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CadenceError, nextSlot, parseCadence, type Cadence } from './cadence';
-import {
-  SESSION_METRIC_NAMES,
-  validateMonitorFilters,
-  validateSignalWeights,
-} from './dto/monitor-filters';
+import { SESSION_METRIC_NAMES, validateMonitorFilters, validateSignalWeights } from './dto/monitor-filters';
 import { CreateMonitorDto, ListMonitorsQueryDto, UpdateMonitorDto } from './dto/monitor-requests.dto';
 import { MonitorResponse } from './dto/monitor-response.dto';
 import { MonitorEntity, MonitorStatus, MonitorTargetType } from './entities/monitor.entity';
@@ -150,12 +146,7 @@ export class MonitorsService {
     return EvalRunResponse.from(await this.firing.trigger(projectId, id, this.clock.now()));
   }
 
-  async runs(
-    projectId: string,
-    id: string,
-    limit: number,
-    offset: number,
-  ): Promise<Paginated<EvalRunResponse>> {
+  async runs(projectId: string, id: string, limit: number, offset: number): Promise<Paginated<EvalRunResponse>> {
     if (!(await this.repo.find(projectId, id))) throw monitorNotFound(id);
     const page = await this.repo.listRuns(projectId, id, limit, offset);
     return { ...page, items: page.items.map((r) => EvalRunResponse.from(r)) };

@@ -81,7 +81,8 @@ class MonitorBudgetFields {
     nullable: true,
     type: 'integer',
     minimum: 1,
-    description: "Cap on the judge tokens (input + output) of the monitor's runs per UTC day; as max_judge_calls_per_day.",
+    description:
+      "Cap on the judge tokens (input + output) of the monitor's runs per UTC day; as max_judge_calls_per_day.",
   })
   @IsOptional()
   @IsInt()

@@ -20,12 +20,7 @@ const WATERMARK = (p: string) => `(SELECT watermark FROM eval_monitors WHERE id 
  * the monitor's runs since then, so a trace is never taken twice; never after `until` (the newest
  * trace counted, so the run takes exactly what was counted).
  */
-function windowSql(
-  monitor: MonitorEntity,
-  graceMs: number,
-  until: string | null,
-  first: number,
-): SqlFragment {
+function windowSql(monitor: MonitorEntity, graceMs: number, until: string | null, first: number): SqlFragment {
   const params: unknown[] = [];
   const bind = (v: unknown) => {
     params.push(v);
@@ -65,7 +60,10 @@ export class TraceRunSpawner implements MonitorRunSpawner {
     const stats = await this.candidates(manager, monitor, graceMs);
     if (stats.n === 0) {
       return monitor.scope === 'new' && monitor.watermark
-        ? skip('nothing_new', `No matching trace was ingested since the watermark (${monitor.watermark.toISOString()}).`)
+        ? skip(
+            'nothing_new',
+            `No matching trace was ingested since the watermark (${monitor.watermark.toISOString()}).`,
+          )
         : skip('no_match', "No traces match the monitor's filters.");
     }
     if (monitor.scope === 'all' && !req.manual && monitor.onlyIfChanged && stats.fresh === 0) {
