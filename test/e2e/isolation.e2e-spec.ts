@@ -17,7 +17,7 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 
 /** Where each kind of id comes from. Keys are parameter or field names as the API spells them. */
-type IdKind = 'trace' | 'span' | 'run' | 'score' | 'org' | 'key';
+type IdKind = 'trace' | 'span' | 'run' | 'score' | 'org' | 'key' | 'monitor';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
@@ -27,6 +27,7 @@ const ID_KINDS: Record<string, IdKind> = {
   score_id: 'score',
   org_id: 'org',
   key_id: 'key',
+  monitor_id: 'monitor',
 };
 /** Organization-level objects: another project of the same organization legitimately shares them. */
 const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key']);
@@ -146,6 +147,20 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await waitForRun(t, { headers: owner.apiKeyHeaders }, runId);
       judge.reset();
     }
+    // A monitor with one spawned run, so its runs list names it.
+    const monitor = await t.http
+      .post('/evaluations/monitors')
+      .set(owner.apiKeyHeaders)
+      .send({
+        name: `${secret}-monitor`,
+        target_type: 'TRACE',
+        metrics: ['confidence'],
+        cadence: 'daily',
+        scope: 'all',
+      })
+      .expect(201);
+    const monitorRun = await t.http.post(`/evaluations/monitors/${monitor.body.id}/trigger`).set(owner.apiKeyHeaders);
+    if (monitorRun.status === 202) await waitForRun(t, { headers: owner.apiKeyHeaders }, monitorRun.body.id);
     const key = await t.http
       .post(`/organizations/${owner.orgId}/api-keys`)
       .set(orgBearer)
@@ -160,6 +175,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
         score: score.body.id,
         org: owner.orgId,
         key: key.body.id,
+        monitor: monitor.body.id,
       },
       secrets: [secret, key.body.raw_key, key.body.key_prefix],
     };
@@ -183,6 +199,9 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await get(`/evaluations/trace-runs/${o.ids.run}`, o.apiKeyHeaders),
       await get('/evaluations/trace-runs?limit=200', o.apiKeyHeaders),
       await get(`/evaluations/trace-runs/${o.ids.run}/scores`, o.apiKeyHeaders),
+      await get(`/evaluations/monitors/${o.ids.monitor}`, o.apiKeyHeaders),
+      await get(`/evaluations/monitors/${o.ids.monitor}/runs`, o.apiKeyHeaders),
+      await get('/evaluations/monitors?limit=200', o.apiKeyHeaders),
       await get(`/organizations/${o.orgId}/projects`, orgBearer),
       { ...keys, body: stableKeys },
     ];
