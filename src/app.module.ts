@@ -39,9 +39,9 @@ export class AppModule {
         TracesModule,
         MetricsApiModule,
         EvalRunsModule,
-        MonitorsModule,
         ...(config.runWorkerInProcess ? [EvalRunsWorkerModule, MonitorsWorkerModule] : []),
         ScoresModule,
+        MonitorsModule,
         OperatorsModule,
       ],
     };

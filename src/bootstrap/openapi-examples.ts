@@ -67,6 +67,15 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     reason: 'checked by hand',
   },
   'PATCH /evaluations/trace-scores/{score_id}': { value: '0.9', reason: 'second look' },
+  'POST /evaluations/monitors': {
+    name: 'hourly demo quality',
+    target_type: 'TRACE',
+    metrics: ['task_completion'],
+    filters: { tags: ['demo'] },
+    cadence: 'every_1h',
+    max_judge_calls_per_day: 5000,
+  },
+  'PATCH /evaluations/monitors/{monitor_id}': { cadence: 'cron:0 3 * * *', scope: 'new' },
 };
 
 const detail = (text: string) => ({ detail: text });
@@ -78,6 +87,7 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
   run_id: 'Eval run 2c9d7e10-5a4b-4f3e-9d8c-7b6a5f4e3d2c not found.',
   score_id: 'Score 8e7d6c5b-4a39-4281-b7c6-d5e4f3a2b1c0 not found.',
   key_id: 'API key 3f2e1d0c-9b8a-4776-a5b4-c3d2e1f0a9b8 not found.',
+  monitor_id: 'Monitor 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a not found.',
 };
 
 const PROJECT_NOT_FOUND = detail('Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d not found.');

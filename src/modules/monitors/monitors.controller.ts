@@ -13,7 +13,7 @@ import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import type { ProjectContext } from '../auth/types/project-context';
 import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
-import { CreateMonitorDto, ListMonitorsQueryDto, MonitorIdParams, UpdateMonitorDto } from './dto/monitor-requests.dto';
+import { CreateMonitorRequest, ListMonitorsQueryDto, MonitorIdParams, UpdateMonitorRequest } from './dto/monitor-requests.dto';
 import { MonitorResponse } from './dto/monitor-response.dto';
 import { MonitorsService } from './monitors.service';
 
@@ -32,7 +32,7 @@ export class MonitorsController {
       "By default (scope 'new') each fire evaluates only the matching traces ingested since the last one.",
   })
   @ApiCreatedResponse({ type: MonitorResponse })
-  create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateMonitorDto): Promise<MonitorResponse> {
+  create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateMonitorRequest): Promise<MonitorResponse> {
     return this.monitors.create(ctx.projectId, dto);
   }
 
@@ -64,7 +64,7 @@ export class MonitorsController {
   update(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MonitorIdParams,
-    @Body() dto: UpdateMonitorDto,
+    @Body() dto: UpdateMonitorRequest,
   ): Promise<MonitorResponse> {
     return this.monitors.update(ctx.projectId, p.monitor_id, dto);
   }

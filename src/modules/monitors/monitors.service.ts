@@ -6,7 +6,7 @@ import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CadenceError, nextSlot, parseCadence, type Cadence } from './cadence';
 import { SESSION_METRIC_NAMES, validateMonitorFilters, validateSignalWeights } from './dto/monitor-filters';
-import { CreateMonitorDto, ListMonitorsQueryDto, UpdateMonitorDto } from './dto/monitor-requests.dto';
+import { CreateMonitorRequest, ListMonitorsQueryDto, UpdateMonitorRequest } from './dto/monitor-requests.dto';
 import { MonitorResponse } from './dto/monitor-response.dto';
 import { MonitorEntity, MonitorStatus, MonitorTargetType } from './entities/monitor.entity';
 import { MONITOR_CLOCK, type MonitorClock } from './monitor-clock';
@@ -25,7 +25,7 @@ export class MonitorsService {
     @Inject(MONITOR_CLOCK) private readonly clock: MonitorClock,
   ) {}
 
-  async create(projectId: string, dto: CreateMonitorDto): Promise<MonitorResponse> {
+  async create(projectId: string, dto: CreateMonitorRequest): Promise<MonitorResponse> {
     const targetType = dto.target_type;
     const cadence = cadenceOf(dto.cadence);
     const filters = validateMonitorFilters(targetType, dto.filters);
@@ -77,7 +77,7 @@ export class MonitorsService {
    * null for a field that cannot be empty (name, metrics, cadence, sampling_rate, only_if_changed,
    * scope) leaves it unchanged; null model or budgets clear them.
    */
-  async update(projectId: string, id: string, dto: UpdateMonitorDto): Promise<MonitorResponse> {
+  async update(projectId: string, id: string, dto: UpdateMonitorRequest): Promise<MonitorResponse> {
     const now = this.clock.now();
     const updated = await this.repo.modify(projectId, id, (m) => {
       const patch: Partial<MonitorEntity> = {};

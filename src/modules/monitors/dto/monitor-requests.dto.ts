@@ -105,7 +105,7 @@ class MonitorBudgetFields {
 }
 
 /** POST /evaluations/monitors */
-export class CreateMonitorDto extends MonitorBudgetFields {
+export class CreateMonitorRequest extends MonitorBudgetFields {
   @ApiProperty({ maxLength: 255, example: 'Daily production trace eval' })
   @IsString()
   @IsNotEmpty()
@@ -193,7 +193,7 @@ export class CreateMonitorDto extends MonitorBudgetFields {
 }
 
 /** PATCH /evaluations/monitors/{monitor_id}: only the keys sent are applied. target_type cannot change. */
-export class UpdateMonitorDto extends MonitorBudgetFields {
+export class UpdateMonitorRequest extends MonitorBudgetFields {
   @ApiProperty({ required: false, nullable: true, type: String, maxLength: 255 })
   @IsOptional()
   @IsString()
