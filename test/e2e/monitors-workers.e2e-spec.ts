@@ -1,0 +1,78 @@
+import { evalRunTestEnv, waitForRun, waitUntil } from '../factories/eval-run.factory';
+import { createMonitor } from '../factories/monitor.factory';
+import { ingestTrace } from '../factories/trace.factory';
+import { JudgeServer, startJudgeServer } from '../support/judge-server';
+import { createTenant, Tenant } from '../support/tenancy';
+import { createTestApp, TestApp } from '../support/test-app';
+import { buildWorker, startWorkerProcess, WorkerProcess } from '../support/worker-process';
+
+/**
+ * Real worker processes (`node dist/src/worker.js`), each with its own scheduler timer, racing for the
+ * same monitors after a downtime of ten slots: each monitor fires exactly once (one catch-up run),
+ * whichever worker gets it. The assertion waits for a state (every monitor rescheduled), never for time.
+ */
+describe('monitor scheduler in three worker processes', () => {
+  let judge: JudgeServer;
+  let t: TestApp;
+  let tenant: Tenant;
+  const workers: WorkerProcess[] = [];
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    await buildWorker();
+    judge = await startJudgeServer();
+    env = evalRunTestEnv(judge.baseUrl, 'mw', { RUN_WORKER_IN_PROCESS: 'false', MONITOR_TICK_MS: '100' });
+    t = await createTestApp({ ...env, MONITOR_SCHEDULER_ENABLED: 'false' });
+    tenant = await createTenant(t);
+    await ingestTrace(t, tenant, { name: 'only' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+    await t?.close();
+    await judge?.close();
+  });
+
+  it('eight monitors ten slots overdue: one run each, every one rescheduled into the future', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const m = await createMonitor(t, tenant, {
+        name: `w-${i}`,
+        cadence: 'every_1h',
+        scope: 'all',
+        only_if_changed: false,
+      });
+      ids.push(m.id);
+    }
+    // As if every worker had been down for ten and a half hours.
+    await t.dataSource.query(
+      `UPDATE eval_monitors SET schedule_anchor = now() - interval '10 hours 30 minutes',
+              next_run_at = now() - interval '9 hours 30 minutes'
+       WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess(env));
+    const rescheduled = async () => {
+      const [row] = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM eval_monitors WHERE id = ANY($1::uuid[]) AND next_run_at > now()`,
+        [ids],
+      );
+      return row.n === ids.length;
+    };
+    await waitUntil(rescheduled, 'every monitor to fire', 120_000);
+    const runs: Array<{ monitor_id: string; id: string }> = await t.dataSource.query(
+      `SELECT monitor_id, id FROM eval_runs WHERE monitor_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(runs.map((r) => r.monitor_id).sort()).toEqual([...ids].sort());
+    const slots: Array<{ next_run_at: Date; schedule_anchor: Date }> = await t.dataSource.query(
+      `SELECT next_run_at, schedule_anchor FROM eval_monitors WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    for (const s of slots) {
+      // The next slot is the 11th of the grid: 30 minutes ahead, not "now + 1 h".
+      expect(new Date(s.next_run_at).getTime() - new Date(s.schedule_anchor).getTime()).toBe(11 * 3_600_000);
+    }
+    for (const r of runs) expect((await waitForRun(t, tenant, r.id, { timeoutMs: 60_000 })).status).toBe('COMPLETED');
+  }, 240_000);
+});
