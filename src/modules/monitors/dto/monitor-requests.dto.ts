@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType, PartialType, PickType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -17,7 +17,7 @@ import {
   Min,
 } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
-import { MAX_METRICS_PER_RUN } from '../../eval-runs/dto/create-eval-run.dto';
+import { MAX_METRICS_PER_RUN, RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
 import { KeepRawJson } from '../../traces/dto/validators';
 import { MONITOR_SCOPES, MonitorScope, MonitorStatus } from '../entities/monitor.entity';
 
@@ -33,34 +33,8 @@ const SIGNAL_WEIGHTS_DOC =
   'SESSION only (422 on a TRACE monitor): weights of the session signals confidence, loop_detection, ' +
   'tool_correctness, coherence. Stored as filters.signal_weights.';
 
-/** Fields a monitor has on create and may change with PATCH. */
-class MonitorBudgetFields {
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description: 'Judge-call budget of each spawned run (default EVAL_MAX_JUDGE_CALLS).',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
-  max_judge_calls?: number | null;
-
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description: 'Judge-token budget of each spawned run (default EVAL_MAX_JUDGE_TOKENS).',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
-  max_judge_tokens?: number | null;
-
+/** Per-run budgets, as a run takes them; each spawned run gets them. Then the monitor's own fields. */
+class MonitorBudgetFields extends PickType(RunMetricsFields, ['max_judge_calls', 'max_judge_tokens'] as const) {
   @ApiProperty({
     required: false,
     nullable: true,
@@ -192,77 +166,11 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   signal_weights?: Record<string, number> | null;
 }
 
-/** PATCH /evaluations/monitors/{monitor_id}: only the keys sent are applied. target_type cannot change. */
-export class UpdateMonitorRequest extends MonitorBudgetFields {
-  @ApiProperty({ required: false, nullable: true, type: String, maxLength: 255 })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
-  name?: string | null;
-
-  @ApiProperty({ required: false, nullable: true, type: [String], minItems: 1, maxItems: MAX_METRICS_PER_RUN })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_METRICS_PER_RUN)
-  @IsString({ each: true })
-  @MaxLength(255, { each: true })
-  metrics?: string[] | null;
-
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: Object,
-    additionalProperties: true,
-    description: `${FILTERS_DOC} Replaces the filters; signal_weights are kept unless sent.`,
-  })
-  @IsOptional()
-  @IsObject()
-  @KeepRawJson()
-  filters?: Record<string, unknown> | null;
-
-  @ApiProperty({ required: false, nullable: true, type: Number, minimum: 0, maximum: 1 })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
-  sampling_rate?: number | null;
-
-  @ApiProperty({ required: false, nullable: true, type: String, maxLength: 255 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
-  model?: string | null;
-
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: String,
-    description: `${CADENCE_DOC} A change recomputes next_run_at from now.`,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(120)
-  cadence?: string | null;
-
-  @ApiProperty({ required: false, nullable: true, type: Boolean })
-  @IsOptional()
-  @IsBoolean()
-  only_if_changed?: boolean | null;
-
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: Object,
-    additionalProperties: { type: 'number' },
-    description: SIGNAL_WEIGHTS_DOC,
-  })
-  @IsOptional()
-  @IsObject()
-  @KeepRawJson()
-  signal_weights?: Record<string, number> | null;
-}
+/**
+ * PATCH /evaluations/monitors/{monitor_id}: every create field but target_type (sending it is a 422),
+ * all optional; only the keys sent are applied (see MonitorsService.update for null).
+ */
+export class UpdateMonitorRequest extends PartialType(OmitType(CreateMonitorRequest, ['target_type'] as const)) {}
 
 /** `:monitor_id` path parameter (malformed: 422). */
 export class MonitorIdParams {
