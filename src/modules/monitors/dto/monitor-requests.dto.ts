@@ -33,8 +33,12 @@ const SIGNAL_WEIGHTS_DOC =
   'SESSION only (422 on a TRACE monitor): weights of the session signals confidence, loop_detection, ' +
   'tool_correctness, coherence. Stored as filters.signal_weights.';
 
-/** Per-run budgets, as a run takes them; each spawned run gets them. Then the monitor's own fields. */
-class MonitorBudgetFields extends PickType(RunMetricsFields, ['max_judge_calls', 'max_judge_tokens'] as const) {
+/** The judge model and per-run budgets, as a run takes them; each spawned run gets them. Then the monitor's own fields. */
+class MonitorBudgetFields extends PickType(RunMetricsFields, [
+  'model',
+  'max_judge_calls',
+  'max_judge_tokens',
+] as const) {
   @ApiProperty({
     required: false,
     nullable: true,
@@ -130,12 +134,6 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   @Min(0)
   @Max(1)
   sampling_rate?: number | null;
-
-  @ApiProperty({ required: false, nullable: true, type: String, maxLength: 255, example: 'openai/gpt-4o-mini' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
-  model?: string | null;
 
   @ApiProperty({ example: 'daily', description: CADENCE_DOC })
   @IsString()
