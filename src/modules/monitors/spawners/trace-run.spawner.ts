@@ -11,16 +11,20 @@ import { buildTraceFilterSql, SqlFragment } from '../../traces/query/trace-filte
 import type { MonitorEntity } from '../entities/monitor.entity';
 import type { MonitorRunSpawner, SpawnedRun, SpawnRequest, SpawnSkip } from './run-spawner';
 
-/** The monitor's stored watermark, read in SQL so its microseconds are never rounded through JS. */
-const WATERMARK = (p: string) => `(SELECT watermark FROM eval_monitors WHERE id = ${p}::uuid)`;
-
 /**
  * The traces a fire may take besides the filters. Scope 'new': ingested after the watermark minus
  * the grace (which covers ingestion transactions that committed late), and not already in one of
  * the monitor's runs since then, so a trace is never taken twice; never after `until` (the newest
- * trace counted, so the run takes exactly what was counted).
+ * trace counted, so the run takes exactly what was counted). Bounds are bound parameters (the
+ * watermark as PostgreSQL text, never rounded through JS), so the created_at index serves them.
  */
-function windowSql(monitor: MonitorEntity, graceMs: number, until: string | null, first: number): SqlFragment {
+function windowSql(
+  monitor: MonitorEntity,
+  watermark: string | null,
+  graceMs: number,
+  until: string | null,
+  first: number,
+): SqlFragment {
   const params: unknown[] = [];
   const bind = (v: unknown) => {
     params.push(v);
@@ -28,14 +32,17 @@ function windowSql(monitor: MonitorEntity, graceMs: number, until: string | null
   };
   const conditions: string[] = [];
   if (monitor.scope === 'new') {
-    const id = bind(monitor.id);
-    const grace = bind(graceMs / 1000);
-    const since = `(${WATERMARK(id)} - make_interval(secs => ${grace}::float8))`;
-    conditions.push(`(${WATERMARK(id)} IS NULL OR t.created_at > ${since})`);
-    conditions.push(`NOT EXISTS (
-      SELECT 1 FROM eval_runs r JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id
-      WHERE r.monitor_id = ${id}::uuid
-        AND (${WATERMARK(id)} IS NULL OR r.created_at > ${since} - make_interval(secs => ${grace}::float8)))`);
+    const taken = `SELECT 1 FROM eval_runs r JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id
+                   WHERE r.monitor_id = ${bind(monitor.id)}::uuid`;
+    if (watermark === null) conditions.push(`NOT EXISTS (${taken})`);
+    else {
+      const wm = bind(watermark);
+      const grace = bind(graceMs / 1000);
+      conditions.push(`t.created_at > ${wm}::timestamptz - make_interval(secs => ${grace}::float8)`);
+      conditions.push(
+        `NOT EXISTS (${taken} AND r.created_at > ${wm}::timestamptz - 2 * make_interval(secs => ${grace}::float8))`,
+      );
+    }
   }
   if (until !== null) conditions.push(`t.created_at <= ${bind(until)}::timestamptz`);
   return { sql: conditions.length ? conditions.join(' AND ') : 'true', params };
@@ -57,7 +64,11 @@ export class TraceRunSpawner implements MonitorRunSpawner {
     const model = this.judge.assertModelUsable(monitor.model ?? undefined);
     const filter = toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto);
     const graceMs = this.config.monitors.ingestGraceMs;
-    const stats = await this.candidates(manager, monitor, graceMs);
+    const [{ watermark }] = await manager.query(
+      `SELECT watermark::text AS watermark FROM eval_monitors WHERE id = $1`,
+      [monitor.id],
+    );
+    const stats = await this.candidates(manager, monitor, watermark, graceMs);
     if (stats.n === 0) {
       return monitor.scope === 'new' && monitor.watermark
         ? skip(
@@ -83,7 +94,7 @@ export class TraceRunSpawner implements MonitorRunSpawner {
         samplingRate: monitor.samplingRate,
         samplingSeed: randomInt(0, 2 ** 48 - 1),
         monitorId: monitor.id,
-        extraWhere: (first) => windowSql(monitor, graceMs, stats.newest, first),
+        extraWhere: (first) => windowSql(monitor, watermark, graceMs, stats.newest, first),
       },
       manager,
     );
@@ -95,16 +106,17 @@ export class TraceRunSpawner implements MonitorRunSpawner {
   private async candidates(
     m: EntityManager,
     monitor: MonitorEntity,
+    watermark: string | null,
     graceMs: number,
   ): Promise<{ n: number; fresh: number; newest: string | null }> {
     const base = buildTraceFilterSql(toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto), 't', 1);
-    const window = windowSql(monitor, graceMs, null, base.params.length + 1);
-    const id = `$${base.params.length + window.params.length + 1}`;
+    const window = windowSql(monitor, watermark, graceMs, null, base.params.length + 1);
+    const wm = `$${base.params.length + window.params.length + 1}::timestamptz`;
     const [row] = await m.query(
       `SELECT count(*)::int AS n, max(t.created_at)::text AS newest,
-              count(*) FILTER (WHERE ${WATERMARK(id)} IS NULL OR t.created_at > ${WATERMARK(id)})::int AS fresh
+              count(*) FILTER (WHERE ${wm} IS NULL OR t.created_at > ${wm})::int AS fresh
        FROM traces t WHERE ${base.sql} AND ${window.sql}`,
-      [...base.params, ...window.params, monitor.id],
+      [...base.params, ...window.params, watermark],
     );
     return { n: row.n, fresh: row.fresh, newest: row.newest };
   }
