@@ -2,6 +2,7 @@ import { evalRunTestEnv, waitForRun, waitUntil } from '../factories/eval-run.fac
 import { createMonitor } from '../factories/monitor.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
+import { sample } from '../support/prom-sample';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 import { buildWorker, startWorkerProcess, WorkerProcess } from '../support/worker-process';
@@ -9,7 +10,8 @@ import { buildWorker, startWorkerProcess, WorkerProcess } from '../support/worke
 /**
  * Real worker processes (`node dist/src/worker.js`), each with its own scheduler timer, racing for the
  * same monitors after a downtime of ten slots: each monitor fires exactly once (one catch-up run),
- * whichever worker gets it. The assertion waits for a state (every monitor rescheduled), never for time.
+ * whichever worker gets it, and the API's /metrics counts eight fires. The assertions wait for a state
+ * (every monitor rescheduled, the counters published), never for a length of time.
  */
 describe('monitor scheduler in three worker processes', () => {
   let judge: JudgeServer;
@@ -74,5 +76,13 @@ describe('monitor scheduler in three worker processes', () => {
       expect(new Date(s.next_run_at).getTime() - new Date(s.schedule_anchor).getTime()).toBe(11 * 3_600_000);
     }
     for (const r of runs) expect((await waitForRun(t, tenant, r.id, { timeoutMs: 60_000 })).status).toBe('COMPLETED');
+    // The workers' counters reach the API's /metrics (published through Redis): eight fires in all.
+    const fires = async () =>
+      sample((await t.http.get('/metrics').expect(200)).text, 'pandaprobe_eval_monitor_fires_total', {
+        trigger: 'scheduled',
+        target_type: 'TRACE',
+      }) ?? 0;
+    await waitUntil(async () => (await fires()) >= ids.length, 'the workers to publish their counters', 30_000);
+    expect(await fires()).toBe(ids.length);
   }, 240_000);
 });
