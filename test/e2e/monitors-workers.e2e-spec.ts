@@ -23,10 +23,16 @@ describe('monitor scheduler in three worker processes', () => {
   beforeAll(async () => {
     await buildWorker();
     judge = await startJudgeServer();
-    env = evalRunTestEnv(judge.baseUrl, 'mw', { RUN_WORKER_IN_PROCESS: 'false', MONITOR_TICK_MS: '100' });
+    env = evalRunTestEnv(judge.baseUrl, 'mw', {
+      RUN_WORKER_IN_PROCESS: 'false',
+      MONITOR_SCHEDULER_ENABLED: 'true',
+      MONITOR_TICK_MS: '100',
+    });
     t = await createTestApp({ ...env, MONITOR_SCHEDULER_ENABLED: 'false' });
     tenant = await createTenant(t);
     await ingestTrace(t, tenant, { name: 'only' });
+    // Monitors other specs left in this database must not fire here (the fire count below is exact).
+    await t.dataSource.query(`UPDATE eval_monitors SET status = 'PAUSED', next_run_at = NULL`);
   }, 180_000);
 
   afterAll(async () => {
