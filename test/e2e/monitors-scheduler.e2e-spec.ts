@@ -1,5 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import type { FaultInjector } from '../../src/modules/eval-runs/worker/fault-injector';
+import { MONITOR_FAULTS } from '../../src/modules/monitors/monitor-clock';
 import { MonitorFiring, type FireResult } from '../../src/modules/monitors/monitor-firing';
 import { evalRunTestEnv, runTraceIds, waitForRun, waitUntil } from '../factories/eval-run.factory';
 import { createMonitor, MONITORS } from '../factories/monitor.factory';
@@ -236,6 +238,24 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
     expect(only(await firing.tick(new Date(anchor + 5 * HOUR)), [m.id])).toEqual([]);
     expect(await runsOf(m.id)).toEqual([fired[0].runId]);
     await waitForRun(t, a, fired[0].runId!);
+  });
+
+  it('a fire that fails before its commit leaves no run and the slot due; the next tick fires it once', async () => {
+    const a = await tenantWithTraces(1);
+    const m = await createMonitor(t, a, { cadence: 'every_1h', scope: 'all', only_if_changed: false });
+    const now = new Date((await anchorOf(m.id)) + HOUR + 1000);
+    const faults = t.app.get<FaultInjector>(MONITOR_FAULTS, { strict: false });
+    faults.arm('monitor_fire');
+    try {
+      await expect(firing.tick(now)).rejects.toThrow('injected fault at monitor_fire');
+    } finally {
+      faults.reset();
+    }
+    expect(await runsOf(m.id)).toEqual([]);
+    expect((await get(a, m.id)).next_run_at).toBe(new Date((await anchorOf(m.id)) + HOUR).toISOString());
+    const [again] = only(await firing.tick(now), [m.id]);
+    expect(await runsOf(m.id)).toEqual([again.runId]);
+    await waitForRun(t, a, again.runId!);
   });
 
   it('a due SESSION monitor records why it cannot run yet, and fires nothing', async () => {

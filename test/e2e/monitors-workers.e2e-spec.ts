@@ -41,6 +41,46 @@ describe('monitor scheduler in three worker processes', () => {
     await judge?.close();
   });
 
+  it('a worker killed while it holds a fire loses nothing: the slot stays due and another worker fires it once', async () => {
+    const m = await createMonitor(t, tenant, {
+      name: 'crash',
+      cadence: 'every_1h',
+      scope: 'all',
+      only_if_changed: false,
+    });
+    await t.dataSource.query(
+      `UPDATE eval_monitors SET schedule_anchor = now() - interval '90 minutes', next_run_at = now() - interval '30 minutes'
+       WHERE id = $1`,
+      [m.id],
+    );
+    // Alone, so it surely claims the monitor; SIGKILLed after the run's insert, before the commit.
+    const doomed = await startWorkerProcess({ ...env, EVAL_FAULTS: 'kill@monitor_fire:1' });
+    await doomed.exited;
+    expect(doomed.output()).toContain('Injected fault: killing this worker');
+    const [before] = await t.dataSource.query(
+      `SELECT (next_run_at <= now()) AS due, (SELECT count(*)::int FROM eval_runs WHERE monitor_id = $1) AS runs
+       FROM eval_monitors WHERE id = $1`,
+      [m.id],
+    );
+    expect(before).toEqual({ due: true, runs: 0 });
+    const survivor = await startWorkerProcess(env);
+    workers.push(survivor);
+    await waitUntil(
+      async () => {
+        const [row] = await t.dataSource.query(`SELECT next_run_at > now() AS done FROM eval_monitors WHERE id = $1`, [
+          m.id,
+        ]);
+        return row.done;
+      },
+      'the survivor to fire the monitor',
+      60_000,
+    );
+    const runs = await t.dataSource.query(`SELECT id FROM eval_runs WHERE monitor_id = $1`, [m.id]);
+    expect(runs).toHaveLength(1);
+    expect((await waitForRun(t, tenant, runs[0].id, { timeoutMs: 60_000 })).status).toBe('COMPLETED');
+    await survivor.kill('SIGTERM');
+  }, 180_000);
+
   it('eight monitors ten slots overdue: one run each, every one rescheduled into the future', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {

@@ -7,6 +7,8 @@ import type { EvalRunEntity } from '../eval-runs/entities/eval-run.entity';
 import { EvalRunsProducer } from '../eval-runs/eval-runs.producer';
 import { nextSlot, parseCadence } from './cadence';
 import { MonitorEntity, MonitorStatus } from './entities/monitor.entity';
+import { FaultInjector } from '../eval-runs/worker/fault-injector';
+import { MONITOR_FAULTS } from './monitor-clock';
 import { MonitorMetrics } from './monitor-metrics';
 import { monitorNotFound, nothingToTrigger } from './monitors.errors';
 import type { MonitorRunSpawner, SpawnedRun, SpawnSkip } from './spawners/run-spawner';
@@ -48,6 +50,7 @@ export class MonitorFiring {
     private readonly producer: EvalRunsProducer,
     private readonly metrics: MonitorMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(MONITOR_FAULTS) private readonly faults: FaultInjector,
   ) {
     this.spawners = new Map<string, MonitorRunSpawner>([trace, session].map((s) => [s.targetType, s]));
   }
@@ -87,6 +90,8 @@ export class MonitorFiring {
         outcome = { skipped: { kind: 'failed', reason: `Fire failed: ${(error as Error).message}` } };
         await this.recordSkip(m, monitor.id, outcome.skipped.reason, now);
       }
+      // Tests crash or fail here: the run exists but nothing is committed, so the slot must stay due.
+      this.faults.hit('monitor_fire');
       await m.query(`UPDATE eval_monitors SET next_run_at = $2 WHERE id = $1`, [monitor.id, nextRunAt]);
       return { monitor, slot, nextRunAt, outcome };
     });

@@ -6,7 +6,10 @@ import { EvalRunsRepository } from '../eval-runs/eval-runs.repository';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ScoreStoreModule } from '../scores/score-store.module';
 import { MonitorEntity } from './entities/monitor.entity';
-import { MONITOR_CLOCK, systemClock } from './monitor-clock';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AppConfig } from '../../config/env';
+import { FaultInjector } from '../eval-runs/worker/fault-injector';
+import { MONITOR_CLOCK, MONITOR_FAULTS, systemClock } from './monitor-clock';
 import { MonitorFiring } from './monitor-firing';
 import { MonitorsRepository } from './monitors.repository';
 import { SessionRunSpawner } from './spawners/session-run.spawner';
@@ -17,6 +20,7 @@ import { TraceRunSpawner } from './spawners/trace-run.spawner';
   imports: [TypeOrmModule.forFeature([MonitorEntity, EvalRunEntity]), ScoreStoreModule, MetricsModule],
   providers: [
     { provide: MONITOR_CLOCK, useValue: systemClock },
+    { provide: MONITOR_FAULTS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FaultInjector(config) },
     EvalRunsRepository,
     EvalRunsProducer,
     MonitorsRepository,

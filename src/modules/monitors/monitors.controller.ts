@@ -13,7 +13,12 @@ import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import type { ProjectContext } from '../auth/types/project-context';
 import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
-import { CreateMonitorRequest, ListMonitorsQueryDto, MonitorIdParams, UpdateMonitorRequest } from './dto/monitor-requests.dto';
+import {
+  CreateMonitorRequest,
+  ListMonitorsQueryDto,
+  MonitorIdParams,
+  UpdateMonitorRequest,
+} from './dto/monitor-requests.dto';
 import { MonitorResponse } from './dto/monitor-response.dto';
 import { MonitorsService } from './monitors.service';
 
