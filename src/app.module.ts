@@ -11,6 +11,8 @@ import { EvalRunsModule } from './modules/eval-runs/eval-runs.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsApiModule } from './modules/metrics/metrics-api.module';
+import { MonitorsWorkerModule } from './modules/monitors/monitors-worker.module';
+import { MonitorsModule } from './modules/monitors/monitors.module';
 import { OperatorsModule } from './modules/operators/operators.module';
 import { ScoresModule } from './modules/scores/scores.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
@@ -39,8 +41,9 @@ export class AppModule {
         SessionsModule,
         MetricsApiModule,
         EvalRunsModule,
-        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule] : []),
+        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule, MonitorsWorkerModule] : []),
         ScoresModule,
+        MonitorsModule,
         OperatorsModule,
       ],
     };

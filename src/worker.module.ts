@@ -4,10 +4,11 @@ import { AppConfigModule } from './config/config.module';
 import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
 import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
+import { MonitorsWorkerModule } from './modules/monitors/monitors-worker.module';
 import { WorkerMetricsModule } from './modules/operators/worker-metrics.module';
 import { QueueModule } from './queue/queue.module';
 
-/** The worker process: no HTTP, consumes eval-run jobs. */
+/** The worker process: no HTTP, consumes eval-run jobs and fires due monitors. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
@@ -20,6 +21,7 @@ export class WorkerModule {
         QueueModule,
         WorkerMetricsModule,
         EvalRunsWorkerModule,
+        MonitorsWorkerModule,
       ],
     };
   }

@@ -79,6 +79,15 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     reason: 'checked by hand',
   },
   'PATCH /evaluations/trace-scores/{score_id}': { value: '0.9', reason: 'second look' },
+  'POST /evaluations/monitors': {
+    name: 'hourly demo quality',
+    target_type: 'TRACE',
+    metrics: ['task_completion'],
+    filters: { tags: ['demo'] },
+    cadence: 'every_1h',
+    max_judge_calls_per_day: 5000,
+  },
+  'PATCH /evaluations/monitors/{monitor_id}': { cadence: 'cron:0 3 * * *', scope: 'new' },
 };
 
 const detail = (text: string) => ({ detail: text });
@@ -91,6 +100,7 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
   score_id: 'Score 8e7d6c5b-4a39-4281-b7c6-d5e4f3a2b1c0 not found.',
   key_id: 'API key 3f2e1d0c-9b8a-4776-a5b4-c3d2e1f0a9b8 not found.',
   session_id: 'Session 9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d not found.',
+  monitor_id: 'Monitor 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a not found.',
 };
 
 /** Path ids that are client-chosen text, not UUIDs: what makes one malformed. */

@@ -9,10 +9,11 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.port).toBe(8000);
     expect(c.runWorkerInProcess).toBe(false);
-    expect(c.rateLimits).toEqual({ windowMs: 60000, default: 200, ingest: 100, ingestBurst: 1000, evalRuns: 50 });
+    expect(c.rateLimits).toEqual({ windowMs: 60000, default: 200, ingest: 100, ingestBurst: 1000, evalRuns: 50, monitorTrigger: 10 });
     expect(c.apiProcesses).toBe(1);
     expect(c.apiKeyCacheTtlMs).toBe(1000);
     expect(c.evalRuns.workerConcurrency).toBe(32);
+    expect(c.monitors).toEqual({ schedulerEnabled: true, tickMs: 15000, ingestGraceMs: 300000 });
     expect(c.judge.temperature).toBe(0);
   });
 
@@ -28,6 +29,15 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'DATABASE_URL', 'RUN_WORKER_IN_PROCESS', 'INIT_API_KEY'])
       expect(message).toContain(name);
     expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('validates the monitor settings', () => {
+    expect(loadConfig({ MONITOR_SCHEDULER_ENABLED: 'false', MONITOR_TICK_MS: '250' }).monitors).toMatchObject({
+      schedulerEnabled: false,
+      tickMs: 250,
+    });
+    expect(() => loadConfig({ MONITOR_TICK_MS: '10' })).toThrow(/MONITOR_TICK_MS/);
+    expect(() => loadConfig({ MONITOR_INGEST_GRACE_MS: '-1' })).toThrow(/MONITOR_INGEST_GRACE_MS/);
   });
 
   it('falls back to the global judge limits unless a provider overrides them', () => {

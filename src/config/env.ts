@@ -150,11 +150,16 @@ const schema = z.object({
   EVAL_MAX_JUDGE_TOKENS: optionalInt(1),
   EVAL_FAULTS: text(),
 
+  MONITOR_SCHEDULER_ENABLED: bool(true),
+  MONITOR_TICK_MS: int(15_000, 100),
+  MONITOR_INGEST_GRACE_MS: int(300_000, 0, 86_400_000),
+
   RATE_LIMIT_WINDOW_MS: int(60_000, 1000),
   RATE_LIMIT_DEFAULT: int(200, 1),
   RATE_LIMIT_INGEST: decimal(100),
   RATE_LIMIT_INGEST_BURST: int(1000, 1),
   RATE_LIMIT_EVAL_RUNS: int(50, 1),
+  RATE_LIMIT_MONITOR_TRIGGER: int(10, 1),
 
   INIT_ORG_NAME: text(),
   INIT_PROJECT_NAME: text(),
@@ -237,6 +242,13 @@ export interface AppConfig {
     /** Test-only fault injection spec (read only when NODE_ENV=test); see FaultInjector. */
     faults?: string;
   };
+  monitors: {
+    /** Whether this process (a worker, or the API with an in-process worker) fires due monitors. */
+    schedulerEnabled: boolean;
+    tickMs: number;
+    /** How far before its watermark a monitor looks again, for ingestion transactions that committed late. */
+    ingestGraceMs: number;
+  };
   rateLimits: {
     windowMs: number;
     default: number;
@@ -244,6 +256,7 @@ export interface AppConfig {
     ingest: number;
     ingestBurst: number;
     evalRuns: number;
+    monitorTrigger: number;
   };
   init: {
     orgName?: string;
@@ -344,12 +357,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       defaultMaxJudgeTokens: e.EVAL_MAX_JUDGE_TOKENS,
       faults: e.EVAL_FAULTS,
     },
+    monitors: {
+      schedulerEnabled: e.MONITOR_SCHEDULER_ENABLED,
+      tickMs: e.MONITOR_TICK_MS,
+      ingestGraceMs: e.MONITOR_INGEST_GRACE_MS,
+    },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_MS,
       default: e.RATE_LIMIT_DEFAULT,
       ingest: e.RATE_LIMIT_INGEST,
       ingestBurst: e.RATE_LIMIT_INGEST_BURST,
       evalRuns: e.RATE_LIMIT_EVAL_RUNS,
+      monitorTrigger: e.RATE_LIMIT_MONITOR_TRIGGER,
     },
     init: {
       orgName: e.INIT_ORG_NAME,

@@ -18,7 +18,7 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 
 /** Where each kind of id comes from. Keys are parameter or field names as the API spells them. */
-type IdKind = 'trace' | 'span' | 'run' | 'session_run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key';
+type IdKind = 'trace' | 'span' | 'run' | 'session_run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key' | 'monitor';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
@@ -31,6 +31,7 @@ const ID_KINDS: Record<string, IdKind> = {
   score_id: 'score',
   org_id: 'org',
   key_id: 'key',
+  monitor_id: 'monitor',
 };
 /**
  * Under these path prefixes, `score_id` is a session score, and `session_id` (elsewhere a free-text
@@ -191,6 +192,20 @@ describe('isolation matrix: ids of other projects and organizations, every route
       sessionRunId = run.body.id;
       await waitForRun(t, { headers: owner.apiKeyHeaders }, sessionRunId, { base: '/evaluations/session-runs' });
     }
+    // A monitor with one spawned run, so its runs list names it.
+    const monitor = await t.http
+      .post('/evaluations/monitors')
+      .set(owner.apiKeyHeaders)
+      .send({
+        name: `${secret}-monitor`,
+        target_type: 'TRACE',
+        metrics: ['confidence'],
+        cadence: 'daily',
+        scope: 'all',
+      })
+      .expect(201);
+    const monitorRun = await t.http.post(`/evaluations/monitors/${monitor.body.id}/trigger`).set(owner.apiKeyHeaders);
+    if (monitorRun.status === 202) await waitForRun(t, { headers: owner.apiKeyHeaders }, monitorRun.body.id);
     const key = await t.http
       .post(`/organizations/${owner.orgId}/api-keys`)
       .set(orgBearer)
@@ -208,6 +223,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
         sessionScore,
         org: owner.orgId,
         key: key.body.id,
+        monitor: monitor.body.id,
       },
       secrets: [secret, key.body.raw_key, key.body.key_prefix],
     };
@@ -238,6 +254,9 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await get(`/evaluations/session-runs/${o.ids.session_run}`, o.apiKeyHeaders),
       await get('/evaluations/session-runs?limit=200', o.apiKeyHeaders),
       await get(`/evaluations/session-runs/${o.ids.session_run}/scores`, o.apiKeyHeaders),
+      await get(`/evaluations/monitors/${o.ids.monitor}`, o.apiKeyHeaders),
+      await get(`/evaluations/monitors/${o.ids.monitor}/runs`, o.apiKeyHeaders),
+      await get('/evaluations/monitors?limit=200', o.apiKeyHeaders),
       await get(`/organizations/${o.orgId}/projects`, orgBearer),
       { ...keys, body: stableKeys },
     ];

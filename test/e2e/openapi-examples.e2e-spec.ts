@@ -71,6 +71,13 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
         .send({ metrics: ['confidence'], trace_ids: [ids.trace_id] })
         .expect(202)
     ).body.id;
+    ids.monitor_id = (
+      await t.http
+        .post('/evaluations/monitors')
+        .set(tenant.headers)
+        .send({ name: 'seed', target_type: 'TRACE', metrics: ['confidence'], cadence: 'daily' })
+        .expect(201)
+    ).body.id;
     paths = (await t.http.get('/openapi.json').expect(200)).body.paths;
   }, 60_000);
 

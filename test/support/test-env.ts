@@ -11,4 +11,7 @@ export const TEST_ENV: Record<string, string> = {
   OPENAI_API_KEY: 'sk-test',
   EVAL_LLM_MODEL: 'openai/judge-test',
   EVAL_EMBEDDING_MODEL: 'openai/embed-test',
+  // Monitors left by one spec must not fire inside another spec's app (and call its judge): specs that
+  // test the scheduler drive MonitorFiring themselves or enable it for their own worker processes.
+  MONITOR_SCHEDULER_ENABLED: 'false',
 };

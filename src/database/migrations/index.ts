@@ -7,6 +7,7 @@ import { Analytics1764000005000 } from './1764000005000-Analytics';
 import { SessionScores1764000006000 } from './1764000006000-SessionScores';
 import { SessionIndexes1764000007000 } from './1764000007000-SessionIndexes';
 import { SessionRuns1764000008000 } from './1764000008000-SessionRuns';
+import { Monitors1764000009000 } from './1764000009000-Monitors';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   SessionScores1764000006000,
   SessionIndexes1764000007000,
   SessionRuns1764000008000,
+  Monitors1764000009000,
   SessionScoreLatest1764000013000,
 ];

@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
-import { buildTraceFilterSql, TraceFilter } from '../traces/query/trace-filter';
+import { buildTraceFilterSql, SqlFragment, TraceFilter } from '../traces/query/trace-filter';
 import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
 import { TraceScoreEntity } from '../scores/entities/trace-score.entity';
 
@@ -46,6 +46,10 @@ export interface FilteredRunInput extends NewRunFields {
   /** Sent to PostgreSQL as its decimal text (e.g. "0.1"), so k = floor(n × rate) is exact, not float-rounded. */
   samplingRate: number;
   samplingSeed: number;
+  /** The monitor that spawned the run, if any. */
+  monitorId?: string | null;
+  /** A further condition on the traces (alias `t`), e.g. a monitor's incremental window; params from `firstParam`. */
+  extraWhere?: (firstParam: number) => SqlFragment;
 }
 
 /**
@@ -72,9 +76,10 @@ export class EvalRunsRepository {
    * Matches, samples and freezes a filtered run in ONE statement: counts the matching traces,
    * computes k, inserts the run row and inserts its items with `INSERT ... SELECT` ordered by
    * uuid_hash_extended(trace_id, seed) (a deterministic top-k). No trace id leaves PostgreSQL.
-   * Returns null, writing nothing, when no trace matches.
+   * Returns null, writing nothing, when no trace matches. Runs in `manager`'s transaction when given
+   * (a monitor spawns its run while holding its own row lock).
    */
-  async createFilteredRun(input: FilteredRunInput): Promise<EvalRunEntity | null> {
+  async createFilteredRun(input: FilteredRunInput, manager?: EntityManager): Promise<EvalRunEntity | null> {
     const id = randomUUID();
     const head = [
       id,
@@ -84,8 +89,10 @@ export class EvalRunsRepository {
       JSON.stringify(input.storedFilters),
       String(input.samplingRate),
     ];
-    // $1..$6 as above, $7 seed, $8 model, $9 slice size, $10/$11 budgets; the filter's parameters follow.
-    const where = buildTraceFilterSql(input.filter, 't', 12);
+    // $1..$6 as above, $7 seed, $8 model, $9 slice size, $10/$11 budgets, $12 monitor; the filter's parameters follow.
+    const base = buildTraceFilterSql(input.filter, 't', 13);
+    const extra = input.extraWhere?.(13 + base.params.length);
+    const where = extra ? { sql: `${base.sql} AND ${extra.sql}`, params: [...base.params, ...extra.params] } : base;
     const sampled = input.samplingRate < 1;
     const selection = sampled
       ? `SELECT t.trace_id FROM traces t WHERE ${where.sql}
@@ -105,9 +112,9 @@ export class EvalRunsRepository {
       ), sliced AS (
         SELECT k, greatest(1, ceil(k::numeric / $9::int))::int AS slices FROM plan
       ), run AS (
-        INSERT INTO eval_runs (${RUN_COLUMNS})
+        INSERT INTO eval_runs (${RUN_COLUMNS}, monitor_id)
         SELECT $1::uuid, $2::uuid, $3, 'TRACE', $4::varchar[], $5::jsonb, $6::text::float8, $7::bigint, $8, 'PENDING', sliced.k,
-               sliced.slices, $10::int, $11::bigint
+               sliced.slices, $10::int, $11::bigint, $12::uuid
         FROM sliced WHERE sliced.k > 0
         RETURNING id, slice_count
       ), items AS (
@@ -117,7 +124,7 @@ export class EvalRunsRepository {
         RETURNING 1
       )
       SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;
-    return this.dataSource.transaction(async (m) => {
+    const work = async (m: EntityManager) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
       const [row] = await m.query(sql, [
         ...head,
@@ -126,11 +133,13 @@ export class EvalRunsRepository {
         input.sliceSize,
         input.maxJudgeCalls,
         input.maxJudgeTokens,
+        input.monitorId ?? null,
         ...where.params,
       ]);
       if (!row?.id) return null;
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
-    });
+    };
+    return manager ? work(manager) : this.dataSource.transaction(work);
   }
 
   /** Trace ids (in request order) that are not traces of this project. */

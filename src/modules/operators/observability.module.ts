@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { EvalMetrics } from './eval-metrics.service';
 import { JudgeMetrics } from './judge-metrics.service';
 import { MetricsRegistry } from './metrics-registry';
+import { MonitorMetrics } from '../monitors/monitor-metrics';
 
 /**
  * The metric services, for the API and the worker alike. Global: inject `EvalMetrics` or
@@ -9,7 +10,7 @@ import { MetricsRegistry } from './metrics-registry';
  */
 @Global()
 @Module({
-  providers: [MetricsRegistry, EvalMetrics, JudgeMetrics],
-  exports: [MetricsRegistry, EvalMetrics, JudgeMetrics],
+  providers: [MetricsRegistry, EvalMetrics, JudgeMetrics, MonitorMetrics],
+  exports: [MetricsRegistry, EvalMetrics, JudgeMetrics, MonitorMetrics],
 })
 export class ObservabilityModule {}

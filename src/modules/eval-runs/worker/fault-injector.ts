@@ -3,7 +3,8 @@ import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 
 /** Named places in the worker where a test can make things fail. */
-export const FAULT_POINTS = ['claim', 'load', 'judge', 'score_write', 'finish', 'release'] as const;
+/** `monitor_fire` is hit by the monitor scheduler (its own injector: MONITOR_FAULTS), after a fire's spawn, before its commit. */
+export const FAULT_POINTS = ['claim', 'load', 'judge', 'score_write', 'finish', 'release', 'monitor_fire'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 /** What an armed fault does at its hit: throw once, or SIGKILL the whole process (a crash at a known point). */

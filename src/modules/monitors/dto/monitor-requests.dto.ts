@@ -1,0 +1,186 @@
+import { ApiProperty, OmitType, PartialType, PickType } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
+import { MAX_METRICS_PER_RUN, RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
+import { KeepRawJson } from '../../traces/dto/validators';
+import { MONITOR_SCOPES, MonitorScope, MonitorStatus } from '../entities/monitor.entity';
+
+const FILTERS_DOC =
+  'Which traces (or sessions) the monitor evaluates; `{}` means all. TRACE keys: date_from, date_to, status, ' +
+  'session_id, user_id, tags, name. SESSION keys: date_from, date_to, user_id, has_error, tags, min_trace_count. ' +
+  'Unknown keys give 422.';
+const CADENCE_DOC =
+  "'every_6h', 'daily', 'weekly', 'every_<n>m' / 'every_<n>h' (1 minute to 4 weeks), or 'cron:<minute hour " +
+  "day-of-month month day-of-week>' in UTC (stored normalised). Interval slots count from the monitor's creation " +
+  '(or last cadence change); anything else gives 422.';
+const SIGNAL_WEIGHTS_DOC =
+  'SESSION only (422 on a TRACE monitor): weights of the session signals confidence, loop_detection, ' +
+  'tool_correctness, coherence. Stored as filters.signal_weights.';
+
+/** The judge model and per-run budgets, as a run takes them; each spawned run gets them. Then the monitor's own fields. */
+class MonitorBudgetFields extends PickType(RunMetricsFields, [
+  'model',
+  'max_judge_calls',
+  'max_judge_tokens',
+] as const) {
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: 'integer',
+    minimum: 1,
+    description:
+      "Cap on the judge calls of the monitor's runs per UTC day. A scheduled fire once it is spent is skipped " +
+      '(the reason is on the monitor); a run gets at most what is left as its call budget.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  max_judge_calls_per_day?: number | null;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: 'integer',
+    minimum: 1,
+    description:
+      "Cap on the judge tokens (input + output) of the monitor's runs per UTC day; as max_judge_calls_per_day.",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  max_judge_tokens_per_day?: number | null;
+
+  @ApiProperty({
+    required: false,
+    enum: MONITOR_SCOPES,
+    default: 'new',
+    description:
+      "'new' (default): each run takes only matching traces ingested since the monitor's watermark (late traces with " +
+      "old timestamps included), so no trace is scored twice by the monitor. 'all': every matching trace each time " +
+      "(PandaProbe's behaviour).",
+  })
+  @IsOptional()
+  @IsIn(MONITOR_SCOPES)
+  scope?: MonitorScope;
+}
+
+/** POST /evaluations/monitors */
+export class CreateMonitorRequest extends MonitorBudgetFields {
+  @ApiProperty({ maxLength: 255, example: 'Daily production trace eval' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  name: string;
+
+  @ApiProperty({ enum: ['TRACE', 'SESSION'], example: 'TRACE' })
+  @IsIn(['TRACE', 'SESSION'], { message: "target_type must be 'TRACE' or 'SESSION'." })
+  target_type: 'TRACE' | 'SESSION';
+
+  @ApiProperty({
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_METRICS_PER_RUN,
+    example: ['task_completion', 'confidence'],
+    description: "Metric names of the target type's registry; duplicates are removed, unknown names give 422.",
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_METRICS_PER_RUN)
+  @IsString({ each: true })
+  @MaxLength(255, { each: true })
+  metrics: string[];
+
+  @ApiProperty({
+    required: false,
+    type: Object,
+    additionalProperties: true,
+    example: { status: 'COMPLETED' },
+    description: FILTERS_DOC,
+  })
+  @IsOptional()
+  @IsObject()
+  @KeepRawJson()
+  filters?: Record<string, unknown> | null;
+
+  @ApiProperty({
+    required: false,
+    type: Number,
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    example: 1,
+    description: 'Fraction of the selected targets each run evaluates (at least 1); 0 gives 422.',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  sampling_rate?: number | null;
+
+  @ApiProperty({ example: 'daily', description: CADENCE_DOC })
+  @IsString()
+  @MaxLength(120)
+  cadence: string;
+
+  @ApiProperty({
+    required: false,
+    default: true,
+    description:
+      "Skip a scheduled fire when no matching trace was ingested since the watermark. With scope 'new' a fire with " +
+      'nothing new is always skipped (a run with zero targets is never created); the reason is on the monitor.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  only_if_changed?: boolean;
+
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: Object,
+    additionalProperties: { type: 'number' },
+    description: SIGNAL_WEIGHTS_DOC,
+  })
+  @IsOptional()
+  @IsObject()
+  @KeepRawJson()
+  signal_weights?: Record<string, number> | null;
+}
+
+/**
+ * PATCH /evaluations/monitors/{monitor_id}: every create field but target_type (sending it is a 422),
+ * all optional; only the keys sent are applied (see MonitorsService.update for null).
+ */
+export class UpdateMonitorRequest extends PartialType(OmitType(CreateMonitorRequest, ['target_type'] as const)) {}
+
+/** `:monitor_id` path parameter (malformed: 422). */
+export class MonitorIdParams {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  monitor_id: string;
+}
+
+/** GET /evaluations/monitors */
+export class ListMonitorsQueryDto extends PaginationQueryDto {
+  @ApiProperty({ required: false, enum: MonitorStatus, enumName: 'MonitorStatus' })
+  @IsOptional()
+  @IsIn(Object.values(MonitorStatus))
+  status?: MonitorStatus;
+}
