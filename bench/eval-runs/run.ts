@@ -54,6 +54,8 @@ const rssMb = (pid: number): number => {
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const REUSE_DB = process.env.BENCH_REUSE_DB === '1';
+/** BENCH_CREATE_QUICK=1: part (a) without the rate-1 cases and the ledger-shape measurement. */
+const QUICK = process.env.BENCH_CREATE_QUICK === '1';
 
 async function freshDatabase(): Promise<void> {
   const url = new URL(DB_URL);
@@ -170,6 +172,47 @@ async function seed(pool: Pool, project: string, n: number, withSpans = false): 
   return performance.now() - started;
 }
 
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/**
+ * Creation as it was before the single scan (count, then a top-k over every match, then the
+ * insert), for the date-range cases only, timed straight in PostgreSQL and rolled back.
+ */
+async function previousCreation(
+  pool: Pool,
+  projectId: string,
+  filters: Record<string, unknown>,
+  rate: number,
+  seed: number,
+): Promise<number> {
+  const where = `t.project_id = $1 AND t.started_at >= $2::timestamptz AND t.started_at < $3::timestamptz`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    const t0 = performance.now();
+    await client.query(
+      `WITH matched AS (SELECT count(*)::bigint AS n FROM traces t WHERE ${where}),
+       plan AS (SELECT GREATEST(1, floor(n * $4::text::numeric))::bigint AS k FROM matched),
+       run AS (INSERT INTO eval_runs (project_id, metric_names, sampling_rate, sampling_seed, total_targets, slice_count)
+               SELECT $1, '{confidence}', $4::text::float8, $5, k, greatest(1, ceil(k::numeric / 500))::int FROM plan
+               RETURNING id, slice_count),
+       items AS (INSERT INTO eval_run_items (run_id, trace_id, slice)
+                 SELECT run.id, s.trace_id, abs(uuid_hash_extended(s.trace_id, 0) % run.slice_count)::int FROM run CROSS JOIN (
+                   SELECT t.trace_id FROM traces t WHERE ${where}
+                   ORDER BY uuid_hash_extended(t.trace_id, $5::bigint), t.trace_id LIMIT (SELECT k FROM plan)) s
+                 ORDER BY s.trace_id RETURNING 1)
+       SELECT count(*) FROM items`,
+      [projectId, filters.date_from, filters.date_to, String(rate), seed],
+    );
+    const ms = performance.now() - t0;
+    await client.query('ROLLBACK');
+    return ms;
+  } finally {
+    client.release();
+  }
+}
+
 /** A fixed amount of PostgreSQL work, to scale the other figures by how busy the machine is. */
 async function calibrate(pool: Pool): Promise<void> {
   const out: number[] = [];
@@ -196,7 +239,7 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       const seedMs = await seed(pool, pid, n);
       console.log(`  seeded ${fmt(n)} traces in ${fmt(seedMs / 1000, 1)} s`);
     }
-    const cases: Array<[string, Record<string, unknown>, number]> = [
+    const all: Array<[string, Record<string, unknown>, number]> = [
       // 80 % of the traces: started_at = 2026-01-01 + 2g s, so g <= 0.8 n.
       [
         'date range (80 % match), rate 0.1',
@@ -212,15 +255,20 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       ['no filter, rate 0.1', {}, 0.1],
       ['no filter, rate 1', {}, 1],
     ];
+    const cases = all.filter(([, , rate]) => !QUICK || rate < 1);
     for (const [label, filters, rate] of cases) {
       const before = rssMb(apiProc.pid!);
       const times: number[] = [];
+      const previous: number[] = [];
       let targets = 0;
       for (let i = 0; i < 3; i += 1) {
+        // The statement before the single scan, interleaved with ours, so both see the same load.
+        if (label.startsWith('date range')) previous.push(await previousCreation(pool, pid, filters, rate, i));
         const res = await api('POST', '/evaluations/trace-runs', name, {
           metrics: ['confidence'],
           filters,
           sampling_rate: rate,
+          sampling_seed: i,
         });
         if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
         times.push(res.ms);
@@ -231,11 +279,20 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       times.sort((x, y) => x - y);
       console.log(
         `  ${fmt(n).padStart(9)} traces | ${label.padEnd(40)} | ${fmt(targets).padStart(9)} targets | ` +
-          `median ${fmt(times[1]).padStart(5)} ms (min ${fmt(times[0])}, max ${fmt(times[2])}) | API RSS ${before} → ${after} MB`,
+          `median ${fmt(times[1]).padStart(5)} ms (min ${fmt(times[0])}, max ${fmt(times[2])}) | API RSS ${before} → ${after} MB` +
+          ` | load ${loadAverage()}`,
       );
+      if (previous.length > 0) {
+        previous.sort((x, y) => x - y);
+        console.log(
+          `  ${''.padStart(16)} | ${'  previous statement, same moments'.padEnd(40)} | ${''.padStart(17)} | ` +
+            `median ${fmt(previous[1]).padStart(5)} ms (min ${fmt(previous[0])}, max ${fmt(previous[2])}) (SQL, rolled back)`,
+        );
+      }
     }
   }
 
+  if (QUICK) return;
   console.log('\n(a′) ledger shape at 100,000 targets × 3 metrics (INSERT ... SELECT, median of 3, rolled back)');
   const pid = (await pool.query(`SELECT id FROM projects WHERE name = 'create-100000'`)).rows[0].id;
   const client = await pool.connect();
@@ -332,15 +389,13 @@ async function evalRun(
 async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
   console.log('\n(b) evaluations per second (metric `confidence`: one judge call per trace)');
   const seconds = Number(args['eval-seconds']);
-  const cases: Array<[number, number]> = [
-    [0, 32],
-    [0, 64],
-    [200, 32],
-    [200, 64],
-  ];
+  // BENCH_EVAL_CASES="0:32,200:32" picks (judge latency ms : concurrency) cases.
+  const cases: Array<[number, number]> = (process.env.BENCH_EVAL_CASES ?? '0:32,0:64,200:32,200:64')
+    .split(',')
+    .map((c) => c.split(':').map(Number) as [number, number]);
   for (const [latency, concurrency] of cases) {
     const ideal = latency > 0 ? concurrency / (latency / 1000) : NaN;
-    const n = latency > 0 ? Math.round(ideal * seconds) : 5000;
+    const n = latency > 0 ? Math.round(ideal * seconds) : Number(process.env.BENCH_INSTANT_TRACES ?? 5000);
     const project = `eval-${latency}-${concurrency}`;
     const pid = await projectId(pool, project);
     await seed(pool, pid, n, true);
