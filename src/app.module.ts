@@ -14,6 +14,7 @@ import { MetricsApiModule } from './modules/metrics/metrics-api.module';
 import { OperatorsModule } from './modules/operators/operators.module';
 import { ScoresModule } from './modules/scores/scores.module';
 import { TracesModule } from './modules/traces/traces.module';
+import { RetentionModule } from './modules/retention/retention.module';
 import { QueueModule } from './queue/queue.module';
 
 /** The HTTP process. With RUN_WORKER_IN_PROCESS=true it also consumes eval-run jobs. */
@@ -37,7 +38,7 @@ export class AppModule {
         TracesModule,
         MetricsApiModule,
         EvalRunsModule,
-        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule] : []),
+        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule, RetentionModule] : []),
         ScoresModule,
         OperatorsModule,
       ],

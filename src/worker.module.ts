@@ -5,9 +5,10 @@ import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
 import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
 import { WorkerMetricsModule } from './modules/operators/worker-metrics.module';
+import { RetentionModule } from './modules/retention/retention.module';
 import { QueueModule } from './queue/queue.module';
 
-/** The worker process: no HTTP, consumes eval-run jobs. */
+/** The worker process: no HTTP, consumes eval-run jobs and applies trace retention. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
@@ -20,6 +21,7 @@ export class WorkerModule {
         QueueModule,
         WorkerMetricsModule,
         EvalRunsWorkerModule,
+        RetentionModule,
       ],
     };
   }
