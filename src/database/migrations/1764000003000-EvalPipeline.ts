@@ -15,7 +15,9 @@ export class EvalPipeline1764000003000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE eval_run_items ADD COLUMN slice integer NOT NULL DEFAULT 0`);
     await q.query(`DROP INDEX ix_eval_run_items_open`);
-    await q.query(`CREATE INDEX ix_eval_run_items_open ON eval_run_items (run_id, slice, state) WHERE state <> 'DONE'`);
+    await q.query(
+      `CREATE INDEX ix_eval_run_items_open ON eval_run_items (run_id, slice, state) WHERE state <> 'DONE'`,
+    );
 
     await q.query(`ALTER TABLE eval_runs DROP CONSTRAINT eval_runs_status_check`);
     await q.query(
