@@ -51,6 +51,11 @@ const rssMb = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
+/** CPU time (user + system) a process has used, in ms (/proc/<pid>/stat, 100 ticks per second). */
+const cpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const REUSE_DB = process.env.BENCH_REUSE_DB === '1';
@@ -373,10 +378,12 @@ async function evalRun(
       sampling_rate: 1,
     });
     if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
+    const cpuBefore = cpuMs(worker.pid!);
     const result = await waitRun(pool, res.body.id, onTick ? () => onTick(worker.pid!) : undefined);
     if (result.evaluated !== n) throw new Error(`evaluated ${result.evaluated} of ${n}`);
     return {
       ...result,
+      cpuPerItemMs: (cpuMs(worker.pid!) - cpuBefore) / n,
       maxConcurrent: judge.maxConcurrent,
       calls: judge.requests.length,
       runId: res.body.id as string,
@@ -405,32 +412,55 @@ async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
       `  judge ${String(latency).padStart(3)} ms | concurrency ${String(concurrency).padStart(2)} | ${fmt(n).padStart(6)} traces in ` +
         `${fmt(r.seconds, 1).padStart(5)} s | ${fmt(rate, 1).padStart(7)} evals/s` +
         (latency > 0 ? ` | ideal ${fmt(ideal)} /s → ${fmt((100 * rate) / ideal, 1)} %` : ' | (pipeline overhead)') +
-        ` | judge in flight max ${r.maxConcurrent} | failed ${r.failed}`,
+        ` | worker CPU ${fmt(r.cpuPerItemMs, 2)} ms/evaluation | judge in flight max ${r.maxConcurrent} | failed ${r.failed}` +
+        ` | load ${loadAverage()}`,
     );
   }
 }
 
+/**
+ * One worker process for every run, so that memory left behind by a run shows up in the next one:
+ * runs of each --memory-sizes size, then BENCH_MEMORY_REPEAT (3) more runs of the first size in a
+ * row. RSS by phase: the idle worker before the run, during it (median and max, sampled every
+ * 250 ms), and BENCH_MEMORY_SETTLE_SECONDS (10) after it completed, idle.
+ */
 async function partC(pool: Pool, judge: JudgeServer): Promise<void> {
-  console.log('\n(c) worker memory (RSS) during a run, instant judge, concurrency 32');
-  for (const n of args['memory-sizes']!.split(',').map(Number)) {
-    const project = `mem-${n}`;
-    const pid = await projectId(pool, project);
-    await seed(pool, pid, n, true);
-    const samples: number[] = [];
-    const r = await evalRun(pool, project, n, 32, judge, 0, (workerPid) => {
-      try {
-        samples.push(rssMb(workerPid));
-      } catch {
-        /* exited */
-      }
-    });
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-    const tenth = Math.max(1, Math.floor(samples.length / 10));
-    console.log(
-      `  ${fmt(n).padStart(7)} items in ${fmt(r.seconds, 1)} s (${fmt(n / r.seconds)} /s) | worker RSS median ${median(samples)} MB, ` +
-        `max ${Math.max(...samples)} MB | first tenth ${median(samples.slice(0, tenth))} MB, last tenth ${median(samples.slice(-tenth))} MB ` +
-        `(${samples.length} samples)`,
-    );
+  console.log('\n(c) worker memory (RSS, MB) by phase, one worker process for all runs, instant judge, concurrency 32');
+  const sizes = args['memory-sizes']!.split(',').map(Number);
+  const repeat = Number(process.env.BENCH_MEMORY_REPEAT ?? 3);
+  const settleMs = Number(process.env.BENCH_MEMORY_SETTLE_SECONDS ?? 10) * 1000;
+  const runs = [...sizes, ...Array.from({ length: repeat }, () => sizes[0])];
+  for (const n of new Set(runs)) await seed(pool, await projectId(pool, `mem-${n}`), n, true);
+  const worker = startProcess('worker.js', baseEnv({ OPENAI_BASE_URL: judge.baseUrl, EVAL_WORKER_CONCURRENCY: '32' }));
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  try {
+    await sleep(3000); // boot
+    judge.reset();
+    judge.setLatency(0);
+    console.log(`  worker RSS after boot: ${rssMb(worker.pid!)} MB | load ${loadAverage()}`);
+    for (const [i, n] of runs.entries()) {
+      const before = rssMb(worker.pid!);
+      const res = await api('POST', '/evaluations/trace-runs', `mem-${n}`, {
+        metrics: ['confidence'],
+        filters: {},
+        sampling_rate: 1,
+      });
+      if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
+      const during: number[] = [];
+      const cpuBefore = cpuMs(worker.pid!);
+      const r = await waitRun(pool, res.body.id, () => during.push(rssMb(worker.pid!)));
+      const cpuPerItem = (cpuMs(worker.pid!) - cpuBefore) / n;
+      if (r.evaluated !== n) throw new Error(`evaluated ${r.evaluated} of ${n}`);
+      await sleep(settleMs);
+      console.log(
+        `  run ${i + 1}: ${fmt(n).padStart(7)} items in ${fmt(r.seconds, 1).padStart(5)} s (${fmt(n / r.seconds).padStart(5)} /s, ` +
+          `CPU ${fmt(cpuPerItem, 2)} ms/item) | ` +
+          `before ${before} | during median ${median(during)}, max ${Math.max(...during)} | ` +
+          `${settleMs / 1000} s after ${rssMb(worker.pid!)} | load ${loadAverage()}`,
+      );
+    }
+  } finally {
+    await stopProcess(worker);
   }
 }
 
