@@ -177,6 +177,16 @@ async function seed(pool: Pool, project: string, n: number, withSpans = false): 
   return performance.now() - started;
 }
 
+/** Transactions committed or rolled back in this database so far (every autocommit statement is one). */
+const transactions = async (pool: Pool): Promise<number> =>
+  Number(
+    (
+      await pool.query(
+        `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
+      )
+    ).rows[0].n,
+  );
+
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /**
@@ -379,10 +389,13 @@ async function evalRun(
     });
     if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
     const cpuBefore = cpuMs(worker.pid!);
+    const xactsBefore = await transactions(pool);
     const result = await waitRun(pool, res.body.id, onTick ? () => onTick(worker.pid!) : undefined);
     if (result.evaluated !== n) throw new Error(`evaluated ${result.evaluated} of ${n}`);
+    await sleep(1500); // backends report their statistics at most once a second
     return {
       ...result,
+      xactsPerItem: ((await transactions(pool)) - xactsBefore) / n,
       cpuPerItemMs: (cpuMs(worker.pid!) - cpuBefore) / n,
       maxConcurrent: judge.maxConcurrent,
       calls: judge.requests.length,
@@ -412,7 +425,7 @@ async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
       `  judge ${String(latency).padStart(3)} ms | concurrency ${String(concurrency).padStart(2)} | ${fmt(n).padStart(6)} traces in ` +
         `${fmt(r.seconds, 1).padStart(5)} s | ${fmt(rate, 1).padStart(7)} evals/s` +
         (latency > 0 ? ` | ideal ${fmt(ideal)} /s → ${fmt((100 * rate) / ideal, 1)} %` : ' | (pipeline overhead)') +
-        ` | worker CPU ${fmt(r.cpuPerItemMs, 2)} ms/evaluation | judge in flight max ${r.maxConcurrent} | failed ${r.failed}` +
+        ` | worker CPU ${fmt(r.cpuPerItemMs, 2)} ms/evaluation | ${fmt(r.xactsPerItem, 2)} PostgreSQL transactions/evaluation | judge in flight max ${r.maxConcurrent} | failed ${r.failed}` +
         ` | load ${loadAverage()}`,
     );
   }
