@@ -10,7 +10,8 @@
  *     (one item per trace vs one per (trace, metric)) at 100,000 targets.
  * (b) evaluations per second with an instant judge and with a 200 ms judge, at worker concurrency
  *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace).
- * (c) worker memory (RSS) during runs of 10,000 and 100,000 items.
+ * (c) worker memory (RSS) by phase (before, during, after) with one worker process for a 10,000- and a
+ *     100,000-item run and then three 10,000-item runs in a row (--memory-sizes, BENCH_MEMORY_REPEAT).
  *
  * The database named by --database-url (default pp_evalruns_bench) is DROPPED and recreated, unless
  * BENCH_REUSE_DB=1: then it is only migrated, and part (a) keeps a project whose trace count already
