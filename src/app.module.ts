@@ -17,6 +17,7 @@ import { OperatorsModule } from './modules/operators/operators.module';
 import { ScoresModule } from './modules/scores/scores.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TracesModule } from './modules/traces/traces.module';
+import { RetentionModule } from './modules/retention/retention.module';
 import { QueueModule } from './queue/queue.module';
 
 /** The HTTP process. With RUN_WORKER_IN_PROCESS=true it also consumes eval-run jobs. */
@@ -41,7 +42,7 @@ export class AppModule {
         SessionsModule,
         MetricsApiModule,
         EvalRunsModule,
-        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule, MonitorsWorkerModule] : []),
+        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule, MonitorsWorkerModule, RetentionModule] : []),
         ScoresModule,
         MonitorsModule,
         OperatorsModule,

@@ -6,9 +6,10 @@ import { DatabaseModule } from './database/database.module';
 import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
 import { MonitorsWorkerModule } from './modules/monitors/monitors-worker.module';
 import { WorkerMetricsModule } from './modules/operators/worker-metrics.module';
+import { RetentionModule } from './modules/retention/retention.module';
 import { QueueModule } from './queue/queue.module';
 
-/** The worker process: no HTTP, consumes eval-run jobs and fires due monitors. */
+/** The worker process: no HTTP, consumes eval-run jobs, fires due monitors and applies trace retention. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
@@ -22,6 +23,7 @@ export class WorkerModule {
         WorkerMetricsModule,
         EvalRunsWorkerModule,
         MonitorsWorkerModule,
+        RetentionModule,
       ],
     };
   }

@@ -10,9 +10,12 @@
  *     (one item per trace vs one per (trace, metric)) at 100,000 targets.
  * (b) evaluations per second with an instant judge and with a 200 ms judge, at worker concurrency
  *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace).
- * (c) worker memory (RSS) during runs of 10,000 and 100,000 items.
+ * (c) worker memory (RSS) by phase (before, during, after) with one worker process for a 10,000- and a
+ *     100,000-item run and then three 10,000-item runs in a row (--memory-sizes, BENCH_MEMORY_REPEAT).
  *
- * The database named by --database-url (default pp_evalruns_bench) is DROPPED and recreated.
+ * The database named by --database-url (default pp_evalruns_bench) is DROPPED and recreated, unless
+ * BENCH_REUSE_DB=1: then it is only migrated, and part (a) keeps a project whose trace count already
+ * matches (seeding 1,000,000 traces takes minutes on a busy machine).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -49,15 +52,27 @@ const rssMb = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
+/** CPU time (user + system) a process has used, in ms (/proc/<pid>/stat, 100 ticks per second). */
+const cpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+const REUSE_DB = process.env.BENCH_REUSE_DB === '1';
+/** BENCH_CREATE_QUICK=1: part (a) without the rate-1 cases and the ledger-shape measurement. */
+const QUICK = process.env.BENCH_CREATE_QUICK === '1';
 
 async function freshDatabase(): Promise<void> {
   const url = new URL(DB_URL);
   const name = url.pathname.slice(1);
   const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
+  const exists = (await admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [name])).rowCount! > 0;
+  if (!REUSE_DB || !exists) {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  }
   await admin.end();
   const ds = new DataSource(buildDataSourceOptions(loadConfig({ DATABASE_URL: DB_URL })));
   await ds.initialize();
@@ -163,6 +178,57 @@ async function seed(pool: Pool, project: string, n: number, withSpans = false): 
   return performance.now() - started;
 }
 
+/** Transactions committed or rolled back in this database so far (every autocommit statement is one). */
+const transactions = async (pool: Pool): Promise<number> =>
+  Number(
+    (
+      await pool.query(
+        `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
+      )
+    ).rows[0].n,
+  );
+
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/**
+ * Creation as it was before the single scan (count, then a top-k over every match, then the
+ * insert), for the date-range cases only, timed straight in PostgreSQL and rolled back.
+ */
+async function previousCreation(
+  pool: Pool,
+  projectId: string,
+  filters: Record<string, unknown>,
+  rate: number,
+  seed: number,
+): Promise<number> {
+  const where = `t.project_id = $1 AND t.started_at >= $2::timestamptz AND t.started_at < $3::timestamptz`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    const t0 = performance.now();
+    await client.query(
+      `WITH matched AS (SELECT count(*)::bigint AS n FROM traces t WHERE ${where}),
+       plan AS (SELECT GREATEST(1, floor(n * $4::text::numeric))::bigint AS k FROM matched),
+       run AS (INSERT INTO eval_runs (project_id, metric_names, sampling_rate, sampling_seed, total_targets, slice_count)
+               SELECT $1, '{confidence}', $4::text::float8, $5, k, greatest(1, ceil(k::numeric / 500))::int FROM plan
+               RETURNING id, slice_count),
+       items AS (INSERT INTO eval_run_items (run_id, trace_id, slice)
+                 SELECT run.id, s.trace_id, abs(uuid_hash_extended(s.trace_id, 0) % run.slice_count)::int FROM run CROSS JOIN (
+                   SELECT t.trace_id FROM traces t WHERE ${where}
+                   ORDER BY uuid_hash_extended(t.trace_id, $5::bigint), t.trace_id LIMIT (SELECT k FROM plan)) s
+                 ORDER BY s.trace_id RETURNING 1)
+       SELECT count(*) FROM items`,
+      [projectId, filters.date_from, filters.date_to, String(rate), seed],
+    );
+    const ms = performance.now() - t0;
+    await client.query('ROLLBACK');
+    return ms;
+  } finally {
+    client.release();
+  }
+}
+
 /** A fixed amount of PostgreSQL work, to scale the other figures by how busy the machine is. */
 async function calibrate(pool: Pool): Promise<void> {
   const out: number[] = [];
@@ -182,9 +248,20 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
   for (const n of [100_000, 1_000_000]) {
     const name = `create-${n}`;
     const pid = await projectId(pool, name);
-    const seedMs = await seed(pool, pid, n);
-    console.log(`  seeded ${fmt(n)} traces in ${fmt(seedMs / 1000, 1)} s`);
-    const cases: Array<[string, Record<string, unknown>, number]> = [
+    const { rows } = await pool.query(`SELECT count(*)::int AS c FROM traces WHERE project_id = $1`, [pid]);
+    if (REUSE_DB && rows[0].c === n) console.log(`  reusing ${fmt(n)} seeded traces`);
+    else {
+      await pool.query(`DELETE FROM traces WHERE project_id = $1`, [pid]);
+      const seedMs = await seed(pool, pid, n);
+      console.log(`  seeded ${fmt(n)} traces in ${fmt(seedMs / 1000, 1)} s`);
+    }
+    const all: Array<[string, Record<string, unknown>, number]> = [
+      // 80 % of the traces: started_at = 2026-01-01 + 2g s, so g <= 0.8 n.
+      [
+        'date range (80 % match), rate 0.1',
+        { date_from: '2026-01-01', date_to: new Date(Date.parse('2026-01-01') + (1.6 * n + 1) * 1000).toISOString() },
+        0.1,
+      ],
       [
         'status=COMPLETED + date range, rate 0.1',
         { status: 'COMPLETED', date_from: '2026-01-01', date_to: '2027-01-01' },
@@ -194,15 +271,20 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       ['no filter, rate 0.1', {}, 0.1],
       ['no filter, rate 1', {}, 1],
     ];
+    const cases = all.filter(([, , rate]) => !QUICK || rate < 1);
     for (const [label, filters, rate] of cases) {
       const before = rssMb(apiProc.pid!);
       const times: number[] = [];
+      const previous: number[] = [];
       let targets = 0;
       for (let i = 0; i < 3; i += 1) {
+        // The statement before the single scan, interleaved with ours, so both see the same load.
+        if (label.startsWith('date range')) previous.push(await previousCreation(pool, pid, filters, rate, i));
         const res = await api('POST', '/evaluations/trace-runs', name, {
           metrics: ['confidence'],
           filters,
           sampling_rate: rate,
+          sampling_seed: i,
         });
         if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
         times.push(res.ms);
@@ -213,11 +295,20 @@ async function partA(pool: Pool, apiProc: ChildProcess): Promise<void> {
       times.sort((x, y) => x - y);
       console.log(
         `  ${fmt(n).padStart(9)} traces | ${label.padEnd(40)} | ${fmt(targets).padStart(9)} targets | ` +
-          `median ${fmt(times[1]).padStart(5)} ms (min ${fmt(times[0])}, max ${fmt(times[2])}) | API RSS ${before} → ${after} MB`,
+          `median ${fmt(times[1]).padStart(5)} ms (min ${fmt(times[0])}, max ${fmt(times[2])}) | API RSS ${before} → ${after} MB` +
+          ` | load ${loadAverage()}`,
       );
+      if (previous.length > 0) {
+        previous.sort((x, y) => x - y);
+        console.log(
+          `  ${''.padStart(16)} | ${'  previous statement, same moments'.padEnd(40)} | ${''.padStart(17)} | ` +
+            `median ${fmt(previous[1]).padStart(5)} ms (min ${fmt(previous[0])}, max ${fmt(previous[2])}) (SQL, rolled back)`,
+        );
+      }
     }
   }
 
+  if (QUICK) return;
   console.log('\n(a′) ledger shape at 100,000 targets × 3 metrics (INSERT ... SELECT, median of 3, rolled back)');
   const pid = (await pool.query(`SELECT id FROM projects WHERE name = 'create-100000'`)).rows[0].id;
   const client = await pool.connect();
@@ -298,10 +389,15 @@ async function evalRun(
       sampling_rate: 1,
     });
     if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
+    const cpuBefore = cpuMs(worker.pid!);
+    const xactsBefore = await transactions(pool);
     const result = await waitRun(pool, res.body.id, onTick ? () => onTick(worker.pid!) : undefined);
     if (result.evaluated !== n) throw new Error(`evaluated ${result.evaluated} of ${n}`);
+    await sleep(1500); // backends report their statistics at most once a second
     return {
       ...result,
+      xactsPerItem: ((await transactions(pool)) - xactsBefore) / n,
+      cpuPerItemMs: (cpuMs(worker.pid!) - cpuBefore) / n,
       maxConcurrent: judge.maxConcurrent,
       calls: judge.requests.length,
       runId: res.body.id as string,
@@ -314,15 +410,13 @@ async function evalRun(
 async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
   console.log('\n(b) evaluations per second (metric `confidence`: one judge call per trace)');
   const seconds = Number(args['eval-seconds']);
-  const cases: Array<[number, number]> = [
-    [0, 32],
-    [0, 64],
-    [200, 32],
-    [200, 64],
-  ];
+  // BENCH_EVAL_CASES="0:32,200:32" picks (judge latency ms : concurrency) cases.
+  const cases: Array<[number, number]> = (process.env.BENCH_EVAL_CASES ?? '0:32,0:64,200:32,200:64')
+    .split(',')
+    .map((c) => c.split(':').map(Number) as [number, number]);
   for (const [latency, concurrency] of cases) {
     const ideal = latency > 0 ? concurrency / (latency / 1000) : NaN;
-    const n = latency > 0 ? Math.round(ideal * seconds) : 5000;
+    const n = latency > 0 ? Math.round(ideal * seconds) : Number(process.env.BENCH_INSTANT_TRACES ?? 5000);
     const project = `eval-${latency}-${concurrency}`;
     const pid = await projectId(pool, project);
     await seed(pool, pid, n, true);
@@ -332,32 +426,55 @@ async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
       `  judge ${String(latency).padStart(3)} ms | concurrency ${String(concurrency).padStart(2)} | ${fmt(n).padStart(6)} traces in ` +
         `${fmt(r.seconds, 1).padStart(5)} s | ${fmt(rate, 1).padStart(7)} evals/s` +
         (latency > 0 ? ` | ideal ${fmt(ideal)} /s → ${fmt((100 * rate) / ideal, 1)} %` : ' | (pipeline overhead)') +
-        ` | judge in flight max ${r.maxConcurrent} | failed ${r.failed}`,
+        ` | worker CPU ${fmt(r.cpuPerItemMs, 2)} ms/evaluation | ${fmt(r.xactsPerItem, 2)} PostgreSQL transactions/evaluation | judge in flight max ${r.maxConcurrent} | failed ${r.failed}` +
+        ` | load ${loadAverage()}`,
     );
   }
 }
 
+/**
+ * One worker process for every run, so that memory left behind by a run shows up in the next one:
+ * runs of each --memory-sizes size, then BENCH_MEMORY_REPEAT (3) more runs of the first size in a
+ * row. RSS by phase: the idle worker before the run, during it (median and max, sampled every
+ * 250 ms), and BENCH_MEMORY_SETTLE_SECONDS (10) after it completed, idle.
+ */
 async function partC(pool: Pool, judge: JudgeServer): Promise<void> {
-  console.log('\n(c) worker memory (RSS) during a run, instant judge, concurrency 32');
-  for (const n of args['memory-sizes']!.split(',').map(Number)) {
-    const project = `mem-${n}`;
-    const pid = await projectId(pool, project);
-    await seed(pool, pid, n, true);
-    const samples: number[] = [];
-    const r = await evalRun(pool, project, n, 32, judge, 0, (workerPid) => {
-      try {
-        samples.push(rssMb(workerPid));
-      } catch {
-        /* exited */
-      }
-    });
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-    const tenth = Math.max(1, Math.floor(samples.length / 10));
-    console.log(
-      `  ${fmt(n).padStart(7)} items in ${fmt(r.seconds, 1)} s (${fmt(n / r.seconds)} /s) | worker RSS median ${median(samples)} MB, ` +
-        `max ${Math.max(...samples)} MB | first tenth ${median(samples.slice(0, tenth))} MB, last tenth ${median(samples.slice(-tenth))} MB ` +
-        `(${samples.length} samples)`,
-    );
+  console.log('\n(c) worker memory (RSS, MB) by phase, one worker process for all runs, instant judge, concurrency 32');
+  const sizes = args['memory-sizes']!.split(',').map(Number);
+  const repeat = Number(process.env.BENCH_MEMORY_REPEAT ?? 3);
+  const settleMs = Number(process.env.BENCH_MEMORY_SETTLE_SECONDS ?? 10) * 1000;
+  const runs = [...sizes, ...Array.from({ length: repeat }, () => sizes[0])];
+  for (const n of new Set(runs)) await seed(pool, await projectId(pool, `mem-${n}`), n, true);
+  const worker = startProcess('worker.js', baseEnv({ OPENAI_BASE_URL: judge.baseUrl, EVAL_WORKER_CONCURRENCY: '32' }));
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  try {
+    await sleep(3000); // boot
+    judge.reset();
+    judge.setLatency(0);
+    console.log(`  worker RSS after boot: ${rssMb(worker.pid!)} MB | load ${loadAverage()}`);
+    for (const [i, n] of runs.entries()) {
+      const before = rssMb(worker.pid!);
+      const res = await api('POST', '/evaluations/trace-runs', `mem-${n}`, {
+        metrics: ['confidence'],
+        filters: {},
+        sampling_rate: 1,
+      });
+      if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
+      const during: number[] = [];
+      const cpuBefore = cpuMs(worker.pid!);
+      const r = await waitRun(pool, res.body.id, () => during.push(rssMb(worker.pid!)));
+      const cpuPerItem = (cpuMs(worker.pid!) - cpuBefore) / n;
+      if (r.evaluated !== n) throw new Error(`evaluated ${r.evaluated} of ${n}`);
+      await sleep(settleMs);
+      console.log(
+        `  run ${i + 1}: ${fmt(n).padStart(7)} items in ${fmt(r.seconds, 1).padStart(5)} s (${fmt(n / r.seconds).padStart(5)} /s, ` +
+          `CPU ${fmt(cpuPerItem, 2)} ms/item) | ` +
+          `before ${before} | during median ${median(during)}, max ${Math.max(...during)} | ` +
+          `${settleMs / 1000} s after ${rssMb(worker.pid!)} | load ${loadAverage()}`,
+      );
+    }
+  } finally {
+    await stopProcess(worker);
   }
 }
 

@@ -27,6 +27,7 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   'POST /organizations': { name: 'Acme' },
   'POST /organizations/{org_id}/projects': { name: 'support-bot' },
   'POST /organizations/{org_id}/api-keys': { name: 'ci' },
+  'PATCH /projects/current': { retention_days: 90 },
   'POST /traces': {
     name: 'support-chat',
     status: 'COMPLETED',

@@ -140,6 +140,11 @@ const schema = z.object({
   JUDGE_RENDER_FIELD_CHARS: int(2_000, 50),
   JUDGE_RENDER_TOTAL_CHARS: int(40_000, 500),
 
+  RETENTION_DAYS: int(0, 0, 36_500),
+  RETENTION_INTERVAL_MS: int(600_000, 0),
+  RETENTION_BATCH_SIZE: int(500, 1, 100_000),
+  RETENTION_BATCH_PAUSE_MS: int(20, 0, 60_000),
+
   EVAL_WORKER_CONCURRENCY: int(32, 1, 1024),
   EVAL_SWEEP_INTERVAL_MS: int(15_000, 100),
   EVAL_ITEM_LEASE_MS: int(60_000, 1000),
@@ -226,6 +231,17 @@ export interface AppConfig {
     /** Which OpenAI API the openai provider's chat calls use: chat completions (default) or Responses. */
     openaiApi: 'chat' | 'responses';
     render: { fieldChars: number; totalChars: number };
+  };
+  /** Trace retention, applied by worker processes (docs/retention.md). */
+  retention: {
+    /** Default for projects without their own setting; 0: keep forever. */
+    days: number;
+    /** How often a worker sweeps; 0: never (tests sweep explicitly). */
+    intervalMs: number;
+    /** Traces deleted per statement (with their spans and scores). */
+    batchSize: number;
+    /** Pause between batches, so the deletion leaves room for ingestion and runs. */
+    batchPauseMs: number;
   };
   evalRuns: {
     workerConcurrency: number;
@@ -345,6 +361,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       render: { fieldChars: e.JUDGE_RENDER_FIELD_CHARS, totalChars: e.JUDGE_RENDER_TOTAL_CHARS },
       openaiApi: e.OPENAI_API_MODE,
+    },
+    retention: {
+      days: e.RETENTION_DAYS,
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+      batchPauseMs: e.RETENTION_BATCH_PAUSE_MS,
     },
     evalRuns: {
       workerConcurrency: e.EVAL_WORKER_CONCURRENCY,

@@ -8,6 +8,7 @@ import { SessionScores1764000006000 } from './1764000006000-SessionScores';
 import { SessionIndexes1764000007000 } from './1764000007000-SessionIndexes';
 import { SessionRuns1764000008000 } from './1764000008000-SessionRuns';
 import { Monitors1764000009000 } from './1764000009000-Monitors';
+import { Retention1764000011000 } from './1764000011000-Retention';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -22,5 +23,6 @@ export const MIGRATIONS = [
   SessionIndexes1764000007000,
   SessionRuns1764000008000,
   Monitors1764000009000,
+  Retention1764000011000,
   SessionScoreLatest1764000013000,
 ];

@@ -1,9 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { notFound } from '../../common/errors/domain.error';
 import { Auth } from './decorators/auth.decorator';
 import { CurrentProject } from './decorators/current-project.decorator';
-import { ProjectResponse } from './dto/management.dto';
+import { ProjectResponse, UpdateProjectRequest } from './dto/management.dto';
 import { ProjectsService } from './projects.service';
 import { ProjectContext } from './types/project-context';
 
@@ -21,6 +21,19 @@ export class CurrentProjectController {
   @ApiOkResponse({ type: ProjectResponse })
   async current(@CurrentProject() ctx: ProjectContext): Promise<ProjectResponse> {
     const project = await this.projects.findById(ctx.projectId);
+    if (!project) throw notFound(`Project ${ctx.projectId} not found.`);
+    return ProjectResponse.from(project);
+  }
+
+  @Patch('current')
+  @Auth()
+  @ApiOperation({
+    summary: "Change the project's settings",
+    description: 'Today: `retention_days`, how long its traces are kept (docs/retention.md).',
+  })
+  @ApiOkResponse({ type: ProjectResponse })
+  async update(@CurrentProject() ctx: ProjectContext, @Body() body: UpdateProjectRequest): Promise<ProjectResponse> {
+    const project = await this.projects.setRetention(ctx.projectId, body.retention_days);
     if (!project) throw notFound(`Project ${ctx.projectId} not found.`);
     return ProjectResponse.from(project);
   }

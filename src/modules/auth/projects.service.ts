@@ -32,6 +32,12 @@ export class ProjectsService {
     return this.projects.findOneByOrFail({ id: result.raw[0].id });
   }
 
+  /** Sets the project's retention (null: the server default); null when the project is gone. */
+  async setRetention(projectId: string, days: number | null): Promise<ProjectEntity | null> {
+    await this.projects.update({ id: projectId }, { retentionDays: days });
+    return this.findById(projectId);
+  }
+
   listForOrg(orgId: string): Promise<ProjectEntity[]> {
     return this.projects.find({ where: { orgId }, order: { createdAt: 'ASC' } });
   }

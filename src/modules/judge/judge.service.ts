@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { APICallError, embedMany, generateText, NoObjectGeneratedError, Output } from 'ai';
+import { APICallError, asSchema, embedMany, generateText, NoObjectGeneratedError, Output, type Schema } from 'ai';
 import { z } from 'zod';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
@@ -148,7 +148,7 @@ export class JudgeService implements OnModuleDestroy {
           temperature: this.config.judge.temperature,
           maxRetries: 0,
           abortSignal: signal,
-          output: Output.object({ schema, name: schemaName }),
+          output: Output.object({ schema: outputSchema(schema), name: schemaName }),
         });
         this.health.noteWarnings(model, result.warnings);
         const usage = tokensOf(result.usage);
@@ -376,4 +376,16 @@ function parseTextOrThrow<T>(text: string | undefined, schema: z.ZodType<T>, usa
 function rejectsStructuredOutput(error: unknown): boolean {
   if (APICallError.isInstance(error)) return error.statusCode === 400 || error.statusCode === 422;
   return (error as { name?: string })?.name === 'AI_UnsupportedFunctionalityError';
+}
+
+/**
+ * The AI SDK's schema for a stage's zod schema, made once per schema: the SDK converts zod to JSON
+ * Schema lazily and keeps the result on the wrapper, so reusing the wrapper skips that conversion
+ * on every judge call (~2 % of a worker's CPU with an instant judge).
+ */
+const outputSchemas = new WeakMap<z.ZodType, Schema<unknown>>();
+function outputSchema<T>(schema: z.ZodType<T>): Schema<T> {
+  let wrapped = outputSchemas.get(schema);
+  if (!wrapped) outputSchemas.set(schema, (wrapped = asSchema(schema) as Schema<unknown>));
+  return wrapped as Schema<T>;
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { httpStatusFor } from '../../common/errors/http-status-for';
 import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
@@ -251,6 +252,17 @@ describe('MetricsService: every metric end to end through the real provider code
     const o = ok(await one('confidence'));
     expect(o).toMatchObject({ score: 0.35, reason: 'Hedged twice.', metadata: { threshold: 0.5, success: false } });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('a shared abort signal keeps no listener once evaluations end (no per-trace leak on the worker signal)', async () => {
+    const shutdown = new AbortController();
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        metrics.evaluateTrace(weatherTrace(), ['confidence', 'coherence'], { signal: shutdown.signal }),
+      ),
+    );
+    expect(outcomes.flat().every((o) => o.ok)).toBe(true);
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
   });
 
   it('coherence: 1 − cosine distance of the embedded input and output, no chat call', async () => {

@@ -40,14 +40,32 @@ export class MetricsService {
     const chatModel = this.modelLabel(opts.model);
     const { signal } = opts;
     // Settles when the signal aborts, so an aborted evaluation does not wait for calls in flight.
+    // The listener is removed when the evaluation ends: the worker passes one process-wide signal,
+    // and a listener left on it would keep this evaluation (trace, rendered prompt) alive for the
+    // life of the process and make every later add/removeEventListener on it slower (a linear scan).
+    let fire: (() => void) | undefined;
     const aborted = signal
       ? new Promise<never>((_, reject) => {
-          const fire = () => reject(new EvaluationInterrupted(signal.reason ?? 'aborted'));
+          fire = () => reject(new EvaluationInterrupted(signal.reason ?? 'aborted'));
           if (signal.aborted) fire();
           else signal.addEventListener('abort', fire, { once: true });
         })
       : undefined;
     aborted?.catch(() => undefined);
+    try {
+      return await this.evaluateAll(evaluation, metricNames, chatModel, signal, aborted);
+    } finally {
+      if (fire) signal?.removeEventListener('abort', fire);
+    }
+  }
+
+  private evaluateAll(
+    evaluation: TraceEvaluation,
+    metricNames: string[],
+    chatModel: string,
+    signal: AbortSignal | undefined,
+    aborted: Promise<never> | undefined,
+  ): Promise<MetricOutcome[]> {
     return Promise.all(
       metricNames.map(async (name): Promise<MetricOutcome> => {
         const def = this.registry.get(name);

@@ -1,9 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import { MembershipRole } from '../entities/membership.entity';
 import { OrganizationEntity } from '../entities/organization.entity';
 import { ProjectEntity } from '../entities/project.entity';
+
+const RETENTION_DOC =
+  'Days traces are kept (by started_at) before the worker deletes them with their spans and scores; ' +
+  '0 keeps them forever; null follows the server default (RETENTION_DAYS).';
 
 export class CreateOrganizationRequest {
   @ApiProperty({ minLength: 1, maxLength: 255 })
@@ -42,6 +46,7 @@ export class ProjectResponse {
   @ApiProperty() name: string;
   @ApiProperty() description: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ type: Number, nullable: true, description: RETENTION_DOC }) retention_days: number | null;
 
   static from(p: ProjectEntity): ProjectResponse {
     return {
@@ -50,8 +55,19 @@ export class ProjectResponse {
       name: p.name,
       description: p.description,
       created_at: p.createdAt.toISOString(),
+      retention_days: p.retentionDays ?? null,
     };
   }
+}
+
+/** PATCH /projects/current: the project's own settings. */
+export class UpdateProjectRequest {
+  @ApiProperty({ type: Number, nullable: true, minimum: 0, maximum: 36500, description: RETENTION_DOC })
+  @ValidateIf((o: UpdateProjectRequest) => o.retention_days !== null)
+  @IsInt()
+  @Min(0)
+  @Max(36500)
+  retention_days: number | null;
 }
 
 export class CreateAPIKeyRequest {

@@ -14,6 +14,10 @@ export class ProjectEntity {
   @Column({ type: 'text', default: '' })
   description: string;
 
+  /** Days traces are kept; null follows RETENTION_DAYS, 0 keeps them forever (see docs/retention.md). */
+  @Column({ type: 'integer', nullable: true })
+  retentionDays: number | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }
