@@ -253,6 +253,13 @@ export type WriteOutcome = 'ok' | 'missing' | { tooBig: TraceSize };
 
 /** Most JSON one batched INSERT carries; a heavier trace is written by itself. */
 const BATCH_BYTES = 1024 * 1024;
+/**
+ * Write slots for batches of new traces, and how many of them one project's batches may hold: a
+ * project alone gets two statements in flight, and however slow its writes are, one slot stays free
+ * for the others (docs/security.md).
+ */
+export const INSERT_SLOTS = 3;
+export const INSERT_SLOTS_PER_PROJECT = 2;
 
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
@@ -268,9 +275,10 @@ export class TracesRepository {
   /**
    * New traces, written several per statement when requests arrive together. Each travels as its
    * JSON, serialised once: the batch joins them, and their length caps a batch at BATCH_BYTES (a
-   * trace that large is written on its own, outside the shared slots).
+   * trace that large is written on its own, outside the shared slots). A batch holds one project's
+   * traces, and a project's batches hold at most INSERT_SLOTS_PER_PROJECT slots.
    */
-  private readonly newTraces = new InsertBatcher<{ traceId: string; json: string }, boolean>(
+  private readonly newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
     async (traces) => {
       const rows = await this.run<{ trace_id: string }>(
         this.pool,
@@ -283,9 +291,10 @@ export class TracesRepository {
     },
     (t) => t.traceId,
     64,
-    2,
+    INSERT_SLOTS,
     1,
     { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
+    { groupOf: (t) => t.projectId, maxInFlightPerGroup: INSERT_SLOTS_PER_PROJECT },
   );
 
   /**
@@ -318,7 +327,7 @@ export class TracesRepository {
     ];
     // A new trace is one request: its size is bounded by the body limit and checked by the service.
     const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
-    if (await this.newTraces.submit({ traceId: trace.trace_id, json: payload })) return 'ok';
+    if (await this.newTraces.submit({ projectId, traceId: trace.trace_id, json: payload })) return 'ok';
     const spansJson = JSON.stringify(spans);
     return this.inTransaction<WriteOutcome>(
       async (client) => {
