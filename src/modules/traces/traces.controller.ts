@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -109,8 +110,14 @@ export class TracesController {
   @Auth()
   @ApiOperation({ summary: 'Get a trace with its spans' })
   @ApiOkResponse({ type: TraceResponseDto })
-  get(@CurrentProject() project: ProjectContext, @Param() params: TraceIdParams): Promise<TraceResponseDto> {
-    return this.traces.getTrace(project.projectId, params.trace_id);
+  get(
+    @CurrentProject() project: ProjectContext,
+    @Param() params: TraceIdParams,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TraceResponseDto> {
+    // A large read keeps its permit until the response is written (see LargeReadLimiter).
+    const sent = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    return this.traces.getTrace(project.projectId, params.trace_id, sent);
   }
 
   @Patch(':trace_id')

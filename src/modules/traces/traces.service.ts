@@ -17,6 +17,7 @@ import {
 } from './dto/trace-response.dto';
 import { TraceCreateDto } from './dto/trace-create.dto';
 import { TraceUpdateDto } from './dto/trace-update.dto';
+import { LargeReadLimiter } from './large-read-limiter';
 import { TraceFilter } from './query/trace-filter';
 import { SpanRecord, TraceBounds, TraceRecord, TraceSize, TracesRepository, WriteOutcome } from './traces.repository';
 import { parseTimestamp } from './utils/timestamp';
@@ -50,6 +51,7 @@ export class TracesService {
 
   constructor(
     private readonly repository: TracesRepository,
+    private readonly largeReads: LargeReadLimiter,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.bounds = { spans: config.bounds.spansPerTrace, bytes: config.bounds.traceBytes };
@@ -100,9 +102,10 @@ export class TracesService {
 
   /**
    * GET /traces/{id}. The size is measured in PostgreSQL first, so a trace larger than
-   * MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in this process.
+   * MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in this process,
+   * and a read above LARGE_READ_BYTES needs one of MAX_LARGE_READS permits (429 when none is free).
    */
-  async getTrace(projectId: string, traceId: string): Promise<TraceResponseDto> {
+  async getTrace(projectId: string, traceId: string, sent?: Promise<unknown>): Promise<TraceResponseDto> {
     const size = await this.repository.traceSize(projectId, traceId);
     if (!size) throw traceNotFound(traceId);
     if (size.bytes > this.maxResponseBytes) {
@@ -110,7 +113,11 @@ export class TracesService {
         `Trace ${traceId} holds ${size.bytes} bytes of JSON, more than one response may carry (MAX_RESPONSE_BYTES=${this.maxResponseBytes}). The deployment can raise the limit.`,
       );
     }
-    const trace = await this.repository.findTraceWithSpans(projectId, traceId);
+    const trace = await this.largeReads.run(
+      size.bytes,
+      () => this.repository.findTraceWithSpans(projectId, traceId),
+      sent,
+    );
     if (!trace) throw traceNotFound(traceId);
     return trace;
   }
