@@ -110,14 +110,16 @@ export class TracesController {
   @Auth()
   @ApiOperation({ summary: 'Get a trace with its spans' })
   @ApiOkResponse({ type: TraceResponseDto })
-  get(
+  async get(
     @CurrentProject() project: ProjectContext,
     @Param() params: TraceIdParams,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<TraceResponseDto> {
-    // A large read keeps its permit until the response is written (see LargeReadLimiter).
+  ): Promise<string> {
+    // The body is JSON text from PostgreSQL, sent as is; a large read keeps its permit until it is written.
     const sent = new Promise<void>((resolve) => res.once('close', () => resolve()));
-    return this.traces.getTrace(project.projectId, params.trace_id, sent);
+    const body = await this.traces.getTraceJson(project.projectId, params.trace_id, sent);
+    res.type('application/json');
+    return body;
   }
 
   @Patch(':trace_id')

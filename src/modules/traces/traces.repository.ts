@@ -233,7 +233,7 @@ const REFRESH_AGGREGATES = `
  */
 const JSON_BYTES = (a: string) =>
   `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0) + octet_length(${a}.metadata::text)`;
-const TRACE_SIZE = `
+export const TRACE_SIZE = `
   SELECT t.span_count,
          (${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
                                          FROM spans s WHERE s.trace_id = t.trace_id), 0))::float8 AS bytes
@@ -381,6 +381,18 @@ export class TracesRepository {
       [projectId, traceId],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * The same trace as findTraceWithSpans, as the JSON text PostgreSQL renders: a large trace then costs
+   * this process one string, never a parse and a re-serialisation on the event loop.
+   */
+  async findTraceJson(projectId: string, traceId: string): Promise<string | null> {
+    const rows: Array<{ body: string }> = await this.dataSource.query(
+      `SELECT row_to_json(x)::text AS body FROM (${TRACE_WITH_SPANS} WHERE t.project_id = $1 AND t.trace_id = $2) x`,
+      [projectId, traceId],
+    );
+    return rows[0]?.body ?? null;
   }
 
   async findTracesWithSpans(projectId: string, traceIds: string[]): Promise<TraceResponseDto[]> {

@@ -101,11 +101,30 @@ export class TracesService {
   }
 
   /**
-   * GET /traces/{id}. The size is measured in PostgreSQL first, so a trace larger than
-   * MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in this process,
-   * and a read above LARGE_READ_BYTES needs one of MAX_LARGE_READS permits (429 when none is free).
+   * PATCH /traces/{id} answers with the trace. The size is measured in PostgreSQL first, so a trace
+   * larger than MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in
+   * this process, and a read above LARGE_READ_BYTES needs one of MAX_LARGE_READS permits (429 when
+   * none is free).
    */
-  async getTrace(projectId: string, traceId: string, sent?: Promise<unknown>): Promise<TraceResponseDto> {
+  getTrace(projectId: string, traceId: string): Promise<TraceResponseDto> {
+    return this.boundedRead(projectId, traceId, () => this.repository.findTraceWithSpans(projectId, traceId));
+  }
+
+  /**
+   * GET /traces/{id}: the trace as JSON text rendered by PostgreSQL (same bounds as getTrace), so
+   * even a large one is neither parsed nor serialised on the event loop. `sent` settles once the
+   * response is written; a large read keeps its permit until then.
+   */
+  getTraceJson(projectId: string, traceId: string, sent?: Promise<unknown>): Promise<string> {
+    return this.boundedRead(projectId, traceId, () => this.repository.findTraceJson(projectId, traceId), sent);
+  }
+
+  private async boundedRead<T>(
+    projectId: string,
+    traceId: string,
+    read: () => Promise<T | null>,
+    sent?: Promise<unknown>,
+  ): Promise<T> {
     const size = await this.repository.traceSize(projectId, traceId);
     if (!size) throw traceNotFound(traceId);
     if (size.bytes > this.maxResponseBytes) {
@@ -113,11 +132,7 @@ export class TracesService {
         `Trace ${traceId} holds ${size.bytes} bytes of JSON, more than one response may carry (MAX_RESPONSE_BYTES=${this.maxResponseBytes}). The deployment can raise the limit.`,
       );
     }
-    const trace = await this.largeReads.run(
-      size.bytes,
-      () => this.repository.findTraceWithSpans(projectId, traceId),
-      sent,
-    );
+    const trace = await this.largeReads.run(size.bytes, read, sent);
     if (!trace) throw traceNotFound(traceId);
     return trace;
   }
