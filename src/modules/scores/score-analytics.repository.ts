@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { analyticsQuery } from '../analytics/analytics-query';
-import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
+import { BucketWindow } from '../analytics/time-buckets';
+import { SCORE_DISTRIBUTION, SCORE_SUMMARY, SCORE_TREND } from './score-rollup-sql';
 
 /**
  * Every statement reads values as `value_number`, the stored `score_number(value)` (migration
  * 1764000003000): NULL for a value that is not a number in [0, 1], which is counted apart and never
- * cast, so no stored row can break a chart. `ix_trace_scores_analytics` covers these reads.
+ * cast, so no stored row can break a chart. Summary, trend and distribution read the score rollups
+ * (score-rollup-sql.ts); `ix_trace_scores_analytics` covers their live parts and the bounds.
  */
 
 export interface ScoreSummaryRow {
@@ -34,19 +36,6 @@ const ISO = (x: string) => `to_char((${x}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH2
 const CREATED_IN = (a: string, b: string) =>
   `(${a}::timestamptz IS NULL OR s.created_at >= ${a}::timestamptz) AND (${b}::timestamptz IS NULL OR s.created_at < ${b}::timestamptz)`;
 
-const SUMMARY = `
-  SELECT name, avg(n)::float8 AS avg, min(n)::float8 AS min, max(n)::float8 AS max,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median,
-         count(n)::int AS succeeded,
-         (count(*) FILTER (WHERE status = 'FAILED'))::int AS failed,
-         (count(*) FILTER (WHERE status = 'SUCCESS' AND n IS NULL))::int AS non_numeric,
-         max(created_at) AS latest
-  FROM (SELECT s.name, s.status, s.created_at, CASE WHEN s.status = 'SUCCESS' THEN s.value_number END AS n
-        FROM trace_scores s
-        WHERE s.project_id = $1 AND s.data_type = 'NUMERIC' AND ${CREATED_IN('$2', '$3')}) s
-  GROUP BY name
-  ORDER BY name`;
-
 /** The scores a trend or histogram of metric $2 counts as numbers. */
 const NUMERIC_OF_METRIC = `s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND s.data_type = 'NUMERIC'`;
 
@@ -54,36 +43,13 @@ const BOUNDS = `
   SELECT ${ISO('min(s.created_at)')} AS first, ${ISO(`date_trunc('milliseconds', max(s.created_at)) + interval '1 millisecond'`)} AS after_last
   FROM trace_scores s WHERE ${NUMERIC_OF_METRIC} AND ${CREATED_IN('$3', '$4')}`;
 
-/** $1 project, $2 metric, $3 granularity, $4 from, $5 to, $6 zone. */
-const TREND = `
-  WITH agg AS (
-    SELECT ${bucketOf('s.created_at', '$3::text', '$6::text')} AS b, avg(n)::float8 AS avg, count(*)::int AS count
-    FROM (SELECT s.created_at, s.value_number AS n FROM trace_scores s
-          WHERE ${NUMERIC_OF_METRIC} AND s.created_at >= $4::timestamptz AND s.created_at < $5::timestamptz) s
-    WHERE n IS NOT NULL
-    GROUP BY 1)
-  SELECT ${bucketLabel('x.b', '$6::text')} AS bucket, COALESCE(agg.avg, 0) AS avg, COALESCE(agg.count, 0) AS count
-  FROM (${bucketSeries('$3::text', '$4', '$5', '$6::text')}) x LEFT JOIN agg ON agg.b = x.b
-  ORDER BY x.b`;
-
-/**
- * $1 project, $2 metric, $3 from, $4 to, $5 buckets. Bucket i holds [(i-1)/n, i/n); 1.0 joins bucket n
- * (width_bucket alone would open an n+1th). Row bucket NULL counts the non-numeric successful scores.
- */
-const DISTRIBUTION = `
-  SELECT CASE WHEN n IS NOT NULL THEN least(width_bucket(n, 0, 1, $5::int), $5::int) END AS bucket, count(*)::int AS count
-  FROM (SELECT CASE WHEN s.data_type = 'NUMERIC' THEN s.value_number END AS n
-        FROM trace_scores s
-        WHERE s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND ${CREATED_IN('$3', '$4')}) s
-  GROUP BY 1`;
-
 /** Score analytics: summary, trend and distribution, each one statement scoped by project. */
 @Injectable()
 export class ScoreAnalyticsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async summary(projectId: string, from?: string, before?: string): Promise<ScoreSummaryRow[]> {
-    const rows = await analyticsQuery<Record<string, unknown>>(this.dataSource, SUMMARY, [
+    const rows = await analyticsQuery<Record<string, unknown>>(this.dataSource, SCORE_SUMMARY, [
       projectId,
       from ?? null,
       before ?? null,
@@ -118,7 +84,7 @@ export class ScoreAnalyticsRepository {
   }
 
   trend(projectId: string, metric: string, w: BucketWindow): Promise<TrendRow[]> {
-    return analyticsQuery(this.dataSource, TREND, [projectId, metric, w.granularity, w.from, w.to, w.tz]);
+    return analyticsQuery(this.dataSource, SCORE_TREND, [projectId, metric, w.granularity, w.from, w.to, w.tz]);
   }
 
   /** Counts per bucket number (absent buckets are empty) and the non-numeric count. */
@@ -129,7 +95,7 @@ export class ScoreAnalyticsRepository {
     from?: string,
     to?: string,
   ): Promise<{ counts: Map<number, number>; nonNumeric: number }> {
-    const rows = await analyticsQuery<{ bucket: number | null; count: number }>(this.dataSource, DISTRIBUTION, [
+    const rows = await analyticsQuery<{ bucket: number | null; count: number }>(this.dataSource, SCORE_DISTRIBUTION, [
       projectId,
       metric,
       from ?? null,

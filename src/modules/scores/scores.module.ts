@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScoreAnalyticsRepository } from './score-analytics.repository';
 import { ScoreAnalyticsService } from './score-analytics.service';
+import { ScoreRollupRefresher } from './score-rollup-refresher';
 import { ScoreStoreModule } from './score-store.module';
 import { TraceScoreAnalyticsController } from './trace-score-analytics.controller';
 import { TraceScoresController } from './trace-scores.controller';
@@ -11,6 +12,12 @@ import { TraceScoresService } from './trace-scores.service';
 @Module({
   imports: [ScoreStoreModule],
   controllers: [TraceScoresController, TraceScoreAnalyticsController],
-  providers: [TraceScoresRepository, TraceScoresService, ScoreAnalyticsRepository, ScoreAnalyticsService],
+  providers: [
+    TraceScoresRepository,
+    TraceScoresService,
+    ScoreAnalyticsRepository,
+    ScoreAnalyticsService,
+    ScoreRollupRefresher,
+  ],
 })
 export class ScoresModule {}

@@ -1,0 +1,86 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Score rollups (docs/analytics.md), the trace rollups' scheme applied to trace_scores: exact for
+ * refreshed slots, dirty slots and the window's edges computed live in the same statement.
+ *
+ * `score_rollups`: per project, metric name and 15-minute slot of created_at, what the summary and
+ * the trend add up (counts, the exact numeric sum, min, max, the latest NUMERIC score).
+ * `score_value_rollups`: per project, metric name and UTC day, how many successful NUMERIC scores
+ * hold each distinct value: the distribution and the exact median come from it (scores take few
+ * distinct values, so a day of one metric is at most a few thousand rows however many scores).
+ * Statement-level triggers on trace_scores append the (project, name, slot) triples a statement
+ * touched to score_rollup_dirty; a day is live while any of its slots has a mark.
+ */
+export class ScoreRollups1764000012000 implements MigrationInterface {
+  name = 'ScoreRollups1764000012000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE score_rollups (
+        project_id uuid NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        name varchar(255) NOT NULL,
+        slot timestamptz NOT NULL,
+        numeric_rows integer NOT NULL,
+        latest_at timestamptz,
+        failed_count integer NOT NULL,
+        value_count integer NOT NULL,
+        value_sum numeric NOT NULL,
+        value_min numeric,
+        value_max numeric,
+        unparsed_count integer NOT NULL,
+        other_type_count integer NOT NULL,
+        PRIMARY KEY (project_id, name, slot)
+      )`);
+    await q.query(`
+      CREATE TABLE score_value_rollups (
+        project_id uuid NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        name varchar(255) NOT NULL,
+        day timestamptz NOT NULL,
+        value numeric NOT NULL,
+        count integer NOT NULL,
+        PRIMARY KEY (project_id, name, day, value) INCLUDE (count)
+      )`);
+    await q.query(`
+      CREATE TABLE score_rollup_dirty (
+        id bigserial PRIMARY KEY,
+        project_id uuid NOT NULL,
+        name varchar(255) NOT NULL,
+        slot timestamptz NOT NULL
+      )`);
+    await q.query(`CREATE INDEX ix_score_rollup_dirty_project_name_slot ON score_rollup_dirty (project_id, name, slot)`);
+    for (const [event, rows] of [
+      ['INSERT', 'NEW TABLE AS changed'],
+      ['DELETE', 'OLD TABLE AS changed'],
+      ['UPDATE', 'OLD TABLE AS changed NEW TABLE AS changed_to'],
+    ]) {
+      const after = event === 'UPDATE' ? ` UNION SELECT project_id, name, created_at FROM changed_to` : '';
+      await q.query(`
+        CREATE FUNCTION trace_scores_mark_rollups_${event.toLowerCase()}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO score_rollup_dirty (project_id, name, slot)
+          SELECT DISTINCT project_id, name, date_bin('15 minutes', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')
+          FROM (SELECT project_id, name, created_at FROM changed${after}) c;
+          RETURN NULL;
+        END $$`);
+      await q.query(`
+        CREATE TRIGGER tr_trace_scores_mark_rollups_${event.toLowerCase()} AFTER ${event} ON trace_scores
+        REFERENCING ${rows} FOR EACH STATEMENT EXECUTE FUNCTION trace_scores_mark_rollups_${event.toLowerCase()}()`);
+    }
+    // Scores stored before this migration: every slot starts dirty (exact live answers until refreshed).
+    await q.query(`
+      INSERT INTO score_rollup_dirty (project_id, name, slot)
+      SELECT DISTINCT project_id, name, date_bin('15 minutes', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')
+      FROM trace_scores`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const event of ['insert', 'delete', 'update']) {
+      await q.query(`DROP TRIGGER IF EXISTS tr_trace_scores_mark_rollups_${event} ON trace_scores`);
+      await q.query(`DROP FUNCTION IF EXISTS trace_scores_mark_rollups_${event}()`);
+    }
+    await q.query(`DROP TABLE IF EXISTS score_rollup_dirty`);
+    await q.query(`DROP TABLE IF EXISTS score_value_rollups`);
+    await q.query(`DROP TABLE IF EXISTS score_rollups`);
+  }
+}
