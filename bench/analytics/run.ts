@@ -192,9 +192,11 @@ async function seededEnd(db: Client, projectId: string): Promise<Date | null> {
 async function waitForRollups(db: Client): Promise<void> {
   const started = Date.now();
   for (;;) {
-    const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM rollup_dirty')).rows;
+    const [{ n }] = (
+      await db.query('SELECT (SELECT count(*) FROM rollup_dirty) + (SELECT count(*) FROM score_rollup_dirty) AS n')
+    ).rows;
     process.stdout.write(`\r  dirty rollup marks: ${n} (${Math.round((Date.now() - started) / 1000)} s)   `);
-    if (n === 0) break;
+    if (Number(n) === 0) break;
     await sleep(1000);
   }
   process.stdout.write('\n');

@@ -68,10 +68,13 @@ export class ScoreRollups1764000012000 implements MigrationInterface {
         REFERENCING ${rows} FOR EACH STATEMENT EXECUTE FUNCTION trace_scores_mark_rollups_${event.toLowerCase()}()`);
     }
     // Scores stored before this migration: every slot starts dirty (exact live answers until refreshed).
+    // In order, so that each refresh pass takes neighbouring slots and recomputes few days.
     await q.query(`
       INSERT INTO score_rollup_dirty (project_id, name, slot)
-      SELECT DISTINCT project_id, name, date_bin('15 minutes', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')
-      FROM trace_scores`);
+      SELECT project_id, name, slot FROM (
+        SELECT DISTINCT project_id, name, date_bin('15 minutes', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS slot
+        FROM trace_scores) d
+      ORDER BY 1, 2, 3`);
   }
 
   async down(q: QueryRunner): Promise<void> {
