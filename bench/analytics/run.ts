@@ -304,7 +304,10 @@ async function main(): Promise<void> {
       end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
       await seed(db, projectId, end);
     } else console.log(`reusing the seed ending ${end.toISOString()}`);
-    if (process.env.BENCH_SEED_ONLY === '1') return;
+    if (process.env.BENCH_SEED_ONLY === '1') {
+      await db.end();
+      return;
+    }
     // A fresh API process for the measurement, so its memory figures start from a clean boot.
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));

@@ -44,6 +44,17 @@ export const valueCounts = (keys: string[], from: string) => `
 
 const SCORE_COLUMNS = 's.name, s.created_at, s.status, s.data_type, s.value_number';
 
+/**
+ * The scores of a project (one metric, or every metric when `name` is null) created in
+ * [start, start + length), as a LATERAL subquery aliased `s`: PostgreSQL then reads each slot or day
+ * through the (project_id, name, created_at) index, never a scan of the table joined by hash.
+ */
+const scoresIn = (project: string, name: string | null, start: string, length: string) => `(
+  SELECT ${SCORE_COLUMNS} FROM trace_scores s
+  WHERE s.project_id = ${project} ${name ? `AND s.name = ${name}` : ''}
+    AND s.created_at >= ${start} AND s.created_at < ${start} + ${length}
+  OFFSET 0) s`;
+
 /** The placeholders of one read: project, optional metric name, optional window bounds. */
 interface Scope {
   project: string;
@@ -76,14 +87,12 @@ const liveCtes = (sc: Scope, withValues: boolean) => {
       SELECT ${slotOf(sc.from)} AS slot WHERE ${sc.from} IS NOT NULL
       UNION SELECT ${slotOf(last(sc))} WHERE ${sc.to} IS NOT NULL)`,
     `live_scores AS MATERIALIZED (
-      SELECT ${SCORE_COLUMNS} FROM edge_slots e
-      JOIN trace_scores s ON s.project_id = ${sc.project} ${sameName('s', sc)}
-       AND s.created_at >= e.slot AND s.created_at < e.slot + ${SLOT_LENGTH}
+      SELECT s.* FROM edge_slots e
+      CROSS JOIN LATERAL ${scoresIn(sc.project, sc.name, 'e.slot', SLOT_LENGTH)}
       WHERE ${inWindow('s.created_at', sc)}
       UNION ALL
-      SELECT ${SCORE_COLUMNS} FROM dirty d
-      JOIN trace_scores s ON s.project_id = ${sc.project} AND s.name = d.name
-       AND s.created_at >= d.slot AND s.created_at < d.slot + ${SLOT_LENGTH}
+      SELECT s.* FROM dirty d
+      CROSS JOIN LATERAL ${scoresIn(sc.project, 'd.name', 'd.slot', SLOT_LENGTH)}
       WHERE d.slot NOT IN (SELECT slot FROM edge_slots) AND ${inWindow('s.created_at', sc)})`,
   ];
   if (withValues) {
@@ -93,14 +102,12 @@ const liveCtes = (sc: Scope, withValues: boolean) => {
         UNION SELECT ${dayOf(last(sc))} WHERE ${sc.to} IS NOT NULL)`,
       `dirty_days AS (SELECT DISTINCT name, ${dayOf('slot')} AS day FROM dirty)`,
       `live_values AS MATERIALIZED (
-        SELECT ${SCORE_COLUMNS} FROM edge_days e
-        JOIN trace_scores s ON s.project_id = ${sc.project} ${sameName('s', sc)}
-         AND s.created_at >= e.day AND s.created_at < e.day + ${DAY_LENGTH}
+        SELECT s.* FROM edge_days e
+        CROSS JOIN LATERAL ${scoresIn(sc.project, sc.name, 'e.day', DAY_LENGTH)}
         WHERE ${inWindow('s.created_at', sc)}
         UNION ALL
-        SELECT ${SCORE_COLUMNS} FROM dirty_days d
-        JOIN trace_scores s ON s.project_id = ${sc.project} AND s.name = d.name
-         AND s.created_at >= d.day AND s.created_at < d.day + ${DAY_LENGTH}
+        SELECT s.* FROM dirty_days d
+        CROSS JOIN LATERAL ${scoresIn(sc.project, 'd.name', 'd.day', DAY_LENGTH)}
         WHERE d.day NOT IN (SELECT day FROM edge_days) AND ${inWindow('s.created_at', sc)})`,
     );
   }
@@ -210,15 +217,7 @@ export const SCORE_REFRESH = [
   `DELETE FROM score_rollups r USING ${TRIPLES} WHERE r.project_id = d.p AND r.name = d.n AND r.slot = d.s`,
   `DELETE FROM score_value_rollups v USING ${DAYS} WHERE v.project_id = d.p AND v.name = d.n AND v.day = d.day`,
   `INSERT INTO score_rollups (project_id, name, slot, ${SCORE_AGG_COLUMNS})
-   ${scoreAggregates(
-     ['d.p', 'd.n', 'd.s'],
-     `${TRIPLES} JOIN trace_scores s ON s.project_id = d.p AND s.name = d.n
-      AND s.created_at >= d.s AND s.created_at < d.s + ${SLOT_LENGTH}`,
-   )}`,
+   ${scoreAggregates(['d.p', 'd.n', 'd.s'], `${TRIPLES} CROSS JOIN LATERAL ${scoresIn('d.p', 'd.n', 'd.s', SLOT_LENGTH)}`)}`,
   `INSERT INTO score_value_rollups (project_id, name, day, value, count)
-   ${valueCounts(
-     ['d.p', 'd.n', 'd.day'],
-     `${DAYS} JOIN trace_scores s ON s.project_id = d.p AND s.name = d.n
-      AND s.created_at >= d.day AND s.created_at < d.day + ${DAY_LENGTH}`,
-   )}`,
+   ${valueCounts(['d.p', 'd.n', 'd.day'], `${DAYS} CROSS JOIN LATERAL ${scoresIn('d.p', 'd.n', 'd.day', DAY_LENGTH)}`)}`,
 ];
