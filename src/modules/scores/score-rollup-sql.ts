@@ -45,13 +45,13 @@ export const valueCounts = (keys: string[], from: string) => `
 const SCORE_COLUMNS = 's.name, s.created_at, s.status, s.data_type, s.value_number';
 
 /**
- * The scores of a project (one metric, or every metric when `name` is null) created in
+ * The scores of one metric of a project created in
  * [start, start + length), as a LATERAL subquery aliased `s`: PostgreSQL then reads each slot or day
  * through the (project_id, name, created_at) index, never a scan of the table joined by hash.
  */
-const scoresIn = (project: string, name: string | null, start: string, length: string) => `(
+const scoresIn = (project: string, name: string, start: string, length: string) => `(
   SELECT ${SCORE_COLUMNS} FROM trace_scores s
-  WHERE s.project_id = ${project} ${name ? `AND s.name = ${name}` : ''}
+  WHERE s.project_id = ${project} AND s.name = ${name}
     AND s.created_at >= ${start} AND s.created_at < ${start} + ${length}
   OFFSET 0) s`;
 
@@ -79,6 +79,19 @@ const last = (sc: Scope) => `(${sc.to} - interval '1 microsecond')`;
  */
 const liveCtes = (sc: Scope, withValues: boolean) => {
   const ctes = [
+    // The metrics to read edges for, each through the covering index. Every stored score has a rollup
+    // row or a dirty mark, so these are all the project's metrics (found by skipping through the keys).
+    sc.name
+      ? `metric_names AS (SELECT ${sc.name} AS name)`
+      : `metric_names AS (
+          SELECT name FROM (
+            WITH RECURSIVE skip AS (
+              SELECT (SELECT min(name) FROM score_rollups WHERE project_id = ${sc.project}) AS name
+              UNION ALL
+              SELECT (SELECT min(r.name) FROM score_rollups r WHERE r.project_id = ${sc.project} AND r.name > skip.name)
+              FROM skip WHERE skip.name IS NOT NULL)
+            SELECT name FROM skip WHERE name IS NOT NULL
+            UNION SELECT DISTINCT name FROM score_rollup_dirty WHERE project_id = ${sc.project}) n)`,
     `dirty AS MATERIALIZED (
       SELECT DISTINCT d.name, d.slot FROM score_rollup_dirty d
       WHERE d.project_id = ${sc.project} ${sameName('d', sc)}
@@ -87,8 +100,8 @@ const liveCtes = (sc: Scope, withValues: boolean) => {
       SELECT ${slotOf(sc.from)} AS slot WHERE ${sc.from} IS NOT NULL
       UNION SELECT ${slotOf(last(sc))} WHERE ${sc.to} IS NOT NULL)`,
     `live_scores AS MATERIALIZED (
-      SELECT s.* FROM edge_slots e
-      CROSS JOIN LATERAL ${scoresIn(sc.project, sc.name, 'e.slot', SLOT_LENGTH)}
+      SELECT s.* FROM edge_slots e CROSS JOIN metric_names m
+      CROSS JOIN LATERAL ${scoresIn(sc.project, 'm.name', 'e.slot', SLOT_LENGTH)}
       WHERE ${inWindow('s.created_at', sc)}
       UNION ALL
       SELECT s.* FROM dirty d
@@ -102,8 +115,8 @@ const liveCtes = (sc: Scope, withValues: boolean) => {
         UNION SELECT ${dayOf(last(sc))} WHERE ${sc.to} IS NOT NULL)`,
       `dirty_days AS (SELECT DISTINCT name, ${dayOf('slot')} AS day FROM dirty)`,
       `live_values AS MATERIALIZED (
-        SELECT s.* FROM edge_days e
-        CROSS JOIN LATERAL ${scoresIn(sc.project, sc.name, 'e.day', DAY_LENGTH)}
+        SELECT s.* FROM edge_days e CROSS JOIN metric_names m
+        CROSS JOIN LATERAL ${scoresIn(sc.project, 'm.name', 'e.day', DAY_LENGTH)}
         WHERE ${inWindow('s.created_at', sc)}
         UNION ALL
         SELECT s.* FROM dirty_days d
@@ -118,13 +131,13 @@ const liveCtes = (sc: Scope, withValues: boolean) => {
 const rolledSlots = (sc: Scope) => `score_rollups r
   WHERE r.project_id = ${sc.project} ${sameName('r', sc)}
     AND (${sc.from} IS NULL OR r.slot > ${slotOf(sc.from)}) AND (${sc.to} IS NULL OR r.slot < ${slotOf(last(sc))})
-    AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.name = r.name AND d.slot = r.slot)`;
+    AND (r.name, r.slot) NOT IN (SELECT name, slot FROM dirty)`;
 
-/** score_value_rollups rows `v` of whole, clean days inside the window. */
+/** score_value_rollups rows `v` of whole, clean days inside the window (NOT IN: one hashed probe per row). */
 const rolledDays = (sc: Scope) => `score_value_rollups v
   WHERE v.project_id = ${sc.project} ${sameName('v', sc)}
     AND (${sc.from} IS NULL OR v.day > ${dayOf(sc.from)}) AND (${sc.to} IS NULL OR v.day < ${dayOf(last(sc))})
-    AND NOT EXISTS (SELECT 1 FROM dirty_days d WHERE d.name = v.name AND d.day = v.day)`;
+    AND (v.name, v.day) NOT IN (SELECT name, day FROM dirty_days)`;
 
 /** `(name, value, c)`: counted scores per value in the window, rolled days and live days together. */
 const VALUES_CTE = (sc: Scope) => `
