@@ -5,7 +5,7 @@ import { EvalPipeline1764000003000 } from './1764000003000-EvalPipeline';
 import { JudgeUnknownUsage1764000004000 } from './1764000004000-JudgeUnknownUsage';
 import { Analytics1764000005000 } from './1764000005000-Analytics';
 import { SessionScores1764000006000 } from './1764000006000-SessionScores';
-import { ScoreRollups1764000012000 } from './1764000012000-ScoreRollups';
+import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -16,5 +16,5 @@ export const MIGRATIONS = [
   JudgeUnknownUsage1764000004000,
   Analytics1764000005000,
   SessionScores1764000006000,
-  ScoreRollups1764000012000,
+  AnalyticsRollups1764000012000,
 ];

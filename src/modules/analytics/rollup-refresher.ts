@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import {
+  hourOf,
   Key,
   latencyAggregates,
   modelAggregates,
@@ -23,6 +24,7 @@ const WITH_PAIR_TRACES = `WITH pair_traces AS MATERIALIZED (
   SELECT d.p, d.s, ${TRACE_COLUMNS} FROM ${PAIRS}
   JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH})`;
 const PAIR_TRACES = 'pair_traces t';
+const HOURS = `(SELECT DISTINCT d.p, ${hourOf('d.s')} AS h FROM ${PAIRS}) x`;
 const KEYS: Key[] = [
   ['t.p', 'p'],
   ['t.s', 's'],
@@ -138,6 +140,20 @@ export class RollupRefresher extends DirtySlotRefresher {
     await qr.query(
       `${WITH_PAIR_TRACES} INSERT INTO latency_rollups (project_id, slot, k, count)
        ${latencyAggregates(KEYS, PAIR_TRACES)}`,
+      params,
+    );
+    // The hours of the taken slots, summed from their four slot rows (fresh for every slot without a
+    // mark; reads skip an hour while any of its slots has one).
+    await qr.query(
+      `DELETE FROM latency_hour_rollups r USING ${HOURS} WHERE r.project_id = x.p AND r.hour = x.h`,
+      params,
+    );
+    await qr.query(
+      `INSERT INTO latency_hour_rollups (project_id, hour, k, count)
+       SELECT x.p, x.h, l.k, sum(l.count) FROM ${HOURS}
+       CROSS JOIN LATERAL (SELECT k, count FROM latency_rollups l
+                           WHERE l.project_id = x.p AND l.slot >= x.h AND l.slot < x.h + interval '1 hour' OFFSET 0) l
+       GROUP BY 1, 2, 3`,
       params,
     );
     return taken.length;
