@@ -14,12 +14,13 @@
  * (18710), BENCH_REDIS_URL (redis://127.0.0.1:6379/6), BENCH_JSON (write the figures to a file).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { rssMb, sleep, waitHealthy } from '../support/api-process';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const TRACES = num('BENCH_TRACES', 1_000_000);
@@ -40,16 +41,7 @@ const CHUNK = 50_000;
 const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'gemini-2.5-pro', 'llama-3.3-70b'];
 const METRICS = ['helpfulness', 'correctness', 'coherence', 'toxicity'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function rssMb(pid: number | undefined): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
 
 function startApi(): ChildProcess {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
@@ -75,17 +67,6 @@ function startApi(): ChildProcess {
   return child;
 }
 
-async function waitHealthy(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(250);
-  }
-  throw new Error('the API did not become ready');
-}
 
 async function prepareDatabase(): Promise<void> {
   const admin = new Client({ connectionString: PG_ADMIN });
@@ -294,7 +275,7 @@ async function main(): Promise<void> {
   await prepareDatabase();
   let api = startApi();
   try {
-    await waitHealthy();
+    await waitHealthy(BASE);
     const db = new Client({ connectionString: DATABASE_URL });
     await db.connect();
     const project = await db.query('SELECT id FROM projects WHERE name = $1', [PROJECT]);
@@ -312,7 +293,7 @@ async function main(): Promise<void> {
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
     api = startApi();
-    await waitHealthy();
+    await waitHealthy(BASE);
     await waitForRollups(db);
     await db.end();
     const rssBefore = rssMb(api.pid);

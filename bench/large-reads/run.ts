@@ -13,12 +13,12 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { rssMb, sleep, waitHealthy } from '../support/api-process';
 import { TRACE_SIZE } from '../../src/modules/traces/traces.repository';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -37,17 +37,12 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const HEADERS = { 'X-API-Key': API_KEY, 'X-Project-Name': PROJECT, 'Content-Type': 'application/json' };
 const SPAN_BYTES = 40 * 1024;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
-function rssMb(pid: number | undefined): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 function startApi(maxLargeReads: number): ChildProcess {
   return spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
@@ -74,17 +69,6 @@ function startApi(maxLargeReads: number): ChildProcess {
   });
 }
 
-async function waitHealthy(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(250);
-  }
-  throw new Error('the API did not become ready');
-}
 
 async function stop(api: ChildProcess): Promise<void> {
   api.kill('SIGTERM');
@@ -134,7 +118,7 @@ async function phase(api: ChildProcess, traceId: string, readers: number) {
   const statuses: Record<string, number> = {};
   const readMs: number[] = [];
   const healthMs: number[] = [];
-  let peakRss = rssMb(api.pid);
+  let peakRss = rssMb(api.pid) ?? 0;
   const reader = async () => {
     while (Date.now() < until) {
       const started = performance.now();
@@ -150,7 +134,7 @@ async function phase(api: ChildProcess, traceId: string, readers: number) {
       const started = performance.now();
       await (await fetch(`${BASE}/health`)).arrayBuffer();
       healthMs.push(performance.now() - started);
-      peakRss = Math.max(peakRss, rssMb(api.pid));
+      peakRss = Math.max(peakRss, rssMb(api.pid) ?? 0);
       await sleep(50);
     }
   };
@@ -191,7 +175,7 @@ async function main(): Promise<void> {
   console.log(`large-reads bench: one trace of ${TRACE_MB} MiB, ${SECONDS} s per phase; load ${load()}`);
   await prepareDatabase();
   let api = startApi(2);
-  await waitHealthy();
+  await waitHealthy(BASE);
   const big = await makeTrace(TRACE_MB);
   const small = await makeTrace(0.1);
 
@@ -214,7 +198,7 @@ async function main(): Promise<void> {
     if (maxLargeReads !== 2) {
       await stop(api);
       api = startApi(maxLargeReads);
-      await waitHealthy();
+      await waitHealthy(BASE);
     }
     console.log(`\nMAX_LARGE_READS=${maxLargeReads} (API RSS after boot ${rssMb(api.pid)} MB)`);
     for (const readers of [0, ...CONCURRENCY]) {

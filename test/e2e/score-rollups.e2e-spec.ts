@@ -51,6 +51,12 @@ const WINDOWS: Array<[string | undefined, string | undefined]> = [
   [at(DAY + 60_000), at(DAY + 120_000)],
 ];
 const METRICS = ['accuracy', 'tone'];
+const TRENDS = [
+  ['hour', 'UTC'],
+  ['day', 'UTC'],
+  ['hour', 'Asia/Kolkata'],
+  ['day', 'America/New_York'],
+] as const;
 
 describe('score rollups', () => {
   let t: TestApp;
@@ -91,12 +97,7 @@ describe('score rollups', () => {
           out[`distribution ${metric} ${n} ${from} ${to}`] = { counts: [...d.counts].sort(), nonNumeric: d.nonNumeric };
         }
         if (from && to) {
-          for (const [granularity, tz] of [
-            ['hour', 'UTC'],
-            ['day', 'UTC'],
-            ['hour', 'Asia/Kolkata'],
-            ['day', 'America/New_York'],
-          ] as const) {
+          for (const [granularity, tz] of TRENDS) {
             out[`trend ${metric} ${granularity} ${tz} ${from} ${to}`] = await repo.trend(r.projectId, metric, {
               granularity,
               from,
@@ -141,12 +142,7 @@ describe('score rollups', () => {
           out[`distribution ${metric} ${n} ${from} ${to}`] = { counts: counts.sort(), nonNumeric };
         }
         if (from && to) {
-          for (const [granularity, tz] of [
-            ['hour', 'UTC'],
-            ['day', 'UTC'],
-            ['hour', 'Asia/Kolkata'],
-            ['day', 'America/New_York'],
-          ]) {
+          for (const [granularity, tz] of TRENDS) {
             out[`trend ${metric} ${granularity} ${tz} ${from} ${to}`] = await t.dataSource.query(REFERENCE_TREND, [
               r.projectId,
               metric,

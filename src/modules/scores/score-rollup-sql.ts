@@ -71,6 +71,21 @@ const inWindow = (ts: string, sc: Scope) =>
   `(${sc.from} IS NULL OR ${ts} >= ${sc.from}) AND (${sc.to} IS NULL OR ${ts} < ${sc.to})`;
 const last = (sc: Scope) => `(${sc.to} - interval '1 microsecond')`;
 
+/** The window's partial first and last unit (slot or day) as CTE `name(unit)`. */
+const edges = (name: string, unit: string, of: (ts: string) => string, sc: Scope) => `${name} AS (
+  SELECT ${of(sc.from)} AS ${unit} WHERE ${sc.from} IS NOT NULL
+  UNION SELECT ${of(last(sc))} WHERE ${sc.to} IS NOT NULL)`;
+
+/** Raw scores of the edge units (every metric) and of the dirty (metric, unit) pairs, inside the window. */
+const liveRows = (sc: Scope, edgeUnits: string, dirtyUnits: string, unit: string, length: string) => `
+  SELECT s.* FROM ${edgeUnits} e CROSS JOIN metric_names m
+  CROSS JOIN LATERAL ${scoresIn(sc.project, 'm.name', `e.${unit}`, length)}
+  WHERE ${inWindow('s.created_at', sc)}
+  UNION ALL
+  SELECT s.* FROM ${dirtyUnits} d
+  CROSS JOIN LATERAL ${scoresIn(sc.project, 'd.name', `d.${unit}`, length)}
+  WHERE d.${unit} NOT IN (SELECT ${unit} FROM ${edgeUnits}) AND ${inWindow('s.created_at', sc)}`;
+
 /**
  * CTEs shared by every read: `dirty` (name, slot) marks inside the window; `edge_slots` and
  * `edge_days`, the window's partial first and last slot and day; `live_scores`, the raw scores of
@@ -96,32 +111,14 @@ const liveCtes = (sc: Scope, withValues: boolean) => {
       SELECT DISTINCT d.name, d.slot FROM score_rollup_dirty d
       WHERE d.project_id = ${sc.project} ${sameName('d', sc)}
         AND (${sc.from} IS NULL OR d.slot >= ${slotOf(sc.from)}) AND (${sc.to} IS NULL OR d.slot < ${sc.to}))`,
-    `edge_slots AS (
-      SELECT ${slotOf(sc.from)} AS slot WHERE ${sc.from} IS NOT NULL
-      UNION SELECT ${slotOf(last(sc))} WHERE ${sc.to} IS NOT NULL)`,
-    `live_scores AS MATERIALIZED (
-      SELECT s.* FROM edge_slots e CROSS JOIN metric_names m
-      CROSS JOIN LATERAL ${scoresIn(sc.project, 'm.name', 'e.slot', SLOT_LENGTH)}
-      WHERE ${inWindow('s.created_at', sc)}
-      UNION ALL
-      SELECT s.* FROM dirty d
-      CROSS JOIN LATERAL ${scoresIn(sc.project, 'd.name', 'd.slot', SLOT_LENGTH)}
-      WHERE d.slot NOT IN (SELECT slot FROM edge_slots) AND ${inWindow('s.created_at', sc)})`,
+    edges('edge_slots', 'slot', slotOf, sc),
+    `live_scores AS MATERIALIZED (${liveRows(sc, 'edge_slots', 'dirty', 'slot', SLOT_LENGTH)})`,
   ];
   if (withValues) {
     ctes.push(
-      `edge_days AS (
-        SELECT ${dayOf(sc.from)} AS day WHERE ${sc.from} IS NOT NULL
-        UNION SELECT ${dayOf(last(sc))} WHERE ${sc.to} IS NOT NULL)`,
+      edges('edge_days', 'day', dayOf, sc),
       `dirty_days AS (SELECT DISTINCT name, ${dayOf('slot')} AS day FROM dirty)`,
-      `live_values AS MATERIALIZED (
-        SELECT s.* FROM edge_days e CROSS JOIN metric_names m
-        CROSS JOIN LATERAL ${scoresIn(sc.project, 'm.name', 'e.day', DAY_LENGTH)}
-        WHERE ${inWindow('s.created_at', sc)}
-        UNION ALL
-        SELECT s.* FROM dirty_days d
-        CROSS JOIN LATERAL ${scoresIn(sc.project, 'd.name', 'd.day', DAY_LENGTH)}
-        WHERE d.day NOT IN (SELECT day FROM edge_days) AND ${inWindow('s.created_at', sc)})`,
+      `live_values AS MATERIALIZED (${liveRows(sc, 'edge_days', 'dirty_days', 'day', DAY_LENGTH)})`,
     );
   }
   return ctes;
