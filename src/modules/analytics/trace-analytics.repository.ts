@@ -75,27 +75,37 @@ const TOTALS = `
     GROUP BY b)`;
 
 /**
- * UTC hours whose four slots are all rolled up (strictly inside the window, none live) and fall in
+ * Rolled-up slots are read per slot or per hour through the primary keys (LATERAL), never by scanning
+ * the window and filtering. UTC hours whose four slots are all rolled up (strictly inside the window, none live) and fall in
  * one bucket (not so in zones whose day starts at :30): their histogram comes from
- * latency_hour_rollups, a quarter of the rows.
+ * latency_hour_rollups, a quarter of the rows; the other rolled-up slots (`split_slots`) from
+ * latency_rollups.
  */
 const WHOLE_HOURS = `
   whole_hours AS (
     SELECT g.h FROM generate_series(${hourOf(B.from)}, ${hourOf(B.to)}, interval '1 hour') AS g(h)
     WHERE g.h > ${slotOf(B.from)} AND g.h + interval '45 minutes' < ${slotOf(`${B.to} - interval '1 microsecond'`)}
       AND NOT EXISTS (SELECT 1 FROM live_slots l WHERE l.slot >= g.h AND l.slot < g.h + interval '1 hour')
-      AND ${bucketOf('g.h', G, TZ)} = ${bucketOf(`g.h + interval '45 minutes'`, G, TZ)})`;
+      AND ${bucketOf('g.h', G, TZ)} = ${bucketOf(`g.h + interval '45 minutes'`, G, TZ)}),
+  split_slots AS (
+    SELECT g.slot FROM generate_series(${slotOf(B.from)} + ${SLOT_LENGTH},
+                                       ${slotOf(`${B.to} - interval '1 microsecond'`)} - ${SLOT_LENGTH}, ${SLOT_LENGTH}) AS g(slot)
+    WHERE g.slot NOT IN (SELECT slot FROM live_slots) AND ${hourOf('g.slot')} NOT IN (SELECT h FROM whole_hours))`;
 
 const LATENCY_PERCENTILES = `
   pcts AS (${percentilesFromHistogram(`(
     SELECT b, k, sum(count) AS c FROM (
       ${latencyAggregates([bucketKey('t.started_at')], LIVE_TRACES)}
       UNION ALL
-      SELECT ${bucket('r.slot')}, r.k, sum(r.count) FROM ${rolled('latency_rollups', B)}
-        AND ${hourOf('r.slot')} NOT IN (SELECT h FROM whole_hours) GROUP BY 1, 2
+      SELECT ${bucket('r.slot')}, r.k, sum(r.count) FROM split_slots x
+      CROSS JOIN LATERAL (SELECT r.slot, r.k, r.count FROM latency_rollups r
+                          WHERE r.project_id = ${B.project} AND r.slot = x.slot OFFSET 0) r
+      GROUP BY 1, 2
       UNION ALL
-      SELECT ${bucket('h.hour')}, h.k, sum(h.count) FROM latency_hour_rollups h
-      WHERE h.project_id = ${B.project} AND h.hour IN (SELECT h FROM whole_hours) GROUP BY 1, 2
+      SELECT ${bucket('h.hour')}, h.k, sum(h.count) FROM whole_hours w
+      CROSS JOIN LATERAL (SELECT h.hour, h.k, h.count FROM latency_hour_rollups h
+                          WHERE h.project_id = ${B.project} AND h.hour = w.h OFFSET 0) h
+      GROUP BY 1, 2
     ) parts GROUP BY b, k) hist`)})`;
 
 /** Every bucket of the window, left-joined to the per-bucket CTEs, in order. */
