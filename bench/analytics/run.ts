@@ -145,9 +145,8 @@ async function seed(db: Client, projectId: string, end: Date): Promise<void> {
     process.stdout.write(`\r  scores ${hi + 1}/${SCORES} (${Math.round((Date.now() - t0) / 1000)} s)`);
   }
   process.stdout.write('\n');
-  await db.query('ANALYZE traces');
-  await db.query('ANALYZE spans');
-  await db.query('ANALYZE trace_scores');
+  // As autovacuum would, in time: statistics, and the visibility map that index-only scans need.
+  for (const table of ['traces', 'spans', 'trace_scores']) await db.query(`VACUUM (ANALYZE) ${table}`);
   await db.query(
     `CREATE TABLE IF NOT EXISTS bench_seed (project_id uuid PRIMARY KEY, traces int, scores int, seeded_end timestamptz)`,
   );
