@@ -504,6 +504,13 @@ describe('analytics', () => {
       );
       expect(hourly).toEqual(fromSlots);
       expect(hourly.length).toBeGreaterThan(0);
+      // Every refreshed hour with latencies has its precomputed percentiles.
+      const [{ missing }] = await t.dataSource.query(
+        `SELECT count(*)::int AS missing FROM (SELECT DISTINCT hour FROM latency_hour_rollups WHERE project_id = $1) h
+         WHERE NOT EXISTS (SELECT 1 FROM latency_hour_percentiles p WHERE p.project_id = $1 AND p.hour = h.hour)`,
+        [r.projectId],
+      );
+      expect(missing).toBe(0);
     });
 
     it('hourly latency histogram: a bucket mixing a live edge slot and whole rolled-up hours is exact', async () => {

@@ -58,6 +58,16 @@ export class AnalyticsRollups1764000012000 implements MigrationInterface {
       INSERT INTO latency_hour_rollups (project_id, hour, k, count)
       SELECT project_id, date_bin('1 hour', slot, TIMESTAMPTZ '2000-01-01 00:00:00+00'), k, sum(count)
       FROM latency_rollups GROUP BY 1, 2, 3`);
+    // p50/p90/p99 of each refreshed hour, computed from its histogram as reads would: an hour bucket
+    // that is one rolled-up hour reads one row. Filled by the refresher; hours without a row are
+    // computed from the histogram at read time.
+    await q.query(`
+      CREATE TABLE latency_hour_percentiles (
+        project_id uuid NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        hour timestamptz NOT NULL,
+        pct double precision[] NOT NULL,
+        PRIMARY KEY (project_id, hour) INCLUDE (pct)
+      )`);
     await q.query(`
       CREATE TABLE score_rollup_dirty (
         id bigserial PRIMARY KEY,
@@ -65,7 +75,9 @@ export class AnalyticsRollups1764000012000 implements MigrationInterface {
         name varchar(255) NOT NULL,
         slot timestamptz NOT NULL
       )`);
-    await q.query(`CREATE INDEX ix_score_rollup_dirty_project_name_slot ON score_rollup_dirty (project_id, name, slot)`);
+    await q.query(
+      `CREATE INDEX ix_score_rollup_dirty_project_name_slot ON score_rollup_dirty (project_id, name, slot)`,
+    );
     for (const [event, rows] of [
       ['INSERT', 'NEW TABLE AS changed'],
       ['DELETE', 'OLD TABLE AS changed'],
@@ -102,6 +114,7 @@ export class AnalyticsRollups1764000012000 implements MigrationInterface {
     await q.query(`DROP TABLE IF EXISTS score_rollup_dirty`);
     await q.query(`DROP TABLE IF EXISTS score_value_rollups`);
     await q.query(`DROP TABLE IF EXISTS score_rollups`);
+    await q.query(`DROP TABLE IF EXISTS latency_hour_percentiles`);
     await q.query(`DROP TABLE IF EXISTS latency_hour_rollups`);
   }
 }

@@ -6,6 +6,7 @@ import {
   Key,
   latencyAggregates,
   modelAggregates,
+  percentilesFromHistogram,
   SLOT_LENGTH,
   TRACE_AGG_COLUMNS,
   TRACE_COLUMNS,
@@ -154,6 +155,17 @@ export class RollupRefresher extends DirtySlotRefresher {
        CROSS JOIN LATERAL (SELECT k, count FROM latency_rollups l
                            WHERE l.project_id = x.p AND l.slot >= x.h AND l.slot < x.h + interval '1 hour' OFFSET 0) l
        GROUP BY 1, 2, 3`,
+      params,
+    );
+    await qr.query(
+      `DELETE FROM latency_hour_percentiles r USING ${HOURS} WHERE r.project_id = x.p AND r.hour = x.h`,
+      params,
+    );
+    await qr.query(
+      `INSERT INTO latency_hour_percentiles (project_id, hour, pct)
+       SELECT x.p, x.h, q.pct FROM ${HOURS}
+       CROSS JOIN LATERAL (${percentilesFromHistogram(`(SELECT x.h AS b, l.k, l.count::numeric AS c FROM latency_hour_rollups l
+                                                        WHERE l.project_id = x.p AND l.hour = x.h) hist`)}) q`,
       params,
     );
     return taken.length;

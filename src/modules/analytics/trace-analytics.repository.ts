@@ -79,7 +79,8 @@ const TOTALS = `
  * the window and filtering. UTC hours whose four slots are all rolled up (strictly inside the window, none live) and fall in
  * one bucket (not so in zones whose day starts at :30): their histogram comes from
  * latency_hour_rollups, a quarter of the rows; the other rolled-up slots (`split_slots`) from
- * latency_rollups.
+ * latency_rollups. An hour bucket that is exactly one such hour takes the percentiles the refresher
+ * computed from the same histogram (`precomputed`): one row instead of ranking ~140.
  */
 const WHOLE_HOURS = `
   whole_hours AS (
@@ -90,10 +91,18 @@ const WHOLE_HOURS = `
   split_slots AS (
     SELECT g.slot FROM generate_series(${slotOf(B.from)} + ${SLOT_LENGTH},
                                        ${slotOf(`${B.to} - interval '1 microsecond'`)} - ${SLOT_LENGTH}, ${SLOT_LENGTH}) AS g(slot)
-    WHERE g.slot NOT IN (SELECT slot FROM live_slots) AND ${hourOf('g.slot')} NOT IN (SELECT h FROM whole_hours))`;
+    WHERE g.slot NOT IN (SELECT slot FROM live_slots) AND ${hourOf('g.slot')} NOT IN (SELECT h FROM whole_hours)),
+  precomputed AS (
+    SELECT w.h AS b, p.pct FROM whole_hours w
+    CROSS JOIN LATERAL (SELECT p.pct FROM latency_hour_percentiles p
+                        WHERE p.project_id = ${B.project} AND p.hour = w.h OFFSET 0) p
+    WHERE ${G} = 'hour' AND ${bucketOf('w.h', G, TZ)} = w.h)`;
 
 const LATENCY_PERCENTILES = `
-  pcts AS (${percentilesFromHistogram(`(
+  pcts AS (
+    SELECT b, pct FROM precomputed
+    UNION ALL
+    ${percentilesFromHistogram(`(
     SELECT b, k, sum(count) AS c FROM (
       ${latencyAggregates([bucketKey('t.started_at')], LIVE_TRACES)}
       UNION ALL
@@ -105,6 +114,7 @@ const LATENCY_PERCENTILES = `
       SELECT ${bucket('h.hour')}, h.k, sum(h.count) FROM whole_hours w
       CROSS JOIN LATERAL (SELECT h.hour, h.k, h.count FROM latency_hour_rollups h
                           WHERE h.project_id = ${B.project} AND h.hour = w.h OFFSET 0) h
+      WHERE w.h NOT IN (SELECT b FROM precomputed)
       GROUP BY 1, 2
     ) parts GROUP BY b, k) hist`)})`;
 
