@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { percentilesFromHistogram } from '../../modules/analytics/rollup-sql';
 
 /**
  * Score rollups (docs/analytics.md), the trace rollups' scheme applied to trace_scores: exact for
@@ -58,9 +59,9 @@ export class AnalyticsRollups1764000012000 implements MigrationInterface {
       INSERT INTO latency_hour_rollups (project_id, hour, k, count)
       SELECT project_id, date_bin('1 hour', slot, TIMESTAMPTZ '2000-01-01 00:00:00+00'), k, sum(count)
       FROM latency_rollups GROUP BY 1, 2, 3`);
-    // p50/p90/p99 of each refreshed hour, computed from its histogram as reads would: an hour bucket
-    // that is one rolled-up hour reads one row. Filled by the refresher; hours without a row are
-    // computed from the histogram at read time.
+    // p50/p90/p99 of each hour, computed from its histogram as reads would: an hour bucket that is
+    // one rolled-up hour reads one row. Kept by the refresher; filled here for the hours above (an
+    // hour holding a dirty slot is recomputed when refreshed, and never read as whole before).
     await q.query(`
       CREATE TABLE latency_hour_percentiles (
         project_id uuid NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -68,6 +69,11 @@ export class AnalyticsRollups1764000012000 implements MigrationInterface {
         pct double precision[] NOT NULL,
         PRIMARY KEY (project_id, hour) INCLUDE (pct)
       )`);
+    await q.query(`
+      INSERT INTO latency_hour_percentiles (project_id, hour, pct)
+      SELECT x.project_id, x.hour, p.pct FROM (SELECT DISTINCT project_id, hour FROM latency_hour_rollups) x
+      CROSS JOIN LATERAL (${percentilesFromHistogram(`(SELECT x.hour AS b, l.k, l.count::numeric AS c FROM latency_hour_rollups l
+                                                       WHERE l.project_id = x.project_id AND l.hour = x.hour) hist`)}) p`);
     await q.query(`
       CREATE TABLE score_rollup_dirty (
         id bigserial PRIMARY KEY,
