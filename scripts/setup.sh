@@ -9,11 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
-source scripts/npm-install.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing dependencies (npm ci)..."
-  NPM_NODE=$(node --version) npm_ci_checked
+  npm ci --no-audit --no-fund # quiet: see .npmrc
 fi
 
 if [ ! -f .env ]; then

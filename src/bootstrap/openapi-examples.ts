@@ -116,9 +116,22 @@ const PROJECT_NOT_FOUND = detail('Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d n
 const SCOPE_MISSING = detail(
   'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
 );
-const RATE_LIMITED = {
-  detail: 'Rate limit exceeded: 200 per 1 minute. Retry after 42 seconds.',
-  error: 'Rate limit exceeded: 200 per 1 minute',
+/** Each named limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_INGEST, RATE_LIMIT_EVAL_RUNS per minute). */
+const DEFAULT_LIMITS: Record<string, number> = { default: 200, ingest: 100, evalRuns: 50 };
+/** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
+const rateLimited = (limit: string) => ({
+  detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute. Retry after 42 seconds.`,
+  error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute`,
+});
+
+/** GET /traces/{trace_id} with every large-read permit taken (MAX_LARGE_READS, LARGE_READ_BYTES defaults). */
+const LARGE_READS = {
+  summary: 'Every large-read permit is taken; see Retry-After',
+  value: {
+    detail:
+      'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS). Retry after 1 seconds.',
+    error: 'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS)',
+  },
 };
 
 type Examples = Record<string, { summary: string; value: unknown }>;
@@ -128,6 +141,7 @@ type Operation = {
   requestBody?: { content?: Record<string, Record<string, unknown>> };
   security?: Record<string, unknown>[];
   parameters?: unknown[];
+  'x-rate-limit'?: string;
 };
 
 /**
@@ -245,7 +259,11 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
         else setExamples(responses['422'], validationExample(pathParams, true));
       }
       setExamples(responses['429'], {
-        rate_limited: { summary: 'Too many requests; see Retry-After', value: RATE_LIMITED },
+        rate_limited: {
+          summary: 'Too many requests; see Retry-After',
+          value: rateLimited(operation['x-rate-limit'] ?? 'default'),
+        },
+        ...(key === 'GET /traces/{trace_id}' ? { large_reads: LARGE_READS } : {}),
       });
     }
   }

@@ -191,6 +191,8 @@ const schema = z.object({
   MAX_SPANS_PER_TRACE: int(10_000, 1),
   MAX_TRACE_BYTES: int(20 * 1024 * 1024, 1024),
   MAX_RESPONSE_BYTES: int(20 * 1024 * 1024, 1024),
+  LARGE_READ_BYTES: int(1024 * 1024, 0),
+  MAX_LARGE_READS: int(2, 1),
 });
 
 export type RawEnv = z.infer<typeof schema>;
@@ -288,7 +290,13 @@ export interface AppConfig {
     projectRateLimitFactor: number;
     projectsAutoCreatedPerHour: number;
   };
-  bounds: { spansPerTrace: number; traceBytes: number; responseBytes: number };
+  bounds: {
+    spansPerTrace: number;
+    traceBytes: number;
+    responseBytes: number;
+    largeReadBytes: number;
+    maxLargeReads: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -413,6 +421,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       spansPerTrace: e.MAX_SPANS_PER_TRACE,
       traceBytes: e.MAX_TRACE_BYTES,
       responseBytes: e.MAX_RESPONSE_BYTES,
+      largeReadBytes: e.LARGE_READ_BYTES,
+      maxLargeReads: e.MAX_LARGE_READS,
     },
   });
 }

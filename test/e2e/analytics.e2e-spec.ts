@@ -492,6 +492,53 @@ describe('analytics', () => {
         [r.projectId],
       );
       expect(n).toBe(raw);
+      // The hourly histogram is the slot histogram summed per UTC hour.
+      const hourly = await t.dataSource.query(
+        `SELECT hour, k, count FROM latency_hour_rollups WHERE project_id = $1 ORDER BY 1, 2`,
+        [r.projectId],
+      );
+      const fromSlots = await t.dataSource.query(
+        `SELECT date_bin('1 hour', slot, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS hour, k, sum(count)::int AS count
+         FROM latency_rollups WHERE project_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+        [r.projectId],
+      );
+      expect(hourly).toEqual(fromSlots);
+      expect(hourly.length).toBeGreaterThan(0);
+      // Every refreshed hour with latencies has its precomputed percentiles.
+      const [{ missing }] = await t.dataSource.query(
+        `SELECT count(*)::int AS missing FROM (SELECT DISTINCT hour FROM latency_hour_rollups WHERE project_id = $1) h
+         WHERE NOT EXISTS (SELECT 1 FROM latency_hour_percentiles p WHERE p.project_id = $1 AND p.hour = h.hour)`,
+        [r.projectId],
+      );
+      expect(missing).toBe(0);
+    });
+
+    it('hourly latency histogram: a bucket mixing a live edge slot and whole rolled-up hours is exact', async () => {
+      const h = await createTenant(t);
+      const from = '2026-02-02T05:05:00Z'; // slot 05:00 is a partial edge, computed live
+      for (const [start, latency] of [
+        ['2026-02-02T05:07:00Z', 100],
+        ['2026-02-02T06:10:00Z', 200],
+        ['2026-02-02T06:50:00Z', 300],
+      ] as const) {
+        await ingestTrace(t, h, { started_at: start, ended_at: ms(start, latency), spans: [] as never });
+      }
+      const latency = (granularity: string) =>
+        traces(h, { metric: 'latency', granularity, started_after: from, started_before: TO }).expect(200);
+      const live = (await latency('day')).body;
+      await refresh();
+      const [{ n }] = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM latency_hour_rollups WHERE project_id = $1 AND hour = '2026-02-02T06:00:00Z'`,
+        [h.projectId],
+      );
+      expect(n).toBe(2);
+      const rolled = (await latency('day')).body;
+      expect(rolled).toEqual(live);
+      expectWithin1Percent(rolled[0], { p50_latency_ms: 200, p90_latency_ms: 280, avg_latency_ms: 200 });
+      await forceLive(h);
+      const liveHours = (await latency('hour')).body;
+      await refresh();
+      expect((await latency('hour')).body).toEqual(liveHours);
     });
   });
 

@@ -1,7 +1,10 @@
+import { ThrottlerStorage } from '@nestjs/throttler';
 import { randomUUID } from 'node:crypto';
 import { demoTraces } from '../../scripts/demo/traces';
 import { EXAMPLE_SESSION_ID, EXAMPLE_TRACE_ID, REQUEST_EXAMPLES } from '../../src/bootstrap/openapi-examples';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
+import { LargeReadLimiter } from '../../src/modules/traces/large-read-limiter';
+import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { evalRunTestEnv } from '../factories/eval-run.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
@@ -23,7 +26,7 @@ const shape = (body: unknown) => JSON.parse(JSON.stringify(body).replace(UUIDS, 
  * Every example the served OpenAPI document gives is replayed against a running instance holding
  * the demo data (`npm run demo`'s traces): each example request body gets the route's documented
  * success status, and each per-status error example is provoked and compared with what comes back.
- * (429 is left out: provoking it needs a route's whole budget.)
+ * The 429 examples are replayed by the next describe, on an instance with the default limits.
  */
 describe('OpenAPI examples replayed against a running instance with the demo data', () => {
   let judge: JudgeServer;
@@ -177,5 +180,90 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
     }
     expect(mismatches).toEqual([]);
     expect(checked).toBeGreaterThan(100);
+  });
+});
+
+/**
+ * Every route's documented 429, provoked for real on an instance with the default limits: one request
+ * shows which counters the route increments (the credential's and the project's, in Redis); the
+ * credential's is then spent up to its limit through the same storage, and the next request must
+ * answer the documented body (the seconds of Retry-After aside) with a Retry-After header.
+ */
+describe('OpenAPI 429 examples replayed with the default rate limits', () => {
+  let t: TestApp;
+  let tenant: Tenant;
+  let owner: Record<string, string>;
+  let paths: Record<string, Record<string, Operation>>;
+  type Increment = ThrottlerStorage['increment'];
+  const calls: Parameters<Increment>[] = [];
+  let increment: Increment;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    tenant = await createTenant(t);
+    owner = (await createMember(t, tenant, MembershipRole.OWNER)).headers;
+    const storage = t.app.get<ThrottlerStorage>(ThrottlerStorage, { strict: false });
+    increment = storage.increment.bind(storage);
+    storage.increment = (...args: Parameters<Increment>) => {
+      calls.push(args);
+      return increment(...args);
+    };
+    paths = (await t.http.get('/openapi.json').expect(200)).body.paths;
+  });
+  afterAll(() => t?.close());
+
+  const seconds = (body: unknown) =>
+    JSON.parse(JSON.stringify(body).replace(/Retry after \d+ seconds/g, 'Retry after N seconds'));
+
+  it('each route answers its documented 429 once its limit is spent', async () => {
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const [path, item] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const examples = Object.entries(op.responses['429']?.content?.['application/json']?.examples ?? {});
+        const project = op.security?.some((x) => 'ProjectName' in x);
+        const headers = project ? tenant.headers : { Authorization: owner.Authorization };
+        const url = path.replace(/\{[^}]+\}/g, () => randomUUID());
+        const agent = t.http as unknown as Record<string, (p: string) => import('supertest').Test>;
+        for (const [name, { value }] of examples) {
+          if (name !== 'rate_limited') continue;
+          calls.length = 0;
+          let res = await agent[method](url).set(headers);
+          if (res.status !== 429) {
+            for (const args of calls.filter(([key]) => !key.includes('project:'))) {
+              for (let i = 0; i < args[2]; i++) await increment(...args);
+            }
+            res = await agent[method](url).set(headers);
+          }
+          checked += 1;
+          if (
+            res.status !== 429 ||
+            !res.headers['retry-after'] ||
+            JSON.stringify(seconds(res.body)) !== JSON.stringify(seconds(value))
+          )
+            mismatches.push(
+              `${method.toUpperCase()} ${path}: got ${res.status} ${JSON.stringify(res.body)}, documented ${JSON.stringify(value)}`,
+            );
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThan(30);
+  });
+
+  it('GET /traces/{trace_id} answers its documented large_reads 429 while every large-read permit is held', async () => {
+    const big = buildTrace({ spans: [buildSpan({ input: { blob: 'x'.repeat(1_100_000) } })] });
+    const fresh = await createTenant(t);
+    await t.http.post('/traces').set(fresh.headers).send(big).expect(202);
+    const documented = paths['/traces/{trace_id}'].get.responses['429'].content!['application/json'].examples!;
+    const limiter = t.app.get(LargeReadLimiter);
+    const held = Array.from({ length: limiter.permits }, () => limiter.tryAcquire()!);
+    try {
+      const res = await t.http.get(`/traces/${big.trace_id}`).set(fresh.headers).expect(429);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.body).toEqual(documented.large_reads.value);
+    } finally {
+      held.forEach((release) => release());
+    }
   });
 });

@@ -37,6 +37,21 @@ describe('rate limits', () => {
       .expect(429);
   });
 
+  it('a key over its limit creates no project by naming a new one (the limit is counted first)', async () => {
+    const named = ['rl-new-1', 'rl-new-2', 'rl-new-3'];
+    for (const name of named) {
+      await one.http
+        .get('/projects/current')
+        .set({ ...a.headers, 'X-Project-Name': name })
+        .expect(429);
+    }
+    const created = await one.dataSource.query(`SELECT name FROM projects WHERE org_id = $1 AND name = ANY($2)`, [
+      a.orgId,
+      named,
+    ]);
+    expect(created).toEqual([]);
+  });
+
   it('does not count unauthenticated requests against a caller', async () => {
     const c = await createTenant(one);
     for (let i = 0; i < 8; i++) await one.http.get('/projects/current').set({ 'X-API-Key': 'sk_pp_nope' }).expect(401);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LargeReadLimiter } from '../../src/modules/traces/large-read-limiter';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -20,6 +21,8 @@ describe('finding 5: every resource bounded', () => {
       MAX_SPANS_PER_TRACE: '30',
       MAX_TRACE_BYTES: String(200 * 1024),
       MAX_RESPONSE_BYTES: String(100 * 1024),
+      LARGE_READ_BYTES: String(20 * 1024),
+      MAX_LARGE_READS: '1',
     });
     a = await createTenant(t);
   });
@@ -97,6 +100,30 @@ describe('finding 5: every resource bounded', () => {
     expect(refused.body.detail).toMatch(/more than one response may carry \(MAX_RESPONSE_BYTES=102400\)/);
     expect(health.status).toBe(200);
     expect(small.status).toBe(200);
+  });
+
+  it('large reads: past LARGE_READ_BYTES a read needs one of MAX_LARGE_READS permits, else 429 with Retry-After; small reads never wait', async () => {
+    const large = buildTrace({ spans: [buildSpan({ input: { blob: noise(40 * 1024) } })] });
+    const small = buildTrace();
+    for (const trace of [large, small]) await t.http.post('/traces').set(a.headers).send(trace).expect(202);
+    const limiter = t.app.get(LargeReadLimiter);
+
+    const release = limiter.tryAcquire()!; // another large read holds the only permit
+    try {
+      const refused = await t.http.get(`/traces/${large.trace_id}`).set(a.headers).expect(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.body).toEqual({
+        detail:
+          'Too many large reads in progress: at most 1 reads of more than 20480 bytes at once (MAX_LARGE_READS). Retry after 1 seconds.',
+        error: 'Too many large reads in progress: at most 1 reads of more than 20480 bytes at once (MAX_LARGE_READS)',
+      });
+      await t.http.get(`/traces/${small.trace_id}`).set(a.headers).expect(200);
+    } finally {
+      release();
+    }
+    const read = await t.http.get(`/traces/${large.trace_id}`).set(a.headers).expect(200);
+    expect(read.body.spans[0].input.blob).toHaveLength(40 * 1024);
+    expect(limiter.active).toBe(0); // released once the response was written
   });
 
   it("a run's scores: a bare array of every score by default, streamed; limit/offset select a window", async () => {

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { ConfigError, loadConfig } from '../../src/config/env';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
-import { TracesRepository } from '../../src/modules/traces/traces.repository';
+import { InsertBatcher } from '../../src/modules/traces/insert-batcher';
+import { INSERT_SLOTS, INSERT_SLOTS_PER_PROJECT, TracesRepository } from '../../src/modules/traces/traces.repository';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { createMember, createTenant, signToken, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -163,6 +164,41 @@ describe('findings 3, 4, 7, 8 on a running instance', () => {
       const stored = await t.http.get('/traces?limit=200').set(victim.headers).expect(200);
       expect(stored.body.total).toBe(victimTraces.length);
       expect((await t.http.get('/traces').set(attacker.headers).expect(200)).body.total).toBe(0);
+    });
+
+    it("a tenant whose batches hang in PostgreSQL holds at most its share of write slots; the victim's traces are written meanwhile", async () => {
+      const attacker = await createTenant(t);
+      const victim = await createTenant(t);
+      const batcher = (t.app.get(TracesRepository) as unknown as { newTraces: InsertBatcher<unknown, boolean> })
+        .newTraces;
+      // Slow, deterministically: another transaction holds uncommitted rows with the attacker's trace
+      // ids, so each batch carrying one waits on that lock until the test rolls back.
+      const locked = Array.from({ length: 4 }, () => buildTrace());
+      const lock = t.dataSource.createQueryRunner();
+      await lock.connect();
+      await lock.startTransaction();
+      try {
+        for (const trace of locked) {
+          await lock.query(
+            `INSERT INTO traces (trace_id, project_id, name, status, started_at) VALUES ($1, $2, 'lock', 'RUNNING', now())`,
+            [trace.trace_id, attacker.projectId],
+          );
+        }
+        const attack = locked.map((body) => t.http.post('/traces').set(attacker.headers).send(body).then((r) => r.status));
+        while (batcher.pendingItems < locked.length) await new Promise((r) => setTimeout(r, 5));
+
+        expect(batcher.slotsHeldBy(attacker.projectId)).toBe(INSERT_SLOTS_PER_PROJECT);
+        expect(batcher.busySlots).toBeLessThan(INSERT_SLOTS);
+        for (let i = 0; i < 5; i++) await t.http.post('/traces').set(victim.headers).send(buildTrace()).expect(202);
+        expect(batcher.pendingItems).toBe(locked.length); // the attacker's traces are still waiting
+
+        await lock.rollbackTransaction();
+        expect(await Promise.all(attack)).toEqual(locked.map(() => 202));
+      } finally {
+        if (lock.isTransactionActive) await lock.rollbackTransaction();
+        await lock.release();
+      }
+      expect((await t.http.get('/traces').set(victim.headers).expect(200)).body.total).toBe(5);
     });
 
     it('valid surrogate pairs and large but finite numbers are still accepted', async () => {

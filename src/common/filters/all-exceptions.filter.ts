@@ -57,6 +57,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();
     const [status, body] = this.toResponse(exception, req);
+    const retryAfter = exception instanceof DomainError ? exception.details?.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number' && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
     if (status >= 500) {
       body.request_id = String(req.id ?? req.headers['x-request-id'] ?? '');
       this.logger.error({ err: exception, request_id: body.request_id, path: req.url }, 'Unhandled error');

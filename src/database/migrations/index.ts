@@ -9,6 +9,7 @@ import { SessionIndexes1764000007000 } from './1764000007000-SessionIndexes';
 import { SessionRuns1764000008000 } from './1764000008000-SessionRuns';
 import { Monitors1764000009000 } from './1764000009000-Monitors';
 import { Retention1764000011000 } from './1764000011000-Retention';
+import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -24,5 +25,6 @@ export const MIGRATIONS = [
   SessionRuns1764000008000,
   Monitors1764000009000,
   Retention1764000011000,
+  AnalyticsRollups1764000012000,
   SessionScoreLatest1764000013000,
 ];

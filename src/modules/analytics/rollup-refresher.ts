@@ -1,10 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import {
+  hourOf,
   Key,
   latencyAggregates,
   modelAggregates,
+  percentilesFromHistogram,
   SLOT_LENGTH,
   TRACE_AGG_COLUMNS,
   TRACE_COLUMNS,
@@ -23,27 +25,32 @@ const WITH_PAIR_TRACES = `WITH pair_traces AS MATERIALIZED (
   SELECT d.p, d.s, ${TRACE_COLUMNS} FROM ${PAIRS}
   JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH})`;
 const PAIR_TRACES = 'pair_traces t';
+const HOURS = `(SELECT DISTINCT d.p, ${hourOf('d.s')} AS h FROM ${PAIRS}) x`;
 const KEYS: Key[] = [
   ['t.p', 'p'],
   ['t.s', 's'],
 ];
 
 /**
- * Keeps the trace rollups (migration 1764000003000) up to date without touching any write path:
- * triggers on traces mark (project, slot) pairs dirty; every ROLLUP_REFRESH_INTERVAL_MS this takes
- * marks and recomputes those slots from the raw rows, in one REPEATABLE READ transaction so the
- * marks it removes and the rows it reads are the same moment. Reads never wait for it: dirty slots
- * are computed live, so a slow or stopped refresher costs speed, never correctness. One refresher
- * at a time across processes (an advisory lock); the others skip the pass.
+ * The refresh loop every rollup shares: every ROLLUP_REFRESH_INTERVAL_MS, take dirty marks and
+ * recompute what they cover from the raw rows, in one REPEATABLE READ transaction so the marks it
+ * removes and the rows it reads are the same moment. Reads never wait for it: dirty slots are
+ * computed live, so a slow or stopped refresher costs speed, never correctness. One refresher per
+ * rollup family at a time across processes (an advisory lock); the others skip the pass.
  */
-@Injectable()
-export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(RollupRefresher.name);
+export abstract class DirtySlotRefresher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(this.constructor.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private stopped = false;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    protected readonly dataSource: DataSource,
+    private readonly lockName: string,
+  ) {}
+
+  /** Takes up to `limit` marks and recomputes what they cover; returns how many distinct marks it took. */
+  protected abstract refreshTaken(qr: QueryRunner, limit: number): Promise<number>;
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.tick(), ROLLUP_REFRESH_INTERVAL_MS);
@@ -84,46 +91,86 @@ export class RollupRefresher implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       await qr.startTransaction('REPEATABLE READ');
       await qr.query('SET LOCAL jit = off'); // see analytics-query.ts
-      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock(hashtext('trace-rollups')) AS locked`);
+      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [this.lockName]);
       if (!locked) {
         await qr.rollbackTransaction();
         return 0;
       }
-      const taken: Array<{ project_id: string; slot: Date }> = await qr.query(
-        `WITH taken AS (
-           DELETE FROM rollup_dirty WHERE id IN (SELECT id FROM rollup_dirty ORDER BY id LIMIT $1)
-           RETURNING project_id, slot)
-         SELECT DISTINCT project_id, slot FROM taken`,
-        [MARKS_PER_PASS],
-      );
-      if (taken.length > 0) {
-        const params = [taken.map((t) => t.project_id), taken.map((t) => t.slot)];
-        for (const table of ['trace_rollups', 'model_rollups', 'latency_rollups']) {
-          await qr.query(`DELETE FROM ${table} r USING ${PAIRS} WHERE r.project_id = d.p AND r.slot = d.s`, params);
-        }
-        await qr.query(
-          `${WITH_PAIR_TRACES} INSERT INTO trace_rollups (project_id, slot, ${TRACE_AGG_COLUMNS})
-           ${traceAggregates(KEYS, PAIR_TRACES)}`,
-          params,
-        );
-        await qr.query(
-          `${WITH_PAIR_TRACES} INSERT INTO model_rollups (project_id, slot, model, call_count, total_tokens, total_cost)
-           ${modelAggregates(KEYS, PAIR_TRACES)}`,
-          params,
-        );
-        await qr.query(
-          `${WITH_PAIR_TRACES} INSERT INTO latency_rollups (project_id, slot, k, count)
-           ${latencyAggregates(KEYS, PAIR_TRACES)}`,
-          params,
-        );
-      }
+      const taken = await this.refreshTaken(qr, MARKS_PER_PASS);
       await qr.commitTransaction();
-      return taken.length;
+      return taken;
     } catch (error) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
       await qr.release();
     }
+  }
+}
+
+/**
+ * Keeps the trace rollups (migration 1764000005000) up to date without touching any write path:
+ * triggers on traces mark (project, slot) pairs dirty, and this recomputes those slots.
+ */
+@Injectable()
+export class RollupRefresher extends DirtySlotRefresher {
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    super(dataSource, 'trace-rollups');
+  }
+
+  protected async refreshTaken(qr: QueryRunner, limit: number): Promise<number> {
+    const taken: Array<{ project_id: string; slot: Date }> = await qr.query(
+      `WITH taken AS (
+         DELETE FROM rollup_dirty WHERE id IN (SELECT id FROM rollup_dirty ORDER BY id LIMIT $1)
+         RETURNING project_id, slot)
+       SELECT DISTINCT project_id, slot FROM taken`,
+      [limit],
+    );
+    if (taken.length === 0) return 0;
+    const params = [taken.map((t) => t.project_id), taken.map((t) => t.slot)];
+    for (const table of ['trace_rollups', 'model_rollups', 'latency_rollups']) {
+      await qr.query(`DELETE FROM ${table} r USING ${PAIRS} WHERE r.project_id = d.p AND r.slot = d.s`, params);
+    }
+    await qr.query(
+      `${WITH_PAIR_TRACES} INSERT INTO trace_rollups (project_id, slot, ${TRACE_AGG_COLUMNS})
+       ${traceAggregates(KEYS, PAIR_TRACES)}`,
+      params,
+    );
+    await qr.query(
+      `${WITH_PAIR_TRACES} INSERT INTO model_rollups (project_id, slot, model, call_count, total_tokens, total_cost)
+       ${modelAggregates(KEYS, PAIR_TRACES)}`,
+      params,
+    );
+    await qr.query(
+      `${WITH_PAIR_TRACES} INSERT INTO latency_rollups (project_id, slot, k, count)
+       ${latencyAggregates(KEYS, PAIR_TRACES)}`,
+      params,
+    );
+    // The hours of the taken slots, summed from their four slot rows (fresh for every slot without a
+    // mark; reads skip an hour while any of its slots has one).
+    await qr.query(
+      `DELETE FROM latency_hour_rollups r USING ${HOURS} WHERE r.project_id = x.p AND r.hour = x.h`,
+      params,
+    );
+    await qr.query(
+      `INSERT INTO latency_hour_rollups (project_id, hour, k, count)
+       SELECT x.p, x.h, l.k, sum(l.count) FROM ${HOURS}
+       CROSS JOIN LATERAL (SELECT k, count FROM latency_rollups l
+                           WHERE l.project_id = x.p AND l.slot >= x.h AND l.slot < x.h + interval '1 hour' OFFSET 0) l
+       GROUP BY 1, 2, 3`,
+      params,
+    );
+    await qr.query(
+      `DELETE FROM latency_hour_percentiles r USING ${HOURS} WHERE r.project_id = x.p AND r.hour = x.h`,
+      params,
+    );
+    await qr.query(
+      `INSERT INTO latency_hour_percentiles (project_id, hour, pct)
+       SELECT x.p, x.h, q.pct FROM ${HOURS}
+       CROSS JOIN LATERAL (${percentilesFromHistogram(`(SELECT x.h AS b, l.k, l.count::numeric AS c FROM latency_hour_rollups l
+                                                        WHERE l.project_id = x.p AND l.hour = x.h) hist`)}) q`,
+      params,
+    );
+    return taken.length;
   }
 }

@@ -7,6 +7,8 @@
 /** Rollup slots: 15 minutes, so hour buckets of :30 and :45 zones are unions of whole slots. */
 export const SLOT_LENGTH = `interval '15 minutes'`;
 export const slotOf = (ts: string) => `date_bin('15 minutes', ${ts}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
+/** The UTC hour of latency_hour_rollups (four slots). */
+export const hourOf = (ts: string) => `date_bin('1 hour', ${ts}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
 
 /**
  * Latency histogram: bucket k holds [1.02^k, 1.02^(k+1)) ms, and its representative value

@@ -12,6 +12,10 @@ export class ProjectsService {
     return this.projects.findOneBy({ id: projectId });
   }
 
+  findByName(orgId: string, name: string): Promise<ProjectEntity | null> {
+    return this.projects.findOneBy({ orgId, name });
+  }
+
   /** Finds a project by exact name in an organization, creating it on first use (race-safe). */
   async ensureByName(orgId: string, name: string): Promise<ProjectEntity> {
     const existing = await this.projects.findOneBy({ orgId, name });

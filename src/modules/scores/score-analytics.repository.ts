@@ -3,13 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { analyticsQuery } from '../analytics/analytics-query';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
+import { SCORE_DISTRIBUTION, SCORE_SUMMARY, SCORE_TREND } from './score-rollup-sql';
 
 /**
  * Every statement reads values as `value_number`, the stored `score_number(value)` (migration
  * 1764000003000): NULL for a value that is not a number in [0, 1], which is counted apart and never
  * cast, so no stored row can break a chart. Trace and session scores have the same columns, so each
  * statement is built once per table; `ix_trace_scores_analytics` / `ix_session_scores_analytics`
- * cover these reads.
+ * cover these reads. Trace score summary, trend and distribution read the score rollups instead
+ * (score-rollup-sql.ts), the index covering their live parts.
  */
 
 /** Which score table a chart reads: scores of single traces or of whole sessions. */
@@ -87,7 +89,9 @@ const statementsFor = (table: string) => ({
 });
 
 const STATEMENTS = {
-  trace: statementsFor(TABLES.trace),
+  // Trace scores: summary, trend and distribution read the score rollups (score-rollup-sql.ts), with
+  // the same parameters. Session scores have no rollups yet: read raw through their covering index.
+  trace: { ...statementsFor(TABLES.trace), summary: SCORE_SUMMARY, trend: SCORE_TREND, distribution: SCORE_DISTRIBUTION },
   session: statementsFor(TABLES.session),
 };
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScoreAnalyticsRepository } from './score-analytics.repository';
 import { ScoreAnalyticsService } from './score-analytics.service';
+import { ScoreRollupRefresher } from './score-rollup-refresher';
 import { ScoreStoreModule } from './score-store.module';
 import { SessionScoreAnalyticsController } from './session-score-analytics.controller';
 import { SessionScoresController } from './session-scores.controller';
@@ -31,6 +32,7 @@ import { TraceScoresService } from './trace-scores.service';
     SessionScoresService,
     ScoreAnalyticsRepository,
     ScoreAnalyticsService,
+    ScoreRollupRefresher,
   ],
 })
 export class ScoresModule {}

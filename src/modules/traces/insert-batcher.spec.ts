@@ -123,4 +123,40 @@ describe('InsertBatcher', () => {
     expect(w.batches.slice(2)).toEqual([['a:40', 'b:40', 'd:10'], ['c:40']]);
     expect(batcher.stats.soloWrites).toBe(1);
   });
+
+  it('with fairness: a group whose writes hang holds at most its share of slots, and other groups keep writing', async () => {
+    const batches: string[][] = [];
+    let releaseSlow: () => void = () => undefined;
+    const slowGate = new Promise<void>((r) => (releaseSlow = r));
+    const write = async (items: string[]) => {
+      batches.push(items);
+      if (items.some((i) => i.startsWith('slow:'))) await slowGate;
+      return items.map((i) => `ok:${i}`);
+    };
+    const fairness = { groupOf: (s: string) => s.split(':')[0], maxInFlightPerGroup: 2 };
+    const batcher = new InsertBatcher<string, string>(write, (s) => s, 64, 3, 1, undefined, fairness);
+    const slow = ['slow:1', 'slow:2', 'slow:3', 'slow:4'].map((x) => batcher.submit(x));
+    // The slow group started two batches (slow:1 alone, then slow:2..4 together would need a third).
+    expect(batcher.slotsHeldBy('slow')).toBe(2);
+    expect(batcher.busySlots).toBe(2);
+    // Another group's items never join the slow group's batches and get the free slot at once.
+    expect(await batcher.submit('fast:1')).toBe('ok:fast:1');
+    expect(await batcher.submit('fast:2')).toBe('ok:fast:2');
+    expect(batches.filter((b) => b.some((i) => i.startsWith('fast:')))).toEqual([['fast:1'], ['fast:2']]);
+    releaseSlow();
+    expect(await Promise.all(slow)).toEqual(['ok:slow:1', 'ok:slow:2', 'ok:slow:3', 'ok:slow:4']);
+    expect(batcher.pendingItems).toBe(0);
+    expect(batcher.busySlots).toBe(0);
+  });
+
+  it('with fairness: batches never mix groups, and groups are served in arrival order', async () => {
+    const w = recordingWriter();
+    const fairness = { groupOf: (s: string) => s.split(':')[0], maxInFlightPerGroup: 1 };
+    const batcher = new InsertBatcher<string, string>(w.write, (s) => s, 64, 1, 1, undefined, fairness);
+    w.hold();
+    const all = ['a:1', 'b:1', 'a:2', 'c:1', 'b:2'].map((x) => batcher.submit(x));
+    w.release();
+    await Promise.all(all);
+    expect(w.batches).toEqual([['a:1'], ['b:1', 'b:2'], ['a:2'], ['c:1']]);
+  });
 });

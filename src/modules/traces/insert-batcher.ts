@@ -14,11 +14,24 @@ type Entry<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => v
  * (`maxRepairsInFlight` slots): it is split in halves until each bad item is alone, about
  * 2·log2(n) writes per bad item instead of n. So a tenant whose traces fail in PostgreSQL costs
  * other tenants neither a write slot nor more than a few extra statements.
+ *
+ * With `fairness`, a batch holds the items of one group (the project) only, and a group has at most
+ * `maxInFlightPerGroup` batches in flight: a tenant whose writes are slow for any reason (lock waits,
+ * many spans, a busy table) holds at most that many slots and shares no statement with another
+ * tenant, so the remaining slots keep serving everyone else. The next batch goes to the group of the
+ * oldest waiting item that may still start one, so groups are served in arrival order.
  */
+export interface BatchFairness<T> {
+  groupOf: (item: T) => string;
+  maxInFlightPerGroup: number;
+}
+
 export class InsertBatcher<T, R> {
   private readonly queue: Entry<T, R>[] = [];
   private readonly repairs: Entry<T, R>[][] = [];
+  private readonly inFlightByGroup = new Map<string, number>();
   private inFlight = 0;
+  private inFlightItems = 0;
   private repairing = 0;
   /** What happened so far (tests and operators read it). */
   readonly stats = { batches: 0, failedBatches: 0, repairWrites: 0, peakRepairing: 0, soloWrites: 0 };
@@ -31,6 +44,7 @@ export class InsertBatcher<T, R> {
     private readonly maxInFlight = 2,
     private readonly maxRepairsInFlight = 1,
     private readonly weight: { of: (item: T) => number; maxBatch: number } = { of: () => 0, maxBatch: Infinity },
+    private readonly fairness: BatchFairness<T> = { groupOf: () => '', maxInFlightPerGroup: maxInFlight },
   ) {}
 
   submit(item: T): Promise<R> {
@@ -49,25 +63,53 @@ export class InsertBatcher<T, R> {
     return this.inFlight;
   }
 
+  /** Items submitted to the main lane and not yet answered: waiting, or in a batch being written. */
+  get pendingItems(): number {
+    return this.queue.length + this.inFlightItems;
+  }
+
+  /** Main-lane slots a group's batches hold now. */
+  slotsHeldBy(group: string): number {
+    return this.inFlightByGroup.get(group) ?? 0;
+  }
+
   private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.take();
+    while (this.inFlight < this.maxInFlight) {
+      const group = this.nextGroup();
+      if (group === undefined) return;
+      const batch = this.take(group);
       this.inFlight++;
+      this.inFlightItems += batch.length;
+      this.inFlightByGroup.set(group, this.slotsHeldBy(group) + 1);
       void this.flush(batch).finally(() => {
         this.inFlight--;
+        this.inFlightItems -= batch.length;
+        const held = this.slotsHeldBy(group) - 1;
+        if (held > 0) this.inFlightByGroup.set(group, held);
+        else this.inFlightByGroup.delete(group);
         this.pump();
       });
     }
   }
 
-  private take(): Entry<T, R>[] {
+  /** The group of the oldest waiting item whose group may start another batch. */
+  private nextGroup(): string | undefined {
+    for (const entry of this.queue) {
+      const group = this.fairness.groupOf(entry.item);
+      if (this.slotsHeldBy(group) < this.fairness.maxInFlightPerGroup) return group;
+    }
+    return undefined;
+  }
+
+  private take(group: string): Entry<T, R>[] {
     const keys = new Set<string>();
     const batch: Entry<T, R>[] = [];
     let weight = 0;
     for (let i = 0; i < this.queue.length && batch.length < this.maxBatch;) {
       const key = this.keyOf(this.queue[i].item);
       const itemWeight = this.weight.of(this.queue[i].item);
-      if (keys.has(key) || (batch.length > 0 && weight + itemWeight > this.weight.maxBatch)) {
+      const otherGroup = this.fairness.groupOf(this.queue[i].item) !== group;
+      if (otherGroup || keys.has(key) || (batch.length > 0 && weight + itemWeight > this.weight.maxBatch)) {
         i++;
         continue;
       }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -109,8 +110,16 @@ export class TracesController {
   @Auth()
   @ApiOperation({ summary: 'Get a trace with its spans' })
   @ApiOkResponse({ type: TraceResponseDto })
-  get(@CurrentProject() project: ProjectContext, @Param() params: TraceIdParams): Promise<TraceResponseDto> {
-    return this.traces.getTrace(project.projectId, params.trace_id);
+  async get(
+    @CurrentProject() project: ProjectContext,
+    @Param() params: TraceIdParams,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    // The body is JSON text from PostgreSQL, sent as is; a large read keeps its permit until it is written.
+    const sent = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    const body = await this.traces.getTraceJson(project.projectId, params.trace_id, sent);
+    res.type('application/json');
+    return body;
   }
 
   @Patch(':trace_id')

@@ -5,12 +5,13 @@ import { TraceEntity } from './entities/trace.entity';
 import { TracesController } from './traces.controller';
 import { TracesRepository } from './traces.repository';
 import { TracesService } from './traces.service';
+import { LargeReadLimiter } from './large-read-limiter';
 
 /** Trace ingestion, storage and queries. Exports TracesService (and the filter builder via its file). */
 @Module({
   imports: [TypeOrmModule.forFeature([TraceEntity, SpanEntity])],
   controllers: [TracesController],
-  providers: [TracesRepository, TracesService],
+  providers: [TracesRepository, TracesService, LargeReadLimiter],
   exports: [TracesService, TracesRepository],
 })
 export class TracesModule {}

@@ -235,7 +235,7 @@ const JSON_BYTES = (a: string) =>
   `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0) + octet_length(${a}.metadata::text)`;
 const TRACE_BYTES = `(${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
                                          FROM spans s WHERE s.trace_id = t.trace_id), 0))`;
-const TRACE_SIZE = `
+export const TRACE_SIZE = `
   SELECT t.span_count, ${TRACE_BYTES}::float8 AS bytes FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
 const TRACES_BYTES = `
   SELECT COALESCE(sum(${TRACE_BYTES}), 0)::float8 AS bytes FROM traces t
@@ -255,6 +255,13 @@ export type WriteOutcome = 'ok' | 'missing' | { tooBig: TraceSize };
 
 /** Most JSON one batched INSERT carries; a heavier trace is written by itself. */
 const BATCH_BYTES = 1024 * 1024;
+/**
+ * Write slots for batches of new traces, and how many of them one project's batches may hold: a
+ * project alone gets two statements in flight, and however slow its writes are, one slot stays free
+ * for the others (docs/security.md).
+ */
+export const INSERT_SLOTS = 3;
+export const INSERT_SLOTS_PER_PROJECT = 2;
 
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
@@ -270,9 +277,10 @@ export class TracesRepository {
   /**
    * New traces, written several per statement when requests arrive together. Each travels as its
    * JSON, serialised once: the batch joins them, and their length caps a batch at BATCH_BYTES (a
-   * trace that large is written on its own, outside the shared slots).
+   * trace that large is written on its own, outside the shared slots). A batch holds one project's
+   * traces, and a project's batches hold at most INSERT_SLOTS_PER_PROJECT slots.
    */
-  private readonly newTraces = new InsertBatcher<{ traceId: string; json: string }, boolean>(
+  private readonly newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
     async (traces) => {
       const rows = await this.run<{ trace_id: string }>(
         this.pool,
@@ -285,9 +293,10 @@ export class TracesRepository {
     },
     (t) => t.traceId,
     64,
-    2,
+    INSERT_SLOTS,
     1,
     { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
+    { groupOf: (t) => t.projectId, maxInFlightPerGroup: INSERT_SLOTS_PER_PROJECT },
   );
 
   /**
@@ -320,7 +329,7 @@ export class TracesRepository {
     ];
     // A new trace is one request: its size is bounded by the body limit and checked by the service.
     const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
-    if (await this.newTraces.submit({ traceId: trace.trace_id, json: payload })) return 'ok';
+    if (await this.newTraces.submit({ projectId, traceId: trace.trace_id, json: payload })) return 'ok';
     const spansJson = JSON.stringify(spans);
     return this.inTransaction<WriteOutcome>(
       async (client) => {
@@ -380,6 +389,18 @@ export class TracesRepository {
       [projectId, traceId],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * The same trace as findTraceWithSpans, as the JSON text PostgreSQL renders: a large trace then costs
+   * this process one string, never a parse and a re-serialisation on the event loop.
+   */
+  async findTraceJson(projectId: string, traceId: string): Promise<string | null> {
+    const rows: Array<{ body: string }> = await this.dataSource.query(
+      `SELECT row_to_json(x)::text AS body FROM (${TRACE_WITH_SPANS} WHERE t.project_id = $1 AND t.trace_id = $2) x`,
+      [projectId, traceId],
+    );
+    return rows[0]?.body ?? null;
   }
 
   async findTracesWithSpans(projectId: string, traceIds: string[]): Promise<TraceResponseDto[]> {

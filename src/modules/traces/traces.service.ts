@@ -17,6 +17,7 @@ import {
 } from './dto/trace-response.dto';
 import { TraceCreateDto } from './dto/trace-create.dto';
 import { TraceUpdateDto } from './dto/trace-update.dto';
+import { LargeReadLimiter } from './large-read-limiter';
 import { TraceFilter } from './query/trace-filter';
 import { SpanRecord, TraceBounds, TraceRecord, TraceSize, TracesRepository, WriteOutcome } from './traces.repository';
 import { parseTimestamp } from './utils/timestamp';
@@ -50,6 +51,7 @@ export class TracesService {
 
   constructor(
     private readonly repository: TracesRepository,
+    private readonly largeReads: LargeReadLimiter,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.bounds = { spans: config.bounds.spansPerTrace, bytes: config.bounds.traceBytes };
@@ -101,7 +103,7 @@ export class TracesService {
   /**
    * Several traces with their spans for one response (GET /sessions/{id}): their size is measured in
    * PostgreSQL first, and past MAX_RESPONSE_BYTES the request is refused with `hint` before anything
-   * big is read.
+   * big is read; a large page takes a large-read permit like GET /traces/{id}.
    */
   async findTracesWithSpansForResponse(
     projectId: string,
@@ -114,14 +116,34 @@ export class TracesService {
         `These traces hold ${bytes} bytes of JSON, more than one response may carry (MAX_RESPONSE_BYTES=${this.maxResponseBytes}). ${hint}`,
       );
     }
-    return this.findTracesWithSpans(projectId, traceIds);
+    return this.largeReads.run(bytes, () => this.findTracesWithSpans(projectId, traceIds));
   }
 
   /**
-   * GET /traces/{id}. The size is measured in PostgreSQL first, so a trace larger than
-   * MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in this process.
+   * PATCH /traces/{id} answers with the trace. The size is measured in PostgreSQL first, so a trace
+   * larger than MAX_RESPONSE_BYTES is refused before anything big is read, parsed or serialised in
+   * this process, and a read above LARGE_READ_BYTES needs one of MAX_LARGE_READS permits (429 when
+   * none is free).
    */
-  async getTrace(projectId: string, traceId: string): Promise<TraceResponseDto> {
+  getTrace(projectId: string, traceId: string): Promise<TraceResponseDto> {
+    return this.boundedRead(projectId, traceId, () => this.repository.findTraceWithSpans(projectId, traceId));
+  }
+
+  /**
+   * GET /traces/{id}: the trace as JSON text rendered by PostgreSQL (same bounds as getTrace), so
+   * even a large one is neither parsed nor serialised on the event loop. `sent` settles once the
+   * response is written; a large read keeps its permit until then.
+   */
+  getTraceJson(projectId: string, traceId: string, sent?: Promise<unknown>): Promise<string> {
+    return this.boundedRead(projectId, traceId, () => this.repository.findTraceJson(projectId, traceId), sent);
+  }
+
+  private async boundedRead<T>(
+    projectId: string,
+    traceId: string,
+    read: () => Promise<T | null>,
+    sent?: Promise<unknown>,
+  ): Promise<T> {
     const size = await this.repository.traceSize(projectId, traceId);
     if (!size) throw traceNotFound(traceId);
     if (size.bytes > this.maxResponseBytes) {
@@ -129,7 +151,7 @@ export class TracesService {
         `Trace ${traceId} holds ${size.bytes} bytes of JSON, more than one response may carry (MAX_RESPONSE_BYTES=${this.maxResponseBytes}). The deployment can raise the limit.`,
       );
     }
-    const trace = await this.repository.findTraceWithSpans(projectId, traceId);
+    const trace = await this.largeReads.run(size.bytes, read, sent);
     if (!trace) throw traceNotFound(traceId);
     return trace;
   }

@@ -1,5 +1,6 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
 import {
+  ApiExtension,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiSecurity,
@@ -26,9 +27,15 @@ export interface AuthOptions {
   limit?: RateLimitName;
 }
 
-/** Only the chosen limit applies: every other named throttler is skipped for the route. */
+/**
+ * Only the chosen limit applies: every other named throttler is skipped for the route. The document
+ * names it (`x-rate-limit`), so the route's 429 example quotes that limit.
+ */
 function onlyLimit(limit: RateLimitName) {
-  return SkipThrottle(Object.fromEntries(RATE_LIMITS.filter((l) => l !== limit).map((l) => [l, true])));
+  return applyDecorators(
+    SkipThrottle(Object.fromEntries(RATE_LIMITS.filter((l) => l !== limit).map((l) => [l, true]))),
+    ApiExtension('x-rate-limit', limit),
+  );
 }
 
 const errorResponses = () =>

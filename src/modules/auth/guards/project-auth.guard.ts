@@ -5,11 +5,32 @@ import { notFound, unauthenticated, unprocessable } from '../../../common/errors
 import { ApiKeyAuthService } from '../api-key-auth.service';
 import { OrganizationsService } from '../organizations.service';
 import { ProjectsService } from '../projects.service';
-import { ProjectContext, UserContext } from '../types/project-context';
+import { Principal, ProjectContext, UserContext } from '../types/project-context';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { ProjectCreationLimiter } from './project-creation-limiter';
 
-export type AuthedRequest = Request & { projectContext?: ProjectContext; user?: UserContext };
+/**
+ * A project an API key names but that does not exist yet. Creating it is deferred until the rate
+ * limit guard has counted the credential, so a key that is over its limit creates nothing.
+ */
+export interface PendingProject {
+  principal: Principal;
+  create(): Promise<ProjectContext>;
+}
+
+export type AuthedRequest = Request & {
+  projectContext?: ProjectContext;
+  pendingProject?: PendingProject;
+  user?: UserContext;
+};
+
+/** Creates the project a request deferred (see PendingProject); a no-op when there is none. */
+export async function createPendingProject(req: AuthedRequest): Promise<void> {
+  const pending = req.pendingProject;
+  if (!pending || req.projectContext) return;
+  req.pendingProject = undefined;
+  req.projectContext = await pending.create();
+}
 
 const PROJECT_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9 _.'-]{0,253}[A-Za-z0-9])?$/;
 
@@ -36,7 +57,9 @@ export class ProjectAuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const apiKey = header(req, 'x-api-key')?.trim();
     if (apiKey) {
-      req.projectContext = await this.viaApiKey(apiKey, header(req, 'x-project-name'), context);
+      const resolved = await this.viaApiKey(apiKey, header(req, 'x-project-name'), context);
+      if ('create' in resolved) req.pendingProject = resolved;
+      else req.projectContext = resolved;
       return true;
     }
     if (header(req, 'authorization')) {
@@ -53,7 +76,7 @@ export class ProjectAuthGuard implements CanActivate {
     rawKey: string,
     rawProjectName: string | undefined,
     context: ExecutionContext,
-  ): Promise<ProjectContext> {
+  ): Promise<ProjectContext | PendingProject> {
     const name = rawProjectName?.trim();
     const validName = name && PROJECT_NAME.test(name) ? name : undefined;
     // The key is checked first (401) whatever the project header says.
@@ -68,12 +91,17 @@ export class ProjectAuthGuard implements CanActivate {
         'X-Project-Name must be 1-255 characters, start and end with a letter or digit, and contain only letters, digits, spaces, hyphens, underscores, dots or apostrophes.',
       );
     }
-    let projectId = key.projectId;
-    if (!projectId) {
-      await this.creationLimiter.take(key.id, validName, context.switchToHttp().getResponse<Response>());
-      projectId = (await this.projects.ensureByName(key.orgId, validName)).id;
-    }
-    return { projectId, orgId: key.orgId, principal: { kind: 'api_key', apiKeyId: key.id, orgId: key.orgId } };
+    const principal: Principal = { kind: 'api_key', apiKeyId: key.id, orgId: key.orgId };
+    const projectId = key.projectId ?? (await this.projects.findByName(key.orgId, validName))?.id;
+    if (projectId) return { projectId, orgId: key.orgId, principal };
+    return {
+      principal,
+      create: async () => {
+        await this.creationLimiter.take(key.id, validName, context.switchToHttp().getResponse<Response>());
+        const project = await this.projects.ensureByName(key.orgId, validName);
+        return { projectId: project.id, orgId: key.orgId, principal };
+      },
+    };
   }
 
   private async viaBearer(user: UserContext, rawProjectId: string | undefined): Promise<ProjectContext> {

@@ -13,7 +13,7 @@ import type { Response } from 'express';
 import { APP_CONFIG } from '../../../config/config.module';
 import { AppConfig } from '../../../config/env';
 import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
-import type { AuthedRequest } from './project-auth.guard';
+import { type AuthedRequest, createPendingProject } from './project-auth.guard';
 
 /** Named limits; each route belongs to exactly one (see the Auth decorator). */
 export const RATE_LIMITS = ['default', 'ingest', 'evalRuns', 'monitorTrigger'] as const;
@@ -37,7 +37,7 @@ export function rateLimited(res: Response, summary: string, retryAfterSeconds: n
 
 /** Who is calling: the API key or the user, whatever project they address (IP only before authentication). */
 function credentialOf(req: AuthedRequest): string {
-  const principal = req.projectContext?.principal;
+  const principal = req.projectContext?.principal ?? req.pendingProject?.principal;
   if (principal) return principal.kind === 'api_key' ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
   if (req.user) return `user:${req.user.userId}`; // management routes: Bearer, no project
   return `ip:${String(req.ip)}`;
@@ -63,10 +63,19 @@ export class RateLimitGuard extends ThrottlerGuard {
     this.projectFactor = config.security.projectRateLimitFactor;
   }
 
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const allowed = await super.canActivate(context);
+    // A route with every limit skipped still needs its project.
+    await createPendingProject(context.switchToHttp().getRequest<AuthedRequest>());
+    return allowed;
+  }
+
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     const req = props.context.switchToHttp().getRequest<AuthedRequest>();
     const credential = credentialOf(req);
     await super.handleRequest({ ...props, getTracker: () => credential });
+    // Only a credential within its limit gets the project it named created.
+    await createPendingProject(req);
     const projectId = req.projectContext?.projectId;
     if (projectId) {
       await super.handleRequest({
