@@ -116,13 +116,18 @@ const PROJECT_NOT_FOUND = detail('Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d n
 const SCOPE_MISSING = detail(
   'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
 );
-/** Each named limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_INGEST, RATE_LIMIT_EVAL_RUNS per minute). */
-const DEFAULT_LIMITS: Record<string, number> = { default: 200, ingest: 100, evalRuns: 50 };
+/** Each window limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_EVAL_RUNS, RATE_LIMIT_MONITOR_TRIGGER per minute). */
+const DEFAULT_LIMITS: Record<string, number> = { default: 200, evalRuns: 50, monitorTrigger: 10 };
+/** Ingestion's token bucket at its defaults (RATE_LIMIT_INGEST per second, RATE_LIMIT_INGEST_BURST). */
+const INGEST_LIMITED = 'Rate limit exceeded for this project: 100 ingestion requests per second, bursts of 1000';
 /** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
-const rateLimited = (limit: string) => ({
-  detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute. Retry after 42 seconds.`,
-  error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute`,
-});
+const rateLimited = (limit: string) =>
+  limit === 'ingest'
+    ? { detail: `${INGEST_LIMITED}. Retry after 1 seconds.`, error: INGEST_LIMITED }
+    : {
+        detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute. Retry after 42 seconds.`,
+        error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute`,
+      };
 
 /** GET /traces/{trace_id} with every large-read permit taken (MAX_LARGE_READS, LARGE_READ_BYTES defaults). */
 const LARGE_READS = {

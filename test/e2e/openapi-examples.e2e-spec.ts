@@ -1,4 +1,5 @@
 import { ThrottlerStorage } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { demoTraces } from '../../scripts/demo/traces';
 import { EXAMPLE_SESSION_ID, EXAMPLE_TRACE_ID, REQUEST_EXAMPLES } from '../../src/bootstrap/openapi-examples';
@@ -11,6 +12,7 @@ import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 
 type Operation = {
+  'x-rate-limit'?: string;
   security?: Record<string, unknown>[];
   requestBody?: { content: Record<string, { example?: unknown }> };
   responses: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
@@ -197,6 +199,7 @@ describe('OpenAPI 429 examples replayed with the default rate limits', () => {
   type Increment = ThrottlerStorage['increment'];
   const calls: Parameters<Increment>[] = [];
   let increment: Increment;
+  let redis: Redis;
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -204,6 +207,7 @@ describe('OpenAPI 429 examples replayed with the default rate limits', () => {
     owner = (await createMember(t, tenant, MembershipRole.OWNER)).headers;
     const storage = t.app.get<ThrottlerStorage>(ThrottlerStorage, { strict: false });
     increment = storage.increment.bind(storage);
+    redis = (storage as unknown as { redis: Redis }).redis;
     storage.increment = (...args: Parameters<Increment>) => {
       calls.push(args);
       return increment(...args);
@@ -232,6 +236,11 @@ describe('OpenAPI 429 examples replayed with the default rate limits', () => {
           if (res.status !== 429) {
             for (const args of calls.filter(([key]) => !key.includes('project:'))) {
               for (let i = 0; i < args[2]; i++) await increment(...args);
+            }
+            // Ingestion is a token bucket per project (IngestRateGuard), not a window counter:
+            // leave it a second's worth of tokens below empty, so no refill lets the next one through.
+            if (op['x-rate-limit'] === 'ingest') {
+              await redis.hset(`bucket:ingest:${tenant.projectId}`, 'tokens', '-100', 'at', String(Date.now()));
             }
             res = await agent[method](url).set(headers);
           }

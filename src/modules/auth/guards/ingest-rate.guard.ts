@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../../config/config.module';
 import { AppConfig } from '../../../config/env';
 import { TokenBucket } from '../../../common/rate/token-bucket';
 import { RedisWatch } from '../../../queue/redis-watch';
-import type { AuthedRequest } from './project-auth.guard';
+import { type AuthedRequest, createPendingProject } from './project-auth.guard';
 import { rateLimited } from './rate-limit.guard';
 
 /**
@@ -34,7 +34,11 @@ export class IngestRateGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const projectId = context.switchToHttp().getRequest<AuthedRequest>().projectContext?.projectId;
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    // A project named for the first time is created here (bounded per key by
+    // PROJECTS_AUTO_CREATED_PER_HOUR); its bucket starts full, like any project's.
+    await createPendingProject(req);
+    const projectId = req.projectContext?.projectId;
     if (!this.bucket || !projectId) return true;
     this.watch.assertUp();
     const { allowed, retryAfterMs } = await this.bucket.consume(this.prefix + projectId);
