@@ -5,6 +5,7 @@ import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { sample } from '../support/prom-sample';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { WorkerMetricsStore } from '../../src/modules/operators/worker-metrics.store';
 import { buildWorker, startWorkerProcess, WorkerProcess } from '../support/worker-process';
 
 /**
@@ -99,6 +100,10 @@ describe('monitor scheduler in three worker processes', () => {
        WHERE id = ANY($1::uuid[])`,
       [ids],
     );
+    // The first test's workers are gone; a snapshot of counters one of them left behind (a process
+    // stopped by force keeps its key until it expires) is not part of this test's count.
+    await Promise.all(workers.splice(0).map((w) => w.kill('SIGKILL')));
+    await t.app.get(WorkerMetricsStore).removeAll();
     for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess(env));
     const rescheduled = async () => {
       const [row] = await t.dataSource.query(

@@ -46,13 +46,7 @@ export class WorkerMetricsStore {
 
   /** Every live worker's snapshot. */
   async readAll(): Promise<MetricsJson[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.queue.client.scan(cursor, 'MATCH', `${this.pattern}*`, 'COUNT', 100);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0' && keys.length < 10_000);
+    const keys = await this.keys();
     if (keys.length === 0) return [];
     const values = await this.queue.client.mget(...keys);
     return values.flatMap((v) => {
@@ -63,6 +57,23 @@ export class WorkerMetricsStore {
         return [];
       }
     });
+  }
+
+  /** Drops every snapshot (tests: when no worker of this prefix is alive). */
+  async removeAll(): Promise<void> {
+    const keys = await this.keys();
+    if (keys.length) await this.queue.client.del(...keys);
+  }
+
+  private async keys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.queue.client.scan(cursor, 'MATCH', `${this.pattern}*`, 'COUNT', 100);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0' && keys.length < 10_000);
+    return keys;
   }
 
   /** The registry's exposition text, with the workers' counters summed in. */
@@ -81,6 +92,9 @@ export class WorkerMetricsPublisher implements OnApplicationBootstrap, OnApplica
   private readonly logger = new Logger(WorkerMetricsPublisher.name);
   private readonly workerId = `${hostname()}:${process.pid}`;
   private timer?: NodeJS.Timeout;
+  private stopped = false;
+  /** Snapshots are written one after another; shutdown waits for the last before removing it. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: WorkerMetricsStore,
@@ -94,11 +108,21 @@ export class WorkerMetricsPublisher implements OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // A snapshot still being written would otherwise land after the removal and count this
+    // process's work twice for a minute (once in it, once in whoever takes over).
+    await this.writing;
     await this.store.remove(this.workerId).catch(() => undefined);
   }
 
-  async publish(): Promise<void> {
+  publish(): Promise<void> {
+    if (!this.stopped) this.writing = this.writing.then(() => this.write());
+    return this.writing;
+  }
+
+  private async write(): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.store.publish(this.workerId, await this.metrics.registry.getMetricsAsJSON());
     } catch (err) {

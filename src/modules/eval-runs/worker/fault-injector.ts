@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { writeSync } from 'node:fs';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 
@@ -76,7 +77,8 @@ export class FaultInjector {
     if (i < 0) return;
     const [fault] = this.armed.splice(i, 1);
     if (fault.action === 'kill') {
-      this.logger.warn({ point, hit: n }, 'Injected fault: killing this worker');
+      // Written synchronously: the logger's buffered output would die with the process.
+      writeSync(2, `${JSON.stringify({ level: 40, context: 'FaultInjector', point, hit: n, msg: 'Injected fault: killing this worker' })}\n`);
       process.kill(process.pid, 'SIGKILL');
     }
     throw new InjectedFault(point);
