@@ -9,6 +9,7 @@ import { SessionIndexes1764000007000 } from './1764000007000-SessionIndexes';
 import { SessionRuns1764000008000 } from './1764000008000-SessionRuns';
 import { Monitors1764000009000 } from './1764000009000-Monitors';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
+import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVersion';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   SessionRuns1764000008000,
   Monitors1764000009000,
   SessionScoreLatest1764000013000,
+  SessionItemVersion1764000014000,
 ];

@@ -4,7 +4,7 @@ import type { MonitorEntity, MonitorTargetType } from '../entities/monitor.entit
 
 /** Why a due slot created no run; `kind` is the Prometheus label, `reason` what the monitor shows. */
 export interface SpawnSkip {
-  skipped: { kind: 'nothing_new' | 'no_match' | 'daily_cap' | 'unsupported' | 'failed'; reason: string };
+  skipped: { kind: 'nothing_new' | 'no_match' | 'daily_cap' | 'paused' | 'failed'; reason: string };
 }
 
 export interface SpawnedRun {
@@ -25,10 +25,34 @@ export interface SpawnRequest {
 }
 
 /**
- * Creates the eval run of one monitor fire, for one target type. TRACE monitors spawn trace runs
- * (TraceRunSpawner); SESSION monitors get theirs when session runs exist (SessionRunSpawner).
+ * Creates the eval run of one monitor fire, for one target type: TRACE monitors spawn trace runs
+ * (TraceRunSpawner), SESSION monitors session runs (SessionRunSpawner).
  */
 export interface MonitorRunSpawner {
   readonly targetType: MonitorTargetType;
   spawn(req: SpawnRequest): Promise<SpawnedRun | SpawnSkip>;
+}
+
+export const spawnSkip = (kind: SpawnSkip['skipped']['kind'], reason: string): SpawnSkip => ({
+  skipped: { kind, reason },
+});
+
+/** The monitor's watermark as PostgreSQL text (full precision, never rounded through a JS Date). */
+export async function readWatermark(m: EntityManager, monitorId: string): Promise<string | null> {
+  const [{ watermark }] = await m.query(`SELECT watermark::text AS watermark FROM eval_monitors WHERE id = $1`, [
+    monitorId,
+  ]);
+  return watermark;
+}
+
+/** Numbers bound parameters from `first` on: `bind(v)` adds one and returns its placeholder. */
+export function binder(first: number): { bind: (v: unknown) => string; params: unknown[] } {
+  const params: unknown[] = [];
+  return {
+    params,
+    bind: (v) => {
+      params.push(v);
+      return `$${first + params.length - 1}`;
+    },
+  };
 }

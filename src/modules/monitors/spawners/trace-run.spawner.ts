@@ -9,7 +9,15 @@ import { EvalRunsRepository } from '../../eval-runs/eval-runs.repository';
 import { JudgeService } from '../../judge/judge.service';
 import { buildTraceFilterSql, SqlFragment } from '../../traces/query/trace-filter';
 import type { MonitorEntity } from '../entities/monitor.entity';
-import type { MonitorRunSpawner, SpawnedRun, SpawnRequest, SpawnSkip } from './run-spawner';
+import {
+  binder,
+  readWatermark,
+  spawnSkip,
+  type MonitorRunSpawner,
+  type SpawnedRun,
+  type SpawnRequest,
+  type SpawnSkip,
+} from './run-spawner';
 
 /**
  * The traces a fire may take besides the filters. Scope 'new': ingested after the watermark minus
@@ -25,11 +33,7 @@ function windowSql(
   until: string | null,
   first: number,
 ): SqlFragment {
-  const params: unknown[] = [];
-  const bind = (v: unknown) => {
-    params.push(v);
-    return `$${first + params.length - 1}`;
-  };
+  const { bind, params } = binder(first);
   const conditions: string[] = [];
   if (monitor.scope === 'new') {
     const taken = `SELECT 1 FROM eval_runs r JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id
@@ -64,21 +68,18 @@ export class TraceRunSpawner implements MonitorRunSpawner {
     const model = this.judge.assertModelUsable(monitor.model ?? undefined);
     const filter = toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto);
     const graceMs = this.config.monitors.ingestGraceMs;
-    const [{ watermark }] = await manager.query(
-      `SELECT watermark::text AS watermark FROM eval_monitors WHERE id = $1`,
-      [monitor.id],
-    );
+    const watermark = await readWatermark(manager, monitor.id);
     const stats = await this.candidates(manager, monitor, watermark, graceMs);
     if (stats.n === 0) {
       return monitor.scope === 'new' && monitor.watermark
-        ? skip(
+        ? spawnSkip(
             'nothing_new',
             `No matching trace was ingested since the watermark (${monitor.watermark.toISOString()}).`,
           )
-        : skip('no_match', "No traces match the monitor's filters.");
+        : spawnSkip('no_match', "No traces match the monitor's filters.");
     }
     if (monitor.scope === 'all' && !req.manual && monitor.onlyIfChanged && stats.fresh === 0) {
-      return skip('nothing_new', 'only_if_changed: no matching trace was ingested since the last run.');
+      return spawnSkip('nothing_new', 'only_if_changed: no matching trace was ingested since the last run.');
     }
     const run = await this.runs.createFilteredRun(
       {
@@ -98,7 +99,7 @@ export class TraceRunSpawner implements MonitorRunSpawner {
       },
       manager,
     );
-    if (!run) return skip('no_match', "No traces match the monitor's filters.");
+    if (!run) return spawnSkip('no_match', "No traces match the monitor's filters.");
     return { run, watermark: stats.newest };
   }
 
@@ -121,5 +122,3 @@ export class TraceRunSpawner implements MonitorRunSpawner {
     return { n: row.n, fresh: row.fresh, newest: row.newest };
   }
 }
-
-const skip = (kind: SpawnSkip['skipped']['kind'], reason: string): SpawnSkip => ({ skipped: { kind, reason } });
