@@ -345,6 +345,37 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
       expect(delta('pandaprobe_eval_monitor_skips_total', { reason: 'nothing_new' })).toBeGreaterThanOrEqual(1);
     }, 90_000);
 
+    it("a trace committed late (ingested before the session's newest, visible after the fire) makes its session new again", async () => {
+      const a = await createTenant(t);
+      await ingestSession(t, a, 'k1', 2);
+      await ingestSession(t, a, 'k2', 1);
+      const m = await createMonitor(t, a, {
+        target_type: 'SESSION',
+        metrics: ['agent_reliability'],
+        cadence: 'every_1h',
+      });
+      const anchor = await anchorOf(m.id);
+      const [first] = only(await firing.tick(new Date(anchor + HOUR + 1000)), [m.id]);
+      await sessionRun(a, first.runId!);
+      expect(await runSessionIds(t.dataSource, first.runId!)).toEqual(['k1', 'k2']);
+      // A third trace of k1 whose ingestion began before k1's newest one but committed after the fire:
+      // its created_at is older than the session's newest (and the watermark), within the grace.
+      const late = await ingestTrace(t, a, { name: 'late commit', session_id: 'k1' });
+      await t.dataSource.query(
+        `UPDATE traces SET created_at = (SELECT min(created_at) FROM traces WHERE project_id = $1 AND session_id = 'k1')
+         WHERE trace_id = $2`,
+        [a.projectId, late.trace_id],
+      );
+      const [second] = only(await firing.tick(new Date(anchor + 2 * HOUR + 1000)), [m.id]);
+      expect(second.runId).not.toBeNull();
+      await sessionRun(a, second.runId!);
+      expect(await runSessionIds(t.dataSource, second.runId!)).toEqual(['k1']);
+      const [item] = await t.dataSource.query(`SELECT session_trace_count FROM eval_run_items WHERE run_id = $1`, [
+        second.runId,
+      ]);
+      expect(item.session_trace_count).toBe(3);
+    }, 60_000);
+
     it("scope 'all': every fire re-evaluates every matching session; only_if_changed skips a slot with nothing new", async () => {
       const a = await createTenant(t);
       await ingestSession(t, a, 'x1', 1);
