@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomInt } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
@@ -10,14 +9,15 @@ import { JudgeService } from '../../judge/judge.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import type { MonitorEntity } from '../entities/monitor.entity';
+import type { EvalRunEntity } from '../../eval-runs/entities/eval-run.entity';
 import {
   binder,
-  readWatermark,
-  spawnSkip,
-  type MonitorRunSpawner,
-  type SpawnedRun,
+  FilteredRunSpawner,
+  type Candidates,
+  type FireWindow,
+  type MonitorRunFields,
+  type SkipWords,
   type SpawnRequest,
-  type SpawnSkip,
 } from './run-spawner';
 
 /**
@@ -29,12 +29,7 @@ import {
  * ingestion time (recorded on the run's item). So a session with new traces, late old-timestamped
  * ones or late commits included, is taken again; an unchanged one never.
  */
-function sessionMatch(
-  monitor: MonitorEntity,
-  watermark: string | null,
-  graceMs: number,
-  until: string | null,
-): SessionMatch {
+function sessionMatch(monitor: MonitorEntity, { watermark, graceMs }: FireWindow, until: string | null): SessionMatch {
   const filters = monitor.filters as SessionRunFiltersDto;
   const windowed = monitor.scope === 'new' && watermark !== null;
   const since = (b: (v: unknown) => string) =>
@@ -72,72 +67,50 @@ function sessionMatch(
   };
 }
 
+const SESSION_SKIPS: SkipWords = {
+  nothingNewSince: (wm) => `No matching session got a trace ingested since the watermark (${wm}).`,
+  noMatch: "No sessions match the monitor's filters.",
+  unchanged: 'only_if_changed: no matching session got a trace since the last run.',
+};
+
 /** Spawns the session eval run of a SESSION monitor's fire, in the transaction that holds the monitor. */
 @Injectable()
-export class SessionRunSpawner implements MonitorRunSpawner {
+export class SessionRunSpawner extends FilteredRunSpawner {
   readonly targetType = 'SESSION' as const;
+  protected readonly skips = SESSION_SKIPS;
 
   constructor(
     private readonly runs: SessionRunsRepository,
-    private readonly judge: JudgeService,
     private readonly metrics: MetricsService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    judge: JudgeService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super(judge, config);
+  }
 
-  async spawn(req: SpawnRequest): Promise<SpawnedRun | SpawnSkip> {
-    const { monitor, manager } = req;
-    const model = this.judge.assertModelUsable(monitor.model ?? undefined);
+  /** The session metrics aggregate trace signals: those must be judgeable (as session runs check). */
+  protected assertJudgeable(): void {
     this.metrics.assertJudgeable([...SESSION_SIGNALS]);
-    const graceMs = this.config.monitors.ingestGraceMs;
-    const watermark = await readWatermark(manager, monitor.id);
-    const stats = await this.candidates(manager, monitor, watermark, graceMs);
-    if (stats.n === 0) {
-      return monitor.scope === 'new' && monitor.watermark
-        ? spawnSkip(
-            'nothing_new',
-            `No matching session got a trace ingested since the watermark (${monitor.watermark.toISOString()}).`,
-          )
-        : spawnSkip('no_match', "No sessions match the monitor's filters.");
-    }
-    if (monitor.scope === 'all' && !req.manual && monitor.onlyIfChanged && stats.fresh === 0) {
-      return spawnSkip('nothing_new', 'only_if_changed: no matching session got a trace since the last run.');
-    }
-    const run = await this.runs.createFilteredRun(
-      {
-        projectId: monitor.projectId,
-        name: `[Monitor] ${monitor.name}`.slice(0, 255),
-        metricNames: monitor.metricNames,
-        model,
-        sliceSize: this.config.evalRuns.jobSliceSize,
-        maxJudgeCalls: req.maxJudgeCalls,
-        maxJudgeTokens: req.maxJudgeTokens,
-        // As sent on the monitor, signal_weights included: the worker reads them from the run.
-        storedFilters: monitor.filters,
-        samplingRate: monitor.samplingRate,
-        samplingSeed: randomInt(0, 2 ** 48 - 1),
-        monitorId: monitor.id,
-        ...sessionMatch(monitor, watermark, graceMs, stats.newest),
-      },
-      manager,
-    );
-    if (!run) return spawnSkip('no_match', "No sessions match the monitor's filters.");
-    return { run, watermark: stats.newest };
+  }
+
+  protected create(
+    req: SpawnRequest,
+    fields: MonitorRunFields,
+    window: FireWindow,
+    until: string | null,
+  ): Promise<EvalRunEntity | null> {
+    return this.runs.createFilteredRun({ ...fields, ...sessionMatch(req.monitor, window, until) }, req.manager);
   }
 
   /** How many sessions the fire would take, their newest matching trace's ingestion time, and how many changed since the watermark. */
-  private async candidates(
-    m: EntityManager,
-    monitor: MonitorEntity,
-    watermark: string | null,
-    graceMs: number,
-  ): Promise<{ n: number; fresh: number; newest: string | null }> {
-    const matched = matchedSessionsSql(sessionMatch(monitor, watermark, graceMs, null), 1);
+  protected async candidates(m: EntityManager, monitor: MonitorEntity, window: FireWindow): Promise<Candidates> {
+    const matched = matchedSessionsSql(sessionMatch(monitor, window, null), 1);
     const wm = `$${matched.params.length + 1}::timestamptz`;
     const [row] = await m.query(
       `SELECT count(*)::int AS n, max(c.newest)::text AS newest,
               count(*) FILTER (WHERE ${wm} IS NULL OR c.newest > ${wm})::int AS fresh
        FROM (${matched.sql}) c`,
-      [...matched.params, watermark],
+      [...matched.params, window.watermark],
     );
     return { n: row.n, fresh: row.fresh, newest: row.newest };
   }
