@@ -308,12 +308,23 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
       expect(Number(s1score.value)).toBeCloseTo(expected.agent_reliability, 6);
 
       // s1 gets a late trace with a timestamp years old, s4 is new; s2 is unchanged, s3 does not match.
-      await ingestTrace(t, a, { name: 'late', session_id: 's1', user_id: 'u1', started_at: '2020-01-01T00:00:00Z' });
-      await ingestSession(t, a, 's4', 1, () => ({ user_id: 'u1' }));
+      const late = await ingestTrace(t, a, {
+        name: 'late',
+        session_id: 's1',
+        user_id: 'u1',
+        started_at: '2020-01-01T00:00:00Z',
+      });
+      const [s4] = await ingestSession(t, a, 's4', 1, () => ({ user_id: 'u1' }));
       await ingestTrace(t, a, { name: 'other user', session_id: 's3', user_id: 'u2' });
       const [second] = only(await firing.tick(slot(2)), [m.id]);
       await sessionRun(a, second.runId!);
       expect(await runSessionIds(t.dataSource, second.runId!)).toEqual(['s1', 's4']);
+      // Only the new traces were judged for their signals: s1's earlier traces' signals were reused.
+      const judged = await t.dataSource.query(
+        `SELECT DISTINCT trace_id FROM trace_scores WHERE eval_run_id = $1 ORDER BY trace_id`,
+        [second.runId],
+      );
+      expect(judged.map((r: { trace_id: string }) => r.trace_id)).toEqual([late.trace_id, s4.trace_id].sort());
 
       const [third] = only(await firing.tick(slot(3)), [m.id]);
       expect(third.runId).toBeNull();
