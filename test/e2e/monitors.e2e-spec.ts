@@ -124,6 +124,11 @@ describe('monitors API (every route, 201/200/202/204/404/422)', () => {
       ['target_type INVALID', { target_type: 'INVALID' }, 'Validation error'],
       ['signal_weights on TRACE', { signal_weights: { confidence: 1 } }, 'Validation error'],
       ['an unknown signal', { target_type: 'SESSION', metrics: ['agent_reliability'], signal_weights: { x: 1 } }, ''],
+      [
+        "a signal weight over 100 (the session runs' bound)",
+        { target_type: 'SESSION', metrics: ['agent_reliability'], signal_weights: { confidence: 101 } },
+        'Validation error',
+      ],
       ['an unknown TRACE filter key', { filters: { has_error: true } }, 'Validation error'],
       [
         'an unknown SESSION filter key',
@@ -359,6 +364,29 @@ describe('monitors API (every route, 201/200/202/204/404/422)', () => {
       // Nothing new since: a second trigger is a 422 naming the watermark.
       const again = await t.http.post(`${MONITORS}/${m.id}/trigger`).set(c.headers).expect(422);
       expect(again.body.detail).toMatch(/^No matching session got a trace ingested since the watermark/);
+    });
+
+    it("a SESSION monitor's sampling_rate, model and budgets reach the session run it spawns", async () => {
+      const c = await createTenant(t);
+      for (const id of ['r1', 'r2', 'r3', 'r4']) await ingestSession(t, c, id, 1);
+      const m = await createMonitor(t, c, {
+        target_type: 'SESSION',
+        metrics: ['agent_consistency'],
+        sampling_rate: 0.5,
+        model: 'openai/judge-test',
+        max_judge_calls: 500,
+        max_judge_tokens: 100_000,
+      });
+      const run = (await t.http.post(`${MONITORS}/${m.id}/trigger`).set(c.headers).expect(202)).body;
+      expect(run).toMatchObject({
+        target_type: 'SESSION',
+        sampling_rate: 0.5,
+        total_targets: 2,
+        model: 'openai/judge-test',
+        max_judge_calls: 500,
+        max_judge_tokens: 100_000,
+      });
+      await waitForRun(t, c, run.id, { base: SESSION_RUNS });
     });
 
     it('trigger of a SESSION monitor with no matching session: 422', async () => {
