@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { writeSync } from 'node:fs';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 
@@ -77,6 +78,8 @@ export class FaultInjector {
     const [fault] = this.armed.splice(i, 1);
     if (fault.action === 'kill') {
       this.logger.warn({ point, hit: n }, 'Injected fault: killing this worker');
+      // The logger writes asynchronously and SIGKILL drops its buffer: say it on stderr synchronously too.
+      writeSync(2, `Injected fault: killing this worker at ${point} (hit ${n})\n`);
       process.kill(process.pid, 'SIGKILL');
     }
     throw new InjectedFault(point);
