@@ -7,8 +7,9 @@
  * Seeds one project with `history` traces, fires a scope 'new' monitor once (it takes them all), adds
  * `fresh` traces, then times through MonitorFiring (the code every worker's scheduler runs):
  * the incremental fire (takes only the fresh ones), a scope 'all' fire over the same data (the
- * original's behaviour) and a fire with nothing new (a recorded skip). Runs are created and their
- * jobs enqueued, but no worker judges them.
+ * original's behaviour) and a fire with nothing new (a recorded skip); the same for a SESSION
+ * monitor (the history is in sessions of 5 traces; each fresh trace continues one). Runs are
+ * created and their jobs enqueued, but no worker judges them.
  *
  * The database named by --database-url (default pp_monitors_bench) is DROPPED and recreated.
  */
@@ -43,8 +44,13 @@ const { values: args } = parseArgs({
 const HISTORY = Number(args.history);
 const FRESH = Number(args.fresh);
 const DB_URL = args['database-url']!;
+const TRACES_PER_SESSION = 5;
 const PREFIX = `benchmon${process.pid}`;
-const load = () => execSync('uptime').toString().trim().replace(/^.*load average/, 'load average');
+const load = () =>
+  execSync('uptime')
+    .toString()
+    .trim()
+    .replace(/^.*load average/, 'load average');
 
 @Module({})
 class BenchModule {
@@ -76,15 +82,28 @@ async function freshDatabase(config: AppConfig): Promise<void> {
   await ds.destroy();
 }
 
-/** `n` traces ingested steadily over the `spanSeconds` before `ageSeconds` ago. */
-const seed = (ds: DataSource, projectId: string, n: number, prefix: string, ageSeconds: number, spanSeconds = 0) =>
+/**
+ * `n` traces ingested steadily over the `spanSeconds` before `ageSeconds` ago, trace g in session
+ * `s-<g mod sessions>` (so the history has HISTORY / TRACES_PER_SESSION sessions, and each fresh
+ * trace continues one of them).
+ */
+const seed = (
+  ds: DataSource,
+  projectId: string,
+  n: number,
+  prefix: string,
+  ageSeconds: number,
+  spanSeconds = 0,
+  sessions = Math.max(1, Math.floor(n / TRACES_PER_SESSION)),
+) =>
   ds.query(
-    `INSERT INTO traces (trace_id, project_id, name, status, input, output, started_at, ended_at, created_at)
+    `INSERT INTO traces (trace_id, project_id, name, status, input, output, started_at, ended_at, created_at, session_id)
      SELECT gen_random_uuid(), $1, $2 || '-' || g, 'COMPLETED', jsonb_build_object('q', g), jsonb_build_object('a', g),
             '2026-01-01'::timestamptz + make_interval(secs => g), '2026-01-01'::timestamptz + make_interval(secs => g + 1),
-            now() - make_interval(secs => $4::int) - make_interval(secs => $5::float8 * ($3::int - g) / $3::int)
+            now() - make_interval(secs => $4::int) - make_interval(secs => $5::float8 * ($3::int - g) / $3::int),
+            's-' || (g % $6::int)
      FROM generate_series(1, $3::int) AS g`,
-    [projectId, prefix, n, ageSeconds, spanSeconds],
+    [projectId, prefix, n, ageSeconds, spanSeconds, sessions],
   );
 
 async function main(): Promise<void> {
@@ -103,7 +122,9 @@ async function main(): Promise<void> {
   if (process.env.BENCH_EXPLAIN) {
     const c = new Client({ connectionString: DB_URL });
     await c.connect();
-    await c.query(`ALTER DATABASE "${new URL(DB_URL).pathname.slice(1)}" SET session_preload_libraries = 'auto_explain'`);
+    await c.query(
+      `ALTER DATABASE "${new URL(DB_URL).pathname.slice(1)}" SET session_preload_libraries = 'auto_explain'`,
+    );
     await c.query(`ALTER DATABASE "${new URL(DB_URL).pathname.slice(1)}" SET auto_explain.log_min_duration = 1000`);
     await c.query(`ALTER DATABASE "${new URL(DB_URL).pathname.slice(1)}" SET auto_explain.log_analyze = on`);
     await c.end();
@@ -117,14 +138,14 @@ async function main(): Promise<void> {
     // The history was ingested over the last day, up to ten minutes ago; the fresh traces arrive between two fires.
     await seed(ds, project.id, HISTORY, 'old', 600, 86_400);
     await ds.query('ANALYZE traces');
-    const monitor = async (scope: 'new' | 'all') =>
+    const monitor = async (scope: 'new' | 'all', target: 'TRACE' | 'SESSION' = 'TRACE') =>
       (
         await ds.query(
           `INSERT INTO eval_monitors (project_id, name, target_type, metric_names, cadence, scope, only_if_changed,
                                       schedule_anchor, next_run_at)
-           VALUES ($1, $2, 'TRACE', '{confidence}', 'every_1h', $2, false, now() - interval '2 hours', now() - interval '1 hour')
+           VALUES ($1, $2, $3, $4, 'every_1h', $2, false, now() - interval '2 hours', now() + interval '1 day')
            RETURNING id`,
-          [project.id, scope],
+          [project.id, scope, target, target === 'TRACE' ? ['confidence'] : ['agent_reliability']],
         )
       )[0].id as string;
     const due = (id: string) =>
@@ -132,6 +153,7 @@ async function main(): Promise<void> {
     const fire = async (label: string, id: string) => {
       await due(id);
       const started = process.hrtime.bigint();
+      // Only this monitor is due (the others wait a day), so the tick fires it alone.
       const [result] = await firing.tick(new Date());
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const [run] = result.runId
@@ -145,12 +167,17 @@ async function main(): Promise<void> {
 
     console.log(`monitor fires over a project of ${HISTORY.toLocaleString('en-US')} traces (then +${FRESH} fresh)\n`);
     const incremental = await monitor('new');
+    const sessions = await monitor('new', 'SESSION');
     await fire("scope 'new', first fire (takes the history)", incremental);
-    await seed(ds, project.id, FRESH, 'fresh', 0);
+    await fire("SESSION 'new', first fire (every session)", sessions);
+    // Each fresh trace continues a different session of the history.
+    await seed(ds, project.id, FRESH, 'fresh', 0, 0, Math.floor(HISTORY / TRACES_PER_SESSION));
     await fire("scope 'new', next fire (fresh traces only)", incremental);
+    await fire("SESSION 'new', next fire (their sessions)", sessions);
     await fire("scope 'new', nothing new (skip)", incremental);
-    const everything = await monitor('all');
-    await fire("scope 'all' (re-evaluates everything)", everything);
+    await fire("SESSION 'new', nothing new (skip)", sessions);
+    await fire("scope 'all' (re-evaluates everything)", await monitor('all'));
+    await fire("SESSION 'all' (every session)", await monitor('all', 'SESSION'));
   } finally {
     await app.close();
     const redis = new Redis(args['redis-url']!);

@@ -5,6 +5,7 @@ import { MONITOR_FAULTS } from '../../src/modules/monitors/monitor-clock';
 import { MonitorFiring, type FireResult } from '../../src/modules/monitors/monitor-firing';
 import { evalRunTestEnv, runTraceIds, waitForRun, waitUntil } from '../factories/eval-run.factory';
 import { createMonitor, MONITORS } from '../factories/monitor.factory';
+import { expectedSessionScores, ingestSession, runSessionIds, SESSION_RUNS } from '../factories/session-run.factory';
 import { at, ingestTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { sample } from '../support/prom-sample';
@@ -258,18 +259,173 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
     await waitForRun(t, a, again.runId!);
   });
 
-  it('a due SESSION monitor records why it cannot run yet, and fires nothing', async () => {
-    const a = await tenantWithTraces(1);
-    const m = await createMonitor(t, a, {
-      target_type: 'SESSION',
-      metrics: ['agent_reliability'],
-      cadence: 'every_1h',
+  describe('SESSION monitors', () => {
+    const sessionRun = (tenant: Tenant, id: string) => waitForRun(t, tenant, id, { base: SESSION_RUNS });
+    /** Session scores of the monitor's runs, per (session, metric). */
+    const scoresPerSession = async (monitorId: string): Promise<Record<string, number>> => {
+      const rows: Array<{ session_id: string; name: string; n: number }> = await t.dataSource.query(
+        `SELECT s.session_id, s.name, count(*)::int AS n FROM session_scores s JOIN eval_runs r ON r.id = s.eval_run_id
+         WHERE r.monitor_id = $1 GROUP BY s.session_id, s.name`,
+        [monitorId],
+      );
+      return Object.fromEntries(rows.map((r) => [`${r.session_id}/${r.name}`, r.n]));
+    };
+
+    it("fires on schedule and scores sessions; scope 'new' takes only the sessions that got traces since the last fire, late old-timestamped ones included", async () => {
+      const a = await createTenant(t);
+      await ingestSession(t, a, 's1', 2, () => ({ user_id: 'u1' }));
+      await ingestSession(t, a, 's2', 1, () => ({ user_id: 'u1' }));
+      await ingestSession(t, a, 's3', 1, () => ({ user_id: 'u2' }));
+      await ingestTrace(t, a, { name: 'no session' });
+      const m = await createMonitor(t, a, {
+        target_type: 'SESSION',
+        metrics: ['agent_reliability', 'agent_consistency'],
+        cadence: 'every_1h',
+        filters: { user_id: 'u1' },
+        signal_weights: { confidence: 2 },
+      });
+      const anchor = await anchorOf(m.id);
+      const slot = (k: number) => new Date(anchor + k * HOUR + 1000);
+      const before = (await t.http.get('/metrics').expect(200)).text;
+
+      const [first] = only(await firing.tick(slot(1)), [m.id]);
+      expect(first.slot.getTime()).toBe(anchor + HOUR);
+      const run1 = await sessionRun(a, first.runId!);
+      expect(run1).toMatchObject({
+        target_type: 'SESSION',
+        monitor_id: m.id,
+        name: '[Monitor] nightly',
+        status: 'COMPLETED',
+        filters: { user_id: 'u1', signal_weights: { confidence: 2 } },
+      });
+      expect(await runSessionIds(t.dataSource, first.runId!)).toEqual(['s1', 's2']);
+      // The scores are the session metrics of the monitor's weights.
+      const [s1score] = await t.dataSource.query(
+        `SELECT value FROM session_scores WHERE eval_run_id = $1 AND session_id = 's1' AND name = 'agent_reliability'`,
+        [first.runId],
+      );
+      const expected = await expectedSessionScores(t.dataSource, a.projectId, first.runId!, 's1', { confidence: 2 });
+      expect(Number(s1score.value)).toBeCloseTo(expected.agent_reliability, 6);
+
+      // s1 gets a late trace with a timestamp years old, s4 is new; s2 is unchanged, s3 does not match.
+      const late = await ingestTrace(t, a, {
+        name: 'late',
+        session_id: 's1',
+        user_id: 'u1',
+        started_at: '2020-01-01T00:00:00Z',
+      });
+      const [s4] = await ingestSession(t, a, 's4', 1, () => ({ user_id: 'u1' }));
+      await ingestTrace(t, a, { name: 'other user', session_id: 's3', user_id: 'u2' });
+      const [second] = only(await firing.tick(slot(2)), [m.id]);
+      await sessionRun(a, second.runId!);
+      expect(await runSessionIds(t.dataSource, second.runId!)).toEqual(['s1', 's4']);
+      // Only the new traces were judged for their signals: s1's earlier traces' signals were reused.
+      const judged = await t.dataSource.query(
+        `SELECT DISTINCT trace_id FROM trace_scores WHERE eval_run_id = $1 ORDER BY trace_id`,
+        [second.runId],
+      );
+      expect(judged.map((r: { trace_id: string }) => r.trace_id)).toEqual([late.trace_id, s4.trace_id].sort());
+
+      const [third] = only(await firing.tick(slot(3)), [m.id]);
+      expect(third.runId).toBeNull();
+      expect(third.skipReason).toMatch(/^No matching session got a trace ingested since the watermark/);
+
+      // s1 twice (its content changed), the others once; every metric alike.
+      const per = await scoresPerSession(m.id);
+      for (const metric of ['agent_reliability', 'agent_consistency']) {
+        expect([per[`s1/${metric}`], per[`s2/${metric}`], per[`s3/${metric}`], per[`s4/${metric}`]]).toEqual([
+          2,
+          1,
+          undefined,
+          1,
+        ]);
+      }
+      const after = await get(a, m.id);
+      expect(after.run_totals).toMatchObject({ runs: 2, completed: 2, targets: 4 });
+      expect(after.last_skip_reason).toBe(third.skipReason);
+      const [{ newest }] = await t.dataSource.query(
+        `SELECT max(created_at) AS newest FROM traces WHERE project_id = $1 AND user_id = 'u1'`,
+        [a.projectId],
+      );
+      expect(after.watermark).toBe(new Date(newest).toISOString());
+
+      const text = (await t.http.get('/metrics').expect(200)).text;
+      const delta = (name: string, labels: Record<string, string>) =>
+        (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+      expect(delta('pandaprobe_eval_monitor_fires_total', { trigger: 'scheduled', target_type: 'SESSION' })).toBe(2);
+      expect(delta('pandaprobe_eval_monitor_skips_total', { reason: 'nothing_new' })).toBeGreaterThanOrEqual(1);
+    }, 90_000);
+
+    it("a trace committed late (ingested before the session's newest, visible after the fire) makes its session new again", async () => {
+      const a = await createTenant(t);
+      await ingestSession(t, a, 'k1', 2);
+      await ingestSession(t, a, 'k2', 1);
+      const m = await createMonitor(t, a, {
+        target_type: 'SESSION',
+        metrics: ['agent_reliability'],
+        cadence: 'every_1h',
+      });
+      const anchor = await anchorOf(m.id);
+      const [first] = only(await firing.tick(new Date(anchor + HOUR + 1000)), [m.id]);
+      await sessionRun(a, first.runId!);
+      expect(await runSessionIds(t.dataSource, first.runId!)).toEqual(['k1', 'k2']);
+      // A third trace of k1 whose ingestion began before k1's newest one but committed after the fire:
+      // its created_at is older than the session's newest (and the watermark), within the grace.
+      const late = await ingestTrace(t, a, { name: 'late commit', session_id: 'k1' });
+      await t.dataSource.query(
+        `UPDATE traces SET created_at = (SELECT min(created_at) FROM traces WHERE project_id = $1 AND session_id = 'k1')
+         WHERE trace_id = $2`,
+        [a.projectId, late.trace_id],
+      );
+      const [second] = only(await firing.tick(new Date(anchor + 2 * HOUR + 1000)), [m.id]);
+      expect(second.runId).not.toBeNull();
+      await sessionRun(a, second.runId!);
+      expect(await runSessionIds(t.dataSource, second.runId!)).toEqual(['k1']);
+      const [item] = await t.dataSource.query(`SELECT session_trace_count FROM eval_run_items WHERE run_id = $1`, [
+        second.runId,
+      ]);
+      expect(item.session_trace_count).toBe(3);
+    }, 60_000);
+
+    it("scope 'all': every fire re-evaluates every matching session; only_if_changed skips a slot with nothing new", async () => {
+      const a = await createTenant(t);
+      await ingestSession(t, a, 'x1', 1);
+      await ingestSession(t, a, 'x2', 2);
+      const m = await createMonitor(t, a, {
+        target_type: 'SESSION',
+        metrics: ['agent_consistency'],
+        cadence: 'every_1h',
+        scope: 'all',
+        filters: { min_trace_count: 2 },
+      });
+      const anchor = await anchorOf(m.id);
+      const slot = (k: number) => new Date(anchor + k * HOUR + 1000);
+      const [first] = only(await firing.tick(slot(1)), [m.id]);
+      await sessionRun(a, first.runId!);
+      expect(await runSessionIds(t.dataSource, first.runId!)).toEqual(['x2']);
+      const [second] = only(await firing.tick(slot(2)), [m.id]);
+      expect(second.skipReason).toMatch(/^only_if_changed/);
+      await ingestSession(t, a, 'x1', 1, undefined, '2026-02-02T00:00:00Z');
+      const [third] = only(await firing.tick(slot(3)), [m.id]);
+      await sessionRun(a, third.runId!);
+      expect(await runSessionIds(t.dataSource, third.runId!)).toEqual(['x1', 'x2']);
+    }, 60_000);
+
+    it('a PAUSED SESSION monitor never fires', async () => {
+      const a = await createTenant(t);
+      await ingestSession(t, a, 'p1', 1);
+      const m = await createMonitor(t, a, {
+        target_type: 'SESSION',
+        metrics: ['agent_reliability'],
+        cadence: 'every_1h',
+      });
+      await t.http.post(`${MONITORS}/${m.id}/pause`).set(a.headers).expect(200);
+      const anchor = await anchorOf(m.id);
+      for (const k of [1, 2, 5])
+        expect(only(await firing.tick(new Date(anchor + k * HOUR + 1000)), [m.id])).toEqual([]);
+      expect(await runsOf(m.id)).toEqual([]);
+      expect((await get(a, m.id)).status).toBe('PAUSED');
     });
-    const now = new Date((await anchorOf(m.id)) + HOUR + 1000);
-    const [r] = only(await firing.tick(now), [m.id]);
-    expect(r.runId).toBeNull();
-    expect(r.skipReason).toMatch(/^SESSION monitors cannot spawn runs yet/);
-    expect((await get(a, m.id)).last_skip_reason).toBe(r.skipReason);
   });
 
   it('per-day cap: the run gets what is left as its budget, stops on it, and the next slot is skipped', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
 import { createMonitor, monitorBody, MONITORS } from '../factories/monitor.factory';
+import { ingestSession, runSessionIds, SESSION_RUNS } from '../factories/session-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
@@ -123,6 +124,11 @@ describe('monitors API (every route, 201/200/202/204/404/422)', () => {
       ['target_type INVALID', { target_type: 'INVALID' }, 'Validation error'],
       ['signal_weights on TRACE', { signal_weights: { confidence: 1 } }, 'Validation error'],
       ['an unknown signal', { target_type: 'SESSION', metrics: ['agent_reliability'], signal_weights: { x: 1 } }, ''],
+      [
+        "a signal weight over 100 (the session runs' bound)",
+        { target_type: 'SESSION', metrics: ['agent_reliability'], signal_weights: { confidence: 101 } },
+        'Validation error',
+      ],
       ['an unknown TRACE filter key', { filters: { has_error: true } }, 'Validation error'],
       [
         'an unknown SESSION filter key',
@@ -328,10 +334,65 @@ describe('monitors API (every route, 201/200/202/204/404/422)', () => {
       expect(res.body.detail).toBe("No traces match the monitor's filters.");
     });
 
-    it('a SESSION monitor cannot spawn yet: 422 saying so', async () => {
+    it('trigger of a SESSION monitor: 202 with a SESSION run over its sessions, listed under session runs', async () => {
+      const c = await createTenant(t);
+      await ingestSession(t, c, 'conv-1', 2);
+      await ingestSession(t, c, 'conv-2', 1, () => ({ status: 'ERROR' }));
+      const m = await createMonitor(t, c, {
+        name: 'sess',
+        target_type: 'SESSION',
+        metrics: ['agent_reliability'],
+        filters: { has_error: false },
+      });
+      const res = await t.http.post(`${MONITORS}/${m.id}/trigger`).set(c.headers).expect(202);
+      expect(res.body).toMatchObject({
+        monitor_id: m.id,
+        target_type: 'SESSION',
+        name: '[Monitor] sess',
+        metric_names: ['agent_reliability'],
+        total_targets: 1,
+      });
+      const run = await waitForRun(t, c, res.body.id, { base: SESSION_RUNS });
+      expect(run.status).toBe('COMPLETED');
+      expect(await runSessionIds(t.dataSource, res.body.id)).toEqual(['conv-1']);
+      const scores = (await t.http.get(`${SESSION_RUNS}/${res.body.id}/scores`).set(c.headers).expect(200)).body;
+      expect(scores.map((s: { session_id: string; name: string }) => [s.session_id, s.name])).toEqual([
+        ['conv-1', 'agent_reliability'],
+      ]);
+      const runs = (await t.http.get(`${MONITORS}/${m.id}/runs`).set(c.headers).expect(200)).body;
+      expect(runs.items.map((r: { id: string }) => r.id)).toEqual([res.body.id]);
+      // Nothing new since: a second trigger is a 422 naming the watermark.
+      const again = await t.http.post(`${MONITORS}/${m.id}/trigger`).set(c.headers).expect(422);
+      expect(again.body.detail).toMatch(/^No matching session got a trace ingested since the watermark/);
+    });
+
+    it("a SESSION monitor's sampling_rate, model and budgets reach the session run it spawns", async () => {
+      const c = await createTenant(t);
+      for (const id of ['r1', 'r2', 'r3', 'r4']) await ingestSession(t, c, id, 1);
+      const m = await createMonitor(t, c, {
+        target_type: 'SESSION',
+        metrics: ['agent_consistency'],
+        sampling_rate: 0.5,
+        model: 'openai/judge-test',
+        max_judge_calls: 500,
+        max_judge_tokens: 100_000,
+      });
+      const run = (await t.http.post(`${MONITORS}/${m.id}/trigger`).set(c.headers).expect(202)).body;
+      expect(run).toMatchObject({
+        target_type: 'SESSION',
+        sampling_rate: 0.5,
+        total_targets: 2,
+        model: 'openai/judge-test',
+        max_judge_calls: 500,
+        max_judge_tokens: 100_000,
+      });
+      await waitForRun(t, c, run.id, { base: SESSION_RUNS });
+    });
+
+    it('trigger of a SESSION monitor with no matching session: 422', async () => {
       const m = await createMonitor(t, a, { target_type: 'SESSION', metrics: ['agent_reliability'] });
       const res = await t.http.post(`${MONITORS}/${m.id}/trigger`).set(a.headers).expect(422);
-      expect(res.body.detail).toMatch(/^SESSION monitors cannot spawn runs yet/);
+      expect(res.body.detail).toBe("No sessions match the monitor's filters.");
     });
 
     it('404 for trigger and runs of an unknown monitor', async () => {

@@ -75,3 +75,12 @@ export async function expectedSessionScores(
     agent_consistency: agentConsistency(input).score,
   };
 }
+
+/** The session ids a session run selected, read from its ledger (sorted). */
+export async function runSessionIds(ds: DataSource, runId: string): Promise<string[]> {
+  const rows: { session_id: string }[] = await ds.query(
+    `SELECT session_id FROM eval_run_items WHERE run_id = $1 ORDER BY session_id`,
+    [runId],
+  );
+  return rows.map((r) => r.session_id);
+}

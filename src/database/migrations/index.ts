@@ -11,6 +11,7 @@ import { Monitors1764000009000 } from './1764000009000-Monitors';
 import { Retention1764000011000 } from './1764000011000-Retention';
 import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
+import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVersion';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   Retention1764000011000,
   AnalyticsRollups1764000012000,
   SessionScoreLatest1764000013000,
+  SessionItemVersion1764000014000,
 ];

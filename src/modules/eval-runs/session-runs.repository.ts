@@ -1,20 +1,59 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, Repository } from 'typeorm';
-import { buildTraceFilterSql, TraceFilter } from '../traces/query/trace-filter';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { buildTraceFilterSql, SqlFragment, TraceFilter } from '../traces/query/trace-filter';
 import { SessionScoreEntity } from '../scores/entities/session-score.entity';
 import { EvalRunEntity } from './entities/eval-run.entity';
 import { lockForRetry, retryName, type NewRunFields, type RetryRefusal } from './eval-runs.repository';
 
-export interface FilteredSessionRunInput extends NewRunFields {
+/** Which sessions a filtered session run (or a monitor's fire) selects. */
+export interface SessionMatch {
   /** Conditions on the traces considered (dates, user, tags). */
   filter: TraceFilter;
   hasError: boolean | null;
   minTraceCount: number;
+  /** A further condition on each trace (alias `t`), e.g. a monitor's ingestion bound; params from `firstParam`. */
+  extraTraces?: (firstParam: number) => SqlFragment;
+  /**
+   * A further condition on each matched session (alias `g`: `g.session_id`, `g.trace_count` and
+   * `g.newest`, the newest matching trace's created_at), e.g. a monitor's incremental window.
+   */
+  extraSessions?: (firstParam: number) => SqlFragment;
+}
+
+export interface FilteredSessionRunInput extends NewRunFields, SessionMatch {
   storedFilters: Record<string, unknown>;
   samplingRate: number;
   samplingSeed: number;
+  /** The monitor that spawned the run, if any. */
+  monitorId?: string | null;
+}
+
+/**
+ * The sessions of the traces that match, one row each (`session_id`, `trace_count`, `newest`):
+ * grouped in SQL with the has_error and min_trace_count conditions on each group. Parameters from `first`.
+ */
+export function matchedSessionsSql(match: SessionMatch, first: number): SqlFragment {
+  const params: unknown[] = [];
+  const next = () => first + params.length;
+  const where = buildTraceFilterSql(match.filter, 't', next());
+  params.push(...where.params);
+  const traces = match.extraTraces?.(next());
+  if (traces) params.push(...traces.params);
+  const hasError = `$${next()}`;
+  params.push(match.hasError);
+  const minCount = `$${next()}`;
+  params.push(match.minTraceCount);
+  const sessions = match.extraSessions?.(next());
+  if (sessions) params.push(...sessions.params);
+  const sql = `SELECT g.session_id, g.trace_count, g.newest FROM (
+      SELECT t.session_id, count(*)::int AS trace_count, max(t.created_at) AS newest FROM traces t
+      WHERE ${where.sql} AND t.session_id IS NOT NULL AND t.session_id <> ''${traces ? ` AND ${traces.sql}` : ''}
+      GROUP BY t.session_id
+      HAVING (${hasError}::boolean IS NULL OR bool_or(t.status = 'ERROR') = ${hasError}::boolean) AND count(*) >= ${minCount}::int
+    ) g WHERE ${sessions ? sessions.sql : 'true'}`;
+  return { sql, params };
 }
 
 const RUN_COLUMNS = `id, project_id, name, target_type, metric_names, filters, sampling_rate, sampling_seed, model, status, total_targets, slice_count, max_judge_calls, max_judge_tokens`;
@@ -42,22 +81,20 @@ export class SessionRunsRepository {
    * traces that match (grouped in SQL, with the has_error and min_trace_count conditions on each
    * group), k = floor(n × rate) (at least 1) of them ordered by hashtextextended(session_id, seed),
    * then the run row and its items. No session id leaves PostgreSQL. Null, writing nothing, when
-   * no session matches.
+   * no session matches. Each item keeps the session's matching trace count and newest ingestion
+   * time (what a SESSION monitor compares). Runs in `manager`'s transaction when given (a monitor
+   * spawns its run while holding its own row lock).
    */
-  async createFilteredRun(input: FilteredSessionRunInput): Promise<EvalRunEntity | null> {
+  async createFilteredRun(input: FilteredSessionRunInput, manager?: EntityManager): Promise<EvalRunEntity | null> {
     const id = randomUUID();
-    // $1..$11 as trace runs, $12 has_error, $13 min_trace_count; the filter's parameters follow.
-    const where = buildTraceFilterSql(input.filter, 't', 14);
+    // $1..$11 as trace runs, $12 the monitor; the match's parameters follow.
+    const matched = matchedSessionsSql(input, 13);
     const sampled = input.samplingRate < 1;
     const selection = sampled
-      ? `SELECT session_id FROM matched ORDER BY hashtextextended(session_id, $7::bigint), session_id LIMIT (SELECT k FROM plan)`
-      : `SELECT session_id FROM matched`;
+      ? `SELECT * FROM matched ORDER BY hashtextextended(session_id, $7::bigint), session_id LIMIT (SELECT k FROM plan)`
+      : `SELECT * FROM matched`;
     const sql = `
-      WITH matched AS MATERIALIZED (
-        SELECT t.session_id FROM traces t
-        WHERE ${where.sql} AND t.session_id IS NOT NULL AND t.session_id <> ''
-        GROUP BY t.session_id
-        HAVING ($12::boolean IS NULL OR bool_or(t.status = 'ERROR') = $12::boolean) AND count(*) >= $13::int
+      WITH matched AS MATERIALIZED (${matched.sql}
       ), plan AS (
         SELECT CASE
           WHEN n = 0 THEN 0
@@ -68,19 +105,20 @@ export class SessionRunsRepository {
       ), sliced AS (
         SELECT k, greatest(1, ceil(k::numeric / $9::int))::int AS slices FROM plan
       ), run AS (
-        INSERT INTO eval_runs (${RUN_COLUMNS})
+        INSERT INTO eval_runs (${RUN_COLUMNS}, monitor_id)
         SELECT $1::uuid, $2::uuid, $3, 'SESSION', $4::varchar[], $5::jsonb, $6::text::float8, $7::bigint, $8, 'PENDING', sliced.k,
-               sliced.slices, $10::int, $11::bigint
+               sliced.slices, $10::int, $11::bigint, $12::uuid
         FROM sliced WHERE sliced.k > 0
         RETURNING id, slice_count
       ), items AS (
-        INSERT INTO eval_run_items (run_id, trace_id, session_id, slice)
-        SELECT run.id, session_item_key(s.session_id), s.session_id, ${sliceOf('s.session_id', 'run.slice_count')}
+        INSERT INTO eval_run_items (run_id, trace_id, session_id, slice, session_trace_count, session_newest_trace_at)
+        SELECT run.id, session_item_key(s.session_id), s.session_id, ${sliceOf('s.session_id', 'run.slice_count')},
+               s.trace_count, s.newest
         FROM run CROSS JOIN (${selection}) s
         RETURNING 1
       )
       SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;
-    return this.dataSource.transaction(async (m) => {
+    const work = async (m: EntityManager) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
       const [row] = await m.query(sql, [
         id,
@@ -94,13 +132,13 @@ export class SessionRunsRepository {
         input.sliceSize,
         input.maxJudgeCalls,
         input.maxJudgeTokens,
-        input.hasError,
-        input.minTraceCount,
-        ...where.params,
+        input.monitorId ?? null,
+        ...matched.params,
       ]);
       if (!row?.id) return null;
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
-    });
+    };
+    return manager ? work(manager) : this.dataSource.transaction(work);
   }
 
   /** Session ids (in request order) with no trace in this project: one index probe each. */

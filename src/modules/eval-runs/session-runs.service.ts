@@ -129,7 +129,7 @@ function storedSessionFilters(filters: SessionRunFiltersDto): Record<string, unk
 }
 
 /** The conditions on the traces of the sessions (the shared trace-filter builder). Dates were validated by the DTO. */
-function toSessionTraceFilter(projectId: string, f: SessionRunFiltersDto): TraceFilter {
+export function toSessionTraceFilter(projectId: string, f: SessionRunFiltersDto): TraceFilter {
   const filter: TraceFilter = { projectId };
   if (f.date_from) filter.startedFrom = parseTimestamp(f.date_from)!;
   if (f.date_to) filter.startedBefore = parseTimestamp(f.date_to)!;

@@ -141,7 +141,7 @@ export class MonitorFiring {
     manual: boolean,
   ): Promise<SpawnedRun | SpawnSkip> {
     if (!manual && monitor.status !== MonitorStatus.ACTIVE) {
-      return { skipped: { kind: 'unsupported', reason: 'The monitor is PAUSED.' } };
+      return { skipped: { kind: 'paused', reason: 'The monitor is PAUSED.' } };
     }
     const budget = await this.budget(m, monitor, now);
     let outcome: SpawnedRun | SpawnSkip;

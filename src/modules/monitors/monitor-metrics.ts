@@ -23,7 +23,7 @@ export class MonitorMetrics {
     });
     this.skips = new Counter({
       name: `${METRIC_PREFIX}eval_monitor_skips_total`,
-      help: 'Due monitor slots that created no run, by reason (nothing_new, no_match, daily_cap, unsupported).',
+      help: 'Due monitor slots that created no run, by reason (nothing_new, no_match, daily_cap, paused).',
       labelNames: ['reason'],
       registers: [registry],
     });

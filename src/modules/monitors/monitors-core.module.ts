@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EvalRunEntity } from '../eval-runs/entities/eval-run.entity';
 import { EvalRunsProducer } from '../eval-runs/eval-runs.producer';
 import { EvalRunsRepository } from '../eval-runs/eval-runs.repository';
+import { SessionRunsRepository } from '../eval-runs/session-runs.repository';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ScoreStoreModule } from '../scores/score-store.module';
 import { MonitorEntity } from './entities/monitor.entity';
@@ -22,6 +23,7 @@ import { TraceRunSpawner } from './spawners/trace-run.spawner';
     { provide: MONITOR_CLOCK, useValue: systemClock },
     { provide: MONITOR_FAULTS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FaultInjector(config) },
     EvalRunsRepository,
+    SessionRunsRepository,
     EvalRunsProducer,
     MonitorsRepository,
     TraceRunSpawner,

@@ -5,7 +5,8 @@ import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
 import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CadenceError, nextSlot, parseCadence, type Cadence } from './cadence';
-import { SESSION_METRIC_NAMES, validateMonitorFilters, validateSignalWeights } from './dto/monitor-filters';
+import { SESSION_SIGNALS } from '../metrics/session/session-metrics';
+import { validateMonitorFilters, validateSignalWeights } from './dto/monitor-filters';
 import { CreateMonitorRequest, ListMonitorsQueryDto, UpdateMonitorRequest } from './dto/monitor-requests.dto';
 import { MonitorResponse } from './dto/monitor-response.dto';
 import { MonitorEntity, MonitorStatus, MonitorTargetType } from './entities/monitor.entity';
@@ -157,16 +158,19 @@ export class MonitorsService {
     return MonitorResponse.from(m, totals.get(m.id));
   }
 
-  /** Distinct names, each known to the target type's registry (and judgeable, for traces). */
+  /**
+   * Distinct names, each known to the target type's registry, and judgeable: the metrics
+   * themselves for traces, the trace signals they aggregate for sessions (as session runs check).
+   */
   private checkMetrics(targetType: MonitorTargetType, names: string[]): string[] {
     const distinct = [...new Set(names)];
     const known =
       targetType === 'TRACE'
         ? (n: string) => this.metrics.isKnownTraceMetric(n)
-        : (n: string) => (SESSION_METRIC_NAMES as readonly string[]).includes(n);
+        : (n: string) => this.metrics.isKnownSessionMetric(n);
     const unknown = distinct.filter((n) => !known(n));
     if (unknown.length > 0) throw unknownMonitorMetrics(targetType, unknown);
-    if (targetType === 'TRACE') this.metrics.assertJudgeable(distinct);
+    this.metrics.assertJudgeable(targetType === 'TRACE' ? distinct : [...SESSION_SIGNALS]);
     return distinct;
   }
 }

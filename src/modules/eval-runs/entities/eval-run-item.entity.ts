@@ -24,4 +24,7 @@ export class EvalRunItemEntity {
   @Column({ type: 'uuid', nullable: true }) leaseToken: string | null;
   @Column({ type: 'timestamptz', nullable: true }) leaseExpiresAt: Date | null;
   @Column({ type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
+  /** A filtered session run's item: the session's matching traces when it was taken (count, newest ingestion). */
+  @Column({ type: 'integer', nullable: true }) sessionTraceCount: number | null;
+  @Column({ type: 'timestamptz', nullable: true }) sessionNewestTraceAt: Date | null;
 }

@@ -1,10 +1,13 @@
+import { randomInt } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import type { AppConfig } from '../../../config/env';
+import type { JudgeService } from '../../judge/judge.service';
 import type { EvalRunEntity } from '../../eval-runs/entities/eval-run.entity';
 import type { MonitorEntity, MonitorTargetType } from '../entities/monitor.entity';
 
 /** Why a due slot created no run; `kind` is the Prometheus label, `reason` what the monitor shows. */
 export interface SpawnSkip {
-  skipped: { kind: 'nothing_new' | 'no_match' | 'daily_cap' | 'unsupported' | 'failed'; reason: string };
+  skipped: { kind: 'nothing_new' | 'no_match' | 'daily_cap' | 'paused' | 'failed'; reason: string };
 }
 
 export interface SpawnedRun {
@@ -25,10 +28,137 @@ export interface SpawnRequest {
 }
 
 /**
- * Creates the eval run of one monitor fire, for one target type. TRACE monitors spawn trace runs
- * (TraceRunSpawner); SESSION monitors get theirs when session runs exist (SessionRunSpawner).
+ * Creates the eval run of one monitor fire, for one target type: TRACE monitors spawn trace runs
+ * (TraceRunSpawner), SESSION monitors session runs (SessionRunSpawner).
  */
 export interface MonitorRunSpawner {
   readonly targetType: MonitorTargetType;
   spawn(req: SpawnRequest): Promise<SpawnedRun | SpawnSkip>;
+}
+
+export const spawnSkip = (kind: SpawnSkip['skipped']['kind'], reason: string): SpawnSkip => ({
+  skipped: { kind, reason },
+});
+
+/** The monitor's watermark as PostgreSQL text (full precision, never rounded through a JS Date). */
+export async function readWatermark(m: EntityManager, monitorId: string): Promise<string | null> {
+  const [{ watermark }] = await m.query(`SELECT watermark::text AS watermark FROM eval_monitors WHERE id = $1`, [
+    monitorId,
+  ]);
+  return watermark;
+}
+
+/** Numbers bound parameters from `first` on: `bind(v)` adds one and returns its placeholder. */
+export function binder(first: number): { bind: (v: unknown) => string; params: unknown[] } {
+  const params: unknown[] = [];
+  return {
+    params,
+    bind: (v) => {
+      params.push(v);
+      return `$${first + params.length - 1}`;
+    },
+  };
+}
+
+/** What a fire would take: how many targets, how many are new since the watermark, the newest ingestion time. */
+export interface Candidates {
+  n: number;
+  fresh: number;
+  newest: string | null;
+}
+
+/** The skip reasons of one target type, worded for it. */
+export interface SkipWords {
+  nothingNewSince: (watermark: string) => string;
+  noMatch: string;
+  unchanged: string;
+}
+
+/**
+ * Why a fire with these candidates creates no run, or null when it runs: nothing to take (nothing
+ * new since the watermark, or no match at all), or scope 'all' with only_if_changed and nothing
+ * fresh (a manual trigger ignores only_if_changed).
+ */
+export function skipFor(req: SpawnRequest, stats: Candidates, words: SkipWords): SpawnSkip | null {
+  const { monitor } = req;
+  if (stats.n === 0) {
+    return monitor.scope === 'new' && monitor.watermark
+      ? spawnSkip('nothing_new', words.nothingNewSince(monitor.watermark.toISOString()))
+      : spawnSkip('no_match', words.noMatch);
+  }
+  if (monitor.scope === 'all' && !req.manual && monitor.onlyIfChanged && stats.fresh === 0) {
+    return spawnSkip('nothing_new', words.unchanged);
+  }
+  return null;
+}
+
+/** The fields every run a monitor spawns takes from it: name, metrics, budgets, filters as stored, sampling, link. */
+export function monitorRunFields(req: SpawnRequest, model: string, sliceSize: number) {
+  const { monitor } = req;
+  return {
+    projectId: monitor.projectId,
+    name: `[Monitor] ${monitor.name}`.slice(0, 255),
+    metricNames: monitor.metricNames,
+    model,
+    sliceSize,
+    maxJudgeCalls: req.maxJudgeCalls,
+    maxJudgeTokens: req.maxJudgeTokens,
+    // As on the monitor (a SESSION monitor's signal_weights included: the worker reads them from the run).
+    storedFilters: monitor.filters,
+    samplingRate: monitor.samplingRate,
+    samplingSeed: randomInt(0, 2 ** 48 - 1),
+    monitorId: monitor.id,
+  };
+}
+
+export type MonitorRunFields = ReturnType<typeof monitorRunFields>;
+
+/** What one window of a fire is read against: the watermark as PostgreSQL text and the grace. */
+export interface FireWindow {
+  watermark: string | null;
+  graceMs: number;
+}
+
+/**
+ * One fire, whatever the target type: checks the model, counts the candidates in the transaction
+ * that holds the monitor, skips with a reason or creates the run over exactly what was counted
+ * (bounded by the newest ingestion time counted, which becomes the watermark).
+ */
+export abstract class FilteredRunSpawner implements MonitorRunSpawner {
+  abstract readonly targetType: MonitorTargetType;
+  protected abstract readonly skips: SkipWords;
+
+  constructor(
+    protected readonly judge: JudgeService,
+    protected readonly config: AppConfig,
+  ) {}
+
+  async spawn(req: SpawnRequest): Promise<SpawnedRun | SpawnSkip> {
+    const model = this.judge.assertModelUsable(req.monitor.model ?? undefined);
+    this.assertJudgeable();
+    const window = {
+      watermark: await readWatermark(req.manager, req.monitor.id),
+      graceMs: this.config.monitors.ingestGraceMs,
+    };
+    const stats = await this.candidates(req.manager, req.monitor, window);
+    const skipped = skipFor(req, stats, this.skips);
+    if (skipped) return skipped;
+    const fields = monitorRunFields(req, model, this.config.evalRuns.jobSliceSize);
+    const run = await this.create(req, fields, window, stats.newest);
+    if (!run) return spawnSkip('no_match', this.skips.noMatch);
+    return { run, watermark: stats.newest };
+  }
+
+  /** Throws the 422-mapped error when what the metrics need cannot be judged (default: nothing more to check). */
+  protected assertJudgeable(): void {}
+
+  protected abstract candidates(m: EntityManager, monitor: MonitorEntity, window: FireWindow): Promise<Candidates>;
+
+  /** Creates the run in `req.manager`'s transaction over the candidates ingested up to `until`; null when none is left. */
+  protected abstract create(
+    req: SpawnRequest,
+    fields: MonitorRunFields,
+    window: FireWindow,
+    until: string | null,
+  ): Promise<EvalRunEntity | null>;
 }

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomInt } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
@@ -9,7 +8,16 @@ import { EvalRunsRepository } from '../../eval-runs/eval-runs.repository';
 import { JudgeService } from '../../judge/judge.service';
 import { buildTraceFilterSql, SqlFragment } from '../../traces/query/trace-filter';
 import type { MonitorEntity } from '../entities/monitor.entity';
-import type { MonitorRunSpawner, SpawnedRun, SpawnRequest, SpawnSkip } from './run-spawner';
+import type { EvalRunEntity } from '../../eval-runs/entities/eval-run.entity';
+import {
+  binder,
+  FilteredRunSpawner,
+  type Candidates,
+  type FireWindow,
+  type MonitorRunFields,
+  type SkipWords,
+  type SpawnRequest,
+} from './run-spawner';
 
 /**
  * The traces a fire may take besides the filters. Scope 'new': ingested after the watermark minus
@@ -25,11 +33,7 @@ function windowSql(
   until: string | null,
   first: number,
 ): SqlFragment {
-  const params: unknown[] = [];
-  const bind = (v: unknown) => {
-    params.push(v);
-    return `$${first + params.length - 1}`;
-  };
+  const { bind, params } = binder(first);
   const conditions: string[] = [];
   if (monitor.scope === 'new') {
     const taken = `SELECT 1 FROM eval_runs r JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id
@@ -48,67 +52,49 @@ function windowSql(
   return { sql: conditions.length ? conditions.join(' AND ') : 'true', params };
 }
 
+const TRACE_SKIPS: SkipWords = {
+  nothingNewSince: (wm) => `No matching trace was ingested since the watermark (${wm}).`,
+  noMatch: "No traces match the monitor's filters.",
+  unchanged: 'only_if_changed: no matching trace was ingested since the last run.',
+};
+
 /** Spawns the trace eval run of a TRACE monitor's fire, in the transaction that holds the monitor. */
 @Injectable()
-export class TraceRunSpawner implements MonitorRunSpawner {
+export class TraceRunSpawner extends FilteredRunSpawner {
   readonly targetType = 'TRACE' as const;
+  protected readonly skips = TRACE_SKIPS;
 
   constructor(
     private readonly runs: EvalRunsRepository,
-    private readonly judge: JudgeService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    judge: JudgeService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super(judge, config);
+  }
 
-  async spawn(req: SpawnRequest): Promise<SpawnedRun | SpawnSkip> {
-    const { monitor, manager } = req;
-    const model = this.judge.assertModelUsable(monitor.model ?? undefined);
-    const filter = toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto);
-    const graceMs = this.config.monitors.ingestGraceMs;
-    const [{ watermark }] = await manager.query(
-      `SELECT watermark::text AS watermark FROM eval_monitors WHERE id = $1`,
-      [monitor.id],
-    );
-    const stats = await this.candidates(manager, monitor, watermark, graceMs);
-    if (stats.n === 0) {
-      return monitor.scope === 'new' && monitor.watermark
-        ? skip(
-            'nothing_new',
-            `No matching trace was ingested since the watermark (${monitor.watermark.toISOString()}).`,
-          )
-        : skip('no_match', "No traces match the monitor's filters.");
-    }
-    if (monitor.scope === 'all' && !req.manual && monitor.onlyIfChanged && stats.fresh === 0) {
-      return skip('nothing_new', 'only_if_changed: no matching trace was ingested since the last run.');
-    }
-    const run = await this.runs.createFilteredRun(
+  protected create(
+    req: SpawnRequest,
+    fields: MonitorRunFields,
+    { watermark, graceMs }: FireWindow,
+    until: string | null,
+  ): Promise<EvalRunEntity | null> {
+    const { monitor } = req;
+    return this.runs.createFilteredRun(
       {
-        projectId: monitor.projectId,
-        name: `[Monitor] ${monitor.name}`.slice(0, 255),
-        metricNames: monitor.metricNames,
-        model,
-        sliceSize: this.config.evalRuns.jobSliceSize,
-        maxJudgeCalls: req.maxJudgeCalls,
-        maxJudgeTokens: req.maxJudgeTokens,
-        filter,
-        storedFilters: monitor.filters,
-        samplingRate: monitor.samplingRate,
-        samplingSeed: randomInt(0, 2 ** 48 - 1),
-        monitorId: monitor.id,
-        extraWhere: (first) => windowSql(monitor, watermark, graceMs, stats.newest, first),
+        ...fields,
+        filter: toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto),
+        extraWhere: (first) => windowSql(monitor, watermark, graceMs, until, first),
       },
-      manager,
+      req.manager,
     );
-    if (!run) return skip('no_match', "No traces match the monitor's filters.");
-    return { run, watermark: stats.newest };
   }
 
   /** How many traces the fire would take, the newest one's ingestion time, and how many are new since the watermark. */
-  private async candidates(
+  protected async candidates(
     m: EntityManager,
     monitor: MonitorEntity,
-    watermark: string | null,
-    graceMs: number,
-  ): Promise<{ n: number; fresh: number; newest: string | null }> {
+    { watermark, graceMs }: FireWindow,
+  ): Promise<Candidates> {
     const base = buildTraceFilterSql(toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto), 't', 1);
     const window = windowSql(monitor, watermark, graceMs, null, base.params.length + 1);
     const wm = `$${base.params.length + window.params.length + 1}::timestamptz`;
@@ -121,5 +107,3 @@ export class TraceRunSpawner implements MonitorRunSpawner {
     return { n: row.n, fresh: row.fresh, newest: row.newest };
   }
 }
-
-const skip = (kind: SpawnSkip['skipped']['kind'], reason: string): SpawnSkip => ({ skipped: { kind, reason } });
