@@ -10,9 +10,10 @@ describe('graceful shutdown under load', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const url = new URL('/projects/current', t.baseUrl);
     let stop = false;
-    const get = () =>
+    let closed = false;
+    const get = (via: http.Agent | false = agent) =>
       new Promise<string | undefined>((resolve) => {
-        const req = http.get(url, { agent, headers: tenant.headers }, (res) => {
+        const req = http.get(url, { agent: via, headers: tenant.headers }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.headers.connection));
         });
@@ -22,15 +23,21 @@ describe('graceful shutdown under load', () => {
       while (!stop) await get();
     };
     const clients = Array.from({ length: 4 }, client);
-    await new Promise((r) => setTimeout(r, 300));
-    // Draining starts with the first shutdown hook; started here by hand, so that the next response
-    // is surely answered while draining (no race with how fast the rest of shutdown goes).
-    t.app.get(HttpDrain).beforeApplicationShutdown();
-    expect(await get()).toBe('close');
-    // Without draining, server.close() waits for these busy keep-alive connections forever.
-    await t.close();
-    stop = true;
-    await Promise.all(clients);
-    agent.destroy();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // Draining starts with the first shutdown hook; started here by hand, so that a request is
+      // surely answered while draining (no race with how fast the rest of shutdown goes). On a new
+      // connection: draining closes idle keep-alive ones, which a pooled request could pick.
+      t.app.get(HttpDrain).beforeApplicationShutdown();
+      expect(await get(false)).toBe('close');
+      // Without draining, server.close() waits for these busy keep-alive connections forever.
+      await t.close();
+      closed = true;
+    } finally {
+      stop = true;
+      if (!closed) await t.close().catch(() => undefined);
+      await Promise.all(clients);
+      agent.destroy();
+    }
   });
 });
