@@ -117,7 +117,7 @@ const SCOPE_MISSING = detail(
   'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
 );
 /** Each window limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_EVAL_RUNS, RATE_LIMIT_MONITOR_TRIGGER per minute). */
-const DEFAULT_LIMITS: Record<string, number> = { default: 200, evalRuns: 50, monitorTrigger: 10 };
+const DEFAULT_LIMITS: Record<string, number> = { default: 200, evalRuns: 50, monitorTrigger: 10, cliExchange: 20 };
 /** Ingestion's token bucket at its defaults (RATE_LIMIT_INGEST per second, RATE_LIMIT_INGEST_BURST). */
 const INGEST_LIMITED = 'Rate limit exceeded for this project: 100 ingestion requests per second, bursts of 1000';
 /** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
