@@ -144,6 +144,9 @@ const schema = z.object({
   JUDGE_GEMINI_RPM: optionalInt(),
   JUDGE_GEMINI_TPM: optionalInt(),
   JUDGE_GEMINI_MAX_IN_FLIGHT: optionalInt(),
+  JUDGE_VERTEX_RPM: optionalInt(),
+  JUDGE_VERTEX_TPM: optionalInt(),
+  JUDGE_VERTEX_MAX_IN_FLIGHT: optionalInt(),
   JUDGE_RENDER_FIELD_CHARS: int(2_000, 50),
   JUDGE_RENDER_TOTAL_CHARS: int(40_000, 500),
 
@@ -392,7 +395,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           project: e.GOOGLE_VERTEX_PROJECT,
           location: e.GOOGLE_VERTEX_LOCATION,
           credentialsFile: e.GOOGLE_APPLICATION_CREDENTIALS,
-          limits: limits(),
+          limits: limits(e.JUDGE_VERTEX_RPM, e.JUDGE_VERTEX_TPM, e.JUDGE_VERTEX_MAX_IN_FLIGHT),
         },
         // The project's scripted judge (canned answers): never a real model, so never a real name.
         scripted: { baseUrl: e.SCRIPTED_JUDGE_URL, limits: limits() },

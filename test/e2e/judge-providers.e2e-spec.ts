@@ -204,6 +204,7 @@ describe.each(CASES)('judge provider over the wire: $name', (c) => {
         OPENAI_BASE_URL: '',
         JUDGE_ANTHROPIC_MAX_IN_FLIGHT: '3',
         JUDGE_GEMINI_MAX_IN_FLIGHT: '3',
+        JUDGE_VERTEX_MAX_IN_FLIGHT: '3',
         JUDGE_OPENAI_MAX_IN_FLIGHT: '3',
         ...c.env(llm, emb),
       }),
