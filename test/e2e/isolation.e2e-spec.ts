@@ -18,7 +18,18 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 
 /** Where each kind of id comes from. Keys are parameter or field names as the API spells them. */
-type IdKind = 'trace' | 'span' | 'run' | 'session_run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key' | 'monitor';
+type IdKind =
+  | 'trace'
+  | 'span'
+  | 'run'
+  | 'session_run'
+  | 'score'
+  | 'session'
+  | 'sessionScore'
+  | 'org'
+  | 'key'
+  | 'monitor'
+  | 'project';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
@@ -31,6 +42,7 @@ const ID_KINDS: Record<string, IdKind> = {
   score_id: 'score',
   org_id: 'org',
   key_id: 'key',
+  project_id: 'project',
   monitor_id: 'monitor',
 };
 /**
@@ -40,7 +52,7 @@ const ID_KINDS: Record<string, IdKind> = {
 const SESSION_SCORE_ROUTES = ['/evaluations/session-scores', '/evaluations/analytics/session-scores/'];
 const SESSION_SCORE_ID_KINDS: Record<string, IdKind> = { score_id: 'sessionScore', session_id: 'session' };
 /** Organization-level objects: another project of the same organization legitimately shares them. */
-const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key']);
+const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key', 'project']);
 /** Names that look like ids but are free-text labels chosen by clients, not our objects. */
 const NOT_OBJECT_IDS = new Set(['user_id', 'parent_span_id', 'x-request-id']);
 const looksLikeId = (name: string) => /(^|_)ids?$/.test(name.toLowerCase());
@@ -103,6 +115,12 @@ const BODIES: Record<string, (ids: (kind: IdKind) => string) => unknown> = {
   'POST /evaluations/session-runs/batch': (id) => ({ metrics: ['agent_reliability'], session_ids: [id('session')] }),
   'POST /organizations/{org_id}/projects': () => ({ name: `hijack-${randomUUID().slice(0, 6)}` }),
   'POST /organizations/{org_id}/api-keys': () => ({ name: 'hijack' }),
+  'POST /cli/auth/codes': (id) => ({
+    org_id: id('org'),
+    project_id: id('project'),
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    label: 'hijack',
+  }),
 };
 
 /** A fallback body from the schema: examples, defaults, then a plain value per type. */
@@ -224,6 +242,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
         org: owner.orgId,
         key: key.body.id,
         monitor: monitor.body.id,
+        project: owner.projectId,
       },
       secrets: [secret, key.body.raw_key, key.body.key_prefix],
     };
