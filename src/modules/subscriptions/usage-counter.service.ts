@@ -11,7 +11,8 @@ export interface PeriodUsage extends UsageCounts {
 /**
  * What an organization really used, counted in PostgreSQL: traces ingested (by ingestion time), and
  * judge-produced (AUTOMATED) trace and session scores, in each UTC calendar month. Each count is an
- * index range scan per project (`(project_id, created_at)` indexes); nothing is loaded into memory.
+ * index range scan per project (`(project_id, created_at)` indexes; the LATERAL join makes the
+ * planner use them per project rather than scan the table); nothing is loaded into memory.
  * Deleting data (by hand, a project delete, retention) lowers the counts of its periods.
  */
 @Injectable()
@@ -30,15 +31,17 @@ export class UsageCounter {
                                        interval '-1 month') AS m
                  LIMIT $4)
          SELECT period_start, period_end,
-                (SELECT count(*) FROM traces t
-                  WHERE t.project_id IN (SELECT id FROM org_projects)
-                    AND t.created_at >= period_start AND t.created_at < period_end) AS traces,
-                (SELECT count(*) FROM trace_scores s
-                  WHERE s.project_id IN (SELECT id FROM org_projects) AND s.source = 'AUTOMATED'
-                    AND s.created_at >= period_start AND s.created_at < period_end) AS trace_evals,
-                (SELECT count(*) FROM session_scores s
-                  WHERE s.project_id IN (SELECT id FROM org_projects) AND s.source = 'AUTOMATED'
-                    AND s.created_at >= period_start AND s.created_at < period_end) AS session_evals
+                (SELECT coalesce(sum(n.c), 0) FROM org_projects p, LATERAL (
+                   SELECT count(*) AS c FROM traces t
+                    WHERE t.project_id = p.id AND t.created_at >= period_start AND t.created_at < period_end) n) AS traces,
+                (SELECT coalesce(sum(n.c), 0) FROM org_projects p, LATERAL (
+                   SELECT count(*) AS c FROM trace_scores s
+                    WHERE s.project_id = p.id AND s.created_at >= period_start AND s.created_at < period_end
+                      AND s.source = 'AUTOMATED') n) AS trace_evals,
+                (SELECT coalesce(sum(n.c), 0) FROM org_projects p, LATERAL (
+                   SELECT count(*) AS c FROM session_scores s
+                    WHERE s.project_id = p.id AND s.created_at >= period_start AND s.created_at < period_end
+                      AND s.source = 'AUTOMATED') n) AS session_evals
            FROM months ORDER BY period_start DESC`,
         [orgId, from, to, limit],
       );
