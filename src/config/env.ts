@@ -98,6 +98,9 @@ const schema = z.object({
   JWT_ISSUER: text(),
   JWT_AUDIENCE: text(),
   ADMIN_TOKEN: text(),
+  AUTH_ENABLED: bool(true),
+  MAX_ORG_MEMBERS: optionalInt(1),
+  ORG_PURGE_BATCH_SIZE: int(1000, 1, 100_000),
 
   OPENAI_API_KEY: text(),
   OPENAI_BASE_URL: url(['http:', 'https:']),
@@ -220,7 +223,22 @@ export interface AppConfig {
   runWorkerInProcess: boolean;
   /** How long an API-key lookup is reused in a process; revocations also reach every process through Redis. 0 = no cache. */
   apiKeyCacheTtlMs: number;
-  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; adminToken?: string };
+  auth: {
+    jwtSecret?: string;
+    jwksUri?: string;
+    issuer?: string;
+    audience?: string;
+    adminToken?: string;
+    /** False only in development (AUTH_ENABLED=false): requests without credentials act as one local user. */
+    enabled: boolean;
+  };
+  /** Organizations (docs/identity.md). */
+  organizations: {
+    /** Seats (members + pending invitations) per organization; undefined: no limit. */
+    maxMembers?: number;
+    /** Rows deleted per statement when an organization or project is deleted. */
+    purgeBatchSize: number;
+  };
   judge: {
     defaultModel: string;
     embeddingModel: string;
@@ -301,7 +319,12 @@ export interface AppConfig {
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    // One problem, one line (what an operator sees first in a container log); several, a list.
+    super(
+      problems.length === 1
+        ? `Invalid configuration: ${problems[0]}`
+        : `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -314,6 +337,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const problems = weakSecrets(e);
+  if (!e.AUTH_ENABLED && e.NODE_ENV !== 'development') {
+    problems.push(
+      `AUTH_ENABLED: false is only allowed with NODE_ENV=development (NODE_ENV is ${e.NODE_ENV}); every request would act as one local user`,
+    );
+  }
   if (e.MAX_TRACE_BYTES < e.BODY_LIMIT_BYTES) {
     problems.push('MAX_TRACE_BYTES: must be at least BODY_LIMIT_BYTES (one accepted request must fit in one trace)');
   }
@@ -339,7 +367,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       adminToken: e.ADMIN_TOKEN,
+      enabled: e.AUTH_ENABLED,
     },
+    organizations: { maxMembers: e.MAX_ORG_MEMBERS, purgeBatchSize: e.ORG_PURGE_BATCH_SIZE },
     judge: {
       defaultModel: e.EVAL_LLM_MODEL,
       embeddingModel: e.EVAL_EMBEDDING_MODEL,
