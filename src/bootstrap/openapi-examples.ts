@@ -116,8 +116,13 @@ const PROJECT_NOT_FOUND = detail('Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d n
 const SCOPE_MISSING = detail(
   'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
 );
-/** Each window limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_EVAL_RUNS, RATE_LIMIT_MONITOR_TRIGGER per minute). */
-const DEFAULT_LIMITS: Record<string, number> = { default: 200, evalRuns: 50, monitorTrigger: 10 };
+/** Each window limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_EVAL_RUNS, RATE_LIMIT_MONITOR_TRIGGER per minute; RATE_LIMIT_INVITATIONS per hour). */
+const DEFAULT_LIMITS: Record<string, [number, string]> = {
+  default: [200, '1 minute'],
+  evalRuns: [50, '1 minute'],
+  monitorTrigger: [10, '1 minute'],
+  invitations: [10, '1 hour'],
+};
 /** Ingestion's token bucket at its defaults (RATE_LIMIT_INGEST per second, RATE_LIMIT_INGEST_BURST). */
 const INGEST_LIMITED = 'Rate limit exceeded for this project: 100 ingestion requests per second, bursts of 1000';
 /** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
@@ -125,8 +130,8 @@ const rateLimited = (limit: string) =>
   limit === 'ingest'
     ? { detail: `${INGEST_LIMITED}. Retry after 1 seconds.`, error: INGEST_LIMITED }
     : {
-        detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute. Retry after 42 seconds.`,
-        error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute`,
+        detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit].join(' per ')}. Retry after 42 seconds.`,
+        error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit].join(' per ')}`,
       };
 
 /** GET /traces/{trace_id} with every large-read permit taken (MAX_LARGE_READS, LARGE_READ_BYTES defaults). */

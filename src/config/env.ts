@@ -168,6 +168,7 @@ const schema = z.object({
   RATE_LIMIT_INGEST_BURST: int(1000, 1),
   RATE_LIMIT_EVAL_RUNS: int(50, 1),
   RATE_LIMIT_MONITOR_TRIGGER: int(10, 1),
+  RATE_LIMIT_INVITATIONS: int(10, 1),
 
   INIT_ORG_NAME: text(),
   INIT_PROJECT_NAME: text(),
@@ -293,6 +294,8 @@ export interface AppConfig {
     ingestBurst: number;
     evalRuns: number;
     monitorTrigger: number;
+    /** Invitations a user creates per hour (the original's 10/hour). */
+    invitationsPerHour: number;
   };
   init: {
     orgName?: string;
@@ -429,6 +432,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ingestBurst: e.RATE_LIMIT_INGEST_BURST,
       evalRuns: e.RATE_LIMIT_EVAL_RUNS,
       monitorTrigger: e.RATE_LIMIT_MONITOR_TRIGGER,
+      invitationsPerHour: e.RATE_LIMIT_INVITATIONS,
     },
     init: {
       orgName: e.INIT_ORG_NAME,

@@ -68,10 +68,10 @@ export function Auth(options: AuthOptions = {}) {
 }
 
 /** A management route: Bearer JWT only, no project scope. */
-export function UserAuth() {
+export function UserAuth(options: AuthOptions = {}) {
   return applyDecorators(
     UseGuards(BearerAuthGuard, RateLimitGuard),
-    onlyLimit('default'),
+    onlyLimit(options.limit ?? 'default'),
     ApiSecurity({ [SECURITY.bearer]: [] }),
     ApiNotFoundResponse({ description: 'Not found in this organization.', type: ErrorResponseDto }),
     errorResponses(),

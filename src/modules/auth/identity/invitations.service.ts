@@ -160,7 +160,8 @@ export class InvitationsService {
 
   /** Moves a PENDING, unexpired invitation to `status`; a concurrent answer or expiry gets 409. */
   private async take(tx: EntityManager, invitationId: string, status: 'ACCEPTED' | 'DECLINED'): Promise<InvitationRow> {
-    const rows: InvitationRow[] = await tx.query(
+    // An UPDATE answers [rows, affected count].
+    const [rows]: [InvitationRow[], number] = await tx.query(
       `UPDATE invitations SET status = $2 WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING org_id, role`,
       [invitationId, status],
     );
