@@ -18,7 +18,20 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 
 /** Where each kind of id comes from. Keys are parameter or field names as the API spells them. */
-type IdKind = 'trace' | 'span' | 'run' | 'session_run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key' | 'monitor';
+type IdKind =
+  | 'trace'
+  | 'span'
+  | 'run'
+  | 'session_run'
+  | 'score'
+  | 'session'
+  | 'sessionScore'
+  | 'org'
+  | 'key'
+  | 'monitor'
+  | 'project'
+  | 'invitation'
+  | 'member';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
@@ -32,6 +45,8 @@ const ID_KINDS: Record<string, IdKind> = {
   org_id: 'org',
   key_id: 'key',
   monitor_id: 'monitor',
+  project_id: 'project',
+  invitation_id: 'invitation',
 };
 /**
  * Under these path prefixes, `score_id` is a session score, and `session_id` (elsewhere a free-text
@@ -39,8 +54,10 @@ const ID_KINDS: Record<string, IdKind> = {
  */
 const SESSION_SCORE_ROUTES = ['/evaluations/session-scores', '/evaluations/analytics/session-scores/'];
 const SESSION_SCORE_ID_KINDS: Record<string, IdKind> = { score_id: 'sessionScore', session_id: 'session' };
+/** Under /organizations, `user_id` names a member of the organization (elsewhere a free-text label of traces). */
+const ORGANIZATION_ROUTES = '/organizations/';
 /** Organization-level objects: another project of the same organization legitimately shares them. */
-const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key']);
+const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key', 'project', 'invitation', 'member']);
 /** Names that look like ids but are free-text labels chosen by clients, not our objects. */
 const NOT_OBJECT_IDS = new Set(['user_id', 'parent_span_id', 'x-request-id']);
 const looksLikeId = (name: string) => /(^|_)ids?$/.test(name.toLowerCase());
@@ -59,6 +76,10 @@ function idSlots(route: Route): { slots: IdSlot[]; unknown: string[] } {
   const consider = (where: IdSlot['where'], name: string) => {
     if (sessionScores && SESSION_SCORE_ID_KINDS[name]) {
       slots.push({ where, name, kind: SESSION_SCORE_ID_KINDS[name] });
+      return;
+    }
+    if (name === 'user_id' && where === 'path' && route.path.startsWith(ORGANIZATION_ROUTES)) {
+      slots.push({ where, name, kind: 'member' });
       return;
     }
     if (!looksLikeId(name) || NOT_OBJECT_IDS.has(name.toLowerCase())) return;
@@ -103,6 +124,10 @@ const BODIES: Record<string, (ids: (kind: IdKind) => string) => unknown> = {
   'POST /evaluations/session-runs/batch': (id) => ({ metrics: ['agent_reliability'], session_ids: [id('session')] }),
   'POST /organizations/{org_id}/projects': () => ({ name: `hijack-${randomUUID().slice(0, 6)}` }),
   'POST /organizations/{org_id}/api-keys': () => ({ name: 'hijack' }),
+  'PATCH /organizations/{org_id}': () => ({ name: 'hijacked' }),
+  'PATCH /organizations/{org_id}/projects/{project_id}': () => ({ name: 'hijacked', description: 'hijacked' }),
+  'PATCH /organizations/{org_id}/members/{user_id}': () => ({ role: 'MEMBER' }),
+  'POST /organizations/{org_id}/invitations': () => ({ email: `hijack-${randomUUID()}@example.com`, role: 'MEMBER' }),
 };
 
 /** A fallback body from the schema: examples, defaults, then a plain value per type. */
@@ -211,6 +236,15 @@ describe('isolation matrix: ids of other projects and organizations, every route
       .set(orgBearer)
       .send({ name: `${secret}-key` })
       .expect(201);
+    const invitation = await t.http
+      .post(`/organizations/${owner.orgId}/invitations`)
+      .set(orgBearer)
+      .send({ email: `${secret}@example.com` })
+      .expect(201);
+    const [member]: { user_id: string }[] = await t.dataSource.query(
+      `SELECT user_id FROM memberships WHERE org_id = $1 ORDER BY created_at LIMIT 1`,
+      [owner.orgId],
+    );
     return {
       ...owner,
       ids: {
@@ -224,6 +258,9 @@ describe('isolation matrix: ids of other projects and organizations, every route
         org: owner.orgId,
         key: key.body.id,
         monitor: monitor.body.id,
+        project: owner.projectId,
+        invitation: invitation.body.id,
+        member: member.user_id,
       },
       secrets: [secret, key.body.raw_key, key.body.key_prefix],
     };
@@ -258,6 +295,10 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await get(`/evaluations/monitors/${o.ids.monitor}/runs`, o.apiKeyHeaders),
       await get('/evaluations/monitors?limit=200', o.apiKeyHeaders),
       await get(`/organizations/${o.orgId}/projects`, orgBearer),
+      await get(`/organizations/${o.orgId}`, orgBearer),
+      await get(`/organizations/${o.orgId}/projects/${o.projectId}`, orgBearer),
+      await get(`/organizations/${o.orgId}/members`, orgBearer),
+      await get(`/organizations/${o.orgId}/invitations`, orgBearer),
       { ...keys, body: stableKeys },
     ];
   }
