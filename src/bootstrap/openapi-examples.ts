@@ -27,6 +27,10 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   'POST /organizations': { name: 'Acme' },
   'POST /organizations/{org_id}/projects': { name: 'support-bot' },
   'POST /organizations/{org_id}/api-keys': { name: 'ci' },
+  'PATCH /organizations/{org_id}': { name: 'Acme Labs' },
+  'PATCH /organizations/{org_id}/projects/{project_id}': { description: 'The customer support agent' },
+  'PATCH /organizations/{org_id}/members/{user_id}': { role: 'ADMIN' },
+  'POST /organizations/{org_id}/invitations': { email: 'colleague@example.com', role: 'MEMBER' },
   'PATCH /projects/current': { retention_days: 90 },
   'POST /traces': {
     name: 'support-chat',
@@ -102,6 +106,13 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
   key_id: 'API key 3f2e1d0c-9b8a-4776-a5b4-c3d2e1f0a9b8 not found.',
   session_id: 'Session 9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d not found.',
   monitor_id: 'Monitor 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a not found.',
+};
+
+/** 404s of the management routes' own ids (docs/identity.md). */
+const USER_NOT_FOUND: Record<string, string> = {
+  project_id: 'Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d not found.',
+  user_id: 'Target user is not a member of this organization.',
+  invitation_id: 'Invitation not found.',
 };
 
 /** Path ids that are client-chosen text, not UUIDs: what makes one malformed. */
@@ -248,8 +259,13 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
             value: detail('Missing credentials. Provide Authorization: Bearer <token>.'),
           },
         });
-        // Without an organization in the path there is no membership to check and nothing to find.
-        if (!pathParams.includes('org_id')) {
+        if (path.startsWith('/me/invitations/')) {
+          // The invitee's own routes: 403 is another person's invitation (no example: it takes a second user).
+          setExamples(responses['404'], {
+            invitation_id: { summary: 'No such invitation', value: detail(USER_NOT_FOUND.invitation_id) },
+          });
+        } else if (!pathParams.includes('org_id')) {
+          // Without an organization in the path there is no membership to check and nothing to find.
           delete responses['403'];
           delete responses['404'];
         } else {
@@ -262,6 +278,8 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
           const notFound: Examples = {};
           if (pathParams.includes('key_id'))
             notFound.key_id = { summary: 'No such API key', value: detail(NOT_FOUND_BY_PARAM.key_id) };
+          for (const param of pathParams.filter((p) => p in USER_NOT_FOUND))
+            notFound[param] = { summary: `No such ${param.replace(/_id$/, '')}`, value: detail(USER_NOT_FOUND[param]) };
           if (Object.keys(notFound).length) setExamples(responses['404'], notFound);
           else delete responses['404'];
         }

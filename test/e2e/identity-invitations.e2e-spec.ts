@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { roleCast, signIn, SignedIn } from '../support/identity';
+import { identityToken, roleCast, signIn, SignedIn } from '../support/identity';
 import { createTestApp, TestApp } from '../support/test-app';
 
 type Cast = Awaited<ReturnType<typeof roleCast>>;
@@ -219,7 +219,6 @@ describe('identity: invitations', () => {
     const cast = await roleCast(t);
     const address = email();
     const inv = await invite(cast, cast.owner, { email: address }).expect(201);
-    const { identityToken } = await import('../support/identity');
     const auth = {
       Authorization: `Bearer ${identityToken(t, { sub: `uid-${randomUUID()}`, email: address, email_verified: false })}`,
     };

@@ -7,7 +7,8 @@ import { InvitationResponse, MeResponse, MembershipResponse } from './identity.d
 import { InvitationsService } from './invitations.service';
 import { UserProvisioningService } from './user-provisioning.service';
 
-export const uuidParam = new ParseUUIDPipe({ errorHttpStatusCode: 422 });
+/** The management routes' id pipe (ids are v4, as gen_random_uuid makes them). */
+export const uuidParam = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: 422 });
 
 @ApiTags('identity')
 @UserAuth()
