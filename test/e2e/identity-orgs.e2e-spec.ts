@@ -288,7 +288,13 @@ describe('identity: organizations, members and projects, role by role', () => {
       expect((await t.http.patch(url).set(cast.owner.auth).send({ name: 'taken' }).expect(409)).body).toEqual({
         detail: "A project named 'taken' already exists in this organization.",
       });
-      for (const body of [{ name: '' }, { name: '-bad-' }, { name: 'a/b' }, { description: 'x'.repeat(2001) }]) {
+      for (const body of [
+        { name: '' },
+        { name: '-bad-' },
+        { name: 'a/b' },
+        { description: 'x'.repeat(2001) },
+        { description: 'bell\u0007' },
+      ]) {
         await t.http.patch(url).set(cast.owner.auth).send(body).expect(422);
       }
       const foreign = await projectOf(cast.otherOwner, cast.otherOwner.orgId);

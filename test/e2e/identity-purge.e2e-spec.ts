@@ -127,6 +127,11 @@ describe('identity: deleting an organization or a project removes everything it 
         .expect(201);
       const fired = await t.http.post(`/evaluations/monitors/${monitor.body.id}/trigger`).set(headers).expect(202);
       await waitForRun(t, { headers }, fired.body.id);
+      await t.http
+        .post('/evaluations/custom-metrics')
+        .set(headers)
+        .send({ name: `cm_${name}`, description: 'rubric', output_type: 'BOOLEAN', prompt_template: '{{input}}' })
+        .expect(201);
       ids.push(
         project.body.id,
         score.body.id,

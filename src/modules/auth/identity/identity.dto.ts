@@ -163,6 +163,10 @@ export class EditProjectRequest {
   @ValidateIf((o: EditProjectRequest) => o.description !== undefined && o.description !== null)
   @IsString()
   @MaxLength(2000)
+  // eslint-disable-next-line no-control-regex
+  @Matches(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, {
+    message: 'description must not contain control characters other than newline and tab',
+  })
   description?: string | null;
 }
 
