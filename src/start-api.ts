@@ -14,6 +14,16 @@ export async function startApi(config: AppConfig): Promise<void> {
   });
   configureApp(app, config);
   setupSwagger(app);
-  await app.listen(config.port, '0.0.0.0');
-  app.get(AppLogger).log(`API listening on port ${config.port}`, 'Main');
+  // Development mode without credentials (AUTH_ENABLED=false) answers anyone as the local user:
+  // only this machine may reach it.
+  const host = config.auth.enabled ? '0.0.0.0' : '127.0.0.1';
+  await app.listen(config.port, host);
+  const logger = app.get(AppLogger);
+  if (!config.auth.enabled) {
+    logger.warn(
+      `AUTH_ENABLED=false: requests without credentials act as the local development user; listening on ${host} only`,
+      'Main',
+    );
+  }
+  logger.log(`API listening on port ${config.port}`, 'Main');
 }

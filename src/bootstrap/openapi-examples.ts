@@ -47,6 +47,10 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     code: 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE',
     code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
   },
+  'PATCH /organizations/{org_id}': { name: 'Acme Labs' },
+  'PATCH /organizations/{org_id}/projects/{project_id}': { description: 'The customer support agent' },
+  'PATCH /organizations/{org_id}/members/{user_id}': { role: 'ADMIN' },
+  'POST /organizations/{org_id}/invitations': { email: 'colleague@example.com', role: 'MEMBER' },
   'PATCH /projects/current': { retention_days: 90 },
   'POST /traces': {
     name: 'support-chat',
@@ -139,6 +143,13 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
   monitor_id: 'Monitor 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a not found.',
 };
 
+/** 404s of the management routes' own ids (docs/identity.md). */
+const USER_NOT_FOUND: Record<string, string> = {
+  project_id: 'Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d not found.',
+  user_id: 'Target user is not a member of this organization.',
+  invitation_id: 'Invitation not found.',
+};
+
 /** Path ids that are client-chosen text, not UUIDs: what makes one malformed. */
 const TEXT_ID_PARAMS: Record<string, { summary: string; message: string }> = {
   name: { summary: 'name is not a custom metric name', message: 'name must be a custom metric name (snake_case)' },
@@ -154,7 +165,14 @@ const SCOPE_MISSING = detail(
   'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
 );
 /** Each window limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_EVAL_RUNS, RATE_LIMIT_MONITOR_TRIGGER per minute). */
-const DEFAULT_LIMITS: Record<string, number> = { default: 200, evalRuns: 50, monitorTrigger: 10, cliExchange: 20 };
+/** Each window limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_EVAL_RUNS, RATE_LIMIT_MONITOR_TRIGGER per minute; RATE_LIMIT_INVITATIONS per hour). */
+const DEFAULT_LIMITS: Record<string, [number, string]> = {
+  default: [200, '1 minute'],
+  evalRuns: [50, '1 minute'],
+  monitorTrigger: [10, '1 minute'],
+  invitations: [10, '1 hour'],
+  cliExchange: [20, '1 minute'],
+};
 /** Ingestion's token bucket at its defaults (RATE_LIMIT_INGEST per second, RATE_LIMIT_INGEST_BURST). */
 const INGEST_LIMITED = 'Rate limit exceeded for this project: 100 ingestion requests per second, bursts of 1000';
 /** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
@@ -162,8 +180,8 @@ const rateLimited = (limit: string) =>
   limit === 'ingest'
     ? { detail: `${INGEST_LIMITED}. Retry after 1 seconds.`, error: INGEST_LIMITED }
     : {
-        detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute. Retry after 42 seconds.`,
-        error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute`,
+        detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit].join(' per ')}. Retry after 42 seconds.`,
+        error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit].join(' per ')}`,
       };
 
 /** GET /traces/{trace_id} with every large-read permit taken (MAX_LARGE_READS, LARGE_READ_BYTES defaults). */
@@ -283,8 +301,13 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
             value: detail('Missing credentials. Provide Authorization: Bearer <token>.'),
           },
         });
-        // Without an organization in the path there is no membership to check and nothing to find.
-        if (!pathParams.includes('org_id')) {
+        if (path.startsWith('/me/invitations/')) {
+          // The invitee's own routes: 403 is another person's invitation (no example: it takes a second user).
+          setExamples(responses['404'], {
+            invitation_id: { summary: 'No such invitation', value: detail(USER_NOT_FOUND.invitation_id) },
+          });
+        } else if (!pathParams.includes('org_id')) {
+          // Without an organization in the path there is no membership to check and nothing to find.
           delete responses['403'];
           delete responses['404'];
         } else {
@@ -297,6 +320,8 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
           const notFound: Examples = {};
           if (pathParams.includes('key_id'))
             notFound.key_id = { summary: 'No such API key', value: detail(NOT_FOUND_BY_PARAM.key_id) };
+          for (const param of pathParams.filter((p) => p in USER_NOT_FOUND))
+            notFound[param] = { summary: `No such ${param.replace(/_id$/, '')}`, value: detail(USER_NOT_FOUND[param]) };
           if (Object.keys(notFound).length) setExamples(responses['404'], notFound);
           else delete responses['404'];
         }

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       evalRuns: 50,
       monitorTrigger: 10,
       cliExchange: 20,
+      invitationsPerHour: 10,
     });
     expect(c.apiProcesses).toBe(1);
     expect(c.apiKeyCacheTtlMs).toBe(1000);

@@ -99,6 +99,9 @@ const schema = z.object({
   JWT_ISSUER: text(),
   JWT_AUDIENCE: text(),
   ADMIN_TOKEN: text(),
+  AUTH_ENABLED: bool(true),
+  MAX_ORG_MEMBERS: optionalInt(1),
+  ORG_PURGE_BATCH_SIZE: int(1000, 1, 100_000),
 
   OPENAI_API_KEY: text(),
   OPENAI_BASE_URL: url(['http:', 'https:']),
@@ -176,6 +179,7 @@ const schema = z.object({
   RATE_LIMIT_EVAL_RUNS: int(50, 1),
   RATE_LIMIT_MONITOR_TRIGGER: int(10, 1),
   RATE_LIMIT_CLI_EXCHANGE: int(20, 1),
+  RATE_LIMIT_INVITATIONS: int(10, 1),
 
   INIT_ORG_NAME: text(),
   INIT_PROJECT_NAME: text(),
@@ -240,7 +244,22 @@ export interface AppConfig {
   apiKeyCacheTtlMs: number;
   /** How long a rotated-out key keeps working after its rotation, so integrations can switch. */
   apiKeyRotationGraceMs: number;
-  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; adminToken?: string };
+  auth: {
+    jwtSecret?: string;
+    jwksUri?: string;
+    issuer?: string;
+    audience?: string;
+    adminToken?: string;
+    /** False only in development (AUTH_ENABLED=false): requests without credentials act as one local user. */
+    enabled: boolean;
+  };
+  /** Organizations (docs/identity.md). */
+  organizations: {
+    /** Seats (members + pending invitations) per organization; undefined: no limit. */
+    maxMembers?: number;
+    /** Rows deleted per statement when an organization or project is deleted. */
+    purgeBatchSize: number;
+  };
   judge: {
     defaultModel: string;
     embeddingModel: string;
@@ -299,6 +318,8 @@ export interface AppConfig {
     monitorTrigger: number;
     /** POST /cli/auth/exchange, per client IP (it takes no credentials). */
     cliExchange: number;
+    /** Invitations a user creates per hour (the original's 10/hour). */
+    invitationsPerHour: number;
   };
   init: {
     orgName?: string;
@@ -325,7 +346,12 @@ export interface AppConfig {
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    // One problem, one line (what an operator sees first in a container log); several, a list.
+    super(
+      problems.length === 1
+        ? `Invalid configuration: ${problems[0]}`
+        : `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -338,6 +364,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const problems = weakSecrets(e);
+  if (!e.AUTH_ENABLED && e.NODE_ENV !== 'development') {
+    problems.push(
+      `AUTH_ENABLED: false is only allowed with NODE_ENV=development (NODE_ENV is ${e.NODE_ENV}); every request would act as one local user`,
+    );
+  }
   if (e.MAX_TRACE_BYTES < e.BODY_LIMIT_BYTES) {
     problems.push('MAX_TRACE_BYTES: must be at least BODY_LIMIT_BYTES (one accepted request must fit in one trace)');
   }
@@ -364,7 +395,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       adminToken: e.ADMIN_TOKEN,
+      enabled: e.AUTH_ENABLED,
     },
+    organizations: { maxMembers: e.MAX_ORG_MEMBERS, purgeBatchSize: e.ORG_PURGE_BATCH_SIZE },
     judge: {
       defaultModel: e.EVAL_LLM_MODEL,
       embeddingModel: e.EVAL_EMBEDDING_MODEL,
@@ -433,6 +466,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       evalRuns: e.RATE_LIMIT_EVAL_RUNS,
       monitorTrigger: e.RATE_LIMIT_MONITOR_TRIGGER,
       cliExchange: e.RATE_LIMIT_CLI_EXCHANGE,
+      invitationsPerHour: e.RATE_LIMIT_INVITATIONS,
     },
     init: {
       orgName: e.INIT_ORG_NAME,

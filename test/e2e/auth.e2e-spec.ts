@@ -138,8 +138,12 @@ describe('auth', () => {
       const auth = { Authorization: `Bearer ${signToken(t, sub)}` };
       const org = await t.http.post('/organizations').set(auth).send({ name: 'Acme' }).expect(201);
       expect(org.body).toMatchObject({ name: 'Acme', role: 'OWNER' });
+      // Besides the "My Organization" a new user gets on their first request (docs/identity.md).
       const orgs = await t.http.get('/organizations').set(auth).expect(200);
-      expect(orgs.body.map((o: { id: string }) => o.id)).toEqual([org.body.id]);
+      expect(orgs.body.map((o: { name: string; role: string }) => [o.name, o.role]).sort()).toEqual([
+        ['Acme', 'OWNER'],
+        ['My Organization', 'OWNER'],
+      ]);
 
       const project = await t.http
         .post(`/organizations/${org.body.id}/projects`)

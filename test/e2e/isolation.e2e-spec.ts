@@ -30,6 +30,8 @@ type IdKind =
   | 'key'
   | 'monitor'
   | 'project'
+  | 'invitation'
+  | 'member'
   | 'customMetric';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
@@ -45,6 +47,7 @@ const ID_KINDS: Record<string, IdKind> = {
   key_id: 'key',
   project_id: 'project',
   monitor_id: 'monitor',
+  invitation_id: 'invitation',
 };
 /**
  * Under these path prefixes, `score_id` is a session score, and `session_id` (elsewhere a free-text
@@ -52,6 +55,8 @@ const ID_KINDS: Record<string, IdKind> = {
  */
 const SESSION_SCORE_ROUTES = ['/evaluations/session-scores', '/evaluations/analytics/session-scores/'];
 const SESSION_SCORE_ID_KINDS: Record<string, IdKind> = { score_id: 'sessionScore', session_id: 'session' };
+/** Under /organizations, `user_id` names a member of the organization (elsewhere a free-text label of traces). */
+const ORGANIZATION_ROUTES = '/organizations/';
 /** Custom metrics are addressed by their name, unique in a project. */
 const CUSTOM_METRIC_ROUTES = '/evaluations/custom-metrics/{name}';
 /** Path parameters that are not object ids, and required query parameters, filled the same for every probe. */
@@ -60,7 +65,7 @@ const FIXED_QUERY: Record<string, string> = {
   'GET /evaluations/analytics/trace-scores/agreement': 'metric_name=confidence',
 };
 /** Organization-level objects: another project of the same organization legitimately shares them. */
-const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key', 'project']);
+const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key', 'project', 'invitation', 'member']);
 /** Names that look like ids but are free-text labels chosen by clients, not our objects. */
 const NOT_OBJECT_IDS = new Set(['user_id', 'parent_span_id', 'x-request-id']);
 const looksLikeId = (name: string) => /(^|_)ids?$/.test(name.toLowerCase());
@@ -83,6 +88,10 @@ function idSlots(route: Route): { slots: IdSlot[]; unknown: string[] } {
     }
     if (sessionScores && SESSION_SCORE_ID_KINDS[name]) {
       slots.push({ where, name, kind: SESSION_SCORE_ID_KINDS[name] });
+      return;
+    }
+    if (name === 'user_id' && where === 'path' && route.path.startsWith(ORGANIZATION_ROUTES)) {
+      slots.push({ where, name, kind: 'member' });
       return;
     }
     if (!looksLikeId(name) || NOT_OBJECT_IDS.has(name.toLowerCase())) return;
@@ -133,6 +142,10 @@ const BODIES: Record<string, (ids: (kind: IdKind) => string) => unknown> = {
     code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     label: 'hijack',
   }),
+  'PATCH /organizations/{org_id}': () => ({ name: 'hijacked' }),
+  'PATCH /organizations/{org_id}/projects/{project_id}': () => ({ name: 'hijacked', description: 'hijacked' }),
+  'PATCH /organizations/{org_id}/members/{user_id}': () => ({ role: 'MEMBER' }),
+  'POST /organizations/{org_id}/invitations': () => ({ email: `hijack-${randomUUID()}@example.com`, role: 'MEMBER' }),
   'POST /evaluations/custom-metrics/preview': (id) => ({
     trace_id: id('trace'),
     definition: { output_type: 'BOOLEAN', prompt_template: '{{input}}' },
@@ -261,6 +274,15 @@ describe('isolation matrix: ids of other projects and organizations, every route
       .set(orgBearer)
       .send({ name: `${secret}-key` })
       .expect(201);
+    const invitation = await t.http
+      .post(`/organizations/${owner.orgId}/invitations`)
+      .set(orgBearer)
+      .send({ email: `${secret}@example.com` })
+      .expect(201);
+    const [member]: { user_id: string }[] = await t.dataSource.query(
+      `SELECT user_id FROM memberships WHERE org_id = $1 ORDER BY created_at LIMIT 1`,
+      [owner.orgId],
+    );
     return {
       ...owner,
       ids: {
@@ -275,6 +297,8 @@ describe('isolation matrix: ids of other projects and organizations, every route
         key: key.body.id,
         monitor: monitor.body.id,
         project: owner.projectId,
+        invitation: invitation.body.id,
+        member: member.user_id,
         customMetric,
       },
       secrets: [secret, key.body.raw_key, key.body.key_prefix],
@@ -311,6 +335,10 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await get('/evaluations/monitors?limit=200', o.apiKeyHeaders),
       await get(`/evaluations/custom-metrics/${o.ids.customMetric}/versions`, o.apiKeyHeaders),
       await get(`/organizations/${o.orgId}/projects`, orgBearer),
+      await get(`/organizations/${o.orgId}`, orgBearer),
+      await get(`/organizations/${o.orgId}/projects/${o.projectId}`, orgBearer),
+      await get(`/organizations/${o.orgId}/members`, orgBearer),
+      await get(`/organizations/${o.orgId}/invitations`, orgBearer),
       { ...keys, body: stableKeys },
     ];
   }

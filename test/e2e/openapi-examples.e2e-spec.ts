@@ -68,6 +68,15 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
     ids.session_id = traces[0].session_id!;
     ids.org_id = tenant.orgId;
     ids.key_id = tenant.apiKeyId;
+    ids.project_id = tenant.projectId;
+    ids.user_id = (await createMember(t, tenant, MembershipRole.MEMBER)).userId;
+    ids.invitation_id = (
+      await t.http
+        .post(`/organizations/${tenant.orgId}/invitations`)
+        .set({ Authorization: owner.Authorization })
+        .send({ email: `seed-${randomUUID()}@example.com` })
+        .expect(201)
+    ).body.id;
     ids.score_id = (
       await t.http
         .post('/evaluations/trace-scores')

@@ -13,6 +13,7 @@ import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups'
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVersion';
 import { ApiKeyRotation1764000016000 } from './1764000016000-ApiKeyRotation';
+import { Invitations1764000021000 } from './1764000021000-Invitations';
 import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   SessionScoreLatest1764000013000,
   SessionItemVersion1764000014000,
   ApiKeyRotation1764000016000,
+  Invitations1764000021000,
   CustomMetrics1764000030000,
 ];

@@ -8,6 +8,8 @@ import { CurrentProjectController } from './current-project.controller';
 import { BearerAuthGuard } from './guards/bearer-auth.guard';
 import { IngestRateGuard } from './guards/ingest-rate.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { IDENTITY_CONTROLLERS, IDENTITY_PROVIDERS } from './identity';
+import { RequestIdentityService } from './identity/request-identity.service';
 import { ProjectAuthGuard } from './guards/project-auth.guard';
 import { ProjectCreationLimiter } from './guards/project-creation-limiter';
 import { RateLimitGuard } from './guards/rate-limit.guard';
@@ -31,9 +33,16 @@ const guards = [
 @Global()
 @Module({
   imports: [PassportModule, TenancyModule],
-  controllers: [ManagementController, ApiKeysController, CurrentProjectController],
-  providers: [ManagementService, ApiKeyLifecycleService, JwtStrategy, ApiKeyAuthService, ...guards],
-  exports: [TenancyModule, ApiKeyAuthService, ...guards],
+  controllers: [ManagementController, ApiKeysController, CurrentProjectController, ...IDENTITY_CONTROLLERS],
+  providers: [
+    ManagementService,
+    ApiKeyLifecycleService,
+    JwtStrategy,
+    ApiKeyAuthService,
+    ...guards,
+    ...IDENTITY_PROVIDERS,
+  ],
+  exports: [TenancyModule, ApiKeyAuthService, RequestIdentityService, ...guards],
 })
 export class AuthModule {}
 

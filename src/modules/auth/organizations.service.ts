@@ -4,7 +4,6 @@ import { DataSource } from 'typeorm';
 import { forbidden } from '../../common/errors/domain.error';
 import { MembershipEntity, MembershipRole } from './entities/membership.entity';
 import { OrganizationEntity } from './entities/organization.entity';
-import { UserEntity } from './entities/user.entity';
 
 export interface OrganizationWithRole {
   org: OrganizationEntity;
@@ -46,12 +45,5 @@ export class OrganizationsService {
     if (!role) throw forbidden('You are not a member of this organization.');
     if (roles && !roles.includes(role)) throw forbidden('Admin or Owner role required.');
     return role;
-  }
-
-  /** Finds or creates the user behind a JWT subject (just-in-time provisioning). */
-  async upsertUser(externalId: string): Promise<UserEntity> {
-    const users = this.db.getRepository(UserEntity);
-    await users.createQueryBuilder().insert().values({ externalId }).orIgnore().execute();
-    return users.findOneByOrFail({ externalId });
   }
 }

@@ -11,6 +11,8 @@ export type Snapshot = Record<string, { rows: number; hash: string }>;
 export const VOLATILE_COLUMNS: Record<string, string[]> = {
   // Stamped (at most once a minute) whenever the key authenticates a request.
   api_keys: ['last_used_at'],
+  // Stamped (at most once a minute) whenever a user's token is seen.
+  users: ['last_sign_in_at'],
 };
 
 /**

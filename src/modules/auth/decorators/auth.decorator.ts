@@ -78,10 +78,10 @@ export function PublicRoute(limit: RateLimitName) {
 }
 
 /** A management route: Bearer JWT only, no project scope. */
-export function UserAuth() {
+export function UserAuth(options: AuthOptions = {}) {
   return applyDecorators(
     UseGuards(BearerAuthGuard, RateLimitGuard),
-    onlyLimit('default'),
+    onlyLimit(options.limit ?? 'default'),
     ApiSecurity({ [SECURITY.bearer]: [] }),
     ApiNotFoundResponse({ description: 'Not found in this organization.', type: ErrorResponseDto }),
     errorResponses(),

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { isUUID } from 'class-validator';
 import { notFound, unauthenticated, unprocessable } from '../../../common/errors/domain.error';
 import { ApiKeyAuthService } from '../api-key-auth.service';
+import { RequestIdentityService } from '../identity/request-identity.service';
 import { OrganizationsService } from '../organizations.service';
 import { ProjectsService } from '../projects.service';
 import { Principal, ProjectContext, UserContext } from '../types/project-context';
@@ -51,6 +52,7 @@ export class ProjectAuthGuard implements CanActivate {
     private readonly organizations: OrganizationsService,
     private readonly jwtGuard: JwtAuthGuard,
     private readonly creationLimiter: ProjectCreationLimiter,
+    private readonly identity: RequestIdentityService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -58,13 +60,17 @@ export class ProjectAuthGuard implements CanActivate {
     const apiKey = header(req, 'x-api-key')?.trim();
     if (apiKey) {
       const resolved = await this.viaApiKey(apiKey, header(req, 'x-project-name'), context);
+      await this.identity.checkOrganizationHeader(req, resolved.principal);
       if ('create' in resolved) req.pendingProject = resolved;
       else req.projectContext = resolved;
       return true;
     }
-    if (header(req, 'authorization')) {
-      await this.jwtGuard.canActivate(context);
+    if (header(req, 'authorization') || this.identity.devMode) {
+      // Development mode: no credentials at all act as the local user (docs/identity.md).
+      if (header(req, 'authorization')) await this.jwtGuard.canActivate(context);
+      else req.user = await this.identity.devUser();
       req.projectContext = await this.viaBearer(req.user as UserContext, header(req, 'x-project-id'));
+      await this.identity.checkOrganizationHeader(req, req.projectContext.principal);
       return true;
     }
     throw unauthenticated(

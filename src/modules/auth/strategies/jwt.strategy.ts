@@ -6,14 +6,11 @@ import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jw
 import { APP_CONFIG } from '../../../config/config.module';
 import { AppConfig } from '../../../config/env';
 import { unauthenticated } from '../../../common/errors/domain.error';
-import { OrganizationsService } from '../organizations.service';
+import { readClaims } from '../identity/claims';
+import { UserProvisioningService } from '../identity/user-provisioning.service';
 import { UserContext } from '../types/project-context';
 
 export const JWT_STRATEGY = 'jwt';
-
-/** 1-255 characters, no control characters (PostgreSQL refuses NUL in text). */
-// eslint-disable-next-line no-control-regex
-const USABLE_SUBJECT = /^[^\u0000-\u001f\u007f]{1,255}$/u;
 
 function strategyOptions(config: AppConfig): StrategyOptionsWithoutRequest {
   const { jwksUri, jwtSecret, issuer, audience } = config.auth;
@@ -41,21 +38,19 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly organizations: OrganizationsService,
+    private readonly users: UserProvisioningService,
   ) {
     super(strategyOptions(config));
     this.requireExp = config.security.jwtRequireExp;
   }
 
-  async validate(payload: { sub?: unknown; exp?: unknown }): Promise<UserContext> {
+  async validate(payload: Record<string, unknown>): Promise<UserContext> {
     // jsonwebtoken checks `exp` only when present: a token without one would never expire.
     if (this.requireExp && typeof payload.exp !== 'number') {
       throw unauthenticated('Token has no expiry (exp); tokens must expire (JWT_REQUIRE_EXP).');
     }
-    if (typeof payload.sub !== 'string' || !USABLE_SUBJECT.test(payload.sub)) {
-      throw unauthenticated('Token has no usable subject (sub).');
-    }
-    const user = await this.organizations.upsertUser(payload.sub);
-    return { userId: user.id, externalId: user.externalId };
+    // Just-in-time user: created on first sight of a verified token (docs/identity.md).
+    const user = await this.users.upsert(readClaims(payload));
+    return { userId: user.id, externalId: user.external_id };
   }
 }

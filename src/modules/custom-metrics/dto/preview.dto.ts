@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsUUID, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsInt, IsObject, IsOptional, IsUUID, Min, ValidateNested } from 'class-validator';
 import { CustomMetricDefinitionDto } from './custom-metric.dto';
 
 /** Body of POST /evaluations/custom-metrics/{name}/preview. */
@@ -28,6 +28,8 @@ export class PreviewDraftRequest {
   trace_id: string;
 
   @ApiProperty({ type: CustomMetricDefinitionDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => CustomMetricDefinitionDto)
   definition: CustomMetricDefinitionDto;
