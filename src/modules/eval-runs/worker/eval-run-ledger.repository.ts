@@ -302,10 +302,15 @@ export class EvalRunLedgerRepository {
   /**
    * Loads a batch of session items: every trace of each session in the run's project (oldest first,
    * with spans), the signals each trace already has (this run's own, SUCCESS or FAILED, first; else
-   * the newest SUCCESS automated numeric score of that name in the project, reused), and the session
+   * the newest SUCCESS automated numeric score of that name in the project judged by the model the
+   * run would judge that signal with, reused), and the session
    * metrics already scored in this run (a re-delivered item). Four queries for the whole batch.
    */
-  async loadSessionBatch(run: ExecutableRun, sessionIds: string[], signals: readonly string[]): Promise<SessionBatch> {
+  async loadSessionBatch(
+    run: ExecutableRun,
+    sessionIds: string[],
+    signals: ReadonlyArray<{ name: string; model: string }>,
+  ): Promise<SessionBatch> {
     const [traceList, scoredRows] = await Promise.all([
       this.loadTraces(`project_id = $1 AND session_id = ANY($2::varchar[])`, [run.projectId, sessionIds]),
       this.ds.query(`SELECT session_id, name FROM session_scores WHERE eval_run_id = $1 AND session_id = ANY($2)`, [
@@ -330,11 +335,18 @@ export class EvalRunLedgerRepository {
         value: string | null;
       }> = await this.ds.query(
         `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.name, s.id, s.eval_run_id, s.status, s.value
-           FROM trace_scores s
-           WHERE s.project_id = $1 AND s.trace_id = ANY($2::uuid[]) AND s.name = ANY($3::varchar[])
-             AND (s.eval_run_id = $4 OR (s.status = 'SUCCESS' AND s.source = 'AUTOMATED' AND s.value_number IS NOT NULL))
+           FROM trace_scores s JOIN unnest($3::varchar[], $5::text[]) AS w(name, model) ON w.name = s.name
+           WHERE s.project_id = $1 AND s.trace_id = ANY($2::uuid[])
+             AND (s.eval_run_id = $4 OR (s.status = 'SUCCESS' AND s.source = 'AUTOMATED' AND s.value_number IS NOT NULL
+                                         AND s.metadata -> 'judge_usage' ->> 'model' = w.model))
            ORDER BY s.trace_id, s.name, (s.eval_run_id IS NOT DISTINCT FROM $4::uuid) DESC, s.created_at DESC, s.id DESC`,
-        [run.projectId, traceList.map((t) => t.trace_id), signals, run.id],
+        [
+          run.projectId,
+          traceList.map((t) => t.trace_id),
+          signals.map((s) => s.name),
+          run.id,
+          signals.map((s) => s.model),
+        ],
       );
       for (const r of rows) {
         if (!existing.has(r.trace_id)) existing.set(r.trace_id, new Map());

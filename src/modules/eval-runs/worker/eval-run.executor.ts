@@ -333,7 +333,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
               data: await this.ledger.loadSessionBatch(
                 run,
                 claimed.map((c) => c.sessionId!),
-                SESSION_SIGNALS,
+                SESSION_SIGNALS.map((name) => ({ name, model: this.metrics.judgeModelOf(name, run.model ?? undefined) })),
               ),
             }
           : { kind: 'trace', ...(await this.ledger.loadBatch(run, ids)) };
