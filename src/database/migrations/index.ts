@@ -13,6 +13,7 @@ import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups'
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVersion';
 import { JudgeReservations1764000015000 } from './1764000015000-JudgeReservations';
+import { ScoreSummaryAllTypes1764000016000 } from './1764000016000-ScoreSummaryAllTypes';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   SessionScoreLatest1764000013000,
   SessionItemVersion1764000014000,
   JudgeReservations1764000015000,
+  ScoreSummaryAllTypes1764000016000,
 ];
