@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * made give theirs back; a made call's reported tokens replace its estimate. Constant defaults:
  * adding them rewrites nothing.
  */
-export class JudgeReservations1764000015000 implements MigrationInterface {
-  name = 'JudgeReservations1764000015000';
+export class JudgeReservations1764000034000 implements MigrationInterface {
+  name = 'JudgeReservations1764000034000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(

@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * those types (SUCCESS ones were already counted in other_type_count). Existing rollup rows are filled
  * from the non-NUMERIC scores, usually few; slots without a rollup row are computed live anyway.
  */
-export class ScoreSummaryAllTypes1764000016000 implements MigrationInterface {
-  name = 'ScoreSummaryAllTypes1764000016000';
+export class ScoreSummaryAllTypes1764000035000 implements MigrationInterface {
+  name = 'ScoreSummaryAllTypes1764000035000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(
