@@ -121,13 +121,17 @@ async function main(): Promise<void> {
     const sessionIds = Array.from({ length: 32 }, (_, i) => `sess-${i * 7}`);
     await ds.query(
       `INSERT INTO trace_scores (trace_id, project_id, name, value, source, status, metadata)
-       SELECT trace_id, project_id, 'confidence', '0.8', 'AUTOMATED', 'SUCCESS', '{}'
+       SELECT trace_id, project_id, 'confidence', '0.8', 'AUTOMATED', 'SUCCESS', '{"judge_usage":{"model":"openai/judge-bench"}}'
        FROM traces WHERE project_id = $1 AND session_id = ANY($2) AND (hashtext(trace_id::text) % 2) = 0`,
       [project, sessionIds],
     );
     const runRow = { id: randomUUID(), projectId: project } as Parameters<typeof ledger.loadSessionBatch>[0];
     const started = performance.now();
-    const batch = await ledger.loadSessionBatch(runRow, sessionIds, SESSION_SIGNALS);
+    const batch = await ledger.loadSessionBatch(
+      runRow,
+      sessionIds,
+      SESSION_SIGNALS.map((name) => ({ name, model: 'openai/judge-bench' })),
+    );
     const traces = [...batch.sessions.values()].reduce((a, s) => a + s.length, 0);
     console.log(
       `  (b) load a batch of 32 sessions (${traces} traces, ${batch.signals.size} with a reusable signal): ${fmt(performance.now() - started)} ms  [${load()}]`,

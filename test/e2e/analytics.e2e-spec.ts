@@ -666,8 +666,11 @@ describe('analytics', () => {
       expect(theirs.body[0].avg_score).toBeCloseTo(0.9466666666, 6);
       const hist = await histogram({}, b).expect(200);
       expect(hist.body.map((r: Row) => r.count)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
+      // 0.2, 0.4, 1.0, 0, the unreadable 'abc' and the BOOLEAN 'true': successes of every type.
       expect((await get(s, SUMMARY, {}).expect(200)).body.find((r: Row) => r.metric_name === 'quality')).toMatchObject({
-        success_count: 4,
+        success_count: 6,
+        failed_count: 2,
+        non_numeric_count: 2,
       });
     });
 
@@ -701,7 +704,7 @@ describe('analytics', () => {
           min_score: 0.2,
           max_score: 0.4,
           median_score: expect.closeTo(0.3, 10),
-          success_count: 2,
+          success_count: 2 + values.length,
           failed_count: 1,
           non_numeric_count: values.length,
           latest_score_at: '2026-01-05T02:00:00.000Z',
@@ -717,7 +720,7 @@ describe('analytics', () => {
       // A metric with only odd values: statistics are null, never an error.
       await storeScore(odd, oddTrace, 'only-odd', 'NaN', '2026-01-05T00:00:00Z');
       const onlyOdd = (await get(odd, SUMMARY, {}).expect(200)).body.find((r: Row) => r.metric_name === 'only-odd');
-      expect(onlyOdd).toMatchObject({ avg_score: null, median_score: null, success_count: 0, non_numeric_count: 1 });
+      expect(onlyOdd).toMatchObject({ avg_score: null, median_score: null, success_count: 1, non_numeric_count: 1 });
     });
 
     it('a project without scores: summary [], trend [], every histogram bucket empty', async () => {

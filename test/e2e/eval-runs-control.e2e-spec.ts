@@ -92,7 +92,7 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
   }, 60_000);
 
   describe('cancel', () => {
-    it('mid-run: 202 CANCELLED, no judge call starts after it, finished scores kept, idempotent; retry finishes the rest', async () => {
+    it('mid-run: 202 CANCELLED, no judge call starts after it, finished scores kept, calls in flight dropped, idempotent; retry finishes the rest', async () => {
       const ids = await traces(20);
       const first = judge.hold();
       const run = await batch(ids, ['confidence']);
@@ -116,18 +116,15 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
       expect(cancelled.completed_at).not.toBeNull();
       await waitUntil(() => executor.hasStopped(run.id), 'the worker to see the cancel');
       const callsAtCancel = judge.requests.length;
-      release();
+      // The calls in flight at the cancel end at once, and every item goes back, while the judge still holds them.
       await settled(run.id);
+      release();
 
       expect(judge.requests.length).toBe(callsAtCancel);
       const after = await get(run.id);
-      // Exactly the items whose calls had started were finished (one call each).
-      expect(after).toMatchObject({
-        status: 'CANCELLED',
-        evaluated_count: callsAtCancel,
-        succeeded_count: callsAtCancel,
-        failed_count: 0,
-      });
+      // Only the four items finished before the cancel count; what was in flight wrote nothing.
+      expect(after).toMatchObject({ status: 'CANCELLED', evaluated_count: 4, succeeded_count: 4, failed_count: 0 });
+      expect((await scoredTraces([run.id])).length).toBe(4);
       await expectCountersEqualStored(t.dataSource, run.id);
       // Again: a no-op.
       expect((await t.http.post(`${RUNS}/${run.id}/cancel`).set(a.headers).expect(202)).body.status).toBe('CANCELLED');
@@ -135,12 +132,53 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
       await t.http.post(`${RUNS}/${run.id}/cancel`).set(b.headers).expect(404);
 
       const retry = (await t.http.post(`${RUNS}/${run.id}/retry`).set(a.headers).expect(202)).body;
-      expect(retry.total_targets).toBe(20 - callsAtCancel);
+      expect(retry.total_targets).toBe(16);
       await waitForRun(t, a, retry.id);
       expect((await get(retry.id)).status).toBe('COMPLETED');
       const scored = await scoredTraces([run.id, retry.id]);
       expect(scored).toHaveLength(20);
       expect(scored.every((r: { n: number }) => r.n === 1)).toBe(true);
+    }, 60_000);
+
+    it('cancel, then retry at once with calls still in flight: the retry waits for what the cancelled run holds; 12 scores, each trace judged once per metric into a score', async () => {
+      const ids = await traces(12);
+      const release = judge.hold();
+      const run = await batch(ids, ['confidence']);
+      await waitUntil(() => judge.requests.length === 4, 'four judge calls in flight');
+      const inFlight = await t.dataSource.query(
+        `SELECT trace_id FROM eval_run_items WHERE run_id = $1 AND state = 'RUNNING'`,
+        [run.id],
+      );
+      expect(inFlight.length).toBeGreaterThanOrEqual(4);
+      // No waiting between the two: the cancelled run's items may still be leased when the retry starts.
+      await t.http.post(`${RUNS}/${run.id}/cancel`).set(a.headers).expect(202);
+      const retry = (await t.http.post(`${RUNS}/${run.id}/retry`).set(a.headers).expect(202)).body;
+      expect(retry.total_targets).toBe(12);
+      release();
+      expect((await waitForRun(t, a, retry.id)).status).toBe('COMPLETED');
+      await settled(run.id);
+
+      // The cancelled run wrote nothing after CANCELLED: no score, no counter.
+      expect(await get(run.id)).toMatchObject({ status: 'CANCELLED', evaluated_count: 0, succeeded_count: 0 });
+      const [stored] = await t.dataSource.query(
+        `SELECT count(*)::int AS n, count(DISTINCT trace_id)::int AS traces FROM trace_scores WHERE eval_run_id = ANY($1::uuid[])`,
+        [[run.id, retry.id]],
+      );
+      expect(stored).toEqual({ n: 12, traces: 12 });
+      expect(await get(retry.id)).toMatchObject({ evaluated_count: 12, succeeded_count: 12 });
+      // 4 dropped calls of the cancelled run, then one call per trace by the retry.
+      const calls = judge.stageRequests('confidence.evaluate');
+      expect(calls).toHaveLength(16);
+      // No trace was judged by both runs at once: each trace's second call started after its first ended.
+      // (A trace's prompt is the same in both runs and differs between traces: it keys the calls by trace.)
+      const byTrace = new Map<string, typeof calls>();
+      for (const c of calls) byTrace.set(c.prompt, [...(byTrace.get(c.prompt) ?? []), c]);
+      expect(byTrace.size).toBe(12);
+      for (const list of byTrace.values()) {
+        expect(list.length).toBeLessThanOrEqual(2);
+        if (list.length === 2) expect(list[1].receivedAt).toBeGreaterThanOrEqual(list[0].finishedAt ?? Infinity);
+      }
+      await expectCountersEqualStored(t.dataSource, retry.id);
     }, 60_000);
 
     it('after completion: 409', async () => {
@@ -156,7 +194,7 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
   describe('budgets', () => {
     it.each([
       ['max_judge_calls', { max_judge_calls: 3 }, /^Judge call budget reached: max_judge_calls is 3 /],
-      ['max_judge_tokens', { max_judge_tokens: 1 }, /^Judge token budget reached: max_judge_tokens is 1 /],
+      ['max_judge_tokens', { max_judge_tokens: 4000 }, /^Judge token budget reached: max_judge_tokens is 4000 /],
     ])(
       '%s reached: FAILED naming it, scores kept, then retry completes the run',
       async (_, budget, message) => {

@@ -8,7 +8,7 @@ import { createTestApp, TestApp } from '../support/test-app';
 /**
  * Score rollups (docs/analytics.md): summary, trend and distribution read rolled-up slots and days
  * plus live edges and dirty slots. Every answer must equal, exactly, the plain computation over
- * trace_scores (the statements below, as they were before the rollups), before the refresh, after
+ * trace_scores (the statements below; the summary's covers every data type, as the original), before the refresh, after
  * it, with every slot forced live, and after inserts, deletes (direct and by a trace's cascade),
  * updates that move a score to another day, and late-arriving scores.
  */
@@ -16,11 +16,13 @@ const CREATED_IN = (a: string, b: string) =>
   `(${a}::timestamptz IS NULL OR s.created_at >= ${a}::timestamptz) AND (${b}::timestamptz IS NULL OR s.created_at < ${b}::timestamptz)`;
 const REFERENCE_SUMMARY = `
   SELECT name, avg(n)::float8 AS avg, min(n)::float8 AS min, max(n)::float8 AS max,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median, count(n)::int AS succeeded,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median,
+         (count(*) FILTER (WHERE status = 'SUCCESS'))::int AS succeeded,
          (count(*) FILTER (WHERE status = 'FAILED'))::int AS failed,
          (count(*) FILTER (WHERE status = 'SUCCESS' AND n IS NULL))::int AS non_numeric, max(created_at) AS latest
-  FROM (SELECT s.name, s.status, s.created_at, CASE WHEN s.status = 'SUCCESS' THEN s.value_number END AS n
-        FROM trace_scores s WHERE s.project_id = $1 AND s.data_type = 'NUMERIC' AND ${CREATED_IN('$2', '$3')}) s
+  FROM (SELECT s.name, s.status, s.created_at,
+               CASE WHEN s.status = 'SUCCESS' AND s.data_type = 'NUMERIC' THEN s.value_number END AS n
+        FROM trace_scores s WHERE s.project_id = $1 AND ${CREATED_IN('$2', '$3')}) s
   GROUP BY name ORDER BY name`;
 const REFERENCE_TREND = `
   WITH agg AS (

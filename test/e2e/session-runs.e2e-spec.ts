@@ -197,6 +197,44 @@ describe('session runs (HTTP, in-process worker, scripted judge)', () => {
     for (const s of scores) expect(s.value).toBe(first.find((f) => f.name === s.name)!.value);
   });
 
+  it('reuses only signals judged by the same model: another judge model computes them again', async () => {
+    const fresh = await ingestSession(t, a, sid('reuse-model'), 2);
+    const traceRun = await t.http
+      .post('/evaluations/trace-runs/batch')
+      .set(a.headers)
+      .send({ trace_ids: fresh.map((f) => f.trace_id), metrics: ['confidence'], model: 'openai/judge-other' })
+      .expect(202);
+    await waitForRun(t, a, traceRun.body.id);
+
+    // The default judge model did not score these traces: both confidences are judged again, by it.
+    judge.reset();
+    const other = (await batch(a, { session_ids: [sid('reuse-model')], metrics: ['agent_reliability'] }).expect(202))
+      .body;
+    await finished(a, other.id);
+    expect(judge.stageRequests('confidence.evaluate')).toHaveLength(2);
+    expect(judge.stageRequests('confidence.evaluate').every((r) => r.body.model === 'judge-test')).toBe(true);
+    const [byDefault] = await scoresOf(a, other.id);
+    expect(byDefault.metadata.signals.reused).toEqual([]);
+
+    // The model that did score them: reused, no confidence call.
+    judge.reset();
+    const same = (
+      await batch(a, {
+        session_ids: [sid('reuse-model')],
+        metrics: ['agent_reliability'],
+        model: 'openai/judge-other',
+      }).expect(202)
+    ).body;
+    await finished(a, same.id);
+    expect(judge.stageRequests('confidence.evaluate')).toHaveLength(0);
+    const [byOther] = await scoresOf(a, same.id);
+    expect(
+      byOther.metadata.signals.reused
+        .filter((r: { name: string }) => r.name === 'confidence')
+        .map((r: { eval_run_id: string }) => r.eval_run_id),
+    ).toEqual([traceRun.body.id, traceRun.body.id]);
+  });
+
   it('filters: user_id, tags, has_error, min_trace_count and dates select sessions; nothing matching is a 422', async () => {
     const selected = async (filters: Record<string, unknown>) => {
       const res = await create(a, { metrics: ['agent_reliability'], filters }).expect(202);

@@ -244,10 +244,11 @@ describe('session scores', () => {
   });
 
   describe('analytics', () => {
-    it('summary: per NUMERIC metric, statistics of successful numbers, counts apart', async () => {
+    it('summary: per metric of any type, statistics of successful numbers, counts of every type', async () => {
       const res = await get(a, `${ANALYTICS}/summary`).expect(200);
-      // agent_reliability numbers: 0.2, 0.4, 1.0, 0.7, 0 → avg 2.3/5 = 0.46, median 0.4;
-      // 'abc' non-numeric, S4 failed. verdict is CATEGORICAL: not a metric here.
+      // agent_reliability numbers: 0.2, 0.4, 1.0, 0.7, 0 → avg 2.3/5 = 0.46, median 0.4; 'abc' is a
+      // success left out of the statistics, S4 failed. verdict is CATEGORICAL: a row with counts and
+      // null statistics, as the original.
       expect(res.body).toEqual([
         {
           metric_name: 'agent_consistency',
@@ -266,10 +267,21 @@ describe('session scores', () => {
           min_score: 0,
           max_score: 1,
           median_score: expect.closeTo(0.4, 10),
-          success_count: 5,
+          success_count: 6,
           failed_count: 1,
           non_numeric_count: 1,
           latest_score_at: '2026-01-07T06:00:00.000Z',
+        },
+        {
+          metric_name: 'verdict',
+          avg_score: null,
+          min_score: null,
+          max_score: null,
+          median_score: null,
+          success_count: 1,
+          failed_count: 0,
+          non_numeric_count: 1,
+          latest_score_at: '2026-01-06T02:00:00.000Z',
         },
       ]);
     });
@@ -279,7 +291,7 @@ describe('session scores', () => {
         date_from: '2026-01-06T00:00:00Z',
         date_to: '2026-01-06T12:00:00Z',
       }).expect(200);
-      // S5 1.0 (at date_from) and S7 'abc'; S9 at date_to is out.
+      // S5 1.0 (at date_from), S7 'abc' and the CATEGORICAL S8; S9 at date_to is out.
       expect(res.body).toEqual([
         {
           metric_name: REL,
@@ -287,10 +299,21 @@ describe('session scores', () => {
           min_score: 1,
           max_score: 1,
           median_score: 1,
-          success_count: 1,
+          success_count: 2,
           failed_count: 0,
           non_numeric_count: 1,
           latest_score_at: '2026-01-06T01:00:00.000Z',
+        },
+        {
+          metric_name: 'verdict',
+          avg_score: null,
+          min_score: null,
+          max_score: null,
+          median_score: null,
+          success_count: 1,
+          failed_count: 0,
+          non_numeric_count: 1,
+          latest_score_at: '2026-01-06T02:00:00.000Z',
         },
       ]);
       await get(a, `${ANALYTICS}/summary`, { date_from: 'soon' }).expect(422);

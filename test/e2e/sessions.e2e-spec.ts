@@ -62,8 +62,8 @@ describe('sessions API', () => {
     session_id: ALPHA,
     trace_count: 3,
     first_trace_at: iso(0),
-    last_trace_at: iso(5000),
-    total_latency_ms: 9000, // latest end (5000 + 4000) minus first start (0); the unfinished trace ends at its start
+    last_trace_at: iso(9000), // the latest end (5000 + 4000), not the latest start
+    total_latency_ms: 5000, // each trace's own latency, summed: 1000 + 4000; the unfinished trace adds nothing
     has_error: true,
     user_id: 'u1', // the earliest trace naming a user
     user_ids: ['u1', 'u2'],
@@ -84,7 +84,7 @@ describe('sessions API', () => {
         session_id: BETA,
         trace_count: 1,
         first_trace_at: iso(60_000),
-        last_trace_at: iso(60_000),
+        last_trace_at: iso(61_500),
         total_latency_ms: 1500,
         has_error: false,
         user_id: 'u3',
@@ -96,8 +96,8 @@ describe('sessions API', () => {
       expect(gamma).toMatchObject({
         trace_count: 2,
         first_trace_at: iso(DAY),
-        last_trace_at: iso(DAY + 10_000),
-        total_latency_ms: 40_000,
+        last_trace_at: iso(DAY + 40_000),
+        total_latency_ms: 30_500, // 500 + 30,000: the 9.5 s between the two traces is not latency
         has_error: false,
         user_id: null,
         user_ids: [],
@@ -118,6 +118,31 @@ describe('sessions API', () => {
     ])('sorts by %s %s', async (sortBy, order, expected) => {
       const res = await get(`/sessions?sort_by=${sortBy}&sort_order=${order}`).expect(200);
       expect(ids(res.body)).toEqual(expected);
+    });
+
+    it('latency is the traces’ own time, not the idle time between turns: sort and analytics follow (hand-computed)', async () => {
+      const tenant = await createTenant(t);
+      // Two quick turns six minutes apart (20 ms + 21 ms), and one slow single turn (1 s) later the same hour.
+      await ingestSession(t, tenant, 'chatty', [
+        { offsetMs: 0, durationMs: 20 },
+        { offsetMs: 360_000, durationMs: 21 },
+        { offsetMs: 370_000, durationMs: null, status: 'RUNNING' },
+      ]);
+      await ingestSession(t, tenant, 'slow', [{ offsetMs: 1_000, durationMs: 1_000 }]);
+      await ingestSession(t, tenant, 'open', [{ offsetMs: 2_000, durationMs: null, status: 'RUNNING' }]);
+      const listed = (await get('/sessions?sort_by=latency&sort_order=desc', tenant).expect(200)).body;
+      expect(ids(listed)).toEqual(['slow', 'chatty', 'open']);
+      expect(listed.items.map((s: { total_latency_ms: number | null }) => s.total_latency_ms)).toEqual([1000, 41, null]);
+      const chatty = (await get('/sessions/chatty', tenant).expect(200)).body;
+      expect(chatty).toMatchObject({ first_trace_at: iso(0), last_trace_at: iso(360_021), total_latency_ms: 41 });
+      const open = (await get('/sessions/open', tenant).expect(200)).body;
+      expect(open).toMatchObject({ last_trace_at: null, total_latency_ms: null });
+      const window = `started_after=${encodeURIComponent(at(-1))}&started_before=${encodeURIComponent(at(HOUR - 1))}`;
+      const analytics = (await get(`/sessions/analytics?granularity=day&${window}`, tenant).expect(200)).body;
+      // (41 + 1000) / 2: the open session, whose total is null, is left out of the mean as avg() does.
+      expect(analytics).toEqual([
+        expect.objectContaining({ session_count: 3, avg_traces_per_session: 5 / 3, avg_session_duration_ms: 520.5 }),
+      ]);
     });
 
     it('breaks ties by session id, in the direction asked', async () => {
@@ -361,13 +386,13 @@ describe('sessions API', () => {
           bucket: '2026-01-15T00:00:00+00:00',
           session_count: 2, // alpha and beta
           avg_traces_per_session: 2, // (3 + 1) / 2
-          avg_session_duration_ms: 5250, // (9000 + 1500) / 2
+          avg_session_duration_ms: 3250, // (5000 + 1500) / 2
         },
         {
           bucket: '2026-01-16T00:00:00+00:00',
           session_count: 1,
           avg_traces_per_session: 2,
-          avg_session_duration_ms: 40_000,
+          avg_session_duration_ms: 30_500,
         },
         {
           bucket: '2026-01-17T00:00:00+00:00',
@@ -407,7 +432,7 @@ describe('sessions API', () => {
           bucket: '2026-01-15T00:00:00-05:00',
           session_count: 2,
           avg_traces_per_session: 2,
-          avg_session_duration_ms: 5250,
+          avg_session_duration_ms: 3250,
         },
       ]);
     });

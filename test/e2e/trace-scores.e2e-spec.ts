@@ -472,12 +472,17 @@ describe('trace scores', () => {
       expect((await summary(fresh).expect(200)).body).toEqual([]);
     });
 
-    it('summarises NUMERIC scores per metric name, over successful values, with counts', async () => {
+    it('summarises scores per metric name, of every data type: statistics over successful numbers, counts of all', async () => {
       const q = await createTenant(t);
       const traceId = await ingest(q);
       await score(q, { trace_id: traceId, name: 'quality', value: '0.8' });
       const last = await score(q, { trace_id: traceId, name: 'quality', value: '0.6' });
-      await score(q, { trace_id: traceId, name: 'verdict', value: 'true', data_type: 'BOOLEAN' });
+      const verdict = await score(q, { trace_id: traceId, name: 'verdict', value: 'true', data_type: 'BOOLEAN' });
+      await t.dataSource.query(
+        `INSERT INTO trace_scores (trace_id, project_id, name, data_type, value, source, status, created_at)
+         VALUES ($1, $2, 'verdict', 'BOOLEAN', NULL, 'AUTOMATED', 'FAILED', now() - interval '1 day')`,
+        [traceId, q.projectId],
+      );
       await t.dataSource.query(
         `INSERT INTO trace_scores (trace_id, project_id, name, value, source, status, created_at)
          VALUES ($1, $2, 'quality', NULL, 'AUTOMATED', 'FAILED', now() - interval '1 day')`,
@@ -496,10 +501,23 @@ describe('trace scores', () => {
           latest_score_at: last.created_at,
           non_numeric_count: 0,
         },
+        // A BOOLEAN metric has its row, as in the original: counts, and null statistics.
+        {
+          metric_name: 'verdict',
+          avg_score: null,
+          min_score: null,
+          max_score: null,
+          median_score: null,
+          success_count: 1,
+          failed_count: 1,
+          latest_score_at: verdict.created_at,
+          non_numeric_count: 1,
+        },
       ]);
       const windowed = await summary(q, { date_from: last.created_at }).expect(200);
       expect(windowed.body).toEqual([
         expect.objectContaining({ metric_name: 'quality', success_count: 1, failed_count: 0, min_score: 0.6 }),
+        expect.objectContaining({ metric_name: 'verdict', success_count: 1, failed_count: 0, avg_score: null }),
       ]);
       expect((await summary(q, { date_to: '2000-01-01' }).expect(200)).body).toEqual([]);
       expect((await summary(b).expect(200)).body.map((r: { metric_name: string }) => r.metric_name)).not.toContain(

@@ -15,6 +15,8 @@ import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVers
 import { ApiKeyRotation1764000016000 } from './1764000016000-ApiKeyRotation';
 import { Invitations1764000021000 } from './1764000021000-Invitations';
 import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
+import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservations';
+import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -35,4 +37,6 @@ export const MIGRATIONS = [
   ApiKeyRotation1764000016000,
   Invitations1764000021000,
   CustomMetrics1764000030000,
+  JudgeReservations1764000034000,
+  ScoreSummaryAllTypes1764000035000,
 ];

@@ -299,18 +299,25 @@ export class EvalRunsRepository {
     runId: string,
     type: TargetType = 'TRACE',
   ): Promise<{ run: EvalRunEntity | null; cancelled: boolean }> {
-    const result = await this.runs
-      .createQueryBuilder()
-      .update()
-      .set({ status: EvalRunStatus.CANCELLED, completedAt: () => 'now()' })
-      .where('id = :runId AND project_id = :projectId AND target_type = :type AND status IN (:...open)', {
-        runId,
-        projectId,
-        type,
-        open: [EvalRunStatus.PENDING, EvalRunStatus.RUNNING],
-      })
-      .execute();
-    return { run: await this.findRun(projectId, runId, type), cancelled: (result.affected ?? 0) > 0 };
+    const affected = await this.dataSource.transaction(async (m) => {
+      // The run's score lock, as every score write and settlement of it takes: a batch being written
+      // commits before the cancel, or sees CANCELLED and writes nothing (EvalRunLedgerRepository).
+      await m.query(`SELECT pg_advisory_xact_lock(eval_run_score_lock($1))`, [runId]);
+      const result = await m
+        .getRepository(EvalRunEntity)
+        .createQueryBuilder()
+        .update()
+        .set({ status: EvalRunStatus.CANCELLED, completedAt: () => 'now()' })
+        .where('id = :runId AND project_id = :projectId AND target_type = :type AND status IN (:...open)', {
+          runId,
+          projectId,
+          type,
+          open: [EvalRunStatus.PENDING, EvalRunStatus.RUNNING],
+        })
+        .execute();
+      return result.affected ?? 0;
+    });
+    return { run: await this.findRun(projectId, runId, type), cancelled: affected > 0 };
   }
 
   /** A run of this project with that target type, or null. */

@@ -190,8 +190,14 @@ export class JudgeService implements OnModuleDestroy {
       } catch (error) {
         if (!rejectsStructuredOutput(error)) throw error;
         this.textOnlyModels.add(model.id);
-        const outcome = await textMode(signal);
-        return { ...outcome, extraCalls: 1 };
+        // A second HTTP call inside this attempt: it needs a place in the budget too (kept at its estimate).
+        await opts.budget?.reserve(estimate);
+        try {
+          const outcome = await textMode(signal);
+          return { ...outcome, extraCalls: 1 };
+        } finally {
+          await opts.budget?.settle(estimate, true, null);
+        }
       }
     });
   }
@@ -238,7 +244,7 @@ export class JudgeService implements OnModuleDestroy {
   private async withRetries<R>(
     model: ResolvedModel,
     estimatedTokens: number,
-    opts: { usage?: GenerateOptions['usage']; signal?: AbortSignal },
+    opts: { usage?: GenerateOptions['usage']; signal?: AbortSignal; budget?: GenerateOptions['budget'] },
     attempt: (signal: AbortSignal) => Promise<AttemptOutcome<R>>,
   ): Promise<{ value: R; usage: CallUsage }> {
     const { maxRetries, retryBaseMs, retryMaxMs, timeoutMs } = this.config.judge;
@@ -283,6 +289,8 @@ export class JudgeService implements OnModuleDestroy {
     for (let n = 1; n <= attempts; n++) {
       if (n > 1 && last) await sleep(retryDelayMs(n - 1, last, retryBaseMs, retryMaxMs), opts.signal);
       aborted();
+      // Before the limiter: a refused reservation makes no call and holds no limiter slot.
+      await opts.budget?.reserve(estimatedTokens);
       let lease;
       try {
         // Waiting for a slot is bounded like a call: a limiter that stays full is a retryable timeout.
@@ -291,6 +299,7 @@ export class JudgeService implements OnModuleDestroy {
           deadline: Date.now() + timeoutMs,
         });
       } catch (error) {
+        await opts.budget?.settle(estimatedTokens, false, null);
         aborted();
         last = classifyFailure(error);
         continue;
@@ -336,6 +345,7 @@ export class JudgeService implements OnModuleDestroy {
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', stop);
         await lease.release(actualTokens);
+        await opts.budget?.settle(estimatedTokens, true, actualTokens ?? null);
       }
     }
     throw new DomainError(

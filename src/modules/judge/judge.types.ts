@@ -47,6 +47,25 @@ export interface StageRef {
   stage: string;
 }
 
+/**
+ * A budget every HTTP call must win a place in before it starts (a run's max_judge_calls and
+ * max_judge_tokens). Calls are bounded exactly; tokens by the estimates reserved (docs/eval-runs.md).
+ */
+export interface CallBudget {
+  /** Reserves one call and its estimated tokens; throws JudgeBudgetExhausted when they do not fit. */
+  reserve(estimatedTokens: number): Promise<void>;
+  /** After the attempt: `made` false gives the reservation back; else the reported tokens (null: unknown, the estimate stays) replace the estimate. */
+  settle(estimatedTokens: number, made: boolean, actualTokens: number | null): Promise<void>;
+}
+
+/** A judge call refused by its CallBudget: no HTTP call was made. */
+export class JudgeBudgetExhausted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JudgeBudgetExhausted';
+  }
+}
+
 export interface GenerateOptions {
   /** `provider/model` or a bare model name; the configured default when absent. */
   model?: string;
@@ -54,10 +73,13 @@ export interface GenerateOptions {
   usage?: UsageSink;
   /** Stops the call (waiting for a limiter slot, a backoff, or the HTTP attempt) with its reason. */
   signal?: AbortSignal;
+  /** Every HTTP call (retries and the text-mode fallback included) reserves its place here first. */
+  budget?: CallBudget;
 }
 
 export interface EmbedOptions {
   usage?: UsageSink;
+  budget?: CallBudget;
   signal?: AbortSignal;
   /**
    * Whose texts these are (the project id). The embedding cache is keyed by it, so one tenant

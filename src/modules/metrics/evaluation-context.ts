@@ -1,6 +1,13 @@
 import type { z } from 'zod';
 import type { JudgeService } from '../judge/judge.service';
-import { addTokens, type CallUsage, type JudgeUsage, type StageRef, type UsageSink } from '../judge/judge.types';
+import {
+  addTokens,
+  JudgeBudgetExhausted,
+  type CallUsage,
+  type JudgeUsage,
+  type StageRef,
+  type UsageSink,
+} from '../judge/judge.types';
 import type { MetricContext } from './metric-definition';
 import type { EvaluateTraceOptions } from './metrics.types';
 import { renderTaskContext, renderTrace, type RenderBudget, type RenderedTrace } from './render/render-trace';
@@ -28,6 +35,15 @@ export class EvaluationInterrupted extends Error {
   constructor(readonly cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause));
     this.name = 'EvaluationInterrupted';
+  }
+}
+
+/** A call its budget refused is not a verdict: the metric is unfinished (interrupted), not failed. */
+async function budgeted<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw error instanceof JudgeBudgetExhausted ? new EvaluationInterrupted(error) : error;
   }
 }
 
@@ -77,14 +93,15 @@ export class TraceEvaluation {
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
       ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
         this.runGuard();
-        const options = { model: this.opts.model, usage: tracker, signal: this.opts.signal };
-        return (await this.judge.generate(stage, schema, prompt, options)).value;
+        const { model, signal, budget } = this.opts;
+        return (await budgeted(this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget })))
+          .value;
       },
       embed: async (texts: string[]) => {
         this.runGuard();
         const fitted = texts.map((t) => (t.length > this.embeddingChars ? t.slice(0, this.embeddingChars) : t));
-        const options = { usage: tracker, signal: this.opts.signal, scope: this.opts.projectId };
-        return (await this.judge.embed(fitted, options)).vectors;
+        const { signal, budget, projectId: scope } = this.opts;
+        return (await budgeted(this.judge.embed(fitted, { usage: tracker, signal, scope, budget }))).vectors;
       },
       shared: <T>(key: string, compute: () => Promise<T>) => {
         let pending = this.memo.get(key) as Promise<T> | undefined;

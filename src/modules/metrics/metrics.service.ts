@@ -156,6 +156,11 @@ export class MetricsService {
   }
 
   /** The resolved `provider/model` string, or the raw string when it cannot be resolved. */
+  /** The model that judges `metric` for a run asking for `model`: the embedding model for embedding metrics. */
+  judgeModelOf(metric: string, model?: string): string {
+    return this.registry.get(metric)?.usesEmbeddings ? this.modelLabel(this.config.judge.embeddingModel) : this.modelLabel(model);
+  }
+
   private modelLabel(model?: string): string {
     try {
       return this.judge.resolveModel(model).id;

@@ -1,4 +1,4 @@
-import type { JudgeUsage } from '../judge/judge.types';
+import type { CallBudget, JudgeUsage } from '../judge/judge.types';
 import type { TraceView } from './types/trace-view';
 
 export type { JudgeUsage } from '../judge/judge.types';
@@ -69,6 +69,8 @@ export interface EvaluateTraceOptions {
   signal?: AbortSignal;
   /** Called before every judge call; if it throws, the metric comes back `interrupted` (cancel, fault injection). */
   beforeJudgeCall?: () => void;
+  /** The run's budget: every HTTP call reserves its place first; a refused one leaves the metric `interrupted`. */
+  budget?: CallBudget;
   /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
   sessionTraces?: readonly TraceView[];
 }

@@ -175,7 +175,9 @@ export class MonitorFiring {
   /**
    * The run's budgets: the monitor's per-run budgets (else the configured defaults), capped by what
    * is left of its per-day caps. Unfinished runs count with their whole budget (reserved), so
-   * overlapping runs cannot exceed the day's cap together.
+   * overlapping runs cannot exceed the day's cap together; finished ones with the calls they made
+   * (judge_calls_reserved also counts calls whose results a cancel dropped). A run's budget holds
+   * per judge call (RunBudget), so the caps hold too.
    */
   private async budget(
     m: EntityManager,
@@ -190,10 +192,11 @@ export class MonitorFiring {
     }
     const [used] = await m.query(
       `SELECT coalesce(sum(CASE WHEN status IN ('PENDING', 'RUNNING') AND max_judge_calls IS NOT NULL
-                           THEN greatest(judge_calls, max_judge_calls) ELSE judge_calls END), 0)::bigint AS calls,
+                           THEN greatest(judge_calls, judge_calls_reserved, max_judge_calls)
+                           ELSE greatest(judge_calls, judge_calls_reserved) END), 0)::bigint AS calls,
               coalesce(sum(CASE WHEN status IN ('PENDING', 'RUNNING') AND max_judge_tokens IS NOT NULL
-                           THEN greatest(judge_input_tokens + judge_output_tokens, max_judge_tokens)
-                           ELSE judge_input_tokens + judge_output_tokens END), 0)::bigint AS tokens
+                           THEN greatest(judge_input_tokens + judge_output_tokens, judge_tokens_reserved, max_judge_tokens)
+                           ELSE greatest(judge_input_tokens + judge_output_tokens, judge_tokens_reserved) END), 0)::bigint AS tokens
        FROM eval_runs WHERE monitor_id = $1 AND created_at >= $2`,
       [monitor.id, startOfUtcDay(now)],
     );

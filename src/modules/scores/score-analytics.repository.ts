@@ -50,13 +50,14 @@ const statementsFor = (table: string) => ({
   summary: `
   SELECT name, avg(n)::float8 AS avg, min(n)::float8 AS min, max(n)::float8 AS max,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median,
-         count(n)::int AS succeeded,
+         (count(*) FILTER (WHERE status = 'SUCCESS'))::int AS succeeded,
          (count(*) FILTER (WHERE status = 'FAILED'))::int AS failed,
          (count(*) FILTER (WHERE status = 'SUCCESS' AND n IS NULL))::int AS non_numeric,
          max(created_at) AS latest
-  FROM (SELECT s.name, s.status, s.created_at, CASE WHEN s.status = 'SUCCESS' THEN s.value_number END AS n
+  FROM (SELECT s.name, s.status, s.created_at,
+               CASE WHEN s.status = 'SUCCESS' AND s.data_type = 'NUMERIC' THEN s.value_number END AS n
         FROM ${table} s
-        WHERE s.project_id = $1 AND s.data_type = 'NUMERIC' AND ${CREATED_IN('$2', '$3')}) s
+        WHERE s.project_id = $1 AND ${CREATED_IN('$2', '$3')}) s
   GROUP BY name
   ORDER BY name`,
 

@@ -18,7 +18,7 @@ const COUNTED = `s.status = 'SUCCESS' AND s.data_type = 'NUMERIC' AND s.value_nu
 
 /** Columns of score_rollups after (project_id, name, slot), in table order. */
 export const SCORE_AGG_COLUMNS =
-  'numeric_rows, latest_at, failed_count, value_count, value_sum, value_min, value_max, unparsed_count, other_type_count';
+  'numeric_rows, latest_at, failed_count, value_count, value_sum, value_min, value_max, unparsed_count, other_type_count, other_failed_count, other_latest_at';
 
 /** What one slot of one metric adds up, over score rows `s` of `from`, grouped by `keys` (SQL, in order). */
 export const scoreAggregates = (keys: string[], from: string) => `
@@ -31,7 +31,9 @@ export const scoreAggregates = (keys: string[], from: string) => `
          min(s.value_number) FILTER (WHERE ${COUNTED}) AS value_min,
          max(s.value_number) FILTER (WHERE ${COUNTED}) AS value_max,
          (count(*) FILTER (WHERE s.status = 'SUCCESS' AND s.data_type = 'NUMERIC' AND s.value_number IS NULL))::int AS unparsed_count,
-         (count(*) FILTER (WHERE s.status = 'SUCCESS' AND s.data_type <> 'NUMERIC'))::int AS other_type_count
+         (count(*) FILTER (WHERE s.status = 'SUCCESS' AND s.data_type <> 'NUMERIC'))::int AS other_type_count,
+         (count(*) FILTER (WHERE s.status = 'FAILED' AND s.data_type <> 'NUMERIC'))::int AS other_failed_count,
+         max(s.created_at) FILTER (WHERE s.data_type <> 'NUMERIC') AS other_latest_at
   FROM ${from}
   GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
 
@@ -149,7 +151,8 @@ const VALUES_CTE = (sc: Scope) => `
 const SLOT_SUMS = (sc: Scope, key: { live: string; rolled: string }) => `
   SELECT b, sum(numeric_rows) AS numeric_rows, max(latest_at) AS latest_at, sum(failed_count) AS failed_count,
          sum(value_count) AS value_count, sum(value_sum) AS value_sum, min(value_min) AS value_min,
-         max(value_max) AS value_max, sum(unparsed_count) AS unparsed_count, sum(other_type_count) AS other_type_count
+         max(value_max) AS value_max, sum(unparsed_count) AS unparsed_count, sum(other_type_count) AS other_type_count,
+         sum(other_failed_count) AS other_failed_count, max(other_latest_at) AS other_latest_at
   FROM (
     ${scoreAggregates([`${key.live} AS b`], 'live_scores s')}
     UNION ALL
@@ -170,7 +173,11 @@ const MEDIAN_CTE = `
       GROUP BY name
     ) ranks)`;
 
-/** Summary of every metric: $1 project, $2 from (or NULL), $3 to (or NULL). */
+/**
+ * Summary of every metric, of any data type (as the original): $1 project, $2 from (or NULL), $3 to
+ * (or NULL). Counts cover every type; the statistics the counted numbers only (null for a BOOLEAN or
+ * CATEGORICAL metric); non_numeric counts the successes left out of them.
+ */
 const SUMMARY_SCOPE: Scope = { project: '$1::uuid', name: null, from: '$2::timestamptz', to: '$3::timestamptz' };
 export const SCORE_SUMMARY = `
   WITH ${liveCtes(SUMMARY_SCOPE, true).join(',\n')},
@@ -179,10 +186,12 @@ export const SCORE_SUMMARY = `
   agg AS (${SLOT_SUMS(SUMMARY_SCOPE, { live: 's.name', rolled: 'r.name' })})
   SELECT agg.b AS name, (agg.value_sum / NULLIF(agg.value_count, 0))::float8 AS avg,
          agg.value_min::float8 AS min, agg.value_max::float8 AS max, med.median,
-         agg.value_count::int AS succeeded, agg.failed_count::int AS failed,
-         agg.unparsed_count::int AS non_numeric, agg.latest_at AS latest
+         (agg.value_count + agg.unparsed_count + agg.other_type_count)::int AS succeeded,
+         (agg.failed_count + agg.other_failed_count)::int AS failed,
+         (agg.unparsed_count + agg.other_type_count)::int AS non_numeric,
+         greatest(agg.latest_at, agg.other_latest_at) AS latest
   FROM agg LEFT JOIN med ON med.name = agg.b
-  WHERE agg.numeric_rows > 0
+  WHERE agg.numeric_rows + agg.other_type_count + agg.other_failed_count > 0
   ORDER BY agg.b`;
 
 /** Trend of one metric: $1 project, $2 metric, $3 granularity, $4 from, $5 to, $6 zone. */

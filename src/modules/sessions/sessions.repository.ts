@@ -27,17 +27,20 @@ export interface SessionFilter {
 const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * The per-session aggregates, over traces `t` grouped by session_id. Every column read here is in the
- * covering index ix_traces_project_session, so the grouping is an index-only scan.
+ * The per-session aggregates, over traces `t` grouped by session_id, as the original computes them
+ * (reference §11): `last_at` is the latest end, `total_latency_ms` the sum of each trace's own
+ * latency (an unfinished trace adds nothing; NULL when none has ended), so the idle time between
+ * turns is not latency. `last_start` (the latest start) orders `recent`, so a session still running
+ * is as recent as its newest trace. Every column read here is in the covering index
+ * ix_traces_project_session, so the grouping is an index-only scan.
  */
 const AGGREGATES = `
   t.session_id,
   count(*)::int AS trace_count,
   min(t.started_at) AS first_at,
-  max(t.started_at) AS last_at,
-  CASE WHEN bool_or(t.ended_at IS NOT NULL)
-       THEN (EXTRACT(EPOCH FROM max(COALESCE(t.ended_at, t.started_at)) - min(t.started_at)) * 1000)::float8
-  END AS total_latency_ms,
+  max(t.ended_at) AS last_at,
+  max(t.started_at) AS last_start,
+  (sum(EXTRACT(EPOCH FROM t.ended_at - t.started_at)) * 1000)::float8 AS total_latency_ms,
   bool_or(t.status = 'ERROR') AS has_error,
   sum(t.span_count)::int AS total_span_count,
   sum(t.total_tokens)::float8 AS total_tokens,
@@ -59,7 +62,7 @@ const SUMMARY_COLUMNS = `
   s.total_latency_ms, s.has_error, s.total_span_count, s.total_tokens, s.total_cost`;
 
 const SORT_COLUMNS: Record<SessionSortField, string> = {
-  recent: 's.last_at',
+  recent: 's.last_start',
   trace_count: 's.trace_count',
   latency: 's.total_latency_ms',
   cost: 's.total_cost',

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { TraceScoreEntity, ScoreDataType, ScoreSource, ScoreStatus } from '../../scores/entities/trace-score.entity';
 import type { TraceView } from '../../metrics/types/trace-view';
 import { SessionScoreEntity } from '../../scores/entities/session-score.entity';
+import { RunBudget } from './run-budget';
 
 /** What a worker needs of a run. */
 export interface ExecutableRun {
@@ -102,33 +103,26 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
 export class EvalRunLedgerRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /**
-   * Runs one statement and returns its rows and affected-row count, whatever the command. With
-   * `runLock`, it runs in a transaction that first takes the run's score lock (see settle()).
-   */
-  private async exec<T = Record<string, unknown>>(
+  /** Runs one statement and returns its rows and affected-row count, whatever the command. */
+  private exec<T = Record<string, unknown>>(
     sql: string,
     params: unknown[] = [],
-    runLock?: string,
   ): Promise<{ rows: T[]; affected: number }> {
-    const runner = this.ds.createQueryRunner();
+    return this.execOn<T>(this.ds.createQueryRunner(), sql, params, true);
+  }
+
+  /** One statement on `runner`, released after it when `release` (a runner of its own). */
+  private async execOn<T>(
+    runner: QueryRunner,
+    sql: string,
+    params: unknown[],
+    release = false,
+  ): Promise<{ rows: T[]; affected: number }> {
     try {
-      if (!runLock) {
-        const result = await runner.query(sql, params, true);
-        return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
-      }
-      await runner.startTransaction();
-      try {
-        await runner.query(`SELECT pg_advisory_xact_lock(eval_run_score_lock($1))`, [runLock]);
-        const result = await runner.query(sql, params, true);
-        await runner.commitTransaction();
-        return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
-      } catch (error) {
-        await runner.rollbackTransaction();
-        throw error;
-      }
+      const result = await runner.query(sql, params, true);
+      return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
     } finally {
-      await runner.release();
+      if (release) await runner.release();
     }
   }
 
@@ -203,6 +197,10 @@ export class EvalRunLedgerRepository {
          SELECT run_id, trace_id FROM eval_run_items
          WHERE run_id = $1 AND slice = $5 AND (state = 'PENDING' OR (state = 'RUNNING' AND lease_expires_at < now()))
            AND EXISTS (SELECT 1 FROM eval_runs r WHERE r.id = $1 AND r.status IN ('PENDING', 'RUNNING'))
+           -- A retry waits for the items the run it retries still holds (e.g. in flight at a cancel).
+           AND NOT EXISTS (
+             SELECT 1 FROM eval_runs r JOIN eval_run_items o ON o.run_id = r.retry_of
+             WHERE r.id = $1 AND o.trace_id = eval_run_items.trace_id AND o.state = 'RUNNING' AND o.lease_expires_at >= now())
          LIMIT $3
          FOR UPDATE SKIP LOCKED
        ) c
@@ -257,11 +255,7 @@ export class EvalRunLedgerRepository {
   /** Gives items back (an unexpected error): PENDING again, claimable at once. */
   async release(runId: string, traceIds: string[], token: string, lastError: string | null): Promise<void> {
     if (traceIds.length === 0) return;
-    await this.exec(
-      `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL, last_error = $4, updated_at = now()
-       WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`,
-      [runId, traceIds, token, lastError],
-    );
+    await this.exec(RELEASE_SQL, [runId, traceIds, token, lastError]);
   }
 
   /** Gives back every item this process still holds; the attempt is not counted against them. */
@@ -302,10 +296,15 @@ export class EvalRunLedgerRepository {
   /**
    * Loads a batch of session items: every trace of each session in the run's project (oldest first,
    * with spans), the signals each trace already has (this run's own, SUCCESS or FAILED, first; else
-   * the newest SUCCESS automated numeric score of that name in the project, reused), and the session
+   * the newest SUCCESS automated numeric score of that name in the project judged by the model the
+   * run would judge that signal with, reused), and the session
    * metrics already scored in this run (a re-delivered item). Four queries for the whole batch.
    */
-  async loadSessionBatch(run: ExecutableRun, sessionIds: string[], signals: readonly string[]): Promise<SessionBatch> {
+  async loadSessionBatch(
+    run: ExecutableRun,
+    sessionIds: string[],
+    signals: ReadonlyArray<{ name: string; model: string }>,
+  ): Promise<SessionBatch> {
     const [traceList, scoredRows] = await Promise.all([
       this.loadTraces(`project_id = $1 AND session_id = ANY($2::varchar[])`, [run.projectId, sessionIds]),
       this.ds.query(`SELECT session_id, name FROM session_scores WHERE eval_run_id = $1 AND session_id = ANY($2)`, [
@@ -330,11 +329,18 @@ export class EvalRunLedgerRepository {
         value: string | null;
       }> = await this.ds.query(
         `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.name, s.id, s.eval_run_id, s.status, s.value
-           FROM trace_scores s
-           WHERE s.project_id = $1 AND s.trace_id = ANY($2::uuid[]) AND s.name = ANY($3::varchar[])
-             AND (s.eval_run_id = $4 OR (s.status = 'SUCCESS' AND s.source = 'AUTOMATED' AND s.value_number IS NOT NULL))
+           FROM trace_scores s JOIN unnest($3::varchar[], $5::text[]) AS w(name, model) ON w.name = s.name
+           WHERE s.project_id = $1 AND s.trace_id = ANY($2::uuid[])
+             AND (s.eval_run_id = $4 OR (s.status = 'SUCCESS' AND s.source = 'AUTOMATED' AND s.value_number IS NOT NULL
+                                         AND s.metadata -> 'judge_usage' ->> 'model' = w.model))
            ORDER BY s.trace_id, s.name, (s.eval_run_id IS NOT DISTINCT FROM $4::uuid) DESC, s.created_at DESC, s.id DESC`,
-        [run.projectId, traceList.map((t) => t.trace_id), signals, run.id],
+        [
+          run.projectId,
+          traceList.map((t) => t.trace_id),
+          signals.map((s) => s.name),
+          run.id,
+          signals.map((s) => s.model),
+        ],
       );
       for (const r of rows) {
         if (!existing.has(r.trace_id)) existing.set(r.trace_id, new Map());
@@ -405,58 +411,96 @@ export class EvalRunLedgerRepository {
   }
 
   /**
-   * Writes session scores in one statement; `orIgnore()` on the unique (eval_run_id, session_id,
-   * name) key makes a second write a no-op, and the session_scores trigger counts what was inserted.
-   * A run deleted meanwhile fails the foreign key: nothing is left to write for it.
+   * Writes a batch's scores: trace scores (the signals of a session run) first, then session scores,
+   * each one statement through the TypeORM entity. `orIgnore()` on the unique (eval_run_id, trace_id
+   * or session_id, name) keys makes a second write a no-op; triggers add what was really inserted to
+   * the run's counters. A trace deleted since the batch was loaded fails the foreign key: the batch
+   * is written again without it (a savepoint each try); a run deleted meanwhile writes nothing.
+   * Committed only if the run is not CANCELLED once the run's row is locked (cancel() updates it),
+   * so a cancelled run gets no score after it is CANCELLED. Returns whether it committed.
    */
-  async insertSessionScores(run: ExecutableRun, scores: SessionScoreToWrite[]): Promise<void> {
-    if (scores.length === 0) return;
-    const rows = [...scores].sort((a, b) => cmp(a.sessionId, b.sessionId) || cmp(a.name, b.name));
+  async insertScores(run: ExecutableRun, scores: ScoreToWrite[], sessionScores: SessionScoreToWrite[] = []) {
+    if (scores.length === 0 && sessionScores.length === 0) return true;
+    let rows = [...scores].sort((a, b) => cmp(a.traceId, b.traceId) || cmp(a.name, b.name));
+    const sessionRows = [...sessionScores].sort((a, b) => cmp(a.sessionId, b.sessionId) || cmp(a.name, b.name));
+    return this.inTransaction(
+      async (runner) => {
+        for (let attempt = 0; rows.length > 0; attempt++) {
+          if (
+            await this.insertOrFkViolation(
+              runner,
+              TraceScoreEntity,
+              rows.map((r) => toEntity(run, r)),
+            )
+          )
+            break;
+          if (attempt >= 3) throw new Error(`Scores of run ${run.id} kept failing their foreign keys`);
+          rows = await this.stillExisting(runner.manager, run, rows);
+        }
+        if (sessionRows.length > 0) {
+          await this.insertOrFkViolation(
+            runner,
+            SessionScoreEntity,
+            sessionRows.map((r) => toSessionEntity(run, r)),
+          );
+        }
+        // The run's row lock (the counting trigger took it already if a row was inserted; cancel()
+        // takes it): the status read under it stays true until commit. No advisory lock here: score
+        // deletions take that one before this row lock, and a trace deletion holds the trace's row.
+        const [row] = await runner.query(`SELECT status FROM eval_runs WHERE id = $1 FOR NO KEY UPDATE`, [run.id]);
+        return Boolean(row) && row.status !== 'CANCELLED';
+      },
+      (written) => written,
+    );
+  }
+
+  /** Runs `work` in a transaction, committed when `keep` says so (else rolled back); its result. */
+  private async inTransaction<T>(work: (runner: QueryRunner) => Promise<T>, keep: (result: T) => boolean = () => true) {
+    const runner = this.ds.createQueryRunner();
     try {
-      await this.ds
-        .createQueryBuilder()
-        .insert()
-        .into(SessionScoreEntity)
-        .values(rows.map((s) => toSessionEntity(run, s)))
-        .orIgnore()
-        .updateEntity(false)
-        .execute();
-    } catch (error) {
-      if (!isForeignKeyViolation(error)) throw error;
+      await runner.startTransaction();
+      try {
+        const result = await work(runner);
+        if (keep(result)) await runner.commitTransaction();
+        else await runner.rollbackTransaction();
+        return result;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        throw error;
+      }
+    } finally {
+      await runner.release();
     }
   }
 
-  /**
-   * Writes the scores of several traces in one statement through the TypeORM entity; `orIgnore()`
-   * (ON CONFLICT DO NOTHING on the unique (eval_run_id, trace_id, name) key) makes a second write
-   * of the same pair a no-op. Triggers on trace_scores add what was really inserted to the run's
-   * counters. A trace or run deleted since the batch was loaded fails the foreign key: the batch is
-   * then written again without what no longer exists.
-   */
-  async insertScores(run: ExecutableRun, scores: ScoreToWrite[]): Promise<void> {
-    if (scores.length === 0) return;
-    let rows = [...scores].sort((a, b) => cmp(a.traceId, b.traceId) || cmp(a.name, b.name));
-    for (let attempt = 0; rows.length > 0; attempt++) {
-      try {
-        await this.ds
-          .createQueryBuilder()
-          .insert()
-          .into(TraceScoreEntity)
-          .values(rows.map((s) => toEntity(run, s)))
-          .orIgnore()
-          .updateEntity(false)
-          .execute();
-        return;
-      } catch (error) {
-        if (!isForeignKeyViolation(error) || attempt >= 3) throw error;
-        rows = await this.stillExisting(run, rows);
-      }
+  /** One INSERT … ON CONFLICT DO NOTHING under a savepoint; false when it broke a foreign key (rolled back). */
+  private async insertOrFkViolation(
+    runner: QueryRunner,
+    entity: typeof TraceScoreEntity | typeof SessionScoreEntity,
+    values: QueryDeepPartialEntity<TraceScoreEntity & SessionScoreEntity>[],
+  ): Promise<boolean> {
+    await runner.query('SAVEPOINT score_rows');
+    try {
+      await runner.manager
+        .createQueryBuilder()
+        .insert()
+        .into(entity)
+        .values(values)
+        .orIgnore()
+        .updateEntity(false)
+        .execute();
+      await runner.query('RELEASE SAVEPOINT score_rows');
+      return true;
+    } catch (error) {
+      if (!isForeignKeyViolation(error)) throw error;
+      await runner.query('ROLLBACK TO SAVEPOINT score_rows');
+      return false;
     }
   }
 
   /** The scores whose trace is still in the run's project, none if the run is gone. */
-  private async stillExisting(run: ExecutableRun, rows: ScoreToWrite[]): Promise<ScoreToWrite[]> {
-    const found: { trace_id: string }[] = await this.ds.query(
+  private async stillExisting(m: EntityManager, run: ExecutableRun, rows: ScoreToWrite[]): Promise<ScoreToWrite[]> {
+    const found: { trace_id: string }[] = await m.query(
       `SELECT t.trace_id FROM traces t
        WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[]) AND EXISTS (SELECT 1 FROM eval_runs r WHERE r.id = $3)`,
       [run.projectId, [...new Set(rows.map((r) => r.traceId))], run.id],
@@ -471,6 +515,7 @@ export class EvalRunLedgerRepository {
    * gets one), `release` items go back to PENDING with the reason; the judge usage of both is added
    * to the run. One update of the run row per batch keeps concurrent writers from queueing on it.
    * Raw SQL because TypeORM cannot say a data-modifying CTE. Returns the run's status and usage.
+   * A CANCELLED run's items are given back instead, uncounted (the retry takes them).
    */
   async settle(runId: string, token: string, items: FinishedItem[]): Promise<SettleResult> {
     if (items.length === 0) return { finished: 0, settled: 0 };
@@ -484,8 +529,76 @@ export class EvalRunLedgerRepository {
       latency_ms: Math.round(i.usage.latency_ms),
       unknown_usage: i.usage.unknown_usage ?? 0,
     }));
-    const { rows } = await this.exec<{ finished: number; settled: number; status: string }>(
-      `WITH input AS (
+    return this.inTransaction(async (runner) => {
+      // Serialised with score deletions of this run (their trigger takes the same lock) and with
+      // cancel(), so an item settles DONE only while the run is not CANCELLED, and an item whose
+      // scores are deleted while it settles cannot end DONE with neither a score nor a reason.
+      const [run] = await runner.query(
+        `SELECT pg_advisory_xact_lock(eval_run_score_lock($1)), (SELECT status FROM eval_runs WHERE id = $1) AS status`,
+        [runId],
+      );
+      if (run.status === null || run.status === 'CANCELLED') {
+        const reason = `run ${run.status ?? 'deleted'}: its result was dropped`;
+        const { affected } = await this.execOn(runner, RELEASE_SQL, [
+          runId,
+          items.map((i) => i.traceId),
+          token,
+          reason,
+        ]);
+        return { finished: 0, settled: affected, status: run.status ?? undefined };
+      }
+      const { rows } = await this.execOn<{ finished: number; settled: number; status: string }>(runner, SETTLE_SQL, [
+        runId,
+        token,
+        JSON.stringify(input),
+      ]);
+      const row = rows[0];
+      return row ? { finished: row.finished, settled: row.settled, status: row.status } : { finished: 0, settled: 0 };
+    });
+  }
+
+  /** A budget for a run's judge calls, reserved on its row (see RunBudget). */
+  budgetFor(run: ExecutableRun, onRefused: (reason: string, stoppedNow: boolean) => void): RunBudget {
+    return new RunBudget(this.ds, run, onRefused);
+  }
+
+  /** Runs that are unfinished but have no open item left (e.g. a worker died after the last finish). */
+  async completeSettledRuns(): Promise<string[]> {
+    const { rows } = await this.exec<{ id: string }>(
+      `UPDATE eval_runs r SET status = 'COMPLETED', completed_at = now(), started_at = coalesce(started_at, now())
+       WHERE r.status IN ('PENDING', 'RUNNING')
+         AND NOT EXISTS (SELECT 1 FROM eval_run_items i WHERE i.run_id = r.id AND i.state <> 'DONE')
+       RETURNING r.id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Slices with claimable work (PENDING items, or RUNNING items whose lease expired) of the oldest
+   * `runs` unfinished runs: one index probe per slice.
+   */
+  async slicesNeedingWork(runs: number): Promise<Array<{ runId: string; slice: number }>> {
+    const rows: { run_id: string; slice: number }[] = await this.ds.query(
+      `SELECT r.id AS run_id, s.slice
+       FROM (SELECT id, slice_count, created_at FROM eval_runs WHERE status IN ('PENDING', 'RUNNING') ORDER BY created_at LIMIT $1) r
+       CROSS JOIN LATERAL generate_series(0, r.slice_count - 1) AS s(slice)
+       WHERE EXISTS (
+         SELECT 1 FROM eval_run_items i
+         WHERE i.run_id = r.id AND i.slice = s.slice AND (i.state = 'PENDING' OR (i.state = 'RUNNING' AND i.lease_expires_at < now()))
+       )
+       ORDER BY r.created_at, s.slice`,
+      [runs],
+    );
+    return rows.map((r) => ({ runId: r.run_id, slice: r.slice }));
+  }
+}
+
+/** Gives leased items back: PENDING again, claimable at once. */
+const RELEASE_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL, last_error = $4, updated_at = now()
+  WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`;
+
+/** See settle(). */
+const SETTLE_SQL = `WITH input AS (
          SELECT * FROM jsonb_to_recordset($3::jsonb)
            AS x(trace_id uuid, kind text, last_error text, calls int, input_tokens bigint, output_tokens bigint, latency_ms bigint, unknown_usage int)
        ), settled AS (
@@ -519,66 +632,7 @@ export class EvalRunLedgerRepository {
          judge_unknown_usage = r.judge_unknown_usage + usage.unknown_usage
        FROM usage
        WHERE r.id = $1 AND usage.settled > 0
-       RETURNING usage.n AS finished, usage.settled, r.status`,
-      [runId, token, JSON.stringify(input)],
-      // Serialised with score deletions of this run (their trigger takes the same lock), so an item
-      // whose scores are deleted while it settles cannot end DONE with neither a score nor a reason.
-      runId,
-    );
-    const row = rows[0];
-    return row ? { finished: row.finished, settled: row.settled, status: row.status } : { finished: 0, settled: 0 };
-  }
-
-  /**
-   * Stops an unfinished run whose recorded judge usage reached one of its budgets: FAILED with a
-   * message naming the budget. Returns that message when this call stopped it (exactly one caller does).
-   */
-  async stopIfOverBudget(runId: string): Promise<string | null> {
-    const { rows } = await this.exec<{ error_message: string }>(
-      `UPDATE eval_runs SET status = 'FAILED', completed_at = now(), error_message = CASE
-         WHEN max_judge_calls IS NOT NULL AND judge_calls >= max_judge_calls
-           THEN format('Judge call budget reached: max_judge_calls is %s and %s calls were made. The scores so far are kept; retry the run to continue.', max_judge_calls, judge_calls)
-         ELSE format('Judge token budget reached: max_judge_tokens is %s and %s tokens were used. The scores so far are kept; retry the run to continue.', max_judge_tokens, judge_input_tokens + judge_output_tokens)
-       END
-       WHERE id = $1 AND status IN ('PENDING', 'RUNNING')
-         AND ((max_judge_calls IS NOT NULL AND judge_calls >= max_judge_calls)
-           OR (max_judge_tokens IS NOT NULL AND judge_input_tokens + judge_output_tokens >= max_judge_tokens))
-       RETURNING error_message`,
-      [runId],
-    );
-    return rows[0]?.error_message ?? null;
-  }
-
-  /** Runs that are unfinished but have no open item left (e.g. a worker died after the last finish). */
-  async completeSettledRuns(): Promise<string[]> {
-    const { rows } = await this.exec<{ id: string }>(
-      `UPDATE eval_runs r SET status = 'COMPLETED', completed_at = now(), started_at = coalesce(started_at, now())
-       WHERE r.status IN ('PENDING', 'RUNNING')
-         AND NOT EXISTS (SELECT 1 FROM eval_run_items i WHERE i.run_id = r.id AND i.state <> 'DONE')
-       RETURNING r.id`,
-    );
-    return rows.map((r) => r.id);
-  }
-
-  /**
-   * Slices with claimable work (PENDING items, or RUNNING items whose lease expired) of the oldest
-   * `runs` unfinished runs: one index probe per slice.
-   */
-  async slicesNeedingWork(runs: number): Promise<Array<{ runId: string; slice: number }>> {
-    const rows: { run_id: string; slice: number }[] = await this.ds.query(
-      `SELECT r.id AS run_id, s.slice
-       FROM (SELECT id, slice_count, created_at FROM eval_runs WHERE status IN ('PENDING', 'RUNNING') ORDER BY created_at LIMIT $1) r
-       CROSS JOIN LATERAL generate_series(0, r.slice_count - 1) AS s(slice)
-       WHERE EXISTS (
-         SELECT 1 FROM eval_run_items i
-         WHERE i.run_id = r.id AND i.slice = s.slice AND (i.state = 'PENDING' OR (i.state = 'RUNNING' AND i.lease_expires_at < now()))
-       )
-       ORDER BY r.created_at, s.slice`,
-      [runs],
-    );
-    return rows.map((r) => ({ runId: r.run_id, slice: r.slice }));
-  }
-}
+       RETURNING usage.n AS finished, usage.settled, r.status`;
 
 export interface SettleResult {
   /** Items finished (DONE). */

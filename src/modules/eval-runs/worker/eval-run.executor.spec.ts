@@ -81,7 +81,7 @@ class MemoryLedger {
     this.settled.push(...items);
     return { finished: items.length, settled: items.length, status: this.status };
   };
-  stopIfOverBudget = async () => null;
+  budgetFor = () => undefined;
 }
 
 /** Metrics whose evaluations wait until the test lets them answer. */

@@ -24,6 +24,7 @@ import { HeldItems } from './held-items';
 import { FinisherEntry, RunFinisher } from './run-finisher';
 import { describe, errorText, sumUsage, toScoreWrite, ZERO_USAGE } from './outcome-rows';
 import { SlotPool } from './slot-pool';
+import type { RunBudget } from './run-budget';
 
 /** An item claimed this many times (its workers kept dying on it) is finished as failed. */
 export const MAX_ITEM_ATTEMPTS = 5;
@@ -40,6 +41,12 @@ interface RunContext {
   /** Set once the run is terminal (cancelled, over budget): no item or judge call starts after it. */
   stopped: string | null;
   slices: number;
+  /** Aborted at a cancel (not at a budget stop: reserved calls finish): its judge calls end at once. */
+  abort: AbortController;
+  /** The run's abort or the process's shutdown. */
+  signal: AbortSignal;
+  /** Present when the run has a judge budget: every judge call reserves its place first. */
+  budget: RunBudget | undefined;
 }
 
 /** Reports a slice's progress (0–100); the Bull job's `progress()`. */
@@ -126,13 +133,18 @@ export class EvalRunExecutor implements OnModuleDestroy {
     }
   }
 
-  /** Marks a run stopped in this process (e.g. a cancel announced by the API). */
-  stopRun(runId: string, reason: string): void {
+  /**
+   * Marks a run stopped in this process (e.g. a cancel announced by the API): no item or judge call
+   * of it starts, its prefetched items go back at once, and with `abort` its calls in flight end.
+   */
+  stopRun(runId: string, reason: string, abort = true): void {
     const ctx = this.runs.get(runId);
-    if (ctx && !ctx.stopped) {
+    if (!ctx) return;
+    if (!ctx.stopped) {
       ctx.stopped = reason;
       this.pool.wakeAll();
     }
+    if (abort && !ctx.abort.signal.aborted) ctx.abort.abort(new Error(reason));
   }
 
   /** Stop claiming, let in-flight items finish (up to the grace period), give back what is left. */
@@ -163,7 +175,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
       const statuses = await this.ledger.runStatuses([...this.runs.keys()]);
       for (const runId of this.runs.keys()) {
         const status = statuses.get(runId);
-        if (status === undefined || isTerminal(status)) this.stopRun(runId, `run ${status ?? 'deleted'}`);
+        // A run FAILED by its budget elsewhere keeps its reserved calls in flight; a cancelled or deleted one does not.
+        if (status === undefined || isTerminal(status)) this.stopRun(runId, `run ${status ?? 'deleted'}`, status !== 'FAILED');
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'Lease heartbeat failed');
@@ -194,19 +207,37 @@ export class EvalRunExecutor implements OnModuleDestroy {
       raced.slices += 1;
       return raced;
     }
+    const abort = new AbortController();
     const ctx: RunContext = {
       run,
       stopped: null,
       slices: 1,
-      finisher: new RunFinisher(this.ledger, run, this.leaseToken, this.faults, (result, stoppedBy, batch) =>
-        this.afterBatch(ctx, result, stoppedBy, batch),
+      abort,
+      signal: AbortSignal.any([this.shutdown.signal, abort.signal]),
+      budget:
+        run.maxJudgeCalls !== null || run.maxJudgeTokens !== null
+          ? this.ledger.budgetFor(run, (reason, stoppedNow) => this.budgetRefused(run.id, reason, stoppedNow))
+          : undefined,
+      finisher: new RunFinisher(this.ledger, run, this.leaseToken, this.faults, (result, batch) =>
+        this.afterBatch(ctx, result, batch),
       ),
     };
     this.runs.set(runId, ctx);
     return ctx;
   }
 
-  private afterBatch(ctx: RunContext, result: SettleResult, stoppedBy: string | null, batch: FinisherEntry[]): void {
+  /** A judge call its run's budget refused: the run stops here (FAILED once, by the first refusal). */
+  private budgetRefused(runId: string, reason: string, stoppedNow: boolean): void {
+    if (stoppedNow) {
+      this.logger.warn({ runId, reason }, 'Eval run stopped by its budget');
+      this.evalMetrics.runFinished('FAILED');
+    }
+    this.stopRun(runId, reason, false);
+  }
+
+  private afterBatch(ctx: RunContext, result: SettleResult, batch: FinisherEntry[]): void {
+    // A cancelled run's results were dropped: nothing of this batch was counted.
+    if (result.status === EvalRunStatus.CANCELLED) return this.stopRun(ctx.run.id, 'run CANCELLED');
     for (const e of batch) {
       if (e.item.kind === 'done' && e.scores.length === 0 && e.item.skipped) {
         for (const metric of e.item.skipped) this.evalMetrics.itemProcessed('skipped', metric);
@@ -216,12 +247,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
       }
       for (const metric of e.item.unfinished ?? []) this.evalMetrics.itemProcessed('interrupted', metric);
     }
-    if (stoppedBy) {
-      this.logger.warn({ runId: ctx.run.id, reason: stoppedBy }, 'Eval run stopped by its budget');
-      this.evalMetrics.runFinished('FAILED');
-    }
-    const status = stoppedBy ? EvalRunStatus.FAILED : result.status;
-    if (status && isTerminal(status)) this.stopRun(ctx.run.id, stoppedBy ?? `run ${status}`);
+    const status = result.status;
+    if (status && isTerminal(status)) this.stopRun(ctx.run.id, `run ${status}`, status !== EvalRunStatus.FAILED);
   }
 
   private async pumpSlice(ctx: RunContext, slice: number, progress?: ProgressReporter): Promise<void> {
@@ -333,7 +360,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
               data: await this.ledger.loadSessionBatch(
                 run,
                 claimed.map((c) => c.sessionId!),
-                SESSION_SIGNALS,
+                SESSION_SIGNALS.map((name) => ({ name, model: this.metrics.judgeModelOf(name, run.model ?? undefined) })),
               ),
             }
           : { kind: 'trace', ...(await this.ledger.loadBatch(run, ids)) };
@@ -376,7 +403,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
     return {
       model: ctx.run.model ?? undefined,
       projectId: ctx.run.projectId,
-      signal: this.shutdown.signal,
+      signal: ctx.signal,
+      budget: ctx.budget,
       beforeJudgeCall: () => {
         if (ctx.stopped) throw new Error(ctx.stopped);
         this.faults.hit('judge');

@@ -48,10 +48,6 @@ function recordingLedger() {
       calls.push(`settle ${items.map((i) => i.traceId).join(',')}`);
       return { finished: items.length, settled: items.length, status: 'RUNNING' };
     },
-    stopIfOverBudget: async () => {
-      calls.push('budget');
-      return 'Judge call budget reached';
-    },
   };
   return { ledger: ledger as unknown as EvalRunLedgerRepository, calls, open };
 }
@@ -70,7 +66,7 @@ describe('RunFinisher', () => {
   it('writes at once when idle and groups what arrives meanwhile into the next batch: scores, then settle', async () => {
     const { ledger, calls, open } = recordingLedger();
     const batches: number[] = [];
-    const f = new RunFinisher(ledger, run(), 'token', faults(), (_r, _s, batch) => batches.push(batch.length));
+    const f = new RunFinisher(ledger, run(), 'token', faults(), (_r, batch) => void batches.push(batch.length));
     const first = f.submit(item('a'), [score('a')]);
     const later = [f.submit(item('b'), [score('b')]), f.submit(item('c'), [score('c')])];
     open();
@@ -79,14 +75,14 @@ describe('RunFinisher', () => {
     expect(batches).toEqual([1, 2]);
   });
 
-  it('checks the budget after each batch of a budgeted run and reports who stopped it', async () => {
-    const { ledger, calls, open } = recordingLedger();
+  it('reports the status a batch found: a CANCELLED run (its items given back by settle)', async () => {
+    const { ledger, open } = recordingLedger();
+    (ledger as unknown as { settle: unknown }).settle = async () => ({ finished: 0, settled: 1, status: 'CANCELLED' });
     open();
-    const stopped: Array<string | null> = [];
-    const f = new RunFinisher(ledger, run(true), 'token', faults(), (_r, by) => stopped.push(by));
-    await f.submit(item('a'), [score('a')]);
-    expect(calls).toEqual(['insert a', 'settle a', 'budget']);
-    expect(stopped).toEqual(['Judge call budget reached']);
+    const seen: Array<string | undefined> = [];
+    const f = new RunFinisher(ledger, run(true), 'token', faults(), (r) => void seen.push(r.status));
+    await expect(f.submit(item('a'), [score('a')])).resolves.toMatchObject({ finished: 0, status: 'CANCELLED' });
+    expect(seen).toEqual(['CANCELLED']);
   });
 
   it('rejects every item of a batch whose write failed (they are then released), and goes on with the next', async () => {

@@ -20,14 +20,14 @@ interface Entry {
 /** Most items written by one flush. */
 const MAX_BATCH = 64;
 
-/** Told after every committed batch: the run's status, and the budget message when this batch stopped the run. */
-export type BatchListener = (result: SettleResult, stoppedBy: string | null, written: Entry[]) => void;
+/** Told after every committed batch, with the run's status. */
+export type BatchListener = (result: SettleResult, written: Entry[]) => void;
 
 /**
  * Group commit of settled items for one run in one process: an item is written at once when no
  * write is in flight; otherwise it joins the next batch, written as soon as the current one ends.
  * Each batch is its scores (one INSERT through the entity), then one statement settling the items
- * and adding their usage to the run (plus a budget check when the run has one), so the run row is
+ * and adding their usage to the run (budgets are reserved per judge call, see RunBudget), so the run row is
  * updated once per batch instead of once per trace. Adds no delay at low load.
  */
 export class RunFinisher {
@@ -56,13 +56,13 @@ export class RunFinisher {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, MAX_BATCH);
         try {
+          // Signals first: a session score is only ever written after the signals it was computed from.
+          // Nothing is written for a run CANCELLED meanwhile: settle() then gives its items back.
           await this.ledger.insertScores(
             this.run,
             batch.flatMap((e) => e.scores),
+            batch.flatMap((e) => e.sessionScores),
           );
-          // Signals first: a session score is only ever written after the signals it was computed from.
-          const sessionScores = batch.flatMap((e) => e.sessionScores);
-          if (sessionScores.length > 0) await this.ledger.insertSessionScores(this.run, sessionScores);
           this.faults.hit('score_write');
           const result = await this.ledger.settle(
             this.run.id,
@@ -70,9 +70,7 @@ export class RunFinisher {
             batch.map((e) => e.item),
           );
           this.faults.hit('finish');
-          const budgeted = this.run.maxJudgeCalls !== null || this.run.maxJudgeTokens !== null;
-          const stoppedBy = budgeted ? await this.ledger.stopIfOverBudget(this.run.id) : null;
-          this.onBatch(result, stoppedBy, batch);
+          this.onBatch(result, batch);
           for (const e of batch) e.resolve(result);
         } catch (error) {
           for (const e of batch) e.reject(error);

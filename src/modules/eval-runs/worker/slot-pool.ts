@@ -5,6 +5,8 @@
 export class SlotPool {
   private used = 0;
   private waiters: Array<() => void> = [];
+  /** Bumped by wakeAll(): a waiter woken by it returns even with no slot free. */
+  private wakeups = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -30,14 +32,21 @@ export class SlotPool {
     for (const wake of waiters) wake();
   }
 
-  /** Resolves once at least `min` slots are free (or the pool is entirely free). */
+  /**
+   * Resolves once at least `min` slots are free (or the pool is entirely free), or at the next
+   * wakeAll(): the caller then re-checks whether it should still wait (its run may have stopped).
+   */
   async waitForFree(min = 1): Promise<void> {
     const need = Math.min(Math.max(1, min), this.capacity);
-    while (this.free < need) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    const since = this.wakeups;
+    while (this.free < need && this.wakeups === since) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
   }
 
-  /** Wakes every waiter without releasing anything (used at shutdown). */
+  /** Wakes every waiter without releasing anything (a cancel, a budget stop, shutdown). */
   wakeAll(): void {
+    this.wakeups += 1;
     this.release(0);
   }
 }
