@@ -55,9 +55,18 @@ function tokenUsage(facts: SpanFacts): Record<string, number> | null {
   return usage;
 }
 
+/**
+ * Agent and chain spans (invoke_agent, ai.generateText, OpenLLMetry workflows) report the usage of
+ * the model calls below them again: counted there too, the trace's totals would count every token
+ * twice. Only spans that are model calls themselves (or of no known kind) count; the others keep
+ * their figure in metadata `otel.usage`.
+ */
+const AGGREGATE_KINDS = new Set(['AGENT', 'CHAIN', 'TOOL', 'RETRIEVER']);
+
 /** Attributes no convention consumed, with the OTel span kind and scope, as the span's metadata. */
-function metadataOf(span: OtlpSpan): Record<string, unknown> {
+function metadataOf(span: OtlpSpan, aggregateUsage: Record<string, number> | null): Record<string, unknown> {
   const metadata: Record<string, unknown> = {};
+  if (aggregateUsage) metadata['otel.usage'] = aggregateUsage;
   for (const [key, value] of Object.entries(span.attributes)) {
     if (!CONVENTIONS.some((c) => c.consumes(key))) metadata[key] = value;
   }
@@ -69,24 +78,27 @@ function metadataOf(span: OtlpSpan): Record<string, unknown> {
 /** One OTLP span as a span of our ingestion input (validated afterwards by the traces module's rules). */
 export function mapSpan(span: OtlpSpan): MappedSpan {
   const facts = mergeFacts(CONVENTIONS.map((c) => c.read(span.attributes, span.events, span.name)));
+  const kind = facts.kind ?? 'OTHER';
+  const usage = tokenUsage(facts);
+  const aggregate = AGGREGATE_KINDS.has(kind);
   return {
     facts,
     span: {
       span_id: spanUuid(span.spanId),
       parent_span_id: span.parentSpanId ? spanUuid(span.parentSpanId) : null,
       name: span.name || 'unnamed',
-      kind: facts.kind ?? 'OTHER',
+      kind,
       status: STATUSES[span.status.code] ?? 'UNSET',
       input: facts.input ?? null,
       output: facts.output ?? null,
       model: facts.model ?? null,
-      token_usage: tokenUsage(facts),
-      metadata: metadataOf(span),
+      token_usage: aggregate ? null : usage,
+      metadata: metadataOf(span, aggregate ? usage : null),
       started_at: nanosToIso(span.startTimeUnixNano) as string,
       ended_at: nanosToIso(span.endTimeUnixNano),
       error: errorOf(span),
       model_parameters: facts.modelParameters ?? null,
-      cost: facts.cost !== undefined ? { total: facts.cost } : null,
+      cost: facts.cost !== undefined && !aggregate ? { total: facts.cost } : null,
     },
   };
 }

@@ -12,6 +12,7 @@ const OPERATION_KINDS: Record<string, SpanKind> = {
   invoke_agent: 'AGENT',
   create_agent: 'AGENT',
   invoke_workflow: 'CHAIN',
+  agent_step: 'CHAIN', // the Vercel AI SDK's steps of an agent loop
   retrieval: 'RETRIEVER',
 };
 
