@@ -15,7 +15,8 @@ export function nanosToIso(nanos: string): string | null {
 export function parseJsonText(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const t = value.trim();
-  if (!(t.startsWith('{') || t.startsWith('['))) return value;
+  // Objects, arrays and JSON-encoded strings (OpenLLMetry json.dumps every entity value).
+  if (!(t.startsWith('{') || t.startsWith('[') || (t.startsWith('"') && t.endsWith('"')))) return value;
   try {
     return JSON.parse(t) as unknown;
   } catch {
