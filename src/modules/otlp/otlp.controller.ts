@@ -54,7 +54,7 @@ export class OtlpController {
     @Body() body: unknown,
   ): Promise<void> {
     const protobuf = Buffer.isBuffer(body);
-    const spans = readExport(protobuf ? decode(body) : jsonBody(body), protobuf ? 'base64' : 'hex');
+    const spans = readExport(protobuf ? decode(body) : jsonBody(body), protobuf ? 'protobuf' : 'hex');
     const partial = await this.exportOrRetry(project.projectId, spans);
     if (protobuf || req.is(OTLP_PROTOBUF)) {
       res.status(200).type(OTLP_PROTOBUF).send(encodeTraceResponse(partial));
@@ -82,7 +82,7 @@ export class OtlpController {
   }
 }
 
-function decode(body: Buffer): Record<string, unknown> {
+function decode(body: Buffer): object {
   try {
     return decodeTraceRequest(body);
   } catch (err) {

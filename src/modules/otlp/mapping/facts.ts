@@ -53,12 +53,14 @@ export function toolCall(name: unknown, args: unknown, id?: unknown): ToolCall |
   return call;
 }
 
-/** Drops undefined keys, so `{...a, ...b}` never overwrites a fact with nothing. */
-export function defined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Merges facts: the earlier convention wins where both say something. */
+/** Merges facts: the earlier convention wins where both say something (a plain loop: once per span). */
 export function mergeFacts(list: SpanFacts[]): SpanFacts {
-  return list.reduceRight<SpanFacts>((acc, facts) => ({ ...acc, ...defined(facts) }), {});
+  const out: Record<string, unknown> = {};
+  for (const facts of list) {
+    for (const key in facts) {
+      const value = (facts as Record<string, unknown>)[key];
+      if (value !== undefined && out[key] === undefined) out[key] = value;
+    }
+  }
+  return out as SpanFacts;
 }

@@ -1,14 +1,23 @@
 import type { Attributes } from '../wire/otlp-model';
 
-/** Nanoseconds since the epoch (decimal text) as ISO-8601 UTC with microseconds; null when absent or zero. */
+/** ISO-8601 text of whole seconds, memoised: the spans of a trace share their seconds, and toISOString is costly. */
+const SECONDS = new Map<number, string>();
+function isoSecond(seconds: number): string {
+  let text = SECONDS.get(seconds);
+  if (text === undefined) {
+    if (SECONDS.size >= 4096) SECONDS.clear();
+    text = new Date(seconds * 1000).toISOString().slice(0, 19);
+    SECONDS.set(seconds, text);
+  }
+  return text;
+}
+
+/** Nanoseconds since the epoch (decimal text) as ISO-8601 UTC with microseconds; null when absent, zero or out of range. */
 export function nanosToIso(nanos: string): string | null {
-  if (!/^\d{1,20}$/.test(nanos) || /^0+$/.test(nanos)) return null;
-  const n = BigInt(nanos);
-  const ms = Number(n / 1_000_000n);
-  const date = new Date(ms);
-  if (Number.isNaN(date.getTime())) return null;
-  const micros = String((n / 1000n) % 1000n).padStart(3, '0');
-  return `${date.toISOString().slice(0, 23)}${micros}Z`;
+  if (nanos.length < 10 || nanos.length > 19 || !/^\d+$/.test(nanos) || /^0+$/.test(nanos)) return null;
+  const seconds = Number(nanos.slice(0, -9));
+  if (seconds > 253_402_300_799) return null; // past year 9999
+  return `${isoSecond(seconds)}.${nanos.slice(-9, -3)}Z`;
 }
 
 /** Attribute text that holds JSON (messages, arguments, metadata) parsed, else the text itself. */
@@ -45,13 +54,24 @@ export function first(attrs: Attributes, keys: readonly string[]): unknown {
 export function indexed(attrs: Attributes, prefix: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const head = `${prefix}.`;
-  for (const [key, value] of Object.entries(attrs)) {
+  for (const key of numberedKeys(attrs)) {
     if (!key.startsWith(head)) continue;
     const rest = key.slice(head.length);
     const dot = rest.indexOf('.');
     const index = Number(dot < 0 ? rest : rest.slice(0, dot));
     if (!Number.isInteger(index) || index < 0 || index > 10_000 || dot < 0) continue;
-    (out[index] ??= {})[rest.slice(dot + 1)] = value;
+    (out[index] ??= {})[rest.slice(dot + 1)] = attrs[key];
   }
   return out.filter(Boolean);
+}
+
+/** Keys with a numeric segment, found once per attribute set: most spans have none, and several conventions ask. */
+const NUMBERED = new WeakMap<Attributes, string[]>();
+function numberedKeys(attrs: Attributes): string[] {
+  let keys = NUMBERED.get(attrs);
+  if (!keys) {
+    keys = Object.keys(attrs).filter((k) => /\.\d+\./.test(k));
+    NUMBERED.set(attrs, keys);
+  }
+  return keys;
 }

@@ -1,26 +1,50 @@
 import type { Attributes } from './otlp-model';
 
+const VALUE_KINDS = new Set([
+  'stringValue',
+  'boolValue',
+  'intValue',
+  'doubleValue',
+  'bytesValue',
+  'arrayValue',
+  'kvlistValue',
+]);
+
 /**
- * An OTLP AnyValue as a plain value. Both encodings arrive here as objects (protobufjs's toObject
- * with longs and bytes as strings, or the parsed OTLP/JSON body): exactly one of the keys is set.
+ * An OTLP AnyValue as a plain value, from either encoding: a protobufjs message (the set field is an
+ * own property; int64 a Long, bytes a Uint8Array) or a parsed OTLP/JSON object (int64 a string or
+ * number, bytes base64). Exactly one kind is set; bytes come out as base64 text.
  */
 export function anyValue(value: unknown): unknown {
   if (!value || typeof value !== 'object') return null;
   const v = value as Record<string, unknown>;
-  if (v.stringValue !== undefined) return String(v.stringValue);
-  if (v.boolValue !== undefined) return Boolean(v.boolValue);
-  if (v.intValue !== undefined) return toInt(v.intValue);
-  if (v.doubleValue !== undefined) return Number(v.doubleValue);
-  if (v.bytesValue !== undefined) return String(v.bytesValue); // base64 in both encodings
-  if (v.arrayValue !== undefined) return listOf((v.arrayValue as { values?: unknown[] } | null)?.values).map(anyValue);
-  if (v.kvlistValue !== undefined) return keyValues((v.kvlistValue as { values?: unknown[] } | null)?.values);
-  return null;
+  const kind = Object.keys(v).find((k) => VALUE_KINDS.has(k));
+  const raw = kind === undefined ? undefined : v[kind];
+  switch (kind) {
+    case 'stringValue':
+      return String(raw);
+    case 'boolValue':
+      return Boolean(raw);
+    case 'intValue':
+      return toInt(raw);
+    case 'doubleValue':
+      return Number(raw);
+    case 'bytesValue':
+      return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : String(raw);
+    case 'arrayValue':
+      return listOf((raw as { values?: unknown[] } | null)?.values).map(anyValue);
+    case 'kvlistValue':
+      return keyValues((raw as { values?: unknown[] } | null)?.values);
+    default:
+      return null;
+  }
 }
 
-/** int64 travels as a string (JSON, protobufjs longs): a number when it is exact, else the digits. */
+/** int64 (a Long, a string or a number): a number when it is exact, else the decimal digits. */
 function toInt(value: unknown): number | string {
-  const n = Number(value);
-  return Number.isSafeInteger(n) ? n : String(value);
+  const text = String(value);
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : text;
 }
 
 export const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);

@@ -100,7 +100,7 @@ describe('readExport', () => {
       ],
     });
     const bytes = Req.encode(message).finish();
-    expect(readExport(decodeTraceRequest(bytes), 'base64')).toEqual(readExport(json, 'hex'));
+    expect(readExport(decodeTraceRequest(bytes), 'protobuf')).toEqual(readExport(json, 'hex'));
   });
 
   it('throws on bytes that are not a request, and encodes responses with and without partial success', () => {

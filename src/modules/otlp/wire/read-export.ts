@@ -1,17 +1,16 @@
 import { keyValues, listOf } from './any-value';
 import type { OtlpEvent, OtlpSpan } from './otlp-model';
 
-/** How ids are spelled: protobuf bytes come out of protobufjs as base64; OTLP/JSON spells them in hex. */
-export type IdEncoding = 'base64' | 'hex';
+/** How the body was encoded: protobuf (a protobufjs message, ids as bytes) or OTLP/JSON (ids in hex). */
+export type IdEncoding = 'protobuf' | 'hex';
 
 const obj = (value: unknown): Record<string, unknown> =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 const str = (value: unknown): string => (typeof value === 'string' ? value : value == null ? '' : String(value));
 
 function idHex(value: unknown, encoding: IdEncoding): string {
-  const text = str(value);
-  if (!text) return '';
-  return encoding === 'hex' ? text.toLowerCase() : Buffer.from(text, 'base64').toString('hex');
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+  return encoding === 'hex' ? str(value).toLowerCase() : '';
 }
 
 /** OTLP/JSON may spell an enum by name; protobuf always by number. */

@@ -131,9 +131,8 @@ export const genAiConvention: Convention = {
       input = parseJsonText(first(attrs, ['gen_ai.tool.call.arguments', 'gen_ai.tool.input'])) ?? input;
       output = parseJsonText(first(attrs, ['gen_ai.tool.call.result', 'gen_ai.tool.output'])) ?? output;
     }
-    const parameters = Object.fromEntries(
-      Object.entries(PARAMETERS).flatMap(([key, name]) => (attrs[key] !== undefined ? [[name, attrs[key]]] : [])),
-    );
+    let parameters: Record<string, unknown> | undefined;
+    for (const key in PARAMETERS) if (attrs[key] !== undefined) (parameters ??= {})[PARAMETERS[key]] = attrs[key];
     const promptTokens = count(first(attrs, ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens']));
     const completionTokens = count(first(attrs, ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens']));
     return {
@@ -145,7 +144,7 @@ export const genAiConvention: Convention = {
       cost: count(first(attrs, ['gen_ai.usage.cost', 'gen_ai.cost.total'])),
       input: Array.isArray(input) ? { messages: input } : input,
       output: Array.isArray(output) ? { messages: output } : output,
-      modelParameters: Object.keys(parameters).length ? parameters : undefined,
+      modelParameters: parameters,
       sessionId: text(attrs['gen_ai.conversation.id']),
     };
   },
