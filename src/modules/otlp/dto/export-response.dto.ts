@@ -90,3 +90,32 @@ export const OTLP_JSON_SCHEMA = {
     },
   },
 };
+
+/** The OTLP/JSON request example of the OpenAPI document (one GenAI agent span). */
+export const OTLP_JSON_EXAMPLE = {
+  resourceSpans: [
+    {
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'support-agent' } }] },
+      scopeSpans: [
+        {
+          scope: { name: 'agent' },
+          spans: [
+            {
+              traceId: '5b8efff798038103d269b633813fc60c',
+              spanId: 'eee19b7ec3c1b174',
+              name: 'support-agent',
+              kind: 1,
+              startTimeUnixNano: '1765000000000000000',
+              endTimeUnixNano: '1765000002000000000',
+              attributes: [
+                { key: 'gen_ai.operation.name', value: { stringValue: 'invoke_agent' } },
+                { key: 'session.id', value: { stringValue: 'session-1' } },
+              ],
+              status: { code: 1 },
+            },
+          ],
+        },
+      ],
+    },
+  ],
+};
