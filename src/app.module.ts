@@ -15,6 +15,7 @@ import { MetricsApiModule } from './modules/metrics/metrics-api.module';
 import { MonitorsWorkerModule } from './modules/monitors/monitors-worker.module';
 import { MonitorsModule } from './modules/monitors/monitors.module';
 import { OperatorsModule } from './modules/operators/operators.module';
+import { OtlpModule } from './modules/otlp/otlp.module';
 import { ScoresModule } from './modules/scores/scores.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TracesModule } from './modules/traces/traces.module';
@@ -42,6 +43,7 @@ export class AppModule {
         // Before TracesModule: its routes must be matched before /traces/:trace_id.
         AnalyticsModule,
         TracesModule,
+        OtlpModule,
         SessionsModule,
         MetricsApiModule,
         CustomMetricsModule,

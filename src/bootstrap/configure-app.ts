@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request } from 'express';
-import { json } from 'express';
+import { json, raw } from 'express';
 import helmet from 'helmet';
 import qs from 'qs';
 import { AppConfig } from '../config/env';
@@ -10,6 +10,7 @@ import { AppLogger } from './logging.module';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import { assertJsonText, requireJsonBodies, stripProtoKeys } from '../common/validation/request-shape';
 import { createValidationPipe } from '../common/validation/validation';
+import { OTLP_PROTOBUF, OTLP_TRACE_PATHS, otlpParseErrors } from '../modules/otlp/otlp.paths';
 
 /** The HTTP pipeline, shared by main.ts and the end-to-end tests so both run the same thing. */
 export function configureApp(app: INestApplication, config: AppConfig): void {
@@ -17,11 +18,14 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.useLogger(app.get(AppLogger));
   express.use(app.get(HttpDrain).middleware);
   express.use(securityHeaders);
+  // OTLP/HTTP protobuf bodies, on the OTLP routes only, gzip inflated, within the same body limit.
+  express.use(OTLP_TRACE_PATHS, raw({ limit: config.bodyLimitBytes, type: OTLP_PROTOBUF }));
   express.use(requireJsonBodies);
   // express.json directly: Nest's useBodyParser does not accept a `verify` hook.
   express.use(
     json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'], verify: assertJsonText }),
   );
+  express.use(OTLP_TRACE_PATHS, otlpParseErrors);
   express.use(stripProtoKeys);
   express.set('query parser', parseQuery);
   express.disable('x-powered-by');

@@ -1,4 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { OTLP_JSON_EXAMPLE } from '../modules/otlp/dto/export-response.dto';
 
 /**
  * Examples in the OpenAPI document that are true: request bodies that work when sent as they are
@@ -24,6 +25,8 @@ const span = {
 
 /** `METHOD /path` → an example request body. */
 export const REQUEST_EXAMPLES: Record<string, unknown> = {
+  'POST /v1/traces': OTLP_JSON_EXAMPLE,
+  'POST /otlp/v1/traces': OTLP_JSON_EXAMPLE,
   'POST /organizations': { name: 'Acme' },
   'POST /organizations/{org_id}/projects': { name: 'support-bot' },
   'POST /organizations/{org_id}/api-keys': { name: 'ci' },

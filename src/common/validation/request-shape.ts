@@ -77,6 +77,7 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 export function requireJsonBodies(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (WITH_BODY.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {
+    if (Buffer.isBuffer(req.body)) return next(); // a binary body a route asked for (OTLP protobuf), parsed before this
     return next(new DomainError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Content-Type must be application/json.'));
   }
   next();
@@ -87,7 +88,7 @@ export function requireJsonBodies(req: Request, _res: Response, next: NextFuncti
  * secure-json-parse, and keeps every other key, `constructor` included, as sent.
  */
 export function stripProtoKeys(req: Request, _res: Response, next: NextFunction): void {
-  if (req.body !== null && typeof req.body === 'object' && !FREE_OF_PROTO_KEYS.has(req)) {
+  if (req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body) && !FREE_OF_PROTO_KEYS.has(req)) {
     sjson.scan(req.body, { protoAction: 'remove', constructorAction: 'ignore' });
   }
   next();

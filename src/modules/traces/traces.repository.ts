@@ -169,15 +169,24 @@ const INSERT_NEW_TRACES = `
   )
   SELECT trace_id FROM ins`;
 
-const UPSERT_TRACE = `
+/**
+ * A re-post: the trace's own fields come from the new body. A provisional body (spans whose trace
+ * root has not been seen, e.g. OTLP children exported before their parent) only fills a new trace:
+ * on an existing one it keeps the name, status, times, input and output already there.
+ */
+const upsertTrace = (provisional: boolean) => `
   INSERT INTO traces AS t (${TRACE_COLUMNS}) VALUES (${TRACE_VALUES})
   ON CONFLICT (trace_id) DO UPDATE SET
-    name = EXCLUDED.name,
+    ${
+      provisional
+        ? ''
+        : `name = EXCLUDED.name,
     status = EXCLUDED.status,
     started_at = EXCLUDED.started_at,
     input = COALESCE(EXCLUDED.input, t.input),
     output = COALESCE(EXCLUDED.output, t.output),
-    ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),
+    ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),`
+    }
     session_id = COALESCE(EXCLUDED.session_id, t.session_id),
     user_id = COALESCE(EXCLUDED.user_id, t.user_id),
     environment = COALESCE(EXCLUDED.environment, t.environment),
@@ -187,6 +196,8 @@ const UPSERT_TRACE = `
     updated_at = now()
   WHERE t.project_id = EXCLUDED.project_id
   RETURNING t.trace_id`;
+const UPSERT_TRACE = upsertTrace(false);
+const UPSERT_PROVISIONAL_TRACE = upsertTrace(true);
 
 /**
  * Upserts every span of one trace in a single statement (the spans travel as one JSON parameter), then
@@ -303,13 +314,14 @@ export class TracesRepository {
    * Inserts or merges a trace and its spans, atomically. A new trace id takes one statement; an
    * existing one is merged in a transaction under the trace row lock. Returns 'missing', having changed
    * nothing, when the trace id belongs to another project, and `tooBig` (nothing changed) when the
-   * merge would take the trace past its bounds.
+   * merge would take the trace past its bounds. `provisional`: see upsertTrace.
    */
   async upsertTraceWithSpans(
     projectId: string,
     trace: TraceRecord,
     spans: SpanRecord[],
     bounds: TraceBounds,
+    provisional = false,
   ): Promise<WriteOutcome> {
     const traceParams = [
       trace.trace_id,
@@ -333,7 +345,7 @@ export class TracesRepository {
     const spansJson = JSON.stringify(spans);
     return this.inTransaction<WriteOutcome>(
       async (client) => {
-        const upserted = await this.run(client, UPSERT_TRACE, traceParams);
+        const upserted = await this.run(client, provisional ? UPSERT_PROVISIONAL_TRACE : UPSERT_TRACE, traceParams);
         if (upserted.length === 0) return 'missing';
         if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
         return this.withinBounds(client, projectId, trace.trace_id, bounds);

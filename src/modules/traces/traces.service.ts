@@ -61,14 +61,27 @@ export class TracesService {
   /**
    * POST /traces: writes the trace and all its spans in one transaction before answering, merging into
    * an existing trace of the same project. A trace id owned by another project is a 409.
+   * `provisional`: the body does not speak for the trace (OTLP spans without their root): it creates
+   * the trace when new, and otherwise only merges its spans, session, user, tags and metadata.
    */
-  async ingest(projectId: string, dto: TraceCreateDto, requestId?: string): Promise<TraceAcceptedDto> {
+  async ingest(
+    projectId: string,
+    dto: TraceCreateDto,
+    requestId?: string,
+    options: { provisional?: boolean } = {},
+  ): Promise<TraceAcceptedDto> {
     const trace = toTraceRecord(dto);
     const spans = toSpanRecords(dto.spans ?? []);
     if (spans.length > this.bounds.spans) {
       throw traceTooBig(trace.trace_id, { spans: spans.length, bytes: 0 }, this.bounds);
     }
-    const outcome = await this.repository.upsertTraceWithSpans(projectId, trace, spans, this.bounds);
+    const outcome = await this.repository.upsertTraceWithSpans(
+      projectId,
+      trace,
+      spans,
+      this.bounds,
+      options.provisional ?? false,
+    );
     if (outcome === 'missing') throw conflict(`Trace ${trace.trace_id} already exists in another project.`);
     this.assertWritten(trace.trace_id, outcome);
     return {

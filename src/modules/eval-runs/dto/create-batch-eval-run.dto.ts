@@ -17,6 +17,7 @@ export class CreateBatchEvalRunDto extends RunMetricsFields {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH_RUN_TRACE_IDS)
-  @IsUUID('all', { each: true })
+  // 'loose' as ingestion: a trace id need not carry RFC version bits (OTLP trace ids never do).
+  @IsUUID('loose', { each: true })
   trace_ids: string[];
 }
