@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { startScriptNodeFlags } from '../../test/support/start-flags';
-import { prepareDatabase } from '../support/api-process';
+import { prepareDatabase, treeCpuMs } from '../support/api-process';
 import { makeTrace as makeSampleTrace } from '../support/sample-trace';
 
 // autocannon ships no types; this is the part of its API used here.
@@ -80,6 +80,8 @@ async function countRows(pool: Pool, tag: string): Promise<number> {
 
 interface Row {
   what: string;
+  /** API rows: CPU time of the API process(es) per accepted trace, ms (less sensitive to load than rates). */
+  cpuPerTrace?: number;
   /** API rows: traces/s ÷ the ceiling of the same round. */
   ratio?: number;
   rate: number;
@@ -93,7 +95,13 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 
-async function benchApi(pool: Pool, url: string, apiKey: string | undefined, label: string): Promise<string> {
+async function benchApi(
+  pool: Pool,
+  url: string,
+  apiKey: string | undefined,
+  label: string,
+  apiPid?: number,
+): Promise<string> {
   if (!apiKey) throw new Error('--api-key (or PANDAPROBE_API_KEY) is required');
   const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-project-name': args.project! };
 
@@ -112,6 +120,7 @@ async function benchApi(pool: Pool, url: string, apiKey: string | undefined, lab
     ],
   });
   const before = await countRows(pool, runTag);
+  const cpuBefore = apiPid ? treeCpuMs(apiPid) : 0;
 
   const result = await autocannon({
     url: `${url}/traces`,
@@ -121,6 +130,7 @@ async function benchApi(pool: Pool, url: string, apiKey: string | undefined, lab
       { method: 'POST', headers, setupRequest: (req: object) => ({ ...req, body: JSON.stringify(makeTrace()) }) },
     ],
   });
+  const cpuPerTrace = apiPid ? (treeCpuMs(apiPid) - cpuBefore) / Math.max(1, result['2xx']) : undefined;
   const durable = (await countRows(pool, runTag)) - before;
   const statuses = Object.entries(result.statusCodeStats ?? {})
     .map(([code, s]) => `${code}×${s.count}`)
@@ -133,9 +143,11 @@ async function benchApi(pool: Pool, url: string, apiKey: string | undefined, lab
   console.log(
     `  latency ms:          p50 ${result.latency.p50}   p90 ${result.latency.p90}   p99 ${result.latency.p99}   max ${result.latency.max}`,
   );
+  if (cpuPerTrace !== undefined) console.log(`  API CPU per trace:   ${cpuPerTrace.toFixed(2)} ms`);
   console.log(`  load average:        ${load()}`);
   rows.push({
     what: label,
+    cpuPerTrace,
     rate: durable / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -268,27 +280,41 @@ async function benchCeiling(pool: Pool, projectId: string, label: string): Promi
 }
 
 function printSummary(): void {
-  console.log(`\n| | traces/s | × ceiling | p50 ms | p99 ms | load average (1, 5, 15 min) |`);
-  console.log(`|---|---|---|---|---|---|`);
+  console.log(`\n| | traces/s | × ceiling | API CPU ms/trace | p50 ms | p99 ms | load average (1, 5, 15 min) |`);
+  console.log(`|---|---|---|---|---|---|---|`);
   for (const r of rows) {
     const ratio = r.ratio !== undefined ? r.ratio.toFixed(2) : r.what.startsWith('ceiling') ? '1.00' : '-';
-    console.log(`| ${r.what} | ${r.rate.toFixed(0)} | ${ratio} | ${r.p50} | ${r.p99} | ${r.load} |`);
+    const cpu = r.cpuPerTrace !== undefined ? r.cpuPerTrace.toFixed(2) : '-';
+    console.log(`| ${r.what} | ${r.rate.toFixed(0)} | ${ratio} | ${cpu} | ${r.p50} | ${r.p99} | ${r.load} |`);
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
 
 /** Rounds of API then ceiling, each `duration` s, so both see the same load; the ratio is per round. */
-async function alternate(pool: Pool, url: string, apiKey: string | undefined, label: string): Promise<void> {
+async function alternate(
+  pool: Pool,
+  url: string,
+  apiKey: string | undefined,
+  label: string,
+  apiPid?: number,
+): Promise<void> {
   const ratios: number[] = [];
+  const cpu: number[] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    const projectId = await benchApi(pool, url, apiKey, `${label}, round ${round}`);
+    const projectId = await benchApi(pool, url, apiKey, `${label}, round ${round}`, apiPid);
+    if (rows[rows.length - 1].cpuPerTrace !== undefined) cpu.push(rows[rows.length - 1].cpuPerTrace!);
     if (args['skip-ceiling']) continue;
     const api = rows[rows.length - 1];
     await benchCeiling(pool, projectId, `ceiling (raw pg), round ${round}`);
     ratios.push(api.rate / rows[rows.length - 1].rate);
     api.ratio = ratios[ratios.length - 1];
   }
+  if (cpu.length) summaries.push(`${label}: median API CPU per trace ${median(cpu).toFixed(2)} ms`);
   if (ratios.length)
     summaries.push(
       `${label}: median × ceiling over ${ratios.length} rounds = ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`,
@@ -313,7 +339,7 @@ async function main(): Promise<void> {
         const port = 18_000 + (process.pid % 1000);
         const child = await startApi(n, port, apiKey);
         try {
-          await alternate(pool, `http://127.0.0.1:${port}`, apiKey, `API, ${n} process${n > 1 ? 'es' : ''}`);
+          await alternate(pool, `http://127.0.0.1:${port}`, apiKey, `API, ${n} process${n > 1 ? 'es' : ''}`, child.pid);
         } finally {
           await stopApi(child);
         }

@@ -229,6 +229,7 @@ async function main(): Promise<void> {
   const judge = await startJudgeServer();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
+    ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     PORT: args.port,
