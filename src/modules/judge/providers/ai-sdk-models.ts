@@ -50,6 +50,17 @@ export class AiSdkModels {
       name: 'scripted',
     }),
   );
+  // Express mode with an API key; otherwise Google Cloud credentials (a key file, or the machine's ADC).
+  private readonly vertexProvider = once(async () => {
+    const v = this.config.judge.providers.vertex_ai;
+    return (await import('@ai-sdk/google-vertex')).createVertex({
+      apiKey: v.apiKey ?? '',
+      project: v.project,
+      location: v.location,
+      baseURL: v.baseUrl,
+      googleAuthOptions: v.credentialsFile ? { keyFilename: v.credentialsFile } : undefined,
+    });
+  });
 
   constructor(private readonly config: AppConfig) {
     // The SDK prints every call's warnings to the console; the judge reports each (model, setting)
@@ -69,6 +80,8 @@ export class AiSdkModels {
         return (await this.anthropicProvider())(model.modelId);
       case 'gemini':
         return (await this.googleProvider())(model.modelId);
+      case 'vertex_ai':
+        return (await this.vertexProvider())(model.modelId);
       case 'scripted':
         return (await this.scriptedProvider()).chat(model.modelId);
     }
@@ -80,6 +93,8 @@ export class AiSdkModels {
         return (await this.openaiProvider()).embedding(model.modelId);
       case 'gemini':
         return (await this.googleProvider()).embedding(model.modelId);
+      case 'vertex_ai':
+        return (await this.vertexProvider()).textEmbeddingModel(model.modelId);
       case 'scripted':
         return (await this.scriptedProvider()).embedding(model.modelId);
       case 'anthropic':
