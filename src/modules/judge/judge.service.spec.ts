@@ -223,7 +223,7 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       } finally {
         await wide.close();
       }
-    });
+    }, 30_000); // ~6 MB of JSON per vector: slow on a busy machine, not a timing assertion
 
     it('stops a call when its signal aborts, with a clear reason', async () => {
       server.setLatency(2_000);
