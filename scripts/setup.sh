@@ -38,9 +38,9 @@ if is_default_local "$REDIS_HOST" "$REDIS_PORT" 6379; then ensure_redis; fi
 # Creates the database if missing, runs migrations and the INIT_* bootstrap; prints what it ensured.
 node_run dist/src/prepare.js
 
-node_run dist/src/worker.js &
+node_run --max-semi-space-size=2 dist/src/worker.js &
 WORKER=$!
-node_run dist/src/main.js &
+node_run --max-semi-space-size=2 dist/src/main.js &
 API=$!
 trap 'kill $API $WORKER 2>/dev/null; wait $API $WORKER 2>/dev/null' EXIT INT TERM
 

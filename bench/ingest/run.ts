@@ -1,22 +1,23 @@
 /**
- * Ingestion benchmark: POST /traces against a running service, then the same rows written straight to
- * PostgreSQL by a minimal script (the ceiling). Prints durable traces/s and latency percentiles.
+ * Ingestion benchmark: POST /traces through the API, then the same rows written straight to
+ * PostgreSQL by a minimal script (the ceiling), in alternating rounds so both see the same load;
+ * prints durable traces/s, latency percentiles, the load average, and the API ÷ ceiling ratio of
+ * each round with their median. One command (builds, migrates its database, starts the built API
+ * with `npm start`'s node flags and the deployment's LOG_LEVEL=info):
  *
- *   npm run build:tools
+ *   npm run bench:ingest                     # 3 rounds × (20 s API + 20 s ceiling), 32 clients, 10 spans
+ *   npm run bench:ingest -- --rounds 5 --api-processes 1,2 --log-level warn
+ *
+ * Or against a service you run (its ingestion bucket must allow the rate: RATE_LIMIT_INGEST=0):
+ *
  *   node dist/bench/ingest/run.js --url http://127.0.0.1:8000 --api-key sk_pp_... --project bench \
- *        --database-url postgresql://postgres@127.0.0.1:5432/pandaprobe [--duration 20] [--connections 32]
+ *        --database-url postgresql://postgres@127.0.0.1:5432/pandaprobe
  *
- * Or let it start the built API itself, once per process count, on a migrated database, and compare
- * them with the ceiling in one run (npm run build:tools first):
- *
- *   node dist/bench/ingest/run.js --api-processes 1,2 --database-url postgresql://…/pp_bench \
- *        [--redis-url redis://127.0.0.1:6379/9] [--duration 20] [--connections 32]
- *
- * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the API processes it starts.
+ * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is added to the API processes it starts.
  * Every option also reads an environment variable: BENCH_URL, PANDAPROBE_API_KEY, PANDAPROBE_PROJECT_NAME,
- * DATABASE_URL, REDIS_URL, BENCH_API_PROCESSES, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SPANS. The rows
- * written are deleted at the end unless --keep is given. A service you start must allow the request
- * rate (RATE_LIMIT_INGEST=0 turns the ingestion bucket off); the started ones run it at 10^8/s.
+ * BENCH_DATABASE_URL, REDIS_URL, BENCH_API_PROCESSES, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SPANS,
+ * BENCH_ROUNDS, BENCH_LOG_LEVEL. The rows written are deleted at the end unless --keep is given. The
+ * started API runs the ingestion bucket at 10^8/s (its Redis call is paid, it never refuses).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -24,6 +25,9 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
+import { startScriptNodeFlags } from '../../test/support/start-flags';
+import { prepareDatabase, treeCpuMs } from '../support/api-process';
+import { makeTrace as makeSampleTrace } from '../support/sample-trace';
 
 // autocannon ships no types; this is the part of its API used here.
 interface AutocannonResult {
@@ -42,76 +46,32 @@ const autocannon = require('autocannon') as Autocannon;
 
 const { values: args } = parseArgs({
   options: {
-    url: { type: 'string', default: process.env.BENCH_URL ?? 'http://127.0.0.1:8000' },
+    url: { type: 'string', default: process.env.BENCH_URL },
     'api-key': { type: 'string', default: process.env.PANDAPROBE_API_KEY },
     project: { type: 'string', default: process.env.PANDAPROBE_PROJECT_NAME ?? 'bench' },
     'database-url': {
       type: 'string',
-      default: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pandaprobe',
+      default: process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pp_ingest_bench',
     },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '20' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '32' },
     spans: { type: 'string', default: process.env.BENCH_SPANS ?? '10' },
     'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/9' },
     'api-processes': { type: 'string', default: process.env.BENCH_API_PROCESSES },
-    'skip-api': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
+    'log-level': { type: 'string', default: process.env.BENCH_LOG_LEVEL ?? 'info' },
     'skip-ceiling': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
 
 const duration = Number(args.duration);
+const rounds = Number(args.rounds);
 const connections = Number(args.connections);
 const spanCount = Number(args.spans);
 const runTag = `bench-${randomUUID().slice(0, 8)}`;
-const KINDS = ['AGENT', 'LLM', 'TOOL'] as const;
-
-/** One trace as an SDK would send it: an AGENT root, then LLM and TOOL children with usage and cost. */
-function makeTrace(): Record<string, unknown> {
-  const start = Date.now() - 5000;
-  const iso = (ms: number) => new Date(start + ms).toISOString();
-  const rootId = randomUUID();
-  const spans = Array.from({ length: spanCount }, (_, i) => {
-    const kind = i === 0 ? 'AGENT' : KINDS[1 + (i % 2)];
-    const llm = kind === 'LLM';
-    return {
-      span_id: i === 0 ? rootId : randomUUID(),
-      parent_span_id: i === 0 ? undefined : rootId,
-      name: `${kind.toLowerCase()}-${i}`,
-      kind,
-      status: 'OK',
-      input: llm
-        ? { messages: [{ role: 'user', content: `Question number ${i}: what is the status of order 1234?` }] }
-        : { query: `lookup ${i}` },
-      output: llm
-        ? { messages: [{ role: 'assistant', content: 'The order shipped yesterday and arrives tomorrow.' }] }
-        : { rows: i },
-      model: llm ? 'gpt-4o-mini' : undefined,
-      token_usage: llm ? { prompt_tokens: 120 + i, completion_tokens: 30, total_tokens: 150 + i } : undefined,
-      cost: llm ? { input: 0.00018, output: 0.00009, total: 0.00027 } : undefined,
-      started_at: iso(i * 100),
-      ended_at: iso(i * 100 + 90),
-      completion_start_time: llm ? iso(i * 100 + 20) : undefined,
-      model_parameters: llm ? { temperature: 0 } : undefined,
-    };
-  });
-  return {
-    trace_id: randomUUID(),
-    name: 'support-agent',
-    status: 'COMPLETED',
-    input: { messages: [{ role: 'user', content: 'What is the status of order 1234?' }] },
-    output: { messages: [{ role: 'assistant', content: 'It shipped yesterday.' }] },
-    metadata: { sdk: 'bench' },
-    started_at: iso(0),
-    ended_at: iso(spanCount * 100),
-    session_id: `session-${Math.floor(Math.random() * 1000)}`,
-    user_id: `user-${Math.floor(Math.random() * 100)}`,
-    tags: ['bench', runTag],
-    environment: 'bench',
-    release: 'v1',
-    spans,
-  };
-}
+/** One 10-span (by default) trace tagged with this run's tag. */
+const makeTrace = () => makeSampleTrace(spanCount, ['bench', runTag]);
 
 async function countRows(pool: Pool, tag: string): Promise<number> {
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM traces WHERE tags && ARRAY[$1]::text[]`, [tag]);
@@ -120,6 +80,10 @@ async function countRows(pool: Pool, tag: string): Promise<number> {
 
 interface Row {
   what: string;
+  /** API rows: CPU time of the API process(es) per accepted trace, ms (less sensitive to load than rates). */
+  cpuPerTrace?: number;
+  /** API rows: traces/s ÷ the ceiling of the same round. */
+  ratio?: number;
   rate: number;
   p50: number;
   p99: number;
@@ -131,7 +95,13 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 
-async function benchApi(pool: Pool, url: string, apiKey: string | undefined, label: string): Promise<string> {
+async function benchApi(
+  pool: Pool,
+  url: string,
+  apiKey: string | undefined,
+  label: string,
+  apiPid?: number,
+): Promise<string> {
   if (!apiKey) throw new Error('--api-key (or PANDAPROBE_API_KEY) is required');
   const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-project-name': args.project! };
 
@@ -150,6 +120,7 @@ async function benchApi(pool: Pool, url: string, apiKey: string | undefined, lab
     ],
   });
   const before = await countRows(pool, runTag);
+  const cpuBefore = apiPid ? treeCpuMs(apiPid) : 0;
 
   const result = await autocannon({
     url: `${url}/traces`,
@@ -159,6 +130,7 @@ async function benchApi(pool: Pool, url: string, apiKey: string | undefined, lab
       { method: 'POST', headers, setupRequest: (req: object) => ({ ...req, body: JSON.stringify(makeTrace()) }) },
     ],
   });
+  const cpuPerTrace = apiPid ? (treeCpuMs(apiPid) - cpuBefore) / Math.max(1, result['2xx']) : undefined;
   const durable = (await countRows(pool, runTag)) - before;
   const statuses = Object.entries(result.statusCodeStats ?? {})
     .map(([code, s]) => `${code}×${s.count}`)
@@ -171,9 +143,11 @@ async function benchApi(pool: Pool, url: string, apiKey: string | undefined, lab
   console.log(
     `  latency ms:          p50 ${result.latency.p50}   p90 ${result.latency.p90}   p99 ${result.latency.p99}   max ${result.latency.max}`,
   );
+  if (cpuPerTrace !== undefined) console.log(`  API CPU per trace:   ${cpuPerTrace.toFixed(2)} ms`);
   console.log(`  load average:        ${load()}`);
   rows.push({
     what: label,
+    cpuPerTrace,
     rate: durable / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -186,12 +160,17 @@ const DIST = join(__dirname, '..', '..');
 
 /** Starts the built API (dist/src/main.js) with `processes` HTTP processes, ingestion unthrottled. */
 async function startApi(processes: number, port: number, apiKey: string): Promise<ChildProcess> {
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The flags of `npm start` (V8's heap settings), then BENCH_NODE_ARGS.
+  const nodeArgs = [
+    ...startScriptNodeFlags('start'),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', 'main.js')], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
+      // The deployment's default (one line per request); --log-level warn measures without it.
+      LOG_LEVEL: args['log-level'],
       PORT: String(port),
       API_PROCESSES: String(processes),
       DATABASE_URL: args['database-url'],
@@ -206,8 +185,10 @@ async function startApi(processes: number, port: number, apiKey: string): Promis
       INIT_API_KEY: apiKey,
       INIT_CREATE: 'true',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // The request log goes to a pipe that is read and dropped, as a log collector would read it.
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  child.stdout!.resume();
   for (let i = 0; i < 600; i += 1) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
     const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
@@ -228,7 +209,7 @@ async function stopApi(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-async function benchCeiling(pool: Pool, projectId: string): Promise<void> {
+async function benchCeiling(pool: Pool, projectId: string, label: string): Promise<void> {
   // The minimal write of the same rows: one statement inserting the trace and its spans.
   const tag = `${runTag}-direct`;
   const latencies: number[] = [];
@@ -295,52 +276,79 @@ async function benchCeiling(pool: Pool, projectId: string): Promise<void> {
   );
   console.log(`  latency ms:          p50 ${pct(50)}   p99 ${pct(99)}`);
   console.log(`  load average:        ${load()}`);
-  ceilingRate = durable / duration;
-  rows.push({ what: 'ceiling (raw pg)', rate: ceilingRate, p50: Number(pct(50)), p99: Number(pct(99)), load: load() });
+  rows.push({ what: label, rate: durable / duration, p50: Number(pct(50)), p99: Number(pct(99)), load: load() });
 }
-
-let ceilingRate: number | null = null;
 
 function printSummary(): void {
-  console.log(`\n| | traces/s | × ceiling | p50 ms | p99 ms | load average (1, 5, 15 min) |`);
-  console.log(`|---|---|---|---|---|---|`);
+  console.log(`\n| | traces/s | × ceiling | API CPU ms/trace | p50 ms | p99 ms | load average (1, 5, 15 min) |`);
+  console.log(`|---|---|---|---|---|---|---|`);
   for (const r of rows) {
-    const ratio = ceilingRate ? (r.rate / ceilingRate).toFixed(2) : '-';
-    console.log(`| ${r.what} | ${r.rate.toFixed(0)} | ${ratio} | ${r.p50} | ${r.p99} | ${r.load} |`);
+    const ratio = r.ratio !== undefined ? r.ratio.toFixed(2) : r.what.startsWith('ceiling') ? '1.00' : '-';
+    const cpu = r.cpuPerTrace !== undefined ? r.cpuPerTrace.toFixed(2) : '-';
+    console.log(`| ${r.what} | ${r.rate.toFixed(0)} | ${ratio} | ${cpu} | ${r.p50} | ${r.p99} | ${r.load} |`);
   }
 }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Rounds of API then ceiling, each `duration` s, so both see the same load; the ratio is per round. */
+async function alternate(
+  pool: Pool,
+  url: string,
+  apiKey: string | undefined,
+  label: string,
+  apiPid?: number,
+): Promise<void> {
+  const ratios: number[] = [];
+  const cpu: number[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    const projectId = await benchApi(pool, url, apiKey, `${label}, round ${round}`, apiPid);
+    if (rows[rows.length - 1].cpuPerTrace !== undefined) cpu.push(rows[rows.length - 1].cpuPerTrace!);
+    if (args['skip-ceiling']) continue;
+    const api = rows[rows.length - 1];
+    await benchCeiling(pool, projectId, `ceiling (raw pg), round ${round}`);
+    ratios.push(api.rate / rows[rows.length - 1].rate);
+    api.ratio = ratios[ratios.length - 1];
+  }
+  if (cpu.length) summaries.push(`${label}: median API CPU per trace ${median(cpu).toFixed(2)} ms`);
+  if (ratios.length)
+    summaries.push(
+      `${label}: median × ceiling over ${ratios.length} rounds = ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+    );
+}
+
+const summaries: string[] = [];
 
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: args['database-url'], max: connections + 2 });
   try {
-    let projectId: string | undefined;
-    const counts = (args['api-processes'] ?? '').split(',').filter(Boolean).map(Number);
+    const counts = (args['api-processes'] ?? (args.url ? '' : '1')).split(',').filter(Boolean).map(Number);
     if (counts.length > 0) {
+      const url = new URL(args['database-url']!);
+      await prepareDatabase(
+        Object.assign(new URL(url), { pathname: '/postgres' }).toString(),
+        url.pathname.slice(1),
+        url.toString(),
+      );
       const apiKey = `sk_pp_${randomBytes(32).toString('hex')}`;
       for (const n of counts) {
         const port = 18_000 + (process.pid % 1000);
         const child = await startApi(n, port, apiKey);
         try {
-          projectId = await benchApi(pool, `http://127.0.0.1:${port}`, apiKey, `API, ${n} process${n > 1 ? 'es' : ''}`);
+          await alternate(pool, `http://127.0.0.1:${port}`, apiKey, `API, ${n} process${n > 1 ? 'es' : ''}`, child.pid);
         } finally {
           await stopApi(child);
         }
       }
-    } else if (!args['skip-api']) {
-      projectId = await benchApi(pool, args.url!, args['api-key'], 'API');
-    }
-    if (!args['skip-ceiling']) {
-      if (!projectId) {
-        const { rows: found } = await pool.query(
-          `SELECT id FROM projects WHERE name = $1 ORDER BY created_at LIMIT 1`,
-          [args.project],
-        );
-        if (!found[0]) throw new Error(`No project named ${args.project} for the ceiling run`);
-        projectId = found[0].id as string;
-      }
-      await benchCeiling(pool, projectId);
+    } else {
+      await alternate(pool, args.url!, args['api-key'], 'API');
     }
     printSummary();
+    for (const line of summaries) console.log(line);
   } finally {
     if (!args.keep) {
       const { rowCount } = await pool.query(`DELETE FROM traces WHERE tags && ARRAY[$1, $2]::text[]`, [

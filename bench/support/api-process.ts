@@ -3,7 +3,7 @@
  * production-mode API process on a port of its own, its readiness and its memory.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -79,4 +79,31 @@ export async function stopApi(api: ChildProcess): Promise<void> {
   if (api.exitCode !== null) return;
   api.kill('SIGTERM');
   await new Promise((r) => api.once('exit', r));
+}
+
+/** CPU time (user + system, ms) used so far by a process and every process below it (Linux /proc). */
+export function treeCpuMs(pid: number): number {
+  const stat = (p: number | string) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(stat(entry)[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      /* gone */
+    }
+  }
+  let ticks = 0;
+  const walk = (p: number) => {
+    try {
+      const f = stat(p);
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone */
+    }
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return ticks * 10; // 100 ticks per second
 }

@@ -37,9 +37,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   );
 }
 
-/** Swagger UI at /docs and the document at /openapi.json. */
-export function setupSwagger(app: INestApplication): OpenAPIObject {
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
-  return document;
+/**
+ * Swagger UI at /docs and the document at /openapi.json. The document is built on the first request
+ * for either (then kept): building it walks every route's metadata and costs the API ~10 MB of heap
+ * and a burst of garbage at start, for a page most deployments never open (docs/performance.md).
+ */
+export function setupSwagger(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
 }

@@ -209,6 +209,22 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(server.requests.filter((r) => r.endpoint === 'embeddings')).toHaveLength(3);
     });
 
+    it('bounds the embedding cache by the numbers it holds, evicting the oldest vectors', async () => {
+      // 300,000 dimensions: three vectors fit the cache's 2^20 numbers, a fourth evicts the first.
+      const wide = await startJudgeServer({ dimensions: 300_000 });
+      try {
+        const judge = new JudgeService(judgeTestConfig(wide.baseUrl));
+        services.push(judge);
+        for (const text of ['a', 'b', 'c', 'd']) await judge.embed([text], { scope: 'p' });
+        for (const text of ['b', 'c', 'd']) expect((await judge.embed([text], { scope: 'p' })).usage.calls).toBe(0);
+        const evicted = await judge.embed(['a'], { scope: 'p' });
+        expect(evicted.usage.calls).toBe(1);
+        expect(evicted.vectors[0]).toHaveLength(300_000);
+      } finally {
+        await wide.close();
+      }
+    }, 30_000); // ~6 MB of JSON per vector: slow on a busy machine, not a timing assertion
+
     it('stops a call when its signal aborts, with a clear reason', async () => {
       server.setLatency(2_000);
       const controller = new AbortController();

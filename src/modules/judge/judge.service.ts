@@ -37,6 +37,11 @@ export const JUDGE_SYSTEM_PROMPT =
 /** Output tokens reserved per call when booking the token limiter before the answer is known. */
 const OUTPUT_TOKEN_RESERVE = 400;
 const EMBEDDING_CACHE_SIZE = 2048;
+/**
+ * And at most this many numbers in all (8 MB as doubles): 2,048 vectors of 1,536 dimensions would
+ * hold 25 MB in every worker for good; this keeps ~680 of those, all 2,048 up to 512 dimensions.
+ */
+const EMBEDDING_CACHE_MAX_VALUES = 1 << 20;
 
 /** Schema name sent as response_format name: `pp-<metric>-<stage>`; also a routing key for test servers. */
 export function stageSchemaName(stage: StageRef): string {
@@ -64,6 +69,7 @@ export class JudgeService implements OnModuleDestroy {
   /** Models that refused response_format once: later calls go straight to text mode. */
   private readonly textOnlyModels = new Set<string>();
   private readonly embeddingCache = new Map<string, number[]>();
+  private embeddingCacheValues = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -135,7 +141,7 @@ export class JudgeService implements OnModuleDestroy {
   ): Promise<GenerateResult<T>> {
     const model = this.resolveModel(opts.model);
     this.assertModelUsable(model.id);
-    const languageModel = this.models.language(model);
+    const languageModel = await this.models.language(model);
     const schemaName = stageSchemaName(stage);
     const estimate = Math.ceil((JUDGE_SYSTEM_PROMPT.length + prompt.length) / 4) + OUTPUT_TOKEN_RESERVE;
 
@@ -222,7 +228,7 @@ export class JudgeService implements OnModuleDestroy {
       };
     }
     this.assertModelUsable(model.id);
-    const embeddingModel = this.models.embedding(model);
+    const embeddingModel = await this.models.embedding(model);
     const estimate = Math.ceil(missing.reduce((n, t) => n + t.length, 0) / 4) + 1;
     const result = await this.withRetries(model, estimate, opts, async (signal) => {
       const out = await embedMany({ model: embeddingModel, values: missing, maxRetries: 0, abortSignal: signal });
@@ -235,10 +241,17 @@ export class JudgeService implements OnModuleDestroy {
   }
 
   private remember(key: string, vector: number[]) {
-    if (this.embeddingCache.size >= EMBEDDING_CACHE_SIZE) {
-      this.embeddingCache.delete(this.embeddingCache.keys().next().value as string);
+    if (this.embeddingCache.has(key) || vector.length > EMBEDDING_CACHE_MAX_VALUES) return;
+    while (
+      this.embeddingCache.size >= EMBEDDING_CACHE_SIZE ||
+      this.embeddingCacheValues + vector.length > EMBEDDING_CACHE_MAX_VALUES
+    ) {
+      const [oldest, evicted] = this.embeddingCache.entries().next().value as [string, number[]];
+      this.embeddingCache.delete(oldest);
+      this.embeddingCacheValues -= evicted.length;
     }
     this.embeddingCache.set(key, vector);
+    this.embeddingCacheValues += vector.length;
   }
 
   private async withRetries<R>(

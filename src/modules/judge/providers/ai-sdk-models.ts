@@ -1,7 +1,3 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import { createVertex } from '@ai-sdk/google-vertex';
-import { createOpenAI } from '@ai-sdk/openai';
 import type { EmbeddingModel, LanguageModel } from 'ai';
 import type { AppConfig } from '../../../config/env';
 import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
@@ -15,64 +11,92 @@ import type { ResolvedModel } from '../judge.types';
  * serves api.openai.com and any OpenAI-compatible server (vLLM, Ollama, LiteLLM) that only offers
  * /v1/chat/completions and /v1/embeddings; `OPENAI_API_MODE=responses` selects OpenAI's Responses
  * API (`openai.responses()`) instead. Embeddings always use `openai.embedding()`.
+ *
+ * A provider's package is loaded and its client made on its first call, so the API process (which
+ * never calls a judge) loads none, and a worker only the providers its runs use (docs/performance.md).
  */
-export class AiSdkModels {
-  private readonly openai;
-  private readonly anthropic;
-  private readonly google;
-  private readonly vertex;
-  private readonly scripted;
+/** `make` run once, on the first call; later calls share its promise. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
 
-  constructor(private readonly config: AppConfig) {
-    // The SDK prints every call's warnings to the console; the judge reports each (model, setting)
-    // once through the app's logger and GET /evaluations/providers instead (ProviderHealthBook).
-    (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;
-    const p = config.judge.providers;
-    // Keys are always passed explicitly so the SDK never reads process.env itself; a keyless
-    // local server gets a placeholder bearer token it ignores.
-    this.openai = createOpenAI({ apiKey: p.openai.apiKey ?? 'not-needed', baseURL: p.openai.baseUrl });
-    this.anthropic = createAnthropic({ apiKey: p.anthropic.apiKey ?? '', baseURL: p.anthropic.baseUrl });
-    this.google = createGoogleGenerativeAI({ apiKey: p.gemini.apiKey ?? '', baseURL: p.gemini.baseUrl });
-    // Express mode with an API key; otherwise Google Cloud credentials (a key file, or the machine's ADC).
-    const v = p.vertex_ai;
-    this.vertex = createVertex({
+export class AiSdkModels {
+  // Keys are always passed explicitly so the SDK never reads process.env itself; a keyless
+  // local server gets a placeholder bearer token it ignores.
+  private readonly openaiProvider = once(async () =>
+    (await import('@ai-sdk/openai')).createOpenAI({
+      apiKey: this.config.judge.providers.openai.apiKey ?? 'not-needed',
+      baseURL: this.config.judge.providers.openai.baseUrl,
+    }),
+  );
+  private readonly anthropicProvider = once(async () =>
+    (await import('@ai-sdk/anthropic')).createAnthropic({
+      apiKey: this.config.judge.providers.anthropic.apiKey ?? '',
+      baseURL: this.config.judge.providers.anthropic.baseUrl,
+    }),
+  );
+  private readonly googleProvider = once(async () =>
+    (await import('@ai-sdk/google')).createGoogleGenerativeAI({
+      apiKey: this.config.judge.providers.gemini.apiKey ?? '',
+      baseURL: this.config.judge.providers.gemini.baseUrl,
+    }),
+  );
+  /** The scripted judge speaks the OpenAI protocol; only its name (scripted/<model>) differs. */
+  private readonly scriptedProvider = once(async () =>
+    (await import('@ai-sdk/openai')).createOpenAI({
+      apiKey: 'not-needed',
+      baseURL: this.config.judge.providers.scripted.baseUrl,
+      name: 'scripted',
+    }),
+  );
+  // Express mode with an API key; otherwise Google Cloud credentials (a key file, or the machine's ADC).
+  private readonly vertexProvider = once(async () => {
+    const v = this.config.judge.providers.vertex_ai;
+    return (await import('@ai-sdk/google-vertex')).createVertex({
       apiKey: v.apiKey ?? '',
       project: v.project,
       location: v.location,
       baseURL: v.baseUrl,
       googleAuthOptions: v.credentialsFile ? { keyFilename: v.credentialsFile } : undefined,
     });
-    // The scripted judge speaks the OpenAI protocol; only its name (scripted/<model>) differs.
-    this.scripted = createOpenAI({ apiKey: 'not-needed', baseURL: p.scripted.baseUrl, name: 'scripted' });
+  });
+
+  constructor(private readonly config: AppConfig) {
+    // The SDK prints every call's warnings to the console; the judge reports each (model, setting)
+    // once through the app's logger and GET /evaluations/providers instead (ProviderHealthBook).
+    (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;
   }
 
-  language(model: ResolvedModel): LanguageModel {
+  async language(model: ResolvedModel): Promise<LanguageModel> {
     switch (model.provider) {
-      case 'openai':
+      case 'openai': {
+        const openai = await this.openaiProvider();
         return this.config.judge.openaiApi === 'responses'
-          ? this.openai.responses(model.modelId)
-          : this.openai.chat(model.modelId);
+          ? openai.responses(model.modelId)
+          : openai.chat(model.modelId);
+      }
       case 'anthropic':
-        return this.anthropic(model.modelId);
+        return (await this.anthropicProvider())(model.modelId);
       case 'gemini':
-        return this.google(model.modelId);
+        return (await this.googleProvider())(model.modelId);
       case 'vertex_ai':
-        return this.vertex(model.modelId);
+        return (await this.vertexProvider())(model.modelId);
       case 'scripted':
-        return this.scripted.chat(model.modelId);
+        return (await this.scriptedProvider()).chat(model.modelId);
     }
   }
 
-  embedding(model: ResolvedModel): EmbeddingModel {
+  async embedding(model: ResolvedModel): Promise<EmbeddingModel> {
     switch (model.provider) {
       case 'openai':
-        return this.openai.embedding(model.modelId);
+        return (await this.openaiProvider()).embedding(model.modelId);
       case 'gemini':
-        return this.google.embedding(model.modelId);
+        return (await this.googleProvider()).embedding(model.modelId);
       case 'vertex_ai':
-        return this.vertex.textEmbeddingModel(model.modelId);
+        return (await this.vertexProvider()).textEmbeddingModel(model.modelId);
       case 'scripted':
-        return this.scripted.embedding(model.modelId);
+        return (await this.scriptedProvider()).embedding(model.modelId);
       case 'anthropic':
         throw new DomainError(
           ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,

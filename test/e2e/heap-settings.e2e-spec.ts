@@ -1,0 +1,108 @@
+/**
+ * The heap flags of `npm start` / `npm run start:worker` (also the Dockerfile's and compose's) must
+ * leave room for the largest trace the service accepts: two traces of MAX_TRACE_BYTES' worth (each
+ * sent as two requests of just under BODY_LIMIT_BYTES, merged by trace_id) are ingested by the built
+ * API and judged by the built worker, both started with those flags and the default limits.
+ */
+import { randomUUID } from 'node:crypto';
+import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
+import { buildSpan, buildTrace } from '../factories/trace.factory';
+import { JudgeServer, startJudgeServer } from '../support/judge-server';
+import { freePort } from '../support/ports';
+import { startScriptNodeFlags } from '../support/start-flags';
+import { createTenant, Tenant } from '../support/tenancy';
+import { createTestApp, TestApp } from '../support/test-app';
+import { buildWorker, startApiProcess, startWorkerProcess, WorkerProcess } from '../support/worker-process';
+
+const MB = 1024 * 1024;
+const BODY_LIMIT = 10 * MB; // the default BODY_LIMIT_BYTES
+const MAX_TRACE = 20 * MB; // the default MAX_TRACE_BYTES
+
+/** Spans whose JSON adds up to about `bytes`: 200 spans with one long message each. */
+function bigSpans(bytes: number) {
+  const per = Math.floor(bytes / 200);
+  return Array.from({ length: 200 }, (_, i) =>
+    buildSpan({
+      input: { messages: [{ role: 'user', content: `${i} ${'x'.repeat(per - 400)}` }] },
+      output: { messages: [{ role: 'assistant', content: `done ${i}` }] },
+    }),
+  );
+}
+
+describe('heap flags of the start scripts: largest traces ingested and judged', () => {
+  let judge: JudgeServer;
+  let t: TestApp; // in-process, only for the tenant
+  let api: WorkerProcess;
+  let worker: WorkerProcess;
+  let base: string;
+  let tenant: Tenant;
+
+  beforeAll(async () => {
+    await buildWorker();
+    judge = await startJudgeServer();
+    const env = evalRunTestEnv(judge.baseUrl, 'heap', { RATE_LIMIT_INGEST: '0', RUN_WORKER_IN_PROCESS: 'false' });
+    t = await createTestApp(env);
+    tenant = await createTenant(t);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    api = await startApiProcess({ ...env, PORT: String(port), NODE_OPTIONS: startScriptNodeFlags('start').join(' ') });
+    await api.waitForOutput(/API listening/, 1, 120_000);
+    worker = await startWorkerProcess({ ...env, NODE_OPTIONS: startScriptNodeFlags('start:worker').join(' ') });
+    await worker.waitForOutput(/worker started/, 1, 120_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    await worker?.kill('SIGKILL');
+    await api?.kill('SIGKILL');
+    await t?.close();
+    await judge?.close();
+  });
+
+  it('runs with flags that are set at all', () => {
+    expect(startScriptNodeFlags('start').length).toBeGreaterThan(0);
+    expect(startScriptNodeFlags('start:worker').length).toBeGreaterThan(0);
+  });
+
+  it('ingests two traces of ~MAX_TRACE_BYTES and judges both with two metrics', async () => {
+    const tag = `heap-${randomUUID().slice(0, 8)}`;
+    const ids = [randomUUID(), randomUUID()];
+    for (const traceId of ids) {
+      for (let part = 0; part < 2; part += 1) {
+        const body = JSON.stringify(
+          buildTrace({ trace_id: traceId, tags: [tag], spans: bigSpans(BODY_LIMIT - 256 * 1024) }),
+        );
+        expect(body.length).toBeLessThan(BODY_LIMIT);
+        expect(body.length).toBeGreaterThan(BODY_LIMIT - MB);
+        const res = await fetch(`${base}/traces`, {
+          method: 'POST',
+          headers: { ...tenant.headers, 'content-type': 'application/json' },
+          body,
+        });
+        expect(res.status).toBe(202);
+      }
+    }
+    const stored = await t.dataSource.query(
+      `SELECT t.trace_id, sum(octet_length(s.input::text))::bigint AS bytes, count(*)::int AS spans
+         FROM traces t JOIN spans s ON s.trace_id = t.trace_id WHERE t.trace_id = ANY($1) GROUP BY t.trace_id`,
+      [ids],
+    );
+    expect(stored).toHaveLength(2);
+    for (const row of stored) {
+      expect(row.spans).toBe(400);
+      expect(Number(row.bytes)).toBeGreaterThan(MAX_TRACE - 4 * MB);
+    }
+
+    const created = await fetch(`${base}/evaluations/trace-runs`, {
+      method: 'POST',
+      headers: { ...tenant.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics: ['task_completion', 'coherence'], filters: { tags: [tag] } }),
+    });
+    expect(created.status).toBe(202);
+    const run = (await created.json()) as { id: string; total_targets: number };
+    expect(run.total_targets).toBe(2);
+    const done = await waitForRun(t, tenant, run.id, { timeoutMs: 180_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 2, succeeded_count: 4, failed_count: 0 });
+    expect(api.child.exitCode).toBeNull();
+    expect(worker.child.exitCode).toBeNull();
+  }, 300_000);
+});
