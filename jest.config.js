@@ -25,6 +25,7 @@ module.exports = {
       testRegex: '\\.e2e-spec\\.ts$',
       transform,
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
     },
   ],
 };

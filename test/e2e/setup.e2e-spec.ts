@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { TEST_ENV } from '../support/test-env';
+import { scopedPrefix, TEST_ENV } from '../support/test-env';
 import { freePort } from '../support/ports';
 import { MIGRATIONS } from '../../src/database/migrations';
 
@@ -68,7 +68,7 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
         DATABASE_URL: dbUrl(envDb),
         REDIS_URL: TEST_ENV.REDIS_URL,
         PORT: String(port),
-        QUEUE_PREFIX: `setup${suffix}`,
+        QUEUE_PREFIX: scopedPrefix('setup'),
       },
     });
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
