@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './bootstrap/configure-app';
 import { AppLogger } from './bootstrap/logging.module';
+import { DependencyError } from './bootstrap/preflight';
 import { setupSwagger } from './bootstrap/swagger';
 import type { AppConfig } from './config/env';
 
@@ -14,6 +15,14 @@ export async function startApi(config: AppConfig): Promise<void> {
   });
   configureApp(app, config);
   setupSwagger(app);
-  await app.listen(config.port, '0.0.0.0');
+  try {
+    await app.listen(config.port, '0.0.0.0');
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EADDRINUSE') throw e;
+    await app.close().catch(() => undefined);
+    throw new DependencyError(
+      `Port ${config.port} is already in use (PORT=${config.port}): stop what listens there, or set PORT to a free port.`,
+    );
+  }
   app.get(AppLogger).log(`API listening on port ${config.port}`, 'Main');
 }

@@ -123,7 +123,7 @@ const INGEST_LIMITED = 'Rate limit exceeded for this project: 100 ingestion requ
 /** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
 const rateLimited = (limit: string) =>
   limit === 'ingest'
-    ? { detail: `${INGEST_LIMITED}. Retry after 1 seconds.`, error: INGEST_LIMITED }
+    ? { detail: `${INGEST_LIMITED}. Retry after 1 second.`, error: INGEST_LIMITED }
     : {
         detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute. Retry after 42 seconds.`,
         error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit]} per 1 minute`,
@@ -134,7 +134,7 @@ const LARGE_READS = {
   summary: 'Every large-read permit is taken; see Retry-After',
   value: {
     detail:
-      'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS). Retry after 1 seconds.',
+      'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS). Retry after 1 second.',
     error: 'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS)',
   },
 };

@@ -90,7 +90,7 @@ describe('ingestion rate limit: a token bucket per project', () => {
       const retryAfter = Number(limited.headers['retry-after']);
       expect(retryAfter).toBeGreaterThan(990);
       expect(retryAfter).toBeLessThanOrEqual(1000);
-      expect(limited.body.detail).toBe(`${summary}. Retry after ${retryAfter} seconds.`);
+      expect(limited.body.detail).toBe(`${summary}. Retry after ${retryAfter} second${retryAfter === 1 ? '' : 's'}.`);
       await two.http.post('/traces').set(a.headers).send(buildTrace()).expect(429);
       // Reads are not ingestion; another project (same organization or not) has a full bucket.
       await two.http.get(`/traces/${first.trace_id}`).set(a.headers).expect(200);

@@ -14,8 +14,7 @@ export default async function globalSetup(): Promise<void> {
   // No process of the run reads the checkout's .env (npm run setup writes one).
   process.env.DOTENV_CONFIG_PATH = '/dev/null';
   const run = testRun();
-  const { TEST_ENV } = await import('../support/test-env');
-  const config = loadConfig({ ...TEST_ENV, DATABASE_URL: run.databaseUrl, REDIS_URL: run.redisUrl });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: run.databaseUrl, REDIS_URL: run.redisUrl });
   const url = new URL(config.database.url);
   const dbName = url.pathname.slice(1);
   const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
