@@ -158,7 +158,7 @@ export class EvalRunsService {
   private checkMetrics(names: string[]): string[] {
     const distinct = [...new Set(names)];
     const unknown = distinct.filter((n) => !this.metrics.isKnownTraceMetric(n));
-    if (unknown.length > 0) throw unknownMetrics(unknown);
+    if (unknown.length > 0) throw unknownMetrics(unknown, 'trace', ...this.metrics.metricNames('trace'));
     this.metrics.assertJudgeable(distinct);
     return distinct;
   }

@@ -109,7 +109,7 @@ export class SessionRunsService {
   private checkMetrics(names: string[]): string[] {
     const distinct = [...new Set(names)];
     const unknown = distinct.filter((n) => !this.metrics.isKnownSessionMetric(n));
-    if (unknown.length > 0) throw unknownMetrics(unknown);
+    if (unknown.length > 0) throw unknownMetrics(unknown, 'session', ...this.metrics.metricNames('session'));
     this.metrics.assertJudgeable([...SESSION_SIGNALS]);
     return distinct;
   }
