@@ -5,7 +5,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
 import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
-import { adminAuthMiddleware } from './admin-auth.middleware';
+import { adminAuthMiddleware, offlineBoardMiddleware } from './admin-auth.middleware';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { ObservabilityModule } from './observability.module';
@@ -26,7 +26,7 @@ export const BULL_BOARD_ROUTE = '/admin/queues';
         // @bull-board/express 9.10.1 pins its own copy of @bull-board/api (9.10.1, we have 9.10.2):
         // identical at runtime, distinct to the type checker.
         adapter: ExpressAdapter as unknown as BullBoardModuleOptions['adapter'],
-        middleware: adminAuthMiddleware(config.auth.adminToken),
+        middleware: [adminAuthMiddleware(config.auth.adminToken), offlineBoardMiddleware()],
         boardOptions: { uiConfig: { boardTitle: 'PandaProbe queues' } },
       }),
     }),
