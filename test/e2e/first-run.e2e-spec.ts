@@ -87,6 +87,26 @@ describe('first run', () => {
     expect(refused.body.error).toBe('Rate limit exceeded: 5 per 1 minute');
   };
 
+  describe('messages that name the fix', () => {
+    it('a run without metrics gets one error, that the field is required', async () => {
+      const res = await t.http.post('/evaluations/trace-runs').set(tenant.headers).send({ name: 'x' }).expect(422);
+      expect(res.body).toEqual({
+        detail: 'Validation error',
+        errors: [{ field: 'metrics', message: 'metrics is required' }],
+      });
+    });
+
+    it('an API key sent as a Bearer token is pointed at X-API-Key', async () => {
+      const res = await t.http
+        .get('/traces')
+        .set({ Authorization: `Bearer ${tenant.apiKey}`, 'X-Project-ID': tenant.projectId })
+        .expect(401);
+      expect(res.body.detail).toBe(
+        'Invalid bearer token: jwt malformed. That is an API key, not a JWT: send it as X-API-Key (with X-Project-Name).',
+      );
+    });
+  });
+
   describe('Bull Board', () => {
     const board = (path: string) => t.http.get(`/admin/queues${path}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
 
