@@ -21,7 +21,7 @@ describe('docs say what the code does', () => {
     const registry = t.app.get(MetricsRegistry).registry;
     const actual = await Promise.all(
       registry.getMetricsAsArray().map(async (m) => {
-        const { type } = await m.get();
+        const { type } = await (m as unknown as { get(): Promise<{ type: string }> }).get();
         const labels = ((m as unknown as { labelNames?: string[] }).labelNames ?? []).filter((l) => l !== 'le');
         return `${m.name} ${type} ${labels.join(',')}`;
       }),
