@@ -77,7 +77,7 @@ API=$!
 PIDS+=($API)
 
 # The key and the URLs come last, after the start-up logs, once the API listens.
-for _ in $(seq 1 120); do
+for _ in $(seq 1 600); do # up to 150 s: a loaded machine starts Nest slowly
   port_open 127.0.0.1 "$API_PORT" && break
   kill -0 $API 2>/dev/null || { wait $API; exit $?; }
   sleep 0.25
