@@ -8,6 +8,7 @@ const PUBLIC_ENDPOINTS: Record<JudgeProviderKey, string | null> = {
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com/v1',
   gemini: 'https://generativelanguage.googleapis.com',
+  vertex_ai: null, // regional: its base URL depends on the project's location
   scripted: null,
 };
 const PROBE_TIMEOUT_MS = 2_000;
@@ -19,6 +20,7 @@ const FIX: Record<JudgeProviderKey, string> = {
   openai: 'start the server at OPENAI_BASE_URL or fix that variable (or unset it to use api.openai.com)',
   anthropic: 'check the network to the provider, or ANTHROPIC_BASE_URL',
   gemini: 'check the network to the provider, or GEMINI_BASE_URL',
+  vertex_ai: 'check the network to Vertex AI, or its location and credentials',
 };
 
 /**
