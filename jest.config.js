@@ -8,6 +8,8 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] };
 
 module.exports = {
   testTimeout: 60000,
+  // Quiet when passing (test/setup/quiet-reporter.js); the summary as usual.
+  reporters: ['<rootDir>/test/setup/quiet-reporter.js', 'summary'],
   projects: [
     {
       displayName: 'unit',
@@ -25,6 +27,7 @@ module.exports = {
       testRegex: '\\.e2e-spec\\.ts$',
       transform,
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
     },
   ],
 };

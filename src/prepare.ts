@@ -56,10 +56,49 @@ function addresses(config: AppConfig): string {
     `REDIS_HOST=${redis.hostname}`,
     `REDIS_PORT=${redis.port || 6379}`,
     `API_PORT=${config.port}`,
+    ...scriptedJudge(config),
   ].join('\n');
 }
 
-function banner(config: AppConfig): string {
+/**
+ * Where setup should start the scripted judge: when the judge model is scripted/… and
+ * SCRIPTED_JUDGE_URL names this machine (a remote one is not ours to start).
+ */
+function scriptedJudge(config: AppConfig): string[] {
+  const url = config.judge.providers.scripted.baseUrl;
+  if (!url || !config.judge.defaultModel.startsWith('scripted/')) return [];
+  const { hostname, port } = new URL(url);
+  if (!['127.0.0.1', 'localhost'].includes(hostname)) return [];
+  return [`JUDGE_HOST=${hostname}`, `JUDGE_PORT=${port || 80}`];
+}
+
+/** The banner's key check: the printed key and project answer, and whether the project was there already. */
+async function keyCheck(config: AppConfig): Promise<string> {
+  const { apiKey, projectName } = config.init;
+  if (!apiKey || !projectName) return '';
+  try {
+    const res = await fetch(`http://127.0.0.1:${config.port}/projects/current`, {
+      headers: { 'X-API-Key': apiKey, 'X-Project-Name': projectName },
+    });
+    if (!res.ok) return `\n  Key check:    FAILED: ${res.status} ${await res.text()}`;
+    const created = res.headers.get('x-project-created');
+    return created
+      ? `\n  Key check:    OK; project '${created}' did not exist: this check created it (empty)`
+      : `\n  Key check:    OK; project '${projectName}' exists`;
+  } catch (e) {
+    return `\n  Key check:    the API did not answer (${(e as Error).message})`;
+  }
+}
+
+/** What the Judge line says about the scripted judge; SETUP_JUDGE is set by setup.sh. */
+function scriptedNote(config: AppConfig): string {
+  const url = config.judge.providers.scripted.baseUrl;
+  if (process.env.SETUP_JUDGE === 'started') return `   (SCRIPTED canned answers, served by setup on ${url}; stops with it)`;
+  if (process.env.SETUP_JUDGE === 'reused') return `   (SCRIPTED canned answers, from the judge already on ${url})`;
+  return '   (SCRIPTED canned answers: start `npm run judge:scripted`, or set a real provider, see .env)';
+}
+
+async function banner(config: AppConfig): Promise<string> {
   const base = `http://localhost:${config.port}`;
   const { apiKey, projectName } = config.init;
   const admin = config.auth.adminToken;
@@ -78,8 +117,8 @@ function banner(config: AppConfig): string {
   }
 
   API key:      ${apiKey ?? '(none: set INIT_API_KEY, or npm run cli -- create-api-key)'}
-  Project:      ${projectName ?? '(none: set INIT_PROJECT_NAME)'}
-  Judge:        ${config.judge.defaultModel}${scripted ? '   (SCRIPTED canned answers: start `npm run judge:scripted`, or set a real provider, see .env)' : ''}
+  Project:      ${projectName ?? '(none: set INIT_PROJECT_NAME)'}${await keyCheck(config)}
+  Judge:        ${config.judge.defaultModel}${scripted ? scriptedNote(config) : ''}
 
   Try it:  curl -s ${base}/projects/current -H "X-API-Key: ${apiKey ?? '<key>'}" -H "X-Project-Name: ${projectName ?? '<project>'}"
 `;
@@ -89,7 +128,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const mode = process.argv[2];
   if (mode === '--addresses') console.log(addresses(config));
-  else if (mode === '--banner') console.log(banner(config));
+  else if (mode === '--banner') console.log(await banner(config));
   else await prepare(config);
 }
 

@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './bootstrap/configure-app';
 import { AppLogger } from './bootstrap/logging.module';
+import { DependencyError } from './bootstrap/preflight';
 import { setupSwagger } from './bootstrap/swagger';
 import type { AppConfig } from './config/env';
 
@@ -17,7 +18,15 @@ export async function startApi(config: AppConfig): Promise<void> {
   // Development mode without credentials (AUTH_ENABLED=false) answers anyone as the local user:
   // only this machine may reach it.
   const host = config.auth.enabled ? '0.0.0.0' : '127.0.0.1';
-  await app.listen(config.port, host);
+  try {
+    await app.listen(config.port, host);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EADDRINUSE') throw e;
+    await app.close().catch(() => undefined);
+    throw new DependencyError(
+      `Port ${config.port} is already in use (PORT=${config.port}): stop what listens there, or set PORT to a free port.`,
+    );
+  }
   const logger = app.get(AppLogger);
   if (!config.auth.enabled) {
     logger.warn(

@@ -69,7 +69,7 @@ function enableCors(app: INestApplication, origins: string[]): void {
       origin: (origin: string | undefined, cb: (e: Error | null, allow: boolean) => void) =>
         cb(null, origin !== undefined && allowed.has(origin)),
       credentials: true,
-      exposedHeaders: ['X-Request-ID', 'Retry-After'],
+      exposedHeaders: ['X-Request-ID', 'Retry-After', 'X-Project-Created'],
     });
   });
 }

@@ -12,6 +12,7 @@ import { OTLP_JSON_EXAMPLE } from '../modules/otlp/dto/export-response.dto';
 export const EXAMPLE_TRACE_ID = '6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f';
 export const EXAMPLE_SPAN_ID = '0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f';
 export const EXAMPLE_SESSION_ID = 'sess-support-42';
+const RUN_ID = '2c9d7e10-5a4b-4f3e-9d8c-7b6a5f4e3d2c';
 
 const span = {
   name: 'search_orders',
@@ -139,7 +140,7 @@ const detail = (text: string) => ({ detail: text });
 const NOT_FOUND_BY_PARAM: Record<string, string> = {
   span_id: `Span ${EXAMPLE_SPAN_ID} not found on trace ${EXAMPLE_TRACE_ID}.`,
   trace_id: `Trace ${EXAMPLE_TRACE_ID} not found.`,
-  run_id: 'Eval run 2c9d7e10-5a4b-4f3e-9d8c-7b6a5f4e3d2c not found.',
+  run_id: `Eval run ${RUN_ID} not found.`,
   score_id: 'Score 8e7d6c5b-4a39-4281-b7c6-d5e4f3a2b1c0 not found.',
   key_id: 'API key 3f2e1d0c-9b8a-4776-a5b4-c3d2e1f0a9b8 not found.',
   session_id: 'Session 9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d not found.',
@@ -181,7 +182,7 @@ const INGEST_LIMITED = 'Rate limit exceeded for this project: 100 ingestion requ
 /** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
 const rateLimited = (limit: string) =>
   limit === 'ingest'
-    ? { detail: `${INGEST_LIMITED}. Retry after 1 seconds.`, error: INGEST_LIMITED }
+    ? { detail: `${INGEST_LIMITED}. Retry after 1 second.`, error: INGEST_LIMITED }
     : {
         detail: `Rate limit exceeded: ${DEFAULT_LIMITS[limit].join(' per ')}. Retry after 42 seconds.`,
         error: `Rate limit exceeded: ${DEFAULT_LIMITS[limit].join(' per ')}`,
@@ -192,8 +193,83 @@ const LARGE_READS = {
   summary: 'Every large-read permit is taken; see Retry-After',
   value: {
     detail:
-      'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS). Retry after 1 seconds.',
+      'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS). Retry after 1 second.',
     error: 'Too many large reads in progress: at most 2 reads of more than 1048576 bytes at once (MAX_LARGE_READS)',
+  },
+};
+
+const MiB20 = 20 * 1024 * 1024;
+/** 409 and 413 by route: what each can actually answer (the messages of the code, default limits). */
+const OTHER_ERRORS: Record<string, Record<string, Examples>> = {
+  'POST /organizations': {
+    '422': {
+      no_name: {
+        summary: 'No name',
+        value: { detail: 'Validation error', errors: [{ field: 'name', message: 'name is required' }] },
+      },
+    },
+  },
+  'POST /traces': {
+    '409': {
+      other_project: {
+        summary: 'The trace id is another project’s',
+        value: detail(`Trace ${EXAMPLE_TRACE_ID} already exists in another project.`),
+      },
+    },
+    '413': {
+      body: {
+        summary: 'Larger than BODY_LIMIT_BYTES',
+        value: detail('Request body is larger than the configured limit.'),
+      },
+      spans: {
+        summary: 'More spans than MAX_SPANS_PER_TRACE once merged',
+        value: detail(
+          `Trace ${EXAMPLE_TRACE_ID} would hold 10001 spans; at most 10000 are allowed (MAX_SPANS_PER_TRACE). Nothing was changed.`,
+        ),
+      },
+    },
+  },
+  'GET /sessions/{session_id}': {
+    '413': {
+      page: {
+        summary: 'The page is larger than MAX_RESPONSE_BYTES',
+        value: detail(
+          `These traces hold ${MiB20 + 1} bytes of JSON, more than one response may carry (MAX_RESPONSE_BYTES=${MiB20}). Ask for fewer traces at a time (limit, offset).`,
+        ),
+      },
+    },
+  },
+  'POST /evaluations/trace-runs/{run_id}/retry': {
+    '409': {
+      unfinished: {
+        summary: 'The run is still going',
+        value: detail(`Eval run ${RUN_ID} is still RUNNING; retry it once it has finished (or cancel it first).`),
+      },
+    },
+  },
+  'POST /evaluations/session-runs/{run_id}/retry': {
+    '409': {
+      unfinished: {
+        summary: 'The run is still going',
+        value: detail(`Eval run ${RUN_ID} is still RUNNING; retry it once it has finished (or cancel it first).`),
+      },
+    },
+  },
+  'POST /evaluations/trace-runs/{run_id}/cancel': {
+    '409': {
+      finished: {
+        summary: 'The run has finished',
+        value: detail(`Eval run ${RUN_ID} is already COMPLETED; only a PENDING or RUNNING run can be cancelled.`),
+      },
+    },
+  },
+  'POST /evaluations/session-runs/{run_id}/cancel': {
+    '409': {
+      finished: {
+        summary: 'The run has finished',
+        value: detail(`Eval run ${RUN_ID} is already COMPLETED; only a PENDING or RUNNING run can be cancelled.`),
+      },
+    },
   },
 };
 
@@ -259,6 +335,9 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
       const responses = (operation.responses = structuredClone(operation.responses));
       const media = operation.requestBody?.content?.['application/json'];
       if (media && key in REQUEST_EXAMPLES) media.example = REQUEST_EXAMPLES[key];
+
+      for (const [status, examples] of Object.entries(OTHER_ERRORS[key] ?? {}))
+        setExamples(responses[status], examples);
 
       const security: Record<string, unknown>[] = operation.security ?? [];
       const projectRoute = security.some((s) => 'ProjectName' in s);

@@ -8,8 +8,11 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /** A dependency the process cannot start without; the message is one line: variable, address, fix. */
 export class DependencyError extends Error {
-  readonly exitCode = 69; // EX_UNAVAILABLE
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** 69 EX_UNAVAILABLE; 78 EX_CONFIG when the address itself is wrong (e.g. a Redis db index out of range). */
+    readonly exitCode = 69,
+  ) {
     super(message);
     this.name = 'DependencyError';
   }
@@ -46,7 +49,25 @@ export interface PreflightOptions {
  * tried and the fix, instead of library retries and stack traces.
  */
 export async function preflight(config: AppConfig, options: PreflightOptions = {}): Promise<void> {
-  await Promise.all([checkPostgres(config, options), checkRedis(config)]);
+  // Both are checked, and both reported when both are wrong: one line each.
+  const results = await Promise.allSettled([checkPostgres(config, options), checkRedis(config)]);
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (errors.length === 0) return;
+  if (errors.length === 1 || !errors.every((e) => e instanceof DependencyError)) throw errors[0];
+  const [pg, redis] = errors as DependencyError[];
+  throw new DependencyError(`${pg.message}\n${redis.message}`, Math.max(pg.exitCode, redis.exitCode));
+}
+
+/** The db index of a Redis URL (`/3`), or a DependencyError (exit 78) naming what is wrong with it. */
+function redisDbIndex(raw: string): number {
+  const path = new URL(raw).pathname.replace(/^\//, '');
+  if (path === '') return 0;
+  if (!/^\d{1,5}$/.test(path))
+    throw new DependencyError(
+      `REDIS_URL=${describeUrl(raw)} names database "${path}": the path must be a database index (e.g. /0).`,
+      78,
+    );
+  return Number(path);
 }
 
 async function checkPostgres(config: AppConfig, options: PreflightOptions): Promise<void> {
@@ -93,6 +114,7 @@ async function checkPostgres(config: AppConfig, options: PreflightOptions): Prom
 
 async function checkRedis(config: AppConfig): Promise<void> {
   const where = `REDIS_URL=${describeUrl(config.redis.url)}`;
+  const db = redisDbIndex(config.redis.url);
   const address = addressOf(config.redis.url, 6379);
   const redis = new Redis(config.redis.url, {
     lazyConnect: true,
@@ -106,6 +128,8 @@ async function checkRedis(config: AppConfig): Promise<void> {
   try {
     await redis.connect();
     await redis.ping();
+    // ioredis reports a failed SELECT only as an event and then serves db 0: ask again, and wait.
+    if (db !== 0) await redis.call('select', String(db));
   } catch (e) {
     const error = lastError ?? e;
     const message = reasonOf(error);
@@ -115,7 +139,8 @@ async function checkRedis(config: AppConfig): Promise<void> {
       );
     if (/DB index is out of range/i.test(message))
       throw new DependencyError(
-        `Redis at ${address} has no such database index (${where}): ${message}. Fix the /<db> in REDIS_URL.`,
+        `Redis at ${address} has no database ${db} (${where}): ${message}. Use an index below its \`databases\` setting (16 by default) in REDIS_URL.`,
+        78,
       );
     throw new DependencyError(
       `Redis is unreachable at ${address} (${where}): ${message}. Start Redis (\`npm run setup\` starts a local one) or fix REDIS_URL.`,

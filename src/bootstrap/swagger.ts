@@ -2,6 +2,8 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { SECURITY } from '../modules/auth/decorators/auth.decorator';
 import { applyExamples } from './openapi-examples';
+import { applySuccessExamples } from './openapi-success-examples';
+import { applyTags } from './openapi-tags';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -30,10 +32,14 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       SECURITY.projectId,
     )
     .build();
-  return applyExamples(
-    SwaggerModule.createDocument(app, config, {
-      operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
-    }),
+  return applyTags(
+    applySuccessExamples(
+      applyExamples(
+        SwaggerModule.createDocument(app, config, {
+          operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+        }),
+      ),
+    ),
   );
 }
 

@@ -3,7 +3,7 @@ import { Global, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/env';
-import { EVAL_RUNS_QUEUE } from './queue.constants';
+import { EVAL_RUNS_QUEUE, KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS } from './queue.constants';
 import { RedisWatch } from './redis-watch';
 
 /** The queue's own connection is one of the Redis connections watched. */
@@ -22,7 +22,7 @@ class QueueConnectionWatch implements OnModuleInit {
 /**
  * Bull over REDIS_URL. Redis carries the work (one job per slice of a run, active while its items
  * are judged) but is not the store: every job can be rebuilt from PostgreSQL by the eval-run
- * sweeper, so jobs are removed once done.
+ * sweeper; finished jobs are kept a while only for Bull Board (KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS).
  */
 @Global()
 @Module({
@@ -33,8 +33,8 @@ class QueueConnectionWatch implements OnModuleInit {
         url: config.redis.url,
         prefix: `${config.redis.queuePrefix}:bull`,
         defaultJobOptions: {
-          removeOnComplete: true,
-          removeOnFail: 1000,
+          removeOnComplete: KEEP_COMPLETED_JOBS,
+          removeOnFail: KEEP_FAILED_JOBS,
           attempts: 3,
           backoff: { type: 'exponential', delay: 1000 },
         },

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { ApiKeyAuthService } from '../../src/modules/auth/api-key-auth.service';
@@ -6,6 +5,7 @@ import { ApiKeyEntity } from '../../src/modules/auth/entities/api-key.entity';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { scopedPrefix } from '../support/test-env';
 
 /** Resolves when `instance` has applied the published revocation of `keyId`; fails after `ms` instead of hanging. */
 async function revocationApplied(instance: TestApp, keyId: string, ms = 5000): Promise<void> {
@@ -21,7 +21,7 @@ describe('API-key lookup cache across two API instances', () => {
   let one: TestApp;
   let two: TestApp;
   // A long TTL, so only the published revocation can explain a refusal on the other instance.
-  const env = { API_KEY_CACHE_TTL_MS: '60000', QUEUE_PREFIX: `kc${randomBytes(3).toString('hex')}` };
+  const env = { API_KEY_CACHE_TTL_MS: '60000', QUEUE_PREFIX: scopedPrefix('kc') };
 
   beforeAll(async () => {
     one = await createTestApp(env);

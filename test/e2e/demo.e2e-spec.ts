@@ -19,7 +19,7 @@ describe('npm run demo with the scripted judge already running', () => {
     judgeUrl = `http://127.0.0.1:${port}/v1`;
     judge = spawn(process.execPath, ['dist/scripts/scripted-judge.js'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, SCRIPTED_JUDGE_PORT: String(port), SCRIPTED_JUDGE_LATENCY_MS: '0' },
+      env: { PATH: process.env.PATH, DOTENV_CONFIG_PATH: '/dev/null', SCRIPTED_JUDGE_PORT: String(port), SCRIPTED_JUDGE_LATENCY_MS: '0' },
     });
     let out = '';
     judge.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -55,6 +55,7 @@ describe('npm run demo with the scripted judge already running', () => {
           timeout: 180_000,
           env: {
             PATH: process.env.PATH,
+            DOTENV_CONFIG_PATH: '/dev/null',
             PANDAPROBE_ENDPOINT: t.baseUrl,
             PANDAPROBE_API_KEY: tenant.apiKey,
             PANDAPROBE_PROJECT_NAME: tenant.projectName,

@@ -111,6 +111,35 @@ describe('start-up fails fast and clearly on every dependency (API, worker, setu
     },
   );
 
+  it.each(Object.entries(entries))(
+    '%s: a Redis db index out of range → exit 78, one line naming REDIS_URL (not db 0 in silence)',
+    async (_, entry) => {
+      const exit = await start(entry, { REDIS_URL: url(REDIS_URL, { pathname: '/99' }) });
+      expect(exit.code).toBe(78);
+      const lines = exit.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('has no database 99 (REDIS_URL=redis://');
+      expect(lines[0]).toContain('DB index is out of range');
+      expect(exit.stdout).toBe('');
+    },
+  );
+
+  it.each(Object.entries(entries))(
+    '%s: PostgreSQL and Redis both unreachable → both reported, one line each',
+    async (_, entry) => {
+      const [pgPort, redisPort] = [await freePort(), await freePort()];
+      const exit = await start(entry, {
+        DATABASE_URL: url(PG_URL, { port: pgPort }),
+        REDIS_URL: `redis://127.0.0.1:${redisPort}/0`,
+      });
+      expect(exit.code).toBe(69);
+      const lines = exit.stderr.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain(`PostgreSQL is unreachable at 127.0.0.1:${pgPort}`);
+      expect(lines[1]).toContain(`Redis is unreachable at 127.0.0.1:${redisPort}`);
+    },
+  );
+
   it.each([
     ['API', entries.API],
     ['worker', entries.worker],

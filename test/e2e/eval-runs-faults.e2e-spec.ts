@@ -13,6 +13,7 @@ import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 import { TEST_ENV } from '../support/test-env';
 import { buildWorker, startWorkerProcess, WorkerProcess } from '../support/worker-process';
+import { deleteKeys } from '../support/redis-keys';
 
 const RUNS = '/evaluations/trace-runs';
 
@@ -113,7 +114,7 @@ describe('eval runs under faults (worker processes)', () => {
     const flushed = await batch(ids, ['confidence']);
     // The wake-up jobs of both runs are in Redis: flush them away.
     expect((await redis.keys(`${workerEnv.QUEUE_PREFIX}:bull:*`)).length).toBeGreaterThan(0);
-    await redis.flushdb();
+    await deleteKeys(TEST_ENV.REDIS_URL, `${workerEnv.QUEUE_PREFIX}:*`); // FLUSHDB, for this spec's keys only
 
     await startWorker();
     const done = await waitForRun(t, tenant, withDeleted.id, { timeoutMs: 30_000 });
@@ -181,7 +182,7 @@ describe('eval runs under faults (worker processes)', () => {
       until: (r) => r.evaluated_count > stopped.evaluated_count,
       timeoutMs: 30_000,
     });
-    await redis.flushdb();
+    await deleteKeys(TEST_ENV.REDIS_URL, `${workerEnv.QUEUE_PREFIX}:*`); // FLUSHDB, for this spec's keys only
     await waitForRun(t, tenant, run.id, { timeoutMs: 60_000 });
     await expectExactlyOnce(run.id, 30, 1);
   }, 120_000);

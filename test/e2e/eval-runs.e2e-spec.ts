@@ -5,6 +5,9 @@ import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createTenant, createMember, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 
+const TRACE_METRICS =
+  'The trace metrics are: argument_correctness, coherence, confidence, plan_adherence, plan_quality, step_efficiency, task_completion, tool_correctness (GET /evaluations/trace-metrics).';
+
 const RUNS = '/evaluations/trace-runs';
 
 /** Every key of the original EvalRunResponse, plus ours. */
@@ -266,7 +269,16 @@ describe('eval runs (HTTP, in-process worker, scripted judge)', () => {
       );
 
     it.each([
-      ['unknown metrics, named', { metrics: ['confidence', 'nope', 'zzz'] }, 'Unknown metrics: nope, zzz'],
+      [
+        'unknown metrics, named, with the valid ones',
+        { metrics: ['confidence', 'nope', 'zzz'] },
+        `Unknown metrics: nope, zzz. ${TRACE_METRICS}`,
+      ],
+      [
+        'a session metric, said to be one',
+        { metrics: ['agent_reliability'] },
+        `agent_reliability is a session metric: evaluate sessions with POST /evaluations/session-runs. ${TRACE_METRICS}`,
+      ],
       [
         'no matching traces',
         { metrics: ['confidence'], filters: { user_id: 'nobody' } },
@@ -434,7 +446,7 @@ describe('eval runs (HTTP, in-process worker, scripted judge)', () => {
         .set(a.headers)
         .send({ trace_ids: [traces.alpha.trace_id], metrics: ['nope'] })
         .expect(422)
-        .expect({ detail: 'Unknown metrics: nope' });
+        .expect({ detail: `Unknown metrics: nope. ${TRACE_METRICS}` });
     });
 
     it('refuses to retry an unfinished run (409)', async () => {
@@ -446,7 +458,9 @@ describe('eval runs (HTTP, in-process worker, scripted judge)', () => {
         .expect(202);
       const retry = await t.http.post(`${RUNS}/${res.body.id}/retry`).set(a.headers).expect(409);
       expect(retry.body.detail).toMatch(
-        new RegExp(`^Eval run ${res.body.id} is still (PENDING|RUNNING); retry it once it has finished \\(or cancel it first\\)\\.$`),
+        new RegExp(
+          `^Eval run ${res.body.id} is still (PENDING|RUNNING); retry it once it has finished \\(or cancel it first\\)\\.$`,
+        ),
       );
       await waitForRun(t, a, res.body.id);
     });

@@ -5,12 +5,13 @@
  * describes a body, a parameter or a response too loosely or wrongly for this code to compile; at
  * run time every answer is checked against the documented response of its route and status.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from '../generated/api';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { scopedPrefix } from '../support/test-env';
 
 type Schemas = components['schemas'];
 type TraceBody = Schemas['TraceCreateDto'];
@@ -151,7 +152,7 @@ describe('generated client (openapi-typescript + openapi-fetch) drives the main 
       EVAL_EMBEDDING_MODEL: 'openai/embed-test',
       EVAL_SWEEP_INTERVAL_MS: '500',
       JUDGE_RETRY_BASE_MS: '5',
-      QUEUE_PREFIX: `gc${randomBytes(3).toString('hex')}`,
+      QUEUE_PREFIX: scopedPrefix('gc'),
     });
     tenant = await createTenant(t);
     doc = (await (await fetch(`${t.baseUrl}/openapi.json`)).json()) as OpenApiDoc;

@@ -21,6 +21,12 @@ describe('health', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('answers / with a pointer to the docs, not a 404', async () => {
+    const res = await t.http.get('/').expect(200);
+    expect(res.body).toMatchObject({ docs: '/docs', openapi: '/openapi.json' });
+    expect(res.body.detail).toContain('Swagger UI at /docs');
+  });
+
   it('answers unknown routes with 404 in the error body', async () => {
     const res = await t.http.get('/nope').expect(404);
     expect(res.body).toEqual({ detail: 'Route GET /nope not found.' });

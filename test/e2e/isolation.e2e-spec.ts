@@ -8,6 +8,7 @@ import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { fillPath, loadRouteTable, Route, routeName, Schema } from '../support/route-table';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { scopedPrefix } from '../support/test-env';
 
 /**
  * Isolation matrix (docs/evidence.md): every route that takes an object id — in its path, its
@@ -356,7 +357,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
       RATE_LIMIT_DEFAULT: '1000000',
       RATE_LIMIT_INGEST: '1000000',
       RATE_LIMIT_EVAL_RUNS: '1000000',
-      QUEUE_PREFIX: `iso${randomBytes(3).toString('hex')}`,
+      QUEUE_PREFIX: scopedPrefix('iso'),
     });
     routes = await loadRouteTable(t);
 

@@ -27,6 +27,7 @@ describe('GET /evaluations/providers after real calls', () => {
         JUDGE_MAX_RETRIES: '1',
         ANTHROPIC_BASE_URL: anthropic.baseUrl,
         ANTHROPIC_API_KEY: 'ant-test',
+        SCRIPTED_JUDGE_URL: `http://127.0.0.1:${openaiPort}/v1`,
       }),
     );
     tenant = await createTenant(t);
@@ -44,13 +45,16 @@ describe('GET /evaluations/providers after real calls', () => {
         p,
       ]),
     );
-  const confidenceRun = async (model: string) => {
+  const createRun = async (model: string) => {
     const trace = await ingestTrace(t, tenant);
-    const res = await t.http
+    return t.http
       .post('/evaluations/trace-runs/batch')
       .set(tenant.headers)
-      .send({ trace_ids: [trace.trace_id], metrics: ['confidence'], model })
-      .expect(202);
+      .send({ trace_ids: [trace.trace_id], metrics: ['confidence'], model });
+  };
+  const confidenceRun = async (model: string) => {
+    const res = await createRun(model);
+    expect(res.status).toBe(202);
     return waitForRun(t, tenant, res.body.id);
   };
 
@@ -75,12 +79,34 @@ describe('GET /evaluations/providers after real calls', () => {
     );
     expect(p.anthropic.state).toBe('configured');
 
+    // Known unreachable, and still not answering: a new run is refused rather than left to fail every score.
+    const refused = await createRun('openai/judge-test');
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toMatch(
+      new RegExp(
+        `^Judge provider 'openai' is unreachable at http://127\\.0\\.0\\.1:${openaiPort}/v1 \\(last call .*\\); a run now would fail every score\\. Start the server at OPENAI_BASE_URL`,
+      ),
+    );
+    expect((await t.http.get('/evaluations/trace-runs?limit=100').set(tenant.headers).expect(200)).body.total).toBe(1);
+
     openai = await startJudgeServer({ port: openaiPort });
     const ok = await confidenceRun('openai/judge-test');
     expect(ok.succeeded_count).toBe(1);
     p = await providers();
     expect(p.openai.state).toBe('configured');
     expect(p.openai.last_error).toBeNull();
+  });
+
+  it('refuses a run on the scripted judge while it is known down, naming the command that starts it', async () => {
+    await openai.close();
+    const failed = await confidenceRun('scripted/canned-judge');
+    expect(failed.failed_count).toBe(1);
+    const refused = await createRun('scripted/canned-judge');
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toContain("Judge provider 'scripted' is unreachable at http://127.0.0.1:");
+    expect(refused.body.detail).toContain('Start it with `npm run judge:scripted`');
+    openai = await startJudgeServer({ port: openaiPort });
+    expect((await createRun('scripted/canned-judge')).status).toBe(202); // back: the address answers again
   });
 
   it('lists a setting the SDK dropped for a model (temperature for a Claude id it does not know), once', async () => {

@@ -181,6 +181,7 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
           send(method, fill(path), project ? { ...outsider, 'X-Project-ID': tenant.projectId } : outsider, body),
         '404 project': () => send(method, fill(path), { ...owner, 'X-Project-ID': randomUUID() }, body),
         '422 project_scope': () => send(method, fill(path), { 'X-API-Key': tenant.apiKey }, body),
+        '422 no_name': () => send(method, fill(path), member, {}),
       };
       for (const status of ['401', '403', '404', '422']) {
         for (const [exampleName, { value }] of examplesOf(op, status)) {
@@ -237,7 +238,7 @@ describe('OpenAPI 429 examples replayed with the default rate limits', () => {
   afterAll(() => t?.close());
 
   const seconds = (body: unknown) =>
-    JSON.parse(JSON.stringify(body).replace(/Retry after \d+ seconds/g, 'Retry after N seconds'));
+    JSON.parse(JSON.stringify(body).replace(/Retry after \d+ seconds?\./g, 'Retry after N seconds.'));
 
   it('each route answers its documented 429 once its limit is spent', async () => {
     const mismatches: string[] = [];
@@ -296,3 +297,148 @@ describe('OpenAPI 429 examples replayed with the default rate limits', () => {
     }
   });
 });
+
+/**
+ * The served document, read as a newcomer reads Swagger UI: every error example says what its status
+ * means (no "not found" under 413, no rate-limit text outside 429), every success example is a value
+ * a real answer could hold (no "string" placeholders; a PENDING run has not completed), and the
+ * operations are grouped by what they are.
+ */
+describe('OpenAPI document read as a newcomer', () => {
+  let t: TestApp;
+  let doc: {
+    paths: Record<string, Record<string, Operation & { tags?: string[] }>>;
+    components: { schemas: Record<string, Schema> };
+  };
+  beforeAll(async () => {
+    t = await createTestApp();
+    doc = (await t.http.get('/openapi.json').expect(200)).body;
+  });
+  afterAll(() => t?.close());
+
+  const operations = () =>
+    Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })),
+    );
+  /** What an error body of each status must (and must not) say. */
+  const MEANS: Record<string, RegExp> = {
+    '401': /credentials|token|API key/i,
+    '403': /not a member/,
+    '404': /not found/,
+    '409': /already|still/,
+    '413': /larger than|more than|at most/,
+    '422': /^Validation error$|^Validation failed|required|must|unknown/i,
+    '429': /Retry after (1 second|\d+ seconds)\.$/,
+  };
+
+  it('every error response has examples, each one saying what its status means', () => {
+    const wrong: string[] = [];
+    for (const { name, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        const media = response.content?.['application/json'];
+        if (Number(status) < 400 || !media || name.startsWith('GET /health')) continue;
+        const examples = Object.entries(media.examples ?? {});
+        if (examples.length === 0) wrong.push(`${name} ${status}: no example (Swagger UI would show the schema's)`);
+        for (const [example, { value }] of examples) {
+          const text = JSON.stringify(value);
+          const detail = String((value as { detail?: string }).detail ?? '');
+          if (!MEANS[status]?.test(detail)) wrong.push(`${name} ${status} ${example}: ${text}`);
+          if (status !== '429' && /Rate limit|Retry after/.test(text))
+            wrong.push(`${name} ${status} ${example}: 429 text`);
+          if (status !== '404' && /not found/.test(text)) wrong.push(`${name} ${status} ${example}: 404 text`);
+          if (/Retry after 1 seconds|at most 1 reads/.test(text)) wrong.push(`${name} ${status} ${example}: grammar`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    const error = doc.components.schemas.ErrorResponseDto.properties!;
+    expect(Object.values(error).filter((p) => p.example !== undefined)).toEqual([]);
+  });
+
+  it('every success answer has an example that fits its schema, with no placeholders, and a PENDING run is not completed', () => {
+    const wrong: string[] = [];
+    for (const { name, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        const media = response.content?.['application/json'] as { example?: unknown; schema?: Schema } | undefined;
+        if (!status.startsWith('2') || !media?.schema) continue;
+        if (media.example === undefined) {
+          wrong.push(`${name} ${status}: no example`);
+          continue;
+        }
+        wrong.push(...misfits(media.example, media.schema, doc.components.schemas, `${name} ${status}`));
+        const text = JSON.stringify(media.example);
+        if (/"string"|"2019-|"3fa85f64/.test(text))
+          wrong.push(`${name} ${status}: a placeholder: ${text.slice(0, 200)}`);
+        for (const pending of findAll(media.example, (o) => o.status === 'PENDING'))
+          if ('completed_at' in pending && pending.completed_at !== null)
+            wrong.push(`${name} ${status}: a PENDING object with completed_at`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('groups the operations by what they are: no catch-all tag, each tag one family of paths', () => {
+    const byTag = new Map<string, Set<string>>();
+    for (const { name, op } of operations())
+      for (const tag of op.tags ?? ['(none)']) {
+        const family = name.split(' ')[1].split('/').slice(0, 3).join('/').replace(/\{.*$/, '');
+        byTag.set(tag, (byTag.get(tag) ?? new Set()).add(family));
+      }
+    expect([...byTag.keys()]).not.toContain('evaluations');
+    expect([...byTag.keys()]).not.toContain('scores');
+    expect([...byTag.keys()]).toEqual(
+      expect.arrayContaining(['trace runs', 'session runs', 'monitors', 'judge providers', 'metrics']),
+    );
+    expect(byTag.get('trace runs')).toEqual(new Set(['/evaluations/trace-runs']));
+    expect(byTag.get('monitors')).toEqual(new Set(['/evaluations/monitors']));
+  });
+});
+
+type Schema = {
+  $ref?: string;
+  type?: string;
+  enum?: unknown[];
+  nullable?: boolean;
+  example?: unknown;
+  items?: Schema;
+  allOf?: Schema[];
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+};
+
+/** Where `value` does not fit `schema` (types, required properties, enums, null only where nullable). */
+function misfits(value: unknown, raw: Schema, schemas: Record<string, Schema>, at: string): string[] {
+  const schema: Schema = raw.$ref ? schemas[raw.$ref.split('/').pop()!] : raw;
+  if (schema.allOf?.length === 1) return misfits(value, { ...schema.allOf[0], nullable: schema.nullable }, schemas, at);
+  const variants = schema.oneOf ?? schema.anyOf;
+  if (variants)
+    return variants.some((v) => misfits(value, v, schemas, at).length === 0) ? [] : [`${at}: fits no variant`];
+  if (value === null) return schema.nullable || raw.nullable ? [] : [`${at}: null where not nullable`];
+  if (schema.enum && !schema.enum.includes(value))
+    return [`${at}: ${JSON.stringify(value)} not in ${schema.enum.join('|')}`];
+  const type = Array.isArray(value) ? 'array' : typeof value;
+  const expected = schema.type === 'integer' ? 'number' : schema.type;
+  if (expected && expected !== type) return [`${at}: ${type} where ${schema.type}`];
+  if (schema.type === 'integer' && !Number.isInteger(value)) return [`${at}: ${String(value)} is not an integer`];
+  if (Array.isArray(value))
+    return value.flatMap((v, i) => (schema.items ? misfits(v, schema.items, schemas, `${at}[${i}]`) : []));
+  if (type === 'object' && schema.properties) {
+    const obj = value as Record<string, unknown>;
+    return [
+      ...(schema.required ?? []).filter((k) => !(k in obj)).map((k) => `${at}.${k}: missing`),
+      ...Object.entries(schema.properties).flatMap(([k, p]) =>
+        k in obj ? misfits(obj[k], p, schemas, `${at}.${k}`) : [],
+      ),
+    ];
+  }
+  return [];
+}
+
+function findAll(value: unknown, test: (o: Record<string, unknown>) => boolean): Record<string, unknown>[] {
+  if (Array.isArray(value)) return value.flatMap((v) => findAll(v, test));
+  if (!value || typeof value !== 'object') return [];
+  const obj = value as Record<string, unknown>;
+  return [...(test(obj) ? [obj] : []), ...Object.values(obj).flatMap((v) => findAll(v, test))];
+}

@@ -1,16 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { flush, init, shutdown, withTrace } from 'pandaprobe';
 import { TokenBucket } from '../../src/common/rate/token-bucket';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
-import { TEST_ENV } from '../support/test-env';
+import { scopedPrefix, TEST_ENV } from '../support/test-env';
 import { createMember, createTenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 
 describe('token bucket (real Redis, injected clock)', () => {
   let redis: Redis;
   let now = 1_000_000;
-  const key = () => `test:bucket:${randomUUID()}`;
+  const key = () => `${TEST_ENV.QUEUE_PREFIX}:test:bucket:${randomUUID()}`;
 
   beforeAll(() => {
     redis = new Redis(TEST_ENV.REDIS_URL);
@@ -64,7 +64,7 @@ describe('ingestion rate limit: a token bucket per project', () => {
       const env = {
         RATE_LIMIT_INGEST: '0.001',
         RATE_LIMIT_INGEST_BURST: '4',
-        QUEUE_PREFIX: `ri${randomBytes(3).toString('hex')}`,
+        QUEUE_PREFIX: scopedPrefix('ri'),
       };
       one = await createTestApp(env);
       two = await createTestApp(env);
@@ -90,7 +90,7 @@ describe('ingestion rate limit: a token bucket per project', () => {
       const retryAfter = Number(limited.headers['retry-after']);
       expect(retryAfter).toBeGreaterThan(990);
       expect(retryAfter).toBeLessThanOrEqual(1000);
-      expect(limited.body.detail).toBe(`${summary}. Retry after ${retryAfter} seconds.`);
+      expect(limited.body.detail).toBe(`${summary}. Retry after ${retryAfter} second${retryAfter === 1 ? '' : 's'}.`);
       await two.http.post('/traces').set(a.headers).send(buildTrace()).expect(429);
       // Reads are not ingestion; another project (same organization or not) has a full bucket.
       await two.http.get(`/traces/${first.trace_id}`).set(a.headers).expect(200);

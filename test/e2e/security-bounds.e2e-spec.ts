@@ -114,8 +114,8 @@ describe('finding 5: every resource bounded', () => {
       expect(refused.headers['retry-after']).toBe('1');
       expect(refused.body).toEqual({
         detail:
-          'Too many large reads in progress: at most 1 reads of more than 20480 bytes at once (MAX_LARGE_READS). Retry after 1 seconds.',
-        error: 'Too many large reads in progress: at most 1 reads of more than 20480 bytes at once (MAX_LARGE_READS)',
+          'Too many large reads in progress: at most 1 read of more than 20480 bytes at once (MAX_LARGE_READS). Retry after 1 second.',
+        error: 'Too many large reads in progress: at most 1 read of more than 20480 bytes at once (MAX_LARGE_READS)',
       });
       await t.http.get(`/traces/${small.trace_id}`).set(a.headers).expect(200);
     } finally {

@@ -11,7 +11,7 @@ import { INSERT_SLOTS, INSERT_SLOTS_PER_PROJECT, TracesRepository } from '../../
 import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { createMember, createTenant, signToken, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
-import { TEST_ENV } from '../support/test-env';
+import { scopedPrefix, TEST_ENV } from '../support/test-env';
 
 /**
  * Issue 10, "secure by default": one test per finding of the attack on a running instance with two
@@ -92,7 +92,7 @@ describe('findings 3, 4, 7, 8 on a running instance', () => {
     t = await createTestApp({
       RATE_LIMIT_INGEST: '100000',
       RATE_LIMIT_DEFAULT: '100000',
-      QUEUE_PREFIX: `sf${randomBytes(3).toString('hex')}`,
+      QUEUE_PREFIX: scopedPrefix('sf'),
     });
   });
   afterAll(() => t?.close());
@@ -421,7 +421,7 @@ describe('finding 4: rate limits cannot be stepped around', () => {
       RATE_LIMIT_DEFAULT: '5',
       RATE_LIMIT_INGEST: '1000',
       PROJECTS_AUTO_CREATED_PER_HOUR: '3',
-      QUEUE_PREFIX: `rl${randomBytes(3).toString('hex')}`,
+      QUEUE_PREFIX: scopedPrefix('rl'),
     });
   });
   afterAll(() => t?.close());
@@ -505,7 +505,7 @@ describe('finding 4: a project counter across credentials; auto-creation off; ex
       RATE_LIMIT_PROJECT_FACTOR: '2',
       PROJECTS_AUTO_CREATED_PER_HOUR: '0',
       JWT_REQUIRE_EXP: 'false',
-      QUEUE_PREFIX: `pf${randomBytes(3).toString('hex')}`,
+      QUEUE_PREFIX: scopedPrefix('pf'),
     });
   });
   afterAll(() => t?.close());
@@ -548,7 +548,7 @@ describe('finding 4: Retry-After is the real time to the next allowed request', 
     t = await createTestApp({
       RATE_LIMIT_DEFAULT: '2',
       RATE_LIMIT_WINDOW_MS: '2000',
-      QUEUE_PREFIX: `ra${randomBytes(3).toString('hex')}`,
+      QUEUE_PREFIX: scopedPrefix('ra'),
     });
   });
   afterAll(() => t?.close());

@@ -266,7 +266,8 @@ describe('session runs (HTTP, in-process worker, scripted judge)', () => {
 
   it('validation: unknown metrics, trace metrics, bad weights, unknown filter keys and bad dates are 422s', async () => {
     expect((await create(a, { metrics: ['confidence', 'nope'] }).expect(422)).body).toEqual({
-      detail: 'Unknown metrics: confidence, nope',
+      detail:
+        'Unknown metrics: nope. confidence is a trace metric: evaluate traces with POST /evaluations/trace-runs. The session metrics are: agent_consistency, agent_reliability (GET /evaluations/session-metrics).',
     });
     for (const body of [
       { metrics: BOTH, signal_weights: { bogus: 1 } },

@@ -1,10 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { TEST_ENV } from '../support/test-env';
+import { scopedPrefix, TEST_ENV } from '../support/test-env';
 import { freePort } from '../support/ports';
 import { MIGRATIONS } from '../../src/database/migrations';
 
@@ -26,6 +27,7 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
   let dir: string;
   let child: ChildProcess;
   let port: number;
+  let judgePort: number;
   let stdout = '';
   let stderr = '';
 
@@ -44,7 +46,8 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
     const copy = (p: string) => cpSync(join(ROOT, p), join(dir, p), { recursive: true, preserveTimestamps: true });
     for (const p of ['package.json', 'package-lock.json', '.env.example', 'tsconfig.json', 'tsconfig.build.json'])
       copy(p);
-    for (const p of ['ormconfig.ts', 'scripts', 'src', 'dist']) copy(p);
+    copy('tsconfig.tools.json');
+    for (const p of ['ormconfig.ts', 'scripts', 'src', 'dist', 'bench', 'test/support', 'test/factories']) copy(p);
     // node_modules: the installed packages, linked one by one (so nothing here can touch them).
     mkdirSync(join(dir, 'node_modules'));
     for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
@@ -59,6 +62,7 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
     writeFileSync(join(dir, '.env'), dotenv);
 
     port = await freePort();
+    judgePort = await freePort();
     child = spawn('bash', ['scripts/setup.sh'], {
       cwd: dir,
       detached: true,
@@ -68,7 +72,9 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
         DATABASE_URL: dbUrl(envDb),
         REDIS_URL: TEST_ENV.REDIS_URL,
         PORT: String(port),
-        QUEUE_PREFIX: `setup${suffix}`,
+        QUEUE_PREFIX: scopedPrefix('setup'),
+        // The .env's scripted judge, on a port of this test's own (4010 may be taken on a shared machine).
+        SCRIPTED_JUDGE_URL: `http://127.0.0.1:${judgePort}/v1`,
       },
     });
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -79,7 +85,7 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
     })();
     const winner = await Promise.race([bannerShown.then(() => 'banner'), exited.then((code) => `exit ${code}`)]);
     if (winner !== 'banner') throw new Error(`setup ended (${winner}):\n${stdout}\n${stderr}`);
-  }, 240_000);
+  }, 600_000);
 
   afterAll(async () => {
     if (child?.pid && child.exitCode === null) {
@@ -125,7 +131,100 @@ describe('npm run setup with DATABASE_URL in the environment', () => {
     expect(tail).toContain(`API key:      ${apiKey}`);
     expect(tail).toContain(`Bull Board:   http://localhost:${port}/admin/queues`);
     expect(tail).toContain(`in a browser: any user name, password = ADMIN_TOKEN (${adminToken})`);
-    expect(tail).toContain('Judge:        scripted/canned-judge');
+    expect(tail).toContain(
+      `Judge:        scripted/canned-judge   (SCRIPTED canned answers, served by setup on http://127.0.0.1:${judgePort}/v1; stops with it)`,
+    );
+    expect(tail).toContain("Key check:    OK; project 'demo' exists");
     expect(stderr).not.toMatch(/EBADENGINE/);
   });
+
+  it("starts the scripted judge its .env configures: the README's first trace and first run end green", async () => {
+    const base = `http://127.0.0.1:${port}`;
+    const headers = { 'X-API-Key': apiKey, 'X-Project-Name': 'demo', 'Content-Type': 'application/json' };
+    const trace = await fetch(`${base}/traces`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        name: 'support-turn',
+        started_at: '2026-11-27T10:00:00Z',
+        ended_at: '2026-11-27T10:00:02Z',
+        input: { messages: [{ role: 'user', content: 'Where is my order 1234?' }] },
+        output: { messages: [{ role: 'assistant', content: 'It ships tomorrow.' }] },
+      }),
+    });
+    expect(trace.status).toBe(202);
+    const created = await fetch(`${base}/evaluations/trace-runs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        name: 'nightly',
+        metrics: ['task_completion', 'coherence'],
+        filters: { date_from: '2026-11-01' },
+      }),
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    let run: { status: string; failed_count: number; succeeded_count: number } | undefined;
+    for (let i = 0; i < 600 && !['COMPLETED', 'FAILED', 'CANCELLED'].includes(run?.status ?? ''); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      run = (await (await fetch(`${base}/evaluations/trace-runs/${id}`, { headers })).json()) as typeof run;
+    }
+    expect(run).toMatchObject({ status: 'COMPLETED', failed_count: 0, succeeded_count: 2 });
+  }, 150_000);
+
+  it('stops the API, the worker and the judge when setup alone gets SIGTERM (a supervisor, timeout, kill)', async () => {
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    process.kill(child.pid!, 'SIGTERM'); // the script only, not its process group
+    expect(await exited).toBe(143);
+    const listening = async (p: number) => {
+      for (let i = 0; i < 50; i++) {
+        const open = await fetch(`http://127.0.0.1:${p}/`).then(
+          () => true,
+          () => false,
+        );
+        if (!open) return false;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return true;
+    };
+    expect(await listening(port)).toBe(false);
+    expect(await listening(judgePort)).toBe(false);
+    // Nothing of the group is left (the worker has no port to check).
+    expect(() => process.kill(-child.pid!, 0)).toThrow();
+  }, 60_000);
+
+  it('refuses a taken port before starting anything, in one line', async () => {
+    const taken = createServer((_, res) => res.end('someone else'));
+    const takenPort = await freePort();
+    await new Promise<void>((r) => taken.listen(takenPort, '127.0.0.1', r));
+    try {
+      const result = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        execFile(
+          'bash',
+          ['scripts/setup.sh'],
+          {
+            cwd: dir,
+            timeout: 540_000,
+            env: {
+              PATH: process.env.PATH,
+              HOME: process.env.HOME,
+              DATABASE_URL: dbUrl(envDb),
+              REDIS_URL: TEST_ENV.REDIS_URL,
+              PORT: String(takenPort),
+              QUEUE_PREFIX: scopedPrefix('setup'),
+            },
+          },
+          (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }),
+        );
+      });
+      expect(result.code).toBe(1);
+      expect(result.err.trim().split('\n')).toEqual([
+        `Port ${takenPort} is already in use (PORT=${takenPort}): stop what listens there, or run PORT=<free port> npm run setup. Nothing was started.`,
+      ]);
+      expect(result.out).not.toContain('API key:');
+      expect(result.out).not.toContain('worker started');
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  }, 600_000);
 });

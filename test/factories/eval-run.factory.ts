@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { TEST_ENV } from '../support/test-env';
+import { scopedPrefix, TEST_ENV } from '../support/test-env';
 import type { TestApp } from '../support/test-app';
 import type { Tenant } from '../support/tenancy';
 
@@ -28,7 +28,7 @@ export function evalRunTestEnv(
     RATE_LIMIT_EVAL_RUNS: '10000',
     // waitForRun polls GET /evaluations/trace-runs/{id} ten times a second: more than the default 200/min.
     RATE_LIMIT_DEFAULT: '100000',
-    QUEUE_PREFIX: `${prefix}${randomBytes(3).toString('hex')}`,
+    QUEUE_PREFIX: scopedPrefix(prefix),
     ...extra,
   };
 }

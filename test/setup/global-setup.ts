@@ -2,11 +2,19 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/env';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { TEST_ENV } from '../support/test-env';
+import { newTestRunId, testRun } from '../support/test-run';
 
-/** Once per run: create the test database if missing, wipe it, and apply every migration. */
+/**
+ * Once per run: pick the run's id (its database and Redis prefix follow from it, see
+ * test/support/test-run.ts), create and migrate its database. Variables set here reach every test
+ * file and, through TEST_ENV, every process a spec starts.
+ */
 export default async function globalSetup(): Promise<void> {
-  const config = loadConfig({ ...TEST_ENV });
+  process.env.PP_TEST_RUN_ID ??= newTestRunId();
+  // No process of the run reads the checkout's .env (npm run setup writes one).
+  process.env.DOTENV_CONFIG_PATH = '/dev/null';
+  const run = testRun();
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: run.databaseUrl, REDIS_URL: run.redisUrl });
   const url = new URL(config.database.url);
   const dbName = url.pathname.slice(1);
   const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });

@@ -1,12 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import { testRun } from './test-run';
+
+const run = testRun();
+
 /**
- * Test defaults: a database and Redis of their own, so the suite never touches development data.
- * DATABASE_URL / REDIS_URL from the environment win, which lets several suites run side by side.
+ * Test defaults: the run's own database and Redis key prefix (test/support/test-run.ts), so the
+ * suite never touches development data nor another run's. DATABASE_URL / REDIS_URL from the
+ * environment win. DOTENV_CONFIG_PATH points dotenv away from the checkout's `.env` (the one
+ * `npm run setup` writes): every process a spec starts with this environment ignores it.
  */
 export const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
+  DOTENV_CONFIG_PATH: '/dev/null',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-  DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/pandaprobe_test',
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1',
+  DATABASE_URL: run.databaseUrl,
+  REDIS_URL: run.redisUrl,
+  QUEUE_PREFIX: run.queuePrefix,
+  PP_TEST_RUN_ID: run.id,
   JWT_SECRET: 'test-secret-test-secret-test-secret',
   OPENAI_API_KEY: 'sk-test',
   EVAL_LLM_MODEL: 'openai/judge-test',
@@ -15,3 +25,11 @@ export const TEST_ENV: Record<string, string> = {
   // test the scheduler drive MonitorFiring themselves or enable it for their own worker processes.
   MONITOR_SCHEDULER_ENABLED: 'false',
 };
+
+/**
+ * A QUEUE_PREFIX of a spec's own, inside the run's: its queues and counters are apart from other
+ * specs', and global teardown still finds (and deletes) them with the run's.
+ */
+export function scopedPrefix(tag: string): string {
+  return `${run.queuePrefix}-${tag}${randomBytes(3).toString('hex')}`;
+}

@@ -7,9 +7,10 @@ import { TEST_ENV } from './test-env';
 const ROOT = join(__dirname, '..', '..');
 /**
  * The worker is compiled into its own folder inside the project (so that node_modules resolves),
- * away from dist/, which other suites may be rebuilding at the same moment.
+ * away from dist/, which other suites may be rebuilding at the same moment; one folder per test run
+ * (global teardown removes it), so two runs side by side never read each other's half-written files.
  */
-const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'pp-eval-worker');
+export const OUT_DIR = join(ROOT, 'node_modules', '.cache', `pp-eval-worker-${TEST_ENV.PP_TEST_RUN_ID}`);
 const WORKER_JS = join(OUT_DIR, 'src', 'worker.js');
 const MAIN_JS = join(OUT_DIR, 'src', 'main.js');
 

@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class ErrorResponseDto {
-  @ApiProperty({ description: 'What went wrong, for a human.', example: 'Trace 6f1c… not found.' })
+  // No example here: this schema serves every status, and each route's examples say what it answers.
+  @ApiProperty({ description: 'What went wrong, for a human.' })
   detail: string;
 
   @ApiProperty({ required: false, description: 'Request id, on unexpected errors (also in X-Request-ID).' })
@@ -10,7 +11,6 @@ export class ErrorResponseDto {
   @ApiProperty({
     required: false,
     description: 'On 429 only: the limit that was exceeded.',
-    example: 'Rate limit exceeded: 50 per 1 minute',
   })
   error?: string;
 }

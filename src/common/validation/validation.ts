@@ -16,6 +16,8 @@ export class RequestValidationError extends BadRequestException {
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent} -> ${e.property}` : e.property;
+    // A required field that is absent fails every rule it has: say it once, as what it is.
+    if (e.value === undefined && e.constraints) return [{ field, message: `${e.property} is required` }];
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...flattenValidationErrors(e.children ?? [], field)];
   });

@@ -18,10 +18,21 @@ export class ProjectsService {
 
   /** Finds a project by exact name in an organization, creating it on first use (race-safe). */
   async ensureByName(orgId: string, name: string): Promise<ProjectEntity> {
+    return (await this.findOrCreateByName(orgId, name)).project;
+  }
+
+  /** As ensureByName, and whether this call created it (of concurrent first uses, exactly one did). */
+  async findOrCreateByName(orgId: string, name: string): Promise<{ project: ProjectEntity; created: boolean }> {
     const existing = await this.projects.findOneBy({ orgId, name });
-    if (existing) return existing;
-    await this.projects.createQueryBuilder().insert().values({ orgId, name }).orIgnore().execute();
-    return this.projects.findOneByOrFail({ orgId, name });
+    if (existing) return { project: existing, created: false };
+    const inserted = await this.projects
+      .createQueryBuilder()
+      .insert()
+      .values({ orgId, name })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    return { project: await this.projects.findOneByOrFail({ orgId, name }), created: inserted.raw.length > 0 };
   }
 
   async create(orgId: string, name: string, description = ''): Promise<ProjectEntity> {

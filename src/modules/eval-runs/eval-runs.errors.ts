@@ -4,7 +4,28 @@ import { conflict, DomainError, notFound, unprocessable } from '../../common/err
 const NAMED_IDS = 20;
 
 export const evalRunNotFound = (id: string): DomainError => notFound(`Eval run ${id} not found.`);
-export const unknownMetrics = (names: string[]): DomainError => unprocessable(`Unknown metrics: ${names.join(', ')}`);
+/**
+ * Metric names a run cannot take: those of the other kind said so (a session metric in a trace run),
+ * the rest unknown; and the names it can take, listed.
+ */
+export function unknownMetrics(
+  names: string[],
+  kind: 'trace' | 'session',
+  valid: string[],
+  otherKind: string[],
+): DomainError {
+  const other = kind === 'trace' ? 'session' : 'trace';
+  const misplaced = names.filter((n) => otherKind.includes(n));
+  const unknown = names.filter((n) => !otherKind.includes(n));
+  const parts: string[] = [];
+  if (unknown.length) parts.push(`Unknown metrics: ${unknown.join(', ')}.`);
+  if (misplaced.length)
+    parts.push(
+      `${misplaced.join(', ')} ${misplaced.length === 1 ? `is a ${other} metric` : `are ${other} metrics`}: evaluate ${other}s with POST /evaluations/${other}-runs.`,
+    );
+  parts.push(`The ${kind} metrics are: ${valid.join(', ')} (GET /evaluations/${kind}-metrics).`);
+  return unprocessable(parts.join(' '));
+}
 export const noMatchingTraces = (): DomainError => unprocessable('No traces match the provided filters.');
 export const zeroSamplingRate = (targets = 'traces'): DomainError =>
   unprocessable(`sampling_rate 0 selects no ${targets}; use a value greater than 0 and at most 1.`);

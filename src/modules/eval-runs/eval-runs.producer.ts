@@ -3,7 +3,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
-import { EVAL_RUNS_QUEUE, EVALUATE_ITEMS_JOB } from '../../queue/queue.constants';
+import {
+  EVAL_RUNS_QUEUE,
+  EVALUATE_ITEMS_JOB,
+  KEEP_COMPLETED_JOBS,
+  KEEP_FAILED_JOBS,
+} from '../../queue/queue.constants';
 import { EvaluateItemsJob, sliceJobId } from './jobs/evaluate-items.job';
 
 /** How long the API waits for Redis before answering anyway; the sweeper enqueues what was missed. */
@@ -27,6 +32,7 @@ export class EvalRunsProducer {
     return this.enqueue(
       runId,
       Array.from({ length: sliceCount }, (_, i) => i),
+      true,
     );
   }
 
@@ -35,16 +41,33 @@ export class EvalRunsProducer {
    * added twice (the job id is the slice's). Never throws: a lost job only delays the run until
    * the next sweep.
    */
-  async enqueue(runId: string, slices: number[]): Promise<boolean> {
+  async enqueue(runId: string, slices: number[], fresh = false): Promise<boolean> {
     if (slices.length === 0) return true;
-    const add = this.queue.addBulk(
-      slices.map((slice) => ({
-        name: EVALUATE_ITEMS_JOB,
-        data: { runId, slice },
-        opts: { jobId: sliceJobId(runId, slice), removeOnComplete: true, removeOnFail: true },
-      })),
+    const add = (fresh ? Promise.resolve() : this.dropFinished(runId, slices)).then(() =>
+      this.queue.addBulk(
+        slices.map((slice) => ({
+          name: EVALUATE_ITEMS_JOB,
+          data: { runId, slice },
+          opts: {
+            jobId: sliceJobId(runId, slice),
+            removeOnComplete: KEEP_COMPLETED_JOBS,
+            removeOnFail: KEEP_FAILED_JOBS,
+          },
+        })),
+      ),
     );
     return this.withTimeout(add, runId, 'Could not enqueue eval-run work; the sweeper will pick the run up');
+  }
+
+  /**
+   * Finished jobs are kept for Bull Board, and a kept one holding a slice's job id would turn the
+   * re-add into a no-op: drop those first (a new run's slices have none).
+   */
+  private async dropFinished(runId: string, slices: number[]): Promise<void> {
+    for (const slice of slices) {
+      const job = await this.queue.getJob(sliceJobId(runId, slice));
+      if (job?.finishedOn) await job.remove().catch(() => undefined);
+    }
   }
 
   /** Tells every worker at once that a run stopped, so none starts another judge call for it. */

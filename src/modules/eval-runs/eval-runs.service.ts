@@ -50,7 +50,7 @@ export class EvalRunsService {
 
   async createFiltered(projectId: string, dto: CreateEvalRunDto): Promise<EvalRunResponse> {
     const metricNames = this.checkMetrics(dto.metrics);
-    const model = this.judge.assertModelUsable(dto.model ?? undefined);
+    const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const rate = dto.sampling_rate ?? 1;
     if (rate === 0) throw zeroSamplingRate();
     const filters = dto.filters ?? {};
@@ -71,7 +71,7 @@ export class EvalRunsService {
 
   async createBatch(projectId: string, dto: CreateBatchEvalRunDto): Promise<EvalRunResponse> {
     const metricNames = this.checkMetrics(dto.metrics);
-    const model = this.judge.assertModelUsable(dto.model ?? undefined);
+    const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const traceIds = [...new Set(dto.trace_ids.map((id) => id.toLowerCase()))];
     const missing = await this.repo.findMissingTraceIds(projectId, traceIds);
     if (missing.length > 0) throw unknownTraceIds(missing);
@@ -158,7 +158,7 @@ export class EvalRunsService {
   private checkMetrics(names: string[]): string[] {
     const distinct = [...new Set(names)];
     const unknown = distinct.filter((n) => !this.metrics.isKnownTraceMetric(n));
-    if (unknown.length > 0) throw unknownMetrics(unknown);
+    if (unknown.length > 0) throw unknownMetrics(unknown, 'trace', ...this.metrics.metricNames('trace'));
     this.metrics.assertJudgeable(distinct);
     return distinct;
   }

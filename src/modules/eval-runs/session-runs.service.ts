@@ -44,7 +44,7 @@ export class SessionRunsService {
 
   async createFiltered(projectId: string, dto: CreateSessionRunDto): Promise<EvalRunResponse> {
     const metricNames = this.checkMetrics(dto.metrics);
-    const model = this.judge.assertModelUsable(dto.model ?? undefined);
+    const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const rate = dto.sampling_rate ?? 1;
     if (rate === 0) throw zeroSamplingRate('sessions');
     const filters = dto.filters ?? {};
@@ -67,7 +67,7 @@ export class SessionRunsService {
 
   async createBatch(projectId: string, dto: CreateBatchSessionRunDto): Promise<EvalRunResponse> {
     const metricNames = this.checkMetrics(dto.metrics);
-    const model = this.judge.assertModelUsable(dto.model ?? undefined);
+    const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const sessionIds = [...new Set(dto.session_ids)];
     const missing = await this.repo.findMissingSessionIds(projectId, sessionIds);
     if (missing.length > 0) throw unknownSessionIds(missing);
@@ -109,7 +109,7 @@ export class SessionRunsService {
   private checkMetrics(names: string[]): string[] {
     const distinct = [...new Set(names)];
     const unknown = distinct.filter((n) => !this.metrics.isKnownSessionMetric(n));
-    if (unknown.length > 0) throw unknownMetrics(unknown);
+    if (unknown.length > 0) throw unknownMetrics(unknown, 'session', ...this.metrics.metricNames('session'));
     this.metrics.assertJudgeable([...SESSION_SIGNALS]);
     return distinct;
   }

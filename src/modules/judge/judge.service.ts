@@ -21,6 +21,7 @@ import {
 import { parseJudgeText } from './json-output';
 import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } from './model-resolver';
 import { ProviderHealthBook } from './provider-health';
+import { assertReachable } from './provider-reachability';
 import { AiSdkModels } from './providers/ai-sdk-models';
 import {
   classifyFailure,
@@ -103,6 +104,13 @@ export class JudgeService implements OnModuleDestroy {
       );
     }
     return resolved.id;
+  }
+
+  /** assertModelUsable, and a 422 when the provider is known unreachable and still does not answer. */
+  async assertModelReady(model?: string): Promise<string> {
+    const id = this.assertModelUsable(model);
+    await assertReachable(this.config, this.health, this.resolveModel(id).provider);
+    return id;
   }
 
   /** 422-mapped DomainError unless EVAL_EMBEDDING_MODEL names a configured provider that offers embeddings. */

@@ -111,6 +111,13 @@ export class MetricsService {
     return SESSION_METRICS.map((d) => ({ name: d.name, description: d.description, category: d.category }));
   }
 
+  /** The names a run of `kind` takes, then those of the other kind (for messages). */
+  metricNames(kind: 'trace' | 'session'): [string[], string[]] {
+    const trace = this.listTraceMetrics().map((m) => m.name);
+    const session = this.listSessionMetrics().map((m) => m.name);
+    return kind === 'trace' ? [trace, session] : [session, trace];
+  }
+
   isKnownSessionMetric(name: string): boolean {
     return sessionMetric(name) !== undefined;
   }

@@ -38,3 +38,21 @@ export function adminAuthMiddleware(adminToken: string | undefined) {
     res.status(401).json({ detail: 'Admin token required.' });
   };
 }
+
+/**
+ * Bull Board's page links Google Fonts; a self-hosted operator page loads nothing from the internet.
+ * The link is cut from its HTML (the UI then uses the system fonts) and a Content-Security-Policy
+ * keeps fonts, styles and scripts to this origin.
+ */
+export function offlineBoardMiddleware() {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; font-src 'self' data:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self' 'unsafe-inline'",
+    );
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) =>
+      send(typeof body === 'string' ? body.replace(/<link[^>]+https:\/\/fonts\.[^>]+>\s*/g, '') : body);
+    next();
+  };
+}

@@ -1,7 +1,7 @@
 import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
-import { adminAuthMiddleware } from './admin-auth.middleware';
+import { adminAuthMiddleware, offlineBoardMiddleware } from './admin-auth.middleware';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { BULL_BOARD_ROUTE, LazyBullBoard } from './lazy-bull-board';
 import { MetricsController } from './metrics.controller';
@@ -23,6 +23,8 @@ export class OperatorsModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
-    consumer.apply(adminAuthMiddleware(this.config.auth.adminToken), this.bullBoard.handle).forRoutes(BULL_BOARD_ROUTE);
+    consumer
+      .apply(adminAuthMiddleware(this.config.auth.adminToken), offlineBoardMiddleware(), this.bullBoard.handle)
+      .forRoutes(BULL_BOARD_ROUTE);
   }
 }

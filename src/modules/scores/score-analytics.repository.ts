@@ -92,7 +92,12 @@ const statementsFor = (table: string) => ({
 const STATEMENTS = {
   // Trace scores: summary, trend and distribution read the score rollups (score-rollup-sql.ts), with
   // the same parameters. Session scores have no rollups yet: read raw through their covering index.
-  trace: { ...statementsFor(TABLES.trace), summary: SCORE_SUMMARY, trend: SCORE_TREND, distribution: SCORE_DISTRIBUTION },
+  trace: {
+    ...statementsFor(TABLES.trace),
+    summary: SCORE_SUMMARY,
+    trend: SCORE_TREND,
+    distribution: SCORE_DISTRIBUTION,
+  },
   session: statementsFor(TABLES.session),
 };
 

@@ -35,8 +35,8 @@ export class LargeReadLimiter {
     if (bytes <= this.thresholdBytes) return read();
     const release = this.tryAcquire();
     if (!release) {
-      const summary = `Too many large reads in progress: at most ${this.permits} reads of more than ${this.thresholdBytes} bytes at once (MAX_LARGE_READS)`;
-      throw new DomainError(ErrorCode.RATE_LIMITED, `${summary}. Retry after 1 seconds.`, {
+      const summary = `Too many large reads in progress: at most ${this.permits} read${this.permits === 1 ? '' : 's'} of more than ${this.thresholdBytes} bytes at once (MAX_LARGE_READS)`;
+      throw new DomainError(ErrorCode.RATE_LIMITED, `${summary}. Retry after 1 second.`, {
         error: summary,
         retryAfterSeconds: 1,
       });

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { AuthGuard } from '@nestjs/passport';
 import { DomainError, unauthenticated } from '../../../common/errors/domain.error';
 import { JWT_STRATEGY } from '../strategies/jwt.strategy';
@@ -6,7 +7,7 @@ import { JWT_STRATEGY } from '../strategies/jwt.strategy';
 /** passport-jwt behind a guard, with failures turned into our 401 body. */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
-  override handleRequest<T>(err: unknown, user: T, info: unknown): T {
+  override handleRequest<T>(err: unknown, user: T, info: unknown, context?: ExecutionContext): T {
     if (err instanceof DomainError) throw err;
     // Anything else that failed while resolving the user is not the caller's business: the global
     // filter answers it without internals (never a database message inside a 401).
@@ -14,6 +15,11 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     if (!user) {
       // `info` comes from jsonwebtoken/passport-jwt (expired, bad signature, malformed, no token).
       const reason = info instanceof Error ? info.message : 'invalid token';
+      const sent = context?.switchToHttp().getRequest<Request>().headers.authorization ?? '';
+      if (/^Bearer\s+sk_pp_/i.test(sent))
+        throw unauthenticated(
+          `Invalid bearer token: ${reason}. That is an API key, not a JWT: send it as X-API-Key (with X-Project-Name).`,
+        );
       throw unauthenticated(`Invalid bearer token: ${reason}.`);
     }
     return user;

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isUUID } from 'class-validator';
 import { notFound, unauthenticated, unprocessable } from '../../../common/errors/domain.error';
@@ -33,6 +33,9 @@ export async function createPendingProject(req: AuthedRequest): Promise<void> {
   req.projectContext = await pending.create();
 }
 
+/** Names the project a request created by naming it first (X-Project-Name with an API key). */
+export const PROJECT_CREATED_HEADER = 'X-Project-Created';
+
 const PROJECT_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9 _.'-]{0,253}[A-Za-z0-9])?$/;
 
 function header(req: Request, name: string): string | undefined {
@@ -46,6 +49,8 @@ function header(req: Request, name: string): string | undefined {
  */
 @Injectable()
 export class ProjectAuthGuard implements CanActivate {
+  private readonly logger = new Logger('Projects');
+
   constructor(
     private readonly apiKeys: ApiKeyAuthService,
     private readonly projects: ProjectsService,
@@ -103,8 +108,14 @@ export class ProjectAuthGuard implements CanActivate {
     return {
       principal,
       create: async () => {
-        await this.creationLimiter.take(key.id, validName, context.switchToHttp().getResponse<Response>());
-        const project = await this.projects.ensureByName(key.orgId, validName);
+        const res = context.switchToHttp().getResponse<Response>();
+        await this.creationLimiter.take(key.id, validName, res);
+        const { project, created } = await this.projects.findOrCreateByName(key.orgId, validName);
+        // Kept from the original (clients rely on it), but said: a typo must not pass for an empty project.
+        if (created) {
+          res.setHeader(PROJECT_CREATED_HEADER, validName); // its characters are all header-safe
+          this.logger.log(`project '${validName}' (${project.id}) created on first use by API key ${key.id}`);
+        }
         return { projectId: project.id, orgId: key.orgId, principal };
       },
     };

@@ -28,12 +28,26 @@ export function describeWindow(ttlMs: number): string {
   return `${Math.round(ttlMs / 1000)} seconds`;
 }
 
+/** "Retry after 1 second." / "Retry after 42 seconds." */
+export const retryAfterText = (seconds: number): string => `Retry after ${seconds} second${seconds === 1 ? '' : 's'}.`;
+
 /** The 429 every limit answers with; Retry-After is the time until the blocking counter lets a request through. */
 export function rateLimited(res: Response, summary: string, retryAfterSeconds: number): DomainError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
   res.setHeader('Retry-After', String(retryAfter));
-  return new DomainError(ErrorCode.RATE_LIMITED, `${summary}. Retry after ${retryAfter} seconds.`, { error: summary });
+  return new DomainError(ErrorCode.RATE_LIMITED, `${summary}. ${retryAfterText(retryAfter)}`, { error: summary });
 }
+
+/** The X-RateLimit-* headers one counter set (the default limit's have no suffix, as the throttler names them). */
+function rateLimitHeaders(res: Response, throttler: string | undefined): [string, string][] {
+  const suffix = !throttler || throttler === 'default' ? '' : `-${throttler}`;
+  return ['Limit', 'Remaining', 'Reset'].map((part) => {
+    const name = `X-RateLimit-${part}${suffix}`;
+    return [name, String(res.getHeader(name) ?? '')];
+  });
+}
+
+const remaining = (headers: [string, string][]): number => Number(headers[1][1]);
 
 /** Who is calling: the API key or the user, whatever project they address (IP only before authentication). */
 function credentialOf(req: AuthedRequest): string {
@@ -72,8 +86,10 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     const req = props.context.switchToHttp().getRequest<AuthedRequest>();
+    const res = props.context.switchToHttp().getResponse<Response>();
     const credential = credentialOf(req);
     await super.handleRequest({ ...props, getTracker: () => credential });
+    const credentialHeaders = rateLimitHeaders(res, props.throttler.name);
     // Only a credential within its limit gets the project it named created.
     await createPendingProject(req);
     const projectId = req.projectContext?.projectId;
@@ -83,6 +99,11 @@ export class RateLimitGuard extends ThrottlerGuard {
         limit: props.limit * this.projectFactor,
         getTracker: () => `project:${projectId}`,
       });
+      // The headers describe the counter that will refuse first: the one with fewer requests left.
+      const projectHeaders = rateLimitHeaders(res, props.throttler.name);
+      if (remaining(credentialHeaders) <= remaining(projectHeaders)) {
+        for (const [name, value] of credentialHeaders) res.setHeader(name, value);
+      }
     }
     return true;
   }

@@ -78,7 +78,10 @@ export class FaultInjector {
     const [fault] = this.armed.splice(i, 1);
     if (fault.action === 'kill') {
       // Written synchronously: the logger's buffered output would die with the process.
-      writeSync(2, `${JSON.stringify({ level: 40, context: 'FaultInjector', point, hit: n, msg: 'Injected fault: killing this worker' })}\n`);
+      writeSync(
+        2,
+        `${JSON.stringify({ level: 40, context: 'FaultInjector', point, hit: n, msg: 'Injected fault: killing this worker' })}\n`,
+      );
       process.kill(process.pid, 'SIGKILL');
     }
     throw new InjectedFault(point);

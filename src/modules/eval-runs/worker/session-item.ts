@@ -196,7 +196,11 @@ function failedSessionScore(
 const asFailure = (s: SessionScoreToWrite) => ({ metric: s.name, error: s.reason ?? '' });
 
 /** `fn` over `items` with at most `limit` running at once; results in input order. */
-export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lane = async () => {
