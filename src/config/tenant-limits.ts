@@ -15,6 +15,7 @@ export const tenantLimitsShape = {
   INGEST_QUEUE_MAX_BYTES: int(64 * 1024 * 1024, 1024),
   MONITOR_FIRST_FIRE_WINDOW_MS: int(86_400_000, 60_000),
   AUTH_FAILURES_PER_IP: int(100, 0),
+  METRICS_RUNS_REFRESH_MS: int(30_000, 0),
   QUOTA_PROJECTS_PER_ORG: int(100, 0),
   QUOTA_API_KEYS_PER_ORG: int(100, 0),
   QUOTA_MONITORS_PER_ORG: int(200, 0),
@@ -52,6 +53,8 @@ export interface TenantLimits {
   monitorFirstFireWindowMs: number;
   /** Failed authentications per client IP per rate-limit window before every attempt from it is a 429. */
   authFailuresPerIp: number;
+  /** How old the eval-runs-by-status gauge of /metrics may be (0: counted at every scrape). */
+  metricsRunsRefreshMs: number;
   quotas: OrgQuotas;
 }
 
@@ -69,6 +72,7 @@ export function buildTenantLimits(e: Raw): TenantLimits {
     ingestQueueMaxBytes: e.INGEST_QUEUE_MAX_BYTES,
     monitorFirstFireWindowMs: e.MONITOR_FIRST_FIRE_WINDOW_MS,
     authFailuresPerIp: e.AUTH_FAILURES_PER_IP,
+    metricsRunsRefreshMs: e.METRICS_RUNS_REFRESH_MS,
     quotas: {
       projects: e.QUOTA_PROJECTS_PER_ORG,
       apiKeys: e.QUOTA_API_KEYS_PER_ORG,

@@ -1,11 +1,11 @@
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule, BullBoardModuleOptions } from '@bull-board/nestjs';
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
 import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
-import { adminAuthMiddleware } from './admin-auth.middleware';
+import { adminAuthMiddleware, metricsAuthMiddleware } from './admin-auth.middleware';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { ObservabilityModule } from './observability.module';
@@ -36,7 +36,10 @@ export const BULL_BOARD_ROUTE = '/admin/queues';
   providers: [ScrapeMetricsCollector, WorkerMetricsStore],
 })
 export class OperatorsModule implements NestModule {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+    consumer.apply(metricsAuthMiddleware(this.config)).forRoutes('metrics');
   }
 }
