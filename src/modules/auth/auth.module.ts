@@ -9,6 +9,7 @@ import { BearerAuthGuard } from './guards/bearer-auth.guard';
 import { IngestRateGuard } from './guards/ingest-rate.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { ProjectAuthGuard } from './guards/project-auth.guard';
+import { AuthFailureLimiter } from './guards/auth-failure-limiter';
 import { ProjectCreationLimiter } from './guards/project-creation-limiter';
 import { RateLimitGuard } from './guards/rate-limit.guard';
 import { ManagementController } from './management.controller';
@@ -23,6 +24,7 @@ const guards = [
   RateLimitGuard,
   IngestRateGuard,
   ProjectCreationLimiter,
+  AuthFailureLimiter,
 ];
 
 /** Global so that every feature module's `@Auth()` guards can be resolved. */

@@ -7,6 +7,7 @@ import { OrganizationsService } from '../organizations.service';
 import { ProjectsService } from '../projects.service';
 import { Principal, ProjectContext, UserContext } from '../types/project-context';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { ProjectCreationLimiter } from './project-creation-limiter';
 
 /**
@@ -51,9 +52,17 @@ export class ProjectAuthGuard implements CanActivate {
     private readonly organizations: OrganizationsService,
     private readonly jwtGuard: JwtAuthGuard,
     private readonly creationLimiter: ProjectCreationLimiter,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    return this.failures.guard(http.getRequest<Request>(), http.getResponse<Response>(), () =>
+      this.authenticate(context),
+    );
+  }
+
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const apiKey = header(req, 'x-api-key')?.trim();
     if (apiKey) {
