@@ -371,7 +371,14 @@ const KNOWN_SECRETS = new Set([
   'password',
   'admin',
   'test-secret-test-secret-test-secret',
+  // Published in bench/ (the benches' JWT secrets): anyone can read them in the repository.
+  'analytics-bench-secret-analytics-bench',
+  'large-reads-bench-secret-large-reads-bench',
+  'session-scores-bench-secret-session-scores',
+  'sessions-bench-secret-sessions-bench',
 ]);
+/** Fewer distinct characters than this is not random (36 × 'a' has one; 32 random hex bytes have ~16). */
+const MIN_SECRET_DISTINCT_CHARS = 10;
 export const MIN_SECRET_BYTES = 32;
 
 /**
@@ -385,10 +392,17 @@ function weakSecrets(e: RawEnv): string[] {
   for (const name of ['JWT_SECRET', 'ADMIN_TOKEN'] as const) {
     const value = e[name];
     if (value === undefined) continue;
-    const known = KNOWN_SECRETS.has(value.toLowerCase()) || /change-?me|example/i.test(value);
-    if (known || Buffer.byteLength(value) < MIN_SECRET_BYTES) {
+    const known = KNOWN_SECRETS.has(value.toLowerCase()) || /change-?me|example|bench-secret|test-secret/i.test(value);
+    const why = known
+      ? 'is a known example value'
+      : Buffer.byteLength(value) < MIN_SECRET_BYTES
+        ? `is shorter than ${MIN_SECRET_BYTES} bytes`
+        : new Set(value).size < MIN_SECRET_DISTINCT_CHARS
+          ? `has fewer than ${MIN_SECRET_DISTINCT_CHARS} distinct characters (not random)`
+          : null;
+    if (why) {
       problems.push(
-        `${name}: ${known ? 'is a known example value' : `is shorter than ${MIN_SECRET_BYTES} bytes`}; ` +
+        `${name}: ${why}; ` +
           `production needs a random secret of at least ${MIN_SECRET_BYTES} bytes, e.g. \`openssl rand -hex 32\``,
       );
     }

@@ -63,6 +63,12 @@ export class TraceEvaluation {
     }
   }
 
+  /** Adds a call's tokens to the organization's day; accounting never fails the metric. */
+  private recordTokens(usage: CallUsage): void {
+    const tokens = (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0);
+    void this.opts.judgeQuota?.record(tokens).catch(() => undefined);
+  }
+
   rendering(): RenderedTrace {
     this.renderedTrace ??= renderTrace(this.trace, this.budget);
     return this.renderedTrace;
@@ -77,14 +83,20 @@ export class TraceEvaluation {
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
       ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
         this.runGuard();
+        await this.opts.judgeQuota?.reserve();
         const options = { model: this.opts.model, usage: tracker, signal: this.opts.signal };
-        return (await this.judge.generate(stage, schema, prompt, options)).value;
+        const result = await this.judge.generate(stage, schema, prompt, options);
+        this.recordTokens(result.usage);
+        return result.value;
       },
       embed: async (texts: string[]) => {
         this.runGuard();
+        await this.opts.judgeQuota?.reserve();
         const fitted = texts.map((t) => (t.length > this.embeddingChars ? t.slice(0, this.embeddingChars) : t));
         const options = { usage: tracker, signal: this.opts.signal, scope: this.opts.projectId };
-        return (await this.judge.embed(fitted, options)).vectors;
+        const result = await this.judge.embed(fitted, options);
+        this.recordTokens(result.usage);
+        return result.vectors;
       },
       shared: <T>(key: string, compute: () => Promise<T>) => {
         let pending = this.memo.get(key) as Promise<T> | undefined;

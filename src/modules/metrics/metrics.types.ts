@@ -69,6 +69,14 @@ export interface EvaluateTraceOptions {
   signal?: AbortSignal;
   /** Called before every judge call; if it throws, the metric comes back `interrupted` (cancel, fault injection). */
   beforeJudgeCall?: () => void;
+  /** The organization's daily judge quota: a call is reserved before it starts (a refusal fails the metric), its tokens added after. */
+  judgeQuota?: JudgeQuota;
   /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
   sessionTraces?: readonly TraceView[];
+}
+
+/** Reserve-before-call accounting of judge calls (OrgQuotaService.judgeQuotaOf). */
+export interface JudgeQuota {
+  reserve(): Promise<void>;
+  record(tokens: number): Promise<void>;
 }

@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { APP_CONFIG } from '../../config/config.module';
+import { AppConfig } from '../../config/env';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
@@ -278,35 +281,49 @@ const json = (value: unknown) => (value === undefined || value === null ? null :
  */
 @Injectable()
 export class TracesRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly gate: TraceWriteGate,
-  ) {}
-
   /**
    * New traces, written several per statement when requests arrive together. Each travels as its
    * JSON, serialised once: the batch joins them, and their length caps a batch at BATCH_BYTES (a
    * trace that large is written on its own, outside the shared slots). A batch holds one project's
-   * traces, and a project's batches hold at most INSERT_SLOTS_PER_PROJECT slots.
+   * traces, and a project's batches hold at most INSERT_SLOTS_PER_PROJECT slots. What waits is
+   * bounded by INGEST_QUEUE_MAX_BYTES: past it, a 503 with Retry-After.
    */
-  private readonly newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
-    async (traces) => {
-      const rows = await this.run<{ trace_id: string }>(
-        this.pool,
-        INSERT_NEW_TRACES,
-        [`[${traces.map((t) => t.json).join(',')}]`],
-        'pp_insert_new_traces',
-      );
-      const inserted = new Set(rows.map((r) => r.trace_id));
-      return traces.map((t) => inserted.has(t.traceId));
-    },
-    (t) => t.traceId,
-    64,
-    INSERT_SLOTS,
-    1,
-    { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
-    { groupOf: (t) => t.projectId, maxInFlightPerGroup: INSERT_SLOTS_PER_PROJECT },
-  );
+  private readonly newTraces: InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly gate: TraceWriteGate,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const maxPending = config.tenants.ingestQueueMaxBytes;
+    this.newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
+      async (traces) => {
+        const rows = await this.run<{ trace_id: string }>(
+          this.pool,
+          INSERT_NEW_TRACES,
+          [`[${traces.map((t) => t.json).join(',')}]`],
+          'pp_insert_new_traces',
+        );
+        const inserted = new Set(rows.map((r) => r.trace_id));
+        return traces.map((t) => inserted.has(t.traceId));
+      },
+      (t) => t.traceId,
+      64,
+      INSERT_SLOTS,
+      1,
+      { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
+      { groupOf: (t) => t.projectId, maxInFlightPerGroup: INSERT_SLOTS_PER_PROJECT },
+      {
+        maxPendingWeight: maxPending,
+        refuse: () =>
+          new DomainError(
+            ErrorCode.DEPENDENCY_UNAVAILABLE,
+            `Ingestion is backed up: more than ${maxPending} bytes of traces wait for the database in this process (INGEST_QUEUE_MAX_BYTES). Retry after 1 seconds.`,
+            { retryAfterSeconds: 1 },
+          ),
+      },
+    );
+  }
 
   /**
    * Inserts or merges a trace and its spans, atomically. A new trace id takes one statement; an

@@ -7,6 +7,7 @@ import { OrganizationsService } from '../organizations.service';
 import { ProjectsService } from '../projects.service';
 import { Principal, ProjectContext, UserContext } from '../types/project-context';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { OrgQuotaService } from '../../quotas/org-quotas.service';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { ProjectCreationLimiter } from './project-creation-limiter';
 
@@ -53,6 +54,7 @@ export class ProjectAuthGuard implements CanActivate {
     private readonly jwtGuard: JwtAuthGuard,
     private readonly creationLimiter: ProjectCreationLimiter,
     private readonly failures: AuthFailureLimiter,
+    private readonly quotas: OrgQuotaService,
   ) {}
 
   canActivate(context: ExecutionContext): Promise<boolean> {
@@ -107,7 +109,9 @@ export class ProjectAuthGuard implements CanActivate {
       principal,
       create: async () => {
         await this.creationLimiter.take(key.id, validName, context.switchToHttp().getResponse<Response>());
-        const project = await this.projects.ensureByName(key.orgId, validName);
+        const project = await this.quotas.within(key.orgId, 'projects', () =>
+          this.projects.ensureByName(key.orgId, validName),
+        );
         return { projectId: project.id, orgId: key.orgId, principal };
       },
     };
