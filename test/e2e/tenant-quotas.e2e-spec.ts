@@ -6,7 +6,7 @@ import { MonitorFiring } from '../../src/modules/monitors/monitor-firing';
 import { OrgQuotaService } from '../../src/modules/quotas/org-quotas.service';
 import { createMonitor, MONITORS, monitorBody } from '../factories/monitor.factory';
 import { buildTrace, ingestTrace } from '../factories/trace.factory';
-import { createMember, createTenant, Tenant } from '../support/tenancy';
+import { createMember, createTenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 import { TEST_ENV } from '../support/test-env';
 
