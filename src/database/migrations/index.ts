@@ -12,6 +12,7 @@ import { Retention1764000011000 } from './1764000011000-Retention';
 import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVersion';
+import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   AnalyticsRollups1764000012000,
   SessionScoreLatest1764000013000,
   SessionItemVersion1764000014000,
+  CustomMetrics1764000030000,
 ];
