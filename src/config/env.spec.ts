@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       ingestBurst: 1000,
       evalRuns: 50,
       monitorTrigger: 10,
+      cliExchange: 20,
     });
     expect(c.apiProcesses).toBe(1);
     expect(c.apiKeyCacheTtlMs).toBe(1000);

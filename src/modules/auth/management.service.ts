@@ -1,6 +1,5 @@
 import { OrgQuotaService } from '../quotas/org-quotas.service';
 import { Injectable } from '@nestjs/common';
-import { ApiKeyAuthService } from './api-key-auth.service';
 import { ApiKeysService } from './api-keys.service';
 import {
   APIKeyResponse,
@@ -23,7 +22,6 @@ export class ManagementService {
     private readonly organizations: OrganizationsService,
     private readonly projects: ProjectsService,
     private readonly apiKeys: ApiKeysService,
-    private readonly keyAuth: ApiKeyAuthService,
     private readonly quotas: OrgQuotaService,
   ) {}
 
@@ -61,10 +59,5 @@ export class ManagementService {
   async listApiKeys(user: UserContext, orgId: string): Promise<APIKeyResponse[]> {
     await this.organizations.assertMember(user.userId, orgId);
     return (await this.apiKeys.list(orgId)).map((k) => APIKeyResponse.from(k));
-  }
-
-  async revokeApiKey(user: UserContext, orgId: string, keyId: string): Promise<void> {
-    await this.organizations.assertMember(user.userId, orgId, ADMINS);
-    await this.keyAuth.revoke(orgId, keyId);
   }
 }
