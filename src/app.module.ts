@@ -1,3 +1,4 @@
+import { QuotasModule } from './modules/quotas/quotas.module';
 import { DynamicModule, Module } from '@nestjs/common';
 import { HttpDrain } from './bootstrap/http-drain';
 import { LoggingModule } from './bootstrap/logging.module';
@@ -35,6 +36,7 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         LoggingModule,
         DatabaseModule,
+        QuotasModule,
         QueueModule,
         ThrottleModule,
         AuthModule,

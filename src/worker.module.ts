@@ -1,3 +1,4 @@
+import { QuotasModule } from './modules/quotas/quotas.module';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggingModule } from './bootstrap/logging.module';
 import { AppConfigModule } from './config/config.module';
@@ -19,6 +20,7 @@ export class WorkerModule {
         AppConfigModule.forRoot(config),
         LoggingModule,
         DatabaseModule,
+        QuotasModule,
         QueueModule,
         WorkerMetricsModule,
         EvalRunsWorkerModule,

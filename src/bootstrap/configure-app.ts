@@ -44,10 +44,13 @@ function parseQuery(text: string): qs.ParsedQs {
   return qs.parse(text, { allowPrototypes: true, arrayLimit: 1000 });
 }
 
-/** Operator pages (Bull Board, metrics): never reachable cross-origin, whatever CORS_ORIGINS says. */
-const OPERATOR_PATH = /^\/(admin|metrics)(\/|$)/;
+/**
+ * Operator pages (Bull Board, metrics): never reachable cross-origin, whatever CORS_ORIGINS says.
+ * Case-insensitive, as Express routes are: /ADMIN/queues reaches the board too.
+ */
+const OPERATOR_PATH = /^\/(admin|metrics)(\/|$)/i;
 /** HTML pages that need their own scripts and styles; everything else is JSON and gets the strict policy. */
-const HTML_PATH = /^\/(docs|admin)(\/|$)/;
+const HTML_PATH = /^\/(docs|admin)(\/|$)/i;
 
 const strictHeaders = helmet();
 const htmlHeaders = helmet({ contentSecurityPolicy: false });

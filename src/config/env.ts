@@ -1,81 +1,12 @@
 import { z } from 'zod';
+import { bool, decimal, int, optionalInt, text, url } from './env-fields';
+import { buildTenantLimits, TenantLimits, tenantLimitsShape } from './tenant-limits';
 
 /**
  * The one place that reads process.env. Every variable the service knows is declared here,
  * validated once, and turned into a typed, frozen AppConfig. Names are a contract with
  * tooling outside the project: rename none of them.
  */
-
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v)));
-
-const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const optionalInt = (min = 0) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer >= ${min}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-/** A non-negative decimal (a rate per second may be below one). */
-const decimal = (fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) {
-        ctx.addIssue({ code: 'custom', message: 'must be a number >= 0' });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const text = () =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-const url = (protocols: string[]) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      try {
-        const parsed = new URL(v.trim());
-        if (!protocols.includes(parsed.protocol)) throw new Error();
-        return v.trim();
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `must be a URL (${protocols.join(' or ')})` });
-        return z.NEVER;
-      }
-    });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -208,6 +139,7 @@ const schema = z.object({
   MAX_RESPONSE_BYTES: int(20 * 1024 * 1024, 1024),
   LARGE_READ_BYTES: int(1024 * 1024, 0),
   MAX_LARGE_READS: int(2, 1),
+  ...tenantLimitsShape,
 });
 
 export type RawEnv = z.infer<typeof schema>;
@@ -342,6 +274,8 @@ export interface AppConfig {
     largeReadBytes: number;
     maxLargeReads: number;
   };
+  /** What one tenant may hold of the shared service (docs/security.md, "Every limit"). */
+  tenants: TenantLimits;
 }
 
 export class ConfigError extends Error {
@@ -492,6 +426,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       largeReadBytes: e.LARGE_READ_BYTES,
       maxLargeReads: e.MAX_LARGE_READS,
     },
+    tenants: buildTenantLimits(e),
   });
 }
 
@@ -504,7 +439,14 @@ const KNOWN_SECRETS = new Set([
   'password',
   'admin',
   'test-secret-test-secret-test-secret',
+  // Published in bench/ (the benches' JWT secrets): anyone can read them in the repository.
+  'analytics-bench-secret-analytics-bench',
+  'large-reads-bench-secret-large-reads-bench',
+  'session-scores-bench-secret-session-scores',
+  'sessions-bench-secret-sessions-bench',
 ]);
+/** Fewer distinct characters than this is not random (36 × 'a' has one; 32 random hex bytes have ~16). */
+const MIN_SECRET_DISTINCT_CHARS = 10;
 export const MIN_SECRET_BYTES = 32;
 
 /**
@@ -518,10 +460,17 @@ function weakSecrets(e: RawEnv): string[] {
   for (const name of ['JWT_SECRET', 'ADMIN_TOKEN'] as const) {
     const value = e[name];
     if (value === undefined) continue;
-    const known = KNOWN_SECRETS.has(value.toLowerCase()) || /change-?me|example/i.test(value);
-    if (known || Buffer.byteLength(value) < MIN_SECRET_BYTES) {
+    const known = KNOWN_SECRETS.has(value.toLowerCase()) || /change-?me|example|bench-secret|test-secret/i.test(value);
+    const why = known
+      ? 'is a known example value'
+      : Buffer.byteLength(value) < MIN_SECRET_BYTES
+        ? `is shorter than ${MIN_SECRET_BYTES} bytes`
+        : new Set(value).size < MIN_SECRET_DISTINCT_CHARS
+          ? `has fewer than ${MIN_SECRET_DISTINCT_CHARS} distinct characters (not random)`
+          : null;
+    if (why) {
       problems.push(
-        `${name}: ${known ? 'is a known example value' : `is shorter than ${MIN_SECRET_BYTES} bytes`}; ` +
+        `${name}: ${why}; ` +
           `production needs a random secret of at least ${MIN_SECRET_BYTES} bytes, e.g. \`openssl rand -hex 32\``,
       );
     }

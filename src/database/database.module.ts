@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/env';
-import { buildDataSourceOptions } from './data-source-options';
+import { boundedPoolOptions, buildDataSourceOptions } from './data-source-options';
 
 @Module({
   imports: [
@@ -11,6 +11,7 @@ import { buildDataSourceOptions } from './data-source-options';
       // The start-up preflight has already checked the database: few retries, not ten.
       useFactory: (config: AppConfig) => ({
         ...buildDataSourceOptions(config),
+        extra: boundedPoolOptions(config),
         autoLoadEntities: true,
         retryAttempts: 2,
         retryDelay: 1000,

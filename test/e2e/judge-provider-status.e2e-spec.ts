@@ -8,6 +8,8 @@ import { createTestApp, type TestApp } from '../support/test-app';
  * GET /evaluations/providers tells the truth: configured or not, unreachable after a call that got
  * no HTTP answer (and configured again after one that did), and settings the AI SDK dropped.
  */
+const ADMIN_TOKEN = 'provider-status-admin-token-for-tests';
+
 describe('GET /evaluations/providers after real calls', () => {
   let openai: JudgeServer;
   let anthropic: JudgeServer;
@@ -28,6 +30,7 @@ describe('GET /evaluations/providers after real calls', () => {
         ANTHROPIC_BASE_URL: anthropic.baseUrl,
         ANTHROPIC_API_KEY: 'ant-test',
         SCRIPTED_JUDGE_URL: `http://127.0.0.1:${openaiPort}/v1`,
+        ADMIN_TOKEN,
       }),
     );
     tenant = await createTenant(t);
@@ -38,12 +41,15 @@ describe('GET /evaluations/providers after real calls', () => {
     await openai?.close();
   });
 
-  const providers = async () =>
+  /** The operator's full view; `as` a tenant, what that project is shown. */
+  const providers = async (as?: Tenant) =>
     Object.fromEntries(
-      ((await t.http.get('/evaluations/providers').set(tenant.headers).expect(200)).body as any[]).map((p) => [
-        p.key,
-        p,
-      ]),
+      (
+        (as
+          ? await t.http.get('/evaluations/providers').set(as.headers).expect(200)
+          : await t.http.get('/admin/judge-providers').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)
+        ).body as any[]
+      ).map((p) => [p.key, p]),
     );
   const createRun = async (model: string) => {
     const trace = await ingestTrace(t, tenant);
@@ -73,6 +79,12 @@ describe('GET /evaluations/providers after real calls', () => {
     let p = await providers();
     expect(p.openai.state).toBe('unreachable');
     expect(p.openai.available).toBe(true);
+    // A tenant learns that the provider failed, but neither the deployment's address nor the error text.
+    const seen = await providers(tenant);
+    expect(seen.openai.state).toBe('unreachable');
+    expect(seen.openai.base_url).toBeNull();
+    expect(seen.openai.last_error.message).toBe('no HTTP answer from the provider');
+    expect(JSON.stringify(seen)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|Cannot connect/);
     expect(p.openai.last_error.message).toMatch(/Cannot connect|ECONNREFUSED|fetch failed/);
     expect(p.openai.message).toMatch(
       new RegExp(`^Provider 'OpenAI' is configured, but http://127\\.0\\.0\\.1:${openaiPort}/v1 could not be reached`),
@@ -127,5 +139,15 @@ describe('GET /evaluations/providers after real calls', () => {
     expect(p.anthropic.message).toContain('Settings not applied as configured: ');
     expect(p.anthropic.message).toContain('temperature for anthropic/claude-judge-test');
     expect(p.openai.dropped_settings).toEqual([]);
+    // The tenant that used the model sees its dropped setting; another tenant sees no model it never used.
+    expect((await providers(tenant)).anthropic.dropped_settings).toEqual(p.anthropic.dropped_settings);
+    const other = await providers(await createTenant(t));
+    expect(other.anthropic.dropped_settings).toEqual([]);
+    expect(other.anthropic.message).not.toContain('claude-judge-test');
+  });
+
+  it('the operator view needs the admin token', async () => {
+    await t.http.get('/admin/judge-providers').expect(401);
+    await t.http.get('/admin/judge-providers').set(tenant.headers).expect(401);
   });
 });

@@ -93,7 +93,7 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
       for (const r of fired) {
         // The slot is the k-th of the anchor's grid; the next one follows it (no drift from the tick time).
         expect(r.slot.getTime()).toBe(anchors.get(r.monitorId)! + k * HOUR);
-        expect(r.nextRunAt.getTime()).toBe(anchors.get(r.monitorId)! + (k + 1) * HOUR);
+        expect(r.nextRunAt!.getTime()).toBe(anchors.get(r.monitorId)! + (k + 1) * HOUR);
         expect(r.runId).not.toBeNull();
       }
       // The same instant again, on every scheduler: nothing is due any more.
@@ -112,7 +112,7 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
     const results = only(await firing.tick(now, pools[0]), [m.id]);
     expect(results).toHaveLength(1);
     expect(results[0].slot.getTime()).toBe(anchor + HOUR);
-    expect(results[0].nextRunAt.getTime()).toBe(anchor + 11 * HOUR);
+    expect(results[0].nextRunAt!.getTime()).toBe(anchor + 11 * HOUR);
     expect(only(await firing.tick(now, pools[1]), [m.id])).toEqual([]);
     expect(await runsOf(m.id)).toHaveLength(1);
     expect((await get(a, m.id)).next_run_at).toBe(new Date(anchor + 11 * HOUR).toISOString());

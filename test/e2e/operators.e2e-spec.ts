@@ -18,6 +18,7 @@ import { TEST_ENV } from '../support/test-env';
 import { sample } from '../support/prom-sample';
 
 const ADMIN_TOKEN = 'admin-secret-token-for-tests';
+const RUNS_REFRESH_MS = 1000;
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** The value of one sample of the exposition text, or undefined when absent. */
@@ -45,8 +46,14 @@ describe('operator endpoints', () => {
   describe('with ADMIN_TOKEN', () => {
     let t: TestApp;
     let tenant: Tenant;
+    const scrape = () => t.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200);
     beforeAll(async () => {
-      t = await createTestApp({ ADMIN_TOKEN, RATE_LIMIT_DEFAULT: '3', RATE_LIMIT_INGEST: '1000' });
+      t = await createTestApp({
+        ADMIN_TOKEN,
+        RATE_LIMIT_DEFAULT: '3',
+        RATE_LIMIT_INGEST: '1000',
+        METRICS_RUNS_REFRESH_MS: String(RUNS_REFRESH_MS),
+      });
       tenant = await createTenant(t);
     });
     afterAll(() => t.close());
@@ -76,8 +83,11 @@ describe('operator endpoints', () => {
     });
 
     describe('/metrics', () => {
-      it('is neither rate limited nor authenticated (RATE_LIMIT_DEFAULT is 3 here)', async () => {
-        for (let i = 0; i < 8; i++) await t.http.get('/metrics').expect(200);
+      it('needs the admin token, and is not rate limited (RATE_LIMIT_DEFAULT is 3 here)', async () => {
+        for (let i = 0; i < 8; i++) await scrape();
+        await t.http.get('/metrics').expect(401);
+        await t.http.get('/metrics').set(tenant.headers).expect(401);
+        await t.http.get('/METRICS').expect(401);
       });
 
       it('is absent from the public OpenAPI document, as is the board', async () => {
@@ -98,7 +108,7 @@ describe('operator endpoints', () => {
         await t.http.delete(`/evaluations/trace-scores/${randomUUID()}`).set(tenant.headers).expect(404);
         await t.http.get(`/no-such-route/${randomUUID()}`).expect(404);
 
-        const text = (await t.http.get('/metrics').expect(200)).text;
+        const text = (await scrape()).text;
         const h = 'pandaprobe_http_request_duration_seconds_count';
         expect(sample(text, h, { method: 'POST', route: '/evaluations/trace-scores', status_code: '201' })).toBe(1);
         expect(
@@ -111,8 +121,9 @@ describe('operator endpoints', () => {
         );
       });
 
-      it('counts eval runs by status from PostgreSQL at scrape time', async () => {
-        const before = (await t.http.get('/metrics').expect(200)).text;
+      it('counts eval runs by status from PostgreSQL, at most once per METRICS_RUNS_REFRESH_MS', async () => {
+        await new Promise((r) => setTimeout(r, RUNS_REFRESH_MS));
+        const before = (await scrape()).text;
         const completed = sample(before, 'pandaprobe_eval_runs', { status: 'COMPLETED' }) ?? 0;
         const failed = sample(before, 'pandaprobe_eval_runs', { status: 'FAILED' }) ?? 0;
         expect(sample(before, 'pandaprobe_eval_runs', { status: 'PENDING' })).toEqual(expect.any(Number));
@@ -120,7 +131,11 @@ describe('operator endpoints', () => {
           `INSERT INTO eval_runs (project_id, metric_names, status) VALUES ($1, ARRAY['x'], 'COMPLETED'), ($1, ARRAY['x'], 'COMPLETED'), ($1, ARRAY['x'], 'FAILED')`,
           [tenant.projectId],
         );
-        const after = (await t.http.get('/metrics').expect(200)).text;
+        // Within the interval a scrape reuses the last count: scraping costs no query over all runs.
+        const cached = (await scrape()).text;
+        expect(sample(cached, 'pandaprobe_eval_runs', { status: 'COMPLETED' })).toBe(completed);
+        await new Promise((r) => setTimeout(r, RUNS_REFRESH_MS));
+        const after = (await scrape()).text;
         expect(sample(after, 'pandaprobe_eval_runs', { status: 'COMPLETED' })).toBe(completed + 2);
         expect(sample(after, 'pandaprobe_eval_runs', { status: 'FAILED' })).toBe(failed + 1);
         const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM eval_runs WHERE status = 'COMPLETED'`);
@@ -128,7 +143,7 @@ describe('operator endpoints', () => {
       });
 
       it('reports the eval-run queue depth from Redis', async () => {
-        const before = (await t.http.get('/metrics').expect(200)).text;
+        const before = (await scrape()).text;
         for (const state of ['waiting', 'active', 'delayed', 'failed', 'paused']) {
           expect(sample(before, 'pandaprobe_queue_jobs', { queue: 'eval-runs', state })).toEqual(expect.any(Number));
         }
@@ -136,7 +151,7 @@ describe('operator endpoints', () => {
         const queue = t.app.get<Queue>(getQueueToken(EVAL_RUNS_QUEUE));
         const jobs = await Promise.all([1, 2].map(() => queue.add('operators-probe', {}, { delay: 600_000 })));
         try {
-          const after = (await t.http.get('/metrics').expect(200)).text;
+          const after = (await scrape()).text;
           expect(sample(after, 'pandaprobe_queue_jobs', { queue: 'eval-runs', state: 'delayed' })).toBe(delayed + 2);
         } finally {
           await Promise.all(jobs.map((j) => j.remove()));
@@ -144,9 +159,9 @@ describe('operator endpoints', () => {
       });
 
       it("adds a worker process's counters, published through Redis, to the API's own", async () => {
-        const before = (await t.http.get('/metrics').expect(200)).text;
+        const before = (await scrape()).text;
         const apiOk =
-          sample(before, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }) ??
+          sample(before, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'openai/judge-test', outcome: 'ok' }) ??
           0;
         const apiTokens =
           sample(before, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' }) ?? 0;
@@ -163,16 +178,22 @@ describe('operator endpoints', () => {
           expect(worker.get(JudgeMetrics)).not.toBe(t.app.get(JudgeMetrics));
           worker
             .get(JudgeMetrics)
-            .recordCall({ provider: 'openai', model: 'gpt-4o-mini', ok: true, latencyMs: 100, inputTokens: 7 });
+            .recordCall({ provider: 'openai', model: 'openai/judge-test', ok: true, latencyMs: 100, inputTokens: 7 });
           worker.get(JudgeMetrics).recordCall({ provider: 'anthropic', model: 'claude', ok: true, latencyMs: 100 });
+          // A model a tenant named is never a label of its own (unbounded series): it counts as `other`.
+          worker.get(JudgeMetrics).recordCall({ provider: 'openai', model: 'openai/<script>', ok: true, latencyMs: 1 });
           worker.get(EvalMetrics).itemProcessed('succeeded', 'confidence');
           await worker.get(WorkerMetricsPublisher).publish();
 
-          const text = (await t.http.get('/metrics').expect(200)).text;
+          const text = (await scrape()).text;
           expect(
-            sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok' }),
+            sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'openai/judge-test', outcome: 'ok' }),
           ).toBe(apiOk + 1);
           expect(sample(text, 'pandaprobe_judge_calls_total', { provider: 'anthropic', outcome: 'ok' })).toBe(1);
+          expect(text).not.toContain('<script>');
+          expect(
+            sample(text, 'pandaprobe_judge_calls_total', { provider: 'openai', model: 'other', outcome: 'ok' }),
+          ).toBeGreaterThanOrEqual(1);
           expect(sample(text, 'pandaprobe_judge_tokens_total', { provider: 'openai', direction: 'input' })).toBe(
             apiTokens + 7,
           );
@@ -184,7 +205,7 @@ describe('operator endpoints', () => {
         } finally {
           await worker.close();
         }
-        const gone = (await t.http.get('/metrics').expect(200)).text;
+        const gone = (await scrape()).text;
         expect(sample(gone, 'pandaprobe_judge_calls_total', { provider: 'anthropic', outcome: 'ok' })).toBeUndefined();
       });
     });

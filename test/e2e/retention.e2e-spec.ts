@@ -1,5 +1,6 @@
 import { buildSpan, buildTrace } from '../factories/trace.factory';
-import { createTenant, Tenant } from '../support/tenancy';
+import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
+import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 import { RetentionService } from '../../src/modules/retention/retention.service';
 
@@ -30,6 +31,15 @@ describe('retention: traces older than the project retention go, with their span
       .send({ trace_id: trace.trace_id, name: 'accuracy', value: '0.9' })
       .expect(201);
     return trace.trace_id;
+  };
+
+  /** Bearer headers of an OWNER of the tenant's organization: only they may change retention. */
+  const owners = new Map<string, Record<string, string>>();
+  const owner = async (tenant: Tenant) => {
+    if (!owners.has(tenant.projectId)) {
+      owners.set(tenant.projectId, (await createMember(t, tenant, MembershipRole.OWNER)).headers);
+    }
+    return owners.get(tenant.projectId)!;
   };
 
   /** A RetentionService with the app's settings and the given server default. */
@@ -82,16 +92,42 @@ describe('retention: traces older than the project retention go, with their span
     });
 
     it.each([[-1], [1.5], ['30'], [36501], [undefined]])('rejects retention_days %p with a 422', async (value) => {
-      const res = await t.http.patch('/projects/current').set(a.headers).send({ retention_days: value }).expect(422);
+      const res = await t.http
+        .patch('/projects/current')
+        .set(await owner(a))
+        .send({ retention_days: value })
+        .expect(422);
       expect(res.body).toMatchObject({ detail: 'Validation error' });
       expect(JSON.stringify(res.body.errors)).toContain('retention_days');
     });
 
+    it('needs a Bearer OWNER or ADMIN: an ingest key or a MEMBER gets 403 and changes nothing', async () => {
+      const byKey = await t.http.patch('/projects/current').set(a.headers).send({ retention_days: 1 }).expect(403);
+      expect(byKey.body.detail).toMatch(/OWNER or ADMIN.*API keys cannot/);
+      const member = (await createMember(t, a)).headers;
+      await t.http.patch('/projects/current').set(member).send({ retention_days: 1 }).expect(403);
+      const admin = (await createMember(t, a, MembershipRole.ADMIN)).headers;
+      await t.http.patch('/projects/current').set(admin).send({ retention_days: null }).expect(200);
+      expect((await t.http.get('/projects/current').set(a.headers).expect(200)).body.retention_days).toBeNull();
+    });
+
     it('sets days, 0 or null, for the caller project only', async () => {
-      await t.http.patch('/projects/current').set(c.headers).send({ retention_days: 0 }).expect(200);
-      const cleared = await t.http.patch('/projects/current').set(b.headers).send({ retention_days: null }).expect(200);
+      await t.http
+        .patch('/projects/current')
+        .set(await owner(c))
+        .send({ retention_days: 0 })
+        .expect(200);
+      const cleared = await t.http
+        .patch('/projects/current')
+        .set(await owner(b))
+        .send({ retention_days: null })
+        .expect(200);
       expect(cleared.body.retention_days).toBeNull();
-      const res = await t.http.patch('/projects/current').set(a.headers).send({ retention_days: 30 }).expect(200);
+      const res = await t.http
+        .patch('/projects/current')
+        .set(await owner(a))
+        .send({ retention_days: 30 })
+        .expect(200);
       expect(res.body).toMatchObject({ id: a.projectId, retention_days: 30 });
       expect((await t.http.get('/projects/current').set(b.headers).expect(200)).body.retention_days).toBeNull();
       expect((await t.http.get('/projects/current').set(c.headers).expect(200)).body.retention_days).toBe(0);
@@ -134,7 +170,11 @@ describe('retention: traces older than the project retention go, with their span
 
     it('skips rows another transaction holds (an ingest or a score insert) instead of waiting, and takes them later', async () => {
       const old = ids.get(c.projectId)!.get(400)!;
-      await t.http.patch('/projects/current').set(c.headers).send({ retention_days: 100 }).expect(200);
+      await t.http
+        .patch('/projects/current')
+        .set(await owner(c))
+        .send({ retention_days: 100 })
+        .expect(200);
       const runner = t.dataSource.createQueryRunner();
       await runner.connect();
       try {

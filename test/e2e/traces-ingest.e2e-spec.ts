@@ -327,7 +327,7 @@ describe('POST /traces (ingestion)', () => {
       const before = (await get(a, trace.trace_id).expect(200)).body;
 
       const res = await post(b, { ...trace, name: 'stolen', tags: ['b'], spans: [buildSpan()] }).expect(409);
-      expect(res.body).toEqual({ detail: `Trace ${trace.trace_id} already exists in another project.` });
+      expect(res.body).toEqual({ detail: `Trace id ${trace.trace_id} cannot be used; send a new trace id.` });
       expect((await get(a, trace.trace_id).expect(200)).body).toEqual(before);
       await get(b, trace.trace_id).expect(404);
     });

@@ -24,6 +24,9 @@ export const TEST_ENV: Record<string, string> = {
   // Monitors left by one spec must not fire inside another spec's app (and call its judge): specs that
   // test the scheduler drive MonitorFiring themselves or enable it for their own worker processes.
   MONITOR_SCHEDULER_ENABLED: 'false',
+  // Every spec calls from 127.0.0.1 and many provoke 401s on purpose: the per-IP count of failed
+  // authentications would carry from one spec to the next. Specs of that limit turn it on.
+  AUTH_FAILURES_PER_IP: '0',
 };
 
 /**

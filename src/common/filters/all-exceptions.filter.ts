@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { DomainError } from '../errors/domain.error';
+import { databaseBusy } from './database-errors';
 import { httpStatusFor } from '../errors/http-status-for';
 import { RequestValidationError } from '../validation/validation';
 
@@ -56,10 +57,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();
-    const [status, body] = this.toResponse(exception, req);
-    const retryAfter = exception instanceof DomainError ? exception.details?.retryAfterSeconds : undefined;
+    const busy = databaseBusy(exception);
+    const [status, body] = busy ? [busy.status, { detail: busy.detail }] : this.toResponse(exception, req);
+    const retryAfter =
+      busy?.retryAfterSeconds ?? (exception instanceof DomainError ? exception.details?.retryAfterSeconds : undefined);
     if (typeof retryAfter === 'number' && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
-    if (status >= 500) {
+    if (status >= 500 && !busy) {
       body.request_id = String(req.id ?? req.headers['x-request-id'] ?? '');
       this.logger.error({ err: exception, request_id: body.request_id, path: req.url }, 'Unhandled error');
     }

@@ -11,6 +11,7 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { IDENTITY_CONTROLLERS, IDENTITY_PROVIDERS } from './identity';
 import { RequestIdentityService } from './identity/request-identity.service';
 import { ProjectAuthGuard } from './guards/project-auth.guard';
+import { AuthFailureLimiter } from './guards/auth-failure-limiter';
 import { ProjectCreationLimiter } from './guards/project-creation-limiter';
 import { RateLimitGuard } from './guards/rate-limit.guard';
 import { ManagementController } from './management.controller';
@@ -27,6 +28,7 @@ const guards = [
   RateLimitGuard,
   IngestRateGuard,
   ProjectCreationLimiter,
+  AuthFailureLimiter,
 ];
 
 /** Global so that every feature module's `@Auth()` guards can be resolved. */

@@ -1,3 +1,4 @@
+import { OrgQuotaService } from '../quotas/org-quotas.service';
 import { Injectable } from '@nestjs/common';
 import { ApiKeysService } from './api-keys.service';
 import {
@@ -21,6 +22,7 @@ export class ManagementService {
     private readonly organizations: OrganizationsService,
     private readonly projects: ProjectsService,
     private readonly apiKeys: ApiKeysService,
+    private readonly quotas: OrgQuotaService,
   ) {}
 
   async createOrganization(user: UserContext, name: string): Promise<OrganizationResponse> {
@@ -35,7 +37,10 @@ export class ManagementService {
 
   async createProject(user: UserContext, orgId: string, body: CreateProjectRequest): Promise<ProjectResponse> {
     await this.organizations.assertMember(user.userId, orgId, ADMINS);
-    return ProjectResponse.from(await this.projects.create(orgId, body.name, body.description ?? ''));
+    const project = await this.quotas.within(orgId, 'projects', () =>
+      this.projects.create(orgId, body.name, body.description ?? ''),
+    );
+    return ProjectResponse.from(project);
   }
 
   async listProjects(user: UserContext, orgId: string): Promise<ProjectResponse[]> {
@@ -45,7 +50,9 @@ export class ManagementService {
 
   async createApiKey(user: UserContext, orgId: string, body: CreateAPIKeyRequest): Promise<APIKeyResponse> {
     await this.organizations.assertMember(user.userId, orgId, ADMINS);
-    const { key, rawKey } = await this.apiKeys.create(orgId, body.name, body.expiration ?? 'never', user.userId);
+    const { key, rawKey } = await this.quotas.within(orgId, 'apiKeys', () =>
+      this.apiKeys.create(orgId, body.name, body.expiration ?? 'never', user.userId),
+    );
     return APIKeyResponse.from(key, rawKey);
   }
 

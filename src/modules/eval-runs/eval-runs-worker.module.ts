@@ -6,6 +6,7 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { ScoreStoreModule } from '../scores/score-store.module';
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunLedgerRepository } from './worker/eval-run-ledger.repository';
+import { ReservedConnection } from '../../database/reserved-connection';
 import { EvalRunExecutor } from './worker/eval-run.executor';
 import { EvalRunProcessor } from './worker/eval-run.processor';
 import { EvalRunSweeper } from './worker/eval-run.sweeper';
@@ -20,6 +21,7 @@ import { RunControlListener } from './worker/run-control.listener';
   imports: [TypeOrmModule.forFeature([EvalRunEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
   providers: [
     EvalRunLedgerRepository,
+    ReservedConnection,
     EvalRunExecutor,
     EvalRunProcessor,
     EvalRunSweeper,

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { OrgQuotaService } from '../quotas/org-quotas.service';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { EvalMetrics } from '../operators/eval-metrics.service';
@@ -46,7 +47,13 @@ export class EvalRunsService {
     private readonly judge: JudgeService,
     private readonly evalMetrics: EvalMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly quotas: OrgQuotaService,
   ) {}
+
+  /** Creates a run only while the project's organization has fewer than its quota of runs in flight. */
+  async withinRunQuota<T>(projectId: string, create: () => Promise<T>): Promise<T> {
+    return this.quotas.within(await this.quotas.orgOfProject(projectId), 'runsInFlight', create);
+  }
 
   async createFiltered(projectId: string, dto: CreateEvalRunDto): Promise<EvalRunResponse> {
     const metricNames = this.checkMetrics(dto.metrics);
@@ -54,17 +61,19 @@ export class EvalRunsService {
     const rate = dto.sampling_rate ?? 1;
     if (rate === 0) throw zeroSamplingRate();
     const filters = dto.filters ?? {};
-    const run = await this.repo.createFilteredRun({
-      projectId,
-      name: dto.name ?? null,
-      metricNames,
-      model,
-      ...this.runLimits(dto),
-      filter: toTraceFilter(projectId, filters),
-      storedFilters: storedFilters(filters),
-      samplingRate: rate,
-      samplingSeed: dto.sampling_seed ?? randomSeed(),
-    });
+    const run = await this.withinRunQuota(projectId, () =>
+      this.repo.createFilteredRun({
+        projectId,
+        name: dto.name ?? null,
+        metricNames,
+        model,
+        ...this.runLimits(dto),
+        filter: toTraceFilter(projectId, filters),
+        storedFilters: storedFilters(filters),
+        samplingRate: rate,
+        samplingSeed: dto.sampling_seed ?? randomSeed(),
+      }),
+    );
     if (!run) throw noMatchingTraces();
     return this.dispatch(run);
   }
@@ -75,15 +84,17 @@ export class EvalRunsService {
     const traceIds = [...new Set(dto.trace_ids.map((id) => id.toLowerCase()))];
     const missing = await this.repo.findMissingTraceIds(projectId, traceIds);
     if (missing.length > 0) throw unknownTraceIds(missing);
-    const run = await this.repo.createBatchRun({
-      projectId,
-      name: dto.name ?? null,
-      metricNames,
-      model,
-      ...this.runLimits(dto),
-      traceIds,
-      samplingSeed: randomSeed(),
-    });
+    const run = await this.withinRunQuota(projectId, () =>
+      this.repo.createBatchRun({
+        projectId,
+        name: dto.name ?? null,
+        metricNames,
+        model,
+        ...this.runLimits(dto),
+        traceIds,
+        samplingSeed: randomSeed(),
+      }),
+    );
     return this.dispatch(run);
   }
 
@@ -92,7 +103,9 @@ export class EvalRunsService {
     if (original.status === EvalRunStatus.PENDING || original.status === EvalRunStatus.RUNNING) {
       throw runNotFinished(original.id, original.status);
     }
-    const run = await this.repo.createRetryRun(original, this.runLimits({}), randomSeed());
+    const run = await this.withinRunQuota(projectId, () =>
+      this.repo.createRetryRun(original, this.runLimits({}), randomSeed()),
+    );
     if ('inFlight' in run) throw retryInFlight(original.id, run.inFlight.id, run.inFlight.status);
     if ('nothing' in run) throw nothingToRetry();
     return this.dispatch(run);

@@ -48,19 +48,21 @@ export class SessionRunsService {
     const rate = dto.sampling_rate ?? 1;
     if (rate === 0) throw zeroSamplingRate('sessions');
     const filters = dto.filters ?? {};
-    const run = await this.repo.createFilteredRun({
-      projectId,
-      name: dto.name ?? null,
-      metricNames,
-      model,
-      ...this.runs.runLimits(dto),
-      filter: toSessionTraceFilter(projectId, filters),
-      hasError: filters.has_error ?? null,
-      minTraceCount: filters.min_trace_count ?? 1,
-      storedFilters: { ...storedSessionFilters(filters), ...weightsOf(dto) },
-      samplingRate: rate,
-      samplingSeed: dto.sampling_seed ?? randomSeed(),
-    });
+    const run = await this.runs.withinRunQuota(projectId, () =>
+      this.repo.createFilteredRun({
+        projectId,
+        name: dto.name ?? null,
+        metricNames,
+        model,
+        ...this.runs.runLimits(dto),
+        filter: toSessionTraceFilter(projectId, filters),
+        hasError: filters.has_error ?? null,
+        minTraceCount: filters.min_trace_count ?? 1,
+        storedFilters: { ...storedSessionFilters(filters), ...weightsOf(dto) },
+        samplingRate: rate,
+        samplingSeed: dto.sampling_seed ?? randomSeed(),
+      }),
+    );
     if (!run) throw noMatchingSessions();
     return this.runs.dispatch(run);
   }
@@ -71,16 +73,18 @@ export class SessionRunsService {
     const sessionIds = [...new Set(dto.session_ids)];
     const missing = await this.repo.findMissingSessionIds(projectId, sessionIds);
     if (missing.length > 0) throw unknownSessionIds(missing);
-    const run = await this.repo.createBatchRun({
-      projectId,
-      name: dto.name ?? null,
-      metricNames,
-      model,
-      ...this.runs.runLimits(dto),
-      sessionIds,
-      samplingSeed: randomSeed(),
-      storedFilters: { session_ids: sessionIds, ...weightsOf(dto) },
-    });
+    const run = await this.runs.withinRunQuota(projectId, () =>
+      this.repo.createBatchRun({
+        projectId,
+        name: dto.name ?? null,
+        metricNames,
+        model,
+        ...this.runs.runLimits(dto),
+        sessionIds,
+        samplingSeed: randomSeed(),
+        storedFilters: { session_ids: sessionIds, ...weightsOf(dto) },
+      }),
+    );
     return this.runs.dispatch(run);
   }
 
@@ -89,7 +93,9 @@ export class SessionRunsService {
     if (original.status === EvalRunStatus.PENDING || original.status === EvalRunStatus.RUNNING) {
       throw runNotFinished(original.id, original.status);
     }
-    const run = await this.repo.createRetryRun(original, this.runs.runLimits({}), randomSeed());
+    const run = await this.runs.withinRunQuota(projectId, () =>
+      this.repo.createRetryRun(original, this.runs.runLimits({}), randomSeed()),
+    );
     if ('inFlight' in run) throw retryInFlight(original.id, run.inFlight.id, run.inFlight.status);
     if ('nothing' in run) throw nothingToRetry();
     return this.runs.dispatch(run);

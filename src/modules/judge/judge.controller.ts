@@ -1,19 +1,32 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectContext } from '../auth/types/project-context';
 import { ProviderStatusDto } from './dto/provider-status.dto';
-import { JudgeService } from './judge.service';
+import { ProviderViews } from './provider-views';
 
 @ApiTags('evaluations')
-@Auth()
-@Controller('evaluations')
+@Controller()
 export class JudgeController {
-  constructor(private readonly judge: JudgeService) {}
+  constructor(private readonly views: ProviderViews) {}
 
-  @Get('providers')
-  @ApiOperation({ summary: 'Judge providers and whether each is configured' })
+  @Get('evaluations/providers')
+  @Auth()
+  @ApiOperation({
+    summary: 'Judge providers and whether each is configured',
+    description:
+      'A project sees the settings dropped for its own models only, and neither base URLs nor error texts; operators get the full view at GET /admin/judge-providers (ADMIN_TOKEN).',
+  })
   @ApiOkResponse({ type: ProviderStatusDto, isArray: true })
-  listProviders(): Promise<ProviderStatusDto[]> {
-    return this.judge.listProviders();
+  listProviders(@CurrentProject() ctx: ProjectContext): Promise<ProviderStatusDto[]> {
+    return this.views.forProject(ctx.projectId);
+  }
+
+  /** The operator's view (behind the admin token, see MetricsApiModule). */
+  @Get('admin/judge-providers')
+  @ApiExcludeEndpoint()
+  listAllProviders(): Promise<ProviderStatusDto[]> {
+    return this.views.forOperator();
   }
 }

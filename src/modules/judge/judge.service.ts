@@ -126,9 +126,20 @@ export class JudgeService implements OnModuleDestroy {
   }
 
   /** Each provider: configured or not, unreachable after a failed call, settings the SDK dropped. */
-  listProviders(): Promise<ProviderStatus[]> {
+  listProviders(
+    view: 'operator' | 'tenant' = 'operator',
+    showModel: (model: string) => boolean = () => true,
+  ): Promise<ProviderStatus[]> {
     return Promise.all(
-      JUDGE_PROVIDERS.map(async (info) => providerStatus(this.config, info, await this.health.read(info.key))),
+      JUDGE_PROVIDERS.map(async (info) => {
+        const health = await this.health.read(info.key);
+        return providerStatus(
+          this.config,
+          info,
+          { ...health, dropped: health.dropped.filter((d) => showModel(d.model)) },
+          view,
+        );
+      }),
     );
   }
 

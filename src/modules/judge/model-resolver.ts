@@ -133,8 +133,26 @@ export function providerStatus(
   config: AppConfig,
   info: ProviderInfo,
   health: ProviderHealth = { unreachable: null, dropped: [] },
+  view: 'operator' | 'tenant' = 'operator',
 ): ProviderStatus {
   const settings = config.judge.providers[info.key];
+  // A tenant sees whether a provider works, never the deployment's addresses or another call's error text.
+  if (view === 'tenant') {
+    return providerStatus(
+      {
+        ...config,
+        judge: {
+          ...config.judge,
+          providers: { ...config.judge.providers, [info.key]: { ...settings, baseUrl: undefined } },
+        },
+      },
+      info,
+      {
+        ...health,
+        unreachable: health.unreachable && { message: 'no HTTP answer from the provider', at: health.unreachable.at },
+      },
+    );
+  }
   const available =
     Boolean(settings.apiKey) ||
     (['openai', 'scripted'].includes(info.key) && Boolean(settings.baseUrl)) ||

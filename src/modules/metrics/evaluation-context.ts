@@ -79,6 +79,12 @@ export class TraceEvaluation {
     }
   }
 
+  /** Adds a call's tokens to the organization's day; accounting never fails the metric. */
+  private recordTokens(usage: CallUsage): void {
+    const tokens = (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0);
+    void this.opts.judgeQuota?.record(tokens).catch(() => undefined);
+  }
+
   rendering(): RenderedTrace {
     this.renderedTrace ??= renderTrace(this.trace, this.budget);
     return this.renderedTrace;
@@ -94,14 +100,21 @@ export class TraceEvaluation {
       ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
         this.runGuard();
         const { model, signal, budget } = this.opts;
-        return (await budgeted(this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget })))
-          .value;
+        await this.opts.judgeQuota?.reserve();
+        const result = await budgeted(
+          this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget }),
+        );
+        this.recordTokens(result.usage);
+        return result.value;
       },
       embed: async (texts: string[]) => {
         this.runGuard();
+        await this.opts.judgeQuota?.reserve();
         const fitted = texts.map((t) => (t.length > this.embeddingChars ? t.slice(0, this.embeddingChars) : t));
         const { signal, budget, projectId: scope } = this.opts;
-        return (await budgeted(this.judge.embed(fitted, { usage: tracker, signal, scope, budget }))).vectors;
+        const result = await budgeted(this.judge.embed(fitted, { usage: tracker, signal, scope, budget }));
+        this.recordTokens(result.usage);
+        return result.vectors;
       },
       shared: <T>(key: string, compute: () => Promise<T>) => {
         let pending = this.memo.get(key) as Promise<T> | undefined;

@@ -71,6 +71,14 @@ export interface EvaluateTraceOptions {
   beforeJudgeCall?: () => void;
   /** The run's budget: every HTTP call reserves its place first; a refused one leaves the metric `interrupted`. */
   budget?: CallBudget;
+  /** The organization's daily judge quota: a call is reserved before it starts (a refusal fails the metric), its tokens added after. */
+  judgeQuota?: JudgeQuota;
   /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
   sessionTraces?: readonly TraceView[];
+}
+
+/** Reserve-before-call accounting of judge calls (OrgQuotaService.judgeQuotaOf). */
+export interface JudgeQuota {
+  reserve(): Promise<void>;
+  record(tokens: number): Promise<void>;
 }

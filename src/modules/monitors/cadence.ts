@@ -53,6 +53,32 @@ export function parseCadence(raw: unknown): Cadence {
   );
 }
 
+/**
+ * How far ahead a new cron cadence must keep producing slots, and at most how many are walked (each
+ * step of cron-parser costs milliseconds; the expressions that fail later are sparse, a few slots a
+ * decade, so 20 slots reach their failure and dense ones are regular).
+ */
+const LASTS_YEARS = 10;
+const LASTS_SLOTS = 20;
+
+/**
+ * Walks a cron cadence's slots from `from` (up to LASTS_YEARS ahead or LASTS_SLOTS slots, whichever first): cron-parser
+ * can accept an expression that fails only at a later slot (`0 0 28-31/3 2 0#5` fires in 2032, then
+ * throws), which the scheduler would meet years from now. Throws CadenceError for a 422 at creation.
+ */
+export function assertCadenceLasts(cadence: Cadence, from: Date): void {
+  if (cadence.kind !== 'cron') return;
+  const until = from.getTime() + LASTS_YEARS * 365.25 * 86_400_000;
+  try {
+    const slots = parseExpression(cadence.expr, { tz: 'UTC', currentDate: from });
+    for (let i = 0; i < LASTS_SLOTS; i++) if (slots.next().toDate().getTime() > until) return;
+  } catch (err) {
+    throw new CadenceError(
+      `cadence ${cadence.text} fails within ${LASTS_YEARS} years of slots: ${(err as Error).message}`,
+    );
+  }
+}
+
 /** The first slot strictly after `after`. Interval slots are anchor + k × interval (k ≥ 1). */
 export function nextSlot(cadence: Cadence, anchor: Date, after: Date): Date {
   if (cadence.kind === 'interval') {

@@ -20,7 +20,8 @@ export interface FireResult {
   monitorId: string;
   /** The slot that was due (next_run_at before the fire). */
   slot: Date;
-  nextRunAt: Date;
+  /** Null when the monitor was paused because its cadence has no next slot. */
+  nextRunAt: Date | null;
   runId: string | null;
   skipReason: string | null;
 }
@@ -77,7 +78,8 @@ export class MonitorFiring {
       if (!row) return null;
       const monitor = await m.getRepository(MonitorEntity).findOneByOrFail({ id: row.id });
       const slot = monitor.nextRunAt!;
-      const nextRunAt = nextSlot(parseCadence(monitor.cadence), monitor.scheduleAnchor, now);
+      const nextRunAt = this.nextRunOf(monitor, now);
+      if (!nextRunAt) return this.pauseBrokenCadence(m, monitor, slot, now);
       let outcome: SpawnedRun | SpawnSkip;
       await m.query('SAVEPOINT monitor_fire');
       try {
@@ -110,6 +112,32 @@ export class MonitorFiring {
       runId: 'run' in outcome ? outcome.run.id : null,
       skipReason: 'run' in outcome ? null : outcome.skipped.reason,
     };
+  }
+
+  /** The monitor's next slot, or null when its cadence throws (an error contained to this monitor). */
+  private nextRunOf(monitor: MonitorEntity, now: Date): Date | null {
+    try {
+      return nextSlot(parseCadence(monitor.cadence), monitor.scheduleAnchor, now);
+    } catch (error) {
+      this.logger.warn({ err: error, monitorId: monitor.id }, 'Monitor cadence failed; monitor paused');
+      return null;
+    }
+  }
+
+  /**
+   * A cadence that throws would leave the monitor due at the head of the queue and stop every other
+   * tenant's fires behind it: it is paused with the reason instead (issue 22, finding 7).
+   */
+  private async pauseBrokenCadence(m: EntityManager, monitor: MonitorEntity, slot: Date, now: Date) {
+    const reason = `Paused: its cadence ${monitor.cadence} has no next slot.`;
+    await m.query(
+      `UPDATE eval_monitors SET status = 'PAUSED', next_run_at = NULL, last_skip_reason = $2, last_skipped_at = $3
+       WHERE id = $1`,
+      [monitor.id, reason, now],
+    );
+    this.metrics.failed('spawn');
+    const outcome: SpawnSkip = { skipped: { kind: 'failed', reason } };
+    return { monitor, slot, nextRunAt: null, outcome };
   }
 
   /**

@@ -1,10 +1,11 @@
+import { OrgQuotaService } from '../quotas/org-quotas.service';
 import { Inject, Injectable } from '@nestjs/common';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { RequestValidationError } from '../../common/validation/validation';
 import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
 import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { CadenceError, nextSlot, parseCadence, type Cadence } from './cadence';
+import { assertCadenceLasts, CadenceError, nextSlot, parseCadence, type Cadence } from './cadence';
 import { isShownCadence } from './cadence-display';
 import { SESSION_SIGNALS } from '../metrics/session/session-metrics';
 import { validateMonitorFilters, validateSignalWeights } from './dto/monitor-filters';
@@ -25,6 +26,7 @@ export class MonitorsService {
     private readonly metrics: MetricsService,
     private readonly judge: JudgeService,
     @Inject(MONITOR_CLOCK) private readonly clock: MonitorClock,
+    private readonly quotas: OrgQuotaService,
   ) {}
 
   async create(projectId: string, dto: CreateMonitorRequest): Promise<MonitorResponse> {
@@ -36,25 +38,28 @@ export class MonitorsService {
     if (dto.sampling_rate === 0) throw zeroMonitorSamplingRate();
     if (dto.model) this.judge.assertModelUsable(dto.model);
     const now = this.clock.now();
-    const monitor = await this.repo.insert({
-      projectId,
-      name: dto.name,
-      targetType,
-      metricNames: this.checkMetrics(targetType, dto.metrics),
-      filters,
-      samplingRate: dto.sampling_rate ?? 1,
-      model: dto.model ?? null,
-      cadence: cadence.text,
-      onlyIfChanged: dto.only_if_changed ?? true,
-      scope: dto.scope ?? 'new',
-      status: MonitorStatus.ACTIVE,
-      maxJudgeCalls: dto.max_judge_calls ?? null,
-      maxJudgeTokens: dto.max_judge_tokens ?? null,
-      maxJudgeCallsPerDay: dto.max_judge_calls_per_day ?? null,
-      maxJudgeTokensPerDay: dto.max_judge_tokens_per_day ?? null,
-      scheduleAnchor: now,
-      nextRunAt: nextSlot(cadence, now, now),
-    });
+    const orgId = await this.quotas.orgOfProject(projectId);
+    const monitor = await this.quotas.within(orgId, 'monitors', () =>
+      this.repo.insert({
+        projectId,
+        name: dto.name,
+        targetType,
+        metricNames: this.checkMetrics(targetType, dto.metrics),
+        filters,
+        samplingRate: dto.sampling_rate ?? 1,
+        model: dto.model ?? null,
+        cadence: cadence.text,
+        onlyIfChanged: dto.only_if_changed ?? true,
+        scope: dto.scope ?? 'new',
+        status: MonitorStatus.ACTIVE,
+        maxJudgeCalls: dto.max_judge_calls ?? null,
+        maxJudgeTokens: dto.max_judge_tokens ?? null,
+        maxJudgeCallsPerDay: dto.max_judge_calls_per_day ?? null,
+        maxJudgeTokensPerDay: dto.max_judge_tokens_per_day ?? null,
+        scheduleAnchor: now,
+        nextRunAt: nextSlot(cadence, now, now),
+      }),
+    );
     return MonitorResponse.from(monitor);
   }
 
@@ -179,7 +184,9 @@ export class MonitorsService {
 
 function cadenceOf(raw: string): Cadence {
   try {
-    return parseCadence(raw);
+    const cadence = parseCadence(raw);
+    assertCadenceLasts(cadence, new Date());
+    return cadence;
   } catch (error) {
     if (error instanceof CadenceError) throw new RequestValidationError([{ field: 'cadence', message: error.message }]);
     throw error;

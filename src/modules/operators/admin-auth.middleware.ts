@@ -18,13 +18,25 @@ function presentedToken(req: Request): string | undefined {
 }
 
 /**
+ * `/metrics` names every tenant's activity: with ADMIN_TOKEN it needs the token like the board;
+ * without one it is open outside production (local trials, tests) and absent in production.
+ */
+export function metricsAuthMiddleware(config: { env: string; auth: { adminToken?: string } }) {
+  return adminAuthMiddleware(config.auth.adminToken, config.env === 'production' ? 'hidden' : 'open');
+}
+
+/**
  * Guards the operator UI (Bull Board). Without ADMIN_TOKEN the UI does not exist (404). Otherwise
  * the caller presents the token as a Bearer token (scripts) or as the Basic-auth password
  * (browsers prompt for it, then resend it with every asset and API call of the UI).
  */
-export function adminAuthMiddleware(adminToken: string | undefined) {
+export function adminAuthMiddleware(adminToken: string | undefined, whenUnset: 'hidden' | 'open' = 'hidden') {
   const expected = adminToken ? digest(adminToken) : undefined;
   return (req: Request, res: Response, next: NextFunction): void => {
+    if (!expected && whenUnset === 'open') {
+      next();
+      return;
+    }
     if (!expected) {
       res.status(404).json({ detail: `Route ${req.method} ${req.originalUrl.split('?')[0]} not found.` });
       return;

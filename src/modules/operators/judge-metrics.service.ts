@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../../config/config.module';
+import { AppConfig } from '../../config/env';
 import { Counter, Histogram } from 'prom-client';
 import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
 
@@ -22,11 +24,14 @@ export class JudgeMetrics {
   private readonly latency: Histogram<'provider'>;
   private readonly tokens: Counter<'provider' | 'direction'>;
   private readonly errors: Counter<'provider' | 'kind'>;
+  /** The deployment's own models keep their name as a label; a model a tenant named is `other`. */
+  private readonly namedModels: Set<string>;
 
-  constructor({ registry }: MetricsRegistry) {
+  constructor({ registry }: MetricsRegistry, @Inject(APP_CONFIG) config: AppConfig) {
+    this.namedModels = new Set([config.judge.defaultModel, config.judge.embeddingModel]);
     this.calls = new Counter({
       name: `${METRIC_PREFIX}judge_calls_total`,
-      help: 'Judge model calls, by provider, model and outcome (ok, error).',
+      help: "Judge model calls, by provider, model (the deployment's default models by name, any other as other) and outcome.",
       labelNames: ['provider', 'model', 'outcome'],
       registers: [registry],
     });
@@ -53,7 +58,8 @@ export class JudgeMetrics {
 
   recordCall(call: JudgeCallRecord): void {
     const { provider } = call;
-    this.calls.inc({ provider, model: call.model, outcome: call.ok ? 'ok' : 'error' });
+    const model = this.namedModels.has(call.model) ? call.model : 'other';
+    this.calls.inc({ provider, model, outcome: call.ok ? 'ok' : 'error' });
     if (Number.isFinite(call.latencyMs)) this.latency.observe({ provider }, Math.max(0, call.latencyMs) / 1000);
     if (call.inputTokens) this.tokens.inc({ provider, direction: 'input' }, call.inputTokens);
     if (call.outputTokens) this.tokens.inc({ provider, direction: 'output' }, call.outputTokens);

@@ -1,7 +1,7 @@
 import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
-import { adminAuthMiddleware, offlineBoardMiddleware } from './admin-auth.middleware';
+import { adminAuthMiddleware, metricsAuthMiddleware, offlineBoardMiddleware } from './admin-auth.middleware';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { BULL_BOARD_ROUTE, LazyBullBoard } from './lazy-bull-board';
 import { MetricsController } from './metrics.controller';
@@ -26,5 +26,6 @@ export class OperatorsModule implements NestModule {
     consumer
       .apply(adminAuthMiddleware(this.config.auth.adminToken), offlineBoardMiddleware(), this.bullBoard.handle)
       .forRoutes(BULL_BOARD_ROUTE);
+    consumer.apply(metricsAuthMiddleware(this.config)).forRoutes('metrics');
   }
 }

@@ -46,16 +46,23 @@ const AGGREGATES = `
   sum(t.total_tokens)::float8 AS total_tokens,
   sum(t.total_cost)::float8 AS total_cost`;
 
-/** Users and tags of the session of row `s`, read for a page of sessions only. */
+/**
+ * Users and tags a session lists at most (the first ones in order): a session of thousands of traces
+ * would otherwise carry every distinct tag of all of them, and a page of 200 such sessions ~100 MB
+ * (issue 22, finding 2). With MAX_TAGS per trace and this cap, every list item has a bounded size.
+ */
+export const MAX_SESSION_LIST_VALUES = 100;
+
+/** Users and tags of the session of row `s` (at most MAX_SESSION_LIST_VALUES each), read for a page of sessions only. */
 const DETAILS = (project: string) => `
   (SELECT u.user_id FROM traces u
    WHERE u.project_id = ${project} AND u.session_id = s.session_id AND u.user_id IS NOT NULL
    ORDER BY u.started_at, u.trace_id LIMIT 1) AS user_id,
   ARRAY(SELECT DISTINCT u.user_id FROM traces u
         WHERE u.project_id = ${project} AND u.session_id = s.session_id AND u.user_id IS NOT NULL
-        ORDER BY u.user_id) AS user_ids,
+        ORDER BY u.user_id LIMIT ${MAX_SESSION_LIST_VALUES}) AS user_ids,
   ARRAY(SELECT DISTINCT x FROM traces u CROSS JOIN LATERAL unnest(u.tags) AS x
-        WHERE u.project_id = ${project} AND u.session_id = s.session_id ORDER BY x) AS tags`;
+        WHERE u.project_id = ${project} AND u.session_id = s.session_id ORDER BY x LIMIT ${MAX_SESSION_LIST_VALUES}) AS tags`;
 
 const SUMMARY_COLUMNS = `
   s.session_id, s.trace_count, ${ts('s.first_at')} AS first_trace_at, ${ts('s.last_at')} AS last_trace_at,

@@ -26,6 +26,16 @@ export interface BatchFairness<T> {
   maxInFlightPerGroup: number;
 }
 
+/**
+ * A bound on what waits in memory: the weight (bytes) of items submitted and not yet answered. A
+ * stalled database would otherwise pile up every request's payload in the process; past the bound,
+ * `submit` rejects at once with `refuse()` (a 503 with Retry-After).
+ */
+export interface BatchBound {
+  maxPendingWeight: number;
+  refuse: () => Error;
+}
+
 export class InsertBatcher<T, R> {
   private readonly queue: Entry<T, R>[] = [];
   private readonly repairs: Entry<T, R>[][] = [];
@@ -33,6 +43,7 @@ export class InsertBatcher<T, R> {
   private inFlight = 0;
   private inFlightItems = 0;
   private repairing = 0;
+  private pendingWeight = 0;
   /** What happened so far (tests and operators read it). */
   readonly stats = { batches: 0, failedBatches: 0, repairWrites: 0, peakRepairing: 0, soloWrites: 0 };
 
@@ -45,17 +56,33 @@ export class InsertBatcher<T, R> {
     private readonly maxRepairsInFlight = 1,
     private readonly weight: { of: (item: T) => number; maxBatch: number } = { of: () => 0, maxBatch: Infinity },
     private readonly fairness: BatchFairness<T> = { groupOf: () => '', maxInFlightPerGroup: maxInFlight },
+    private readonly bound: BatchBound = { maxPendingWeight: Infinity, refuse: () => new Error('queue full') },
   ) {}
 
   submit(item: T): Promise<R> {
-    if (this.weight.of(item) >= this.weight.maxBatch) {
+    const weight = this.weight.of(item);
+    if (this.pendingWeight > 0 && this.pendingWeight + weight > this.bound.maxPendingWeight) {
+      return Promise.reject(this.bound.refuse());
+    }
+    this.pendingWeight += weight;
+    const answered = () => {
+      this.pendingWeight -= weight;
+    };
+    if (weight >= this.weight.maxBatch) {
       this.stats.soloWrites++;
-      return this.write([item]).then(([r]) => r);
+      return this.write([item])
+        .then(([r]) => r)
+        .finally(answered);
     }
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.pump();
-    });
+    }).finally(answered);
+  }
+
+  /** Bytes (weight) submitted and not yet answered. */
+  get pendingBytes(): number {
+    return this.pendingWeight;
   }
 
   /** Write slots of the main lane in use now. */

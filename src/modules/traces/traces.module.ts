@@ -6,12 +6,13 @@ import { TracesController } from './traces.controller';
 import { TracesRepository } from './traces.repository';
 import { TracesService } from './traces.service';
 import { LargeReadLimiter } from './large-read-limiter';
+import { TraceWriteGate } from './trace-write-gate';
 
 /** Trace ingestion, storage and queries. Exports TracesService (and the filter builder via its file). */
 @Module({
   imports: [TypeOrmModule.forFeature([TraceEntity, SpanEntity])],
   controllers: [TracesController],
-  providers: [TracesRepository, TracesService, LargeReadLimiter],
+  providers: [TracesRepository, TracesService, LargeReadLimiter, TraceWriteGate],
   exports: [TracesService, TracesRepository],
 })
 export class TracesModule {}

@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode } from '../../common/errors/domain.error';
+import { APP_CONFIG } from '../../config/config.module';
+import { AppConfig } from '../../config/env';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
@@ -6,6 +9,7 @@ import { Paginated } from '../../common/dto/pagination.dto';
 import { SpanResponseDto, TraceListItemDto, TraceResponseDto, TraceUserSummaryDto } from './dto/trace-response.dto';
 import { InsertBatcher } from './insert-batcher';
 import { buildTraceFilterSql, TraceFilter } from './query/trace-filter';
+import { TraceWriteGate } from './trace-write-gate';
 import { SortOrder, SpanKind, SpanStatus, TraceSortField, TraceStatus } from './traces.constants';
 
 /** A trace ready to be written: ids chosen, defaults applied, timestamps normalised. */
@@ -247,22 +251,27 @@ const JSON_BYTES = (a: string) =>
 const TRACE_BYTES = `(${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
                                          FROM spans s WHERE s.trace_id = t.trace_id), 0))`;
 export const TRACE_SIZE = `
-  SELECT t.span_count, ${TRACE_BYTES}::float8 AS bytes FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
+  SELECT t.span_count, ${TRACE_BYTES}::float8 AS bytes, cardinality(t.tags) AS tags
+  FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
 const TRACES_BYTES = `
   SELECT COALESCE(sum(${TRACE_BYTES}), 0)::float8 AS bytes FROM traces t
   WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[])`;
 
-/** Bounds on one trace (MAX_SPANS_PER_TRACE, MAX_TRACE_BYTES). */
+/** Bounds on one trace (MAX_SPANS_PER_TRACE, MAX_TRACE_BYTES, MAX_TAGS). */
 export interface TraceBounds {
   spans: number;
   bytes: number;
+  tags: number;
 }
 export interface TraceSize {
   spans: number;
   bytes: number;
+  tags: number;
 }
 /** A write that would take a trace past its bounds: nothing was changed. */
 export type WriteOutcome = 'ok' | 'missing' | { tooBig: TraceSize };
+/** A span PATCH: 'trace' or 'span' when that one is missing from the project. */
+export type SpanPatchOutcome = 'ok' | 'trace' | 'span' | { tooBig: TraceSize };
 
 /** Most JSON one batched INSERT carries; a heavier trace is written by itself. */
 const BATCH_BYTES = 1024 * 1024;
@@ -283,32 +292,49 @@ const json = (value: unknown) => (value === undefined || value === null ? null :
  */
 @Injectable()
 export class TracesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
   /**
    * New traces, written several per statement when requests arrive together. Each travels as its
    * JSON, serialised once: the batch joins them, and their length caps a batch at BATCH_BYTES (a
    * trace that large is written on its own, outside the shared slots). A batch holds one project's
-   * traces, and a project's batches hold at most INSERT_SLOTS_PER_PROJECT slots.
+   * traces, and a project's batches hold at most INSERT_SLOTS_PER_PROJECT slots. What waits is
+   * bounded by INGEST_QUEUE_MAX_BYTES: past it, a 503 with Retry-After.
    */
-  private readonly newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
-    async (traces) => {
-      const rows = await this.run<{ trace_id: string }>(
-        this.pool,
-        INSERT_NEW_TRACES,
-        [`[${traces.map((t) => t.json).join(',')}]`],
-        'pp_insert_new_traces',
-      );
-      const inserted = new Set(rows.map((r) => r.trace_id));
-      return traces.map((t) => inserted.has(t.traceId));
-    },
-    (t) => t.traceId,
-    64,
-    INSERT_SLOTS,
-    1,
-    { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
-    { groupOf: (t) => t.projectId, maxInFlightPerGroup: INSERT_SLOTS_PER_PROJECT },
-  );
+  private readonly newTraces: InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly gate: TraceWriteGate,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const maxPending = config.tenants.ingestQueueMaxBytes;
+    this.newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
+      async (traces) => {
+        const rows = await this.run<{ trace_id: string }>(
+          this.pool,
+          INSERT_NEW_TRACES,
+          [`[${traces.map((t) => t.json).join(',')}]`],
+          'pp_insert_new_traces',
+        );
+        const inserted = new Set(rows.map((r) => r.trace_id));
+        return traces.map((t) => inserted.has(t.traceId));
+      },
+      (t) => t.traceId,
+      64,
+      INSERT_SLOTS,
+      1,
+      { of: (t) => t.json.length, maxBatch: BATCH_BYTES },
+      { groupOf: (t) => t.projectId, maxInFlightPerGroup: INSERT_SLOTS_PER_PROJECT },
+      {
+        maxPendingWeight: maxPending,
+        refuse: () =>
+          new DomainError(
+            ErrorCode.DEPENDENCY_UNAVAILABLE,
+            `Ingestion is backed up: more than ${maxPending} bytes of traces wait for the database in this process (INGEST_QUEUE_MAX_BYTES). Retry after 1 seconds.`,
+            { retryAfterSeconds: 1 },
+          ),
+      },
+    );
+  }
 
   /**
    * Inserts or merges a trace and its spans, atomically. A new trace id takes one statement; an
@@ -343,15 +369,12 @@ export class TracesRepository {
     const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
     if (await this.newTraces.submit({ projectId, traceId: trace.trace_id, json: payload })) return 'ok';
     const spansJson = JSON.stringify(spans);
-    return this.inTransaction<WriteOutcome>(
-      async (client) => {
-        const upserted = await this.run(client, provisional ? UPSERT_PROVISIONAL_TRACE : UPSERT_TRACE, traceParams);
-        if (upserted.length === 0) return 'missing';
-        if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
-        return this.withinBounds(client, projectId, trace.trace_id, bounds);
-      },
-      (outcome) => outcome === 'ok',
-    );
+    return this.boundedWrite(projectId, trace.trace_id, bounds, async (client) => {
+      const upserted = await this.run(client, provisional ? UPSERT_PROVISIONAL_TRACE : UPSERT_TRACE, traceParams);
+      if (upserted.length === 0) return false;
+      if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
+      return true;
+    });
   }
 
   /** Upserts spans into an existing trace of the project, unless the trace would outgrow its bounds. */
@@ -361,20 +384,40 @@ export class TracesRepository {
     spans: SpanRecord[],
     bounds: TraceBounds,
   ): Promise<WriteOutcome> {
-    return this.inTransaction<WriteOutcome>(
-      async (client) => {
-        if (!(await this.lockTrace(client, projectId, traceId))) return 'missing';
-        await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
-        return this.withinBounds(client, projectId, traceId, bounds);
-      },
-      (outcome) => outcome === 'ok',
+    return this.boundedWrite(projectId, traceId, bounds, async (client) => {
+      if (!(await this.lockTrace(client, projectId, traceId))) return false;
+      await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
+      return true;
+    });
+  }
+
+  /**
+   * Every write to an existing trace goes through here: admitted by the write gate (one writer per
+   * trace per process, a project's share of the pool), then `write` in a transaction that commits
+   * only when the trace is still within its bounds afterwards (spans, JSON bytes, tags). `write`
+   * returns false when the trace is not in the project ('missing').
+   */
+  private boundedWrite(
+    projectId: string,
+    traceId: string,
+    bounds: TraceBounds,
+    write: (client: PoolClient) => Promise<boolean>,
+  ): Promise<WriteOutcome> {
+    return this.gate.run(projectId, traceId, () =>
+      this.inTransaction<WriteOutcome>(
+        async (client) => ((await write(client)) ? this.withinBounds(client, projectId, traceId, bounds) : 'missing'),
+        (outcome) => outcome === 'ok',
+      ),
     );
   }
 
   /** How big a trace of the project is (null when there is none), without reading it. */
   async traceSize(projectId: string, traceId: string): Promise<TraceSize | null> {
-    const rows: { span_count: number; bytes: number }[] = await this.dataSource.query(TRACE_SIZE, [projectId, traceId]);
-    return rows[0] ? { spans: rows[0].span_count, bytes: rows[0].bytes } : null;
+    const rows: { span_count: number; bytes: number; tags: number }[] = await this.dataSource.query(TRACE_SIZE, [
+      projectId,
+      traceId,
+    ]);
+    return rows[0] ? { spans: rows[0].span_count, bytes: rows[0].bytes, tags: rows[0].tags } : null;
   }
 
   /** Bytes of JSON of several traces of the project with their spans, without reading them. */
@@ -389,10 +432,13 @@ export class TracesRepository {
     projectId: string,
     traceId: string,
     bounds: TraceBounds,
-  ): Promise<WriteOutcome> {
-    const [row] = await this.run<{ span_count: number; bytes: number }>(client, TRACE_SIZE, [projectId, traceId]);
-    const size = { spans: row.span_count, bytes: row.bytes };
-    return size.spans > bounds.spans || size.bytes > bounds.bytes ? { tooBig: size } : 'ok';
+  ): Promise<'ok' | { tooBig: TraceSize }> {
+    const [row] = await this.run<{ span_count: number; bytes: number; tags: number }>(client, TRACE_SIZE, [
+      projectId,
+      traceId,
+    ]);
+    const size = { spans: row.span_count, bytes: row.bytes, tags: row.tags };
+    return size.spans > bounds.spans || size.bytes > bounds.bytes || size.tags > bounds.tags ? { tooBig: size } : 'ok';
   }
 
   async findTraceWithSpans(projectId: string, traceId: string): Promise<TraceResponseDto | null> {
@@ -471,8 +517,16 @@ export class TracesRepository {
     return { items, total: counted[0].total, limit: page.limit, offset: page.offset };
   }
 
-  /** Applies a PATCH (only the keys present). Returns false when the trace is not in the project. */
-  async updateTrace(projectId: string, traceId: string, patch: Record<string, unknown>): Promise<boolean> {
+  /**
+   * Applies a PATCH (only the keys present) within the trace's bounds: a metadata merge that takes the
+   * trace past MAX_TRACE_BYTES is rolled back like an oversized append.
+   */
+  async updateTrace(
+    projectId: string,
+    traceId: string,
+    patch: Record<string, unknown>,
+    bounds: TraceBounds,
+  ): Promise<WriteOutcome> {
     const { sets, params } = buildPatch(TRACE_PATCH_COLUMNS, patch, 3);
     // A PATCH that sets nothing (an empty body, `{}`, only nulls on non-nullable keys) is a true
     // no-op: it must not bump updated_at.
@@ -481,13 +535,17 @@ export class TracesRepository {
         'SELECT 1 FROM traces WHERE project_id = $1 AND trace_id = $2',
         [projectId, traceId],
       );
-      return rows.length > 0;
+      return rows.length > 0 ? 'ok' : 'missing';
     }
-    const [, affected]: [unknown, number] = await this.dataSource.query(
-      `UPDATE traces SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE project_id = $1 AND trace_id = $2`,
-      [projectId, traceId, ...params],
-    );
-    return affected > 0;
+    return this.boundedWrite(projectId, traceId, bounds, async (client) => {
+      const updated = await this.run(
+        client,
+        `UPDATE traces SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE project_id = $1 AND trace_id = $2
+         RETURNING 1`,
+        [projectId, traceId, ...params],
+      );
+      return updated.length > 0;
+    });
   }
 
   /**
@@ -499,25 +557,28 @@ export class TracesRepository {
     traceId: string,
     spanId: string,
     patch: Record<string, unknown>,
-  ): Promise<'ok' | 'trace' | 'span'> {
-    return this.inTransaction<'ok' | 'trace' | 'span'>(
-      async (client) => {
-        if (!(await this.lockTrace(client, projectId, traceId))) return 'trace';
-        const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
-        // Nothing to set: a true no-op (the trace's updated_at stays as it is).
-        const updated = await this.run(
-          client,
-          sets.length > 0
-            ? `UPDATE spans SET ${sets.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`
-            : 'SELECT span_id FROM spans WHERE trace_id = $1 AND span_id = $2',
-          sets.length > 0 ? [traceId, spanId, ...params] : [traceId, spanId],
-        );
-        if (updated.length === 0) return 'span';
-        if (sets.length === 0) return 'ok';
-        await this.run(client, REFRESH_AGGREGATES, [traceId]);
-        return 'ok';
-      },
-      (result) => result === 'ok',
+    bounds: TraceBounds,
+  ): Promise<SpanPatchOutcome> {
+    return this.gate.run(projectId, traceId, () =>
+      this.inTransaction<SpanPatchOutcome>(
+        async (client) => {
+          if (!(await this.lockTrace(client, projectId, traceId))) return 'trace';
+          const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
+          // Nothing to set: a true no-op (the trace's updated_at stays as it is).
+          const updated = await this.run(
+            client,
+            sets.length > 0
+              ? `UPDATE spans SET ${sets.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`
+              : 'SELECT span_id FROM spans WHERE trace_id = $1 AND span_id = $2',
+            sets.length > 0 ? [traceId, spanId, ...params] : [traceId, spanId],
+          );
+          if (updated.length === 0) return 'span';
+          if (sets.length === 0) return 'ok';
+          await this.run(client, REFRESH_AGGREGATES, [traceId]);
+          return this.withinBounds(client, projectId, traceId, bounds);
+        },
+        (result) => result === 'ok',
+      ),
     );
   }
 
@@ -537,18 +598,33 @@ export class TracesRepository {
     return affected;
   }
 
-  /** Removes `remove`, then appends the tags of `add` that are not there yet. Returns the traces matched. */
-  async retagTraces(projectId: string, traceIds: string[], add: string[], remove: string[]): Promise<number> {
-    const [, affected]: [unknown, number] = await this.dataSource.query(
-      `UPDATE traces t SET
-         tags = k.kept || ARRAY(SELECT a FROM unnest($3::text[]) AS a WHERE a <> ALL (k.kept)),
-         updated_at = now()
-       FROM (SELECT trace_id, ARRAY(SELECT x FROM unnest(tags) AS x WHERE x <> ALL ($4::text[])) AS kept
-             FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])) k
-       WHERE t.trace_id = k.trace_id AND t.project_id = $1`,
-      [projectId, traceIds, add, remove],
+  /**
+   * Removes `remove`, then appends the tags of `add` that are not there yet, in one statement that
+   * changes nothing when any matched trace would end with more than `maxTags` tags. Returns the traces
+   * matched, or the number of traces that would overflow.
+   */
+  async retagTraces(
+    projectId: string,
+    traceIds: string[],
+    add: string[],
+    remove: string[],
+    maxTags: number,
+  ): Promise<{ updated: number; overflowing: number }> {
+    const [row] = await this.dataSource.query(
+      `WITH k AS (
+         SELECT trace_id, kept || ARRAY(SELECT a FROM unnest($3::text[]) AS a WHERE a <> ALL (kept)) AS tags
+         FROM (SELECT trace_id, ARRAY(SELECT x FROM unnest(tags) AS x WHERE x <> ALL ($4::text[])) AS kept
+               FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[]) FOR UPDATE) c
+       ), over AS (SELECT count(*)::int AS n FROM k WHERE cardinality(k.tags) > $5),
+       u AS (
+         UPDATE traces t SET tags = k.tags, updated_at = now() FROM k
+         WHERE t.trace_id = k.trace_id AND t.project_id = $1 AND (SELECT n FROM over) = 0
+         RETURNING 1
+       )
+       SELECT (SELECT n FROM over) AS overflowing, (SELECT count(*)::int FROM u) AS updated`,
+      [projectId, traceIds, add, remove, maxTags],
     );
-    return affected;
+    return row as { updated: number; overflowing: number };
   }
 
   /** Locks the trace row (writers of one trace queue up here). False when it is not in the project. */

@@ -21,6 +21,8 @@ import { LargeReadLimiter } from './large-read-limiter';
 import { TraceFilter } from './query/trace-filter';
 import { SpanRecord, TraceBounds, TraceRecord, TraceSize, TracesRepository, WriteOutcome } from './traces.repository';
 import { parseTimestamp } from './utils/timestamp';
+import { MAX_TAGS } from './traces.constants';
+import { RequestValidationError } from '../../common/validation/validation';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -31,9 +33,15 @@ export const traceNotFound = (traceId: string) => notFound(`Trace ${traceId} not
 export const spanNotFound = (spanId: string, traceId: string) =>
   notFound(`Span ${spanId} not found on trace ${traceId}.`);
 
+const tooManyTags = (what: string) =>
+  new RequestValidationError([
+    { field: 'tags', message: `${what}; at most ${MAX_TAGS} are allowed per trace. Nothing was changed.` },
+  ]);
+
 const tooLarge = (message: string) => new DomainError(ErrorCode.PAYLOAD_TOO_LARGE, message);
 
-function traceTooBig(traceId: string, size: TraceSize, bounds: TraceBounds): DomainError {
+function traceTooBig(traceId: string, size: TraceSize, bounds: TraceBounds): Error {
+  if (size.tags > bounds.tags) return tooManyTags(`Trace ${traceId} would hold ${size.tags} tags`);
   return size.spans > bounds.spans
     ? tooLarge(
         `Trace ${traceId} would hold ${size.spans} spans; at most ${bounds.spans} are allowed (MAX_SPANS_PER_TRACE). Nothing was changed.`,
@@ -54,7 +62,7 @@ export class TracesService {
     private readonly largeReads: LargeReadLimiter,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.bounds = { spans: config.bounds.spansPerTrace, bytes: config.bounds.traceBytes };
+    this.bounds = { spans: config.bounds.spansPerTrace, bytes: config.bounds.traceBytes, tags: MAX_TAGS };
     this.maxResponseBytes = config.bounds.responseBytes;
   }
 
@@ -73,7 +81,7 @@ export class TracesService {
     const trace = toTraceRecord(dto);
     const spans = toSpanRecords(dto.spans ?? []);
     if (spans.length > this.bounds.spans) {
-      throw traceTooBig(trace.trace_id, { spans: spans.length, bytes: 0 }, this.bounds);
+      throw traceTooBig(trace.trace_id, { spans: spans.length, bytes: 0, tags: 0 }, this.bounds);
     }
     const outcome = await this.repository.upsertTraceWithSpans(
       projectId,
@@ -82,7 +90,8 @@ export class TracesService {
       this.bounds,
       options.provisional ?? false,
     );
-    if (outcome === 'missing') throw conflict(`Trace ${trace.trace_id} already exists in another project.`);
+    // Said without naming another project: the answer must not reveal that someone else holds the id.
+    if (outcome === 'missing') throw conflict(`Trace id ${trace.trace_id} cannot be used; send a new trace id.`);
     this.assertWritten(trace.trace_id, outcome);
     return {
       trace_id: trace.trace_id,
@@ -99,7 +108,7 @@ export class TracesService {
     return { span_ids: spans.map((s) => s.span_id) };
   }
 
-  private assertWritten(traceId: string, outcome: WriteOutcome): void {
+  private assertWritten(traceId: string, outcome: WriteOutcome | 'trace' | 'span'): void {
     if (typeof outcome === 'object') throw traceTooBig(traceId, outcome.tooBig, this.bounds);
   }
 
@@ -184,14 +193,17 @@ export class TracesService {
   async updateTrace(projectId: string, traceId: string, dto: TraceUpdateDto): Promise<TraceResponseDto> {
     const patch: Record<string, unknown> = { ...dto };
     if (Array.isArray(dto.tags)) patch.tags = unique(dto.tags);
-    if (!(await this.repository.updateTrace(projectId, traceId, patch))) throw traceNotFound(traceId);
+    const outcome = await this.repository.updateTrace(projectId, traceId, patch, this.bounds);
+    if (outcome === 'missing') throw traceNotFound(traceId);
+    this.assertWritten(traceId, outcome);
     return this.getTrace(projectId, traceId);
   }
 
   async updateSpan(projectId: string, traceId: string, spanId: string, dto: SpanUpdateDto): Promise<SpanResponseDto> {
-    const outcome = await this.repository.updateSpan(projectId, traceId, spanId, { ...dto });
+    const outcome = await this.repository.updateSpan(projectId, traceId, spanId, { ...dto }, this.bounds);
     if (outcome === 'trace') throw traceNotFound(traceId);
     if (outcome === 'span') throw spanNotFound(spanId, traceId);
+    this.assertWritten(traceId, outcome);
     const span = await this.repository.findSpan(projectId, traceId, spanId);
     if (!span) throw spanNotFound(spanId, traceId); // deleted in between
     return span;
@@ -209,7 +221,9 @@ export class TracesService {
     const add = unique(dto.add_tags ?? []);
     const remove = unique(dto.remove_tags ?? []);
     if (add.length === 0 && remove.length === 0) return { updated: 0 };
-    return { updated: await this.repository.retagTraces(projectId, unique(dto.trace_ids), add, remove) };
+    const result = await this.repository.retagTraces(projectId, unique(dto.trace_ids), add, remove, MAX_TAGS);
+    if (result.overflowing > 0) throw tooManyTags(`${result.overflowing} of these traces would hold more tags`);
+    return { updated: result.updated };
   }
 }
 

@@ -8,6 +8,8 @@ import { OrganizationsService } from '../organizations.service';
 import { ProjectsService } from '../projects.service';
 import { Principal, ProjectContext, UserContext } from '../types/project-context';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { OrgQuotaService } from '../../quotas/org-quotas.service';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { ProjectCreationLimiter } from './project-creation-limiter';
 
 /**
@@ -58,9 +60,18 @@ export class ProjectAuthGuard implements CanActivate {
     private readonly jwtGuard: JwtAuthGuard,
     private readonly creationLimiter: ProjectCreationLimiter,
     private readonly identity: RequestIdentityService,
+    private readonly failures: AuthFailureLimiter,
+    private readonly quotas: OrgQuotaService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    return this.failures.guard(http.getRequest<Request>(), http.getResponse<Response>(), () =>
+      this.authenticate(context),
+    );
+  }
+
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const apiKey = header(req, 'x-api-key')?.trim();
     if (apiKey) {
@@ -110,7 +121,9 @@ export class ProjectAuthGuard implements CanActivate {
       create: async () => {
         const res = context.switchToHttp().getResponse<Response>();
         await this.creationLimiter.take(key.id, validName, res);
-        const { project, created } = await this.projects.findOrCreateByName(key.orgId, validName);
+        const { project, created } = await this.quotas.within(key.orgId, 'projects', () =>
+          this.projects.findOrCreateByName(key.orgId, validName),
+        );
         // Kept from the original (clients rely on it), but said: a typo must not pass for an empty project.
         if (created) {
           res.setHeader(PROJECT_CREATED_HEADER, validName); // its characters are all header-safe

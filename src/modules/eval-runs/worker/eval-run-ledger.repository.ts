@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { ReservedConnection } from '../../../database/reserved-connection';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -101,7 +102,11 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
  */
 @Injectable()
 export class EvalRunLedgerRepository {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    /** The heartbeat's own connection: leases are renewed however busy the shared pool is. */
+    @Optional() private readonly reserved?: ReservedConnection,
+  ) {}
 
   /** Runs one statement and returns its rows and affected-row count, whatever the command. */
   private exec<T = Record<string, unknown>>(
@@ -233,7 +238,8 @@ export class EvalRunLedgerRepository {
    */
   async heartbeat(token: string, leaseMs: number, held: Array<{ runId: string; traceId: string }>): Promise<number> {
     if (held.length === 0) return 0;
-    const { affected } = await this.exec(
+    const exec = this.reserved ? this.reserved.exec.bind(this.reserved) : this.exec.bind(this);
+    const { affected } = await exec(
       `UPDATE eval_run_items i SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
        FROM unnest($3::uuid[], $4::uuid[]) AS h(run_id, trace_id)
        WHERE i.run_id = h.run_id AND i.trace_id = h.trace_id AND i.lease_token = $1 AND i.state = 'RUNNING'`,

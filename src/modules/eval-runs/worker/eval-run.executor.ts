@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { OrgQuotaService } from '../../quotas/org-quotas.service';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_CONFIG } from '../../../config/config.module';
@@ -86,6 +87,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     private readonly judge: JudgeService,
     private readonly evalMetrics: EvalMetrics,
     private readonly faults: FaultInjector,
+    @Optional() private readonly quotas?: OrgQuotaService,
   ) {
     this.pool = new SlotPool(config.evalRuns.workerConcurrency);
     this.leaseMs = config.evalRuns.itemLeaseMs;
@@ -405,6 +407,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       projectId: ctx.run.projectId,
       signal: ctx.signal,
       budget: ctx.budget,
+      judgeQuota: this.quotas?.judgeQuotaOf(ctx.run.projectId),
       beforeJudgeCall: () => {
         if (ctx.stopped) throw new Error(ctx.stopped);
         this.faults.hit('judge');

@@ -4,7 +4,7 @@ import { FaultInjector, InjectedFault, parseFaults } from './fault-injector';
 const base = {
   DATABASE_URL: 'postgresql://x@127.0.0.1/x',
   REDIS_URL: 'redis://127.0.0.1:6379/0',
-  JWT_SECRET: 's'.repeat(32),
+  JWT_SECRET: '0123456789abcdef0123456789abcdef',
 };
 const injector = (env: Record<string, string>) => new FaultInjector(loadConfig({ ...base, ...env }));
 

@@ -137,7 +137,7 @@ export abstract class FilteredRunSpawner implements MonitorRunSpawner {
     const model = this.judge.assertModelUsable(req.monitor.model ?? undefined);
     this.assertJudgeable();
     const window = {
-      watermark: await readWatermark(req.manager, req.monitor.id),
+      watermark: (await readWatermark(req.manager, req.monitor.id)) ?? this.firstFireStart(req.monitor),
       graceMs: this.config.monitors.ingestGraceMs,
     };
     const stats = await this.candidates(req.manager, req.monitor, window);
@@ -147,6 +147,16 @@ export abstract class FilteredRunSpawner implements MonitorRunSpawner {
     const run = await this.create(req, fields, window, stats.newest);
     if (!run) return spawnSkip('no_match', this.skips.noMatch);
     return { run, watermark: stats.newest };
+  }
+
+  /**
+   * Where the first fire of a scope 'new' monitor starts: MONITOR_FIRST_FIRE_WINDOW_MS before now,
+   * not the project's whole history (one tenant's 1,330 new monitors each took 660 runs' worth of
+   * judge calls; issue 22, finding 3), unless the monitor asks for history with filters.date_from.
+   */
+  private firstFireStart(monitor: MonitorEntity): string | null {
+    if (monitor.scope !== 'new' || (monitor.filters as Record<string, unknown>).date_from !== undefined) return null;
+    return new Date(Date.now() - this.config.tenants.monitorFirstFireWindowMs).toISOString();
   }
 
   /** Throws the 422-mapped error when what the metrics need cannot be judged (default: nothing more to check). */
