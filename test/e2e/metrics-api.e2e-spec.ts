@@ -1,36 +1,21 @@
-import { INestApplication, Module } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import request from 'supertest';
-import { AppConfigModule } from '../../config/config.module';
-import { loadConfig } from '../../config/env';
-import { ProjectAuthGuard } from '../auth/guards/project-auth.guard';
-import { RateLimitGuard } from '../auth/guards/rate-limit.guard';
-import { MetricsApiModule } from './metrics-api.module';
+import { createTenant, Tenant } from '../support/tenancy';
+import { createTestApp, TestApp } from '../support/test-app';
 
-const allow = { canActivate: () => true };
-
-@Module({
-  imports: [AppConfigModule.forRoot(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' })), MetricsApiModule],
-})
-class Root {}
-
-/** The two catalogue routes, with the auth guards stood in (auth itself is tested by its module). */
-describe('MetricsApiModule routes', () => {
-  let app: INestApplication;
+/**
+ * The two catalogue routes over HTTP, as a tenant sees them (the providers view filters what it
+ * shows by project: judge-provider-status.e2e-spec.ts tests that part).
+ */
+describe('catalogue routes: trace metrics and providers', () => {
+  let t: TestApp;
+  let tenant: Tenant;
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [Root] })
-      .overrideGuard(ProjectAuthGuard)
-      .useValue(allow)
-      .overrideGuard(RateLimitGuard)
-      .useValue(allow)
-      .compile();
-    app = moduleRef.createNestApplication();
-    await app.init();
+    t = await createTestApp({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    tenant = await createTenant(t);
   });
-  afterAll(() => app.close());
+  afterAll(() => t.close());
 
   it('GET /evaluations/trace-metrics → a bare array of the eight metrics', async () => {
-    const res = await request(app.getHttpServer()).get('/evaluations/trace-metrics').expect(200);
+    const res = await t.http.get('/evaluations/trace-metrics').set(tenant.headers).expect(200);
     expect(res.body.map((m: { name: string }) => m.name)).toEqual([
       'argument_correctness',
       'coherence',
@@ -45,7 +30,7 @@ describe('MetricsApiModule routes', () => {
   });
 
   it("GET /evaluations/providers → availability under the dashboard's keys (openai, anthropic, google_genai, vertex_ai) and the scripted judge", async () => {
-    const res = await request(app.getHttpServer()).get('/evaluations/providers').expect(200);
+    const res = await t.http.get('/evaluations/providers').set(tenant.headers).expect(200);
     expect(res.body.map((p: { key: string; available: boolean }) => [p.key, p.available])).toEqual([
       ['openai', true],
       ['anthropic', false],
