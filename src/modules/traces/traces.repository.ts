@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { SpanResponseDto, TraceListItemDto, TraceResponseDto, TraceUserSummaryDto } from './dto/trace-response.dto';
@@ -282,8 +283,7 @@ export class TracesRepository {
    */
   private readonly newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
     async (traces) => {
-      const rows = await this.run<{ trace_id: string }>(
-        this.pool,
+      const rows = await this.runPooled<{ trace_id: string }>(
         INSERT_NEW_TRACES,
         [`[${traces.map((t) => t.json).join(',')}]`],
         'pp_insert_new_traces',
@@ -549,16 +549,32 @@ export class TracesRepository {
   }
 
   /**
-   * The write paths talk to the pg pool that TypeORM owns, without the ORM's per-query layers (they
-   * showed in the ingestion profile). Errors are wrapped as TypeORM's QueryFailedError so the global
-   * filter maps them as for any other query.
+   * The write paths talk to a pg connection of TypeORM's pool, taken through the driver's public
+   * `obtainMasterConnection()`, without the ORM's per-query layers (they showed in the ingestion
+   * profile). Errors are wrapped as TypeORM's QueryFailedError so the global filter maps them as for
+   * any other query. `release(error)` drops a connection left in an unknown state.
    */
-  private get pool(): Pool {
-    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  private async connection(): Promise<[PoolClient, (error?: unknown) => void]> {
+    const [client, release] = await (this.dataSource.driver as PostgresDriver).obtainMasterConnection();
+    return [client as PoolClient, release as (error?: unknown) => void];
+  }
+
+  /** One statement on a pooled connection (pg's `pool.query`, through the public driver API). */
+  private async runPooled<R = Record<string, unknown>>(sql: string, params: unknown[], name?: string): Promise<R[]> {
+    const [client, release] = await this.connection();
+    let failure: unknown;
+    try {
+      return await this.run<R>(client, sql, params, name);
+    } catch (error) {
+      failure = error; // as pg's pool.query: a connection that failed a statement is not reused
+      throw error;
+    } finally {
+      release(failure);
+    }
   }
 
   private async run<R = Record<string, unknown>>(
-    db: Pool | PoolClient,
+    db: PoolClient,
     sql: string,
     params: unknown[],
     name?: string,
@@ -576,7 +592,7 @@ export class TracesRepository {
     work: (client: PoolClient) => Promise<T>,
     commitIf: (result: T) => boolean,
   ): Promise<T> {
-    const client = await this.pool.connect();
+    const [client, release] = await this.connection();
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -593,7 +609,7 @@ export class TracesRepository {
       broken = broken || !(error instanceof QueryFailedError);
       throw error;
     } finally {
-      client.release(broken);
+      release(broken ? new Error('connection left in an unknown state') : undefined);
     }
   }
 }
