@@ -1,19 +1,16 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { Gauge } from 'prom-client';
-import { DataSource } from 'typeorm';
-import { EvalRunStatus } from '../eval-runs/entities/eval-run.entity';
 import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
 import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'paused'] as const;
 
 /**
- * Gauges read on each scrape (API process only): eval runs by status from PostgreSQL (one GROUP BY
- * over an indexed column) and the eval-run queue's job counts from Redis. A failing source is
- * logged and leaves its gauge empty; the scrape itself still succeeds.
+ * Gauges read on each scrape (API process only): the eval-run queue's job counts from Redis (eval
+ * runs by status are the eval-runs module's RunStatusGauge). A failing source is logged and leaves
+ * its gauge empty; the scrape itself still succeeds.
  */
 @Injectable()
 export class ScrapeMetricsCollector {
@@ -21,20 +18,8 @@ export class ScrapeMetricsCollector {
 
   constructor(
     { registry }: MetricsRegistry,
-    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue,
   ) {
-    const runs: Gauge<'status'> = new Gauge({
-      name: `${METRIC_PREFIX}eval_runs`,
-      help: 'Eval runs by status, all projects (read from PostgreSQL at scrape time).',
-      labelNames: ['status'],
-      registers: [registry],
-      collect: async () => {
-        runs.reset();
-        const counts = await this.runsByStatus();
-        if (counts) for (const status of Object.values(EvalRunStatus)) runs.set({ status }, counts.get(status) ?? 0);
-      },
-    });
     const jobs: Gauge<'queue' | 'state'> = new Gauge({
       name: `${METRIC_PREFIX}queue_jobs`,
       help: 'Jobs in a Bull queue, by state (read from Redis at scrape time).',
@@ -46,18 +31,6 @@ export class ScrapeMetricsCollector {
         if (counts) for (const state of QUEUE_STATES) jobs.set({ queue: EVAL_RUNS_QUEUE, state }, counts[state] ?? 0);
       },
     });
-  }
-
-  private async runsByStatus(): Promise<Map<string, number> | null> {
-    try {
-      const rows: { status: string; n: string }[] = await this.dataSource.query(
-        'SELECT status, count(*) AS n FROM eval_runs GROUP BY status',
-      );
-      return new Map(rows.map((r) => [r.status, Number(r.n)]));
-    } catch (err) {
-      this.logger.warn({ err }, 'Could not count eval runs for /metrics');
-      return null;
-    }
   }
 
   private async queueCounts(): Promise<Partial<Record<(typeof QUEUE_STATES)[number], number>> | null> {
