@@ -535,7 +535,7 @@ export class EvalRunLedgerRepository {
    */
   async stopIfOverBudget(runId: string): Promise<string | null> {
     const { rows } = await this.exec<{ error_message: string }>(
-      `UPDATE eval_runs SET status = 'FAILED', completed_at = now(), error_message = CASE
+      `UPDATE eval_runs SET status = 'FAILED', stop_reason = 'BUDGET', completed_at = now(), error_message = CASE
          WHEN max_judge_calls IS NOT NULL AND judge_calls >= max_judge_calls
            THEN format('Judge call budget reached: max_judge_calls is %s and %s calls were made. The scores so far are kept; retry the run to continue.', max_judge_calls, judge_calls)
          ELSE format('Judge token budget reached: max_judge_tokens is %s and %s tokens were used. The scores so far are kept; retry the run to continue.', max_judge_tokens, judge_input_tokens + judge_output_tokens)
