@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ScoreAgreementController } from './agreement/score-agreement.controller';
+import { ScoreAgreementService } from './agreement/score-agreement.service';
 import { ScoreAnalyticsRepository } from './score-analytics.repository';
 import { ScoreAnalyticsService } from './score-analytics.service';
 import { ScoreRollupRefresher } from './score-rollup-refresher';
@@ -22,6 +24,7 @@ import { TraceScoresService } from './trace-scores.service';
   controllers: [
     TraceScoresController,
     TraceScoreAnalyticsController,
+    ScoreAgreementController,
     SessionScoresController,
     SessionScoreAnalyticsController,
   ],
@@ -32,6 +35,7 @@ import { TraceScoresService } from './trace-scores.service';
     SessionScoresService,
     ScoreAnalyticsRepository,
     ScoreAnalyticsService,
+    ScoreAgreementService,
     ScoreRollupRefresher,
   ],
 })
