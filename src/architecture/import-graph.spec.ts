@@ -11,6 +11,13 @@ describe('cycles()', () => {
       ['f', ['d']],
     ]);
     expect(cycles(graph)).toEqual([['a', 'b', 'c'], ['e']]);
-    expect(cycles(new Map([['x', ['y']], ['y', []]]))).toEqual([]);
+    expect(
+      cycles(
+        new Map([
+          ['x', ['y']],
+          ['y', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });
