@@ -6,6 +6,7 @@ import { AppConfigModule } from './config/config.module';
 import { AppConfig, loadConfig } from './config/env';
 import { DatabaseModule } from './database/database.module';
 import { AnalyticsModule } from './modules/analytics/analytics.module';
+import { CustomMetricsModule } from './modules/custom-metrics/custom-metrics.module';
 import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
 import { EvalRunsModule } from './modules/eval-runs/eval-runs.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
@@ -41,6 +42,7 @@ export class AppModule {
         TracesModule,
         SessionsModule,
         MetricsApiModule,
+        CustomMetricsModule,
         EvalRunsModule,
         ...(config.runWorkerInProcess ? [EvalRunsWorkerModule, MonitorsWorkerModule, RetentionModule] : []),
         ScoresModule,

@@ -29,6 +29,8 @@ export const TABLE_OWNERS: Record<string, string> = {
   eval_runs: 'eval-runs',
   eval_run_items: 'eval-runs',
   eval_monitors: 'monitors',
+  custom_metrics: 'custom-metrics',
+  custom_metric_versions: 'custom-metrics',
 };
 
 /** The text of every string and template literal of a file (SQL lives there, comments do not count). */

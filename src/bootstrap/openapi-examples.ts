@@ -89,6 +89,21 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     max_judge_calls_per_day: 5000,
   },
   'PATCH /evaluations/monitors/{monitor_id}': { cadence: 'cron:0 3 * * *', scope: 'new' },
+  'POST /evaluations/custom-metrics': {
+    name: 'refund_policy',
+    description: 'Refunds only within the 30-day policy.',
+    output_type: 'BOOLEAN',
+    prompt_template:
+      'Did the agent refund only within the 30-day policy?\nRequest: {{input}}\nTools:\n{{spans kind=TOOL}}',
+  },
+  'POST /evaluations/custom-metrics/preview': {
+    trace_id: EXAMPLE_TRACE_ID,
+    definition: { output_type: 'NUMERIC', prompt_template: 'How polite was the reply? {{output}}' },
+  },
+  'PATCH /evaluations/custom-metrics/{name}': {
+    prompt_template: 'Within policy (30 days, receipt present)? {{input}} {{spans kind=TOOL}} {{output}}',
+  },
+  'POST /evaluations/custom-metrics/{name}/preview': { trace_id: EXAMPLE_TRACE_ID, judge: true },
 };
 
 const detail = (text: string) => ({ detail: text });
@@ -106,6 +121,8 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
 
 /** Path ids that are client-chosen text, not UUIDs: what makes one malformed. */
 const TEXT_ID_PARAMS: Record<string, { summary: string; message: string }> = {
+  name: { summary: 'name is not a custom metric name', message: 'name must be a custom metric name (snake_case)' },
+  version: { summary: 'version is below 1', message: 'version must not be less than 1' },
   session_id: {
     summary: 'session_id is longer than 255 characters',
     message: 'session_id must be shorter than or equal to 255 characters',

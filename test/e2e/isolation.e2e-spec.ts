@@ -18,7 +18,18 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 
 /** Where each kind of id comes from. Keys are parameter or field names as the API spells them. */
-type IdKind = 'trace' | 'span' | 'run' | 'session_run' | 'score' | 'session' | 'sessionScore' | 'org' | 'key' | 'monitor';
+type IdKind =
+  | 'trace'
+  | 'span'
+  | 'run'
+  | 'session_run'
+  | 'score'
+  | 'session'
+  | 'sessionScore'
+  | 'org'
+  | 'key'
+  | 'monitor'
+  | 'customMetric';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
   trace_ids: 'trace',
@@ -39,6 +50,13 @@ const ID_KINDS: Record<string, IdKind> = {
  */
 const SESSION_SCORE_ROUTES = ['/evaluations/session-scores', '/evaluations/analytics/session-scores/'];
 const SESSION_SCORE_ID_KINDS: Record<string, IdKind> = { score_id: 'sessionScore', session_id: 'session' };
+/** Custom metrics are addressed by their name, unique in a project. */
+const CUSTOM_METRIC_ROUTES = '/evaluations/custom-metrics/{name}';
+/** Path parameters that are not object ids, and required query parameters, filled the same for every probe. */
+const FIXED_PATH_VALUES: Record<string, string> = { version: '1' };
+const FIXED_QUERY: Record<string, string> = {
+  'GET /evaluations/analytics/trace-scores/agreement': 'metric_name=confidence',
+};
 /** Organization-level objects: another project of the same organization legitimately shares them. */
 const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key']);
 /** Names that look like ids but are free-text labels chosen by clients, not our objects. */
@@ -57,6 +75,10 @@ function idSlots(route: Route): { slots: IdSlot[]; unknown: string[] } {
   const unknown: string[] = [];
   const sessionScores = SESSION_SCORE_ROUTES.some((prefix) => route.path.startsWith(prefix));
   const consider = (where: IdSlot['where'], name: string) => {
+    if (route.path.startsWith(CUSTOM_METRIC_ROUTES) && where === 'path' && name === 'name') {
+      slots.push({ where, name, kind: 'customMetric' });
+      return;
+    }
     if (sessionScores && SESSION_SCORE_ID_KINDS[name]) {
       slots.push({ where, name, kind: SESSION_SCORE_ID_KINDS[name] });
       return;
@@ -103,7 +125,16 @@ const BODIES: Record<string, (ids: (kind: IdKind) => string) => unknown> = {
   'POST /evaluations/session-runs/batch': (id) => ({ metrics: ['agent_reliability'], session_ids: [id('session')] }),
   'POST /organizations/{org_id}/projects': () => ({ name: `hijack-${randomUUID().slice(0, 6)}` }),
   'POST /organizations/{org_id}/api-keys': () => ({ name: 'hijack' }),
+  'POST /evaluations/custom-metrics/preview': (id) => ({
+    trace_id: id('trace'),
+    definition: { output_type: 'BOOLEAN', prompt_template: '{{input}}' },
+  }),
 };
+
+/** The query string of a probe: its id slots, then any required parameter the route needs. */
+function probeQuery(route: Route, ids: string): string {
+  return [ids, FIXED_QUERY[routeName(route)]].filter(Boolean).join('&');
+}
 
 /** A fallback body from the schema: examples, defaults, then a plain value per type. */
 function exampleBody(s: Schema | undefined, id: (kind: IdKind) => string): unknown {
@@ -206,6 +237,17 @@ describe('isolation matrix: ids of other projects and organizations, every route
       .expect(201);
     const monitorRun = await t.http.post(`/evaluations/monitors/${monitor.body.id}/trigger`).set(owner.apiKeyHeaders);
     if (monitorRun.status === 202) await waitForRun(t, { headers: owner.apiKeyHeaders }, monitorRun.body.id);
+    const customMetric = `cm_${owner.label.replace(/-/g, '_')}_${randomBytes(3).toString('hex')}`;
+    await t.http
+      .post('/evaluations/custom-metrics')
+      .set(owner.apiKeyHeaders)
+      .send({
+        name: customMetric,
+        description: `${secret}-rubric`,
+        output_type: 'BOOLEAN',
+        prompt_template: `${secret} {{input}}`,
+      })
+      .expect(201);
     const key = await t.http
       .post(`/organizations/${owner.orgId}/api-keys`)
       .set(orgBearer)
@@ -224,6 +266,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
         org: owner.orgId,
         key: key.body.id,
         monitor: monitor.body.id,
+        customMetric,
       },
       secrets: [secret, key.body.raw_key, key.body.key_prefix],
     };
@@ -257,6 +300,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
       await get(`/evaluations/monitors/${o.ids.monitor}`, o.apiKeyHeaders),
       await get(`/evaluations/monitors/${o.ids.monitor}/runs`, o.apiKeyHeaders),
       await get('/evaluations/monitors?limit=200', o.apiKeyHeaders),
+      await get(`/evaluations/custom-metrics/${o.ids.customMetric}/versions`, o.apiKeyHeaders),
       await get(`/organizations/${o.orgId}/projects`, orgBearer),
       { ...keys, body: stableKeys },
     ];
@@ -366,14 +410,17 @@ describe('isolation matrix: ids of other projects and organizations, every route
           const owners = new Map(slots.map((s, i) => [s, mix(s, i)]));
           const idOf = (kind: IdKind) =>
             (slots.find((s) => s.kind === kind) ? owners.get(slots.find((s) => s.kind === kind)!)! : victim).ids[kind];
-          const path = fillPath(
-            route.path,
-            Object.fromEntries(pathSlots.map((s) => [s.name, owners.get(s)!.ids[s.kind]])),
+          const path = fillPath(route.path, {
+            ...FIXED_PATH_VALUES,
+            ...Object.fromEntries(pathSlots.map((s) => [s.name, owners.get(s)!.ids[s.kind]])),
+          });
+          const query = probeQuery(
+            route,
+            slots
+              .filter((s) => s.where === 'query')
+              .map((s) => `${s.name}=${owners.get(s)!.ids[s.kind]}`)
+              .join('&'),
           );
-          const query = slots
-            .filter((s) => s.where === 'query')
-            .map((s) => `${s.name}=${owners.get(s)!.ids[s.kind]}`)
-            .join('&');
           const url = query ? `${path}?${query}` : path;
           const body = route.body
             ? (BODIES[routeName(route)] ?? ((id) => exampleBody(route.body, id)))(idOf)
@@ -421,11 +468,17 @@ describe('isolation matrix: ids of other projects and organizations, every route
       const { slots } = idSlots(route);
       if (slots.length === 0) continue;
       const pathSlots = slots.filter((s) => s.where === 'path');
-      const path = fillPath(route.path, Object.fromEntries(pathSlots.map((s) => [s.name, attacker.ids[s.kind]])));
-      const query = slots
-        .filter((s) => s.where === 'query')
-        .map((s) => `${s.name}=${attacker.ids[s.kind]}`)
-        .join('&');
+      const path = fillPath(route.path, {
+        ...FIXED_PATH_VALUES,
+        ...Object.fromEntries(pathSlots.map((s) => [s.name, attacker.ids[s.kind]])),
+      });
+      const query = probeQuery(
+        route,
+        slots
+          .filter((s) => s.where === 'query')
+          .map((s) => `${s.name}=${attacker.ids[s.kind]}`)
+          .join('&'),
+      );
       // Management routes take a Bearer token only; an API key is refused there by design.
       const creds = route.auth === 'user' ? attackerCreds.filter((c) => c.kind.startsWith('Bearer')) : attackerCreds;
       for (const cred of creds) {

@@ -19,7 +19,7 @@ type Operation = {
 };
 
 /** Malformed values of path ids that are not UUIDs. */
-const BAD_IDS: Record<string, string> = { session_id: 's'.repeat(256) };
+const BAD_IDS: Record<string, string> = { session_id: 's'.repeat(256), name: 'Bad-Name', version: '0' };
 const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 /** Error bodies compared with the ids blanked: an example's ids are placeholders. */
 const shape = (body: unknown) => JSON.parse(JSON.stringify(body).replace(UUIDS, '<id>'));
@@ -76,6 +76,9 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
         .send({ metrics: ['confidence'], trace_ids: [ids.trace_id] })
         .expect(202)
     ).body.id;
+    // Custom metrics are addressed by name: the create example makes this one before the others run.
+    ids.name = 'refund_policy';
+    ids.version = '1';
     ids.monitor_id = (
       await t.http
         .post('/evaluations/monitors')

@@ -12,7 +12,8 @@ import { Retention1764000011000 } from './1764000011000-Retention';
 import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVersion';
-import { RunStopReason1764000026000 } from './1764000026000-RunStopReason';
+import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
+import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -30,5 +31,6 @@ export const MIGRATIONS = [
   AnalyticsRollups1764000012000,
   SessionScoreLatest1764000013000,
   SessionItemVersion1764000014000,
-  RunStopReason1764000026000,
+  CustomMetrics1764000030000,
+  RunStopReason1764000032600,
 ];

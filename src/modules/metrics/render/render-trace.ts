@@ -21,7 +21,7 @@ export interface RenderedTrace {
 const MIN_FIELD_CHARS = 80;
 const QUIET_STATUSES = new Set(['OK', 'UNSET', 'COMPLETED', '']);
 
-interface Field {
+export interface Field {
   label: string;
   value: string;
 }
@@ -104,7 +104,7 @@ export function findToolCalls(value: unknown, depth = 0, out: string[] = []): st
   return out;
 }
 
-function byStart(a: SpanView, b: SpanView): number {
+export function byStart(a: SpanView, b: SpanView): number {
   return a.started_at < b.started_at
     ? -1
     : a.started_at > b.started_at
@@ -151,7 +151,15 @@ export function orderSpans(spans: SpanView[]): { span: SpanView; depth: number; 
   return out;
 }
 
-function spanFields(span: SpanView, seen: RepeatIndex): Field[] {
+/** A span's line: kind, name, a status that is not OK, the model; indented by depth. */
+export function spanHeader(span: SpanView, depth: number, orphan = false): string {
+  const status = QUIET_STATUSES.has((span.status ?? '').toUpperCase()) ? '' : ` [${span.status}]`;
+  const model = span.model ? ` model=${span.model}` : '';
+  return `${'  '.repeat(depth)}- ${span.kind} ${JSON.stringify(span.name)}${status}${model}${orphan ? ' (parent not in trace)' : ''}`;
+}
+
+/** The labelled values of one span (input or args, tool calls, output, error); shared with custom metric templates. */
+export function spanFields(span: SpanView, seen: RepeatIndex): Field[] {
   const fields: Field[] = [];
   const where = (field: string) => `${JSON.stringify(span.name)} ${field}`;
   const input = valueText(span.input, seen, where('input'));
@@ -170,7 +178,7 @@ function spanFields(span: SpanView, seen: RepeatIndex): Field[] {
  * The largest per-value cap c (MIN_FIELD_CHARS ≤ c ≤ fieldChars) such that all values, each cut
  * to c, fit in `budget` characters: short values keep their full text, long ones share the rest.
  */
-function waterFill(lengths: number[], budget: number, maxCap: number): number {
+export function waterFill(lengths: number[], budget: number, maxCap: number): number {
   const total = (cap: number) => lengths.reduce((n, len) => n + Math.min(len, cap), 0);
   if (total(maxCap) <= budget) return maxCap;
   let lo = MIN_FIELD_CHARS;
@@ -195,17 +203,13 @@ export function renderTrace(trace: TraceView, budget: RenderBudget): RenderedTra
     { label: 'Input', value: valueText(trace.input, seen, 'the trace input') || '(none)' },
     { label: 'Output', value: valueText(trace.output, seen, 'the trace output') || '(none)' },
   ];
-  const nodes: Node[] = ordered.map(({ span, depth, orphan }) => {
-    const status = QUIET_STATUSES.has((span.status ?? '').toUpperCase()) ? '' : ` [${span.status}]`;
-    const model = span.model ? ` model=${span.model}` : '';
-    return {
-      span,
-      depth,
-      orphan,
-      header: `${'  '.repeat(depth)}- ${span.kind} ${JSON.stringify(span.name)}${status}${model}${orphan ? ' (parent not in trace)' : ''}`,
-      fields: spanFields(span, seen),
-    };
-  });
+  const nodes: Node[] = ordered.map(({ span, depth, orphan }) => ({
+    span,
+    depth,
+    orphan,
+    header: spanHeader(span, depth, orphan),
+    fields: spanFields(span, seen),
+  }));
 
   const head = [`Trace ${JSON.stringify(trace.name)} (status ${trace.status})`];
   const spansTitle = nodes.length

@@ -5,8 +5,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * one of its judge budgets. Monitors count budget stops from it. Runs stopped before this column
  * existed are recognised once, here, by the message the ledger wrote.
  */
-export class RunStopReason1764000026000 implements MigrationInterface {
-  name = 'RunStopReason1764000026000';
+export class RunStopReason1764000032600 implements MigrationInterface {
+  name = 'RunStopReason1764000032600';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE eval_runs ADD COLUMN stop_reason varchar(20) CHECK (stop_reason IN ('BUDGET'))`);
