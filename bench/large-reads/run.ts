@@ -19,7 +19,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { rssMb, sleep, waitHealthy } from '../support/api-process';
-import { TRACE_SIZE } from '../../src/modules/traces/traces.repository';
+import { TRACE_SIZE } from '../../src/modules/traces/traces.sql';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const TRACE_MB = num('BENCH_TRACE_MB', 16);

@@ -1,246 +1,32 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { SpanResponseDto, TraceListItemDto, TraceResponseDto, TraceUserSummaryDto } from './dto/trace-response.dto';
 import { InsertBatcher } from './insert-batcher';
+import { PgWrites } from './pg-writes';
 import { buildTraceFilterSql, TraceFilter } from './query/trace-filter';
-import { SortOrder, SpanKind, SpanStatus, TraceSortField, TraceStatus } from './traces.constants';
+import { SortOrder, TraceSortField } from './traces.constants';
+import type { SpanRecord, TraceRecord } from './trace-records';
+import {
+  INSERT_NEW_TRACES,
+  PatchColumn,
+  REFRESH_AGGREGATES,
+  SORT_COLUMNS,
+  SPAN_JSON,
+  SPAN_PATCH_COLUMNS,
+  TRACES_BYTES,
+  TRACE_LIST_COLUMNS,
+  TRACE_PATCH_COLUMNS,
+  TRACE_SIZE,
+  TRACE_WITH_SPANS,
+  UPSERT_SPANS_AND_AGGREGATE,
+  UPSERT_TRACE,
+  ts,
+} from './traces.sql';
 
-/** A trace ready to be written: ids chosen, defaults applied, timestamps normalised. */
-export interface TraceRecord {
-  trace_id: string;
-  name: string;
-  status: TraceStatus;
-  input: unknown;
-  output: unknown;
-  metadata: Record<string, unknown>;
-  started_at: string;
-  ended_at: string | null;
-  session_id: string | null;
-  user_id: string | null;
-  tags: string[];
-  environment: string | null;
-  release: string | null;
-}
-
-/** A span ready to be written (same keys as the wire format). */
-export interface SpanRecord {
-  span_id: string;
-  parent_span_id: string | null;
-  name: string;
-  kind: SpanKind;
-  status: SpanStatus;
-  input: unknown;
-  output: unknown;
-  model: string | null;
-  token_usage: Record<string, unknown> | null;
-  metadata: Record<string, unknown>;
-  started_at: string;
-  ended_at: string | null;
-  error: string | null;
-  completion_start_time: string | null;
-  model_parameters: Record<string, unknown> | null;
-  cost: Record<string, number> | null;
-}
-
-/** Columns a PATCH may set, with how a value is bound. `merge` columns are merged, not replaced. */
-type PatchColumn = { cast?: string; kind: 'value' | 'json' | 'merge' | 'notNull' };
-const TRACE_PATCH_COLUMNS: Record<string, PatchColumn> = {
-  name: { kind: 'notNull' },
-  status: { kind: 'notNull' },
-  tags: { kind: 'notNull', cast: '::text[]' },
-  metadata: { kind: 'merge' },
-  input: { kind: 'json' },
-  output: { kind: 'json' },
-  ended_at: { kind: 'value', cast: '::timestamptz' },
-  session_id: { kind: 'value' },
-  user_id: { kind: 'value' },
-  environment: { kind: 'value' },
-  release: { kind: 'value' },
-};
-const SPAN_PATCH_COLUMNS: Record<string, PatchColumn> = {
-  name: { kind: 'notNull' },
-  kind: { kind: 'notNull' },
-  status: { kind: 'notNull' },
-  metadata: { kind: 'merge' },
-  input: { kind: 'json' },
-  output: { kind: 'json' },
-  token_usage: { kind: 'json' },
-  model_parameters: { kind: 'json' },
-  cost: { kind: 'json' },
-  model: { kind: 'value' },
-  error: { kind: 'value' },
-  ended_at: { kind: 'value', cast: '::timestamptz' },
-  completion_start_time: { kind: 'value', cast: '::timestamptz' },
-};
-
-const SORT_COLUMNS: Record<TraceSortField, string> = {
-  started_at: 't.started_at',
-  ended_at: 't.ended_at',
-  name: 't.name',
-  latency: 't.latency_ms',
-  status: 't.status',
-};
-
-/** Timestamps leave the database as ISO-8601 UTC strings with microseconds. */
-const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-/** What one span contributes to the trace totals; non-numeric values count as 0. */
-const num = (json: string, key: string) =>
-  `COALESCE(CASE WHEN jsonb_typeof(${json}->'${key}') = 'number' THEN (${json}->>'${key}')::numeric END, 0)`;
-const SPAN_TOKENS = (alias: string) =>
-  `${num(`${alias}.token_usage`, 'prompt_tokens')} + ${num(`${alias}.token_usage`, 'completion_tokens')}`;
-const SPAN_COST = (alias: string) => num(`${alias}.cost`, 'total');
-
-/** The trace totals over span rows aliased `alias` coming from `from`: one definition for every write path. */
-const SPAN_TOTALS = (alias: string, from: string) => `
-  SELECT count(*)::int AS span_count,
-         round(COALESCE(sum(${SPAN_TOKENS(alias)}), 0))::bigint AS total_tokens,
-         COALESCE(sum(${SPAN_COST(alias)}), 0)::float8 AS total_cost
-  FROM ${from}`;
-const SET_TOTALS = `span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost, updated_at = now()`;
-
-const TRACE_LIST_COLUMNS = `
-  t.trace_id, t.name, t.status, ${ts('t.started_at')} AS started_at, ${ts('t.ended_at')} AS ended_at,
-  t.session_id, t.user_id, t.tags, t.environment, t.release, t.latency_ms, t.span_count,
-  t.total_tokens::float8 AS total_tokens, t.total_cost`;
-
-const SPAN_JSON = (s: string) => `json_build_object(
-  'span_id', ${s}.span_id, 'trace_id', ${s}.trace_id, 'parent_span_id', ${s}.parent_span_id, 'name', ${s}.name,
-  'kind', ${s}.kind, 'status', ${s}.status, 'input', ${s}.input, 'output', ${s}.output, 'model', ${s}.model,
-  'token_usage', ${s}.token_usage, 'metadata', ${s}.metadata, 'started_at', ${ts(`${s}.started_at`)},
-  'ended_at', ${ts(`${s}.ended_at`)}, 'error', ${s}.error, 'completion_start_time', ${ts(`${s}.completion_start_time`)},
-  'model_parameters', ${s}.model_parameters, 'cost', ${s}.cost,
-  'latency_ms', (EXTRACT(EPOCH FROM (${s}.ended_at - ${s}.started_at)) * 1000)::float8,
-  'time_to_first_token_ms', (EXTRACT(EPOCH FROM (${s}.completion_start_time - ${s}.started_at)) * 1000)::float8)`;
-
-const TRACE_WITH_SPANS = `
-  SELECT ${TRACE_LIST_COLUMNS}, t.project_id, t.input, t.output, t.metadata,
-    COALESCE((SELECT json_agg(${SPAN_JSON('s')} ORDER BY s.started_at, s.span_id)
-              FROM spans s WHERE s.trace_id = t.trace_id), '[]'::json) AS spans
-  FROM traces t`;
-
-/** The spans of a request, read from one JSON parameter as a record set aliased `x`. */
-const SPAN_RECORDSET = (param: string) => `jsonb_to_recordset(${param}::jsonb) AS x(
-  span_id uuid, parent_span_id uuid, name text, kind text, status text, input jsonb, output jsonb, model text,
-  token_usage jsonb, metadata jsonb, started_at timestamptz, ended_at timestamptz, error text,
-  completion_start_time timestamptz, model_parameters jsonb, cost jsonb)`;
-
-const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, name, kind, status, input, output, model, token_usage,
-  metadata, started_at, ended_at, error, completion_start_time, model_parameters, cost`;
-const SPAN_VALUES = (traceId: string) => `${traceId}, x.span_id, x.parent_span_id, x.name, x.kind, x.status, x.input,
-  x.output, x.model, x.token_usage, COALESCE(x.metadata, '{}'::jsonb), x.started_at, x.ended_at, x.error,
-  x.completion_start_time, x.model_parameters, x.cost`;
-
-const TRACE_COLUMNS = `trace_id, project_id, name, status, input, output, metadata, started_at, ended_at,
-  session_id, user_id, tags, environment, release`;
-const TRACE_VALUES = `$1::uuid, $2::uuid, $3::text, $4::text, $5::jsonb, $6::jsonb, $7::jsonb, $8::timestamptz,
-  $9::timestamptz, $10::text, $11::text, $12::text[], $13::text, $14::text`;
-
-/**
- * The common case: traces whose ids were not seen before, written with all their spans and their
- * aggregates in ONE statement (atomic without BEGIN/COMMIT), several traces at once when requests
- * arrive together (see InsertBatcher). Each element of the JSON parameter is a trace with its
- * spans; returns the ids that were new. The others exist, here or in another project, and take the
- * merge path (or the 409) one by one.
- */
-const INSERT_NEW_TRACES = `
-  WITH i AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
-      trace_id uuid, project_id uuid, name text, status text, input jsonb, output jsonb, metadata jsonb,
-      started_at timestamptz, ended_at timestamptz, session_id text, user_id text, tags text[], environment text,
-      release text, spans jsonb)
-  ),
-  ins AS (
-    INSERT INTO traces (${TRACE_COLUMNS}, span_count, total_tokens, total_cost)
-    SELECT i.trace_id, i.project_id, i.name, i.status, i.input, i.output, COALESCE(i.metadata, '{}'::jsonb),
-           i.started_at, i.ended_at, i.session_id, i.user_id, COALESCE(i.tags, '{}'), i.environment, i.release,
-           a.span_count, a.total_tokens, a.total_cost
-    FROM i CROSS JOIN LATERAL (${SPAN_TOTALS('x', SPAN_RECORDSET('i.spans'))}) a
-    ON CONFLICT (trace_id) DO NOTHING
-    RETURNING trace_id
-  ),
-  sp AS (
-    INSERT INTO spans (${SPAN_COLUMNS})
-    SELECT ${SPAN_VALUES('ins.trace_id')} FROM ins JOIN i ON i.trace_id = ins.trace_id
-    CROSS JOIN LATERAL ${SPAN_RECORDSET('i.spans')}
-  )
-  SELECT trace_id FROM ins`;
-
-const UPSERT_TRACE = `
-  INSERT INTO traces AS t (${TRACE_COLUMNS}) VALUES (${TRACE_VALUES})
-  ON CONFLICT (trace_id) DO UPDATE SET
-    name = EXCLUDED.name,
-    status = EXCLUDED.status,
-    started_at = EXCLUDED.started_at,
-    input = COALESCE(EXCLUDED.input, t.input),
-    output = COALESCE(EXCLUDED.output, t.output),
-    ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),
-    session_id = COALESCE(EXCLUDED.session_id, t.session_id),
-    user_id = COALESCE(EXCLUDED.user_id, t.user_id),
-    environment = COALESCE(EXCLUDED.environment, t.environment),
-    release = COALESCE(EXCLUDED.release, t.release),
-    metadata = t.metadata || EXCLUDED.metadata,
-    tags = t.tags || ARRAY(SELECT x FROM unnest(EXCLUDED.tags) AS x WHERE x <> ALL (t.tags)),
-    updated_at = now()
-  WHERE t.project_id = EXCLUDED.project_id
-  RETURNING t.trace_id`;
-
-/**
- * Upserts every span of one trace in a single statement (the spans travel as one JSON parameter), then
- * recomputes the trace's aggregates from the spans as they are after the upsert: the upserted rows
- * come from RETURNING, the untouched ones from the table.
- */
-const UPSERT_SPANS_AND_AGGREGATE = `
-  WITH upserted AS (
-    INSERT INTO spans AS s (${SPAN_COLUMNS})
-    SELECT ${SPAN_VALUES('$1::uuid')} FROM ${SPAN_RECORDSET('$2')}
-    ON CONFLICT (trace_id, span_id) DO UPDATE SET
-      name = EXCLUDED.name,
-      kind = EXCLUDED.kind,
-      status = EXCLUDED.status,
-      started_at = EXCLUDED.started_at,
-      parent_span_id = COALESCE(EXCLUDED.parent_span_id, s.parent_span_id),
-      input = COALESCE(EXCLUDED.input, s.input),
-      output = COALESCE(EXCLUDED.output, s.output),
-      model = COALESCE(EXCLUDED.model, s.model),
-      token_usage = COALESCE(EXCLUDED.token_usage, s.token_usage),
-      ended_at = COALESCE(EXCLUDED.ended_at, s.ended_at),
-      error = COALESCE(EXCLUDED.error, s.error),
-      completion_start_time = COALESCE(EXCLUDED.completion_start_time, s.completion_start_time),
-      model_parameters = COALESCE(EXCLUDED.model_parameters, s.model_parameters),
-      cost = COALESCE(EXCLUDED.cost, s.cost),
-      metadata = s.metadata || EXCLUDED.metadata
-    RETURNING s.span_id, s.token_usage, s.cost
-  ), current_spans AS (
-    SELECT u.token_usage, u.cost FROM upserted u
-    UNION ALL
-    SELECT s.token_usage, s.cost FROM spans s
-    WHERE s.trace_id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upserted u WHERE u.span_id = s.span_id)
-  )
-  UPDATE traces SET ${SET_TOTALS} FROM (${SPAN_TOTALS('c', 'current_spans c')}) a WHERE traces.trace_id = $1::uuid`;
-
-const REFRESH_AGGREGATES = `
-  UPDATE traces SET ${SET_TOTALS}
-  FROM (${SPAN_TOTALS('s', 'spans s WHERE s.trace_id = $1::uuid')}) a
-  WHERE traces.trace_id = $1::uuid`;
-
-/**
- * The size of a trace as its JSON: the text of its free-form columns (input, output, metadata, error)
- * and those of its spans. Measured by PostgreSQL, so nothing big is read into Node to bound it.
- */
-const JSON_BYTES = (a: string) =>
-  `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0) + octet_length(${a}.metadata::text)`;
-const TRACE_BYTES = `(${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
-                                         FROM spans s WHERE s.trace_id = t.trace_id), 0))`;
-export const TRACE_SIZE = `
-  SELECT t.span_count, ${TRACE_BYTES}::float8 AS bytes FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
-const TRACES_BYTES = `
-  SELECT COALESCE(sum(${TRACE_BYTES}), 0)::float8 AS bytes FROM traces t
-  WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[])`;
+export type { SpanRecord, TraceRecord } from './trace-records';
 
 /** Bounds on one trace (MAX_SPANS_PER_TRACE, MAX_TRACE_BYTES). */
 export interface TraceBounds {
@@ -273,7 +59,11 @@ const json = (value: unknown) => (value === undefined || value === null ? null :
  */
 @Injectable()
 export class TracesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly pg: PgWrites;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.pg = new PgWrites(dataSource);
+  }
 
   /**
    * New traces, written several per statement when requests arrive together. Each travels as its
@@ -283,7 +73,7 @@ export class TracesRepository {
    */
   private readonly newTraces = new InsertBatcher<{ projectId: string; traceId: string; json: string }, boolean>(
     async (traces) => {
-      const rows = await this.runPooled<{ trace_id: string }>(
+      const rows = await this.pg.runPooled<{ trace_id: string }>(
         INSERT_NEW_TRACES,
         [`[${traces.map((t) => t.json).join(',')}]`],
         'pp_insert_new_traces',
@@ -331,11 +121,11 @@ export class TracesRepository {
     const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
     if (await this.newTraces.submit({ projectId, traceId: trace.trace_id, json: payload })) return 'ok';
     const spansJson = JSON.stringify(spans);
-    return this.inTransaction<WriteOutcome>(
+    return this.pg.inTransaction<WriteOutcome>(
       async (client) => {
-        const upserted = await this.run(client, UPSERT_TRACE, traceParams);
+        const upserted = await this.pg.run(client, UPSERT_TRACE, traceParams);
         if (upserted.length === 0) return 'missing';
-        if (spans.length > 0) await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
+        if (spans.length > 0) await this.pg.run(client, UPSERT_SPANS_AND_AGGREGATE, [trace.trace_id, spansJson]);
         return this.withinBounds(client, projectId, trace.trace_id, bounds);
       },
       (outcome) => outcome === 'ok',
@@ -349,10 +139,10 @@ export class TracesRepository {
     spans: SpanRecord[],
     bounds: TraceBounds,
   ): Promise<WriteOutcome> {
-    return this.inTransaction<WriteOutcome>(
+    return this.pg.inTransaction<WriteOutcome>(
       async (client) => {
         if (!(await this.lockTrace(client, projectId, traceId))) return 'missing';
-        await this.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
+        await this.pg.run(client, UPSERT_SPANS_AND_AGGREGATE, [traceId, JSON.stringify(spans)]);
         return this.withinBounds(client, projectId, traceId, bounds);
       },
       (outcome) => outcome === 'ok',
@@ -378,7 +168,7 @@ export class TracesRepository {
     traceId: string,
     bounds: TraceBounds,
   ): Promise<WriteOutcome> {
-    const [row] = await this.run<{ span_count: number; bytes: number }>(client, TRACE_SIZE, [projectId, traceId]);
+    const [row] = await this.pg.run<{ span_count: number; bytes: number }>(client, TRACE_SIZE, [projectId, traceId]);
     const size = { spans: row.span_count, bytes: row.bytes };
     return size.spans > bounds.spans || size.bytes > bounds.bytes ? { tooBig: size } : 'ok';
   }
@@ -488,12 +278,12 @@ export class TracesRepository {
     spanId: string,
     patch: Record<string, unknown>,
   ): Promise<'ok' | 'trace' | 'span'> {
-    return this.inTransaction<'ok' | 'trace' | 'span'>(
+    return this.pg.inTransaction<'ok' | 'trace' | 'span'>(
       async (client) => {
         if (!(await this.lockTrace(client, projectId, traceId))) return 'trace';
         const { sets, params } = buildPatch(SPAN_PATCH_COLUMNS, patch, 3);
         // Nothing to set: a true no-op (the trace's updated_at stays as it is).
-        const updated = await this.run(
+        const updated = await this.pg.run(
           client,
           sets.length > 0
             ? `UPDATE spans SET ${sets.join(', ')} WHERE trace_id = $1 AND span_id = $2 RETURNING span_id`
@@ -502,7 +292,7 @@ export class TracesRepository {
         );
         if (updated.length === 0) return 'span';
         if (sets.length === 0) return 'ok';
-        await this.run(client, REFRESH_AGGREGATES, [traceId]);
+        await this.pg.run(client, REFRESH_AGGREGATES, [traceId]);
         return 'ok';
       },
       (result) => result === 'ok',
@@ -541,76 +331,11 @@ export class TracesRepository {
 
   /** Locks the trace row (writers of one trace queue up here). False when it is not in the project. */
   private async lockTrace(client: PoolClient, projectId: string, traceId: string): Promise<boolean> {
-    const rows = await this.run(client, `SELECT 1 FROM traces WHERE project_id = $1 AND trace_id = $2 FOR UPDATE`, [
+    const rows = await this.pg.run(client, `SELECT 1 FROM traces WHERE project_id = $1 AND trace_id = $2 FOR UPDATE`, [
       projectId,
       traceId,
     ]);
     return rows.length > 0;
-  }
-
-  /**
-   * The write paths talk to a pg connection of TypeORM's pool, taken through the driver's public
-   * `obtainMasterConnection()`, without the ORM's per-query layers (they showed in the ingestion
-   * profile). Errors are wrapped as TypeORM's QueryFailedError so the global filter maps them as for
-   * any other query. `release(error)` drops a connection left in an unknown state.
-   */
-  private async connection(): Promise<[PoolClient, (error?: unknown) => void]> {
-    const [client, release] = await (this.dataSource.driver as PostgresDriver).obtainMasterConnection();
-    return [client as PoolClient, release as (error?: unknown) => void];
-  }
-
-  /** One statement on a pooled connection (pg's `pool.query`, through the public driver API). */
-  private async runPooled<R = Record<string, unknown>>(sql: string, params: unknown[], name?: string): Promise<R[]> {
-    const [client, release] = await this.connection();
-    let failure: unknown;
-    try {
-      return await this.run<R>(client, sql, params, name);
-    } catch (error) {
-      failure = error; // as pg's pool.query: a connection that failed a statement is not reused
-      throw error;
-    } finally {
-      release(failure);
-    }
-  }
-
-  private async run<R = Record<string, unknown>>(
-    db: PoolClient,
-    sql: string,
-    params: unknown[],
-    name?: string,
-  ): Promise<R[]> {
-    try {
-      // A name makes pg prepare the statement once per connection: hot paths skip parse and plan.
-      return (await db.query(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows as R[];
-    } catch (error) {
-      throw new QueryFailedError(sql, params, error as Error);
-    }
-  }
-
-  /** Runs `work` in a transaction; commits when `commitIf(result)` holds, otherwise rolls back. */
-  private async inTransaction<T>(
-    work: (client: PoolClient) => Promise<T>,
-    commitIf: (result: T) => boolean,
-  ): Promise<T> {
-    const [client, release] = await this.connection();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      let result: T;
-      try {
-        result = await work(client);
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
-        throw error;
-      }
-      await client.query(commitIf(result) ? 'COMMIT' : 'ROLLBACK');
-      return result;
-    } catch (error) {
-      broken = broken || !(error instanceof QueryFailedError);
-      throw error;
-    } finally {
-      release(broken ? new Error('connection left in an unknown state') : undefined);
-    }
   }
 }
 
