@@ -20,6 +20,8 @@ import { SessionsModule } from './modules/sessions/sessions.module';
 import { TracesModule } from './modules/traces/traces.module';
 import { RetentionModule } from './modules/retention/retention.module';
 import { QueueModule } from './queue/queue.module';
+import { CliAuthModule } from './modules/cli-auth/cli-auth.module';
+import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module';
 
 /** The HTTP process. With RUN_WORKER_IN_PROCESS=true it also consumes eval-run jobs. */
 @Module({})
@@ -48,6 +50,8 @@ export class AppModule {
         ScoresModule,
         MonitorsModule,
         OperatorsModule,
+        SubscriptionsModule,
+        CliAuthModule,
       ],
     };
   }

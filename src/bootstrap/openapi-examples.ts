@@ -27,6 +27,26 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   'POST /organizations': { name: 'Acme' },
   'POST /organizations/{org_id}/projects': { name: 'support-bot' },
   'POST /organizations/{org_id}/api-keys': { name: 'ci' },
+  'POST /organizations/{org_id}/subscriptions/checkout': {
+    plan: 'PRO',
+    success_url: 'http://localhost:3000/org/acme/settings/billing',
+    cancel_url: 'http://localhost:3000/org/acme/settings/plans',
+  },
+  'POST /organizations/{org_id}/subscriptions/portal': {
+    return_url: 'http://localhost:3000/org/acme/settings/billing',
+  },
+  'POST /cli/auth/codes': {
+    org_id: '0b7e3f9a-5d41-4c2e-9a8b-1f2e3d4c5b6a',
+    project_id: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    label: 'build-box',
+    expires_days: 90,
+  },
+  'POST /cli/auth/exchange': {
+    code: 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE',
+    code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+  },
   'PATCH /projects/current': { retention_days: 90 },
   'POST /traces': {
     name: 'support-chat',
@@ -134,7 +154,7 @@ const SCOPE_MISSING = detail(
   'Project scope required. Send X-Project-Name with an API key (or X-Project-ID with a Bearer token).',
 );
 /** Each window limit's default (RATE_LIMIT_DEFAULT, RATE_LIMIT_EVAL_RUNS, RATE_LIMIT_MONITOR_TRIGGER per minute). */
-const DEFAULT_LIMITS: Record<string, number> = { default: 200, evalRuns: 50, monitorTrigger: 10 };
+const DEFAULT_LIMITS: Record<string, number> = { default: 200, evalRuns: 50, monitorTrigger: 10, cliExchange: 20 };
 /** Ingestion's token bucket at its defaults (RATE_LIMIT_INGEST per second, RATE_LIMIT_INGEST_BURST). */
 const INGEST_LIMITED = 'Rate limit exceeded for this project: 100 ingestion requests per second, bursts of 1000';
 /** The 429 of a route, for the named limit the Auth decorators record as `x-rate-limit`. */
@@ -191,6 +211,9 @@ function validationExample(pathParams: string[], management = false): Examples {
     },
   };
 }
+
+/** Management routes whose path ids are validated like the data plane's (field errors), not by the bare-detail pipe. */
+const FIELD_ERROR_ROUTES = /^\/organizations\/\{org_id\}\/(api-keys\/\{key_id\}|subscriptions)/;
 
 /** Routes whose id parameter filters rather than looks up: an unknown id is an empty answer, not a 404. */
 const NO_LOOKUP = new Set([
@@ -278,7 +301,7 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
           else delete responses['404'];
         }
         if (!hasInput) delete responses['422'];
-        else setExamples(responses['422'], validationExample(pathParams, true));
+        else setExamples(responses['422'], validationExample(pathParams, !FIELD_ERROR_ROUTES.test(path)));
       }
       setExamples(responses['429'], {
         rate_limited: {

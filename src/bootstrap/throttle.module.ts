@@ -48,12 +48,13 @@ class RateLimitStorageModule {}
       inject: [APP_CONFIG, RATE_LIMIT_STORAGE],
       useFactory: (config: AppConfig, storage: ThrottlerStorageRedisService) => {
         // Ingestion is not a window counter: see IngestRateGuard's token bucket.
-        const { windowMs, default: byDefault, evalRuns, monitorTrigger } = config.rateLimits;
+        const { windowMs, default: byDefault, evalRuns, monitorTrigger, cliExchange } = config.rateLimits;
         return {
           throttlers: [
             { name: 'default', ttl: windowMs, limit: byDefault },
             { name: 'evalRuns', ttl: windowMs, limit: evalRuns },
             { name: 'monitorTrigger', ttl: windowMs, limit: monitorTrigger },
+            { name: 'cliExchange', ttl: windowMs, limit: cliExchange },
           ],
           storage,
         };

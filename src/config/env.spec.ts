@@ -9,7 +9,15 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.port).toBe(8000);
     expect(c.runWorkerInProcess).toBe(false);
-    expect(c.rateLimits).toEqual({ windowMs: 60000, default: 200, ingest: 100, ingestBurst: 1000, evalRuns: 50, monitorTrigger: 10 });
+    expect(c.rateLimits).toEqual({
+      windowMs: 60000,
+      default: 200,
+      ingest: 100,
+      ingestBurst: 1000,
+      evalRuns: 50,
+      monitorTrigger: 10,
+      cliExchange: 20,
+    });
     expect(c.apiProcesses).toBe(1);
     expect(c.apiKeyCacheTtlMs).toBe(1000);
     expect(c.evalRuns.workerConcurrency).toBe(32);

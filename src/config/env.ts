@@ -84,6 +84,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: int(10 * 1024 * 1024, 1024),
   API_KEY_CACHE_TTL_MS: int(1000, 0, 60_000),
+  API_KEY_ROTATION_GRACE_SECONDS: int(86_400, 0, 30 * 86_400),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/pandaprobe'),
   DATABASE_POOL_SIZE: int(20, 1, 500),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -107,6 +108,12 @@ const schema = z.object({
   GEMINI_API_KEY: text(),
   GEMINI_BASE_URL: url(['http:', 'https:']),
   SCRIPTED_JUDGE_URL: url(['http:', 'https:']),
+  // Vertex AI through @ai-sdk/google-vertex, with that provider's documented variables.
+  GOOGLE_VERTEX_PROJECT: text(),
+  GOOGLE_VERTEX_LOCATION: text(),
+  GOOGLE_VERTEX_API_KEY: text(),
+  GOOGLE_VERTEX_BASE_URL: url(['http:', 'https:']),
+  GOOGLE_APPLICATION_CREDENTIALS: text(),
   EVAL_LLM_MODEL: z.string().min(1).default('openai/gpt-4o-mini'),
   EVAL_EMBEDDING_MODEL: z.string().min(1).default('openai/text-embedding-3-small'),
   EVAL_LLM_TEMPERATURE: z
@@ -137,6 +144,9 @@ const schema = z.object({
   JUDGE_GEMINI_RPM: optionalInt(),
   JUDGE_GEMINI_TPM: optionalInt(),
   JUDGE_GEMINI_MAX_IN_FLIGHT: optionalInt(),
+  JUDGE_VERTEX_RPM: optionalInt(),
+  JUDGE_VERTEX_TPM: optionalInt(),
+  JUDGE_VERTEX_MAX_IN_FLIGHT: optionalInt(),
   JUDGE_RENDER_FIELD_CHARS: int(2_000, 50),
   JUDGE_RENDER_TOTAL_CHARS: int(40_000, 500),
 
@@ -165,6 +175,7 @@ const schema = z.object({
   RATE_LIMIT_INGEST_BURST: int(1000, 1),
   RATE_LIMIT_EVAL_RUNS: int(50, 1),
   RATE_LIMIT_MONITOR_TRIGGER: int(10, 1),
+  RATE_LIMIT_CLI_EXCHANGE: int(20, 1),
 
   INIT_ORG_NAME: text(),
   INIT_PROJECT_NAME: text(),
@@ -206,7 +217,14 @@ export interface ProviderLimits {
   maxInFlight: number;
 }
 
-export type JudgeProviderKey = 'openai' | 'anthropic' | 'gemini' | 'scripted';
+export type JudgeProviderKey = 'openai' | 'anthropic' | 'gemini' | 'vertex_ai' | 'scripted';
+
+/** Vertex AI's own settings (project, region, a service-account key file), beside its API key and base URL. */
+export interface VertexSettings {
+  project?: string;
+  location?: string;
+  credentialsFile?: string;
+}
 
 export interface AppConfig {
   env: RawEnv['NODE_ENV'];
@@ -220,6 +238,8 @@ export interface AppConfig {
   runWorkerInProcess: boolean;
   /** How long an API-key lookup is reused in a process; revocations also reach every process through Redis. 0 = no cache. */
   apiKeyCacheTtlMs: number;
+  /** How long a rotated-out key keeps working after its rotation, so integrations can switch. */
+  apiKeyRotationGraceMs: number;
   auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; adminToken?: string };
   judge: {
     defaultModel: string;
@@ -229,7 +249,9 @@ export interface AppConfig {
     maxRetries: number;
     retryBaseMs: number;
     retryMaxMs: number;
-    providers: Record<JudgeProviderKey, { apiKey?: string; baseUrl?: string; limits: ProviderLimits }>;
+    providers: Record<JudgeProviderKey, { apiKey?: string; baseUrl?: string; limits: ProviderLimits }> & {
+      vertex_ai: VertexSettings;
+    };
     /** Which OpenAI API the openai provider's chat calls use: chat completions (default) or Responses. */
     openaiApi: 'chat' | 'responses';
     render: { fieldChars: number; totalChars: number };
@@ -275,6 +297,8 @@ export interface AppConfig {
     ingestBurst: number;
     evalRuns: number;
     monitorTrigger: number;
+    /** POST /cli/auth/exchange, per client IP (it takes no credentials). */
+    cliExchange: number;
   };
   init: {
     orgName?: string;
@@ -333,6 +357,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
     runWorkerInProcess: e.RUN_WORKER_IN_PROCESS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    apiKeyRotationGraceMs: e.API_KEY_ROTATION_GRACE_SECONDS * 1000,
     auth: {
       jwtSecret: e.JWT_SECRET,
       jwksUri: e.JWT_JWKS_URI,
@@ -363,6 +388,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           apiKey: e.GEMINI_API_KEY,
           baseUrl: e.GEMINI_BASE_URL,
           limits: limits(e.JUDGE_GEMINI_RPM, e.JUDGE_GEMINI_TPM, e.JUDGE_GEMINI_MAX_IN_FLIGHT),
+        },
+        vertex_ai: {
+          apiKey: e.GOOGLE_VERTEX_API_KEY,
+          baseUrl: e.GOOGLE_VERTEX_BASE_URL,
+          project: e.GOOGLE_VERTEX_PROJECT,
+          location: e.GOOGLE_VERTEX_LOCATION,
+          credentialsFile: e.GOOGLE_APPLICATION_CREDENTIALS,
+          limits: limits(e.JUDGE_VERTEX_RPM, e.JUDGE_VERTEX_TPM, e.JUDGE_VERTEX_MAX_IN_FLIGHT),
         },
         // The project's scripted judge (canned answers): never a real model, so never a real name.
         scripted: { baseUrl: e.SCRIPTED_JUDGE_URL, limits: limits() },
@@ -399,6 +432,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ingestBurst: e.RATE_LIMIT_INGEST_BURST,
       evalRuns: e.RATE_LIMIT_EVAL_RUNS,
       monitorTrigger: e.RATE_LIMIT_MONITOR_TRIGGER,
+      cliExchange: e.RATE_LIMIT_CLI_EXCHANGE,
     },
     init: {
       orgName: e.INIT_ORG_NAME,

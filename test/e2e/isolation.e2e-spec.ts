@@ -29,6 +29,7 @@ type IdKind =
   | 'org'
   | 'key'
   | 'monitor'
+  | 'project'
   | 'customMetric';
 const ID_KINDS: Record<string, IdKind> = {
   trace_id: 'trace',
@@ -42,6 +43,7 @@ const ID_KINDS: Record<string, IdKind> = {
   score_id: 'score',
   org_id: 'org',
   key_id: 'key',
+  project_id: 'project',
   monitor_id: 'monitor',
 };
 /**
@@ -58,7 +60,7 @@ const FIXED_QUERY: Record<string, string> = {
   'GET /evaluations/analytics/trace-scores/agreement': 'metric_name=confidence',
 };
 /** Organization-level objects: another project of the same organization legitimately shares them. */
-const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key']);
+const ORG_LEVEL: ReadonlySet<IdKind> = new Set(['org', 'key', 'project']);
 /** Names that look like ids but are free-text labels chosen by clients, not our objects. */
 const NOT_OBJECT_IDS = new Set(['user_id', 'parent_span_id', 'x-request-id']);
 const looksLikeId = (name: string) => /(^|_)ids?$/.test(name.toLowerCase());
@@ -125,6 +127,12 @@ const BODIES: Record<string, (ids: (kind: IdKind) => string) => unknown> = {
   'POST /evaluations/session-runs/batch': (id) => ({ metrics: ['agent_reliability'], session_ids: [id('session')] }),
   'POST /organizations/{org_id}/projects': () => ({ name: `hijack-${randomUUID().slice(0, 6)}` }),
   'POST /organizations/{org_id}/api-keys': () => ({ name: 'hijack' }),
+  'POST /cli/auth/codes': (id) => ({
+    org_id: id('org'),
+    project_id: id('project'),
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    label: 'hijack',
+  }),
   'POST /evaluations/custom-metrics/preview': (id) => ({
     trace_id: id('trace'),
     definition: { output_type: 'BOOLEAN', prompt_template: '{{input}}' },
@@ -266,6 +274,7 @@ describe('isolation matrix: ids of other projects and organizations, every route
         org: owner.orgId,
         key: key.body.id,
         monitor: monitor.body.id,
+        project: owner.projectId,
         customMetric,
       },
       secrets: [secret, key.body.raw_key, key.body.key_prefix],

@@ -56,9 +56,9 @@ describe('GET /evaluations/providers after real calls', () => {
 
   it('reports configuration before any call', async () => {
     const p = await providers();
-    expect([p.openai.state, p.anthropic.state, p.gemini.state]).toEqual(['configured', 'configured', 'not_configured']);
+    expect([p.openai.state, p.anthropic.state, p.google_genai.state]).toEqual(['configured', 'configured', 'not_configured']);
     expect(p.openai.base_url).toBe(`http://127.0.0.1:${openaiPort}/v1`);
-    expect(p.gemini.message).toBe(
+    expect(p.google_genai.message).toBe(
       "Provider 'Google Gemini' is not configured. Missing environment variable(s): GEMINI_API_KEY",
     );
   });

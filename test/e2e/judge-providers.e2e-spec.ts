@@ -158,6 +158,27 @@ const CASES: ProviderCase[] = [
     },
     unreportedEmbeddings: true,
   },
+  {
+    // The AI SDK's Vertex provider in express mode (GOOGLE_VERTEX_API_KEY) speaks generateContent;
+    // embeddings come from a separate OpenAI server (Vertex's :predict is not scripted here).
+    name: "Vertex AI generateContent (the dashboard's vertex_ai/<model>)",
+    start: startGeminiServer,
+    chatPath: /^\/v1beta\/models\/gemini-2\.0-flash:generateContent$/,
+    ownEmbeddings: false,
+    env: (llm, emb) => ({
+      GOOGLE_VERTEX_BASE_URL: llm.baseUrl,
+      GOOGLE_VERTEX_API_KEY: 'gem-test',
+      EVAL_LLM_MODEL: 'vertex_ai/gemini-2.0-flash',
+      OPENAI_BASE_URL: emb.baseUrl,
+    }),
+    storms: [{ status: 429, retryDelay: '1s' }],
+    checkRequest: (r) => {
+      if (r.endpoint !== 'chat') return;
+      expect(r.headers['x-goog-api-key']).toBe('gem-test');
+      expect(r.body.generationConfig).toMatchObject({ temperature: 0, responseMimeType: 'application/json' });
+    },
+    unreportedEmbeddings: false,
+  },
 ];
 
 const INPUT = 'What will the weather be in Paris tomorrow?';
@@ -183,6 +204,7 @@ describe.each(CASES)('judge provider over the wire: $name', (c) => {
         OPENAI_BASE_URL: '',
         JUDGE_ANTHROPIC_MAX_IN_FLIGHT: '3',
         JUDGE_GEMINI_MAX_IN_FLIGHT: '3',
+        JUDGE_VERTEX_MAX_IN_FLIGHT: '3',
         JUDGE_OPENAI_MAX_IN_FLIGHT: '3',
         ...c.env(llm, emb),
       }),

@@ -18,6 +18,7 @@ const MONITOR_KEYS = [
   'sampling_rate',
   'model',
   'cadence',
+  'cadence_interval',
   'only_if_changed',
   'status',
   'last_run_at',
@@ -110,7 +111,8 @@ describe('monitors API (every route, 201/200/202/204/404/422)', () => {
       ['every_6h', 'every_6h'],
     ])('accepts cadence %j, stored as %j', async (cadence, stored) => {
       const res = await post(monitorBody({ cadence })).expect(201);
-      expect(res.body.cadence).toBe(stored);
+      // An every_<n>m|h interval is shown in its cron: form, the exact interval beside it.
+      expect(res.body.cadence_interval ?? res.body.cadence).toBe(stored);
       expect(Date.parse(res.body.next_run_at)).toBeGreaterThan(Date.now() - 1000);
     });
 
@@ -210,6 +212,37 @@ describe('monitors API (every route, 201/200/202/204/404/422)', () => {
       const next = new Date(res.body.next_run_at);
       expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([2, 30]);
       expect(next.getTime() - Date.now()).toBeLessThanOrEqual(DAY);
+    });
+
+    it('shows an hourly monitor to the dashboard as cron: and keeps it hourly when the dashboard saves it back', async () => {
+      const m = await createMonitor(t, a, { cadence: 'every_1h' });
+      const minute = new Date(m.created_at).getUTCMinutes();
+      expect(m).toMatchObject({ cadence: `cron:${minute} * * * *`, cadence_interval: 'every_1h' });
+      // The dashboard's monitor form sends every field back, the cadence as it was shown.
+      const saved = await t.http
+        .patch(`${MONITORS}/${m.id}`)
+        .set(a.headers)
+        .send({ name: 'edited in the dashboard', cadence: m.cadence })
+        .expect(200);
+      expect(saved.body).toMatchObject({
+        cadence: m.cadence,
+        cadence_interval: 'every_1h',
+        next_run_at: m.next_run_at,
+      });
+      const [row] = await t.dataSource.query(`SELECT cadence, schedule_anchor FROM eval_monitors WHERE id = $1`, [
+        m.id,
+      ]);
+      expect(row.cadence).toBe('every_1h');
+      // Any other cadence is a change, and the exact interval is still accepted on input.
+      const daily = await t.http.patch(`${MONITORS}/${m.id}`).set(a.headers).send({ cadence: 'daily' }).expect(200);
+      expect(daily.body).toMatchObject({ cadence: 'daily', cadence_interval: null });
+      const quarter = await t.http
+        .patch(`${MONITORS}/${m.id}`)
+        .set(a.headers)
+        .send({ cadence: 'every_15m' })
+        .expect(200);
+      expect(quarter.body.cadence_interval).toBe('every_15m');
+      expect(quarter.body.cadence).toMatch(/^cron:\d+,\d+,\d+,\d+ \* \* \* \*$/);
     });
 
     it('replaces filters but keeps signal_weights unless they are sent', async () => {

@@ -30,6 +30,12 @@ const shape = (body: unknown) => JSON.parse(JSON.stringify(body).replace(UUIDS, 
  * success status, and each per-status error example is provoked and compared with what comes back.
  * The 429 examples are replayed by the next describe, on an instance with the default limits.
  */
+/**
+ * Example bodies that succeed only with state no example can carry: a login code names the caller's
+ * own organization and project, an exchange a code issued seconds before (test/e2e/cli-login covers both).
+ */
+const NEEDS_LIVE_STATE = new Set(['POST /cli/auth/codes', 'POST /cli/auth/exchange']);
+
 describe('OpenAPI examples replayed against a running instance with the demo data', () => {
   let judge: JudgeServer;
   let t: TestApp;
@@ -131,8 +137,10 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
     const results: string[] = [];
     for (const { method, path, op, name } of operations()) {
       const body = bodyOf(op);
-      if (body === undefined) continue;
+      if (body === undefined || NEEDS_LIVE_STATE.has(name)) continue;
+      // Billing routes a self-hosted instance refuses by design document their 422 as the answer.
       const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+      if (success.length === 0) success.push('422');
       expect(success).toHaveLength(1);
       const headers = kind(op) === 'project' ? tenant.headers : { Authorization: owner.Authorization };
       const res = await send(method, fill(path), headers, body);
@@ -141,7 +149,7 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
       );
     }
     expect(results.filter((r) => r.includes('documented'))).toEqual([]);
-    expect(results).toHaveLength(Object.keys(REQUEST_EXAMPLES).length);
+    expect(results).toHaveLength(Object.keys(REQUEST_EXAMPLES).length - NEEDS_LIVE_STATE.size);
   });
 
   it('each documented error example is what the route answers', async () => {

@@ -12,6 +12,7 @@ import { Retention1764000011000 } from './1764000011000-Retention';
 import { AnalyticsRollups1764000012000 } from './1764000012000-AnalyticsRollups';
 import { SessionScoreLatest1764000013000 } from './1764000013000-SessionScoreLatest';
 import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVersion';
+import { ApiKeyRotation1764000016000 } from './1764000016000-ApiKeyRotation';
 import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   AnalyticsRollups1764000012000,
   SessionScoreLatest1764000013000,
   SessionItemVersion1764000014000,
+  ApiKeyRotation1764000016000,
   CustomMetrics1764000030000,
   RunStopReason1764000032600,
 ];

@@ -67,9 +67,17 @@ export class ApiKeyAuthService implements OnModuleInit, OnApplicationShutdown {
   /** Revokes in PostgreSQL, then drops the key here and tells every other process. */
   async revoke(orgId: string, keyId: string): Promise<void> {
     await this.apiKeys.revoke(orgId, keyId);
+    await this.invalidate(keyId);
+  }
+
+  /**
+   * After a key's row changed (revoked, deleted, given an end date): drops it here and tells every
+   * other process, so the next request anywhere reads the new row.
+   */
+  async invalidate(keyId: string): Promise<void> {
     this.cache.drop(keyId);
     if (!this.watch.isUp) {
-      this.logger.warn(`Redis is down: other API processes refuse key ${keyId} within API_KEY_CACHE_TTL_MS.`);
+      this.logger.warn(`Redis is down: other API processes see key ${keyId} change within API_KEY_CACHE_TTL_MS.`);
       return;
     }
     await this.redis.publish(this.channel, keyId);

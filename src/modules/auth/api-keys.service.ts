@@ -18,6 +18,26 @@ export function generateApiKey(): string {
   return `sk_pp_${randomBytes(32).toString('hex')}`;
 }
 
+/** The columns of a new key (its secret stored as a hash only). */
+export function newKeyValues(
+  orgId: string,
+  name: string,
+  expiration: KeyExpiration,
+  createdBy: string | null,
+  rawKey: string,
+): Partial<ApiKeyEntity> {
+  return {
+    orgId,
+    name,
+    keyHash: hashApiKey(rawKey),
+    keyPrefix: rawKey.slice(0, 10),
+    isActive: true,
+    expiresAt: expiration === '90d' ? new Date(Date.now() + NINETY_DAYS_MS) : null,
+    lifetime: expiration,
+    createdBy,
+  };
+}
+
 /** What a lookup finds for an active key (cacheable: expiry is checked on every use). */
 export interface ApiKeyRow {
   id: string;
@@ -47,15 +67,7 @@ export class ApiKeysService {
     createdBy: string | null = null,
     rawKey: string = generateApiKey(),
   ): Promise<{ key: ApiKeyEntity; rawKey: string }> {
-    const key = this.keys.create({
-      orgId,
-      name,
-      keyHash: hashApiKey(rawKey),
-      keyPrefix: rawKey.slice(0, 10),
-      isActive: true,
-      expiresAt: expiration === '90d' ? new Date(Date.now() + NINETY_DAYS_MS) : null,
-      createdBy,
-    });
+    const key = this.keys.create(newKeyValues(orgId, name, expiration, createdBy, rawKey));
     await this.keys.insert(key);
     return { key: await this.keys.findOneByOrFail({ id: key.id }), rawKey };
   }

@@ -14,6 +14,8 @@ import { RateLimitGuard } from './guards/rate-limit.guard';
 import { ManagementController } from './management.controller';
 import { ManagementService } from './management.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { ApiKeyLifecycleService } from './keys/api-key-lifecycle.service';
+import { ApiKeysController } from './keys/api-keys.controller';
 import { TenancyModule } from './tenancy.module';
 
 const guards = [
@@ -29,8 +31,8 @@ const guards = [
 @Global()
 @Module({
   imports: [PassportModule, TenancyModule],
-  controllers: [ManagementController, CurrentProjectController],
-  providers: [ManagementService, JwtStrategy, ApiKeyAuthService, ...guards],
+  controllers: [ManagementController, ApiKeysController, CurrentProjectController],
+  providers: [ManagementService, ApiKeyLifecycleService, JwtStrategy, ApiKeyAuthService, ...guards],
   exports: [TenancyModule, ApiKeyAuthService, ...guards],
 })
 export class AuthModule {}

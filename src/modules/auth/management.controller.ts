@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ManagementService } from './management.service';
 import { CurrentUser } from './decorators/current-project.decorator';
 import { UserAuth } from './decorators/auth.decorator';
@@ -69,17 +69,5 @@ export class ManagementController {
   @ApiOkResponse({ type: [APIKeyResponse] })
   listApiKeys(@CurrentUser() user: UserContext, @Param('org_id', uuid) orgId: string) {
     return this.management.listApiKeys(user, orgId);
-  }
-
-  @Delete(':org_id/api-keys/:key_id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke an API key (Admin or Owner); takes effect immediately' })
-  @ApiNoContentResponse()
-  revokeApiKey(
-    @CurrentUser() user: UserContext,
-    @Param('org_id', uuid) orgId: string,
-    @Param('key_id', uuid) keyId: string,
-  ) {
-    return this.management.revokeApiKey(user, orgId, keyId);
   }
 }

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyAuthService } from './api-key-auth.service';
 import { ApiKeysService } from './api-keys.service';
 import {
   APIKeyResponse,
@@ -22,7 +21,6 @@ export class ManagementService {
     private readonly organizations: OrganizationsService,
     private readonly projects: ProjectsService,
     private readonly apiKeys: ApiKeysService,
-    private readonly keyAuth: ApiKeyAuthService,
   ) {}
 
   async createOrganization(user: UserContext, name: string): Promise<OrganizationResponse> {
@@ -54,10 +52,5 @@ export class ManagementService {
   async listApiKeys(user: UserContext, orgId: string): Promise<APIKeyResponse[]> {
     await this.organizations.assertMember(user.userId, orgId);
     return (await this.apiKeys.list(orgId)).map((k) => APIKeyResponse.from(k));
-  }
-
-  async revokeApiKey(user: UserContext, orgId: string, keyId: string): Promise<void> {
-    await this.organizations.assertMember(user.userId, orgId, ADMINS);
-    await this.keyAuth.revoke(orgId, keyId);
   }
 }

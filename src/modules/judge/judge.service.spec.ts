@@ -228,11 +228,14 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(judge.resolveModel('claude-3-5-haiku-latest').id).toBe('anthropic/claude-3-5-haiku-latest');
       expect(judge.resolveModel('gemini-2.0-flash').id).toBe('gemini/gemini-2.0-flash');
       expect(judge.resolveModel('openai/llama3.1:8b').modelId).toBe('llama3.1:8b');
+      // The dashboard's model ids: vertex_ai/ names Vertex AI, gemini/ the Generative Language API.
+      expect(judge.resolveModel('vertex_ai/gemini-3.5-flash').id).toBe('vertex_ai/gemini-3.5-flash');
+      expect(judge.resolveModel('gemini/gemini-3.1-flash-lite').id).toBe('gemini/gemini-3.1-flash-lite');
     });
 
     it('rejects an unknown provider with a 422-mapped error naming it', () => {
       const judge = make();
-      expect(() => judge.assertModelUsable('vertex_ai/gemini-pro')).toThrow(/Unknown judge provider 'vertex_ai'/);
+      expect(() => judge.assertModelUsable('mistral/large')).toThrow(/Unknown judge provider 'mistral'/);
       try {
         judge.assertModelUsable('mistral-large');
       } catch (e) {
@@ -254,7 +257,8 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(list.map((p) => [p.key, p.available])).toEqual([
         ['openai', true],
         ['anthropic', false],
-        ['gemini', true],
+        ['google_genai', true],
+        ['vertex_ai', false],
         ['scripted', true],
       ]);
       expect(list[1].message).toBe(
@@ -263,6 +267,14 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       expect(list[1].state).toBe('not_configured');
       const none = await make({ OPENAI_BASE_URL: '' }).listProviders();
       expect(none[0].available).toBe(false);
+      // Vertex AI: a project (Google Cloud credentials from the environment), or an express-mode API key.
+      const vertex = async (env: Record<string, string>) =>
+        (await make(env).listProviders()).find((p) => p.key === 'vertex_ai')!;
+      expect((await vertex({ GOOGLE_VERTEX_PROJECT: 'p', GOOGLE_VERTEX_LOCATION: 'europe-west4' })).available).toBe(
+        true,
+      );
+      expect((await vertex({ GOOGLE_VERTEX_API_KEY: 'k' })).available).toBe(true);
+      expect((await vertex({})).message).toMatch(/GOOGLE_VERTEX_PROJECT/);
     });
   });
 });

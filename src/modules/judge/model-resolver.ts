@@ -5,6 +5,8 @@ import type { DroppedSetting, ProviderHealth } from './provider-health';
 
 export interface ProviderInfo {
   key: JudgeProviderKey;
+  /** The key GET /evaluations/providers reports: the one PandaProbe's dashboard lists models under. */
+  listedAs: string;
   name: string;
   description: string;
   /** What must be set for the provider to be available. */
@@ -15,6 +17,7 @@ export interface ProviderInfo {
 export const JUDGE_PROVIDERS: readonly ProviderInfo[] = [
   {
     key: 'openai',
+    listedAs: 'openai',
     name: 'OpenAI',
     description:
       'OpenAI chat-completions and embeddings models (openai/<model>); with OPENAI_BASE_URL, any OpenAI-compatible server such as vLLM, Ollama or a LiteLLM proxy.',
@@ -22,18 +25,29 @@ export const JUDGE_PROVIDERS: readonly ProviderInfo[] = [
   },
   {
     key: 'anthropic',
+    listedAs: 'anthropic',
     name: 'Anthropic',
     description: 'Anthropic Claude models (anthropic/<model>).',
     requires: 'ANTHROPIC_API_KEY',
   },
   {
     key: 'gemini',
+    listedAs: 'google_genai',
     name: 'Google Gemini',
     description: 'Google Gemini models through the Generative Language API (gemini/<model>).',
     requires: 'GEMINI_API_KEY',
   },
   {
+    key: 'vertex_ai',
+    listedAs: 'vertex_ai',
+    name: 'Google Vertex AI',
+    description: 'Gemini models on Google Cloud Vertex AI (vertex_ai/<model>), through the AI SDK Vertex provider.',
+    requires:
+      'GOOGLE_VERTEX_PROJECT (with GOOGLE_VERTEX_LOCATION and Google Cloud credentials, e.g. GOOGLE_APPLICATION_CREDENTIALS), or GOOGLE_VERTEX_API_KEY',
+  },
+  {
     key: 'scripted',
+    listedAs: 'scripted',
     name: 'Scripted judge',
     description:
       "The project's scripted OpenAI-compatible judge (npm run judge:scripted, or the one npm run demo starts): canned answers for trying the service without an LLM key, not an LLM's opinion. Runs and scores name it scripted/<model>.",
@@ -48,6 +62,8 @@ const PREFIXES: Record<string, JudgeProviderKey> = {
   gemini: 'gemini',
   google: 'gemini',
   google_genai: 'gemini',
+  vertex_ai: 'vertex_ai',
+  vertex: 'vertex_ai',
   scripted: 'scripted',
 };
 
@@ -69,7 +85,7 @@ export function resolveModel(model: string | undefined, fallback: string): Resol
     if (!provider) {
       throw new DomainError(
         ErrorCode.JUDGE_PROVIDER_UNAVAILABLE,
-        `Unknown judge provider '${prefix}' in model '${raw}'. Supported providers: openai, anthropic, gemini, scripted.`,
+        `Unknown judge provider '${prefix}' in model '${raw}'. Supported providers: openai, anthropic, gemini, vertex_ai, scripted.`,
       );
     }
     if (!modelId) {
@@ -90,7 +106,8 @@ export function resolveModel(model: string | undefined, fallback: string): Resol
 export type ProviderState = 'configured' | 'not_configured' | 'unreachable';
 
 export interface ProviderStatus {
-  key: JudgeProviderKey;
+  /** The dashboard's key (ProviderInfo.listedAs). */
+  key: string;
   name: string;
   description: string;
   /** Credentials (or, for openai, a base URL) are configured. */
@@ -119,7 +136,9 @@ export function providerStatus(
 ): ProviderStatus {
   const settings = config.judge.providers[info.key];
   const available =
-    Boolean(settings.apiKey) || (['openai', 'scripted'].includes(info.key) && Boolean(settings.baseUrl));
+    Boolean(settings.apiKey) ||
+    (['openai', 'scripted'].includes(info.key) && Boolean(settings.baseUrl)) ||
+    (info.key === 'vertex_ai' && Boolean(config.judge.providers.vertex_ai.project));
   const unreachable = available ? health.unreachable : null;
   const where = settings.baseUrl ?? 'its public endpoint';
   let message = `Provider '${info.name}' is available.`;
@@ -131,7 +150,7 @@ export function providerStatus(
     message += ` Settings not applied as configured: ${health.dropped.map((d) => `${d.setting} for ${d.model}`).join(', ')}.`;
   }
   return {
-    key: info.key,
+    key: info.listedAs,
     name: info.name,
     description: info.description,
     available,

@@ -44,12 +44,13 @@ describe('MetricsApiModule routes', () => {
     expect(Object.keys(res.body[0]).sort()).toEqual(['category', 'description', 'name']);
   });
 
-  it('GET /evaluations/providers → availability of openai, anthropic, gemini and the scripted judge', async () => {
+  it("GET /evaluations/providers → availability under the dashboard's keys (openai, anthropic, google_genai, vertex_ai) and the scripted judge", async () => {
     const res = await request(app.getHttpServer()).get('/evaluations/providers').expect(200);
     expect(res.body.map((p: { key: string; available: boolean }) => [p.key, p.available])).toEqual([
       ['openai', true],
       ['anthropic', false],
-      ['gemini', false],
+      ['google_genai', false],
+      ['vertex_ai', false],
       ['scripted', false],
     ]);
     expect(Object.keys(res.body[0]).sort()).toEqual([
@@ -65,6 +66,7 @@ describe('MetricsApiModule routes', () => {
     ]);
     expect(res.body.map((p: { state: string }) => p.state)).toEqual([
       'configured',
+      'not_configured',
       'not_configured',
       'not_configured',
       'not_configured',

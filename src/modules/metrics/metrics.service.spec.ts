@@ -387,10 +387,10 @@ describe('MetricsService: every metric end to end through the real provider code
     const [unknown] = await metrics.evaluateTrace(weatherTrace(), ['nope'], {});
     expect(unknown).toMatchObject({ ok: false, error: 'Unknown metric: nope' });
     const [conf, coh] = await metrics.evaluateTrace(weatherTrace(), ['confidence', 'coherence'], {
-      model: 'vertex_ai/gemini',
+      model: 'mistral/gemini',
     });
     expect(conf.ok).toBe(false);
-    if (!conf.ok) expect(conf.error).toMatch(/Unknown judge provider 'vertex_ai'/);
+    if (!conf.ok) expect(conf.error).toMatch(/Unknown judge provider 'mistral'/);
     expect(coh.ok).toBe(true);
   });
 

@@ -5,6 +5,7 @@ import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
 import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CadenceError, nextSlot, parseCadence, type Cadence } from './cadence';
+import { isShownCadence } from './cadence-display';
 import { SESSION_SIGNALS } from '../metrics/session/session-metrics';
 import { validateMonitorFilters, validateSignalWeights } from './dto/monitor-filters';
 import { CreateMonitorRequest, ListMonitorsQueryDto, UpdateMonitorRequest } from './dto/monitor-requests.dto';
@@ -100,8 +101,9 @@ export class MonitorsService {
         if (dto.model) this.judge.assertModelUsable(dto.model);
         patch.model = dto.model;
       }
-      if (dto.cadence != null) {
-        const cadence = cadenceOf(dto.cadence);
+      const cadence = dto.cadence != null ? cadenceOf(dto.cadence) : null;
+      // The form a client was shown (cron: for our intervals) sent back unchanged keeps the cadence.
+      if (cadence && !isShownCadence(cadence, m.cadence, m.scheduleAnchor)) {
         patch.cadence = cadence.text;
         patch.scheduleAnchor = now;
         patch.nextRunAt = m.status === MonitorStatus.ACTIVE ? nextSlot(cadence, now, now) : null;

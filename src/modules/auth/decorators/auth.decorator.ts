@@ -67,6 +67,16 @@ export function Auth(options: AuthOptions = {}) {
   );
 }
 
+/** A route that takes no credentials (the CLI's code exchange): the named limit, per client IP. */
+export function PublicRoute(limit: RateLimitName) {
+  return applyDecorators(
+    UseGuards(RateLimitGuard),
+    onlyLimit(limit),
+    ApiUnprocessableEntityResponse({ description: 'Invalid input.', type: ValidationErrorResponseDto }),
+    ApiTooManyRequestsResponse({ description: 'Rate limit exceeded; see Retry-After.', type: ErrorResponseDto }),
+  );
+}
+
 /** A management route: Bearer JWT only, no project scope. */
 export function UserAuth() {
   return applyDecorators(

@@ -32,4 +32,12 @@ export class ApiKeyEntity {
 
   @Column({ type: 'uuid', nullable: true })
   createdBy: string | null;
+
+  /** The lifetime policy a rotation copies: `expiresAt` of a rotated-out key is its grace end. */
+  @Column({ type: 'varchar', length: 8, default: 'never' })
+  lifetime: 'never' | '90d';
+
+  /** The key that replaced this one when it was rotated; a key is rotated once. */
+  @Column({ type: 'uuid', nullable: true })
+  replacedBy: string | null;
 }

@@ -16,7 +16,7 @@ import { rateLimited } from './rate-limited';
 import { type AuthedRequest, createPendingProject } from './project-auth.guard';
 
 /** Named limits; each route belongs to exactly one (see the Auth decorator). */
-export const RATE_LIMITS = ['default', 'ingest', 'evalRuns', 'monitorTrigger'] as const;
+export const RATE_LIMITS = ['default', 'ingest', 'evalRuns', 'monitorTrigger', 'cliExchange'] as const;
 export type RateLimitName = (typeof RATE_LIMITS)[number];
 
 /** Limits whose counter is shared by every route that uses them (e.g. create, batch and retry runs). */

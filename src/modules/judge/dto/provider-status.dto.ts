@@ -12,7 +12,11 @@ export class DroppedSettingDto {
 }
 
 export class ProviderStatusDto {
-  @ApiProperty({ enum: ['openai', 'anthropic', 'gemini', 'scripted'], example: 'openai' })
+  @ApiProperty({
+    enum: ['openai', 'anthropic', 'google_genai', 'vertex_ai', 'scripted'],
+    example: 'openai',
+    description: "PandaProbe's dashboard keys: google_genai is the gemini/<model> provider.",
+  })
   key: string;
 
   @ApiProperty({ example: 'OpenAI' })

@@ -1,5 +1,6 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { createVertex } from '@ai-sdk/google-vertex';
 import { createOpenAI } from '@ai-sdk/openai';
 import type { EmbeddingModel, LanguageModel } from 'ai';
 import type { AppConfig } from '../../../config/env';
@@ -19,6 +20,7 @@ export class AiSdkModels {
   private readonly openai;
   private readonly anthropic;
   private readonly google;
+  private readonly vertex;
   private readonly scripted;
 
   constructor(private readonly config: AppConfig) {
@@ -31,6 +33,15 @@ export class AiSdkModels {
     this.openai = createOpenAI({ apiKey: p.openai.apiKey ?? 'not-needed', baseURL: p.openai.baseUrl });
     this.anthropic = createAnthropic({ apiKey: p.anthropic.apiKey ?? '', baseURL: p.anthropic.baseUrl });
     this.google = createGoogleGenerativeAI({ apiKey: p.gemini.apiKey ?? '', baseURL: p.gemini.baseUrl });
+    // Express mode with an API key; otherwise Google Cloud credentials (a key file, or the machine's ADC).
+    const v = p.vertex_ai;
+    this.vertex = createVertex({
+      apiKey: v.apiKey ?? '',
+      project: v.project,
+      location: v.location,
+      baseURL: v.baseUrl,
+      googleAuthOptions: v.credentialsFile ? { keyFilename: v.credentialsFile } : undefined,
+    });
     // The scripted judge speaks the OpenAI protocol; only its name (scripted/<model>) differs.
     this.scripted = createOpenAI({ apiKey: 'not-needed', baseURL: p.scripted.baseUrl, name: 'scripted' });
   }
@@ -45,6 +56,8 @@ export class AiSdkModels {
         return this.anthropic(model.modelId);
       case 'gemini':
         return this.google(model.modelId);
+      case 'vertex_ai':
+        return this.vertex(model.modelId);
       case 'scripted':
         return this.scripted.chat(model.modelId);
     }
@@ -56,6 +69,8 @@ export class AiSdkModels {
         return this.openai.embedding(model.modelId);
       case 'gemini':
         return this.google.embedding(model.modelId);
+      case 'vertex_ai':
+        return this.vertex.textEmbeddingModel(model.modelId);
       case 'scripted':
         return this.scripted.embedding(model.modelId);
       case 'anthropic':

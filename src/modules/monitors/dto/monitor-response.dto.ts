@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { cadenceInterval, shownCadence } from '../cadence-display';
 import { MonitorEntity } from '../entities/monitor.entity';
 
 /** What the monitor's runs add up to (all time). */
@@ -39,7 +40,20 @@ export class MonitorResponse {
   @ApiProperty({ type: 'object', additionalProperties: true }) filters: Record<string, unknown>;
   @ApiProperty() sampling_rate: number;
   @ApiProperty({ type: String, nullable: true }) model: string | null;
-  @ApiProperty({ example: 'daily' }) cadence: string;
+  @ApiProperty({
+    example: 'daily',
+    description:
+      "every_6h, daily, weekly or cron:<expr>, the values PandaProbe's dashboard knows: an every_<n>m|h interval is " +
+      'shown in its cron: form on the same slot grid (UTC), and sending that form back in an update keeps the interval.',
+  })
+  cadence: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'every_1h',
+    description: 'The exact every_<n>m|h interval behind a cron: cadence shown for it; null otherwise.',
+  })
+  cadence_interval: string | null;
   @ApiProperty() only_if_changed: boolean;
   @ApiProperty({ enum: ['ACTIVE', 'PAUSED'] }) status: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_run_at: string | null;
@@ -76,7 +90,8 @@ export class MonitorResponse {
       filters: m.filters ?? {},
       sampling_rate: m.samplingRate,
       model: m.model,
-      cadence: m.cadence,
+      cadence: shownCadence(m.cadence, m.scheduleAnchor),
+      cadence_interval: cadenceInterval(m.cadence, m.scheduleAnchor),
       only_if_changed: m.onlyIfChanged,
       status: m.status,
       last_run_at: iso(m.lastRunAt),
