@@ -35,6 +35,10 @@ const DECLARED: Record<string, string> = {
   'modules/monitors/spawners/trace-run.spawner.ts eval_runs': 'to do: spawning reads the last run of the monitor',
   'modules/monitors/spawners/trace-run.spawner.ts eval_run_items': 'to do: incremental spawning reads run items',
   'modules/monitors/spawners/trace-run.spawner.ts traces': 'to do: traces new since the watermark',
+  'modules/subscriptions/usage-counter.service.ts projects': 'to do: usage is counted per organization’s projects',
+  'modules/subscriptions/usage-counter.service.ts traces': 'to do: usage counts traces ingested',
+  'modules/subscriptions/usage-counter.service.ts trace_scores': 'to do: usage counts scores written',
+  'modules/subscriptions/usage-counter.service.ts session_scores': 'to do: usage counts session scores written',
   'modules/retention/retention.service.ts projects': 'to do: the projects with a retention (auth owns projects)',
 };
 
