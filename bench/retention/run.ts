@@ -17,6 +17,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/env';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { RetentionService } from '../../src/modules/retention/retention.service';
+import { TraceRetentionStore } from '../../src/modules/traces/trace-retention.store';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     let deleting = true;
     const probe: number[] = [];
     const prober = probeFor(() => !deleting, probe);
-    const service = new RetentionService(config, ds);
+    const service = new RetentionService(config, ds, new TraceRetentionStore(ds));
     const t0 = performance.now();
     const deleted = await service.purge(project.id, cutoff);
     const ms = performance.now() - t0;

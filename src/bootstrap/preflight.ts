@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { describeUrl } from '../config/describe-url';
 import { ConfigError, type AppConfig } from '../config/env';
 import { MIGRATIONS } from '../database/migrations';
 
@@ -16,13 +17,6 @@ export class DependencyError extends Error {
     super(message);
     this.name = 'DependencyError';
   }
-}
-
-/** `scheme://host:port/db` with any password removed, for messages. */
-export function describeUrl(raw: string): string {
-  const url = new URL(raw);
-  url.password = '';
-  return url.toString().replace(/\/$/, '');
 }
 
 const addressOf = (raw: string, defaultPort: number) => {

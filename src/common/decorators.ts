@@ -20,3 +20,11 @@ export function ApiPaginatedResponse(model: Type<unknown>, description?: string)
     }),
   );
 }
+
+/**
+ * Composes decorators written top-down as they would be stacked on a member, applied bottom-up as
+ * stacked decorators are: the same metadata order (validation messages, OpenAPI) as writing them out.
+ */
+export function stacked(...decorators: Array<MethodDecorator | PropertyDecorator | ClassDecorator>) {
+  return applyDecorators(...[...decorators].reverse());
+}

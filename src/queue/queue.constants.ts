@@ -1,8 +1,6 @@
 /** Queue and job names: the only place they are spelled. */
 export const EVAL_RUNS_QUEUE = 'eval-runs';
 export const EVALUATE_ITEMS_JOB = 'evaluate-items';
-export const SWEEP_JOB = 'sweep';
-
 /**
  * Finished jobs are kept a while so Bull Board's Completed and Failed tabs show the last runs' work
  * (PostgreSQL stays the record: these are a view, dropped by age or count, whichever comes first).

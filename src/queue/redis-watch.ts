@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/env';
 import { DomainError, ErrorCode } from '../common/errors/domain.error';
-import { describeUrl } from '../bootstrap/preflight';
+import { describeUrl } from '../config/describe-url';
 
 /**
  * Whether the process's Redis connections are up, for requests that need Redis (503 instead of a

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { FaultInjector, FaultPoint } from '../../src/modules/eval-runs/worker/fault-injector';
+import { FaultInjector, FaultPoint } from '../../src/common/faults/fault-injector';
 import {
   evalRunTestEnv,
   expectCountersEqualStored,

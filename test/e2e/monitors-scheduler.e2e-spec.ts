@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import type { FaultInjector } from '../../src/modules/eval-runs/worker/fault-injector';
+import type { FaultInjector } from '../../src/common/faults/fault-injector';
 import { MONITOR_FAULTS } from '../../src/modules/monitors/monitor-clock';
 import { MonitorFiring, type FireResult } from '../../src/modules/monitors/monitor-firing';
 import { evalRunTestEnv, runTraceIds, waitForRun, waitUntil } from '../factories/eval-run.factory';

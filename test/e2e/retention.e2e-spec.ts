@@ -3,6 +3,7 @@ import { MembershipRole } from '../../src/modules/auth/entities/membership.entit
 import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 import { RetentionService } from '../../src/modules/retention/retention.service';
+import { TraceRetentionStore } from '../../src/modules/traces/trace-retention.store';
 
 const DAY = 86_400_000;
 /** The injected clock: every age below is relative to it. */
@@ -44,7 +45,11 @@ describe('retention: traces older than the project retention go, with their span
 
   /** A RetentionService with the app's settings and the given server default. */
   const service = (days: number) =>
-    new RetentionService({ ...t.config, retention: { ...t.config.retention, days } }, t.dataSource);
+    new RetentionService(
+      { ...t.config, retention: { ...t.config.retention, days } },
+      t.dataSource,
+      new TraceRetentionStore(t.dataSource),
+    );
 
   /** Per project: the ages whose trace is still stored, with span and score counts of what is gone. */
   const surviving = async (tenant: Tenant) => {

@@ -1,5 +1,22 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { percentilesFromHistogram } from '../../modules/analytics/rollup-sql';
+
+/**
+ * p50/p90/p99 of one hour's latency histogram, as the analytics module computed them when this
+ * migration was written: frozen text, so later changes to rollup-sql.ts cannot rewrite history.
+ */
+const LATENCY_VALUE = (k: string) => `(CASE WHEN ${k} = -100000 THEN 0 ELSE 2 * power(1.02, ${k} + 1) / 2.02 END)`;
+const HOUR_PERCENTILES = `
+  SELECT b, array_agg(${LATENCY_VALUE('k_lo')} + frac * (${LATENCY_VALUE('k_hi')} - ${LATENCY_VALUE('k_lo')}) ORDER BY p) AS pct
+  FROM (
+    SELECT b, p, min(k) FILTER (WHERE upto > floor(p * (n - 1))) AS k_lo,
+           min(k) FILTER (WHERE upto > ceil(p * (n - 1))) AS k_hi, max(p * (n - 1) - floor(p * (n - 1))) AS frac
+    FROM (SELECT b, k, sum(c) OVER (PARTITION BY b ORDER BY k) AS upto, sum(c) OVER (PARTITION BY b) AS n
+          FROM (SELECT x.hour AS b, l.k, l.count::numeric AS c FROM latency_hour_rollups l
+                                                       WHERE l.project_id = x.project_id AND l.hour = x.hour) hist) cum
+    CROSS JOIN unnest(ARRAY[0.5, 0.9, 0.99]::float8[]) AS p
+    GROUP BY b, p
+  ) ranks
+  GROUP BY b`;
 
 /**
  * Score rollups (docs/analytics.md), the trace rollups' scheme applied to trace_scores: exact for
@@ -72,8 +89,7 @@ export class AnalyticsRollups1764000012000 implements MigrationInterface {
     await q.query(`
       INSERT INTO latency_hour_percentiles (project_id, hour, pct)
       SELECT x.project_id, x.hour, p.pct FROM (SELECT DISTINCT project_id, hour FROM latency_hour_rollups) x
-      CROSS JOIN LATERAL (${percentilesFromHistogram(`(SELECT x.hour AS b, l.k, l.count::numeric AS c FROM latency_hour_rollups l
-                                                       WHERE l.project_id = x.project_id AND l.hour = x.hour) hist`)}) p`);
+      CROSS JOIN LATERAL (${HOUR_PERCENTILES}) p`);
     await q.query(`
       CREATE TABLE score_rollup_dirty (
         id bigserial PRIMARY KEY,

@@ -15,6 +15,7 @@ import { SessionItemVersion1764000014000 } from './1764000014000-SessionItemVers
 import { ApiKeyRotation1764000016000 } from './1764000016000-ApiKeyRotation';
 import { Invitations1764000021000 } from './1764000021000-Invitations';
 import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
+import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservations';
 import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
 
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   ApiKeyRotation1764000016000,
   Invitations1764000021000,
   CustomMetrics1764000030000,
+  RunStopReason1764000032600,
   JudgeReservations1764000034000,
   ScoreSummaryAllTypes1764000035000,
 ];

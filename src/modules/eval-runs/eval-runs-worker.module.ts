@@ -10,7 +10,7 @@ import { ReservedConnection } from '../../database/reserved-connection';
 import { EvalRunExecutor } from './worker/eval-run.executor';
 import { EvalRunProcessor } from './worker/eval-run.processor';
 import { EvalRunSweeper } from './worker/eval-run.sweeper';
-import { FaultInjector } from './worker/fault-injector';
+import { FaultInjector } from '../../common/faults/fault-injector';
 import { RunControlListener } from './worker/run-control.listener';
 
 /**

@@ -1,15 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import {
-  ApiAcceptedResponse,
-  ApiConflictResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
-import { ApiPaginatedResponse } from '../../common/decorators';
-import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { streamJsonArray } from '../../common/stream-json-array';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { Auth } from '../auth/decorators/auth.decorator';
@@ -26,6 +17,15 @@ import {
   TemplateQueryDto,
 } from './dto/eval-run-queries.dto';
 import { EvalRunResponse } from './dto/eval-run-response.dto';
+import {
+  RunCancelRoute,
+  RunCreationRoute,
+  RunDeleteRoute,
+  RunGetRoute,
+  RunListRoute,
+  RunRetryRoute,
+  RunScoresRoute,
+} from './run-routes.decorators';
 import { EvalRunTemplateResponse } from './dto/eval-run-template.dto';
 import { EvalRunsService } from './eval-runs.service';
 
@@ -35,35 +35,27 @@ export class EvalRunsController {
   constructor(private readonly runs: EvalRunsService) {}
 
   @Post()
-  @Auth({ limit: 'evalRuns' })
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({
+  @RunCreationRoute({
     summary: 'Create a filtered, sampled eval run',
     description:
       'Selects the matching traces and a deterministic sample of them inside PostgreSQL, freezes the run and its ledger, ' +
       'and hands the work to the workers. 422 for unknown metrics, bad filters, an unusable model, sampling_rate 0 or no matching traces.',
   })
-  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
   create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateEvalRunDto): Promise<EvalRunResponse> {
     return this.runs.createFiltered(ctx.projectId, dto);
   }
 
   @Post('batch')
-  @Auth({ limit: 'evalRuns' })
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({
+  @RunCreationRoute({
     summary: 'Create an eval run over explicit trace ids',
     description: 'Every id must be a trace of this project (422 names the others).',
   })
-  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
   createBatch(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateBatchEvalRunDto): Promise<EvalRunResponse> {
     return this.runs.createBatch(ctx.projectId, dto);
   }
 
   @Get()
-  @Auth()
-  @ApiOperation({ summary: 'List trace eval runs, newest first' })
-  @ApiPaginatedResponse(EvalRunResponse)
+  @RunListRoute('List trace eval runs, newest first')
   list(@CurrentProject() ctx: ProjectContext, @Query() q: ListEvalRunsQueryDto): Promise<Paginated<EvalRunResponse>> {
     return this.runs.list(ctx.projectId, q);
   }
@@ -78,21 +70,16 @@ export class EvalRunsController {
   }
 
   @Get(':run_id')
-  @Auth()
-  @ApiOperation({ summary: 'Get a trace eval run (status and counters)' })
-  @ApiOkResponse({ type: EvalRunResponse })
+  @RunGetRoute('Get a trace eval run (status and counters)')
   get(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
     return this.runs.get(ctx.projectId, p.run_id);
   }
 
   @Delete(':run_id')
-  @Auth()
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({
+  @RunDeleteRoute({
     summary: 'Delete a trace eval run',
     description: 'Its scores are kept and unlinked unless delete_scores=true.',
   })
-  @ApiNoContentResponse({ description: 'Deleted.' })
   async delete(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: EvalRunIdParams,
@@ -102,44 +89,37 @@ export class EvalRunsController {
   }
 
   @Post(':run_id/retry')
-  @Auth({ limit: 'evalRuns' })
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({
-    summary: 'Retry the unfinished work of a finished run',
-    description:
-      'Creates a new run named "Retry: <name or id>" with the original model over the failed (trace, metric) pairs and, ' +
-      'for a CANCELLED run or one stopped by its budget, the pairs never evaluated. 422 when there is nothing to retry; ' +
-      '409 while the run is unfinished, or while an earlier retry of it is still PENDING or RUNNING (the message names it).',
-  })
-  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The new run, PENDING.' })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: 'The run is still PENDING or RUNNING, or a retry of it is in flight.',
-  })
+  @RunRetryRoute(
+    {
+      summary: 'Retry the unfinished work of a finished run',
+      description:
+        'Creates a new run named "Retry: <name or id>" with the original model over the failed (trace, metric) pairs and, ' +
+        'for a CANCELLED run or one stopped by its budget, the pairs never evaluated. 422 when there is nothing to retry; ' +
+        '409 while the run is unfinished, or while an earlier retry of it is still PENDING or RUNNING (the message names it).',
+    },
+    'The run is still PENDING or RUNNING, or a retry of it is in flight.',
+  )
   retry(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
     return this.runs.retry(ctx.projectId, p.run_id);
   }
 
   @Post(':run_id/cancel')
-  @Auth()
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({
+  @RunCancelRoute({
     summary: 'Cancel a PENDING or RUNNING trace eval run',
     description:
       'The run becomes CANCELLED at once; workers start no judge call for it afterwards and the scores already written ' +
       'are kept. Cancelling a CANCELLED run again is a no-op (202); a COMPLETED or FAILED run gives 409. ' +
       'A cancelled run can be retried.',
   })
-  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The run, CANCELLED.' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run is already COMPLETED or FAILED.' })
   cancel(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
     return this.runs.cancel(ctx.projectId, p.run_id);
   }
 
   @Get(':run_id/scores')
-  @Auth()
-  @ApiOperation({ summary: "A run's scores, newest first (a bare array, streamed; limit/offset select a window)" })
-  @ApiOkResponse({ type: TraceScoreResponse, isArray: true })
+  @RunScoresRoute(
+    "A run's scores, newest first (a bare array, streamed; limit/offset select a window)",
+    TraceScoreResponse,
+  )
   async scores(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: EvalRunIdParams,

@@ -9,6 +9,7 @@ import { EvalRunsController } from './eval-runs.controller';
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunsRepository } from './eval-runs.repository';
 import { EvalRunsService } from './eval-runs.service';
+import { RunStatusGauge } from './run-status.gauge';
 import { SessionRunsController } from './session-runs.controller';
 import { SessionRunsRepository } from './session-runs.repository';
 import { SessionRunsService } from './session-runs.service';
@@ -17,7 +18,14 @@ import { SessionRunsService } from './session-runs.service';
 @Module({
   imports: [TypeOrmModule.forFeature([EvalRunEntity, EvalRunItemEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
   controllers: [EvalRunsController, SessionRunsController],
-  providers: [EvalRunsRepository, EvalRunsService, EvalRunsProducer, SessionRunsRepository, SessionRunsService],
+  providers: [
+    EvalRunsRepository,
+    EvalRunsService,
+    EvalRunsProducer,
+    SessionRunsRepository,
+    SessionRunsService,
+    RunStatusGauge,
+  ],
   exports: [EvalRunsProducer],
 })
 export class EvalRunsModule {}

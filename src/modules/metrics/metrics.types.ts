@@ -1,3 +1,4 @@
+import type { JudgeQuota } from '../quotas/judge-quota';
 import type { CallBudget, JudgeUsage } from '../judge/judge.types';
 import type { TraceView } from './types/trace-view';
 
@@ -75,10 +76,4 @@ export interface EvaluateTraceOptions {
   judgeQuota?: JudgeQuota;
   /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
   sessionTraces?: readonly TraceView[];
-}
-
-/** Reserve-before-call accounting of judge calls (OrgQuotaService.judgeQuotaOf). */
-export interface JudgeQuota {
-  reserve(): Promise<void>;
-  record(tokens: number): Promise<void>;
 }

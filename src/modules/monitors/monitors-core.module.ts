@@ -9,7 +9,7 @@ import { ScoreStoreModule } from '../scores/score-store.module';
 import { MonitorEntity } from './entities/monitor.entity';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
-import { FaultInjector } from '../eval-runs/worker/fault-injector';
+import { FaultInjector } from '../../common/faults/fault-injector';
 import { MONITOR_CLOCK, MONITOR_FAULTS, systemClock } from './monitor-clock';
 import { MonitorFiring } from './monitor-firing';
 import { MonitorsRepository } from './monitors.repository';

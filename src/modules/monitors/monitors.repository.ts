@@ -96,7 +96,7 @@ export class MonitorsRepository {
               count(*) FILTER (WHERE status = 'COMPLETED') AS completed,
               count(*) FILTER (WHERE status = 'FAILED') AS failed,
               count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled,
-              count(*) FILTER (WHERE status = 'FAILED' AND error_message LIKE 'Judge % budget reached%') AS budget_stopped,
+              count(*) FILTER (WHERE stop_reason = 'BUDGET') AS budget_stopped,
               coalesce(sum(total_targets), 0) AS targets,
               coalesce(sum(judge_calls), 0) AS judge_calls,
               coalesce(sum(judge_input_tokens + judge_output_tokens), 0) AS judge_tokens

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { EvalMetrics } from './eval-metrics.service';
 import { JudgeMetrics } from './judge-metrics.service';
 import { MetricsRegistry } from './metrics-registry';
-import { MonitorMetrics } from '../monitors/monitor-metrics';
+import { MonitorMetrics } from './monitor-metrics';
 
 /**
  * The metric services, for the API and the worker alike. Global: inject `EvalMetrics` or

@@ -6,7 +6,7 @@ import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
 import type { OrgQuotas as QuotaLimits } from '../../config/tenant-limits';
-import type { JudgeQuota } from '../metrics/metrics.types';
+import type { JudgeQuota } from './judge-quota';
 
 /** Quotas counted in PostgreSQL (what an organization holds now). */
 export type HeldQuota = 'projects' | 'apiKeys' | 'monitors' | 'runsInFlight';

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
+import { TraceRetentionStore } from '../traces/trace-retention.store';
 
 const DAY_MS = 86_400_000;
 
@@ -32,6 +33,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly ds: DataSource,
+    private readonly traces: TraceRetentionStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -70,18 +72,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     const { batchSize, batchPauseMs } = this.config.retention;
     let total = 0;
     while (!this.stopping) {
-      // Oldest first through ix_traces_project_started; SKIP LOCKED so no ingest or run waits on us
-      // and we wait on nobody. Raw SQL: TypeORM cannot say DELETE ... USING a locking subquery.
-      const [, deleted]: [unknown, number] = await this.ds.query(
-        `WITH doomed AS (
-           SELECT trace_id FROM traces
-           WHERE project_id = $1 AND started_at < $2
-           ORDER BY started_at LIMIT $3
-           FOR UPDATE SKIP LOCKED
-         )
-         DELETE FROM traces t USING doomed WHERE t.trace_id = doomed.trace_id`,
-        [projectId, cutoff.toISOString(), batchSize],
-      );
+      const deleted = await this.traces.deleteStartedBefore(projectId, cutoff, batchSize);
       total += deleted;
       if (deleted < batchSize) break;
       if (batchPauseMs > 0) await sleep(batchPauseMs, undefined, { ref: false });

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
 import { APP_CONFIG } from '../../../config/config.module';
 import { AppConfig } from '../../../config/env';
-import { rateLimited } from './rate-limit.guard';
+import { rateLimited } from './rate-limited';
 
 /**
  * Limiting before authentication (issue 22, finding 6): every well-formed bogus key costs a database

@@ -7,7 +7,7 @@ import { AppConfig } from '../../../config/env';
 import { TokenBucket } from '../../../common/rate/token-bucket';
 import { RedisWatch } from '../../../queue/redis-watch';
 import { type AuthedRequest, createPendingProject } from './project-auth.guard';
-import { rateLimited } from './rate-limit.guard';
+import { rateLimited } from './rate-limited';
 
 /**
  * Ingestion is limited per project by a token bucket (RATE_LIMIT_INGEST per second, bursts of

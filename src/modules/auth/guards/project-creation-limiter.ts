@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { APP_CONFIG } from '../../../config/config.module';
 import { AppConfig } from '../../../config/env';
 import { unprocessable } from '../../../common/errors/domain.error';
-import { rateLimited } from './rate-limit.guard';
+import { rateLimited } from './rate-limited';
 
 const HOUR_MS = 3_600_000;
 

@@ -12,7 +12,7 @@ import {
 import type { Response } from 'express';
 import { APP_CONFIG } from '../../../config/config.module';
 import { AppConfig } from '../../../config/env';
-import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
+import { rateLimited } from './rate-limited';
 import { type AuthedRequest, createPendingProject } from './project-auth.guard';
 
 /** Named limits; each route belongs to exactly one (see the Auth decorator). */
@@ -26,16 +26,6 @@ export function describeWindow(ttlMs: number): string {
   if (ttlMs % 3_600_000 === 0) return ttlMs === 3_600_000 ? '1 hour' : `${ttlMs / 3_600_000} hours`;
   if (ttlMs % 60_000 === 0) return ttlMs === 60_000 ? '1 minute' : `${ttlMs / 60_000} minutes`;
   return `${Math.round(ttlMs / 1000)} seconds`;
-}
-
-/** "Retry after 1 second." / "Retry after 42 seconds." */
-export const retryAfterText = (seconds: number): string => `Retry after ${seconds} second${seconds === 1 ? '' : 's'}.`;
-
-/** The 429 every limit answers with; Retry-After is the time until the blocking counter lets a request through. */
-export function rateLimited(res: Response, summary: string, retryAfterSeconds: number): DomainError {
-  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-  res.setHeader('Retry-After', String(retryAfter));
-  return new DomainError(ErrorCode.RATE_LIMITED, `${summary}. ${retryAfterText(retryAfter)}`, { error: summary });
 }
 
 /** The X-RateLimit-* headers one counter set (the default limit's have no suffix, as the throttler names them). */

@@ -1,24 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsInt,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { EvalRunFiltersDto } from './eval-run-filters.dto';
+import { MetricNamesField, SamplingRateField, SamplingSeedField } from './run-option-fields';
 
-/** Largest seed accepted and generated: seeds travel as JSON numbers, so they stay exact integers. */
-export const MAX_SAMPLING_SEED = Number.MAX_SAFE_INTEGER;
-export const MAX_METRICS_PER_RUN = 50;
+export { MAX_METRICS_PER_RUN, MAX_SAMPLING_SEED } from './run-option-fields';
 
 /** Fields shared by filtered and batch runs. */
 export class RunMetricsFields {
@@ -28,19 +14,10 @@ export class RunMetricsFields {
   @MaxLength(255)
   name?: string | null;
 
-  @ApiProperty({
-    type: [String],
-    minItems: 1,
-    maxItems: MAX_METRICS_PER_RUN,
-    example: ['task_completion', 'confidence'],
-    description:
-      'Trace metric names (see GET /evaluations/trace-metrics). Duplicates are removed; unknown names give 422.',
-  })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_METRICS_PER_RUN)
-  @IsString({ each: true })
-  @MaxLength(255, { each: true })
+  @MetricNamesField(
+    'Trace metric names (see GET /evaluations/trace-metrics). Duplicates are removed; unknown names give 422.',
+    ['task_completion', 'confidence'],
+  )
   metrics: string[];
 
   @ApiProperty({
@@ -101,34 +78,13 @@ export class CreateEvalRunDto extends RunMetricsFields {
   @Type(() => EvalRunFiltersDto)
   filters?: EvalRunFiltersDto | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: Number,
-    minimum: 0,
-    maximum: 1,
-    default: 1,
-    description:
-      'Fraction of the matching traces to evaluate: k = floor(n × rate), at least 1. 0 is rejected (422) because it selects nothing.',
-  })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
+  @SamplingRateField(
+    'Fraction of the matching traces to evaluate: k = floor(n × rate), at least 1. 0 is rejected (422) because it selects nothing.',
+  )
   sampling_rate?: number | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_SAMPLING_SEED,
-    description:
-      "Seed of the deterministic sample. Omit for a random one; pass a run's `sampling_seed` to reproduce its sample.",
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_SAMPLING_SEED)
+  @SamplingSeedField(
+    "Seed of the deterministic sample. Omit for a random one; pass a run's `sampling_seed` to reproduce its sample.",
+  )
   sampling_seed?: number | null;
 }

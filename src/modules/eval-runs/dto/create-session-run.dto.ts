@@ -6,7 +6,6 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -20,7 +19,8 @@ import {
 } from 'class-validator';
 import { MAX_TAGS } from '../../traces/traces.constants';
 import { DEFAULT_SIGNAL_WEIGHTS, SESSION_SIGNALS } from '../../metrics/session/session-metrics';
-import { MAX_METRICS_PER_RUN, MAX_SAMPLING_SEED, RunMetricsFields } from './create-eval-run.dto';
+import { RunMetricsFields } from './create-eval-run.dto';
+import { MetricNamesField, SamplingRateField, SamplingSeedField } from './run-option-fields';
 import { IsFilterDate } from './eval-run-filters.dto';
 
 /** Most session ids one batch session run accepts. */
@@ -115,19 +115,10 @@ export const SESSION_FILTER_KEYS = ['date_from', 'date_to', 'user_id', 'tags', '
 
 /** Fields shared by filtered and batch session runs. */
 export class SessionRunFields extends RunMetricsFields {
-  @ApiProperty({
-    type: [String],
-    minItems: 1,
-    maxItems: MAX_METRICS_PER_RUN,
-    example: ['agent_reliability', 'agent_consistency'],
-    description:
-      'Session metric names (see GET /evaluations/session-metrics). Duplicates are removed; unknown names give 422.',
-  })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_METRICS_PER_RUN)
-  @IsString({ each: true })
-  @MaxLength(255, { each: true })
+  @MetricNamesField(
+    'Session metric names (see GET /evaluations/session-metrics). Duplicates are removed; unknown names give 422.',
+    ['agent_reliability', 'agent_consistency'],
+  )
   declare metrics: string[];
 
   @ApiPropertyOptional({
@@ -151,33 +142,10 @@ export class CreateSessionRunDto extends SessionRunFields {
   @Type(() => SessionRunFiltersDto)
   filters?: SessionRunFiltersDto | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: Number,
-    minimum: 0,
-    maximum: 1,
-    default: 1,
-    description: 'Fraction of the matching sessions: k = floor(n × rate), at least 1; 0 is a 422.',
-  })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
+  @SamplingRateField('Fraction of the matching sessions: k = floor(n × rate), at least 1; 0 is a 422.')
   sampling_rate?: number | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_SAMPLING_SEED,
-    description: "Seed of the deterministic sample; pass a run's `sampling_seed` to reproduce its sample.",
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_SAMPLING_SEED)
+  @SamplingSeedField("Seed of the deterministic sample; pass a run's `sampling_seed` to reproduce its sample.")
   sampling_seed?: number | null;
 }
 

@@ -15,6 +15,11 @@ export const TERMINAL_STATUSES: readonly EvalRunStatus[] = [
   EvalRunStatus.CANCELLED,
 ];
 
+/** Why a run stopped before its items were done, when the reason is not an error of its own. */
+export enum RunStopReason {
+  BUDGET = 'BUDGET',
+}
+
 /** bigint columns come back from pg as strings; these are small enough for a JS number. */
 const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) };
 
@@ -41,6 +46,7 @@ export class EvalRunEntity {
   /** Scores whose provider reported no token counts: left out of judgeInput/OutputTokens. */
   @Column({ type: 'integer', default: 0 }) judgeUnknownUsage: number;
   @Column({ type: 'text', nullable: true }) errorMessage: string | null;
+  @Column({ type: 'varchar', length: 20, nullable: true }) stopReason: RunStopReason | null;
   @Column({ type: 'uuid', nullable: true }) monitorId: string | null;
   /** Bull jobs the run is cut into (ledger items carry their slice number). */
   @Column({ type: 'integer', default: 1 }) sliceCount: number;

@@ -6,7 +6,7 @@ import type { TraceView } from '../../metrics/types/trace-view';
 import type { EvalMetrics } from '../../operators/eval-metrics.service';
 import type { EvalRunLedgerRepository, FinishedItem } from './eval-run-ledger.repository';
 import { EvalRunExecutor } from './eval-run.executor';
-import { FaultInjector } from './fault-injector';
+import { FaultInjector } from '../../../common/faults/fault-injector';
 
 const config = loadConfig({
   NODE_ENV: 'test',

@@ -20,10 +20,11 @@ import {
   SettleResult,
 } from './eval-run-ledger.repository';
 import { evaluateSessionItem } from './session-item';
-import { FaultInjector } from './fault-injector';
+import { FaultInjector } from '../../../common/faults/fault-injector';
 import { HeldItems } from './held-items';
 import { FinisherEntry, RunFinisher } from './run-finisher';
 import { describe, errorText, sumUsage, toScoreWrite, ZERO_USAGE } from './outcome-rows';
+import { type ProgressReporter, type PumpHost, SlicePump } from './slice-pump';
 import { SlotPool } from './slot-pool';
 import type { RunBudget } from './run-budget';
 
@@ -49,9 +50,6 @@ interface RunContext {
   /** Present when the run has a judge budget: every judge call reserves its place first. */
   budget: RunBudget | undefined;
 }
-
-/** Reports a slice's progress (0–100); the Bull job's `progress()`. */
-export type ProgressReporter = (percent: number) => unknown;
 
 const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
@@ -253,97 +251,21 @@ export class EvalRunExecutor implements OnModuleDestroy {
     if (status && isTerminal(status)) this.stopRun(ctx.run.id, `run ${status}`, status !== EvalRunStatus.FAILED);
   }
 
+  /** Pumps one slice (see SlicePump) with this process's pool, ledger and evaluation. */
   private async pumpSlice(ctx: RunContext, slice: number, progress?: ProgressReporter): Promise<void> {
     const { run, finisher } = ctx;
-    const mine = new Set<Promise<void>>();
-    /** Claimed and loaded, waiting for a slot: a small prefetch that hides the claim and load latency. */
-    const ready: Array<{ item: ClaimedItem; batch: Batch }> = [];
-    const batchMin = Math.max(1, Math.floor(this.pool.capacity / 8));
-    /** Items evaluated or being evaluated but not yet written: bounded, in case the database lags. */
-    const maxUnsettled = this.pool.capacity * 4;
     const initial = (await this.ledger.sliceState(run.id, slice))?.open ?? 0;
-    let settled = 0;
-    let reported = -1;
-    const report = () => {
-      const pct = initial === 0 ? 100 : Math.min(100, Math.floor((100 * settled) / initial));
-      if (progress && pct !== reported) {
-        reported = pct;
-        Promise.resolve(progress(pct)).catch(() => undefined);
-      }
+    const host: PumpHost<Batch> = {
+      pool: this.pool,
+      ledger: this.ledger,
+      leaseMs: this.leaseMs,
+      activeSlices: () => this.slices.size,
+      live: () => !this.stopping && !ctx.stopped,
+      claimAndLoad: (limit) => this.claimAndLoad(run, slice, limit),
+      evaluate: ({ item, batch }, judged) => this.evaluate(ctx, item, batch, finisher, judged),
+      giveBack: (ids) => this.releaseItems(run.id, ids, ctx.stopped ?? 'released at worker shutdown'),
     };
-    let judging = 0;
-    let slotFreed: (() => void) | null = null;
-    let exhausted = false;
-    const live = () => !this.stopping && !ctx.stopped;
-    try {
-      while (live()) {
-        let wanted = 0;
-        if (!exhausted && ready.length < batchMin) {
-          // Slices share the pool: each holds at most its fair share of slots, plus the prefetch.
-          const share = Math.max(batchMin, Math.ceil(this.pool.capacity / Math.max(1, this.slices.size)));
-          wanted = Math.max(0, share + batchMin - judging - ready.length);
-          if (wanted > 0) {
-            const claimed = await this.claimAndLoad(run, slice, wanted);
-            if (claimed.length === 0) exhausted = true;
-            else ready.push(...claimed);
-          }
-        }
-        while (ready.length > 0 && live() && mine.size < maxUnsettled && this.pool.reserve(1) === 1) {
-          const { item, batch } = ready.shift()!;
-          // The slot bounds judging only: it is given back as soon as the metrics are evaluated, while
-          // the scores are still being written (group commit), so the judge never waits on the database.
-          let holding = true;
-          judging += 1;
-          const freeSlot = () => {
-            if (!holding) return;
-            holding = false;
-            judging -= 1;
-            this.pool.release(1);
-            const wake = slotFreed;
-            slotFreed = null;
-            wake?.();
-          };
-          const p: Promise<void> = this.evaluate(ctx, item, batch, finisher, freeSlot).finally(() => {
-            freeSlot();
-            settled += 1;
-            report();
-            mine.delete(p);
-          });
-          mine.add(p);
-        }
-        if (mine.size >= maxUnsettled) {
-          await Promise.race(mine);
-          continue;
-        }
-        if (ready.length > 0) {
-          if (live()) await this.pool.waitForFree(1);
-          continue;
-        }
-        if (exhausted) {
-          if (mine.size > 0) {
-            await Promise.race(mine);
-          } else {
-            // Nothing claimable: done, unless items of the slice are still leased elsewhere (a
-            // duplicate job, a taken-over worker): wait for them to finish or their leases to expire.
-            const state = await this.ledger.sliceState(run.id, slice);
-            if (!state || isTerminal(state.status) || state.open === 0) break;
-            await sleep(Math.min(1_000, Math.floor(this.leaseMs / 3)), undefined, { ref: false });
-          }
-          exhausted = false;
-        } else if (wanted === 0 && judging > 0) {
-          // This slice holds its share of slots: wait until one of them is given back.
-          await new Promise<void>((resolve) => (slotFreed = resolve));
-        }
-      }
-    } finally {
-      // Stopped (or failed) with items still waiting for a slot: give them back now, unjudged.
-      if (ready.length > 0) {
-        const ids = ready.splice(0).map((r) => r.item.traceId);
-        await this.releaseItems(run.id, ids, ctx.stopped ?? 'released at worker shutdown');
-      }
-      await Promise.allSettled([...mine]);
-    }
-    report();
+    await new SlicePump(host, run.id, slice, initial, progress).run();
   }
 
   /** Claims and loads a batch of a slice. What cannot be loaded is given back; a lost claim expires. */

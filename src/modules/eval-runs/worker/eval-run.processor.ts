@@ -1,5 +1,5 @@
-import { InjectQueue, Process, Processor } from '@nestjs/bull';
-import { Inject, OnModuleDestroy } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
@@ -13,25 +13,23 @@ import { EvalRunExecutor } from './eval-run.executor';
  * stalled-job check hands the job to another worker; the ledger's leases and the unique score key
  * keep the scores exactly-once. EVAL_JOB_CONCURRENCY jobs run at once per process, sharing the
  * EVAL_WORKER_CONCURRENCY judging slots.
+ *
+ * Registered with Bull's own `queue.process(name, concurrency, handler)` at module init rather than
+ * with `@Process`: a decorator's arguments are fixed when the class is declared, and the concurrency
+ * comes from configuration.
  */
-@Processor(EVAL_RUNS_QUEUE)
-export class EvalRunProcessor implements OnModuleDestroy {
+@Injectable()
+export class EvalRunProcessor implements OnModuleInit, OnModuleDestroy {
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue<EvaluateItemsJob>,
     private readonly executor: EvalRunExecutor,
-  ) {
-    // A decorator's arguments are fixed when the class is declared; the configured concurrency is
-    // known only now. Re-applying @Process here (before BullExplorer reads it in onModuleInit) sets it.
-    const handle = Object.getOwnPropertyDescriptor(EvalRunProcessor.prototype, 'handle')!;
-    Process({ name: EVALUATE_ITEMS_JOB, concurrency: config.evalRuns.jobConcurrency })(
-      EvalRunProcessor.prototype,
-      'handle',
-      handle,
-    );
+  ) {}
+
+  onModuleInit(): void {
+    void this.queue.process(EVALUATE_ITEMS_JOB, this.config.evalRuns.jobConcurrency, (job) => this.handle(job));
   }
 
-  @Process(EVALUATE_ITEMS_JOB)
   async handle(job: Job<EvaluateItemsJob>): Promise<void> {
     const { runId, slice } = job.data ?? ({} as Partial<EvaluateItemsJob>);
     if (typeof runId !== 'string') return;

@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import { JudgeBudgetExhausted, type CallBudget } from '../../judge/judge.types';
-import type { ExecutableRun } from './eval-run-ledger.repository';
 
 /**
  * A run's max_judge_calls / max_judge_tokens as reservations on its row (one conditional UPDATE per
@@ -14,7 +13,7 @@ export class RunBudget implements CallBudget {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly run: ExecutableRun,
+    private readonly run: { id: string; maxJudgeTokens: number | null },
     /** Told of a refusal; `stoppedNow` when this refusal failed the run (exactly once per run). */
     private readonly onRefused: (reason: string, stoppedNow: boolean) => void,
   ) {
@@ -36,7 +35,7 @@ export class RunBudget implements CallBudget {
     if (won.n === 1) return;
     const [row] = await this.ds.query(
       `WITH failed AS (
-         UPDATE eval_runs SET status = 'FAILED', completed_at = now(), error_message = CASE
+         UPDATE eval_runs SET status = 'FAILED', stop_reason = 'BUDGET', completed_at = now(), error_message = CASE
            WHEN max_judge_calls IS NOT NULL AND judge_calls_reserved >= max_judge_calls
              THEN format('Judge call budget reached: max_judge_calls is %s and %s calls were made. The scores so far are kept; retry the run to continue.', max_judge_calls, judge_calls_reserved)
            ELSE format('Judge token budget reached: max_judge_tokens is %s and %s tokens were used or reserved by calls in flight; the next call needed an estimated %s. The scores so far are kept; retry the run to continue.', max_judge_tokens, judge_tokens_reserved, $2::bigint)

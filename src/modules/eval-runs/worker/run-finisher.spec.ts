@@ -1,5 +1,5 @@
 import type { EvalRunLedgerRepository, ExecutableRun, FinishedItem, ScoreToWrite } from './eval-run-ledger.repository';
-import { FaultInjector } from './fault-injector';
+import { FaultInjector } from '../../../common/faults/fault-injector';
 import { RunFinisher } from './run-finisher';
 import { loadConfig } from '../../../config/env';
 

@@ -6,7 +6,7 @@ import type {
   SessionScoreToWrite,
   SettleResult,
 } from './eval-run-ledger.repository';
-import type { FaultInjector } from './fault-injector';
+import type { FaultInjector } from '../../../common/faults/fault-injector';
 
 interface Entry {
   item: FinishedItem;

@@ -1,8 +1,5 @@
 import { ApiProperty, OmitType, PartialType, PickType } from '@nestjs/swagger';
 import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -17,7 +14,8 @@ import {
   Min,
 } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
-import { MAX_METRICS_PER_RUN, RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
+import { RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
+import { MetricNamesField } from '../../eval-runs/dto/run-option-fields';
 import { KeepRawJson } from '../../traces/dto/validators';
 import { MONITOR_SCOPES, MonitorScope, MonitorStatus } from '../entities/monitor.entity';
 
@@ -94,18 +92,10 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   @IsIn(['TRACE', 'SESSION'], { message: "target_type must be 'TRACE' or 'SESSION'." })
   target_type: 'TRACE' | 'SESSION';
 
-  @ApiProperty({
-    type: [String],
-    minItems: 1,
-    maxItems: MAX_METRICS_PER_RUN,
-    example: ['task_completion', 'confidence'],
-    description: "Metric names of the target type's registry; duplicates are removed, unknown names give 422.",
-  })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_METRICS_PER_RUN)
-  @IsString({ each: true })
-  @MaxLength(255, { each: true })
+  @MetricNamesField("Metric names of the target type's registry; duplicates are removed, unknown names give 422.", [
+    'task_completion',
+    'confidence',
+  ])
   metrics: string[];
 
   @ApiProperty({

@@ -1,40 +1,10 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { ScoreEntityBase } from './score-base.entity';
 
-export enum ScoreDataType {
-  NUMERIC = 'NUMERIC',
-  BOOLEAN = 'BOOLEAN',
-  CATEGORICAL = 'CATEGORICAL',
-}
+export { ScoreDataType, ScoreSource, ScoreStatus } from './score-base.entity';
 
-export enum ScoreSource {
-  AUTOMATED = 'AUTOMATED',
-  ANNOTATION = 'ANNOTATION',
-  PROGRAMMATIC = 'PROGRAMMATIC',
-}
-
-export enum ScoreStatus {
-  SUCCESS = 'SUCCESS',
-  FAILED = 'FAILED',
-  PENDING = 'PENDING',
-}
-
+/** A score of one trace. */
 @Entity('trace_scores')
-export class TraceScoreEntity {
-  @PrimaryGeneratedColumn('uuid') id: string;
+export class TraceScoreEntity extends ScoreEntityBase {
   @Column({ type: 'uuid' }) traceId: string;
-  @Column({ type: 'uuid' }) projectId: string;
-  @Column({ type: 'varchar', length: 255 }) name: string;
-  @Column({ type: 'varchar', length: 20, default: ScoreDataType.NUMERIC }) dataType: ScoreDataType;
-  /** Always a string on the wire (or null for a failed automated score). */
-  @Column({ type: 'varchar', length: 255, nullable: true }) value: string | null;
-  @Column({ type: 'varchar', length: 20 }) source: ScoreSource;
-  @Column({ type: 'varchar', length: 20, default: ScoreStatus.SUCCESS }) status: ScoreStatus;
-  @Column({ type: 'uuid', nullable: true }) evalRunId: string | null;
-  @Column({ type: 'varchar', length: 255, nullable: true }) authorUserId: string | null;
-  @Column({ type: 'text', nullable: true }) reason: string | null;
-  @Column({ type: 'varchar', length: 255, nullable: true }) environment: string | null;
-  @Column({ type: 'varchar', length: 255, nullable: true }) configId: string | null;
-  @Column({ type: 'jsonb', default: {} }) metadata: Record<string, unknown>;
-  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
-  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
 }

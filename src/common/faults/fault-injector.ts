@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { writeSync } from 'node:fs';
-import { APP_CONFIG } from '../../../config/config.module';
-import type { AppConfig } from '../../../config/env';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AppConfig } from '../../config/env';
 
 /** Named places in the worker where a test can make things fail. */
 /** `monitor_fire` is hit by the monitor scheduler (its own injector: MONITOR_FAULTS), after a fire's spawn, before its commit. */

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../../config/env';
+import { loadConfig } from '../../config/env';
 import { FaultInjector, InjectedFault, parseFaults } from './fault-injector';
 
 const base = {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { METRIC_PREFIX, MetricsRegistry } from '../operators/metrics-registry';
+import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
 
 export type FireTrigger = 'scheduled' | 'manual';
 

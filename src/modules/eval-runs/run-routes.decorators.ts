@@ -1,0 +1,66 @@
+import { HttpCode, HttpStatus, Type } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+} from '@nestjs/swagger';
+import { ApiPaginatedResponse, stacked } from '../../common/decorators';
+import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { EvalRunResponse } from './dto/eval-run-response.dto';
+
+/**
+ * The route shapes every run target (trace, session, …) shares: one decorator per kind of route,
+ * so a target's controller names only its paths, texts and service calls.
+ */
+
+interface RouteText {
+  summary: string;
+  description?: string;
+}
+
+/** POST that creates a run: 202 with the new run, under the `evalRuns` rate limit. */
+export const RunCreationRoute = (text: RouteText, created = 'The new run, PENDING.') =>
+  stacked(
+    Auth({ limit: 'evalRuns' }),
+    HttpCode(HttpStatus.ACCEPTED),
+    ApiOperation(text),
+    ApiAcceptedResponse({ type: EvalRunResponse, description: created }),
+  );
+
+/** POST …/retry: a run creation that answers 409 while the run (or a retry of it) is unfinished. */
+export const RunRetryRoute = (text: RouteText, conflict: string) =>
+  stacked(RunCreationRoute(text), ApiConflictResponse({ type: ErrorResponseDto, description: conflict }));
+
+/** POST …/cancel: 202 with the run CANCELLED, 409 when it already finished otherwise. */
+export const RunCancelRoute = (text: RouteText) =>
+  stacked(
+    Auth(),
+    HttpCode(HttpStatus.ACCEPTED),
+    ApiOperation(text),
+    ApiAcceptedResponse({ type: EvalRunResponse, description: 'The run, CANCELLED.' }),
+    ApiConflictResponse({ type: ErrorResponseDto, description: 'The run is already COMPLETED or FAILED.' }),
+  );
+
+/** GET of the runs of a target, newest first. */
+export const RunListRoute = (summary: string) =>
+  stacked(Auth(), ApiOperation({ summary }), ApiPaginatedResponse(EvalRunResponse));
+
+/** GET of one run. */
+export const RunGetRoute = (summary: string) =>
+  stacked(Auth(), ApiOperation({ summary }), ApiOkResponse({ type: EvalRunResponse }));
+
+/** DELETE of one run: 204. */
+export const RunDeleteRoute = (text: RouteText) =>
+  stacked(
+    Auth(),
+    HttpCode(HttpStatus.NO_CONTENT),
+    ApiOperation(text),
+    ApiNoContentResponse({ description: 'Deleted.' }),
+  );
+
+/** GET …/scores: the run's scores as a bare, streamed array of `score`. */
+export const RunScoresRoute = (summary: string, score: Type<unknown>) =>
+  stacked(Auth(), ApiOperation({ summary }), ApiOkResponse({ type: score, isArray: true }));

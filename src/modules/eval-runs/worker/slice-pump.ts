@@ -1,0 +1,186 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TERMINAL_STATUSES } from '../entities/eval-run.entity';
+import type { ClaimedItem, EvalRunLedgerRepository } from './eval-run-ledger.repository';
+import type { SlotPool } from './slot-pool';
+
+/** Reports a slice's progress (0–100); the Bull job's `progress()`. */
+export type ProgressReporter = (percent: number) => unknown;
+
+/** A claimed item with the batch it was loaded in (the batch's shape is the executor's business). */
+export interface ReadyItem<B> {
+  item: ClaimedItem;
+  batch: B;
+}
+
+/** What a pump needs from the executor that runs it. */
+export interface PumpHost<B> {
+  readonly pool: SlotPool;
+  readonly ledger: EvalRunLedgerRepository;
+  readonly leaseMs: number;
+  /** Slices being pumped in this process right now (they share the pool fairly). */
+  activeSlices(): number;
+  /** False once the process stops or the run is stopped: nothing new starts after that. */
+  live(): boolean;
+  claimAndLoad(limit: number): Promise<Array<ReadyItem<B>>>;
+  /** Evaluates and submits one item; calls `judged()` once its judge calls are over. Never throws. */
+  evaluate(ready: ReadyItem<B>, judged: () => void): Promise<void>;
+  /** Gives unjudged items back to the ledger (at stop or shutdown). */
+  giveBack(traceIds: string[]): Promise<void>;
+}
+
+/** What the pump does next, decided after each claim and dispatch. */
+type Next = 'again' | 'done';
+
+const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
+
+/**
+ * Works one slice of a run until none of its items is open, as a loop of three steps read top to
+ * bottom: claim (top up a small prefetch of claimed, loaded items), dispatch (hand prefetched items
+ * to free slots of the process-wide pool), wait (for whichever event can let the next round do
+ * something). A slot bounds judging only: it is given back once an item's metrics are evaluated,
+ * while its scores are still being written, so the judge never waits on the database.
+ */
+export class SlicePump<B> {
+  /** Claimed and loaded, waiting for a slot: hides the claim and load latency. */
+  private readonly ready: Array<ReadyItem<B>> = [];
+  /** Items evaluated or being evaluated but not yet written. */
+  private readonly unsettled = new Set<Promise<void>>();
+  private readonly batchMin: number;
+  /** Bounds `unsettled`, in case the database lags behind the judge. */
+  private readonly maxUnsettled: number;
+  /** Items of this slice holding a slot (being judged). */
+  private judging = 0;
+  /** Set when a claim came back empty: wait for what is in flight before claiming again. */
+  private exhausted = false;
+  /** Wakes the pump when one of its slots is given back. */
+  private slotFreed: (() => void) | null = null;
+  private readonly progress: SliceProgress;
+
+  constructor(
+    private readonly host: PumpHost<B>,
+    private readonly runId: string,
+    private readonly slice: number,
+    initialOpen: number,
+    reporter?: ProgressReporter,
+  ) {
+    this.batchMin = Math.max(1, Math.floor(host.pool.capacity / 8));
+    this.maxUnsettled = host.pool.capacity * 4;
+    this.progress = new SliceProgress(initialOpen, reporter);
+  }
+
+  async run(): Promise<void> {
+    try {
+      while (this.host.live()) {
+        const wanted = await this.claim();
+        this.dispatch();
+        if ((await this.wait(wanted)) === 'done') break;
+      }
+    } finally {
+      // Stopped (or failed) with items still waiting for a slot: give them back now, unjudged.
+      if (this.ready.length > 0) await this.host.giveBack(this.ready.splice(0).map((r) => r.item.traceId));
+      await Promise.allSettled([...this.unsettled]);
+    }
+    this.progress.report();
+  }
+
+  /** Tops up the prefetch to this slice's fair share of slots; returns how many items it asked for. */
+  private async claim(): Promise<number> {
+    if (this.exhausted || this.ready.length >= this.batchMin) return 0;
+    const { capacity } = this.host.pool;
+    const share = Math.max(this.batchMin, Math.ceil(capacity / Math.max(1, this.host.activeSlices())));
+    const wanted = Math.max(0, share + this.batchMin - this.judging - this.ready.length);
+    if (wanted > 0) {
+      const claimed = await this.host.claimAndLoad(wanted);
+      if (claimed.length === 0) this.exhausted = true;
+      else this.ready.push(...claimed);
+    }
+    return wanted;
+  }
+
+  /** Starts prefetched items while slots are free and the unsettled bound allows. */
+  private dispatch(): void {
+    const { pool } = this.host;
+    while (
+      this.ready.length > 0 &&
+      this.host.live() &&
+      this.unsettled.size < this.maxUnsettled &&
+      pool.reserve(1) === 1
+    ) {
+      this.start(this.ready.shift()!);
+    }
+  }
+
+  private start(ready: ReadyItem<B>): void {
+    let holding = true;
+    this.judging += 1;
+    const freeSlot = () => {
+      if (!holding) return;
+      holding = false;
+      this.judging -= 1;
+      this.host.pool.release(1);
+      const wake = this.slotFreed;
+      this.slotFreed = null;
+      wake?.();
+    };
+    const p: Promise<void> = this.host.evaluate(ready, freeSlot).finally(() => {
+      freeSlot();
+      this.progress.settled();
+      this.unsettled.delete(p);
+    });
+    this.unsettled.add(p);
+  }
+
+  /** Waits for the event that lets the next round make progress; 'done' when the slice has none open. */
+  private async wait(wanted: number): Promise<Next> {
+    if (this.unsettled.size >= this.maxUnsettled) {
+      await Promise.race(this.unsettled);
+      return 'again';
+    }
+    if (this.ready.length > 0) {
+      if (this.host.live()) await this.host.pool.waitForFree(1);
+      return 'again';
+    }
+    if (this.exhausted) {
+      if (this.unsettled.size > 0) {
+        await Promise.race(this.unsettled);
+      } else {
+        // Nothing claimable: done, unless items of the slice are still leased elsewhere (a
+        // duplicate job, a taken-over worker): wait for them to finish or their leases to expire.
+        const state = await this.host.ledger.sliceState(this.runId, this.slice);
+        if (!state || isTerminal(state.status) || state.open === 0) return 'done';
+        await sleep(Math.min(1_000, Math.floor(this.host.leaseMs / 3)), undefined, { ref: false });
+      }
+      this.exhausted = false;
+      return 'again';
+    }
+    if (wanted === 0 && this.judging > 0) {
+      // This slice holds its share of slots: wait until one of them is given back.
+      await new Promise<void>((resolve) => (this.slotFreed = resolve));
+    }
+    return 'again';
+  }
+}
+
+/** Settled items over the items open when the slice started, reported when the percentage moves. */
+class SliceProgress {
+  private done = 0;
+  private reported = -1;
+
+  constructor(
+    private readonly initial: number,
+    private readonly reporter?: ProgressReporter,
+  ) {}
+
+  settled(): void {
+    this.done += 1;
+    this.report();
+  }
+
+  report(): void {
+    const pct = this.initial === 0 ? 100 : Math.min(100, Math.floor((100 * this.done) / this.initial));
+    if (this.reporter && pct !== this.reported) {
+      this.reported = pct;
+      Promise.resolve(this.reporter(pct)).catch(() => undefined);
+    }
+  }
+}
