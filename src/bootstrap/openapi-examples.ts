@@ -150,7 +150,7 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
 /** 404s of the management routes' own ids (docs/identity.md). */
 const USER_NOT_FOUND: Record<string, string> = {
   project_id: 'Project 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d not found.',
-  user_id: 'Target user is not a member of this organization.',
+  user_id: 'Member not found: the user is not a member of this organization.',
   invitation_id: 'Invitation not found.',
 };
 
@@ -212,8 +212,8 @@ const OTHER_ERRORS: Record<string, Record<string, Examples>> = {
   'POST /traces': {
     '409': {
       other_project: {
-        summary: 'The trace id is another project’s',
-        value: detail(`Trace ${EXAMPLE_TRACE_ID} already exists in another project.`),
+        summary: 'The trace id cannot be used here (the answer does not say why: another project may hold it)',
+        value: detail(`Trace id ${EXAMPLE_TRACE_ID} cannot be used; send a new trace id.`),
       },
     },
     '413': {
@@ -262,6 +262,77 @@ const OTHER_ERRORS: Record<string, Record<string, Examples>> = {
         value: detail(`Eval run ${RUN_ID} is already COMPLETED; only a PENDING or RUNNING run can be cancelled.`),
       },
     },
+  },
+  'POST /organizations/{org_id}/api-keys/{key_id}/rotate': {
+    '409': {
+      rotated: {
+        summary: 'The key was already rotated',
+        value: detail(
+          'API key 3f2e1d0c-9b8a-4776-a5b4-c3d2e1f0a9b8 was already rotated; rotate its replacement 7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d.',
+        ),
+      },
+    },
+  },
+  'POST /me/invitations/{invitation_id}/accept': {
+    '403': {
+      other_email: {
+        summary: 'The invitation is addressed to someone else',
+        value: detail('This invitation was sent to a different email address.'),
+      },
+    },
+  },
+  'POST /me/invitations/{invitation_id}/decline': {
+    '403': {
+      other_email: {
+        summary: 'The invitation is addressed to someone else',
+        value: detail('This invitation was sent to a different email address.'),
+      },
+    },
+  },
+  'POST /v1/traces': {
+    '413': {
+      body: {
+        summary: 'Larger than BODY_LIMIT_BYTES',
+        value: detail('Request body is larger than the configured limit.'),
+      },
+    },
+  },
+  'POST /otlp/v1/traces': {
+    '413': {
+      body: {
+        summary: 'Larger than BODY_LIMIT_BYTES',
+        value: detail('Request body is larger than the configured limit.'),
+      },
+    },
+  },
+  'POST /cli/auth/codes': {
+    '422': {
+      no_challenge: {
+        summary: 'No PKCE challenge',
+        value: {
+          detail: 'Validation error',
+          errors: [{ field: 'code_challenge', message: 'code_challenge is required' }],
+        },
+      },
+    },
+  },
+  'POST /cli/auth/exchange': {
+    '401': {
+      used_code: {
+        summary: 'Unknown, expired or used code (the login credentials are spent)',
+        value: detail('Authorization code is invalid, expired, or already used.'),
+      },
+    },
+    '422': {
+      no_verifier: {
+        summary: 'No PKCE verifier',
+        value: {
+          detail: 'Validation error',
+          errors: [{ field: 'code_verifier', message: 'code_verifier is required' }],
+        },
+      },
+    },
+    '429': { limited: { summary: 'Too many exchanges from this address', value: rateLimited('cliExchange') } },
   },
   'POST /evaluations/session-runs/{run_id}/cancel': {
     '409': {
@@ -351,7 +422,16 @@ export function applyExamples(document: OpenAPIObject): OpenAPIObject {
           invalid_key: { summary: 'Unknown or revoked API key', value: detail('Invalid or revoked API key.') },
         });
         // A project the caller is no member of is answered like one that does not exist (404).
-        delete responses['403'];
+        if (key === 'PATCH /projects/current') {
+          setExamples(responses['403'], {
+            api_key: {
+              summary: 'An API key (retention takes a Bearer token of an OWNER or ADMIN)',
+              value: detail(
+                'Changing retention_days needs a Bearer token of an OWNER or ADMIN of the organization; API keys cannot.',
+              ),
+            },
+          });
+        } else delete responses['403'];
         const notFound: Examples = {};
         const lookedUp = NO_LOOKUP.has(key) ? [] : pathParams.filter((p) => p in NOT_FOUND_BY_PARAM);
         for (const param of [...lookedUp].reverse())

@@ -129,8 +129,8 @@ describe('container image build (from exactly what the Dockerfile copies)', () =
       expect.arrayContaining(['--from=build /app/node_modules ./node_modules', '--from=build /app/dist ./dist']),
     );
     const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
-    // The entry is the last argument: node's flags (the heap settings) come before it.
-    const commands = [...compose.matchAll(/command: \["node", (?:"--[^"]+", )*"([^"]+)"\]/g)].map((m) => m[1]);
+    // Every script node runs (api, worker, and migrate's retry loop), after node's flags (the heap settings).
+    const commands = [...compose.matchAll(/node"?,? (?:"?--[^\s"]+"?,? )*"?(dist\/[^\s"]+\.js)/g)].map((m) => m[1]);
     expect(commands.length).toBeGreaterThanOrEqual(3);
     for (const entry of [stage.cmd[stage.cmd.length - 1], ...commands]) expect(existsSync(join(dir, entry))).toBe(true);
   });

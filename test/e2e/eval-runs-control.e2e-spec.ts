@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { EVAL_RUNS_QUEUE } from '../../src/queue/queue.constants';
 import { EvalRunExecutor } from '../../src/modules/eval-runs/worker/eval-run.executor';
 import {
+  abandonStaleRuns,
   evalRunTestEnv,
   expectCountersEqualStored,
   runLedgerSummary,
@@ -27,6 +28,8 @@ describe('eval runs: control, exact counters and signals (in-process worker)', (
   let executor: EvalRunExecutor;
 
   beforeAll(async () => {
+    // Runs other specs left unfinished would be swept into this app's worker and take its scripted faults.
+    await abandonStaleRuns();
     judge = await startJudgeServer();
     t = await createTestApp(
       evalRunTestEnv(judge.baseUrl, 'rc', {

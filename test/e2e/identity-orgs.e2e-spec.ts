@@ -146,7 +146,7 @@ describe('identity: organizations, members and projects, role by role', () => {
       detail: 'Only owners can change member roles.',
     });
     expect((await patch(cast.owner, cast.stranger.userId, 'ADMIN').expect(404)).body).toEqual({
-      detail: 'Target user is not a member of this organization.',
+      detail: 'Member not found: the user is not a member of this organization.',
     });
     // An OWNER may make a co-owner, who then can never be demoted, not even by the first owner.
     await patch(cast.owner, cast.admin.userId, 'OWNER').expect(200);
@@ -197,7 +197,7 @@ describe('identity: organizations, members and projects, role by role', () => {
       detail: 'Admins can only remove members with MEMBER role.',
     });
     expect((await remove(cast, cast.owner, cast.stranger).expect(404)).body).toEqual({
-      detail: 'Target user is not a member of this organization.',
+      detail: 'Member not found: the user is not a member of this organization.',
     });
     // Removed: the organization is no longer theirs.
     await remove(cast, cast.admin, cast.member).expect(204);

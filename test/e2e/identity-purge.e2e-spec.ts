@@ -169,7 +169,10 @@ describe('identity: deleting an organization or a project removes everything it 
       victim.projectIds[0],
     ]);
     const before = await rowsMentioning(t.dataSource, victim.ids);
-    const empty = Object.entries(before).filter(([table, n]) => n === 0 && !NOT_OWNED.includes(table));
+    // Dirty marks are transient: a rollup refresher (this app's, or a worker's) may have emptied them already.
+    const empty = Object.entries(before).filter(
+      ([table, n]) => n === 0 && !NOT_OWNED.includes(table) && !DIRTY_MARKS.includes(table),
+    );
     // A table with none of its rows here means this test does not cover it yet: populate it above.
     expect(empty).toEqual([]);
     const bystanderBefore = await rowsMentioning(t.dataSource, bystander.ids);

@@ -151,7 +151,13 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
       const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
       if (success.length === 0) success.push('422');
       expect(success).toHaveLength(1);
-      const headers = kind(op) === 'project' ? tenant.headers : { Authorization: owner.Authorization };
+      // Retention changes take a Bearer OWNER or ADMIN (an ingest key cannot shorten what is kept).
+      const headers =
+        name === 'PATCH /projects/current'
+          ? owner
+          : kind(op) === 'project'
+            ? tenant.headers
+            : { Authorization: owner.Authorization };
       const res = await send(method, fill(path), headers, body);
       results.push(
         `${name} → ${res.status}${String(res.status) === success[0] ? '' : ` (documented ${success[0]}): ${JSON.stringify(res.body)}`}`,
@@ -181,6 +187,7 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
           send(method, fill(path), project ? { ...outsider, 'X-Project-ID': tenant.projectId } : outsider, body),
         '404 project': () => send(method, fill(path), { ...owner, 'X-Project-ID': randomUUID() }, body),
         '422 project_scope': () => send(method, fill(path), { 'X-API-Key': tenant.apiKey }, body),
+        '403 api_key': () => send(method, fill(path), tenant.headers, body),
         '422 no_name': () => send(method, fill(path), member, {}),
       };
       for (const status of ['401', '403', '404', '422']) {
@@ -322,10 +329,10 @@ describe('OpenAPI document read as a newcomer', () => {
     );
   /** What an error body of each status must (and must not) say. */
   const MEANS: Record<string, RegExp> = {
-    '401': /credentials|token|API key/i,
-    '403': /not a member/,
+    '401': /credentials|token|API key|code is invalid/i,
+    '403': /not a member|sent to a different email|OWNER or ADMIN/,
     '404': /not found/,
-    '409': /already|still/,
+    '409': /already|still|cannot be used/,
     '413': /larger than|more than|at most/,
     '422': /^Validation error$|^Validation failed|required|must|unknown/i,
     '429': /Retry after (1 second|\d+ seconds)\.$/,

@@ -300,7 +300,8 @@ describe('OTLP/HTTP trace ingestion with the OpenTelemetry JS SDK and its export
     };
     const res = await t.http.post('/v1/traces').set(other.headers).send(theirs).expect(200);
     expect(res.body.partialSuccess).toMatchObject({ rejectedSpans: 1 });
-    expect(res.body.partialSuccess.errorMessage).toMatch(/another project/);
+    expect(res.body.partialSuccess.errorMessage).toMatch(/cannot be used; send a new trace id/);
+    expect(res.body.partialSuccess.errorMessage).not.toMatch(/project/);
     await t.http
       .get(`/traces/${traceUuidOf(traceId)}`)
       .set(other.headers)

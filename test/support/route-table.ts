@@ -174,7 +174,13 @@ export function dispatchedRoutes(t: Pick<TestApp, 'app'>): DispatchedRoute[] {
  * Routes outside the public API document on purpose: operator and documentation endpoints. Each is
  * still fuzzed (generically) by the fuzz test; this list only says they need no OpenAPI entry.
  */
-export const UNDOCUMENTED_ROUTES: readonly string[] = ['GET /metrics', 'GET /openapi.json', 'GET /'];
+// Operator routes behind ADMIN_TOKEN (/metrics, the full providers view) are not part of the tenant API.
+export const UNDOCUMENTED_ROUTES: readonly string[] = [
+  'GET /metrics',
+  'GET /admin/judge-providers',
+  'GET /openapi.json',
+  'GET /',
+];
 
 /** Nest's catch-all (answers 404 for unknown paths) and Swagger UI's assets under /docs. */
 const isInfrastructure = (d: DispatchedRoute): boolean =>

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { forbidden, notFound } from '../../common/errors/domain.error';
 import { Auth } from './decorators/auth.decorator';
 import { CurrentProject } from './decorators/current-project.decorator';
@@ -38,6 +39,10 @@ export class CurrentProjectController {
       'Today: `retention_days`, how long its traces are kept (docs/retention.md). Needs a Bearer token of an OWNER or ADMIN of the organization: an ingest key cannot shorten what is kept (403).',
   })
   @ApiOkResponse({ type: ProjectResponse })
+  @ApiForbiddenResponse({
+    description: 'An API key, or a member who is not an OWNER or ADMIN of the organization.',
+    type: ErrorResponseDto,
+  })
   async update(@CurrentProject() ctx: ProjectContext, @Body() body: UpdateProjectRequest): Promise<ProjectResponse> {
     // The next sweep deletes what a shorter retention no longer keeps: only the organization's admins decide that.
     if (ctx.principal.kind !== 'user') {

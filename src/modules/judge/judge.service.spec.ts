@@ -213,7 +213,8 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
       // 300,000 dimensions: three vectors fit the cache's 2^20 numbers, a fourth evicts the first.
       const wide = await startJudgeServer({ dimensions: 300_000 });
       try {
-        const judge = new JudgeService(judgeTestConfig(wide.baseUrl));
+        // A ~6 MB answer can take longer than the usual 2 s test timeout on a busy machine: a retry would count a call.
+        const judge = new JudgeService(judgeTestConfig(wide.baseUrl, { JUDGE_TIMEOUT_MS: '25000' }));
         services.push(judge);
         for (const text of ['a', 'b', 'c', 'd']) await judge.embed([text], { scope: 'p' });
         for (const text of ['b', 'c', 'd']) expect((await judge.embed([text], { scope: 'p' })).usage.calls).toBe(0);

@@ -138,20 +138,16 @@ export function providerStatus(
   const settings = config.judge.providers[info.key];
   // A tenant sees whether a provider works, never the deployment's addresses or another call's error text.
   if (view === 'tenant') {
-    return providerStatus(
-      {
-        ...config,
-        judge: {
-          ...config.judge,
-          providers: { ...config.judge.providers, [info.key]: { ...settings, baseUrl: undefined } },
-        },
-      },
-      info,
-      {
-        ...health,
-        unreachable: health.unreachable && { message: 'no HTTP answer from the provider', at: health.unreachable.at },
-      },
-    );
+    const status = providerStatus(config, info, {
+      ...health,
+      unreachable: health.unreachable && { message: 'no HTTP answer from the provider', at: health.unreachable.at },
+    });
+    const address = settings.baseUrl;
+    return {
+      ...status,
+      base_url: null,
+      message: address ? status.message.split(address).join('its endpoint') : status.message,
+    };
   }
   const available =
     Boolean(settings.apiKey) ||

@@ -74,7 +74,7 @@ export class MembersService {
 
   private async targetRole(orgId: string, userId: string): Promise<MembershipRole> {
     const role = await this.organizations.roleOf(userId, orgId);
-    if (!role) throw notFound('Target user is not a member of this organization.');
+    if (!role) throw notFound('Member not found: the user is not a member of this organization.');
     return role;
   }
 
@@ -89,7 +89,7 @@ export class MembersService {
       orgId,
       userId,
     ]);
-    if (!row) throw notFound('Target user is not a member of this organization.');
+    if (!row) throw notFound('Member not found: the user is not a member of this organization.');
     return MembershipResponse.from(row);
   }
 }
