@@ -189,6 +189,10 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
         '422 project_scope': () => send(method, fill(path), { 'X-API-Key': tenant.apiKey }, body),
         '403 api_key': () => send(method, fill(path), tenant.headers, body),
         '422 no_name': () => send(method, fill(path), member, {}),
+        // The CLI login routes: the example body without one of its fields, or with a code never issued.
+        '422 no_challenge': () => send(method, fill(path), member, { ...(body as object), code_challenge: undefined }),
+        '422 no_verifier': () => send(method, fill(path), {}, { ...(body as object), code_verifier: undefined }),
+        '401 used_code': () => send(method, fill(path), {}, body),
       };
       for (const status of ['401', '403', '404', '422']) {
         for (const [exampleName, { value }] of examplesOf(op, status)) {
