@@ -91,7 +91,9 @@ describe('finding 1: every database statement bounded, no tenant holds the pool'
       console.log(
         `victim p99 baseline ${p99(baseline).toFixed(1)} ms, under the storm ${p99(underAttack).toFixed(1)} ms`,
       );
-      expect(p99(underAttack)).toBeLessThanOrEqual(3 * p99(baseline));
+      // Within 3× the baseline; a baseline of a few ms leaves scheduling noise bigger than 3×, so the bound
+      // is never under baseline + 150 ms. The failure this guards against took the victim to 9–19 s.
+      expect(p99(underAttack)).toBeLessThanOrEqual(Math.max(3 * p99(baseline), p99(baseline) + 150));
       // The storm failed fast for its own tenant: 429 with Retry-After, never a 5xx; the admitted ones wrote.
       expect(statuses.every((s) => s === 201 || s === 429)).toBe(true);
       expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(60 - 1 - 8);
