@@ -1,18 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsUUID } from 'class-validator';
-
-/** The original's boolean spellings (pydantic's). */
-const BOOLEAN_TEXT: Record<string, boolean> = {
-  true: true,
-  false: false,
-  '1': true,
-  '0': false,
-  yes: true,
-  no: false,
-  on: true,
-  off: false,
-};
+import { toQueryBoolean } from '../../../common/validation/query-boolean';
 
 export class ApiKeyParams {
   @ApiProperty({ format: 'uuid' })
@@ -32,9 +21,7 @@ export class DeleteApiKeyQuery {
     description: 'true removes the row; by default the key is revoked and stays listed with is_active false.',
   })
   @IsOptional()
-  @Transform(({ value }) =>
-    typeof value === 'string' && value.toLowerCase() in BOOLEAN_TEXT ? BOOLEAN_TEXT[value.toLowerCase()] : value,
-  )
+  @Transform(toQueryBoolean)
   @IsBoolean()
   permanent?: boolean;
 }

@@ -12,20 +12,7 @@ import {
   SESSION_TRACES_MAX_LIMIT,
   SessionSortField,
 } from '../sessions.constants';
-
-/** Query booleans as the original (pydantic) reads them; anything else stays a string and is a 422. */
-const BOOLEAN_TEXT: Record<string, boolean> = {
-  true: true,
-  false: false,
-  '1': true,
-  '0': false,
-  yes: true,
-  no: false,
-  on: true,
-  off: false,
-};
-const toBoolean = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value.toLowerCase() in BOOLEAN_TEXT ? BOOLEAN_TEXT[value.toLowerCase()] : value;
+import { toQueryBoolean } from '../../../common/validation/query-boolean';
 
 /** `{session_id}` in the path: a session id as ingestion accepts it (at most 255 characters). */
 export class SessionIdParams {
@@ -42,7 +29,7 @@ export class ListSessionsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ type: Boolean, description: 'Sessions with (true) or without (false) an ERROR trace.' })
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(toQueryBoolean)
   @IsBoolean()
   has_error?: boolean;
 
