@@ -17,11 +17,11 @@ const DECLARED: Record<string, string> = {
   'modules/analytics/trace-analytics.repository.ts traces':
     'the live edge of a rollup window is computed from traces in the same statement (exact, measured)',
   // Still to become ports (issue 26, step 4).
-  'modules/eval-runs/eval-runs.repository.ts traces': 'to do: run creation selects and samples traces in one statement',
-  'modules/eval-runs/eval-runs.repository.ts trace_scores': 'to do: retry and scores pages read the run’s scores',
-  'modules/eval-runs/eval-runs.repository.ts session_scores': 'to do: deleting a run unlinks its session scores',
+  'modules/eval-runs/run-creation.sql.ts traces':
+    'run creation selects and samples its targets from traces in the one statement that freezes the run (measured: bench/session-runs, bench/eval-runs)',
+  'modules/eval-runs/run-creation.sql.ts trace_scores': 'a retry reads the failed (trace, metric) pairs in its one statement',
+  'modules/eval-runs/run-creation.sql.ts session_scores': 'a retry reads the failed (session, metric) pairs in its one statement',
   'modules/eval-runs/session-runs.repository.ts traces': 'to do: session run creation selects sessions from traces',
-  'modules/eval-runs/session-runs.repository.ts session_scores': 'to do: session retry reads the run’s scores',
   'modules/eval-runs/worker/item-loader.ts traces': 'to do: the ledger loads traces to judge',
   'modules/eval-runs/worker/item-loading.sql.ts spans': 'to do: the ledger loads spans to judge',
   'modules/eval-runs/worker/item-loading.sql.ts trace_scores': 'to do: the ledger reads the run’s scores and signals',

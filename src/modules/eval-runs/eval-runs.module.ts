@@ -12,7 +12,6 @@ import { EvalRunsService } from './eval-runs.service';
 import { RunStatusGauge } from './run-status.gauge';
 import { SessionRunsController } from './session-runs.controller';
 import { SessionRunsRepository } from './session-runs.repository';
-import { SessionRunsService } from './session-runs.service';
 
 /** The HTTP side of eval runs (trace and session): create (filtered, batch, retry), read, cancel, delete. Never judges. */
 @Module({
@@ -23,7 +22,6 @@ import { SessionRunsService } from './session-runs.service';
     EvalRunsService,
     EvalRunsProducer,
     SessionRunsRepository,
-    SessionRunsService,
     RunStatusGauge,
   ],
   exports: [EvalRunsProducer],
