@@ -17,13 +17,7 @@ import { SessionRunsRepository } from './session-runs.repository';
 @Module({
   imports: [TypeOrmModule.forFeature([EvalRunEntity, EvalRunItemEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
   controllers: [EvalRunsController, SessionRunsController],
-  providers: [
-    EvalRunsRepository,
-    EvalRunsService,
-    EvalRunsProducer,
-    SessionRunsRepository,
-    RunStatusGauge,
-  ],
+  providers: [EvalRunsRepository, EvalRunsService, EvalRunsProducer, SessionRunsRepository, RunStatusGauge],
   exports: [EvalRunsProducer],
 })
 export class EvalRunsModule {}

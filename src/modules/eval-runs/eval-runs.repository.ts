@@ -8,21 +8,19 @@ import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
 import type { SessionScoreEntity } from '../scores/entities/session-score.entity';
 import type { TraceScoreEntity } from '../scores/entities/trace-score.entity';
 import { RunScoreStore } from '../scores/run-scores.store';
-import { batchRunSql, missingTargetsSql, retryRunSql, sampledTracesRunSql } from './run-creation.sql';
+import {
+  batchRunSql,
+  filteredRunParams,
+  missingTargetsSql,
+  type NewRunFields,
+  retryRunSql,
+  sampledTracesRunSql,
+} from './run-creation.sql';
 import { runTarget, type TargetType } from './run-targets';
 
 export type { TargetType } from './run-targets';
 
-export interface NewRunFields {
-  projectId: string;
-  name: string | null;
-  metricNames: string[];
-  model: string;
-  /** Ledger items per Bull job (slice). */
-  sliceSize: number;
-  maxJudgeCalls: number | null;
-  maxJudgeTokens: number | null;
-}
+export type { NewRunFields } from './run-creation.sql';
 
 /** Why a retry cannot be created. */
 export type RetryRefusal = { inFlight: { id: string; status: string } } | { nothing: true };
@@ -111,15 +109,7 @@ export class EvalRunsRepository {
    */
   async createFilteredRun(input: FilteredRunInput, manager?: EntityManager): Promise<EvalRunEntity | null> {
     const id = randomUUID();
-    const head = [
-      id,
-      input.projectId,
-      input.name,
-      input.metricNames,
-      JSON.stringify(input.storedFilters),
-      String(input.samplingRate),
-    ];
-    // $1..$6 as above, $7 seed, $8 model, $9 slice size, $10/$11 budgets, $12 the candidates' hash
+    // $1..$11 the run's fields (filteredRunParams): $6 rate, $7 seed, $8 model, $9 slice size, $10/$11 budgets, $12 the candidates' hash
     // threshold (null: every match is a candidate), $13 monitor; the filter's parameters follow.
     const base = buildTraceFilterSql(input.filter, 't', 14);
     const extra = input.extraWhere?.(14 + base.params.length);
@@ -133,12 +123,7 @@ export class EvalRunsRepository {
       // instead of a sequential scan (800,000 matches: ~210 vs ~470 ms for the scan alone).
       await m.query(`SET LOCAL random_page_cost = ${SCAN_RANDOM_PAGE_COST}`);
       const [row] = await m.query(sql, [
-        ...head,
-        input.samplingSeed,
-        input.model,
-        input.sliceSize,
-        input.maxJudgeCalls,
-        input.maxJudgeTokens,
+        ...filteredRunParams(id, input),
         candidateThreshold(input.candidateShare ?? candidateShare(input.samplingRate)),
         input.monitorId ?? null,
         ...where.params,

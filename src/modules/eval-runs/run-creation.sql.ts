@@ -1,3 +1,4 @@
+import { buildTraceFilterSql, type SqlFragment, type TraceFilter } from '../traces/query/trace-filter';
 import { TRACE_TARGET, type RunTarget } from './run-targets';
 
 /**
@@ -5,6 +6,18 @@ import { TRACE_TARGET, type RunTarget } from './run-targets';
  * because each is ONE data-modifying CTE (the run row and all its items in one round trip, no id
  * leaving PostgreSQL), which TypeORM cannot say.
  */
+
+/** What every new run is given, whatever its target. */
+export interface NewRunFields {
+  projectId: string;
+  name: string | null;
+  metricNames: string[];
+  model: string;
+  /** Ledger items per Bull job (slice). */
+  sliceSize: number;
+  maxJudgeCalls: number | null;
+  maxJudgeTokens: number | null;
+}
 
 export const RUN_COLUMNS = `id, project_id, name, target_type, metric_names, filters, sampling_rate, sampling_seed, model, status, total_targets, slice_count, max_judge_calls, max_judge_tokens`;
 
@@ -14,6 +27,26 @@ export const SAMPLE_SIZE_SQL = `CASE
             WHEN $6::text::numeric >= 1 THEN n
             ELSE GREATEST(1, floor(n * $6::text::numeric))::bigint
           END`;
+
+/** The parameters $1–$11 of freezeFilteredRunSql for a run `id` of `input`. */
+export function filteredRunParams(
+  id: string,
+  input: NewRunFields & { storedFilters: Record<string, unknown>; samplingRate: number; samplingSeed: number },
+): unknown[] {
+  return [
+    id,
+    input.projectId,
+    input.name,
+    input.metricNames,
+    JSON.stringify(input.storedFilters),
+    String(input.samplingRate),
+    input.samplingSeed,
+    input.model,
+    input.sliceSize,
+    input.maxJudgeCalls,
+    input.maxJudgeTokens,
+  ];
+}
 
 /**
  * The end of a filtered run's creation, after a CTE `plan` holding k: the slices, the run row
@@ -143,4 +176,45 @@ export function retryRunSql(target: RunTarget): string {
            RETURNING 1
          )
          SELECT (SELECT id FROM run) AS id`;
+}
+
+/** Which sessions a filtered session run (or a monitor's fire) selects. */
+export interface SessionMatch {
+  /** Conditions on the traces considered (dates, user, tags). */
+  filter: TraceFilter;
+  hasError: boolean | null;
+  minTraceCount: number;
+  /** A further condition on each trace (alias `t`), e.g. a monitor's ingestion bound; params from `firstParam`. */
+  extraTraces?: (firstParam: number) => SqlFragment;
+  /**
+   * A further condition on each matched session (alias `g`: `g.session_id`, `g.trace_count` and
+   * `g.newest`, the newest matching trace's created_at), e.g. a monitor's incremental window.
+   */
+  extraSessions?: (firstParam: number) => SqlFragment;
+}
+
+/**
+ * The sessions of the traces that match, one row each (`session_id`, `trace_count`, `newest`):
+ * grouped in SQL with the has_error and min_trace_count conditions on each group. Parameters from `first`.
+ */
+export function matchedSessionsSql(match: SessionMatch, first: number): SqlFragment {
+  const params: unknown[] = [];
+  const next = () => first + params.length;
+  const where = buildTraceFilterSql(match.filter, 't', next());
+  params.push(...where.params);
+  const traces = match.extraTraces?.(next());
+  if (traces) params.push(...traces.params);
+  const hasError = `$${next()}`;
+  params.push(match.hasError);
+  const minCount = `$${next()}`;
+  params.push(match.minTraceCount);
+  const sessions = match.extraSessions?.(next());
+  if (sessions) params.push(...sessions.params);
+  const sql = `SELECT g.session_id, g.trace_count, g.newest FROM (
+      SELECT t.session_id, count(*)::int AS trace_count, max(t.created_at) AS newest FROM traces t
+      WHERE ${where.sql} AND t.session_id IS NOT NULL AND t.session_id <> ''${traces ? ` AND ${traces.sql}` : ''}
+      GROUP BY t.session_id
+      HAVING (${hasError}::boolean IS NULL OR bool_or(t.status = 'ERROR') = ${hasError}::boolean) AND count(*) >= ${minCount}::int
+    ) g WHERE ${sessions ? sessions.sql : 'true'}`;
+  return { sql, params };
 }

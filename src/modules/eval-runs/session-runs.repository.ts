@@ -2,26 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { buildTraceFilterSql, SqlFragment, TraceFilter } from '../traces/query/trace-filter';
 import { EvalRunEntity } from './entities/eval-run.entity';
-import type { NewRunFields } from './eval-runs.repository';
-import { freezeFilteredRunSql, SAMPLE_SIZE_SQL } from './run-creation.sql';
+import {
+  filteredRunParams,
+  freezeFilteredRunSql,
+  matchedSessionsSql,
+  type NewRunFields,
+  SAMPLE_SIZE_SQL,
+  type SessionMatch,
+} from './run-creation.sql';
 import { SESSION_TARGET } from './run-targets';
 
-/** Which sessions a filtered session run (or a monitor's fire) selects. */
-export interface SessionMatch {
-  /** Conditions on the traces considered (dates, user, tags). */
-  filter: TraceFilter;
-  hasError: boolean | null;
-  minTraceCount: number;
-  /** A further condition on each trace (alias `t`), e.g. a monitor's ingestion bound; params from `firstParam`. */
-  extraTraces?: (firstParam: number) => SqlFragment;
-  /**
-   * A further condition on each matched session (alias `g`: `g.session_id`, `g.trace_count` and
-   * `g.newest`, the newest matching trace's created_at), e.g. a monitor's incremental window.
-   */
-  extraSessions?: (firstParam: number) => SqlFragment;
-}
+export { matchedSessionsSql, type SessionMatch } from './run-creation.sql';
 
 export interface FilteredSessionRunInput extends NewRunFields, SessionMatch {
   storedFilters: Record<string, unknown>;
@@ -29,32 +21,6 @@ export interface FilteredSessionRunInput extends NewRunFields, SessionMatch {
   samplingSeed: number;
   /** The monitor that spawned the run, if any. */
   monitorId?: string | null;
-}
-
-/**
- * The sessions of the traces that match, one row each (`session_id`, `trace_count`, `newest`):
- * grouped in SQL with the has_error and min_trace_count conditions on each group. Parameters from `first`.
- */
-export function matchedSessionsSql(match: SessionMatch, first: number): SqlFragment {
-  const params: unknown[] = [];
-  const next = () => first + params.length;
-  const where = buildTraceFilterSql(match.filter, 't', next());
-  params.push(...where.params);
-  const traces = match.extraTraces?.(next());
-  if (traces) params.push(...traces.params);
-  const hasError = `$${next()}`;
-  params.push(match.hasError);
-  const minCount = `$${next()}`;
-  params.push(match.minTraceCount);
-  const sessions = match.extraSessions?.(next());
-  if (sessions) params.push(...sessions.params);
-  const sql = `SELECT g.session_id, g.trace_count, g.newest FROM (
-      SELECT t.session_id, count(*)::int AS trace_count, max(t.created_at) AS newest FROM traces t
-      WHERE ${where.sql} AND t.session_id IS NOT NULL AND t.session_id <> ''${traces ? ` AND ${traces.sql}` : ''}
-      GROUP BY t.session_id
-      HAVING (${hasError}::boolean IS NULL OR bool_or(t.status = 'ERROR') = ${hasError}::boolean) AND count(*) >= ${minCount}::int
-    ) g WHERE ${sessions ? sessions.sql : 'true'}`;
-  return { sql, params };
 }
 
 /** Work memory for the sampling sort (as trace runs). */
@@ -97,21 +63,7 @@ export class SessionRunsRepository {
       })}`;
     const work = async (m: EntityManager) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
-      const [row] = await m.query(sql, [
-        id,
-        input.projectId,
-        input.name,
-        input.metricNames,
-        JSON.stringify(input.storedFilters),
-        String(input.samplingRate),
-        input.samplingSeed,
-        input.model,
-        input.sliceSize,
-        input.maxJudgeCalls,
-        input.maxJudgeTokens,
-        input.monitorId ?? null,
-        ...matched.params,
-      ]);
+      const [row] = await m.query(sql, [...filteredRunParams(id, input), input.monitorId ?? null, ...matched.params]);
       if (!row?.id) return null;
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
     };

@@ -1,4 +1,7 @@
+import type { ExistingSignal } from '../../scores/run-scores.store';
 import type { TraceView } from '../../metrics/types/trace-view';
+
+export type { ExistingSignal } from '../../scores/run-scores.store';
 
 /** The shapes the worker's ledger statements take and give: runs, claimed items, scores, settlements. */
 
@@ -83,13 +86,6 @@ export interface TraceBatch {
   traces: Map<string, TraceView>;
   /** trace id → metrics this run already scored for it (a re-delivered item). */
   scored: Map<string, Set<string>>;
-}
-
-/** A signal a trace already has: its score, and its value (null: this run's own signal FAILED). */
-export interface ExistingSignal {
-  scoreId: string;
-  evalRunId: string | null;
-  value: number | null;
 }
 
 /** What a batch of session items is evaluated from. */
