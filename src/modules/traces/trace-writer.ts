@@ -13,6 +13,7 @@ import {
   buildPatch,
   INSERT_NEW_TRACES,
   json,
+  patchTrace,
   REFRESH_AGGREGATES,
   RETAG_TRACES,
   SPAN_PATCH_COLUMNS,
@@ -196,12 +197,7 @@ export class TraceWriter {
       return rows.length > 0 ? 'ok' : 'missing';
     }
     return this.boundedWrite(projectId, traceId, bounds, async (client) => {
-      const updated = await this.pg.run(
-        client,
-        `UPDATE traces SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE project_id = $1 AND trace_id = $2
-         RETURNING 1`,
-        [projectId, traceId, ...params],
-      );
+      const updated = await this.pg.run(client, patchTrace(sets), [projectId, traceId, ...params]);
       return updated.length > 0;
     });
   }

@@ -54,13 +54,27 @@ const SPAN_TOKENS = (alias: string) =>
   `${num(`${alias}.token_usage`, 'prompt_tokens')} + ${num(`${alias}.token_usage`, 'completion_tokens')}`;
 const SPAN_COST = (alias: string) => num(`${alias}.cost`, 'total');
 
-/** The trace totals over span rows aliased `alias` coming from `from`: one definition for every write path. */
-const SPAN_TOTALS = (alias: string, from: string) => `
+/**
+ * The bytes of a span as JSON text (input, output, metadata, error): what the generated column
+ * spans.size_bytes holds (migration 1764000040000), for span values not stored yet.
+ */
+const SPAN_BYTES = (a: string) =>
+  `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0)
+   + octet_length(COALESCE(${a}.metadata, '{}'::jsonb)::text) + coalesce(octet_length(${a}.error), 0)`;
+
+/**
+ * The trace totals over span rows aliased `alias` coming from `from`: one definition for every write
+ * path. `bytes` is a span's size: its stored size_bytes, or SPAN_BYTES of values not stored yet.
+ */
+const SPAN_TOTALS = (alias: string, from: string, bytes = `${alias}.size_bytes`) => `
   SELECT count(*)::int AS span_count,
          round(COALESCE(sum(${SPAN_TOKENS(alias)}), 0))::bigint AS total_tokens,
-         COALESCE(sum(${SPAN_COST(alias)}), 0)::float8 AS total_cost
+         COALESCE(sum(${SPAN_COST(alias)}), 0)::float8 AS total_cost,
+         COALESCE(sum(${bytes}), 0)::bigint AS spans_bytes
   FROM ${from}`;
-export const SET_TOTALS = `span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost, updated_at = now()`;
+/** A change of the trace's spans: new totals and running size, and the change marker (version, updated_at). */
+export const SET_TOTALS = `span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost,
+  spans_bytes = a.spans_bytes, version = traces.version + 1, updated_at = now()`;
 
 export const TRACE_LIST_COLUMNS = `
   t.trace_id, t.name, t.status, ${ts('t.started_at')} AS started_at, ${ts('t.ended_at')} AS ended_at,
@@ -114,11 +128,11 @@ export const INSERT_NEW_TRACES = `
       release text, spans jsonb)
   ),
   ins AS (
-    INSERT INTO traces (${TRACE_COLUMNS}, span_count, total_tokens, total_cost)
+    INSERT INTO traces (${TRACE_COLUMNS}, span_count, total_tokens, total_cost, spans_bytes)
     SELECT i.trace_id, i.project_id, i.name, i.status, i.input, i.output, COALESCE(i.metadata, '{}'::jsonb),
            i.started_at, i.ended_at, i.session_id, i.user_id, COALESCE(i.tags, '{}'), i.environment, i.release,
-           a.span_count, a.total_tokens, a.total_cost
-    FROM i CROSS JOIN LATERAL (${SPAN_TOTALS('x', SPAN_RECORDSET('i.spans'))}) a
+           a.span_count, a.total_tokens, a.total_cost, a.spans_bytes
+    FROM i CROSS JOIN LATERAL (${SPAN_TOTALS('x', SPAN_RECORDSET('i.spans'), SPAN_BYTES('x'))}) a
     ON CONFLICT (trace_id) DO NOTHING
     RETURNING trace_id
   ),
@@ -153,6 +167,7 @@ const upsertTrace = (provisional: boolean) => `
     release = COALESCE(EXCLUDED.release, t.release),
     metadata = t.metadata || EXCLUDED.metadata,
     tags = t.tags || ARRAY(SELECT x FROM unnest(EXCLUDED.tags) AS x WHERE x <> ALL (t.tags)),
+    version = t.version + 1,
     updated_at = now()
   WHERE t.project_id = EXCLUDED.project_id
   RETURNING t.trace_id`;
@@ -184,11 +199,11 @@ export const UPSERT_SPANS_AND_AGGREGATE = `
       model_parameters = COALESCE(EXCLUDED.model_parameters, s.model_parameters),
       cost = COALESCE(EXCLUDED.cost, s.cost),
       metadata = s.metadata || EXCLUDED.metadata
-    RETURNING s.span_id, s.token_usage, s.cost
+    RETURNING s.span_id, s.token_usage, s.cost, s.size_bytes
   ), current_spans AS (
-    SELECT u.token_usage, u.cost FROM upserted u
+    SELECT u.token_usage, u.cost, u.size_bytes FROM upserted u
     UNION ALL
-    SELECT s.token_usage, s.cost FROM spans s
+    SELECT s.token_usage, s.cost, s.size_bytes FROM spans s
     WHERE s.trace_id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upserted u WHERE u.span_id = s.span_id)
   )
   UPDATE traces SET ${SET_TOTALS} FROM (${SPAN_TOTALS('c', 'current_spans c')}) a WHERE traces.trace_id = $1::uuid`;
@@ -200,18 +215,20 @@ export const REFRESH_AGGREGATES = `
 
 /**
  * The size of a trace as its JSON: the text of its free-form columns (input, output, metadata, error)
- * and those of its spans. Measured by PostgreSQL, so nothing big is read into Node to bound it.
+ * and those of its spans, kept by PostgreSQL in traces.size_bytes (generated from the trace's own
+ * columns and spans_bytes, which every span write keeps): bounding a trace reads one column.
  */
-const JSON_BYTES = (a: string) =>
-  `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0) + octet_length(${a}.metadata::text)`;
-const TRACE_BYTES = `(${JSON_BYTES('t')} + coalesce((SELECT sum(${JSON_BYTES('s')} + coalesce(octet_length(s.error), 0))
-                                         FROM spans s WHERE s.trace_id = t.trace_id), 0))`;
 export const TRACE_SIZE = `
-  SELECT t.span_count, ${TRACE_BYTES}::float8 AS bytes, cardinality(t.tags) AS tags
+  SELECT t.span_count, t.size_bytes::float8 AS bytes, cardinality(t.tags) AS tags
   FROM traces t WHERE t.project_id = $1 AND t.trace_id = $2`;
 export const TRACES_BYTES = `
-  SELECT COALESCE(sum(${TRACE_BYTES}), 0)::float8 AS bytes FROM traces t
+  SELECT COALESCE(sum(t.size_bytes), 0)::float8 AS bytes FROM traces t
   WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[])`;
+
+/** A PATCH of the trace's own columns, with the change marker. */
+export const patchTrace = (sets: string[]) =>
+  `UPDATE traces SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')}
+   WHERE project_id = $1 AND trace_id = $2 RETURNING 1`;
 
 /**
  * Batch tags: removes $4, then appends the tags of $3 not there yet, changing nothing when any
@@ -224,7 +241,10 @@ export const RETAG_TRACES = `
           FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[]) FOR UPDATE) c
   ), over AS (SELECT count(*)::int AS n FROM k WHERE cardinality(k.tags) > $5),
   u AS (
-    UPDATE traces t SET tags = k.tags, updated_at = now() FROM k
+    UPDATE traces t SET tags = k.tags,
+      version = t.version + CASE WHEN t.tags = k.tags THEN 0 ELSE 1 END,
+      updated_at = CASE WHEN t.tags = k.tags THEN t.updated_at ELSE now() END
+    FROM k
     WHERE t.trace_id = k.trace_id AND t.project_id = $1 AND (SELECT n FROM over) = 0
     RETURNING 1
   )
