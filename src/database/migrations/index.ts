@@ -18,6 +18,7 @@ import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservations';
 import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
+import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   RunStopReason1764000032600,
   JudgeReservations1764000034000,
   ScoreSummaryAllTypes1764000035000,
+  ExactLatencyPercentiles1764000041000,
 ];
