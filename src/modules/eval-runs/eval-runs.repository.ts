@@ -52,6 +52,8 @@ export interface FilteredRunInput extends NewRunFields {
   monitorId?: string | null;
   /** A further condition on the traces (alias `t`), e.g. a monitor's incremental window; params from `firstParam`. */
   extraWhere?: (firstParam: number) => SqlFragment;
+  /** Record on each item the version of the trace taken (traces.version, same snapshot): monitors key on it. */
+  recordTraceVersion?: boolean;
   /** Tests only: the share of matches collected as candidates (default candidateShare(rate)); 0 forces the full top-k. */
   candidateShare?: number;
 }
@@ -115,7 +117,7 @@ export class EvalRunsRepository {
     const extra = input.extraWhere?.(14 + base.params.length);
     const where = extra ? { sql: `${base.sql} AND ${extra.sql}`, params: [...base.params, ...extra.params] } : base;
     const sampled = input.samplingRate < 1;
-    const sql = sampledTracesRunSql(where.sql, sampled);
+    const sql = sampledTracesRunSql(where.sql, sampled, input.recordTraceVersion ?? false);
     const work = async (m: EntityManager) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
       // The scan reads only trace_id and the filtered columns: with SSD-like page costs the planner

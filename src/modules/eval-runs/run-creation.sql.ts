@@ -81,9 +81,10 @@ export function freezeFilteredRunSql(
 /**
  * A filtered trace run (see EvalRunsRepository.createFilteredRun) over the traces `t` matching
  * `where`: one scan counts them and collects the candidates hashing below $12; the sample is the
- * k smallest (hash, trace_id) of the candidates, or of a second scan when they are too few.
+ * k smallest (hash, trace_id) of the candidates, or of a second scan when they are too few. With
+ * `recordTraceVersion` each item records the version of its trace.
  */
-export function sampledTracesRunSql(where: string, sampled: boolean): string {
+export function sampledTracesRunSql(where: string, sampled: boolean, recordTraceVersion: boolean): string {
   const hash = (col: string) => `uuid_hash_extended(${col}, $7::bigint)`;
   const selection = sampled
     ? `(SELECT c.trace_id FROM scan CROSS JOIN unnest(scan.candidates) AS c(trace_id)
@@ -106,7 +107,12 @@ export function sampledTracesRunSql(where: string, sampled: boolean): string {
           SELECT n, candidates, ${SAMPLE_SIZE_SQL} AS k
           FROM scan
         ) counted
-      ), ${freezeFilteredRunSql(TRACE_TARGET, selection, '$13', { columns: '', values: '', orderBy: 's.trace_id' })}`;
+      ), ${freezeFilteredRunSql(TRACE_TARGET, selection, '$13', {
+        // The version of the trace taken (same snapshot), when asked: monitors key on it.
+        columns: ', trace_version',
+        values: `, ${recordTraceVersion ? '(SELECT v.version FROM traces v WHERE v.trace_id = s.trace_id)' : 'NULL::int'}`,
+        orderBy: 's.trace_id',
+      })}`;
 }
 
 /** Ids $2 (in request order) of targets with no trace in project $1: one index probe each. */
