@@ -1,22 +1,34 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import type { ProjectContext } from '../auth/types/project-context';
 import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
 import { CreateBatchEvalRunDto } from './dto/create-batch-eval-run.dto';
 import { CreateEvalRunDto } from './dto/create-eval-run.dto';
 import { TemplateQueryDto } from './dto/eval-run-queries.dto';
-import { EvalRunResponse } from './dto/eval-run-response.dto';
 import { EvalRunTemplateResponse } from './dto/eval-run-template.dto';
 import { EvalRunsService } from './eval-runs.service';
 import { RunRoutes } from './run-routes.base';
-import { RunCreationRoute } from './run-routes.decorators';
 
-/** Trace runs: the shared run routes with target TRACE, its creation routes and the metric template. */
+/** Trace runs: the run routes with target TRACE, and the metric template. */
 @ApiTags('evaluations')
 @Controller('evaluations/trace-runs')
 export class EvalRunsController extends RunRoutes('TRACE', {
+  create: {
+    text: {
+      summary: 'Create a filtered, sampled eval run',
+      description:
+        'Selects the matching traces and a deterministic sample of them inside PostgreSQL, freezes the run and its ledger, ' +
+        'and hands the work to the workers. 422 for unknown metrics, bad filters, an unusable model, sampling_rate 0 or no matching traces.',
+    },
+    body: CreateEvalRunDto,
+  },
+  batch: {
+    text: {
+      summary: 'Create an eval run over explicit trace ids',
+      description: 'Every id must be a trace of this project (422 names the others).',
+    },
+    body: CreateBatchEvalRunDto,
+  },
   list: 'List trace eval runs, newest first',
   get: 'Get a trace eval run (status and counters)',
   delete: {
@@ -45,28 +57,8 @@ export class EvalRunsController extends RunRoutes('TRACE', {
     super(runs);
   }
 
-  @Post()
-  @RunCreationRoute({
-    summary: 'Create a filtered, sampled eval run',
-    description:
-      'Selects the matching traces and a deterministic sample of them inside PostgreSQL, freezes the run and its ledger, ' +
-      'and hands the work to the workers. 422 for unknown metrics, bad filters, an unusable model, sampling_rate 0 or no matching traces.',
-  })
-  create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateEvalRunDto): Promise<EvalRunResponse> {
-    return this.runs.createFiltered(ctx.projectId, 'TRACE', dto);
-  }
-
-  @Post('batch')
-  @RunCreationRoute({
-    summary: 'Create an eval run over explicit trace ids',
-    description: 'Every id must be a trace of this project (422 names the others).',
-  })
-  createBatch(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateBatchEvalRunDto): Promise<EvalRunResponse> {
-    return this.runs.createBatch(ctx.projectId, 'TRACE', dto);
-  }
-
-  // Declared here, in the subclass, so that it is routed before the inherited `:run_id` routes:
-  // "template" is never taken for a run id.
+  // Declared in the subclass, so routed before the inherited `:run_id` routes: "template" is never
+  // taken for a run id.
   @Get('template')
   @Auth()
   @ApiOperation({ summary: "A run template for one metric, with each stage's rendered prompt" })

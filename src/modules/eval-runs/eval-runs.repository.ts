@@ -5,8 +5,6 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { buildTraceFilterSql, SqlFragment, TraceFilter } from '../traces/query/trace-filter';
 import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
-import type { SessionScoreEntity } from '../scores/entities/session-score.entity';
-import type { TraceScoreEntity } from '../scores/entities/trace-score.entity';
 import { RunScoreStore } from '../scores/run-scores.store';
 import {
   batchRunSql,
@@ -272,15 +270,5 @@ export class EvalRunsRepository {
       await m.query(`DELETE FROM eval_runs WHERE id = $1`, [runId]);
       return true;
     });
-  }
-
-  /** One page of a run's scores (a session run's: its session scores), newest first: see RunScoreStore.page. */
-  listRunScores(
-    type: TargetType,
-    projectId: string,
-    runId: string,
-    page: { count: number; offset?: number; afterId?: string },
-  ): Promise<Array<TraceScoreEntity | SessionScoreEntity>> {
-    return this.scores.page(runTarget(type).scores, projectId, runId, page);
   }
 }

@@ -13,6 +13,7 @@ import { SessionScoreResponse } from '../scores/dto/session-score-response.dto';
 import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
 import type { SessionScoreEntity } from '../scores/entities/session-score.entity';
 import type { TraceScoreEntity } from '../scores/entities/trace-score.entity';
+import { RunScoreStore } from '../scores/run-scores.store';
 import type { CreateBatchEvalRunDto } from './dto/create-batch-eval-run.dto';
 import type { CreateEvalRunDto } from './dto/create-eval-run.dto';
 import {
@@ -71,8 +72,8 @@ const RULES = {
   },
 } as const;
 
-type FilteredRunDto = CreateEvalRunDto | CreateSessionRunDto;
-type BatchRunDto = CreateBatchEvalRunDto | CreateBatchSessionRunDto;
+export type FilteredRunDto = CreateEvalRunDto | CreateSessionRunDto;
+export type BatchRunDto = CreateBatchEvalRunDto | CreateBatchSessionRunDto;
 
 /**
  * Validates, resolves and freezes runs of every target (traces, sessions), then wakes the workers;
@@ -84,6 +85,7 @@ export class EvalRunsService {
   constructor(
     private readonly repo: EvalRunsRepository,
     private readonly sessions: SessionRunsRepository,
+    private readonly scores: RunScoreStore,
     private readonly producer: EvalRunsProducer,
     private readonly metrics: MetricsService,
     private readonly judge: JudgeService,
@@ -188,7 +190,8 @@ export class EvalRunsService {
     type: TargetType,
   ): Promise<AsyncIterable<Array<TraceScoreResponse | SessionScoreResponse>>> {
     await this.getRun(projectId, runId, type);
-    return scorePages(window, (page) => this.repo.listRunScores(type, projectId, runId, page), RULES[type].score);
+    const subject = runTarget(type).scores;
+    return scorePages(window, (page) => this.scores.page(subject, projectId, runId, page), RULES[type].score);
   }
 
   template(metric: string): TraceRunTemplate {

@@ -1,4 +1,4 @@
-import { Delete, Get, Param, Post, Query, Res, Type } from '@nestjs/common';
+import { Body, Delete, Get, Param, Post, Query, Res, Type } from '@nestjs/common';
 import type { Response } from 'express';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { streamJsonArray } from '../../common/stream-json-array';
@@ -11,9 +11,10 @@ import {
   RunScoresQueryDto,
 } from './dto/eval-run-queries.dto';
 import { EvalRunResponse } from './dto/eval-run-response.dto';
-import { EvalRunsService } from './eval-runs.service';
+import { EvalRunsService, type BatchRunDto, type FilteredRunDto } from './eval-runs.service';
 import {
   RunCancelRoute,
+  RunCreationRoute,
   RunDeleteRoute,
   RunGetRoute,
   RunListRoute,
@@ -23,8 +24,12 @@ import {
 } from './run-routes.decorators';
 import type { TargetType } from './run-targets';
 
-/** The words of one target's run routes in the OpenAPI document. */
+/** One target's request bodies and the words of its run routes in the OpenAPI document. */
 export interface RunRouteTexts {
+  /** POST: a filtered, sampled run; `created` describes the 202. */
+  create: { text: RouteText; created?: string; body: Type<FilteredRunDto> };
+  /** POST batch: a run over explicit ids. */
+  batch: { text: RouteText; body: Type<BatchRunDto> };
   list: string;
   get: string;
   delete: RouteText;
@@ -37,13 +42,25 @@ export interface RunRouteTexts {
 }
 
 /**
- * The routes every run target shares (list, get, delete, retry, cancel, scores), written once: a
- * target's controller extends `RunRoutes(type, texts)` and adds only its creation routes, whose
- * request bodies differ. Every route calls EvalRunsService with the target type.
+ * The routes of every run target (create, batch, list, get, delete, retry, cancel, scores), written
+ * once: a target's controller extends `RunRoutes(type, texts)` and names only its path, words and
+ * request bodies. Every route calls EvalRunsService with the target type.
  */
 export function RunRoutes(type: TargetType, texts: RunRouteTexts) {
   abstract class Routes {
     constructor(protected readonly runs: EvalRunsService) {}
+
+    @Post()
+    @RunCreationRoute(texts.create.text, texts.create.created)
+    create(@CurrentProject() ctx: ProjectContext, @Body() dto: FilteredRunDto): Promise<EvalRunResponse> {
+      return this.runs.createFiltered(ctx.projectId, type, dto);
+    }
+
+    @Post('batch')
+    @RunCreationRoute(texts.batch.text)
+    createBatch(@CurrentProject() ctx: ProjectContext, @Body() dto: BatchRunDto): Promise<EvalRunResponse> {
+      return this.runs.createBatch(ctx.projectId, type, dto);
+    }
 
     @Get()
     @RunListRoute(texts.list)
@@ -90,5 +107,9 @@ export function RunRoutes(type: TargetType, texts: RunRouteTexts) {
       await streamJsonArray(res, await this.runs.scorePages(ctx.projectId, p.run_id, q, type));
     }
   }
+  // The validation pipe and the OpenAPI document take a body's class from the parameter types the
+  // compiler records; here those are the unions above, so record the target's own classes.
+  Reflect.defineMetadata('design:paramtypes', [Object, texts.create.body], Routes.prototype, 'create');
+  Reflect.defineMetadata('design:paramtypes', [Object, texts.batch.body], Routes.prototype, 'createBatch');
   return Routes;
 }

@@ -1,18 +1,33 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import type { ProjectContext } from '../auth/types/project-context';
 import { SessionScoreResponse } from '../scores/dto/session-score-response.dto';
 import { CreateBatchSessionRunDto, CreateSessionRunDto } from './dto/create-session-run.dto';
-import { EvalRunResponse } from './dto/eval-run-response.dto';
 import { EvalRunsService } from './eval-runs.service';
 import { RunRoutes } from './run-routes.base';
-import { RunCreationRoute } from './run-routes.decorators';
 
 /** Session runs: eval runs with target_type SESSION on the same routes and pipeline (docs/sessions.md). */
 @ApiTags('evaluations')
 @Controller('evaluations/session-runs')
 export class SessionRunsController extends RunRoutes('SESSION', {
+  create: {
+    text: {
+      summary: 'Create a filtered, sampled session eval run',
+      description:
+        'Selects the sessions of the matching traces (has_error and min_trace_count apply per session) and a deterministic ' +
+        'sample of them inside PostgreSQL, freezes the run and hands it to the workers, which compute the per-trace signals ' +
+        '(reusing earlier SUCCESS scores) and aggregate them into session scores. 422 for unknown metrics, bad filters or ' +
+        'weights, an unusable model, sampling_rate 0, or "No sessions match the provided filters."',
+    },
+    created: 'The new run, PENDING, target_type SESSION.',
+    body: CreateSessionRunDto,
+  },
+  batch: {
+    text: {
+      summary: 'Create a session eval run over explicit session ids',
+      description: 'Every session must have a trace in this project (422 names the others).',
+    },
+    body: CreateBatchSessionRunDto,
+  },
   list: 'List session eval runs, newest first',
   get: 'Get a session eval run (status and counters)',
   delete: {
@@ -37,30 +52,5 @@ export class SessionRunsController extends RunRoutes('SESSION', {
 }) {
   constructor(runs: EvalRunsService) {
     super(runs);
-  }
-
-  @Post()
-  @RunCreationRoute(
-    {
-      summary: 'Create a filtered, sampled session eval run',
-      description:
-        'Selects the sessions of the matching traces (has_error and min_trace_count apply per session) and a deterministic ' +
-        'sample of them inside PostgreSQL, freezes the run and hands it to the workers, which compute the per-trace signals ' +
-        '(reusing earlier SUCCESS scores) and aggregate them into session scores. 422 for unknown metrics, bad filters or ' +
-        'weights, an unusable model, sampling_rate 0, or "No sessions match the provided filters."',
-    },
-    'The new run, PENDING, target_type SESSION.',
-  )
-  create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateSessionRunDto): Promise<EvalRunResponse> {
-    return this.runs.createFiltered(ctx.projectId, 'SESSION', dto);
-  }
-
-  @Post('batch')
-  @RunCreationRoute({
-    summary: 'Create a session eval run over explicit session ids',
-    description: 'Every session must have a trace in this project (422 names the others).',
-  })
-  createBatch(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateBatchSessionRunDto): Promise<EvalRunResponse> {
-    return this.runs.createBatch(ctx.projectId, 'SESSION', dto);
   }
 }

@@ -19,10 +19,9 @@ import {
 } from 'class-validator';
 import { markRawJson } from '../../../common/validation/raw-json';
 import { hadProtoKey } from '../../../common/validation/request-shape';
-import { MAX_TAGS } from '../../traces/traces.constants';
 import { DEFAULT_SIGNAL_WEIGHTS, SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import { RunMetricsFields } from './create-eval-run.dto';
-import { MetricNamesField, SamplingRateField, SamplingSeedField } from './run-option-fields';
+import { MetricNamesField, SamplingRateField, SamplingSeedField, TagsFilterField } from './run-option-fields';
 import { IsFilterDate } from './eval-run-filters.dto';
 
 /** Most session ids one batch session run accepts. */
@@ -91,11 +90,7 @@ export class SessionRunFiltersDto {
   @MaxLength(255)
   user_id?: string | null;
 
-  @ApiProperty({ required: false, nullable: true, type: [String], description: 'Traces carrying ANY of these tags.' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_TAGS)
-  @IsString({ each: true })
+  @TagsFilterField('Traces carrying ANY of these tags.')
   tags?: string[] | null;
 
   @ApiProperty({
