@@ -46,9 +46,10 @@ export function traceWindowSql(
   const { bind, params } = binder(first);
   const quiet = `make_interval(secs => ${bind(quietMs / 1000)}::float8)`;
   const readyAt = `(CASE WHEN ${FINISHED} THEN t.updated_at ELSE t.updated_at + ${quiet} END)`;
-  const grace = `make_interval(secs => ${bind(graceMs / 1000)}::float8)`;
   const conditions = [`(${FINISHED} OR t.updated_at <= ${bind(now.toISOString())}::timestamptz - ${quiet})`];
   if (monitor.scope === 'new') {
+    // Bound only where used: PostgreSQL cannot type a parameter that no expression uses.
+    const grace = `make_interval(secs => ${bind(graceMs / 1000)}::float8)`;
     conditions.push(`NOT EXISTS (SELECT 1 FROM eval_runs r
       JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id AND coalesce(i.trace_version, 1) = t.version
       WHERE r.monitor_id = ${bind(monitor.id)}::uuid AND r.created_at >= t.updated_at - ${grace})`);
