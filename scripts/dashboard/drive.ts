@@ -2,14 +2,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DashboardPage, dashboardPages } from './pages';
-import { seed } from './seed';
+import { dashboardActions } from './actions';
+import { Browser, hasProblems, Observed, observedPage, settle } from './browser';
+import { dashboardPages } from './pages';
+import { ApiCaller, seed } from './seed';
 
 /**
  * Drives PandaProbe's dashboard (its public, no-auth build) in headless Chromium against this API
  * running in development mode (docs/identity.md, "The dashboard, driven"): seeds a little of
- * everything through the API, visits every page, and reports per page the console errors, failed
- * requests and API answers >= 400, with a screenshot. Exit 1 when any page had one.
+ * everything through the API, visits every page, then does what a person does on the settings,
+ * monitor and CLI-login pages, checking the result through the API. Reports per page or action the
+ * console errors, failed requests and API answers >= 400, with a screenshot. Exit 1 on any.
  *
  *   node dist/scripts/dashboard/drive.js --dashboard http://127.0.0.1:3000 --api http://127.0.0.1:8000 \
  *     --playwright <dashboard checkout> [--chromium /usr/bin/chromium] [--out dashboard-drive]
@@ -18,76 +21,14 @@ import { seed } from './seed';
  * this repository does not depend on it.
  */
 
-/** The few playwright-core calls used here. */
-interface Browser {
-  newPage(opts: { viewport: { width: number; height: number } }): Promise<Page>;
-  close(): Promise<void>;
-}
-interface Page {
-  on(event: 'console', fn: (m: { type(): string; text(): string }) => void): void;
-  on(event: 'pageerror', fn: (e: Error) => void): void;
-  on(
-    event: 'requestfailed',
-    fn: (r: { url(): string; method(): string; failure(): { errorText: string } | null }) => void,
-  ): void;
-  on(event: 'response', fn: (r: { url(): string; status(): number; request(): { method(): string } }) => void): void;
-  goto(url: string, opts: { waitUntil: string; timeout: number }): Promise<unknown>;
-  waitForLoadState(state: string, opts: { timeout: number }): Promise<void>;
-  waitForTimeout(ms: number): Promise<void>;
-  innerText(selector: string): Promise<string>;
-  url(): string;
-  screenshot(opts: { path: string; fullPage: boolean }): Promise<unknown>;
-  close(): Promise<void>;
-}
+const fileName = (i: number, name: string) =>
+  `${String(i).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`;
 
-export interface PageReport {
-  page: string;
-  url: string;
-  finalUrl: string;
-  consoleErrors: string[];
-  failedRequests: string[];
-  apiErrors: string[];
-  missingText?: string;
-  screenshot: string;
+function print(r: Observed): void {
+  console.log(`${hasProblems(r) ? 'FAIL' : 'ok  '} ${r.name} (${r.finalUrl})`);
+  for (const line of [...r.apiErrors, ...r.failedRequests, ...r.consoleErrors]) console.log(`       ${line}`);
+  if (r.problem) console.log(`       ${r.problem}`);
 }
-
-async function visit(browser: Browser, base: string, apiUrl: string, p: DashboardPage, out: string, i: number) {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const report: PageReport = {
-    page: p.name,
-    url: p.path,
-    finalUrl: '',
-    consoleErrors: [],
-    failedRequests: [],
-    apiErrors: [],
-    screenshot: join(out, `${String(i).padStart(2, '0')}-${p.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`),
-  };
-  page.on('console', (m) => m.type() === 'error' && report.consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => report.consoleErrors.push(`uncaught: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // A navigation away aborts the prefetches in flight: not a failure of ours.
-    if (r.failure()?.errorText !== 'net::ERR_ABORTED')
-      report.failedRequests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
-  });
-  page.on('response', (r) => {
-    if (r.url().startsWith(apiUrl) && r.status() >= 400)
-      report.apiErrors.push(`${r.request().method()} ${r.url().slice(apiUrl.length)} → ${r.status()}`);
-  });
-  await page.goto(base + p.path, { waitUntil: 'load', timeout: 60_000 });
-  await page.waitForLoadState('networkidle', { timeout: 30_000 }).catch(() => undefined);
-  await page.waitForTimeout(1500); // the last queries' renders
-  report.finalUrl = page.url().slice(base.length);
-  if (p.expect) {
-    const text = (await page.innerText('body')).toLowerCase();
-    if (!text.includes(p.expect.toLowerCase())) report.missingText = p.expect;
-  }
-  await page.screenshot({ path: report.screenshot, fullPage: true });
-  await page.close();
-  return report;
-}
-
-export const failed = (r: PageReport) =>
-  r.consoleErrors.length + r.failedRequests.length + r.apiErrors.length > 0 || r.missingText !== undefined;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -107,24 +48,48 @@ async function main(): Promise<void> {
   const out = resolve(values.out!);
   mkdirSync(out, { recursive: true });
   const apiUrl = values.api!.replace(/\/$/, '');
+  const base = values.dashboard!.replace(/\/$/, '');
   const seeded = await seed(apiUrl);
+  const api = new ApiCaller(apiUrl, { 'X-Organization-ID': seeded.orgId, 'X-Project-ID': seeded.projectId });
   console.log(`seeded: ${JSON.stringify(seeded)}`);
   const browser = await chromium.launch({ executablePath: values.chromium!, headless: true });
-  const reports: PageReport[] = [];
+  const reports: Observed[] = [];
+  let i = 0;
   try {
-    for (const [i, p] of dashboardPages(seeded).entries()) {
-      const r = await visit(browser, values.dashboard!.replace(/\/$/, ''), apiUrl, p, out, i);
-      reports.push(r);
-      console.log(`${failed(r) ? 'FAIL' : 'ok  '} ${r.page} (${r.finalUrl})`);
-      for (const line of [...r.apiErrors, ...r.failedRequests, ...r.consoleErrors]) console.log(`       ${line}`);
-      if (r.missingText) console.log(`       page never showed "${r.missingText}"`);
+    for (const p of dashboardPages(seeded)) {
+      const { page, report } = await observedPage(browser, apiUrl, p.name, join(out, fileName(i++, p.name)));
+      report.url = p.path;
+      await page.goto(base + p.path, { waitUntil: 'load', timeout: 60_000 });
+      await settle(page);
+      report.finalUrl = page.url().slice(base.length);
+      if (p.expect && !(await page.innerText('body')).toLowerCase().includes(p.expect.toLowerCase()))
+        report.problem = `the page never showed "${p.expect}"`;
+      await page.screenshot({ path: report.screenshot, fullPage: true });
+      await page.close();
+      reports.push(report);
+      print(report);
+    }
+    for (const a of dashboardActions(seeded, base)) {
+      const { page, report } = await observedPage(browser, apiUrl, a.name, join(out, fileName(i++, a.name)));
+      report.url = a.path;
+      await page.goto(base + a.path, { waitUntil: 'load', timeout: 60_000 });
+      await settle(page);
+      await a.run(page, api).catch((e: Error) => (report.problem = e.message));
+      await settle(page);
+      report.finalUrl = page.url().startsWith(base) ? page.url().slice(base.length) : page.url();
+      await page.screenshot({ path: report.screenshot, fullPage: true });
+      await page.close();
+      reports.push(report);
+      print(report);
     }
   } finally {
     await browser.close();
   }
   writeFileSync(join(out, 'report.json'), JSON.stringify({ seeded, reports }, null, 2));
-  const bad = reports.filter(failed).length;
-  console.log(`pages: ${reports.length - bad} clean, ${bad} with problems (screenshots and report.json in ${out})`);
+  const bad = reports.filter(hasProblems).length;
+  console.log(
+    `pages and actions: ${reports.length - bad} clean, ${bad} with problems (screenshots, report.json: ${out})`,
+  );
   process.exitCode = bad ? 1 : 0;
 }
 

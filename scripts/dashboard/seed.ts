@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 export interface Seeded {
   orgId: string;
   projectId: string;
+  projectName: string;
   traceId: string;
   sessionId: string;
   traceRunId: string;
@@ -20,7 +21,7 @@ type Json = Record<string, unknown>;
 
 export class ApiCaller {
   constructor(
-    private readonly base: string,
+    readonly base: string,
     private readonly headers: Record<string, string> = {},
   ) {}
 
@@ -132,6 +133,7 @@ export async function seed(apiUrl: string): Promise<Seeded> {
   return {
     orgId: org.id,
     projectId: project.id,
+    projectName: project.name,
     traceId,
     sessionId,
     traceRunId: traceRun.id,
