@@ -80,7 +80,8 @@ async function cliLogin(page: Page, base: string, api: ApiCaller, s: Seeded): Pr
 
 export function dashboardActions(s: Seeded, base: string): DashboardAction[] {
   const org = `/org/${s.orgId}`;
-  const monitor = `${org}/project/${s.projectId}/evaluations/monitors/${s.monitorId}`;
+  const project = `${org}/project/${s.projectId}`;
+  const monitor = `${project}/evaluations/monitors/${s.monitorId}`;
   const suffix = randomUUID().slice(0, 6);
   return [
     {
@@ -169,6 +170,91 @@ export function dashboardActions(s: Seeded, base: string): DashboardAction[] {
         // Shown to the dashboard as its cron form; saved back, it must still fire every hour.
         if (cadence !== 'every_1h' && !/^cron:\d+ \* \* \* \*$/.test(cadence))
           throw new Error(`the monitor is no longer hourly: ${cadence}`);
+      },
+    },
+    {
+      name: 'pause, resume and trigger a monitor',
+      path: monitor,
+      async run(page, api) {
+        const status = async () =>
+          (await api.call<{ status: string }>('GET', `/evaluations/monitors/${s.monitorId}`)).status;
+        await page.getByRole('button', { name: 'Pause', exact: true }).click(SHORT);
+        await eventually(async () => ((await status()) === 'PAUSED' ? undefined : 'the monitor is not PAUSED'));
+        await page.getByRole('button', { name: 'Resume', exact: true }).click(SHORT);
+        await eventually(async () => ((await status()) === 'ACTIVE' ? undefined : 'the monitor is not ACTIVE again'));
+        await page.getByRole('button', { name: 'Trigger', exact: true }).click(SHORT);
+        await eventually(async () => {
+          const runs = await api.call<unknown[] | { items: unknown[] }>(
+            'GET',
+            `/evaluations/monitors/${s.monitorId}/runs`,
+          );
+          return (Array.isArray(runs) ? runs : runs.items).length > 0 ? undefined : 'the trigger made no run';
+        });
+      },
+    },
+    {
+      name: 'open a trace run',
+      path: `${project}/evaluations/trace-runs`,
+      async run(page) {
+        await page.locator('tr', { hasText: 'drive trace run' }).first().click(SHORT);
+      },
+    },
+    {
+      name: 'open a session run',
+      path: `${project}/evaluations/session-runs`,
+      async run(page) {
+        await page.locator('tr', { hasText: 'drive session run' }).first().click(SHORT);
+      },
+    },
+    {
+      name: 'every analytics metric',
+      path: `${project}/analytics`,
+      async run(page) {
+        let current = 'volume';
+        for (const metric of ['errors', 'latency', 'cost', 'tokens', 'models']) {
+          await page.locator('button[role="combobox"]', { hasText: current }).first().click(SHORT);
+          await page.getByRole('option', { name: metric, exact: true }).click(SHORT);
+          await settle(page);
+          current = metric;
+        }
+      },
+    },
+    {
+      name: 'rename, then delete a project',
+      path: `${org}/settings/projects`,
+      async run(page, api) {
+        const name = `drive-${suffix}`;
+        const projects = () => api.call<Named[]>('GET', `/organizations/${s.orgId}/projects`);
+        await page.locator('tr', { hasText: name }).first().locator('button:has(svg.lucide-pencil)').click(SHORT);
+        await page.getByPlaceholder('Project name').fill(`${name}-renamed`, SHORT);
+        await page.getByRole('button', { name: 'Save', exact: true }).click(SHORT);
+        await eventually(async () =>
+          (await projects()).some((p) => p.name === `${name}-renamed`) ? undefined : 'the project was not renamed',
+        );
+        await settle(page);
+        await page
+          .locator('tr', { hasText: `${name}-renamed` })
+          .first()
+          .locator('button:has(svg.lucide-trash-2)')
+          .click(SHORT);
+        await page.getByRole('button', { name: 'Delete', exact: true }).click(SHORT);
+        await eventually(async () =>
+          (await projects()).some((p) => p.name.startsWith(name)) ? 'the project is still listed' : undefined,
+        );
+      },
+    },
+    {
+      name: 'delete an API key permanently',
+      path: `${org}/settings/api-keys`,
+      async run(page, api) {
+        const name = `drive-key-${suffix}`;
+        await page.locator('tr', { hasText: name }).first().locator('button:has(svg.lucide-trash-2)').click(SHORT);
+        await page.locator('button', { hasText: 'Permanently delete' }).first().click(SHORT);
+        await page.getByRole('button', { name: 'Permanently Delete', exact: true }).click(SHORT);
+        await eventually(async () => {
+          const keys = await api.call<Named[]>('GET', `/organizations/${s.orgId}/api-keys`);
+          return keys.some((k) => k.name === name) ? 'the key is still listed' : undefined;
+        });
       },
     },
     {
