@@ -60,8 +60,11 @@ export class QuotaUseDto {
   })
   name: string;
   @ApiProperty({ example: 'QUOTA_PROJECTS_PER_ORG', description: 'The variable that sets it.' }) variable: string;
-  @ApiProperty({ description: '0: unlimited' }) limit: number;
-  @ApiProperty({ description: 'Held now (projects, active keys, monitors, runs in flight) or spent today (UTC).' })
+  @ApiProperty({ type: 'integer', description: '0: unlimited' }) limit: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Held now (projects, active keys, monitors, runs in flight) or spent today (UTC).',
+  })
   used: number;
 }
 
