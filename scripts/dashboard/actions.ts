@@ -258,6 +258,57 @@ export function dashboardActions(s: Seeded, base: string): DashboardAction[] {
       },
     },
     {
+      name: 'evaluate two traces from the list',
+      path: `${project}/traces?session_id=${s.sessionId}`,
+      async run(page, api) {
+        const name = `drive batch ${suffix}`;
+        for (const trace of ['support-agent-0', 'support-agent-1'])
+          await page.locator('tr', { hasText: trace }).first().locator('input[type="checkbox"]').click(SHORT);
+        await page.getByRole('button', { name: 'Evaluate', exact: true }).click(SHORT);
+        await page.getByPlaceholder('Eval run name').fill(name, SHORT);
+        await page.locator('label', { hasText: 'confidence' }).first().locator('input[type="checkbox"]').click(SHORT);
+        await page.getByRole('button', { name: 'Submit', exact: true }).click(SHORT);
+        await eventually(async () => {
+          const runs = await api.call<{ items: { name: string; status: string; total_targets?: number }[] }>(
+            'GET',
+            '/evaluations/trace-runs?limit=50',
+          );
+          const run = runs.items.find((r) => r.name === name);
+          return run?.status === 'COMPLETED' ? undefined : `run "${name}" is ${run?.status ?? 'missing'}`;
+        }, 90_000);
+      },
+    },
+    {
+      name: 'tag a trace from the list, then delete it',
+      path: `${project}/traces?session_id=${s.sessionId}`,
+      async run(page, api) {
+        const tag = `driven-${suffix}`;
+        const row = () => page.locator('tr', { hasText: 'support-agent-5' }).first().locator('input[type="checkbox"]');
+        await row().click(SHORT);
+        await page.getByRole('button', { name: 'Tag', exact: true }).click(SHORT);
+        await page.getByPlaceholder('e.g. production, v2, reviewed').fill(tag, SHORT);
+        await page.getByRole('button', { name: 'Add Tags', exact: true }).click(SHORT);
+        let traceId = '';
+        await eventually(async () => {
+          const tagged = await api.call<{ items: { trace_id: string }[] }>('GET', `/traces?tags=${tag}`);
+          traceId = tagged.items[0]?.trace_id ?? '';
+          return tagged.items.length === 1 ? undefined : `${tagged.items.length} traces tagged ${tag}, not 1`;
+        });
+        await settle(page);
+        const checkbox = row();
+        await checkbox.click(SHORT); // the selection is cleared after tagging
+        await page.getByRole('button', { name: 'Delete', exact: true }).click(SHORT);
+        await page.locator('[role="dialog"] button', { hasText: 'Delete' }).first().click(SHORT);
+        await eventually(async () => {
+          const gone = await api.call('GET', `/traces/${traceId}`).then(
+            () => false,
+            (e: Error) => e.message.includes('answered 404'),
+          );
+          return gone ? undefined : `trace ${traceId} is still there`;
+        });
+      },
+    },
+    {
       name: 'authorize the CLI (pandaprobe auth login)',
       path: '/cli-login',
       run: (page, api) => cliLogin(page, base, api, s),

@@ -127,8 +127,12 @@ export async function seed(apiUrl: string): Promise<Seeded> {
     cadence: 'every_1h',
   });
   await api.call('POST', `/organizations/${org.id}/api-keys`, { name: 'drive key', expiration: '90d' });
-  const invited = `invitee-${randomUUID().slice(0, 8)}@example.com`;
-  await api.call('POST', `/organizations/${org.id}/invitations`, { email: invited, role: 'MEMBER' });
+  // Invitations are limited per caller and hour (RATE_LIMIT_INVITATIONS): one pending is enough.
+  const invitations = await api.call<{ status: string }[]>('GET', `/organizations/${org.id}/invitations`);
+  if (!invitations.some((i) => i.status === 'PENDING')) {
+    const invited = `invitee-${randomUUID().slice(0, 8)}@example.com`;
+    await api.call('POST', `/organizations/${org.id}/invitations`, { email: invited, role: 'MEMBER' });
+  }
 
   return {
     orgId: org.id,
