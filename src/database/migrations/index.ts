@@ -17,6 +17,7 @@ import { Invitations1764000021000 } from './1764000021000-Invitations';
 import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservations';
+import { JudgeTranscripts1764000042000 } from './1764000042000-JudgeTranscripts';
 import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   RunStopReason1764000032600,
   JudgeReservations1764000034000,
   ScoreSummaryAllTypes1764000035000,
+  JudgeTranscripts1764000042000,
 ];

@@ -7,6 +7,7 @@ import { CustomMetricsController } from './custom-metrics.controller';
 import { CustomMetricsRepository } from './custom-metrics.repository';
 import { CustomMetricsService } from './custom-metrics.service';
 import { CustomMetricEntity, CustomMetricVersionEntity } from './entities/custom-metric.entity';
+import { TraceMetricsController } from './trace-metrics.controller';
 
 /**
  * A project's own LLM-judged metrics: definitions, immutable versions, templates and previews.
@@ -14,7 +15,7 @@ import { CustomMetricEntity, CustomMetricVersionEntity } from './entities/custom
  */
 @Module({
   imports: [TypeOrmModule.forFeature([CustomMetricEntity, CustomMetricVersionEntity]), MetricsModule, TracesModule],
-  controllers: [CustomMetricsController],
+  controllers: [CustomMetricsController, TraceMetricsController],
   providers: [CustomMetricsRepository, CustomMetricsService, CustomMetricPreviewService],
   exports: [CustomMetricsService],
 })

@@ -56,6 +56,15 @@ export class CustomMetricsRepository {
     return found ? { metric, version: found } : null;
   }
 
+  /** Names and descriptions of the project's live metrics, by name. */
+  liveNames(projectId: string): Promise<Pick<CustomMetricEntity, 'name' | 'description'>[]> {
+    return this.db.manager.find(CustomMetricEntity, {
+      select: { name: true, description: true },
+      where: { projectId, deletedAt: IsNull() },
+      order: { name: 'ASC' },
+    });
+  }
+
   async list(projectId: string, page: { limit: number; offset: number }): Promise<Paginated<MetricWithVersion>> {
     const [metrics, total] = await this.db.manager.findAndCount(CustomMetricEntity, {
       where: { projectId, deletedAt: IsNull() },

@@ -5,7 +5,9 @@ import {
   JudgeBudgetExhausted,
   type CallUsage,
   type JudgeUsage,
+  type JudgeAttempt,
   type StageRef,
+  type TranscriptSink,
   type UsageSink,
 } from '../judge/judge.types';
 import type { MetricContext } from './metric-definition';
@@ -27,6 +29,15 @@ export class UsageTracker implements UsageSink {
     this.usage.input_tokens = addTokens(this.usage.input_tokens, call.input_tokens);
     this.usage.output_tokens = addTokens(this.usage.output_tokens, call.output_tokens);
     this.usage.latency_ms += call.latency_ms;
+  }
+}
+
+/** The attempts of every judge call one metric makes on one trace, in order (its transcript). */
+export class TranscriptRecorder implements TranscriptSink {
+  readonly attempts: JudgeAttempt[] = [];
+
+  add(attempt: JudgeAttempt): void {
+    this.attempts.push(attempt);
   }
 }
 
@@ -90,7 +101,8 @@ export class TraceEvaluation {
     return this.renderedTrace;
   }
 
-  forMetric(tracker: UsageTracker, threshold: number): MetricContext {
+  /** `transcript` receives the metric's judge attempts (a shared extraction's go to the metric that ran it). */
+  forMetric(tracker: UsageTracker, threshold: number, transcript?: TranscriptSink): MetricContext {
     return {
       trace: this.trace,
       threshold,
@@ -102,7 +114,7 @@ export class TraceEvaluation {
         const { model, signal, budget } = this.opts;
         await this.opts.judgeQuota?.reserve();
         const result = await budgeted(
-          this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget }),
+          this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget, transcript }),
         );
         this.recordTokens(result.usage);
         return result.value;

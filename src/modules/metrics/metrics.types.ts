@@ -1,11 +1,11 @@
 import type { JudgeQuota } from '../quotas/judge-quota';
-import type { CallBudget, JudgeUsage } from '../judge/judge.types';
+import type { CallBudget, JudgeAttempt, JudgeUsage } from '../judge/judge.types';
 import type { TraceView } from './types/trace-view';
 
 export type { JudgeUsage } from '../judge/judge.types';
 
 /** The result of one metric on one trace: a score, or the reason it could not be computed. */
-export type MetricOutcome =
+export type MetricOutcome = (
   | {
       metric: string;
       ok: true;
@@ -21,12 +21,18 @@ export type MetricOutcome =
       usage: JudgeUsage;
       /** Stopped from outside (the caller's signal or guard), not a verdict: the metric is unfinished. */
       interrupted?: true;
-    };
+    }
+) & {
+  /** The metric's version: a built-in's prompt hash, a custom metric's version number (as text). */
+  version?: string;
+  /** Every judge attempt the metric made (absent when it made none). */
+  transcript?: JudgeAttempt[];
+};
 
 export interface TraceMetricSummary {
   name: string;
   description: string;
-  category: 'trace';
+  category: 'trace' | 'custom';
 }
 
 export interface SessionMetricSummary {

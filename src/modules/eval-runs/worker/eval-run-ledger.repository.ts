@@ -7,6 +7,8 @@ import { TraceScoreEntity, ScoreDataType, ScoreSource, ScoreStatus } from '../..
 import type { TraceView } from '../../metrics/types/trace-view';
 import { SessionScoreEntity } from '../../scores/entities/session-score.entity';
 import { RunBudget } from './run-budget';
+import type { JudgeAttempt } from '../../judge/judge.types';
+import { JudgeTranscriptStore, type TranscriptToWrite } from '../../scores/transcripts/judge-transcript.store';
 
 /** What a worker needs of a run. */
 export interface ExecutableRun {
@@ -48,6 +50,8 @@ export interface ScoreRow {
   status: 'SUCCESS' | 'FAILED';
   reason: string | null;
   metadata: Record<string, unknown>;
+  /** The judge's attempts behind the score (kept when the project keeps transcripts). */
+  transcript?: JudgeAttempt[];
 }
 
 export interface FinishedItem {
@@ -106,6 +110,8 @@ export class EvalRunLedgerRepository {
     @InjectDataSource() private readonly ds: DataSource,
     /** The heartbeat's own connection: leases are renewed however busy the shared pool is. */
     @Optional() private readonly reserved?: ReservedConnection,
+    /** The scores module's port for judge transcripts, written with the scores they explain. */
+    @Optional() private readonly transcripts?: JudgeTranscriptStore,
   ) {}
 
   /** Runs one statement and returns its rows and affected-row count, whatever the command. */
@@ -443,6 +449,7 @@ export class EvalRunLedgerRepository {
           if (attempt >= 3) throw new Error(`Scores of run ${run.id} kept failing their foreign keys`);
           rows = await this.stillExisting(runner.manager, run, rows);
         }
+        await this.transcripts?.writeForRun(runner.manager, run.projectId, run.id, transcriptsOf(rows));
         if (sessionRows.length > 0) {
           await this.insertOrFkViolation(
             runner,
@@ -701,6 +708,9 @@ export interface SessionBatch {
 function toSessionEntity(run: ExecutableRun, s: SessionScoreToWrite): QueryDeepPartialEntity<SessionScoreEntity> {
   return { sessionId: s.sessionId, ...automated(run, s) } as QueryDeepPartialEntity<SessionScoreEntity>;
 }
+
+const transcriptsOf = (rows: ScoreToWrite[]): TranscriptToWrite[] =>
+  rows.flatMap((r) => (r.transcript?.length ? [{ traceId: r.traceId, name: r.name, attempts: r.transcript }] : []));
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
