@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { MetricsModule } from '../metrics/metrics.module';
 import { TracesModule } from '../traces/traces.module';
 import { CustomMetricPreviewService } from './custom-metric-preview.service';
 import { CustomMetricsController } from './custom-metrics.controller';
-import { CustomMetricsRepository } from './custom-metrics.repository';
+import { CustomMetricsCoreModule } from './custom-metrics-core.module';
 import { CustomMetricsService } from './custom-metrics.service';
-import { CustomMetricEntity, CustomMetricVersionEntity } from './entities/custom-metric.entity';
 import { TraceMetricsController } from './trace-metrics.controller';
 
 /**
@@ -14,9 +12,9 @@ import { TraceMetricsController } from './trace-metrics.controller';
  * Owns custom_metrics and custom_metric_versions; reads traces through TracesService only.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([CustomMetricEntity, CustomMetricVersionEntity]), MetricsModule, TracesModule],
+  imports: [CustomMetricsCoreModule, MetricsModule, TracesModule],
   controllers: [CustomMetricsController, TraceMetricsController],
-  providers: [CustomMetricsRepository, CustomMetricsService, CustomMetricPreviewService],
+  providers: [CustomMetricsService, CustomMetricPreviewService],
   exports: [CustomMetricsService],
 })
 export class CustomMetricsModule {}

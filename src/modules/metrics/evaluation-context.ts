@@ -73,6 +73,11 @@ export class TraceEvaluation {
     private readonly opts: EvaluateTraceOptions = {},
   ) {}
 
+  /** Metrics from outside the registry this evaluation may use (a run's custom metrics). */
+  get definitions(): EvaluateTraceOptions['definitions'] {
+    return this.opts.definitions;
+  }
+
   /**
    * Longest text sent to the embeddings endpoint: half the rendering budget (input and output are
    * embedded together), so a huge input costs no more than a rendered trace.
@@ -109,9 +114,10 @@ export class TraceEvaluation {
       sessionOutputs: this.opts.sessionTraces ? this.opts.sessionTraces.map((t) => t.output) : null,
       rendered: () => this.rendering().text,
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
-      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
+      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string, ownModel?: string) => {
         this.runGuard();
-        const { model, signal, budget } = this.opts;
+        const { signal, budget } = this.opts;
+        const model = ownModel ?? this.opts.model;
         await this.opts.judgeQuota?.reserve();
         const result = await budgeted(
           this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget, transcript }),

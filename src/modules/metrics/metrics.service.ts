@@ -66,16 +66,21 @@ export class MetricsService {
     signal: AbortSignal | undefined,
     aborted: Promise<never> | undefined,
   ): Promise<MetricOutcome[]> {
+    const extra = evaluation.definitions;
     return Promise.all(
       metricNames.map(async (name): Promise<MetricOutcome> => {
-        const def = this.registry.get(name);
+        const def = this.registry.get(name) ?? extra?.get(name);
         const tracker = new UsageTracker(
           def?.usesEmbeddings ? this.modelLabel(this.config.judge.embeddingModel) : chatModel,
         );
         if (!def) return { metric: name, ok: false, error: `Unknown metric: ${name}`, usage: tracker.usage };
         const recorder = new TranscriptRecorder();
-        const version = this.registry.version(name);
-        const recorded = () => ({ version, ...(recorder.attempts.length ? { transcript: recorder.attempts } : {}) });
+        const version = def.version ?? this.registry.version(name);
+        const recorded = () => ({
+          version,
+          ...(def.dataType ? { dataType: def.dataType } : {}),
+          ...(recorder.attempts.length ? { transcript: recorder.attempts } : {}),
+        });
         try {
           const evaluating = def.evaluate(evaluation.forMetric(tracker, def.defaultThreshold, recorder));
           if (aborted) evaluating.catch(() => undefined);
@@ -87,6 +92,7 @@ export class MetricsService {
             reason: result.reason,
             metadata: result.metadata,
             usage: tracker.usage,
+            ...(result.value === undefined ? {} : { value: result.value }),
             ...recorded(),
           };
         } catch (error) {

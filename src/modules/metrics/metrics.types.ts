@@ -1,5 +1,6 @@
 import type { JudgeQuota } from '../quotas/judge-quota';
 import type { CallBudget, JudgeAttempt, JudgeUsage } from '../judge/judge.types';
+import type { MetricDefinition } from './metric-definition';
 import type { TraceView } from './types/trace-view';
 
 export type { JudgeUsage } from '../judge/judge.types';
@@ -13,6 +14,8 @@ export type MetricOutcome = (
       reason: string | null;
       metadata: Record<string, unknown>;
       usage: JudgeUsage;
+      /** The value as stored when it is not the score (a custom BOOLEAN or CATEGORICAL answer). */
+      value?: string;
     }
   | {
       metric: string;
@@ -25,6 +28,8 @@ export type MetricOutcome = (
 ) & {
   /** The metric's version: a built-in's prompt hash, a custom metric's version number (as text). */
   version?: string;
+  /** The data type of the metric's scores (NUMERIC when absent). */
+  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
   /** Every judge attempt the metric made (absent when it made none). */
   transcript?: JudgeAttempt[];
 };
@@ -80,6 +85,8 @@ export interface EvaluateTraceOptions {
   budget?: CallBudget;
   /** The organization's daily judge quota: a call is reserved before it starts (a refusal fails the metric), its tokens added after. */
   judgeQuota?: JudgeQuota;
+  /** Metrics from outside the registry (a run's pinned custom metric versions), by name. */
+  definitions?: ReadonlyMap<string, MetricDefinition>;
   /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
   sessionTraces?: readonly TraceView[];
 }

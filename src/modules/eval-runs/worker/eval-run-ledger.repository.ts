@@ -62,7 +62,7 @@ export class EvalRunLedgerRepository {
 
   async loadRun(runId: string): Promise<ExecutableRun | null> {
     const [row] = await this.ds.query(
-      `SELECT id, project_id, target_type, filters, metric_names, model, status, max_judge_calls, max_judge_tokens FROM eval_runs WHERE id = $1`,
+      `SELECT id, project_id, target_type, filters, metric_names, model, status, max_judge_calls, max_judge_tokens, created_at FROM eval_runs WHERE id = $1`,
       [runId],
     );
     return row
@@ -76,6 +76,7 @@ export class EvalRunLedgerRepository {
           status: row.status,
           maxJudgeCalls: row.max_judge_calls,
           maxJudgeTokens: row.max_judge_tokens === null ? null : Number(row.max_judge_tokens),
+          createdAt: new Date(row.created_at),
         }
       : null;
   }

@@ -16,6 +16,8 @@ export interface ExecutableRun {
   status: string;
   maxJudgeCalls: number | null;
   maxJudgeTokens: number | null;
+  /** When the run was created: it judges custom metrics with the versions current then (its pin). */
+  createdAt: Date;
 }
 
 /** A claimed ledger item. */
@@ -40,6 +42,8 @@ export interface SliceState {
 export interface ScoreRow {
   name: string;
   value: string | null;
+  /** NUMERIC when absent; a custom metric's BOOLEAN or CATEGORICAL answer says so. */
+  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
   status: 'SUCCESS' | 'FAILED';
   reason: string | null;
   metadata: Record<string, unknown>;

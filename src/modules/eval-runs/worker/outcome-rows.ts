@@ -27,7 +27,8 @@ export function toScoreRow(o: MetricOutcome, failurePrefix = 'Metric execution f
   if (o.ok) {
     return {
       name: o.metric,
-      value: formatScoreValue(o.score),
+      value: o.value ?? formatScoreValue(o.score),
+      dataType: o.dataType,
       status: 'SUCCESS',
       reason: o.reason,
       metadata: { ...o.metadata, judge_usage, ...version(o) },
@@ -37,6 +38,7 @@ export function toScoreRow(o: MetricOutcome, failurePrefix = 'Metric execution f
   return {
     name: o.metric,
     value: null,
+    dataType: o.dataType,
     status: 'FAILED',
     reason: `${failurePrefix}: ${o.error}`,
     metadata: { judge_usage, ...version(o) },

@@ -102,7 +102,7 @@ function automated(run: ExecutableRun, s: ScoreRow & { environment: string | nul
   return {
     projectId: run.projectId,
     name: s.name,
-    dataType: ScoreDataType.NUMERIC,
+    dataType: (s.dataType as ScoreDataType | undefined) ?? ScoreDataType.NUMERIC,
     value: s.value,
     source: ScoreSource.AUTOMATED,
     status: s.status === 'SUCCESS' ? ScoreStatus.SUCCESS : ScoreStatus.FAILED,
