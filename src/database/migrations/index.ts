@@ -17,6 +17,7 @@ import { Invitations1764000021000 } from './1764000021000-Invitations';
 import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservations';
+import { JudgeTranscripts1764000042000 } from './1764000042000-JudgeTranscripts';
 import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
 import { TraceVersionAndSize1764000040000 } from './1764000040000-TraceVersionAndSize';
 import { ItemTraceVersion1764000040100 } from './1764000040100-ItemTraceVersion';
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   TraceVersionAndSize1764000040000,
   ItemTraceVersion1764000040100,
   ExactLatencyPercentiles1764000041000,
+  JudgeTranscripts1764000042000,
 ];
