@@ -259,7 +259,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       pool: this.pool,
       ledger: this.ledger,
       leaseMs: this.leaseMs,
-      activeSlices: () => this.slices.size,
+      projectId: run.projectId,
       live: () => !this.stopping && !ctx.stopped,
       claimAndLoad: (limit) => this.claimAndLoad(run, slice, limit),
       evaluate: ({ item, batch }, judged) => this.evaluate(ctx, item, batch, finisher, judged),
