@@ -20,6 +20,7 @@ import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservation
 import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
 import { TraceVersionAndSize1764000040000 } from './1764000040000-TraceVersionAndSize';
 import { ItemTraceVersion1764000040100 } from './1764000040100-ItemTraceVersion';
+import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   ScoreSummaryAllTypes1764000035000,
   TraceVersionAndSize1764000040000,
   ItemTraceVersion1764000040100,
+  ExactLatencyPercentiles1764000041000,
 ];
