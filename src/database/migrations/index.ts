@@ -21,6 +21,7 @@ import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryA
 import { TraceVersionAndSize1764000040000 } from './1764000040000-TraceVersionAndSize';
 import { ItemTraceVersion1764000040100 } from './1764000040100-ItemTraceVersion';
 import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
+import { PendingRunItems1764000044000 } from './1764000044000-PendingRunItems';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   TraceVersionAndSize1764000040000,
   ItemTraceVersion1764000040100,
   ExactLatencyPercentiles1764000041000,
+  PendingRunItems1764000044000,
 ];

@@ -90,6 +90,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
    */
   async runSlice(runId: string, slice: number, progress?: ProgressReporter): Promise<void> {
     if (this.stopping) return;
+    // A slice of a filtered run is written to the ledger when its job first runs (creation wrote the first).
+    await this.ledger.materializeSlice(runId, slice);
     const ctx = await this.openRun(runId);
     if (!ctx) return;
     const work = this.pumpSlice(ctx, slice, progress);
