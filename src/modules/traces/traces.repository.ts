@@ -11,6 +11,7 @@ import { InsertBatcher } from './insert-batcher';
 import { buildTraceFilterSql, TraceFilter } from './query/trace-filter';
 import { TraceWriteGate } from './trace-write-gate';
 import { SortOrder, SpanKind, SpanStatus, TraceSortField, TraceStatus } from './traces.constants';
+import { sqlTimestamp } from '../../common/timestamps';
 
 /** A trace ready to be written: ids chosen, defaults applied, timestamps normalised. */
 export interface TraceRecord {
@@ -88,8 +89,8 @@ const SORT_COLUMNS: Record<TraceSortField, string> = {
   status: 't.status',
 };
 
-/** Timestamps leave the database as ISO-8601 UTC strings with microseconds. */
-const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** Timestamps leave the database in the one response format (src/common/timestamps.ts). */
+const ts = sqlTimestamp;
 
 /** What one span contributes to the trace totals; non-numeric values count as 0. */
 const num = (json: string, key: string) =>
