@@ -129,4 +129,5 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     prompt_template: 'Within policy (30 days, receipt present)? {{input}} {{spans kind=TOOL}} {{output}}',
   },
   'POST /evaluations/custom-metrics/{name}/preview': { trace_id: EXAMPLE_TRACE_ID, judge: true },
+  'PUT /evaluations/transcript-settings': { enabled: true },
 };

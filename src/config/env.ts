@@ -93,7 +93,8 @@ const schema = z.object({
   EVAL_SWEEP_INTERVAL_MS: int(15_000, 100),
   EVAL_ITEM_LEASE_MS: int(60_000, 1000),
   EVAL_JOB_SLICE_SIZE: int(500, 1, 100_000),
-  EVAL_JOB_CONCURRENCY: int(4, 1, 256),
+  EVAL_JOB_CONCURRENCY: int(16, 1, 256),
+  EVAL_PROJECT_SLICES_IN_FLIGHT: int(4, 1, 1024),
   EVAL_SHUTDOWN_GRACE_MS: int(20_000, 0),
   EVAL_MAX_JUDGE_CALLS: optionalInt(1),
   EVAL_MAX_JUDGE_TOKENS: optionalInt(1),
@@ -102,6 +103,7 @@ const schema = z.object({
   MONITOR_SCHEDULER_ENABLED: bool(true),
   MONITOR_TICK_MS: int(15_000, 100),
   MONITOR_INGEST_GRACE_MS: int(300_000, 0, 86_400_000),
+  MONITOR_TRACE_QUIET_MS: int(300_000, 0, 7 * 86_400_000),
 
   RATE_LIMIT_WINDOW_MS: int(60_000, 1000),
   RATE_LIMIT_DEFAULT: int(200, 1),
@@ -226,6 +228,8 @@ export interface AppConfig {
     jobSliceSize: number;
     /** Bull jobs (slices) a worker process holds at once; they share workerConcurrency slots. */
     jobConcurrency: number;
+    /** Slices of one project queued or active at once, over all its runs (fair scheduling). */
+    projectSlicesInFlight: number;
     shutdownGraceMs: number;
     /** Budgets a run gets when its request names none (undefined: unlimited). */
     defaultMaxJudgeCalls?: number;
@@ -239,6 +243,8 @@ export interface AppConfig {
     tickMs: number;
     /** How far before its watermark a monitor looks again, for ingestion transactions that committed late. */
     ingestGraceMs: number;
+    /** A trace neither COMPLETED nor ERROR is ready for monitors once it has not changed for this long. */
+    traceQuietMs: number;
   };
   rateLimits: {
     windowMs: number;
@@ -382,6 +388,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       itemLeaseMs: e.EVAL_ITEM_LEASE_MS,
       jobSliceSize: e.EVAL_JOB_SLICE_SIZE,
       jobConcurrency: e.EVAL_JOB_CONCURRENCY,
+      projectSlicesInFlight: e.EVAL_PROJECT_SLICES_IN_FLIGHT,
       shutdownGraceMs: e.EVAL_SHUTDOWN_GRACE_MS,
       defaultMaxJudgeCalls: e.EVAL_MAX_JUDGE_CALLS,
       defaultMaxJudgeTokens: e.EVAL_MAX_JUDGE_TOKENS,
@@ -391,6 +398,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       schedulerEnabled: e.MONITOR_SCHEDULER_ENABLED,
       tickMs: e.MONITOR_TICK_MS,
       ingestGraceMs: e.MONITOR_INGEST_GRACE_MS,
+      traceQuietMs: e.MONITOR_TRACE_QUIET_MS,
     },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_MS,
