@@ -32,6 +32,7 @@ export const TABLE_OWNERS: Record<string, string> = {
   judge_transcript_settings: 'scores',
   eval_runs: 'eval-runs',
   eval_run_items: 'eval-runs',
+  eval_run_pending_items: 'eval-runs',
   eval_monitors: 'monitors',
   custom_metrics: 'custom-metrics',
   custom_metric_versions: 'custom-metrics',

@@ -76,10 +76,13 @@ export async function waitForRun(
   );
 }
 
-/** The trace ids a run selected, read from its ledger (sorted). */
+/** The trace ids a run selected, read from its ledger and its slices not written there yet (sorted). */
 export async function runTraceIds(ds: DataSource, runId: string): Promise<string[]> {
   const rows: { trace_id: string }[] = await ds.query(
-    `SELECT trace_id FROM eval_run_items WHERE run_id = $1 ORDER BY trace_id`,
+    `SELECT trace_id FROM eval_run_items WHERE run_id = $1
+     UNION ALL
+     SELECT x.trace_id FROM eval_run_pending_items p CROSS JOIN unnest(p.trace_ids) AS x(trace_id) WHERE p.run_id = $1
+     ORDER BY trace_id`,
     [runId],
   );
   return rows.map((r) => r.trace_id);

@@ -22,6 +22,7 @@ import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryA
 import { TraceVersionAndSize1764000040000 } from './1764000040000-TraceVersionAndSize';
 import { ItemTraceVersion1764000040100 } from './1764000040100-ItemTraceVersion';
 import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
+import { PendingRunItems1764000044000 } from './1764000044000-PendingRunItems';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   ItemTraceVersion1764000040100,
   ExactLatencyPercentiles1764000041000,
   JudgeTranscripts1764000042000,
+  PendingRunItems1764000044000,
 ];

@@ -204,9 +204,9 @@ export class EvalRunsService {
     };
   }
 
-  /** Enqueues one job per slice of the run, after the commit. */
+  /** Enqueues the run's project's slice window (its first slices if there is room), after the commit. */
   async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
-    await this.producer.enqueueRun(run.id, run.sliceCount);
+    await this.producer.enqueueRun(run.id);
     return EvalRunResponse.from(run);
   }
 }

@@ -4,14 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RunBudget } from './run-budget';
 import { exec, execOn, inTransaction } from './ledger-exec';
-import {
-  CLAIM_SQL,
-  HEARTBEAT_SQL,
-  RELEASE_ALL_SQL,
-  RELEASE_SQL,
-  SLICE_STATE_SQL,
-  SLICES_NEEDING_WORK_SQL,
-} from './ledger-leases.sql';
+import { CLAIM_SQL, HEARTBEAT_SQL, RELEASE_ALL_SQL, RELEASE_SQL, SLICE_STATE_SQL } from './ledger-leases.sql';
+import { MATERIALIZE_SLICE_SQL } from '../pending-items.sql';
 import {
   COMPLETE_IF_DONE_SQL,
   COMPLETE_SETTLED_SQL,
@@ -230,11 +224,10 @@ export class EvalRunLedgerRepository {
   }
 
   /**
-   * Slices with claimable work (PENDING items, or RUNNING items whose lease expired) of the oldest
-   * `runs` unfinished runs: one index probe per slice.
+   * Writes a slice the run's creation left outside the ledger into it (a no-op for a slice already
+   * there); returns the items written. See pending-items.sql.ts.
    */
-  async slicesNeedingWork(runs: number): Promise<Array<{ runId: string; slice: number }>> {
-    const rows: { run_id: string; slice: number }[] = await this.ds.query(SLICES_NEEDING_WORK_SQL, [runs]);
-    return rows.map((r) => ({ runId: r.run_id, slice: r.slice }));
+  async materializeSlice(runId: string, slice: number): Promise<number> {
+    return (await this.exec(MATERIALIZE_SLICE_SQL, [runId, slice])).affected;
   }
 }

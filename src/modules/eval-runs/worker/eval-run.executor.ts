@@ -92,6 +92,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
    */
   async runSlice(runId: string, slice: number, progress?: ProgressReporter): Promise<void> {
     if (this.stopping) return;
+    // A slice of a filtered run is written to the ledger when its job first runs (creation wrote the first).
+    await this.ledger.materializeSlice(runId, slice);
     const ctx = await this.openRun(runId);
     if (!ctx) return;
     const work = this.pumpSlice(ctx, slice, progress);
@@ -243,7 +245,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       pool: this.pool,
       ledger: this.ledger,
       leaseMs: this.leaseMs,
-      activeSlices: () => this.slices.size,
+      projectId: run.projectId,
       live: () => !this.stopping && !ctx.stopped,
       claimAndLoad: (limit) => this.claimAndLoad(run, slice, limit),
       evaluate: ({ item, batch }, judged) => this.evaluate(ctx, item, batch, finisher, judged),
