@@ -9,7 +9,9 @@
  *     traces, with the API process's memory before and after; plus the ledger shape measurement
  *     (one item per trace vs one per (trace, metric)) at 100,000 targets.
  * (b) evaluations per second with an instant judge and with a 200 ms judge, at worker concurrency
- *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace).
+ *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace), each from a
+ *     freshly started worker. Issue 27's figure (instant judge, concurrency 32, 10,000 evaluations):
+ *     `npm run bench:eval-rate` (= --parts b, BENCH_EVAL_CASES=0:32, BENCH_INSTANT_TRACES=10000).
  * (c) worker memory (RSS) by phase (before, during, after) with one worker process for a 10,000- and a
  *     100,000-item run and then three 10,000-item runs in a row (--memory-sizes, BENCH_MEMORY_REPEAT).
  *
@@ -26,6 +28,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/env';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { startJudgeServer, type JudgeServer } from '../../test/support/judge-server';
+import { startScriptNodeFlags } from '../../test/support/start-flags';
 
 const { values: args } = parseArgs({
   options: {
@@ -98,9 +101,15 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the spawned processes.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+function startProcess(script: 'main.js' | 'worker.js', env: NodeJS.ProcessEnv): ChildProcess {
+  // The deployment's node flags (npm start / start:worker), then BENCH_NODE_ARGS (every process) and
+  // BENCH_WORKER_NODE_ARGS (workers only), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles them.
+  const extra = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [
+    ...startScriptNodeFlags(script === 'main.js' ? 'start' : 'start:worker'),
+    ...extra('BENCH_NODE_ARGS'),
+    ...(script === 'worker.js' ? extra('BENCH_WORKER_NODE_ARGS') : []),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', script)], {
     cwd: process.cwd(),
     env,
