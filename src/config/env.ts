@@ -96,6 +96,7 @@ const schema = z.object({
   MAX_RESPONSE_BYTES: int(20 * 1024 * 1024, 1024),
   LARGE_READ_BYTES: int(1024 * 1024, 0),
   MAX_LARGE_READS: int(2, 1),
+  MAX_LARGE_BODIES: int(2, 1),
   ...tenantLimitsShape,
 });
 
@@ -201,6 +202,8 @@ export interface AppConfig {
     responseBytes: number;
     largeReadBytes: number;
     maxLargeReads: number;
+    /** Request bodies above largeReadBytes handled at once per API process; the others wait unread. */
+    maxLargeBodies: number;
   };
   /** What one tenant may hold of the shared service (docs/security.md, "Every limit"). */
   tenants: TenantLimits;
@@ -311,6 +314,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       responseBytes: e.MAX_RESPONSE_BYTES,
       largeReadBytes: e.LARGE_READ_BYTES,
       maxLargeReads: e.MAX_LARGE_READS,
+      maxLargeBodies: e.MAX_LARGE_BODIES,
     },
     tenants: buildTenantLimits(e),
   });
