@@ -27,6 +27,17 @@ async function serve(gate: LargeBodyGate) {
   return { base, held, server, peak: () => peakHandling };
 }
 
+/** Runs `test` against a server with `gate`, then closes it (keep-alive connections too). */
+async function withServer(gate: LargeBodyGate, test: (s: Awaited<ReturnType<typeof serve>>) => Promise<void>) {
+  const s = await serve(gate);
+  try {
+    await test(s);
+  } finally {
+    s.server.closeAllConnections();
+    s.server.close();
+  }
+}
+
 const body = (bytes: number) => JSON.stringify({ text: 'x'.repeat(bytes) });
 const post = (url: string, text: string, signal?: AbortSignal) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal });
@@ -38,8 +49,7 @@ const until = async (check: () => boolean) => {
 describe('LargeBodyGate', () => {
   it('handles at most `permits` large bodies at once; the others wait and then all succeed', async () => {
     const gate = new LargeBodyGate(1024, 2);
-    const s = await serve(gate);
-    try {
+    await withServer(gate, async (s) => {
       const answers = [1, 2, 3].map(() => post(`${s.base}/hold`, body(200_000)));
       await until(() => s.held.length === 2 && gate.queued === 1);
       await new Promise((r) => setTimeout(r, 100));
@@ -52,32 +62,24 @@ describe('LargeBodyGate', () => {
       expect(s.peak()).toBe(2);
       expect(gate.peak).toBe(2);
       expect(gate.active).toBe(0);
-    } finally {
-      s.server.closeAllConnections();
-      s.server.close();
-    }
+    });
   });
 
   it('never holds back small bodies, even with every permit taken', async () => {
     const gate = new LargeBodyGate(1024, 1);
-    const s = await serve(gate);
-    try {
+    await withServer(gate, async (s) => {
       const large = post(`${s.base}/hold`, body(10_000));
       await until(() => s.held.length === 1);
       const small = await post(`${s.base}/now`, body(10));
       expect(small.status).toBe(200);
       s.held.shift()!();
       expect((await large).status).toBe(200);
-    } finally {
-      s.server.closeAllConnections();
-      s.server.close();
-    }
+    });
   });
 
   it('drops a waiting request whose client gave up, and leaks no permit', async () => {
     const gate = new LargeBodyGate(1024, 1);
-    const s = await serve(gate);
-    try {
+    await withServer(gate, async (s) => {
       const first = post(`${s.base}/hold`, body(10_000));
       await until(() => s.held.length === 1);
       const abort = new AbortController();
@@ -93,9 +95,6 @@ describe('LargeBodyGate', () => {
       await until(() => s.held.length === 1);
       s.held.shift()!();
       expect((await next).status).toBe(200);
-    } finally {
-      s.server.closeAllConnections();
-      s.server.close();
-    }
+    });
   });
 });
