@@ -13,6 +13,7 @@
  * reused when its size matches; BENCH_RESEED=1 forces a new one), BENCH_PG_ADMIN_URL, BENCH_PORT
  * (18710), BENCH_REDIS_URL (redis://127.0.0.1:6379/6), BENCH_JSON (write the figures to a file).
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Client } from 'pg';
@@ -57,7 +58,8 @@ function startApi() {
     DATABASE_URL,
     REDIS_URL,
     QUEUE_PREFIX: 'anbench',
-    JWT_SECRET: 'analytics-bench-secret-analytics-bench',
+    // Random: production refuses the published example secrets (src/config/env.ts).
+    JWT_SECRET: randomBytes(32).toString('hex'),
     INIT_ORG_NAME: 'Analytics bench',
     INIT_PROJECT_NAME: PROJECT,
     INIT_API_KEY: API_KEY,

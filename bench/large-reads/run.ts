@@ -19,7 +19,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { rssMb, sleep, waitHealthy } from '../support/api-process';
-import { TRACE_SIZE } from '../../src/modules/traces/traces.repository';
+import { TRACE_SIZE } from '../../src/modules/traces/traces.sql';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const TRACE_MB = num('BENCH_TRACE_MB', 16);
@@ -42,7 +42,6 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
-
 
 function startApi(maxLargeReads: number): ChildProcess {
   return spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
@@ -68,7 +67,6 @@ function startApi(maxLargeReads: number): ChildProcess {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
-
 
 async function stop(api: ChildProcess): Promise<void> {
   api.kill('SIGTERM');
@@ -107,7 +105,10 @@ async function makeTrace(mb: number): Promise<string> {
   await post('/traces', { trace_id: traceId, name: 'big', status: 'COMPLETED', started_at: new Date().toISOString() });
   const spans = Math.round((mb * 1024 * 1024) / SPAN_BYTES);
   for (let done = 0; done < spans; done += 20) {
-    await post(`/traces/${traceId}/spans`, Array.from({ length: Math.min(20, spans - done) }, () => span(SPAN_BYTES)));
+    await post(
+      `/traces/${traceId}/spans`,
+      Array.from({ length: Math.min(20, spans - done) }, () => span(SPAN_BYTES)),
+    );
   }
   return traceId;
 }

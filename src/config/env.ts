@@ -59,6 +59,7 @@ const schema = z.object({
   MONITOR_SCHEDULER_ENABLED: bool(true),
   MONITOR_TICK_MS: int(15_000, 100),
   MONITOR_INGEST_GRACE_MS: int(300_000, 0, 86_400_000),
+  MONITOR_TRACE_QUIET_MS: int(300_000, 0, 7 * 86_400_000),
 
   RATE_LIMIT_WINDOW_MS: int(60_000, 1000),
   RATE_LIMIT_DEFAULT: int(200, 1),
@@ -168,6 +169,8 @@ export interface AppConfig {
     tickMs: number;
     /** How far before its watermark a monitor looks again, for ingestion transactions that committed late. */
     ingestGraceMs: number;
+    /** A trace neither COMPLETED nor ERROR is ready for monitors once it has not changed for this long. */
+    traceQuietMs: number;
   };
   rateLimits: {
     windowMs: number;
@@ -280,6 +283,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       schedulerEnabled: e.MONITOR_SCHEDULER_ENABLED,
       tickMs: e.MONITOR_TICK_MS,
       ingestGraceMs: e.MONITOR_INGEST_GRACE_MS,
+      traceQuietMs: e.MONITOR_TRACE_QUIET_MS,
     },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_MS,

@@ -7,7 +7,7 @@ import jwt from 'jsonwebtoken';
 import { ConfigError, loadConfig } from '../../src/config/env';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
 import { InsertBatcher } from '../../src/modules/traces/insert-batcher';
-import { INSERT_SLOTS, INSERT_SLOTS_PER_PROJECT, TracesRepository } from '../../src/modules/traces/traces.repository';
+import { INSERT_SLOTS, INSERT_SLOTS_PER_PROJECT, TraceWriter } from '../../src/modules/traces/trace-writer';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { createMember, createTenant, signToken, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -123,8 +123,7 @@ describe('findings 3, 4, 7, 8 on a running instance', () => {
     it("the attacker's traces are refused at the edge (422) and never fail a batch; the victim's are all accepted", async () => {
       const attacker = await createTenant(t);
       const victim = await createTenant(t);
-      const batcher = (t.app.get(TracesRepository) as unknown as { newTraces: { stats: Record<string, number> } })
-        .newTraces;
+      const batcher = (t.app.get(TraceWriter) as unknown as { newTraces: { stats: Record<string, number> } }).newTraces;
       const before = { ...batcher.stats };
 
       const victimTraces = Array.from({ length: 120 }, () => buildTrace());
@@ -169,8 +168,7 @@ describe('findings 3, 4, 7, 8 on a running instance', () => {
     it("a tenant whose batches hang in PostgreSQL holds at most its share of write slots; the victim's traces are written meanwhile", async () => {
       const attacker = await createTenant(t);
       const victim = await createTenant(t);
-      const batcher = (t.app.get(TracesRepository) as unknown as { newTraces: InsertBatcher<unknown, boolean> })
-        .newTraces;
+      const batcher = (t.app.get(TraceWriter) as unknown as { newTraces: InsertBatcher<unknown, boolean> }).newTraces;
       // Slow, deterministically: another transaction holds uncommitted rows with the attacker's trace
       // ids, so each batch carrying one waits on that lock until the test rolls back.
       const locked = Array.from({ length: 4 }, () => buildTrace());
@@ -184,7 +182,13 @@ describe('findings 3, 4, 7, 8 on a running instance', () => {
             [trace.trace_id, attacker.projectId],
           );
         }
-        const attack = locked.map((body) => t.http.post('/traces').set(attacker.headers).send(body).then((r) => r.status));
+        const attack = locked.map((body) =>
+          t.http
+            .post('/traces')
+            .set(attacker.headers)
+            .send(body)
+            .then((r) => r.status),
+        );
         while (batcher.pendingItems < locked.length) await new Promise((r) => setTimeout(r, 5));
 
         expect(batcher.slotsHeldBy(attacker.projectId)).toBe(INSERT_SLOTS_PER_PROJECT);

@@ -115,6 +115,48 @@ describe('per-organization quotas', () => {
     );
   });
 
+  it("a monitor's run counts in the runs in flight: a scheduled fire over the quota is a recorded skip, a trigger a 429", async () => {
+    const tenant = await createTenant(t);
+    const trace = await ingestTrace(t, tenant);
+    const firing = t.app.get(MonitorFiring);
+    const m = await createMonitor(t, tenant, { cadence: 'every_1h', scope: 'all', only_if_changed: false });
+    const fire = async () => {
+      await t.dataSource.query(`UPDATE eval_monitors SET next_run_at = now() - interval '1 second' WHERE id = $1`, [
+        m.id,
+      ]);
+      return (await firing.tick(new Date())).find((r) => r.monitorId === m.id)!;
+    };
+    const runOf = () =>
+      t.http
+        .post('/evaluations/trace-runs/batch')
+        .set(tenant.headers)
+        .send({ trace_ids: [trace.trace_id], metrics: ['confidence'] })
+        .then((r) => r);
+    // No worker in this app: runs stay PENDING, so they stay in flight.
+    expect((await runOf()).status).toBe(202);
+    const first = await fire();
+    expect(first.runId).toEqual(expect.any(String));
+    // The monitor's run is the organization's second in flight: a run of its own is refused now.
+    expectQuota(await runOf(), 'QUOTA_RUNS_IN_FLIGHT_PER_ORG');
+
+    for (let i = 0; i < 3; i++) {
+      const skipped = await fire();
+      expect(skipped.runId).toBeNull();
+      expect(skipped.skipReason).toMatch(
+        /^Quota exceeded: .*\(QUOTA_RUNS_IN_FLIGHT_PER_ORG\)\. .* This slot was skipped\.$/,
+      );
+    }
+    const [monitor] = await t.dataSource.query(`SELECT last_skip_reason FROM eval_monitors WHERE id = $1`, [m.id]);
+    expect(monitor.last_skip_reason).toContain('QUOTA_RUNS_IN_FLIGHT_PER_ORG');
+    const runs = await t.dataSource.query(`SELECT count(*)::int AS n FROM eval_runs WHERE monitor_id = $1`, [m.id]);
+    expect(runs[0].n).toBe(1);
+    expectQuota(await t.http.post(`${MONITORS}/${m.id}/trigger`).set(tenant.headers), 'QUOTA_RUNS_IN_FLIGHT_PER_ORG');
+
+    // A run that finishes frees its place: the next slot fires.
+    await t.dataSource.query(`UPDATE eval_runs SET status = 'COMPLETED' WHERE id = $1`, [first.runId]);
+    expect((await fire()).runId).toEqual(expect.any(String));
+  });
+
   it('judge calls per day hold under concurrency, reserved before each call; /usage can read every quota', async () => {
     const tenant = await createTenant(t);
     const quotas = t.app.get(OrgQuotaService);
@@ -212,10 +254,11 @@ describe('monitors: a flood stays in its tenant', () => {
     const tenant = await createTenant(t);
     const old = await ingestTrace(t, tenant);
     const recent = await ingestTrace(t, tenant);
-    // The old trace was ingested three days ago.
-    await t.dataSource.query(`UPDATE traces SET created_at = now() - interval '3 days' WHERE trace_id = $1`, [
-      old.trace_id,
-    ]);
+    // The old trace was ingested (and last changed) three days ago.
+    await t.dataSource.query(
+      `UPDATE traces SET created_at = now() - interval '3 days', updated_at = now() - interval '3 days' WHERE trace_id = $1`,
+      [old.trace_id],
+    );
     const bounded = await createMonitor(t, tenant, { name: 'bounded', cadence: 'every_1m' });
     const backfill = await createMonitor(t, tenant, {
       name: 'backfill',

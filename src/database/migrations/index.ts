@@ -18,6 +18,9 @@ import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservations';
 import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
+import { TraceVersionAndSize1764000040000 } from './1764000040000-TraceVersionAndSize';
+import { ItemTraceVersion1764000040100 } from './1764000040100-ItemTraceVersion';
+import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -41,4 +44,7 @@ export const MIGRATIONS = [
   RunStopReason1764000032600,
   JudgeReservations1764000034000,
   ScoreSummaryAllTypes1764000035000,
+  TraceVersionAndSize1764000040000,
+  ItemTraceVersion1764000040100,
+  ExactLatencyPercentiles1764000041000,
 ];

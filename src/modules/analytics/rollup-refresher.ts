@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import {
   hourOf,
+  LATENCY_FRACTIONS,
   Key,
   latencyAggregates,
   modelAggregates,
-  percentilesFromHistogram,
   SLOT_LENGTH,
   TRACE_AGG_COLUMNS,
   TRACE_COLUMNS,
@@ -26,6 +26,9 @@ const WITH_PAIR_TRACES = `WITH pair_traces AS MATERIALIZED (
   JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH})`;
 const PAIR_TRACES = 'pair_traces t';
 const HOURS = `(SELECT DISTINCT d.p, ${hourOf('d.s')} AS h FROM ${PAIRS}) x`;
+/** percentile_cont over the traces of hour `x.h` of project `x.p` (NULL for an hour without a latency). */
+const HOUR_PERCENTILES = `SELECT percentile_cont(${LATENCY_FRACTIONS}) WITHIN GROUP (ORDER BY t.latency_ms) AS pct
+  FROM traces t WHERE t.project_id = x.p AND t.started_at >= x.h AND t.started_at < x.h + interval '1 hour'`;
 const KEYS: Key[] = [
   ['t.p', 'p'],
   ['t.s', 's'],
@@ -164,11 +167,12 @@ export class RollupRefresher extends DirtySlotRefresher {
       `DELETE FROM latency_hour_percentiles r USING ${HOURS} WHERE r.project_id = x.p AND r.hour = x.h`,
       params,
     );
+    // Exact p50/p90/p99 of each hour, from its traces (the read path's hour buckets use them as they are).
     await qr.query(
       `INSERT INTO latency_hour_percentiles (project_id, hour, pct)
        SELECT x.p, x.h, q.pct FROM ${HOURS}
-       CROSS JOIN LATERAL (${percentilesFromHistogram(`(SELECT x.h AS b, l.k, l.count::numeric AS c FROM latency_hour_rollups l
-                                                        WHERE l.project_id = x.p AND l.hour = x.h) hist`)}) q`,
+       CROSS JOIN LATERAL (${HOUR_PERCENTILES}) q
+       WHERE q.pct IS NOT NULL`,
       params,
     );
     return taken.length;

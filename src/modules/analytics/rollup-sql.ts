@@ -11,13 +11,16 @@ export const slotOf = (ts: string) => `date_bin('15 minutes', ${ts}, TIMESTAMPTZ
 export const hourOf = (ts: string) => `date_bin('1 hour', ${ts}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
 
 /**
- * Latency histogram: bucket k holds [1.02^k, 1.02^(k+1)) ms, and its representative value
- * 2·1.02^(k+1)/2.02 is within 0.99 % of every latency in it. Latencies ≤ 0 get their own bucket (0).
+ * Latency histogram: bucket k holds [1.02^k, 1.02^(k+1)) ms; latencies ≤ 0 get their own bucket. It
+ * locates percentile ranks (exact-percentiles.ts); ix_traces_latency_rank (migration
+ * 1764000041000) indexes the same expression, so it must not change without a new index.
  */
 const ZERO_K = -100000;
 export const latencyBucket = (ms: string) =>
   `(CASE WHEN ${ms} <= 0 THEN ${ZERO_K} ELSE floor(ln(${ms}) / ln(1.02))::int END)`;
-const latencyValue = (k: string) => `(CASE WHEN ${k} = ${ZERO_K} THEN 0 ELSE 2 * power(1.02, ${k} + 1) / 2.02 END)`;
+
+/** The percentiles the latency analytics give, as float8: the doubles `percentile_cont(0.5)` etc. receive. */
+export const LATENCY_FRACTIONS = 'ARRAY[0.5, 0.9, 0.99]::float8[]';
 
 /** A number inside a JSON object, or 0 when it is missing or not a number (as the trace totals count). */
 const jsonNumber = (json: string, key: string) =>
@@ -71,20 +74,3 @@ export const latencyAggregates = (keys: Key[], from: string) => `
   FROM ${from}
   WHERE t.latency_ms IS NOT NULL
   GROUP BY ${ordinals(keys.length + 1)}`;
-
-/**
- * p50, p90 and p99 per bucket `b` from a histogram relation `hist(b, k, c)`, interpolated between
- * ranks as percentile_cont does, on the representative values: within 1 % of the exact figure.
- * Yields `(b, pct float8[3])`.
- */
-export const percentilesFromHistogram = (hist: string) => `
-  SELECT b, array_agg(${latencyValue('k_lo')} + frac * (${latencyValue('k_hi')} - ${latencyValue('k_lo')}) ORDER BY p) AS pct
-  FROM (
-    SELECT b, p, min(k) FILTER (WHERE upto > floor(p * (n - 1))) AS k_lo,
-           min(k) FILTER (WHERE upto > ceil(p * (n - 1))) AS k_hi, max(p * (n - 1) - floor(p * (n - 1))) AS frac
-    FROM (SELECT b, k, sum(c) OVER (PARTITION BY b ORDER BY k) AS upto, sum(c) OVER (PARTITION BY b) AS n
-          FROM ${hist}) cum
-    CROSS JOIN unnest(ARRAY[0.5, 0.9, 0.99]::float8[]) AS p
-    GROUP BY b, p
-  ) ranks
-  GROUP BY b`;

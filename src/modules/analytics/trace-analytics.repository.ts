@@ -7,7 +7,6 @@ import {
   Key,
   latencyAggregates,
   modelAggregates,
-  percentilesFromHistogram,
   SLOT_LENGTH,
   slotOf,
   TRACE_COLUMNS,
@@ -15,6 +14,7 @@ import {
 } from './rollup-sql';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from './time-buckets';
 import { analyticsQuery } from './analytics-query';
+import { exactPercentileCtes } from './exact-percentiles';
 
 interface Placeholders {
   project: string;
@@ -79,8 +79,9 @@ const TOTALS = `
  * the window and filtering. UTC hours whose four slots are all rolled up (strictly inside the window, none live) and fall in
  * one bucket (not so in zones whose day starts at :30): their histogram comes from
  * latency_hour_rollups, a quarter of the rows; the other rolled-up slots (`split_slots`) from
- * latency_rollups. An hour bucket that is exactly one such hour takes the percentiles the refresher
- * computed from the same histogram (`precomputed`): one row instead of ranking ~140.
+ * latency_rollups. The histogram locates each percentile's rank (exact-percentiles.ts). An hour
+ * bucket that is exactly one such hour takes the percentiles the refresher computed with
+ * percentile_cont over the hour's traces (`precomputed`): one row, no lookup.
  */
 const WHOLE_HOURS = `
   whole_hours AS (
@@ -98,12 +99,10 @@ const WHOLE_HOURS = `
                         WHERE p.project_id = ${B.project} AND p.hour = w.h OFFSET 0) p
     WHERE ${G} = 'hour' AND ${bucketOf('w.h', G, TZ)} = w.h)`;
 
-const LATENCY_PERCENTILES = `
-  pcts AS (
-    SELECT b, pct FROM precomputed
-    UNION ALL
-    ${percentilesFromHistogram(`(
-    SELECT b, k, sum(count) AS c FROM (
+/** Latency counts per bucket and histogram bucket k, for the buckets without precomputed percentiles. */
+const LATENCY_HISTOGRAM = `
+  latency_hist AS (
+    SELECT b, k, sum(count)::bigint AS c FROM (
       ${latencyAggregates([bucketKey('t.started_at')], LIVE_TRACES)}
       UNION ALL
       SELECT ${bucket('r.slot')}, r.k, sum(r.count) FROM split_slots x
@@ -116,7 +115,14 @@ const LATENCY_PERCENTILES = `
                           WHERE h.project_id = ${B.project} AND h.hour = w.h OFFSET 0) h
       WHERE w.h NOT IN (SELECT b FROM precomputed)
       GROUP BY 1, 2
-    ) parts GROUP BY b, k) hist`)})`;
+    ) parts WHERE b NOT IN (SELECT b FROM precomputed) GROUP BY b, k),
+  bucket_bounds AS (
+    SELECT b, greatest(b, ${B.from}) AS lo, least(COALESCE(lead(b) OVER (ORDER BY b), ${B.to}), ${B.to}) AS hi
+    FROM (${bucketSeries(G, B.from, B.to, TZ)}) s)`;
+
+const LATENCY_PERCENTILES = `
+  ${exactPercentileCtes('latency_hist', 'bucket_bounds', B.project)},
+  pcts AS (SELECT b, pct FROM precomputed UNION ALL SELECT b, pct FROM exact_pcts)`;
 
 /** Every bucket of the window, left-joined to the per-bucket CTEs, in order. */
 const zeroFilled = (ctes: string[], columns: string, joins: string) => `
@@ -132,7 +138,7 @@ const TRACE_COUNTS = zeroFilled(
 );
 
 const LATENCY = zeroFilled(
-  [TOTALS, WHOLE_HOURS, LATENCY_PERCENTILES],
+  [TOTALS, WHOLE_HOURS, LATENCY_HISTOGRAM, LATENCY_PERCENTILES],
   `COALESCE(totals.trace_count, 0) AS trace_count, COALESCE(totals.error_count, 0) AS error_count,
    totals.avg_latency_ms, pcts.pct[1] AS p50_latency_ms, pcts.pct[2] AS p90_latency_ms, pcts.pct[3] AS p99_latency_ms`,
   'LEFT JOIN totals ON totals.b = s.b LEFT JOIN pcts ON pcts.b = s.b',

@@ -50,6 +50,8 @@ export interface FilteredRunInput extends NewRunFields {
   monitorId?: string | null;
   /** A further condition on the traces (alias `t`), e.g. a monitor's incremental window; params from `firstParam`. */
   extraWhere?: (firstParam: number) => SqlFragment;
+  /** Record on each item the version of the trace taken (traces.version, same snapshot): monitors key on it. */
+  recordTraceVersion?: boolean;
   /** Tests only: the share of matches collected as candidates (default candidateShare(rate)); 0 forces the full top-k. */
   candidateShare?: number;
 }
@@ -157,8 +159,10 @@ export class EvalRunsRepository {
         FROM sliced WHERE sliced.k > 0
         RETURNING id, slice_count
       ), items AS (
-        INSERT INTO eval_run_items (run_id, trace_id, slice)
-        SELECT run.id, s.trace_id, ${sliceOf('s.trace_id', 'run.slice_count')} FROM run CROSS JOIN (${selection}) s
+        INSERT INTO eval_run_items (run_id, trace_id, slice, trace_version)
+        SELECT run.id, s.trace_id, ${sliceOf('s.trace_id', 'run.slice_count')},
+               ${input.recordTraceVersion ? '(SELECT v.version FROM traces v WHERE v.trace_id = s.trace_id)' : 'NULL::int'}
+        FROM run CROSS JOIN (${selection}) s
         ORDER BY s.trace_id
         RETURNING 1
       )

@@ -10,8 +10,9 @@ import { MonitorEntity, MonitorStatus } from './entities/monitor.entity';
 import { FaultInjector } from '../../common/faults/fault-injector';
 import { MONITOR_FAULTS } from './monitor-clock';
 import { MonitorMetrics } from '../operators/monitor-metrics';
+import { OrgQuotaService } from '../quotas/org-quotas.service';
 import { monitorNotFound, nothingToTrigger } from './monitors.errors';
-import type { MonitorRunSpawner, SpawnedRun, SpawnSkip } from './spawners/run-spawner';
+import { spawnSkip, type MonitorRunSpawner, type SpawnedRun, type SpawnSkip } from './spawners/run-spawner';
 import { SessionRunSpawner } from './spawners/session-run.spawner';
 import { TraceRunSpawner } from './spawners/trace-run.spawner';
 
@@ -50,6 +51,7 @@ export class MonitorFiring {
     session: SessionRunSpawner,
     private readonly producer: EvalRunsProducer,
     private readonly metrics: MonitorMetrics,
+    private readonly quotas: OrgQuotaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(MONITOR_FAULTS) private readonly faults: FaultInjector,
   ) {
@@ -177,7 +179,9 @@ export class MonitorFiring {
     else {
       const spawner = this.spawners.get(monitor.targetType);
       if (!spawner) throw new Error(`No run spawner for target type ${monitor.targetType}`);
-      outcome = await spawner.spawn({ monitor, manager: m, manual, ...budget });
+      outcome =
+        (await this.runQuotaSkip(m, monitor, manual)) ??
+        (await spawner.spawn({ monitor, manager: m, manual, now, ...budget }));
     }
     if ('skipped' in outcome) {
       if (!manual) await this.recordSkip(m, monitor.id, outcome.skipped.reason, now);
@@ -190,6 +194,18 @@ export class MonitorFiring {
       [monitor.id, now, outcome.run.id, outcome.watermark],
     );
     return outcome;
+  }
+
+  /**
+   * A monitor's run counts in its organization's runs in flight (QUOTA_RUNS_IN_FLIGHT_PER_ORG), checked
+   * under the quota's lock in the fire's transaction: a scheduled fire over quota is a recorded skip
+   * (the next slot tries again), a manual trigger the 429 a run creation gets.
+   */
+  private async runQuotaSkip(m: EntityManager, monitor: MonitorEntity, manual: boolean): Promise<SpawnSkip | null> {
+    const refusal = await this.quotas.refusalIn(m, await this.quotas.orgOfProject(monitor.projectId), 'runsInFlight');
+    if (!refusal) return null;
+    if (manual) throw refusal;
+    return spawnSkip('quota', `${refusal.message} This slot was skipped.`);
   }
 
   private recordSkip(m: EntityManager, monitorId: string, reason: string, now: Date): Promise<unknown> {

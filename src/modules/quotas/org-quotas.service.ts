@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
@@ -85,15 +85,13 @@ export class OrgQuotaService implements OnModuleDestroy {
 
   /** Runs `create` only while the organization holds fewer than its quota of `quota`. */
   async within<T>(orgId: string, quota: HeldQuota, create: () => Promise<T>): Promise<T> {
-    const limit = this.limits[quota];
-    if (limit === 0) return create();
+    if (this.limits[quota] === 0) return create();
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.startTransaction();
-      await runner.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`quota:${quota}:${orgId}`]);
-      const [{ n }] = (await runner.query(COUNTS[quota], [orgId])) as { n: number }[];
-      if (n >= limit) throw this.exceeded(quota);
+      const refusal = await this.refusalIn(runner.manager, orgId, quota);
+      if (refusal) throw refusal;
       const created = await create();
       await runner.commitTransaction();
       return created;
@@ -103,6 +101,19 @@ export class OrgQuotaService implements OnModuleDestroy {
     } finally {
       await runner.release();
     }
+  }
+
+  /**
+   * The same check as `within`, inside a caller's transaction (a monitor fire, which creates its run
+   * under the monitor's row lock): takes the (organization, quota) lock until that transaction ends
+   * and returns the 429 error to throw or record when the organization is at its limit, else null.
+   */
+  async refusalIn(m: EntityManager, orgId: string, quota: HeldQuota): Promise<DomainError | null> {
+    const limit = this.limits[quota];
+    if (limit === 0) return null;
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`quota:${quota}:${orgId}`]);
+    const [{ n }] = (await m.query(COUNTS[quota], [orgId])) as { n: number }[];
+    return n >= limit ? this.exceeded(quota) : null;
   }
 
   /** The organization of a project (cached: a project never changes organization). */

@@ -19,7 +19,9 @@ import { TraceCreateDto } from './dto/trace-create.dto';
 import { TraceUpdateDto } from './dto/trace-update.dto';
 import { LargeReadLimiter } from './large-read-limiter';
 import { TraceFilter } from './query/trace-filter';
-import { SpanRecord, TraceBounds, TraceRecord, TraceSize, TracesRepository, WriteOutcome } from './traces.repository';
+import { SpanRecord, TraceBounds, TraceRecord, TraceSize, WriteOutcome } from './trace-records';
+import { TraceWriter } from './trace-writer';
+import { TracesRepository } from './traces.repository';
 import { parseTimestamp } from './utils/timestamp';
 import { MAX_TAGS } from './traces.constants';
 import { RequestValidationError } from '../../common/validation/validation';
@@ -59,6 +61,7 @@ export class TracesService {
 
   constructor(
     private readonly repository: TracesRepository,
+    private readonly writer: TraceWriter,
     private readonly largeReads: LargeReadLimiter,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -83,7 +86,7 @@ export class TracesService {
     if (spans.length > this.bounds.spans) {
       throw traceTooBig(trace.trace_id, { spans: spans.length, bytes: 0, tags: 0 }, this.bounds);
     }
-    const outcome = await this.repository.upsertTraceWithSpans(
+    const outcome = await this.writer.upsertTraceWithSpans(
       projectId,
       trace,
       spans,
@@ -102,7 +105,7 @@ export class TracesService {
   /** POST /traces/{id}/spans: upserts spans (same merge rules as a re-post) into a trace of the project. */
   async addSpans(projectId: string, traceId: string, dtos: SpanCreateDto[]): Promise<{ span_ids: string[] }> {
     const spans = toSpanRecords(dtos);
-    const outcome = await this.repository.upsertSpans(projectId, traceId, spans, this.bounds);
+    const outcome = await this.writer.upsertSpans(projectId, traceId, spans, this.bounds);
     if (outcome === 'missing') throw traceNotFound(traceId);
     this.assertWritten(traceId, outcome);
     return { span_ids: spans.map((s) => s.span_id) };
@@ -193,14 +196,14 @@ export class TracesService {
   async updateTrace(projectId: string, traceId: string, dto: TraceUpdateDto): Promise<TraceResponseDto> {
     const patch: Record<string, unknown> = { ...dto };
     if (Array.isArray(dto.tags)) patch.tags = unique(dto.tags);
-    const outcome = await this.repository.updateTrace(projectId, traceId, patch, this.bounds);
+    const outcome = await this.writer.updateTrace(projectId, traceId, patch, this.bounds);
     if (outcome === 'missing') throw traceNotFound(traceId);
     this.assertWritten(traceId, outcome);
     return this.getTrace(projectId, traceId);
   }
 
   async updateSpan(projectId: string, traceId: string, spanId: string, dto: SpanUpdateDto): Promise<SpanResponseDto> {
-    const outcome = await this.repository.updateSpan(projectId, traceId, spanId, { ...dto }, this.bounds);
+    const outcome = await this.writer.updateSpan(projectId, traceId, spanId, { ...dto }, this.bounds);
     if (outcome === 'trace') throw traceNotFound(traceId);
     if (outcome === 'span') throw spanNotFound(spanId, traceId);
     this.assertWritten(traceId, outcome);
@@ -221,7 +224,7 @@ export class TracesService {
     const add = unique(dto.add_tags ?? []);
     const remove = unique(dto.remove_tags ?? []);
     if (add.length === 0 && remove.length === 0) return { updated: 0 };
-    const result = await this.repository.retagTraces(projectId, unique(dto.trace_ids), add, remove, MAX_TAGS);
+    const result = await this.writer.retagTraces(projectId, unique(dto.trace_ids), add, remove, MAX_TAGS);
     if (result.overflowing > 0) throw tooManyTags(`${result.overflowing} of these traces would hold more tags`);
     return { updated: result.updated };
   }

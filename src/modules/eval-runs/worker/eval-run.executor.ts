@@ -5,51 +5,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 import { JudgeService } from '../../judge/judge.service';
-import type { EvaluateTraceOptions, MetricOutcome } from '../../metrics/metrics.types';
 import { SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import { MetricsService } from '../../metrics/metrics.service';
-import type { TraceView } from '../../metrics/types/trace-view';
 import { EvalMetrics } from '../../operators/eval-metrics.service';
 import { TERMINAL_STATUSES, EvalRunStatus } from '../entities/eval-run.entity';
-import {
-  ClaimedItem,
-  EvalRunLedgerRepository,
-  ExecutableRun,
-  FinishedItem,
-  SessionBatch,
-  SettleResult,
-} from './eval-run-ledger.repository';
+import { EvalRunLedgerRepository } from './eval-run-ledger.repository';
+import type { ClaimedItem, ExecutableRun, SettleResult } from './ledger.types';
 import { evaluateSessionItem } from './session-item';
+import { evaluateTraceItem } from './trace-item';
 import { FaultInjector } from '../../../common/faults/fault-injector';
 import { HeldItems } from './held-items';
 import { FinisherEntry, RunFinisher } from './run-finisher';
-import { describe, errorText, sumUsage, toScoreWrite, ZERO_USAGE } from './outcome-rows';
+import { errorText } from './outcome-rows';
 import { type ProgressReporter, type PumpHost, SlicePump } from './slice-pump';
 import { SlotPool } from './slot-pool';
-import type { RunBudget } from './run-budget';
+import { abandonedReason, type Batch, judgeOptionsOf, type RunContext, runLevelFault } from './run-context';
 
-/** An item claimed this many times (its workers kept dying on it) is finished as failed. */
-export const MAX_ITEM_ATTEMPTS = 5;
-
-/** What a claimed batch is evaluated from: its traces, or for a SESSION run its sessions. */
-type Batch =
-  | { kind: 'trace'; traces: Map<string, TraceView>; scored: Map<string, Set<string>> }
-  | { kind: 'session'; data: SessionBatch };
-
-/** A run this process works on: shared by its slices here, so they share one write batch. */
-interface RunContext {
-  run: ExecutableRun;
-  finisher: RunFinisher;
-  /** Set once the run is terminal (cancelled, over budget): no item or judge call starts after it. */
-  stopped: string | null;
-  slices: number;
-  /** Aborted at a cancel (not at a budget stop: reserved calls finish): its judge calls end at once. */
-  abort: AbortController;
-  /** The run's abort or the process's shutdown. */
-  signal: AbortSignal;
-  /** Present when the run has a judge budget: every judge call reserves its place first. */
-  budget: RunBudget | undefined;
-}
+export { MAX_ITEM_ATTEMPTS } from './run-context';
 
 const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
@@ -192,7 +164,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     }
     const run = await this.ledger.loadRun(runId);
     if (!run || isTerminal(run.status)) return null;
-    const fault = this.runLevelFault(run);
+    const fault = runLevelFault(run, this.metrics, this.judge);
     if (fault) {
       if (await this.ledger.failRun(run.id, fault)) {
         this.logger.warn({ runId, fault }, 'Eval run FAILED');
@@ -308,35 +280,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     }
   }
 
-  /** A fault no item can get past: FAILED with this message rather than a run full of failures. */
-  private runLevelFault(run: ExecutableRun): string | null {
-    const known = (m: string) =>
-      run.targetType === 'SESSION' ? this.metrics.isKnownSessionMetric(m) : this.metrics.isKnownTraceMetric(m);
-    const unknown = run.metricNames.filter((m) => !known(m));
-    if (unknown.length > 0) return `Unknown metrics: ${unknown.join(', ')}`;
-    try {
-      this.judge.assertModelUsable(run.model ?? undefined);
-    } catch (error) {
-      return errorText(error);
-    }
-    return null;
-  }
-
-  /** Judge options of a run's evaluations: no judge call starts once the run is stopped; fault point `judge`. */
-  private judgeOptions(ctx: RunContext): EvaluateTraceOptions {
-    return {
-      model: ctx.run.model ?? undefined,
-      projectId: ctx.run.projectId,
-      signal: ctx.signal,
-      budget: ctx.budget,
-      judgeQuota: this.quotas?.judgeQuotaOf(ctx.run.projectId),
-      beforeJudgeCall: () => {
-        if (ctx.stopped) throw new Error(ctx.stopped);
-        this.faults.hit('judge');
-      },
-    };
-  }
-
+  /** Evaluates one claimed item and submits its result; an unexpected error gives it back. Never throws. */
   private async evaluate(
     ctx: RunContext,
     item: ClaimedItem,
@@ -346,78 +290,22 @@ export class EvalRunExecutor implements OnModuleDestroy {
   ): Promise<void> {
     const { run } = ctx;
     try {
+      const deps = {
+        metrics: this.metrics,
+        judgeOptions: judgeOptionsOf(ctx, this.faults, this.quotas?.judgeQuotaOf(run.projectId)),
+        stopping: () => this.stopping,
+        abandoned: abandonedReason(item),
+      };
       if (batch.kind === 'session') {
-        const result = await evaluateSessionItem(run, item, batch.data, {
-          metrics: this.metrics,
-          judgeOptions: this.judgeOptions(ctx),
-          stopping: () => this.stopping,
-          abandoned:
-            item.attempts > MAX_ITEM_ATTEMPTS
-              ? `evaluation abandoned after ${item.attempts - 1} interrupted attempts`
-              : null,
-        });
+        const result = await evaluateSessionItem(run, item, batch.data, deps);
         judged();
         await finisher.submit(result.finished, result.signals, result.sessionScores);
-        this.held.remove(run.id, [item.traceId]);
-        return;
-      }
-      const trace = batch.traces.get(item.traceId);
-      const wanted = item.metricNames ?? run.metricNames;
-      if (!trace) {
-        // Deleted (or moved) since the run was created: finished, with the reason on the item, no score.
-        judged();
-        await finisher.submit(
-          {
-            traceId: item.traceId,
-            kind: 'done',
-            lastError: `Trace ${item.traceId} no longer exists in this project; nothing was scored.`,
-            usage: ZERO_USAGE,
-            skipped: wanted,
-          },
-          [],
-        );
-        this.held.remove(run.id, [item.traceId]);
-        return;
-      }
-      const already = batch.scored.get(item.traceId);
-      const todo = already ? wanted.filter((m) => !already.has(m)) : wanted;
-
-      const started = Date.now();
-      let outcomes: MetricOutcome[];
-      if (item.attempts > MAX_ITEM_ATTEMPTS) {
-        const error = `evaluation abandoned after ${item.attempts - 1} interrupted attempts`;
-        outcomes = todo.map((metric) => ({
-          metric,
-          ok: false,
-          error,
-          usage: { model: run.model ?? '', ...ZERO_USAGE },
-        }));
-      } else if (todo.length === 0) {
-        outcomes = [];
       } else {
-        outcomes = await this.metrics.evaluateTrace(trace, todo, this.judgeOptions(ctx));
+        const result = await evaluateTraceItem(run, item, batch, deps);
+        judged();
+        if (result.timed) this.evalMetrics.itemDuration(result.timed.failed ? 'failed' : 'succeeded', result.timed.ms);
+        await finisher.submit(result.finished, result.scores);
       }
-      judged();
-      // A metric is unfinished when it was interrupted, or failed while this process was stopping
-      // (the failure may be the shutdown itself): only those go back; finished results are kept.
-      const unfinished = outcomes.filter((o) => !o.ok && (o.interrupted || this.stopping));
-      const kept = outcomes.filter((o) => !unfinished.includes(o));
-      const failures = kept.filter((o): o is Extract<MetricOutcome, { ok: false }> => !o.ok);
-      if (kept.length > 0) {
-        this.evalMetrics.itemDuration(failures.length > 0 ? 'failed' : 'succeeded', Date.now() - started);
-      }
-      const scores = kept.map((o) => toScoreWrite(o, trace));
-      const finished: FinishedItem =
-        unfinished.length === 0
-          ? { traceId: item.traceId, kind: 'done', lastError: describe(failures), usage: sumUsage(outcomes) }
-          : {
-              traceId: item.traceId,
-              kind: 'release',
-              lastError: `unfinished, given back: ${describe(unfinished as Array<Extract<MetricOutcome, { ok: false }>>)}`,
-              usage: sumUsage(outcomes),
-              unfinished: unfinished.map((o) => o.metric),
-            };
-      await finisher.submit(finished, scores);
       this.held.remove(run.id, [item.traceId]);
     } catch (error) {
       judged();

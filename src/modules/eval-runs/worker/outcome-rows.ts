@@ -1,7 +1,7 @@
 import type { MetricOutcome } from '../../metrics/metrics.types';
 import type { TraceView } from '../../metrics/types/trace-view';
 import { formatScoreValue } from '../../scores/format-score-value';
-import type { FinishedItem, ScoreRow, ScoreToWrite } from './eval-run-ledger.repository';
+import type { FinishedItem, ScoreRow, ScoreToWrite } from './ledger.types';
 
 /** Turning metric outcomes into score rows and item settlements; shared by trace and session items. */
 

@@ -1,5 +1,4 @@
-import type { EvaluateTraceOptions, MetricOutcome } from '../../metrics/metrics.types';
-import type { MetricsService } from '../../metrics/metrics.service';
+import type { MetricOutcome } from '../../metrics/metrics.types';
 import {
   SESSION_SIGNALS,
   sessionMetric,
@@ -15,7 +14,8 @@ import type {
   ScoreToWrite,
   SessionBatch,
   SessionScoreToWrite,
-} from './eval-run-ledger.repository';
+} from './ledger.types';
+import type { ItemDeps } from './run-context';
 import { describe, errorText, sumUsage, toScoreWrite, type FailedOutcome } from './outcome-rows';
 
 /**
@@ -31,15 +31,6 @@ export interface SessionItemResult {
   sessionScores: SessionScoreToWrite[];
 }
 
-export interface SessionItemDeps {
-  metrics: Pick<MetricsService, 'evaluateTrace'>;
-  /** Judge options (model, project, abort signal, the guard run before every judge call). */
-  judgeOptions: EvaluateTraceOptions;
-  /** True while the process shuts down: a failure then may be the shutdown itself, so it goes back. */
-  stopping: () => boolean;
-  /** When set, the item's workers kept dying on it: its metrics are written FAILED with this reason. */
-  abandoned: string | null;
-}
 
 /**
  * One session of a SESSION run. Per trace (TRACES_AT_ONCE at a time), the four signals are taken from the scores the trace
@@ -53,7 +44,7 @@ export async function evaluateSessionItem(
   run: ExecutableRun,
   item: ClaimedItem,
   batch: SessionBatch,
-  deps: SessionItemDeps,
+  deps: ItemDeps,
 ): Promise<SessionItemResult> {
   const sessionId = item.sessionId!;
   const traces = batch.sessions.get(sessionId) ?? [];

@@ -7,12 +7,12 @@ import type { MonitorEntity, MonitorTargetType } from '../entities/monitor.entit
 
 /** Why a due slot created no run; `kind` is the Prometheus label, `reason` what the monitor shows. */
 export interface SpawnSkip {
-  skipped: { kind: 'nothing_new' | 'no_match' | 'daily_cap' | 'paused' | 'failed'; reason: string };
+  skipped: { kind: 'nothing_new' | 'no_match' | 'daily_cap' | 'quota' | 'paused' | 'failed'; reason: string };
 }
 
 export interface SpawnedRun {
   run: EvalRunEntity;
-  /** Ingestion time of the newest target taken, as PostgreSQL text (full precision): the new watermark. */
+  /** The newest target's watermark time (trace: when it became ready; session: newest ingestion), as PostgreSQL text: the new watermark. */
   watermark: string | null;
 }
 
@@ -25,6 +25,8 @@ export interface SpawnRequest {
   maxJudgeTokens: number | null;
   /** A manual trigger ignores only_if_changed (it still never re-takes traces in scope 'new'). */
   manual: boolean;
+  /** The fire's time (the injected clock): a trace not yet finished is ready once quiet since then. */
+  now: Date;
 }
 
 /**
@@ -113,10 +115,13 @@ export function monitorRunFields(req: SpawnRequest, model: string, sliceSize: nu
 
 export type MonitorRunFields = ReturnType<typeof monitorRunFields>;
 
-/** What one window of a fire is read against: the watermark as PostgreSQL text and the grace. */
+/** What one window of a fire is read against: the watermark as PostgreSQL text, the grace, and readiness. */
 export interface FireWindow {
   watermark: string | null;
   graceMs: number;
+  /** MONITOR_TRACE_QUIET_MS: an unfinished trace is ready once it has not changed for this long before `now`. */
+  quietMs: number;
+  now: Date;
 }
 
 /**
@@ -139,6 +144,8 @@ export abstract class FilteredRunSpawner implements MonitorRunSpawner {
     const window = {
       watermark: (await readWatermark(req.manager, req.monitor.id)) ?? this.firstFireStart(req.monitor),
       graceMs: this.config.monitors.ingestGraceMs,
+      quietMs: this.config.monitors.traceQuietMs,
+      now: req.now,
     };
     const stats = await this.candidates(req.manager, req.monitor, window);
     const skipped = skipFor(req, stats, this.skips);

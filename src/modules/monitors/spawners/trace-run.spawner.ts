@@ -19,43 +19,53 @@ import {
   type SpawnRequest,
 } from './run-spawner';
 
+/** A trace is finished when COMPLETED or ERROR; others are ready for monitors once quiet. */
+const FINISHED = `t.status IN ('COMPLETED', 'ERROR')`;
+
 /**
- * The traces a fire may take besides the filters. Scope 'new': ingested after the watermark minus
- * the grace (which covers ingestion transactions that committed late), and not already in one of
- * the monitor's runs since then, so a trace is never taken twice; never after `until` (the newest
- * trace counted, so the run takes exactly what was counted). Bounds are bound parameters (the
- * watermark as PostgreSQL text, never rounded through JS), so the created_at index serves them.
+ * The traces a fire may take besides the filters.
+ *
+ * Ready traces only: finished, or unchanged for MONITOR_TRACE_QUIET_MS before the fire's `now`. A
+ * trace's ready time is its last change (updated_at) when finished, else that plus the quiet time;
+ * the watermark is the newest ready time taken. Scope 'new': ready after the watermark minus the
+ * grace (which covers write transactions that committed late), and no run of this monitor took the
+ * trace at its current version (items record traces.version; items from before versions read as 1),
+ * so a trace is scored once per (version, metric) and again when it changed; never ready after
+ * `until` (the newest counted, so the run takes exactly what was counted). A run that took this
+ * version was created after the version's write, so only the monitor's runs since `updated_at` are
+ * probed (ix_eval_runs_monitor). Bounds are bound parameters (the watermark as PostgreSQL text),
+ * with an updated_at range for ix_traces_project_updated.
  */
-function windowSql(
+export function traceWindowSql(
   monitor: MonitorEntity,
-  watermark: string | null,
-  graceMs: number,
+  { watermark, graceMs, quietMs, now }: FireWindow,
   until: string | null,
   first: number,
-): SqlFragment {
+): SqlFragment & { readyAt: string } {
   const { bind, params } = binder(first);
-  const conditions: string[] = [];
+  const quiet = `make_interval(secs => ${bind(quietMs / 1000)}::float8)`;
+  const readyAt = `(CASE WHEN ${FINISHED} THEN t.updated_at ELSE t.updated_at + ${quiet} END)`;
+  const conditions = [`(${FINISHED} OR t.updated_at <= ${bind(now.toISOString())}::timestamptz - ${quiet})`];
   if (monitor.scope === 'new') {
-    const taken = `SELECT 1 FROM eval_runs r JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id
-                   WHERE r.monitor_id = ${bind(monitor.id)}::uuid`;
-    if (watermark === null) conditions.push(`NOT EXISTS (${taken})`);
-    else {
-      const wm = bind(watermark);
-      const grace = bind(graceMs / 1000);
-      conditions.push(`t.created_at > ${wm}::timestamptz - make_interval(secs => ${grace}::float8)`);
-      conditions.push(
-        `NOT EXISTS (${taken} AND r.created_at > ${wm}::timestamptz - 2 * make_interval(secs => ${grace}::float8))`,
-      );
+    conditions.push(`NOT EXISTS (SELECT 1 FROM eval_runs r
+      JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id AND coalesce(i.trace_version, 1) = t.version
+      WHERE r.monitor_id = ${bind(monitor.id)}::uuid AND r.created_at >= t.updated_at)`);
+    if (watermark !== null) {
+      const since = `${bind(watermark)}::timestamptz - make_interval(secs => ${bind(graceMs / 1000)}::float8)`;
+      conditions.push(`t.updated_at > ${since} - ${quiet}`, `${readyAt} > ${since}`);
     }
   }
-  if (until !== null) conditions.push(`t.created_at <= ${bind(until)}::timestamptz`);
-  return { sql: conditions.length ? conditions.join(' AND ') : 'true', params };
+  if (until !== null) {
+    const upTo = `${bind(until)}::timestamptz`;
+    conditions.push(`t.updated_at <= ${upTo}`, `${readyAt} <= ${upTo}`);
+  }
+  return { sql: conditions.join(' AND '), params, readyAt };
 }
 
 const TRACE_SKIPS: SkipWords = {
-  nothingNewSince: (wm) => `No matching trace was ingested since the watermark (${wm}).`,
+  nothingNewSince: (wm) => `No matching trace was ingested since the watermark (${wm}), nor finished or changed.`,
   noMatch: "No traces match the monitor's filters.",
-  unchanged: 'only_if_changed: no matching trace was ingested since the last run.',
+  unchanged: 'only_if_changed: no matching trace was ingested, finished or changed since the last run.',
 };
 
 /** Spawns the trace eval run of a TRACE monitor's fire, in the transaction that holds the monitor. */
@@ -75,7 +85,7 @@ export class TraceRunSpawner extends FilteredRunSpawner {
   protected create(
     req: SpawnRequest,
     fields: MonitorRunFields,
-    { watermark, graceMs }: FireWindow,
+    window: FireWindow,
     until: string | null,
   ): Promise<EvalRunEntity | null> {
     const { monitor } = req;
@@ -83,26 +93,23 @@ export class TraceRunSpawner extends FilteredRunSpawner {
       {
         ...fields,
         filter: toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto),
-        extraWhere: (first) => windowSql(monitor, watermark, graceMs, until, first),
+        extraWhere: (first) => traceWindowSql(monitor, window, until, first),
+        recordTraceVersion: true,
       },
       req.manager,
     );
   }
 
-  /** How many traces the fire would take, the newest one's ingestion time, and how many are new since the watermark. */
-  protected async candidates(
-    m: EntityManager,
-    monitor: MonitorEntity,
-    { watermark, graceMs }: FireWindow,
-  ): Promise<Candidates> {
+  /** How many traces the fire would take, the newest one's ready time, and how many became ready since the watermark. */
+  protected async candidates(m: EntityManager, monitor: MonitorEntity, window: FireWindow): Promise<Candidates> {
     const base = buildTraceFilterSql(toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto), 't', 1);
-    const window = windowSql(monitor, watermark, graceMs, null, base.params.length + 1);
-    const wm = `$${base.params.length + window.params.length + 1}::timestamptz`;
+    const ready = traceWindowSql(monitor, window, null, base.params.length + 1);
+    const wm = `$${base.params.length + ready.params.length + 1}::timestamptz`;
     const [row] = await m.query(
-      `SELECT count(*)::int AS n, max(t.created_at)::text AS newest,
-              count(*) FILTER (WHERE ${wm} IS NULL OR t.created_at > ${wm})::int AS fresh
-       FROM traces t WHERE ${base.sql} AND ${window.sql}`,
-      [...base.params, ...window.params, watermark],
+      `SELECT count(*)::int AS n, max(${ready.readyAt})::text AS newest,
+              count(*) FILTER (WHERE ${wm} IS NULL OR ${ready.readyAt} > ${wm})::int AS fresh
+       FROM traces t WHERE ${base.sql} AND ${ready.sql}`,
+      [...base.params, ...ready.params, window.watermark],
     );
     return { n: row.n, fresh: row.fresh, newest: row.newest };
   }

@@ -1,0 +1,55 @@
+/**
+ * The ledger's lease statements. Hand-written because TypeORM cannot say `UPDATE … FROM (SELECT …
+ * FOR UPDATE SKIP LOCKED)` or `UPDATE … FROM unnest(…)`: one round trip per batch, no waiting
+ * between workers.
+ */
+
+/**
+ * Leases up to $3 open items of slice $5 of run $1 with token $2 for $4 ms: PENDING ones, or
+ * RUNNING ones whose lease expired; nothing once the run is terminal.
+ */
+export const CLAIM_SQL = `UPDATE eval_run_items i
+       SET state = 'RUNNING', attempts = i.attempts + 1, lease_token = $2,
+           lease_expires_at = now() + make_interval(secs => $4::float8 / 1000), updated_at = now()
+       FROM (
+         SELECT run_id, trace_id FROM eval_run_items
+         WHERE run_id = $1 AND slice = $5 AND (state = 'PENDING' OR (state = 'RUNNING' AND lease_expires_at < now()))
+           AND EXISTS (SELECT 1 FROM eval_runs r WHERE r.id = $1 AND r.status IN ('PENDING', 'RUNNING'))
+           -- A retry waits for the items the run it retries still holds (e.g. in flight at a cancel).
+           AND NOT EXISTS (
+             SELECT 1 FROM eval_runs r JOIN eval_run_items o ON o.run_id = r.retry_of
+             WHERE r.id = $1 AND o.trace_id = eval_run_items.trace_id AND o.state = 'RUNNING' AND o.lease_expires_at >= now())
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       ) c
+       WHERE i.run_id = c.run_id AND i.trace_id = c.trace_id
+       RETURNING i.trace_id, i.session_id, i.metric_names, i.attempts`;
+
+/** The run's status and how many items of slice $2 are not DONE. */
+export const SLICE_STATE_SQL = `SELECT r.status,
+              (SELECT count(*)::int FROM eval_run_items i WHERE i.run_id = r.id AND i.slice = $2 AND i.state <> 'DONE') AS open
+       FROM eval_runs r WHERE r.id = $1`;
+
+/** Extends by $2 ms the leases of token $1 on exactly the (run, item) pairs $3, $4. */
+export const HEARTBEAT_SQL = `UPDATE eval_run_items i SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+       FROM unnest($3::uuid[], $4::uuid[]) AS h(run_id, trace_id)
+       WHERE i.run_id = h.run_id AND i.trace_id = h.trace_id AND i.lease_token = $1 AND i.state = 'RUNNING'`;
+
+/** Gives leased items $2 of run $1 (token $3) back with reason $4: PENDING again, claimable at once. */
+export const RELEASE_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL, last_error = $4, updated_at = now()
+  WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`;
+
+/** Gives back every item token $1 holds; the attempt is not counted against them. */
+export const RELEASE_ALL_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL,
+              attempts = greatest(attempts - 1, 0), updated_at = now()
+       WHERE lease_token = $1 AND state = 'RUNNING'`;
+
+/** Slices with claimable work of the oldest $1 unfinished runs: one index probe per slice. */
+export const SLICES_NEEDING_WORK_SQL = `SELECT r.id AS run_id, s.slice
+       FROM (SELECT id, slice_count, created_at FROM eval_runs WHERE status IN ('PENDING', 'RUNNING') ORDER BY created_at LIMIT $1) r
+       CROSS JOIN LATERAL generate_series(0, r.slice_count - 1) AS s(slice)
+       WHERE EXISTS (
+         SELECT 1 FROM eval_run_items i
+         WHERE i.run_id = r.id AND i.slice = s.slice AND (i.state = 'PENDING' OR (i.state = 'RUNNING' AND i.lease_expires_at < now()))
+       )
+       ORDER BY r.created_at, s.slice`;

@@ -1,0 +1,85 @@
+import type { JudgeService } from '../../judge/judge.service';
+import type { MetricsService } from '../../metrics/metrics.service';
+import type { EvaluateTraceOptions } from '../../metrics/metrics.types';
+import type { JudgeQuota } from '../../quotas/judge-quota';
+import type { FaultInjector } from '../../../common/faults/fault-injector';
+import type { ClaimedItem, ExecutableRun, SessionBatch, TraceBatch } from './ledger.types';
+import { errorText } from './outcome-rows';
+import type { RunBudget } from './run-budget';
+import type { RunFinisher } from './run-finisher';
+
+/** An item claimed this many times (its workers kept dying on it) is finished as failed. */
+export const MAX_ITEM_ATTEMPTS = 5;
+
+/** What a claimed batch is evaluated from: its traces, or for a SESSION run its sessions. */
+export type Batch = ({ kind: 'trace' } & TraceBatch) | { kind: 'session'; data: SessionBatch };
+
+/** A run this process works on: shared by its slices here, so they share one write batch. */
+export interface RunContext {
+  run: ExecutableRun;
+  finisher: RunFinisher;
+  /** Set once the run is terminal (cancelled, over budget): no item or judge call starts after it. */
+  stopped: string | null;
+  slices: number;
+  /** Aborted at a cancel (not at a budget stop: reserved calls finish): its judge calls end at once. */
+  abort: AbortController;
+  /** The run's abort or the process's shutdown. */
+  signal: AbortSignal;
+  /** Present when the run has a judge budget: every judge call reserves its place first. */
+  budget: RunBudget | undefined;
+}
+
+/** What evaluating one item (trace or session) needs of the executor. */
+export interface ItemDeps {
+  metrics: Pick<MetricsService, 'evaluateTrace'>;
+  /** Judge options (model, project, abort signal, the guard run before every judge call). */
+  judgeOptions: EvaluateTraceOptions;
+  /** True while the process shuts down: a failure then may be the shutdown itself, so it goes back. */
+  stopping: () => boolean;
+  /** When set, the item's workers kept dying on it: its metrics are written FAILED with this reason. */
+  abandoned: string | null;
+}
+
+/** A fault no item can get past: FAILED with this message rather than a run full of failures. */
+export function runLevelFault(
+  run: ExecutableRun,
+  metrics: Pick<MetricsService, 'isKnownSessionMetric' | 'isKnownTraceMetric'>,
+  judge: Pick<JudgeService, 'assertModelUsable'>,
+): string | null {
+  const known = (m: string) =>
+    run.targetType === 'SESSION' ? metrics.isKnownSessionMetric(m) : metrics.isKnownTraceMetric(m);
+  const unknown = run.metricNames.filter((m) => !known(m));
+  if (unknown.length > 0) return `Unknown metrics: ${unknown.join(', ')}`;
+  try {
+    judge.assertModelUsable(run.model ?? undefined);
+  } catch (error) {
+    return errorText(error);
+  }
+  return null;
+}
+
+/** Judge options of a run's evaluations: no judge call starts once the run is stopped; fault point `judge`. */
+export function judgeOptionsOf(
+  ctx: RunContext,
+  faults: FaultInjector,
+  judgeQuota: JudgeQuota | undefined,
+): EvaluateTraceOptions {
+  return {
+    model: ctx.run.model ?? undefined,
+    projectId: ctx.run.projectId,
+    signal: ctx.signal,
+    budget: ctx.budget,
+    judgeQuota,
+    beforeJudgeCall: () => {
+      if (ctx.stopped) throw new Error(ctx.stopped);
+      faults.hit('judge');
+    },
+  };
+}
+
+/** Why an item is abandoned (its workers kept dying on it), or null while it may still be judged. */
+export function abandonedReason(item: ClaimedItem): string | null {
+  return item.attempts > MAX_ITEM_ATTEMPTS
+    ? `evaluation abandoned after ${item.attempts - 1} interrupted attempts`
+    : null;
+}
