@@ -6,8 +6,8 @@
  *   npm run build:tools
  *   node dist/bench/memory/run.js [--database-url postgresql://…/pp_memory_bench] [--redis-url redis://…/9]
  *
- * Workload: start and settle (BENCH_START_SECONDS, 30), ingestion at 32 clients (BENCH_INGEST_SECONDS,
- * 20; 10-span traces), then three runs in a row of 1,000 freshly ingested traces × 3 metrics
+ * Workload: start and settle (BENCH_START_SECONDS, 30), ingestion at 32 clients (BENCH_INGEST_TRACES,
+ * 5,000 10-span traces), then three runs in a row of 1,000 freshly ingested traces × 3 metrics
  * (task_completion, confidence, coherence) with the scripted judge answering at once, the analytics
  * reads, then rest (BENCH_REST_SECONDS, 60). The database is dropped and recreated; Redis db is flushed.
  * BENCH_API_NODE_ARGS / BENCH_WORKER_NODE_ARGS replace the flags read from package.json (A/B runs).
@@ -302,11 +302,11 @@ async function main(): Promise<void> {
     await sleep(seconds('BENCH_START_SECONDS', 30));
     await sampler.mark('start (settled)');
 
-    const ingestSeconds = seconds('BENCH_INGEST_SECONDS', 20) / 1000;
+    // A fixed number of traces, not a duration: the same work whatever the machine's load, so runs compare.
     const result = await autocannon({
       url: `${BASE}/traces`,
       connections: 32,
-      duration: ingestSeconds,
+      amount: Number(process.env.BENCH_INGEST_TRACES ?? 5000),
       requests: [
         {
           method: 'POST',

@@ -6,6 +6,9 @@
  * ten such bodies and six reads of those traces reach the API at once.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
@@ -59,9 +62,22 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     await judge?.close();
   });
 
-  it('runs with flags that are set at all', () => {
-    expect(startScriptNodeFlags('start').length).toBeGreaterThan(0);
-    expect(startScriptNodeFlags('start:worker').length).toBeGreaterThan(0);
+  it('runs with flags that are set at all, and compose, the Dockerfile and setup use the same ones', () => {
+    const api = startScriptNodeFlags('start');
+    const worker = startScriptNodeFlags('start:worker');
+    expect(api.length).toBeGreaterThan(0);
+    expect(worker.length).toBeGreaterThan(0);
+    const root = join(__dirname, '..', '..');
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { command?: string[] }>;
+    };
+    expect(compose.services.api.command).toEqual(['node', ...api, 'dist/src/main.js']);
+    expect(compose.services.worker.command).toEqual(['node', ...worker, 'dist/src/worker.js']);
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))![1];
+    expect(JSON.parse(cmd)).toEqual(['node', ...api, 'dist/src/main.js']);
+    const setup = readFileSync(join(root, 'scripts', 'setup.sh'), 'utf8');
+    expect(setup).toContain(`"$NODE" ${api.join(' ')} dist/src/main.js &`);
+    expect(setup).toContain(`"$NODE" ${worker.join(' ')} dist/src/worker.js &`);
   });
 
   it('ingests two traces of ~MAX_TRACE_BYTES and judges both with two metrics', async () => {
