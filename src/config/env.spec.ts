@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     expect(c.apiProcesses).toBe(1);
     expect(c.apiKeyCacheTtlMs).toBe(1000);
     expect(c.evalRuns.workerConcurrency).toBe(32);
-    expect(c.monitors).toEqual({ schedulerEnabled: true, tickMs: 15000, ingestGraceMs: 300000 });
+    expect(c.monitors).toEqual({ schedulerEnabled: true, tickMs: 15000, ingestGraceMs: 300000, traceQuietMs: 300000 });
     expect(c.judge.temperature).toBe(0);
   });
 
