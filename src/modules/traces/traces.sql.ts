@@ -3,6 +3,7 @@
 // recordsets, ON CONFLICT merges, RETURNING), which the ORM cannot say at that speed
 // (docs/performance.md, Ingestion). Run by the traces e2e specs (traces-ingest, traces-batching,
 // traces-changes, traces-query) and bench/large-reads.
+import { sqlTimestamp } from '../../common/timestamps';
 import type { TraceSortField } from './traces.constants';
 
 /** Columns a PATCH may set, with how a value is bound. `merge` columns are merged, not replaced. */
@@ -44,8 +45,8 @@ export const SORT_COLUMNS: Record<TraceSortField, string> = {
   status: 't.status',
 };
 
-/** Timestamps leave the database as ISO-8601 UTC strings with microseconds. */
-export const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** Timestamps leave the database in the one response format (src/common/timestamps.ts). */
+export const ts = sqlTimestamp;
 
 /** What one span contributes to the trace totals; non-numeric values count as 0. */
 const num = (json: string, key: string) =>
