@@ -1,6 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import type { ProjectContext } from '../auth/types/project-context';
 import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
 import { CreateBatchEvalRunDto } from './dto/create-batch-eval-run.dto';
 import { CreateEvalRunDto } from './dto/create-eval-run.dto';
@@ -63,7 +65,7 @@ export class EvalRunsController extends RunRoutes('TRACE', {
   @Auth()
   @ApiOperation({ summary: "A run template for one metric, with each stage's rendered prompt" })
   @ApiOkResponse({ type: EvalRunTemplateResponse })
-  template(@Query() q: TemplateQueryDto): EvalRunTemplateResponse {
-    return this.runs.template(q.metric);
+  template(@CurrentProject() ctx: ProjectContext, @Query() q: TemplateQueryDto): Promise<EvalRunTemplateResponse> {
+    return this.runs.template(ctx.projectId, q.metric);
   }
 }

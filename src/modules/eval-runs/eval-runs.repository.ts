@@ -115,7 +115,11 @@ export class EvalRunsRepository {
     const extra = input.extraWhere?.(14 + base.params.length);
     const where = extra ? { sql: `${base.sql} AND ${extra.sql}`, params: [...base.params, ...extra.params] } : base;
     const sampled = input.samplingRate < 1;
-    const sql = sampledTracesRunSql(where.sql, sampled, input.recordTraceVersion ?? false);
+    const sql = sampledTracesRunSql(where.sql, sampled, {
+      recordTraceVersion: input.recordTraceVersion ?? false,
+      // The ledger a slice at a time (pending-items.sql.ts); monitor runs keep the whole ledger.
+      lazy: !input.monitorId && !input.recordTraceVersion,
+    });
     const work = async (m: EntityManager) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
       // The scan reads only trace_id and the filtered columns: with SSD-like page costs the planner

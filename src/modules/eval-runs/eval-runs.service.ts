@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { CustomMetricRuns } from '../custom-metrics/runs/custom-metric-runs';
 import type { TraceRunTemplate } from '../metrics/metrics.types';
 import { SESSION_SIGNALS } from '../metrics/session/session-metrics';
 import { SessionScoreResponse } from '../scores/dto/session-score-response.dto';
@@ -45,6 +46,9 @@ import { runTarget, type TargetType } from './run-targets';
 import { SessionRunsRepository } from './session-runs.repository';
 
 export { storedFilters, toSessionTraceFilter, toTraceFilter } from './run-filters';
+
+/** A custom metric's template shows its newest version: a date later than any version's. */
+const LATEST = new Date('9999-12-31T00:00:00Z');
 
 /** Seeds are drawn below 2^48 so they stay exact as JSON numbers and as PostgreSQL bigints. */
 const randomSeed = (): number => randomInt(0, 2 ** 48 - 1);
@@ -92,6 +96,7 @@ export class EvalRunsService {
     private readonly evalMetrics: EvalMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly quotas: OrgQuotaService,
+    private readonly customMetrics: CustomMetricRuns,
   ) {}
 
   /** Creates a run only while the project's organization has fewer than its quota of runs in flight. */
@@ -101,7 +106,7 @@ export class EvalRunsService {
 
   /** A run over the matching targets of the project, sampled at `sampling_rate` in PostgreSQL. */
   async createFiltered(projectId: string, type: TargetType, dto: FilteredRunDto): Promise<EvalRunResponse> {
-    const metricNames = this.checkMetrics(type, dto.metrics);
+    const metricNames = await this.checkMetrics(projectId, type, dto.metrics);
     const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const rate = dto.sampling_rate ?? 1;
     if (rate === 0) throw zeroSamplingRate(RULES[type].noun);
@@ -114,7 +119,7 @@ export class EvalRunsService {
 
   /** A run over the targets named in the request; every one must have a trace in the project. */
   async createBatch(projectId: string, type: TargetType, dto: BatchRunDto): Promise<EvalRunResponse> {
-    const metricNames = this.checkMetrics(type, dto.metrics);
+    const metricNames = await this.checkMetrics(projectId, type, dto.metrics);
     const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const ids = RULES[type].ids(dto);
     const missing = await this.repo.findMissingTargets(type, projectId, ids);
@@ -194,8 +199,13 @@ export class EvalRunsService {
     return scorePages(window, (page) => this.scores.page(subject, projectId, runId, page), RULES[type].score);
   }
 
-  template(metric: string): TraceRunTemplate {
-    return this.metrics.buildTemplate(metric);
+  /** A built-in metric's template, or a custom metric's at its latest version (category `custom`). */
+  async template(projectId: string, metric: string): Promise<TraceRunTemplate> {
+    if (this.metrics.isKnownTraceMetric(metric)) return this.metrics.buildTemplate(metric);
+    const live = await this.customMetrics.known(projectId, [metric]);
+    // Every version saved so far (a date past any clock skew between us and the database).
+    const pinned = live.length ? await this.customMetrics.forRun(projectId, live, LATEST) : undefined;
+    return this.metrics.buildTemplate(metric, pinned?.get(metric));
   }
 
   /** The run of this project with that target type; 404 otherwise. */
@@ -215,24 +225,37 @@ export class EvalRunsService {
     };
   }
 
-  /** Enqueues one job per slice of the run, after the commit. */
+  /** Enqueues the run's project's slice window (its first slices if there is room), after the commit. */
   async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
-    await this.producer.enqueueRun(run.id, run.sliceCount);
+    await this.producer.enqueueRun(run.id);
     return EvalRunResponse.from(run);
   }
 
   /**
    * Distinct names in first-seen order; every one must be a listed metric of the target that the
-   * judge can serve (a session run's judge serves the signals, computed per trace).
+   * judge can serve: a trace run's built-in trace metrics and the project's custom metrics (the
+   * worker pins their versions by the run's creation time); a session run's session metrics, whose
+   * judge serves the signals, computed per trace.
    */
-  private checkMetrics(type: TargetType, names: string[]): string[] {
+  private async checkMetrics(projectId: string, type: TargetType, names: string[]): Promise<string[]> {
     const { kind } = RULES[type];
     const distinct = [...new Set(names)];
-    const known = (n: string) =>
-      kind === 'trace' ? this.metrics.isKnownTraceMetric(n) : this.metrics.isKnownSessionMetric(n);
-    const unknown = distinct.filter((n) => !known(n));
+    if (kind === 'session') {
+      const unknown = distinct.filter((n) => !this.metrics.isKnownSessionMetric(n));
+      if (unknown.length > 0) throw unknownMetrics(unknown, kind, ...this.metrics.metricNames(kind));
+      this.metrics.assertJudgeable([...SESSION_SIGNALS]);
+      return distinct;
+    }
+    const builtIn = (n: string) => this.metrics.isKnownTraceMetric(n);
+    const custom = new Set(
+      await this.customMetrics.known(
+        projectId,
+        distinct.filter((n) => !builtIn(n)),
+      ),
+    );
+    const unknown = distinct.filter((n) => !builtIn(n) && !custom.has(n));
     if (unknown.length > 0) throw unknownMetrics(unknown, kind, ...this.metrics.metricNames(kind));
-    this.metrics.assertJudgeable(kind === 'trace' ? distinct : [...SESSION_SIGNALS]);
+    this.metrics.assertJudgeable(distinct);
     return distinct;
   }
 

@@ -1,4 +1,5 @@
 import { buildTraceFilterSql, type SqlFragment, type TraceFilter } from '../traces/query/trace-filter';
+import { ledgerCtesSql, PENDING_TRACES_SQL } from './pending-items.sql';
 import { TRACE_TARGET, type RunTarget } from './run-targets';
 
 /**
@@ -58,9 +59,15 @@ export function freezeFilteredRunSql(
   target: RunTarget,
   selection: string,
   monitor: string,
-  extra: { columns: string; values: string; orderBy?: string } = { columns: '', values: '' },
+  extra: { columns?: string; values?: string; ledger?: string } = {},
 ): string {
   const id = `s.${target.idColumn}`;
+  const itemsCte = `items AS (
+        INSERT INTO eval_run_items (run_id, ${target.itemColumns}, slice${extra.columns ?? ''})
+        SELECT run.id, ${target.itemValues(id)}, ${target.sliceOf(id, 'run.slice_count')}${extra.values ?? ''}
+        FROM run CROSS JOIN (${selection}) s
+        RETURNING 1
+      )`;
   return `sliced AS (
         SELECT k, greatest(1, ceil(k::numeric / $9::int))::int AS slices FROM plan
       ), run AS (
@@ -69,12 +76,7 @@ export function freezeFilteredRunSql(
                sliced.slices, $10::int, $11::bigint, ${monitor}::uuid
         FROM sliced WHERE sliced.k > 0
         RETURNING id, slice_count
-      ), items AS (
-        INSERT INTO eval_run_items (run_id, ${target.itemColumns}, slice${extra.columns})
-        SELECT run.id, ${target.itemValues(id)}, ${target.sliceOf(id, 'run.slice_count')}${extra.values}
-        FROM run CROSS JOIN (${selection}) s${extra.orderBy ? ` ORDER BY ${extra.orderBy}` : ''}
-        RETURNING 1
-      )
+      ), ${extra.ledger ?? itemsCte}
       SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;
 }
 
@@ -82,9 +84,14 @@ export function freezeFilteredRunSql(
  * A filtered trace run (see EvalRunsRepository.createFilteredRun) over the traces `t` matching
  * `where`: one scan counts them and collects the candidates hashing below $12; the sample is the
  * k smallest (hash, trace_id) of the candidates, or of a second scan when they are too few. With
- * `recordTraceVersion` each item records the version of its trace.
+ * `recordTraceVersion` each item records the version of its trace; `lazy` writes slice 0 to the
+ * ledger and keeps the others pending (pending-items.sql.ts).
  */
-export function sampledTracesRunSql(where: string, sampled: boolean, recordTraceVersion: boolean): string {
+export function sampledTracesRunSql(
+  where: string,
+  sampled: boolean,
+  o: { recordTraceVersion: boolean; lazy: boolean },
+): string {
   const hash = (col: string) => `uuid_hash_extended(${col}, $7::bigint)`;
   const selection = sampled
     ? `(SELECT c.trace_id FROM scan CROSS JOIN unnest(scan.candidates) AS c(trace_id)
@@ -108,10 +115,15 @@ export function sampledTracesRunSql(where: string, sampled: boolean, recordTrace
           FROM scan
         ) counted
       ), ${freezeFilteredRunSql(TRACE_TARGET, selection, '$13', {
-        // The version of the trace taken (same snapshot), when asked: monitors key on it.
-        columns: ', trace_version',
-        values: `, ${recordTraceVersion ? '(SELECT v.version FROM traces v WHERE v.trace_id = s.trace_id)' : 'NULL::int'}`,
-        orderBy: 's.trace_id',
+        ledger: ledgerCtesSql({
+          selection,
+          slice: TRACE_TARGET.sliceOf('s.trace_id', 'run.slice_count'),
+          // The version of the trace taken (same snapshot), when asked: monitors key on it.
+          version: o.recordTraceVersion
+            ? '(SELECT v.version FROM traces v WHERE v.trace_id = s.trace_id)'
+            : 'NULL::int',
+          lazy: o.lazy,
+        }),
       })}`;
 }
 
@@ -121,6 +133,12 @@ export function missingTargetsSql(target: RunTarget): string {
        WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = $1 AND t.${target.idColumn} = x.id)
        ORDER BY x.ord`;
 }
+
+/** A trace run's slices never taken by a worker (pending-items.sql.ts): never started. */
+const PENDING_WANTED = `
+           UNION ALL
+           SELECT p.trace_id, 'PENDING', unnest(o.metric_names)
+           FROM (${PENDING_TRACES_SQL('$3::uuid')}) p CROSS JOIN eval_runs o WHERE o.id = $3::uuid`;
 
 /** A retry's join of the original run $3's scores to its wanted (id, name) pairs `w`. */
 const RETRY_SCORES = {
@@ -155,7 +173,7 @@ export function retryRunSql(target: RunTarget): string {
   return `WITH wanted AS (
            SELECT i.${target.idColumn} AS id, i.state, unnest(coalesce(i.metric_names, o.metric_names)) AS name
            FROM eval_run_items i JOIN eval_runs o ON o.id = i.run_id
-           WHERE i.run_id = $3::uuid
+           WHERE i.run_id = $3::uuid${target.type === 'TRACE' ? PENDING_WANTED : ''}
          ), failed AS (
            SELECT w.id, array_agg(DISTINCT w.name ORDER BY w.name)::varchar[] AS names
            FROM wanted w

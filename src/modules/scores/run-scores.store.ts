@@ -16,10 +16,12 @@ const POSITION = {
   session: '(SELECT created_at, id FROM session_scores WHERE id = :afterId)',
 } as const;
 
-/** An automated score a run writes: numeric, SUCCESS with a value or FAILED with a reason. */
+/** An automated score a run writes: SUCCESS with a value or FAILED with a reason. */
 export interface AutomatedScore {
   name: string;
   value: string | null;
+  /** NUMERIC when absent; a custom metric's BOOLEAN or CATEGORICAL answer says so. */
+  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
   status: 'SUCCESS' | 'FAILED';
   reason: string | null;
   metadata: Record<string, unknown>;
@@ -156,7 +158,7 @@ export class RunScoreStore {
       ...('traceId' in s ? { traceId: s.traceId } : { sessionId: s.sessionId }),
       projectId: run.projectId,
       name: s.name,
-      dataType: ScoreDataType.NUMERIC,
+      dataType: (s.dataType as ScoreDataType | undefined) ?? ScoreDataType.NUMERIC,
       value: s.value,
       source: ScoreSource.AUTOMATED,
       status: s.status === 'SUCCESS' ? ScoreStatus.SUCCESS : ScoreStatus.FAILED,

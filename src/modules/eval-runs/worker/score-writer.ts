@@ -1,15 +1,18 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RunScoreStore } from '../../scores/run-scores.store';
+import type { JudgeTranscriptStore, TranscriptToWrite } from '../../scores/transcripts/judge-transcript.store';
 import type { TracesForJudging } from '../../traces/traces-for-judging';
 import { inTransaction } from './ledger-exec';
 import type { ExecutableRun, ScoreToWrite, SessionScoreToWrite } from './ledger.types';
 
-/** Writes a run's scores, exactly once each (see insertScores), through the scores module's port. */
+/** Writes a run's scores, exactly once each (see insertScores), through the scores module's ports. */
 export class RunScoreWriter {
   constructor(
     private readonly ds: DataSource,
     private readonly scores: RunScoreStore,
     private readonly traces: TracesForJudging,
+    /** The scores module's port for judge transcripts, written with the scores they explain. */
+    private readonly transcripts?: JudgeTranscriptStore,
   ) {}
 
   /**
@@ -33,6 +36,7 @@ export class RunScoreWriter {
           if (attempt >= 3) throw new Error(`Scores of run ${run.id} kept failing their foreign keys`);
           rows = await this.stillExisting(runner.manager, run, rows);
         }
+        await this.transcripts?.writeForRun(runner.manager, run.projectId, run.id, transcriptsOf(rows));
         if (sessionRows.length > 0) await this.scores.insertAutomated(runner, run, sessionRows, 'session');
         // The run's row lock (the counting trigger took it already if a row was inserted; cancel()
         // takes it): the status read under it stays true until commit. No advisory lock here: score
@@ -52,5 +56,8 @@ export class RunScoreWriter {
     return rows.filter((r) => alive.has(r.traceId));
   }
 }
+
+const transcriptsOf = (rows: ScoreToWrite[]): TranscriptToWrite[] =>
+  rows.flatMap((r) => (r.transcript?.length ? [{ traceId: r.traceId, name: r.name, attempts: r.transcript }] : []));
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
