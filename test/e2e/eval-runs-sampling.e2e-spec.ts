@@ -116,9 +116,9 @@ describe('eval runs: sampling selection is the plain top-k of (hash(trace_id, se
   it('samples only the caller project: no item is a trace of another project', async () => {
     const run = await create({ sampling_rate: 0.5, sampling_seed: 5 });
     const [row] = await t.dataSource.query(
-      `SELECT count(*)::int AS foreign FROM unnest($3::uuid[]) AS x(trace_id) JOIN traces t USING (trace_id)
-       WHERE t.project_id <> $2`,
-      [run.id, a.projectId, await runTraceIds(t.dataSource, run.id)],
+      `SELECT count(*)::int AS foreign FROM unnest($2::uuid[]) AS x(trace_id) JOIN traces t USING (trace_id)
+       WHERE t.project_id <> $1`,
+      [a.projectId, await runTraceIds(t.dataSource, run.id)],
     );
     expect(row.foreign).toBe(0);
     expect(run.total_targets).toBe(2000);
