@@ -7,7 +7,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { DEFAULT_ANSWERS, synthesizeFromSchema } from './defaults';
+import { customJudgeAnswer, DEFAULT_ANSWERS, synthesizeFromSchema } from './defaults';
 
 export type StageAnswer =
   | Record<string, unknown>
@@ -216,7 +216,9 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
     if (override) answer = override;
     else if (typeof source === 'function') answer = source(log);
     else if (source) answer = source;
-    else answer = synthesizeFromSchema(protocol.schema(body));
+    else
+      answer =
+        customJudgeAnswer(stage, log.prompt, protocol.schema(body)) ?? synthesizeFromSchema(protocol.schema(body));
     const content = 'raw' in answer && typeof answer.raw === 'string' ? answer.raw : JSON.stringify(answer);
     const usage = reportUsage ? { input: tokens(protocol.inputChars(body)), output: tokens(content.length) } : null;
     if (usage) log.reported = usage;

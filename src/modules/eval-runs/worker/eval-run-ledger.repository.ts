@@ -15,6 +15,7 @@ import {
 } from './run-state.sql';
 import { ItemLoader } from './item-loader';
 import { RunScoreWriter } from './score-writer';
+import { JudgeTranscriptStore } from '../../scores/transcripts/judge-transcript.store';
 import type {
   ClaimedItem,
   ExecutableRun,
@@ -43,9 +44,10 @@ export class EvalRunLedgerRepository {
     @InjectDataSource() private readonly ds: DataSource,
     /** The heartbeat's own connection: leases are renewed however busy the shared pool is. */
     @Optional() private readonly reserved?: ReservedConnection,
+    @Optional() transcripts?: JudgeTranscriptStore,
   ) {
     this.loader = new ItemLoader(ds);
-    this.scores = new RunScoreWriter(ds);
+    this.scores = new RunScoreWriter(ds, transcripts);
   }
 
   private exec<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {
@@ -54,7 +56,7 @@ export class EvalRunLedgerRepository {
 
   async loadRun(runId: string): Promise<ExecutableRun | null> {
     const [row] = await this.ds.query(
-      `SELECT id, project_id, target_type, filters, metric_names, model, status, max_judge_calls, max_judge_tokens FROM eval_runs WHERE id = $1`,
+      `SELECT id, project_id, target_type, filters, metric_names, model, status, max_judge_calls, max_judge_tokens, created_at FROM eval_runs WHERE id = $1`,
       [runId],
     );
     return row
@@ -68,6 +70,7 @@ export class EvalRunLedgerRepository {
           status: row.status,
           maxJudgeCalls: row.max_judge_calls,
           maxJudgeTokens: row.max_judge_tokens === null ? null : Number(row.max_judge_tokens),
+          createdAt: new Date(row.created_at),
         }
       : null;
   }
