@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import qs from 'qs';
 import { AppConfig } from '../config/env';
 import { HttpDrain } from './http-drain';
+import { LargeBodyGate } from './large-body-gate';
 import { AppLogger } from './logging.module';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import { assertJsonText, requireJsonBodies, stripProtoKeys } from '../common/validation/request-shape';
@@ -19,6 +20,8 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.useLogger(app.get(AppLogger));
   express.use(app.get(HttpDrain).middleware);
   express.use(securityHeaders);
+  // Before any body is read: at most MAX_LARGE_BODIES bodies above LARGE_READ_BYTES in memory at once.
+  express.use(new LargeBodyGate(config.bounds.largeReadBytes, config.bounds.maxLargeBodies).middleware);
   // OTLP/HTTP protobuf bodies, on the OTLP routes only, gzip inflated, within the same body limit.
   express.use(OTLP_TRACE_PATHS, raw({ limit: config.bodyLimitBytes, type: OTLP_PROTOBUF }));
   express.use(requireJsonBodies);
