@@ -129,6 +129,16 @@ describe('custom metrics in runs and monitors', () => {
     expect(byTrace.get(ids[3])).toMatchObject({ data_type: 'CATEGORICAL', value: 'escalate' });
     expect(byTrace.get(ids[3]).metadata).toMatchObject({ success: false, metric_version: '1' });
     expect(byTrace.get(ids[0]).metadata.success).toBe(true);
+
+    // The run template shows the rubric filled from the sample trace, as the judge would get it.
+    const template = (await t.http.get(`${RUNS}/template`).query({ metric: 'routing' }).set(a.headers).expect(200))
+      .body;
+    expect(template.metric).toMatchObject({ name: 'routing', category: 'custom', default_threshold: 0.5 });
+    expect(template.metric.prompt_preview).toHaveLength(1);
+    expect(template.metric.prompt_preview[0].stage).toBe('judge');
+    expect(template.metric.prompt_preview[0].prompt).toContain('[stage: routing.judge]\n');
+    expect(template.metric.prompt_preview[0].prompt).toContain('Where should this go? ');
+    await t.http.get(`${RUNS}/template`).query({ metric: 'routing' }).set(b.headers).expect(422);
   });
 
   it('an edit makes version 2; a second run uses it; both versions’ scores stay intact and filterable', async () => {

@@ -32,6 +32,9 @@ import {
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunsRepository, type TargetType } from './eval-runs.repository';
 
+/** A custom metric's template shows its newest version: a date later than any version's. */
+const LATEST = new Date('9999-12-31T00:00:00Z');
+
 /** Seeds are drawn below 2^48 so they stay exact as JSON numbers and as PostgreSQL bigints. */
 const randomSeed = (): number => randomInt(0, 2 ** 48 - 1);
 
@@ -158,8 +161,13 @@ export class EvalRunsService {
     return scorePages(window, (page) => this.repo.listRunScores(projectId, runId, page), TraceScoreResponse.from);
   }
 
-  template(metric: string): TraceRunTemplate {
-    return this.metrics.buildTemplate(metric);
+  /** A built-in metric's template, or a custom metric's at its latest version (category `custom`). */
+  async template(projectId: string, metric: string): Promise<TraceRunTemplate> {
+    if (this.metrics.isKnownTraceMetric(metric)) return this.metrics.buildTemplate(metric);
+    const live = await this.customMetrics.known(projectId, [metric]);
+    // Every version saved so far (a date past any clock skew between us and the database).
+    const pinned = live.length ? await this.customMetrics.forRun(projectId, live, LATEST) : undefined;
+    return this.metrics.buildTemplate(metric, pinned?.get(metric));
   }
 
   /** The run of this project with that target type; 404 otherwise. */

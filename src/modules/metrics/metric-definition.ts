@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type { StageRef } from '../judge/judge.types';
-import type { PromptPreview } from './metrics.types';
 import type { TraceView } from './types/trace-view';
 
 export const DEFAULT_THRESHOLD = 0.5;
@@ -32,6 +31,12 @@ export interface MetricContext {
    * caller runs `compute` (and pays for it), the others await the same promise.
    */
   shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+/** One stage's prompt as the run template shows it. */
+export interface PromptPreview {
+  stage: string;
+  prompt: string;
 }
 
 /** What prompt previews are built from: a rendered sample trace, placeholders for earlier answers. */

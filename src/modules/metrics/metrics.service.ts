@@ -15,6 +15,7 @@ import type {
 import { SESSION_METRICS, sessionMetric } from './session/session-metrics';
 import { renderTaskContext, renderTrace } from './render/render-trace';
 import { SAMPLE_TRACE } from './sample-trace';
+import type { MetricDefinition } from './metric-definition';
 import type { TraceView } from './types/trace-view';
 
 /** Scores traces with the registered metrics; what the eval-run workers call. */
@@ -142,8 +143,8 @@ export class MetricsService {
   }
 
   /** What GET /evaluations/trace-runs/template answers: real stage prompts rendered from a sample trace. */
-  buildTemplate(metricName: string): TraceRunTemplate {
-    const def = this.registry.isListed(metricName) ? this.registry.get(metricName) : undefined;
+  buildTemplate(metricName: string, custom?: MetricDefinition): TraceRunTemplate {
+    const def = custom ?? (this.registry.isListed(metricName) ? this.registry.get(metricName) : undefined);
     if (!def) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
     const budget = this.config.judge.render;
     const prompt_preview = def.previewPrompts({
@@ -154,7 +155,7 @@ export class MetricsService {
       metric: {
         name: def.name,
         description: def.description,
-        category: def.category,
+        category: custom ? 'custom' : def.category,
         default_threshold: def.defaultThreshold,
         prompt_preview,
       },

@@ -1,6 +1,8 @@
 import type { JudgeQuota } from '../quotas/judge-quota';
 import type { CallBudget, JudgeAttempt, JudgeUsage } from '../judge/judge.types';
-import type { MetricDefinition } from './metric-definition';
+import type { MetricDefinition, PromptPreview } from './metric-definition';
+
+export type { PromptPreview } from './metric-definition';
 import type { TraceView } from './types/trace-view';
 
 export type { JudgeUsage } from '../judge/judge.types';
@@ -46,16 +48,12 @@ export interface SessionMetricSummary {
   category: 'session';
 }
 
-export interface PromptPreview {
-  stage: string;
-  prompt: string;
-}
 
 export interface TraceRunTemplate {
   metric: {
     name: string;
     description: string;
-    category: 'trace';
+    category: 'trace' | 'custom';
     default_threshold: number;
     prompt_preview: PromptPreview[];
   };

@@ -1,5 +1,6 @@
 import type { MetricDefinition } from '../../metrics/metric-definition';
 import type { RenderBudget } from '../../metrics/render/render-trace';
+import { SAMPLE_TRACE } from '../../metrics/sample-trace';
 import { answerSchema, customPrompt, customStage, judgementOf } from '../custom-judge';
 import type { CheckedDefinition } from '../definition-rules';
 import { renderTemplate } from '../template/render-template';
@@ -31,7 +32,13 @@ export function customMetricDefinition(p: PinnedVersion, budget: RenderBudget): 
     defaultThreshold: threshold,
     version: String(p.version),
     dataType: d.outputType,
-    previewPrompts: ({ rendered }) => [{ stage: 'judge', prompt: customPrompt(p.name, d, rendered) }],
+    // The run template's preview: the rubric filled from the same sample trace the built-in metrics show.
+    previewPrompts: () => [
+      {
+        stage: 'judge',
+        prompt: customPrompt(p.name, d, renderTemplate(d.parts, { trace: SAMPLE_TRACE, history: [] }, budget).text),
+      },
+    ],
     async evaluate(ctx) {
       // Runs carry no session history yet: run creation refuses templates that ask for it.
       const rendered = renderTemplate(d.parts, { trace: ctx.trace, history: [] }, budget);
