@@ -11,6 +11,7 @@ import { AppLogger } from './logging.module';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import { assertJsonText, requireJsonBodies, stripProtoKeys } from '../common/validation/request-shape';
 import { createValidationPipe } from '../common/validation/validation';
+import { TimestampInterceptor } from '../common/timestamps';
 import { OTLP_PROTOBUF, OTLP_TRACE_PATHS, otlpParseErrors } from '../modules/otlp/otlp.paths';
 
 /** The HTTP pipeline, shared by main.ts and the end-to-end tests so both run the same thing. */
@@ -34,6 +35,8 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
+  // Every timestamp of every JSON answer in one format (src/common/timestamps.ts).
+  app.useGlobalInterceptors(new TimestampInterceptor());
   enableCors(app, config.security.corsOrigins);
   app.enableShutdownHooks();
 }

@@ -47,6 +47,7 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ MONITOR_TICK_MS: '10' })).toThrow(/MONITOR_TICK_MS/);
     expect(() => loadConfig({ MONITOR_INGEST_GRACE_MS: '-1' })).toThrow(/MONITOR_INGEST_GRACE_MS/);
+    expect(() => loadConfig({ MONITOR_TRACE_QUIET_MS: '-1' })).toThrow(/MONITOR_TRACE_QUIET_MS/);
   });
 
   it('falls back to the global judge limits unless a provider overrides them', () => {

@@ -50,7 +50,8 @@ const schema = z.object({
   EVAL_SWEEP_INTERVAL_MS: int(15_000, 100),
   EVAL_ITEM_LEASE_MS: int(60_000, 1000),
   EVAL_JOB_SLICE_SIZE: int(500, 1, 100_000),
-  EVAL_JOB_CONCURRENCY: int(4, 1, 256),
+  EVAL_JOB_CONCURRENCY: int(16, 1, 256),
+  EVAL_PROJECT_SLICES_IN_FLIGHT: int(4, 1, 1024),
   EVAL_SHUTDOWN_GRACE_MS: int(20_000, 0),
   EVAL_MAX_JUDGE_CALLS: optionalInt(1),
   EVAL_MAX_JUDGE_TOKENS: optionalInt(1),
@@ -156,6 +157,8 @@ export interface AppConfig {
     jobSliceSize: number;
     /** Bull jobs (slices) a worker process holds at once; they share workerConcurrency slots. */
     jobConcurrency: number;
+    /** Slices of one project queued or active at once, over all its runs (fair scheduling). */
+    projectSlicesInFlight: number;
     shutdownGraceMs: number;
     /** Budgets a run gets when its request names none (undefined: unlimited). */
     defaultMaxJudgeCalls?: number;
@@ -274,6 +277,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       itemLeaseMs: e.EVAL_ITEM_LEASE_MS,
       jobSliceSize: e.EVAL_JOB_SLICE_SIZE,
       jobConcurrency: e.EVAL_JOB_CONCURRENCY,
+      projectSlicesInFlight: e.EVAL_PROJECT_SLICES_IN_FLIGHT,
       shutdownGraceMs: e.EVAL_SHUTDOWN_GRACE_MS,
       defaultMaxJudgeCalls: e.EVAL_MAX_JUDGE_CALLS,
       defaultMaxJudgeTokens: e.EVAL_MAX_JUDGE_TOKENS,

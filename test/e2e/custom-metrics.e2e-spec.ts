@@ -3,6 +3,7 @@ import { evalRunTestEnv } from '../factories/eval-run.factory';
 import { buildSpan, ingestTrace } from '../factories/trace.factory';
 import { JudgeServer, LoggedRequest, startJudgeServer } from '../support/judge-server';
 import { createTenant, Tenant } from '../support/tenancy';
+import { OrgQuotaService } from '../../src/modules/quotas/org-quotas.service';
 import { createTestApp, TestApp } from '../support/test-app';
 
 const BASE = '/evaluations/custom-metrics';
@@ -284,5 +285,58 @@ describe('custom metrics: CRUD, versions, previews', () => {
       await post(b, '/refund_policy/preview', { trace_id: traceId }).expect(404);
       expect((await get(a, '/refund_policy')).body).toMatchObject({ version: 2, description: 'Policy v2' });
     });
+  });
+});
+
+describe('custom metrics: a judged preview counts against the organization’s judge quota', () => {
+  let judge: JudgeServer;
+  let t: TestApp;
+  let a: Tenant;
+  let traceId: string;
+
+  beforeAll(async () => {
+    judge = await startJudgeServer();
+    t = await createTestApp(
+      evalRunTestEnv(judge.baseUrl, 'cmq', { QUOTA_JUDGE_CALLS_PER_DAY: '2', QUOTA_JUDGE_TOKENS_PER_DAY: '0' }),
+    );
+    a = await createTenant(t);
+    traceId = (await ingestTrace(t, a, { output: 'refunded <<false>>' })).trace_id;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await judge?.close();
+  });
+
+  it('reserves a call before judging, adds the tokens after, refuses with a 429 once spent, stores no score', async () => {
+    const preview = () =>
+      t.http
+        .post(`${BASE}/preview`)
+        .set(a.headers)
+        .send({ trace_id: traceId, definition: REFUND_DEFINITION, judge: true });
+    const first = await preview().expect(200);
+    // The scripted judge answers the rubric from the prompt: the trace's output says <<false>>.
+    expect(first.body.judgement).toMatchObject({ data_type: 'BOOLEAN', value: 'false', success: false, calls: 1 });
+    await preview().expect(200);
+    const usage = Object.fromEntries((await t.app.get(OrgQuotaService).report(a.orgId)).map((q) => [q.name, q.used]));
+    expect(usage.judgeCallsPerDay).toBe(2);
+    expect(usage.judgeTokensPerDay).toBe(
+      first.body.judgement.input_tokens * 2 + first.body.judgement.output_tokens * 2,
+    );
+    const calls = judge.requests.length;
+    const refused = await preview().expect(429);
+    expect(refused.body.detail).toContain('QUOTA_JUDGE_CALLS_PER_DAY');
+    expect(judge.requests.length).toBe(calls);
+    // Rendering alone calls nobody and is never refused.
+    await t.http
+      .post(`${BASE}/preview`)
+      .set(a.headers)
+      .send({ trace_id: traceId, definition: REFUND_DEFINITION })
+      .expect(200);
+    const scores = await t.http
+      .get('/evaluations/trace-scores')
+      .query({ trace_id: traceId })
+      .set(a.headers)
+      .expect(200);
+    expect(scores.body.total).toBe(0);
   });
 });

@@ -13,7 +13,8 @@ import { createTestApp, TestApp } from '../support/test-app';
 
 const RUNS = '/evaluations/trace-runs';
 const TARGETS = 12;
-const METRICS = ['confidence', 'task_completion'];
+/** Two built-in metrics and a custom one (issue 24: exactly-once holds for custom metrics too). */
+const METRICS = ['confidence', 'task_completion', 'fm_custom'];
 
 /**
  * Deterministic fault injection (FaultInjector, NODE_ENV=test): at each named point of the worker
@@ -39,6 +40,11 @@ describe('eval runs: fault-injection matrix (in-process worker)', () => {
       }),
     );
     tenant = await createTenant(t);
+    await t.http
+      .post('/evaluations/custom-metrics')
+      .set(tenant.headers)
+      .send({ name: 'fm_custom', output_type: 'BOOLEAN', prompt_template: 'Did it answer? {{output}}' })
+      .expect(201);
     faults = t.app.get(FaultInjector, { strict: false });
   }, 60_000);
 

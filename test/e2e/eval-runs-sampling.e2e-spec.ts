@@ -116,11 +116,34 @@ describe('eval runs: sampling selection is the plain top-k of (hash(trace_id, se
   it('samples only the caller project: no item is a trace of another project', async () => {
     const run = await create({ sampling_rate: 0.5, sampling_seed: 5 });
     const [row] = await t.dataSource.query(
-      `SELECT count(*)::int AS foreign FROM eval_run_items i JOIN traces t USING (trace_id)
-       WHERE i.run_id = $1 AND t.project_id <> $2`,
-      [run.id, a.projectId],
+      `SELECT count(*)::int AS foreign FROM unnest($3::uuid[]) AS x(trace_id) JOIN traces t USING (trace_id)
+       WHERE t.project_id <> $2`,
+      [run.id, a.projectId, await runTraceIds(t.dataSource, run.id)],
     );
     expect(row.foreign).toBe(0);
     expect(run.total_targets).toBe(2000);
+  });
+
+  it('writes slice 0 to the ledger and keeps every other slice as one row of its trace ids', async () => {
+    const run = await create({ sampling_rate: 0.5, sampling_seed: 11 });
+    const [shape] = await t.dataSource.query(
+      `SELECT r.slice_count,
+              (SELECT array_agg(DISTINCT i.slice) FROM eval_run_items i WHERE i.run_id = r.id) AS ledger_slices,
+              (SELECT count(*)::int FROM eval_run_items i WHERE i.run_id = r.id) AS ledger_items,
+              (SELECT array_agg(p.slice ORDER BY p.slice) FROM eval_run_pending_items p WHERE p.run_id = r.id) AS pending_slices,
+              (SELECT sum(cardinality(p.trace_ids))::int FROM eval_run_pending_items p WHERE p.run_id = r.id) AS pending_items,
+              (SELECT count(*)::int FROM eval_run_pending_items p CROSS JOIN unnest(p.trace_ids) AS x(id)
+                WHERE p.run_id = r.id AND abs(uuid_hash_extended(x.id, 0) % r.slice_count)::int <> p.slice) AS misplaced
+       FROM eval_runs r WHERE r.id = $1`,
+      [run.id],
+    );
+    expect(shape.slice_count).toBe(4); // 2,000 targets in slices of 500
+    expect(shape.ledger_slices).toEqual([0]);
+    expect(shape.pending_slices).toEqual([1, 2, 3]);
+    expect(shape.ledger_items + shape.pending_items).toBe(2000);
+    expect(shape.misplaced).toBe(0);
+    // Deleting the run deletes what waits outside the ledger too.
+    await t.http.delete(`/evaluations/trace-runs/${run.id}`).set(a.headers).expect(204);
+    expect(await t.dataSource.query(`SELECT 1 FROM eval_run_pending_items WHERE run_id = $1`, [run.id])).toEqual([]);
   });
 });

@@ -132,6 +132,8 @@ describe('identity: deleting an organization or a project removes everything it 
         .set(headers)
         .send({ name: `cm_${name}`, description: 'rubric', output_type: 'BOOLEAN', prompt_template: '{{input}}' })
         .expect(201);
+      // A row of the transcript opt-out (the runs above stored their judge transcripts already).
+      await t.http.put('/evaluations/transcript-settings').set(headers).send({ enabled: true }).expect(200);
       ids.push(
         project.body.id,
         score.body.id,

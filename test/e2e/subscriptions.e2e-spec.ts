@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
+import { ApiKeysService } from '../../src/modules/auth/api-keys.service';
 import { ProjectEntity } from '../../src/modules/auth/entities/project.entity';
+import { OrgQuotaService } from '../../src/modules/quotas/org-quotas.service';
 import { ScoreSource } from '../../src/modules/scores/entities/trace-score.entity';
 import { waitUntil } from '../factories/eval-run.factory';
 import { insertSessionScore } from '../factories/session-score.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { formatTimestamp } from '../../src/common/timestamps';
 
 const UNLIMITED = {
   base_traces: null,
@@ -70,6 +73,33 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
     await score(ScoreSource.AUTOMATED, '2020-01-01T00:00:00Z'); // long before this period
   }
 
+  it("reports the organization's quotas on /usage: each limit with its default and variable, and what is used", async () => {
+    const a = await createTenant(t); // one project, one active key
+    const member = await createMember(t, a, MembershipRole.MEMBER);
+    const revoked = await t.app.get(ApiKeysService).create(a.orgId, 'revoked');
+    await t.dataSource.query(`UPDATE api_keys SET is_active = false WHERE id = $1`, [revoked.key.id]);
+    const quotas = t.app.get(OrgQuotaService);
+    await quotas.reserveJudgeCall(a.orgId);
+    await quotas.reserveJudgeCall(a.orgId);
+    await quotas.recordJudgeTokens(a.orgId, 1234);
+    const usage = await t.http.get(sub(a, '/usage')).set(bearer(member)).expect(200);
+    expect(usage.body.quotas).toEqual([
+      { name: 'projects', variable: 'QUOTA_PROJECTS_PER_ORG', limit: 100, used: 1 },
+      { name: 'apiKeys', variable: 'QUOTA_API_KEYS_PER_ORG', limit: 100, used: 1 },
+      { name: 'monitors', variable: 'QUOTA_MONITORS_PER_ORG', limit: 200, used: 0 },
+      { name: 'runsInFlight', variable: 'QUOTA_RUNS_IN_FLIGHT_PER_ORG', limit: 50, used: 0 },
+      { name: 'judgeCallsPerDay', variable: 'QUOTA_JUDGE_CALLS_PER_DAY', limit: 100_000, used: 2 },
+      { name: 'judgeTokensPerDay', variable: 'QUOTA_JUDGE_TOKENS_PER_DAY', limit: 50_000_000, used: 1234 },
+    ]);
+    // Another organization's use is not counted.
+    const b = await createTenant(t);
+    const other = await t.http
+      .get(sub(b, '/usage'))
+      .set(bearer(await createMember(t, b)))
+      .expect(200);
+    expect(other.body.quotas.map((q: { used: number }) => q.used)).toEqual([1, 1, 0, 0, 0, 0]);
+  });
+
   it('answers every read with the DEVELOPMENT plan, no limits, and usage counted from what was ingested and evaluated', async () => {
     const a = await createTenant(t);
     const b = await createTenant(t);
@@ -101,30 +131,31 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
       org_id: a.orgId,
       plan: 'DEVELOPMENT',
       status: 'ACTIVE',
-      current_period_start: monthStart(0).toISOString(),
-      current_period_end: monthStart(-1).toISOString(),
+      current_period_start: formatTimestamp(monthStart(0)),
+      current_period_end: formatTimestamp(monthStart(-1)),
       canceled_at: null,
-      created_at: monthStart(1).toISOString(),
+      created_at: formatTimestamp(monthStart(1)),
     });
 
     const usage = await t.http.get(sub(a, '/usage')).set(bearer(member)).expect(200);
     expect(usage.body).toEqual({
       plan: 'DEVELOPMENT',
       status: 'ACTIVE',
-      period_start: monthStart(0).toISOString(),
-      period_end: monthStart(-1).toISOString(),
+      period_start: formatTimestamp(monthStart(0)),
+      period_end: formatTimestamp(monthStart(-1)),
       traces: 3, // 3 + 1 in the second project − 1 moved to last month
       trace_evals: 2, // AUTOMATED only: a person's annotation is no evaluation
       session_evals: 1,
       limits: UNLIMITED,
+      quotas: expect.any(Array), // the next test
     });
 
     const billing = await t.http.get(sub(a, '/billing')).set(bearer(member)).expect(200);
     const line = (used: number) => ({ used, included: null, overage_units: 0, overage_cost: '0.000' });
     expect(billing.body).toEqual({
       plan: 'DEVELOPMENT',
-      period_start: monthStart(0).toISOString(),
-      period_end: monthStart(-1).toISOString(),
+      period_start: formatTimestamp(monthStart(0)),
+      period_end: formatTimestamp(monthStart(-1)),
       base_price_cents: 0,
       overage_unit_price: '0.000',
       traces: line(3),
@@ -139,8 +170,8 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
     const invoices = await t.http.get(sub(a, '/invoices?limit=12')).set(bearer(member)).expect(200);
     expect(invoices.body).toEqual([
       {
-        period_start: monthStart(0).toISOString(),
-        period_end: monthStart(-1).toISOString(),
+        period_start: formatTimestamp(monthStart(0)),
+        period_end: formatTimestamp(monthStart(-1)),
         trace_count: 3,
         trace_eval_count: 2,
         session_eval_count: 1,
@@ -148,8 +179,8 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
         stripe_invoice_id: null,
       },
       {
-        period_start: monthStart(1).toISOString(),
-        period_end: monthStart(0).toISOString(),
+        period_start: formatTimestamp(monthStart(1)),
+        period_end: formatTimestamp(monthStart(0)),
         trace_count: 1,
         trace_eval_count: 0,
         session_eval_count: 0,

@@ -33,6 +33,19 @@ export function evalRunTestEnv(
   };
 }
 
+/** An app whose judge is the scripted judge server (canned answers), with no OpenAI key and raised limits. */
+export function scriptedJudgeTestEnv(judgeBaseUrl: string, prefix: string): Record<string, string> {
+  return {
+    ...evalRunTestEnv('', prefix),
+    OPENAI_API_KEY: '',
+    SCRIPTED_JUDGE_URL: judgeBaseUrl,
+    EVAL_LLM_MODEL: 'scripted/canned-judge',
+    EVAL_EMBEDDING_MODEL: 'scripted/canned-embedding',
+    RATE_LIMIT_DEFAULT: '100000',
+    RATE_LIMIT_INGEST: '100000',
+  };
+}
+
 /**
  * Marks FAILED every run an earlier spec left unfinished (after one of its tests failed). A worker
  * sweeps every project of its database at start, so such runs would otherwise be judged by the next
@@ -76,10 +89,13 @@ export async function waitForRun(
   );
 }
 
-/** The trace ids a run selected, read from its ledger (sorted). */
+/** The trace ids a run selected, read from its ledger and its slices not written there yet (sorted). */
 export async function runTraceIds(ds: DataSource, runId: string): Promise<string[]> {
   const rows: { trace_id: string }[] = await ds.query(
-    `SELECT trace_id FROM eval_run_items WHERE run_id = $1 ORDER BY trace_id`,
+    `SELECT trace_id FROM eval_run_items WHERE run_id = $1
+     UNION ALL
+     SELECT x.trace_id FROM eval_run_pending_items p CROSS JOIN unnest(p.trace_ids) AS x(trace_id) WHERE p.run_id = $1
+     ORDER BY trace_id`,
     [runId],
   );
   return rows.map((r) => r.trace_id);

@@ -17,10 +17,13 @@ import { Invitations1764000021000 } from './1764000021000-Invitations';
 import { CustomMetrics1764000030000 } from './1764000030000-CustomMetrics';
 import { RunStopReason1764000032600 } from './1764000032600-RunStopReason';
 import { JudgeReservations1764000034000 } from './1764000034000-JudgeReservations';
+import { JudgeTranscripts1764000042000 } from './1764000042000-JudgeTranscripts';
 import { ScoreSummaryAllTypes1764000035000 } from './1764000035000-ScoreSummaryAllTypes';
 import { TraceVersionAndSize1764000040000 } from './1764000040000-TraceVersionAndSize';
 import { ItemTraceVersion1764000040100 } from './1764000040100-ItemTraceVersion';
+import { SpanSizeWritten1764000040200 } from './1764000040200-SpanSizeWritten';
 import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
+import { PendingRunItems1764000044000 } from './1764000044000-PendingRunItems';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -46,5 +49,8 @@ export const MIGRATIONS = [
   ScoreSummaryAllTypes1764000035000,
   TraceVersionAndSize1764000040000,
   ItemTraceVersion1764000040100,
+  SpanSizeWritten1764000040200,
   ExactLatencyPercentiles1764000041000,
+  JudgeTranscripts1764000042000,
+  PendingRunItems1764000044000,
 ];

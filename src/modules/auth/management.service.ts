@@ -9,6 +9,7 @@ import {
   ProjectResponse,
 } from './dto/management.dto';
 import { MembershipRole } from './entities/membership.entity';
+import { ONBOARDING_PROJECT } from './identity/user-provisioning.service';
 import { OrganizationsService } from './organizations.service';
 import { ProjectsService } from './projects.service';
 import { UserContext } from './types/project-context';
@@ -26,7 +27,7 @@ export class ManagementService {
   ) {}
 
   async createOrganization(user: UserContext, name: string): Promise<OrganizationResponse> {
-    const org = await this.organizations.create(name, user.userId);
+    const org = await this.organizations.create(name, user.userId, ONBOARDING_PROJECT);
     return OrganizationResponse.from(org, MembershipRole.OWNER);
   }
 

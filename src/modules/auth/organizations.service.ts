@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { forbidden } from '../../common/errors/domain.error';
 import { MembershipEntity, MembershipRole } from './entities/membership.entity';
 import { OrganizationEntity } from './entities/organization.entity';
+import { ProjectEntity } from './entities/project.entity';
 
 export interface OrganizationWithRole {
   org: OrganizationEntity;
@@ -14,11 +15,19 @@ export interface OrganizationWithRole {
 export class OrganizationsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Creates an organization with `ownerUserId` as its OWNER, in one transaction. */
-  create(name: string, ownerUserId: string): Promise<OrganizationEntity> {
+  /**
+   * Creates an organization with `ownerUserId` as its OWNER, in one transaction; with `firstProject`
+   * (what `POST /organizations` passes: the original's `onboarding` project) that project too.
+   */
+  create(
+    name: string,
+    ownerUserId: string,
+    firstProject?: { name: string; description: string },
+  ): Promise<OrganizationEntity> {
     return this.db.transaction(async (tx) => {
       const org = await tx.save(tx.create(OrganizationEntity, { name }));
       await tx.insert(MembershipEntity, { orgId: org.id, userId: ownerUserId, role: MembershipRole.OWNER });
+      if (firstProject) await tx.insert(ProjectEntity, { orgId: org.id, ...firstProject });
       return org;
     });
   }
@@ -29,7 +38,9 @@ export class OrganizationsService {
       .createQueryBuilder('o')
       .innerJoin(MembershipEntity, 'm', 'm.org_id = o.id AND m.user_id = :userId', { userId })
       .addSelect('m.role', 'role')
-      .orderBy('o.created_at', 'ASC')
+      // Newest membership first, as the original: the dashboard takes element 0 as the default.
+      .orderBy('m.created_at', 'DESC')
+      .addOrderBy('o.id', 'ASC')
       .getRawAndEntities();
     return rows.entities.map((org, i) => ({ org, role: rows.raw[i].role as MembershipRole }));
   }

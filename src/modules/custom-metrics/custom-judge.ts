@@ -8,7 +8,7 @@ import { CustomOutputType } from './entities/custom-metric.entity';
 const REASON = z.string().nullable();
 
 /** The answer a custom metric's judge returns, by output type. */
-function answerSchema(d: CheckedDefinition): z.ZodType<Record<string, unknown>> {
+export function answerSchema(d: CheckedDefinition): z.ZodType<Record<string, unknown>> {
   switch (d.outputType) {
     case CustomOutputType.NUMERIC:
       return z.strictObject({ score: z.number().min(0).max(1), reason: REASON });
@@ -76,7 +76,11 @@ export async function judgeCustom(
   prompt: string,
   opts: GenerateOptions,
 ): Promise<CustomJudgement> {
-  const answer = (await judge.generate(customStage(name), answerSchema(d), prompt, opts)).value;
+  return judgementOf(d, (await judge.generate(customStage(name), answerSchema(d), prompt, opts)).value);
+}
+
+/** The judge's answer (checked against answerSchema) as a score carries it. */
+export function judgementOf(d: CheckedDefinition, answer: Record<string, unknown>): CustomJudgement {
   const reason = (answer.reason as string | null) ?? null;
   switch (d.outputType) {
     case CustomOutputType.NUMERIC: {

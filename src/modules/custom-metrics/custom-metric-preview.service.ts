@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { ProjectContext } from '../auth/types/project-context';
 import { JudgeService } from '../judge/judge.service';
 import { UsageTracker } from '../metrics/evaluation-context';
 import type { TraceView } from '../metrics/types/trace-view';
 import type { TraceResponseDto } from '../traces/dto/trace-response.dto';
+import { OrgQuotaService } from '../quotas/org-quotas.service';
 import { TracesService } from '../traces/traces.service';
 import { customPrompt, judgeCustom } from './custom-judge';
 import { CustomMetricsService, definitionOf } from './custom-metrics.service';
@@ -21,6 +22,7 @@ export class CustomMetricPreviewService {
     private readonly metrics: CustomMetricsService,
     private readonly traces: TracesService,
     private readonly judge: JudgeService,
+    @Optional() private readonly quotas?: OrgQuotaService,
   ) {}
 
   async saved(ctx: ProjectContext, name: string, req: PreviewSavedRequest): Promise<PreviewResponse> {
@@ -50,9 +52,16 @@ export class CustomMetricPreviewService {
     let judgement: PreviewResponse['judgement'] = null;
     if (judge) {
       const tracker = new UsageTracker(d.model ?? '');
+      // Counted like a run's judge call: the organization's daily quota is reserved first (a 429
+      // naming the quota when it is spent, and no call), the tokens added after.
+      const quota = this.quotas?.judgeQuotaOf(ctx.projectId);
+      await quota?.reserve();
       const answer = await judgeCustom(this.judge, stageName, d, prompt, {
         model: d.model ?? undefined,
         usage: tracker,
+      }).finally(() => {
+        const { input_tokens, output_tokens } = tracker.usage;
+        void quota?.record((input_tokens ?? 0) + (output_tokens ?? 0)).catch(() => undefined);
       });
       const { model, calls, input_tokens, output_tokens } = tracker.usage;
       judgement = {

@@ -56,6 +56,49 @@ export class CustomMetricsRepository {
     return found ? { metric, version: found } : null;
   }
 
+  /** Names and descriptions of the project's live metrics, by name. */
+  liveNames(projectId: string): Promise<Pick<CustomMetricEntity, 'name' | 'description'>[]> {
+    return this.db.manager.find(CustomMetricEntity, {
+      select: { name: true, description: true },
+      where: { projectId, deletedAt: IsNull() },
+      order: { name: 'ASC' },
+    });
+  }
+
+  /** The live metrics of these names with their latest versions. */
+  async liveWithLatest(projectId: string, names: string[]): Promise<MetricWithVersion[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db.manager
+      .createQueryBuilder(CustomMetricVersionEntity, 'v')
+      .innerJoinAndMapOne('v.metric', CustomMetricEntity, 'm', 'm.id = v.metric_id AND m.latest_version = v.version')
+      .where('m.project_id = :projectId AND m.name IN (:...names) AND m.deleted_at IS NULL', { projectId, names })
+      .getMany();
+    return rows.map((v) => ({
+      metric: (v as CustomMetricVersionEntity & { metric: CustomMetricEntity }).metric,
+      version: v,
+    }));
+  }
+
+  /**
+   * Each name's newest version saved at or before `at` (a run's creation time), deleted metrics
+   * included: a run keeps judging with what was current when it was created.
+   */
+  async versionsAt(projectId: string, names: string[], at: Date): Promise<MetricWithVersion[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db.manager
+      .createQueryBuilder(CustomMetricVersionEntity, 'v')
+      .innerJoinAndMapOne('v.metric', CustomMetricEntity, 'm', 'm.id = v.metric_id')
+      .where('m.project_id = :projectId AND m.name IN (:...names) AND v.created_at <= :at', { projectId, names, at })
+      .distinctOn(['m.name'])
+      .orderBy('m.name')
+      .addOrderBy('v.version', 'DESC')
+      .getMany();
+    return rows.map((v) => ({
+      metric: (v as CustomMetricVersionEntity & { metric: CustomMetricEntity }).metric,
+      version: v,
+    }));
+  }
+
   async list(projectId: string, page: { limit: number; offset: number }): Promise<Paginated<MetricWithVersion>> {
     const [metrics, total] = await this.db.manager.findAndCount(CustomMetricEntity, {
       where: { projectId, deletedAt: IsNull() },

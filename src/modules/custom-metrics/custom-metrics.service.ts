@@ -76,6 +76,12 @@ export class CustomMetricsService {
     return { ...found, items: found.items.map(toResponse) };
   }
 
+  /** Every live custom metric of the project, by name, as the trace-metrics catalogue lists it. */
+  async catalog(ctx: ProjectContext): Promise<{ name: string; description: string; category: 'custom' }[]> {
+    const metrics = await this.repo.liveNames(ctx.projectId);
+    return metrics.map((m) => ({ name: m.name, description: m.description, category: 'custom' as const }));
+  }
+
   async get(ctx: ProjectContext, name: string, version?: number): Promise<MetricWithVersion> {
     const found = await this.repo.findLive(ctx.projectId, name, version);
     if (!found) throw customMetricNotFound(name, (await this.repo.findLive(ctx.projectId, name)) ? version : undefined);

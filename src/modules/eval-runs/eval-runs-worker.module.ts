@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EvalRunEntity } from './entities/eval-run.entity';
 import { JudgeModule } from '../judge/judge.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { CustomMetricsCoreModule } from '../custom-metrics/custom-metrics-core.module';
 import { ScoreStoreModule } from '../scores/score-store.module';
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunLedgerRepository } from './worker/eval-run-ledger.repository';
@@ -18,7 +19,13 @@ import { RunControlListener } from './worker/run-control.listener';
  * WorkerModule, and by AppModule when RUN_WORKER_IN_PROCESS=true. No controllers.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([EvalRunEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
+  imports: [
+    TypeOrmModule.forFeature([EvalRunEntity]),
+    ScoreStoreModule,
+    MetricsModule,
+    JudgeModule,
+    CustomMetricsCoreModule,
+  ],
   providers: [
     EvalRunLedgerRepository,
     ReservedConnection,

@@ -65,8 +65,8 @@ export class EvalRunsController {
   @Auth()
   @ApiOperation({ summary: "A run template for one metric, with each stage's rendered prompt" })
   @ApiOkResponse({ type: EvalRunTemplateResponse })
-  template(@Query() q: TemplateQueryDto): EvalRunTemplateResponse {
-    return this.runs.template(q.metric);
+  template(@CurrentProject() ctx: ProjectContext, @Query() q: TemplateQueryDto): Promise<EvalRunTemplateResponse> {
+    return this.runs.template(ctx.projectId, q.metric);
   }
 
   @Get(':run_id')

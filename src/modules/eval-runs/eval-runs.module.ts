@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { JudgeModule } from '../judge/judge.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { CustomMetricsCoreModule } from '../custom-metrics/custom-metrics-core.module';
 import { ScoreStoreModule } from '../scores/score-store.module';
 import { EvalRunItemEntity } from './entities/eval-run-item.entity';
 import { EvalRunEntity } from './entities/eval-run.entity';
@@ -16,7 +17,13 @@ import { SessionRunsService } from './session-runs.service';
 
 /** The HTTP side of eval runs (trace and session): create (filtered, batch, retry), read, cancel, delete. Never judges. */
 @Module({
-  imports: [TypeOrmModule.forFeature([EvalRunEntity, EvalRunItemEntity]), ScoreStoreModule, MetricsModule, JudgeModule],
+  imports: [
+    TypeOrmModule.forFeature([EvalRunEntity, EvalRunItemEntity]),
+    ScoreStoreModule,
+    MetricsModule,
+    JudgeModule,
+    CustomMetricsCoreModule,
+  ],
   controllers: [EvalRunsController, SessionRunsController],
   providers: [
     EvalRunsRepository,

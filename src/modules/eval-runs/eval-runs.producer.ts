@@ -1,6 +1,8 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
+import type { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import {
@@ -10,6 +12,7 @@ import {
   KEEP_FAILED_JOBS,
 } from '../../queue/queue.constants';
 import { EvaluateItemsJob, sliceJobId } from './jobs/evaluate-items.job';
+import { byRun, SliceWindow } from './slice-window';
 
 /** How long the API waits for Redis before answering anyway; the sweeper enqueues what was missed. */
 const ENQUEUE_TIMEOUT_MS = 2_000;
@@ -17,23 +20,44 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 /** Redis channel on which the API tells workers that a run was stopped (cancelled). */
 export const runControlChannel = (config: AppConfig): string => `${config.redis.queuePrefix}:eval-runs:stopped`;
 
-/** Owns the eval-runs queue on the producing side. */
+/**
+ * Owns the eval-runs queue on the producing side. Slices are enqueued a project's window at a time
+ * (SliceWindow): at most EVAL_PROJECT_SLICES_IN_FLIGHT of a project's slices are queued or active,
+ * and each finished slice lets the project's next one in, behind the other projects' jobs.
+ */
 @Injectable()
 export class EvalRunsProducer {
   private readonly logger = new Logger(EvalRunsProducer.name);
+  private readonly window: SliceWindow;
 
   constructor(
     @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue<EvaluateItemsJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @InjectDataSource() ds: DataSource,
+  ) {
+    this.window = new SliceWindow(ds, config.evalRuns.projectSlicesInFlight);
+  }
 
-  /** Enqueues one job per slice `0 .. sliceCount-1` of a run (after its creation committed). */
-  enqueueRun(runId: string, sliceCount: number): Promise<boolean> {
-    return this.enqueue(
-      runId,
-      Array.from({ length: sliceCount }, (_, i) => i),
-      true,
-    );
+  /**
+   * Enqueues what the project of `runId` may have in flight now: after a run's creation committed
+   * (its first slices, if its project's older runs leave room), and after one of its slices finished
+   * (the project's next slice). Never throws: the sweeper enqueues whatever this misses.
+   */
+  async enqueueRun(runId: string): Promise<boolean> {
+    let slices;
+    try {
+      slices = await this.window.ofRunsProject(runId);
+    } catch (error) {
+      this.logger.warn({ err: error, runId }, 'Could not read the project’s slice window; the sweeper will enqueue it');
+      return false;
+    }
+    const results = await Promise.all([...byRun(slices)].map(([id, s]) => this.enqueue(id, s)));
+    return results.every(Boolean);
+  }
+
+  /** The claimable slices of every project's window (oldest `runs` unfinished runs), for the sweeper. */
+  claimableWindows(runs: number) {
+    return this.window.claimable(runs);
   }
 
   /**
@@ -41,9 +65,9 @@ export class EvalRunsProducer {
    * added twice (the job id is the slice's). Never throws: a lost job only delays the run until
    * the next sweep.
    */
-  async enqueue(runId: string, slices: number[], fresh = false): Promise<boolean> {
+  async enqueue(runId: string, slices: number[]): Promise<boolean> {
     if (slices.length === 0) return true;
-    const add = (fresh ? Promise.resolve() : this.dropFinished(runId, slices)).then(() =>
+    const add = this.dropFinished(runId, slices).then(() =>
       this.queue.addBulk(
         slices.map((slice) => ({
           name: EVALUATE_ITEMS_JOB,
@@ -61,13 +85,15 @@ export class EvalRunsProducer {
 
   /**
    * Finished jobs are kept for Bull Board, and a kept one holding a slice's job id would turn the
-   * re-add into a no-op: drop those first (a new run's slices have none).
+   * re-add into a no-op: drop those first.
    */
   private async dropFinished(runId: string, slices: number[]): Promise<void> {
-    for (const slice of slices) {
-      const job = await this.queue.getJob(sliceJobId(runId, slice));
-      if (job?.finishedOn) await job.remove().catch(() => undefined);
-    }
+    await Promise.all(
+      slices.map(async (slice) => {
+        const job = await this.queue.getJob(sliceJobId(runId, slice));
+        if (job?.finishedOn) await job.remove().catch(() => undefined);
+      }),
+    );
   }
 
   /** Tells every worker at once that a run stopped, so none starts another judge call for it. */

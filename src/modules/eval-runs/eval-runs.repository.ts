@@ -6,6 +6,7 @@ import { Paginated } from '../../common/dto/pagination.dto';
 import { buildTraceFilterSql, SqlFragment, TraceFilter } from '../traces/query/trace-filter';
 import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
 import { TraceScoreEntity } from '../scores/entities/trace-score.entity';
+import { ledgerCtesSql, PENDING_TRACES_SQL } from './pending-items.sql';
 
 export interface NewRunFields {
   projectId: string;
@@ -158,14 +159,14 @@ export class EvalRunsRepository {
                sliced.slices, $10::int, $11::bigint, $13::uuid
         FROM sliced WHERE sliced.k > 0
         RETURNING id, slice_count
-      ), items AS (
-        INSERT INTO eval_run_items (run_id, trace_id, slice, trace_version)
-        SELECT run.id, s.trace_id, ${sliceOf('s.trace_id', 'run.slice_count')},
-               ${input.recordTraceVersion ? '(SELECT v.version FROM traces v WHERE v.trace_id = s.trace_id)' : 'NULL::int'}
-        FROM run CROSS JOIN (${selection}) s
-        ORDER BY s.trace_id
-        RETURNING 1
-      )
+      ), ${ledgerCtesSql({
+        selection,
+        slice: sliceOf('s.trace_id', 'run.slice_count'),
+        version: input.recordTraceVersion
+          ? '(SELECT v.version FROM traces v WHERE v.trace_id = s.trace_id)'
+          : 'NULL::int',
+        lazy: !input.monitorId && !input.recordTraceVersion,
+      })}
       SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;
     const work = async (m: EntityManager) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
@@ -253,6 +254,9 @@ export class EvalRunsRepository {
            SELECT i.trace_id, i.state, unnest(coalesce(i.metric_names, o.metric_names)) AS name
            FROM eval_run_items i JOIN eval_runs o ON o.id = i.run_id
            WHERE i.run_id = $3::uuid
+           UNION ALL -- slices never taken by a worker: never started
+           SELECT p.trace_id, 'PENDING', unnest(o.metric_names)
+           FROM (${PENDING_TRACES_SQL('$3::uuid')}) p CROSS JOIN eval_runs o WHERE o.id = $3::uuid
          ), failed AS (
            SELECT w.trace_id, array_agg(DISTINCT w.name ORDER BY w.name)::varchar[] AS names
            FROM wanted w

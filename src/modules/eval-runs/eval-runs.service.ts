@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { CustomMetricRuns } from '../custom-metrics/runs/custom-metric-runs';
 import type { TraceRunTemplate } from '../metrics/metrics.types';
 import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
 import { TraceFilter } from '../traces/query/trace-filter';
@@ -31,6 +32,9 @@ import {
 import { EvalRunsProducer } from './eval-runs.producer';
 import { EvalRunsRepository, type TargetType } from './eval-runs.repository';
 
+/** A custom metric's template shows its newest version: a date later than any version's. */
+const LATEST = new Date('9999-12-31T00:00:00Z');
+
 /** Seeds are drawn below 2^48 so they stay exact as JSON numbers and as PostgreSQL bigints. */
 const randomSeed = (): number => randomInt(0, 2 ** 48 - 1);
 
@@ -48,6 +52,7 @@ export class EvalRunsService {
     private readonly evalMetrics: EvalMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly quotas: OrgQuotaService,
+    private readonly customMetrics: CustomMetricRuns,
   ) {}
 
   /** Creates a run only while the project's organization has fewer than its quota of runs in flight. */
@@ -56,7 +61,7 @@ export class EvalRunsService {
   }
 
   async createFiltered(projectId: string, dto: CreateEvalRunDto): Promise<EvalRunResponse> {
-    const metricNames = this.checkMetrics(dto.metrics);
+    const metricNames = await this.checkMetrics(projectId, dto.metrics);
     const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const rate = dto.sampling_rate ?? 1;
     if (rate === 0) throw zeroSamplingRate();
@@ -79,7 +84,7 @@ export class EvalRunsService {
   }
 
   async createBatch(projectId: string, dto: CreateBatchEvalRunDto): Promise<EvalRunResponse> {
-    const metricNames = this.checkMetrics(dto.metrics);
+    const metricNames = await this.checkMetrics(projectId, dto.metrics);
     const model = await this.judge.assertModelReady(dto.model ?? undefined);
     const traceIds = [...new Set(dto.trace_ids.map((id) => id.toLowerCase()))];
     const missing = await this.repo.findMissingTraceIds(projectId, traceIds);
@@ -156,8 +161,13 @@ export class EvalRunsService {
     return scorePages(window, (page) => this.repo.listRunScores(projectId, runId, page), TraceScoreResponse.from);
   }
 
-  template(metric: string): TraceRunTemplate {
-    return this.metrics.buildTemplate(metric);
+  /** A built-in metric's template, or a custom metric's at its latest version (category `custom`). */
+  async template(projectId: string, metric: string): Promise<TraceRunTemplate> {
+    if (this.metrics.isKnownTraceMetric(metric)) return this.metrics.buildTemplate(metric);
+    const live = await this.customMetrics.known(projectId, [metric]);
+    // Every version saved so far (a date past any clock skew between us and the database).
+    const pinned = live.length ? await this.customMetrics.forRun(projectId, live, LATEST) : undefined;
+    return this.metrics.buildTemplate(metric, pinned?.get(metric));
   }
 
   /** The run of this project with that target type; 404 otherwise. */
@@ -168,9 +178,17 @@ export class EvalRunsService {
   }
 
   /** Distinct names in first-seen order; every one must be a listed trace metric the judge can serve. */
-  private checkMetrics(names: string[]): string[] {
+  /** Built-in trace metrics and the project's custom metrics (the worker pins their versions by the run's creation time). */
+  private async checkMetrics(projectId: string, names: string[]): Promise<string[]> {
     const distinct = [...new Set(names)];
-    const unknown = distinct.filter((n) => !this.metrics.isKnownTraceMetric(n));
+    const builtIn = (n: string) => this.metrics.isKnownTraceMetric(n);
+    const custom = new Set(
+      await this.customMetrics.known(
+        projectId,
+        distinct.filter((n) => !builtIn(n)),
+      ),
+    );
+    const unknown = distinct.filter((n) => !builtIn(n) && !custom.has(n));
     if (unknown.length > 0) throw unknownMetrics(unknown, 'trace', ...this.metrics.metricNames('trace'));
     this.metrics.assertJudgeable(distinct);
     return distinct;
@@ -186,9 +204,9 @@ export class EvalRunsService {
     };
   }
 
-  /** Enqueues one job per slice of the run, after the commit. */
+  /** Enqueues the run's project's slice window (its first slices if there is room), after the commit. */
   async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
-    await this.producer.enqueueRun(run.id, run.sliceCount);
+    await this.producer.enqueueRun(run.id);
     return EvalRunResponse.from(run);
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { APICallError, asSchema, embedMany, generateText, NoObjectGeneratedError, Output, type Schema } from 'ai';
+import { embedMany, generateText, NoObjectGeneratedError, Output } from 'ai';
 import { z } from 'zod';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
@@ -18,7 +18,17 @@ import {
   type ResolvedModel,
   type StageRef,
 } from './judge.types';
-import { parseJudgeText } from './json-output';
+import { EmbeddingCache } from './embedding-cache';
+import { attemptError, transcriptListener, type AttemptListener, type SeenAttempt } from './judge-transcript';
+import { JUDGE_SYSTEM_PROMPT, stageSchemaName } from './judge-prompt';
+import {
+  outputSchema,
+  parseTextOrThrow,
+  rejectsStructuredOutput,
+  sumKnown,
+  tokensOf,
+  type InvalidOutputWithUsage,
+} from './judge-output';
 import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } from './model-resolver';
 import { ProviderHealthBook } from './provider-health';
 import { assertReachable } from './provider-reachability';
@@ -31,23 +41,10 @@ import {
   type ClassifiedFailure,
 } from './retry-policy';
 
-/** The system message of every judge call. */
-export const JUDGE_SYSTEM_PROMPT =
-  'You grade AI agent runs from their traces: strictly, factually, consistently. Reply with one JSON object only.';
+export { JUDGE_SYSTEM_PROMPT, stageSchemaName } from './judge-prompt';
 
 /** Output tokens reserved per call when booking the token limiter before the answer is known. */
 const OUTPUT_TOKEN_RESERVE = 400;
-const EMBEDDING_CACHE_SIZE = 2048;
-/**
- * And at most this many numbers in all (8 MB as doubles): 2,048 vectors of 1,536 dimensions would
- * hold 25 MB in every worker for good; this keeps ~680 of those, all 2,048 up to 512 dimensions.
- */
-const EMBEDDING_CACHE_MAX_VALUES = 1 << 20;
-
-/** Schema name sent as response_format name: `pp-<metric>-<stage>`; also a routing key for test servers. */
-export function stageSchemaName(stage: StageRef): string {
-  return `pp-${stage.metric}-${stage.stage}`;
-}
 
 interface AttemptOutcome<R> {
   value: R;
@@ -69,8 +66,7 @@ export class JudgeService implements OnModuleDestroy {
   private readonly health: ProviderHealthBook;
   /** Models that refused response_format once: later calls go straight to text mode. */
   private readonly textOnlyModels = new Set<string>();
-  private readonly embeddingCache = new Map<string, number[]>();
-  private embeddingCacheValues = 0;
+  private readonly embeddingCache = new EmbeddingCache();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -164,7 +160,11 @@ export class JudgeService implements OnModuleDestroy {
     const schemaName = stageSchemaName(stage);
     const estimate = Math.ceil((JUDGE_SYSTEM_PROMPT.length + prompt.length) / 4) + OUTPUT_TOKEN_RESERVE;
 
+    // What the current attempt sent and got back, for the transcript.
+    let seen: SeenAttempt = { mode: 'structured', prompt, answer: null };
+
     const structured = async (signal: AbortSignal): Promise<AttemptOutcome<T>> => {
+      seen = { mode: 'structured', prompt, answer: null };
       try {
         const result = await generateText({
           model: languageModel,
@@ -175,6 +175,7 @@ export class JudgeService implements OnModuleDestroy {
           abortSignal: signal,
           output: Output.object({ schema: outputSchema(schema), name: schemaName }),
         });
+        seen.answer = result.text;
         this.health.noteWarnings(model, result.warnings);
         const usage = tokensOf(result.usage);
         let value: T;
@@ -187,6 +188,7 @@ export class JudgeService implements OnModuleDestroy {
       } catch (error) {
         if (NoObjectGeneratedError.isInstance(error)) {
           // The SDK could not read the answer (e.g. wrapped in a code fence): parse it ourselves.
+          seen.answer = error.text ?? null;
           const usage = tokensOf(error.usage);
           return { value: parseTextOrThrow(error.text, schema, usage), ...usage };
         }
@@ -195,36 +197,47 @@ export class JudgeService implements OnModuleDestroy {
     };
 
     const textMode = async (signal: AbortSignal): Promise<AttemptOutcome<T>> => {
+      const textPrompt = `${prompt}\n\nAnswer with one JSON object following this JSON Schema, with no other text:\n${JSON.stringify(z.toJSONSchema(schema))}`;
+      seen = { mode: 'text', prompt: textPrompt, answer: null };
       const result = await generateText({
         model: languageModel,
         instructions: JUDGE_SYSTEM_PROMPT,
-        prompt: `${prompt}\n\nAnswer with one JSON object following this JSON Schema, with no other text:\n${JSON.stringify(z.toJSONSchema(schema))}`,
+        prompt: textPrompt,
         temperature: this.config.judge.temperature,
         maxRetries: 0,
         abortSignal: signal,
       });
+      seen.answer = result.text;
       this.health.noteWarnings(model, result.warnings);
       const usage = tokensOf(result.usage);
       return { value: parseTextOrThrow(result.text, schema, usage), ...usage };
     };
 
-    return this.withRetries(model, estimate, opts, async (signal) => {
-      if (this.textOnlyModels.has(model.id)) return textMode(signal);
-      try {
-        return await structured(signal);
-      } catch (error) {
-        if (!rejectsStructuredOutput(error)) throw error;
-        this.textOnlyModels.add(model.id);
-        // A second HTTP call inside this attempt: it needs a place in the budget too (kept at its estimate).
-        await opts.budget?.reserve(estimate);
+    const onAttempt = opts.transcript && transcriptListener(opts.transcript, stage, model.id, () => seen);
+
+    return this.withRetries(
+      model,
+      estimate,
+      opts,
+      async (signal) => {
+        if (this.textOnlyModels.has(model.id)) return textMode(signal);
         try {
-          const outcome = await textMode(signal);
-          return { ...outcome, extraCalls: 1 };
-        } finally {
-          await opts.budget?.settle(estimate, true, null);
+          return await structured(signal);
+        } catch (error) {
+          if (!rejectsStructuredOutput(error)) throw error;
+          this.textOnlyModels.add(model.id);
+          // A second HTTP call inside this attempt: it needs a place in the budget too (kept at its estimate).
+          await opts.budget?.reserve(estimate);
+          try {
+            const outcome = await textMode(signal);
+            return { ...outcome, extraCalls: 1 };
+          } finally {
+            await opts.budget?.settle(estimate, true, null);
+          }
         }
-      }
-    });
+      },
+      onAttempt,
+    );
   }
 
   /**
@@ -254,23 +267,9 @@ export class JudgeService implements OnModuleDestroy {
       // Gemini's embedding endpoints report no usage: the SDK then sums undefined into NaN.
       return { value: out.embeddings, inputTokens: reportedTokens(out.usage?.tokens), outputTokens: 0 };
     });
-    if (scope !== undefined) result.value.forEach((vec, i) => this.remember(cacheKey(missing[i]), vec));
+    if (scope !== undefined) result.value.forEach((vec, i) => this.embeddingCache.remember(cacheKey(missing[i]), vec));
     const byText = new Map(missing.map((t, i) => [t, result.value[i]]));
     return { vectors: texts.map((t, i) => vectors[i] ?? byText.get(t)!), usage: result.usage };
-  }
-
-  private remember(key: string, vector: number[]) {
-    if (this.embeddingCache.has(key) || vector.length > EMBEDDING_CACHE_MAX_VALUES) return;
-    while (
-      this.embeddingCache.size >= EMBEDDING_CACHE_SIZE ||
-      this.embeddingCacheValues + vector.length > EMBEDDING_CACHE_MAX_VALUES
-    ) {
-      const [oldest, evicted] = this.embeddingCache.entries().next().value as [string, number[]];
-      this.embeddingCache.delete(oldest);
-      this.embeddingCacheValues -= evicted.length;
-    }
-    this.embeddingCache.set(key, vector);
-    this.embeddingCacheValues += vector.length;
   }
 
   private async withRetries<R>(
@@ -278,6 +277,7 @@ export class JudgeService implements OnModuleDestroy {
     estimatedTokens: number,
     opts: { usage?: GenerateOptions['usage']; signal?: AbortSignal; budget?: GenerateOptions['budget'] },
     attempt: (signal: AbortSignal) => Promise<AttemptOutcome<R>>,
+    onAttempt?: AttemptListener,
   ): Promise<{ value: R; usage: CallUsage }> {
     const { maxRetries, retryBaseMs, retryMaxMs, timeoutMs } = this.config.judge;
     const total: CallUsage = { model: model.id, calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
@@ -345,7 +345,9 @@ export class JudgeService implements OnModuleDestroy {
       try {
         const outcome = await attempt(controller.signal);
         actualTokens = sumKnown(outcome.inputTokens, outcome.outputTokens);
-        book(1 + (outcome.extraCalls ?? 0), outcome.inputTokens, outcome.outputTokens, Date.now() - started);
+        const latency = Date.now() - started;
+        book(1 + (outcome.extraCalls ?? 0), outcome.inputTokens, outcome.outputTokens, latency);
+        onAttempt?.(n, null, outcome, latency);
         this.health.noteSuccess(model.provider);
         return { value: outcome.value, usage: { ...total } };
       } catch (raw) {
@@ -361,6 +363,7 @@ export class JudgeService implements OnModuleDestroy {
           latency,
           failure?.kind ?? 'rejected',
         );
+        onAttempt?.(n, attemptError(error), tokens ?? { inputTokens: 0, outputTokens: 0 }, latency);
         aborted();
         if (!failure) throw error;
         last = failure;
@@ -386,48 +389,4 @@ export class JudgeService implements OnModuleDestroy {
       { usage: { ...total }, status: last?.status },
     );
   }
-}
-
-interface Tokens {
-  inputTokens: number | null;
-  outputTokens: number | null;
-}
-
-type InvalidOutputWithUsage = InvalidJudgeOutputError & { usage?: Tokens };
-
-/** The SDK's usage as we record it: a count the provider did not report (or NaN) is null. */
-function tokensOf(usage: { inputTokens?: number; outputTokens?: number } | undefined): Tokens {
-  return { inputTokens: reportedTokens(usage?.inputTokens), outputTokens: reportedTokens(usage?.outputTokens) };
-}
-
-/** Tokens to book on the limiter: undefined (keep the estimate) when any part is unknown. */
-function sumKnown(a: number | null, b: number | null): number | undefined {
-  return a === null || b === null ? undefined : a + b;
-}
-
-function parseTextOrThrow<T>(text: string | undefined, schema: z.ZodType<T>, usage: Tokens): T {
-  try {
-    return parseJudgeText(text, schema);
-  } catch (error) {
-    if (error instanceof InvalidJudgeOutputError) (error as InvalidOutputWithUsage).usage = usage;
-    throw error;
-  }
-}
-
-/** A 400/422 answer to a structured-output request: the model or server cannot do response_format. */
-function rejectsStructuredOutput(error: unknown): boolean {
-  if (APICallError.isInstance(error)) return error.statusCode === 400 || error.statusCode === 422;
-  return (error as { name?: string })?.name === 'AI_UnsupportedFunctionalityError';
-}
-
-/**
- * The AI SDK's schema for a stage's zod schema, made once per schema: the SDK converts zod to JSON
- * Schema lazily and keeps the result on the wrapper, so reusing the wrapper skips that conversion
- * on every judge call (~2 % of a worker's CPU with an instant judge).
- */
-const outputSchemas = new WeakMap<z.ZodType, Schema<unknown>>();
-function outputSchema<T>(schema: z.ZodType<T>): Schema<T> {
-  let wrapped = outputSchemas.get(schema);
-  if (!wrapped) outputSchemas.set(schema, (wrapped = asSchema(schema) as Schema<unknown>));
-  return wrapped as Schema<T>;
 }

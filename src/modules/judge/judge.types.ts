@@ -75,6 +75,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Every HTTP call (retries and the text-mode fallback included) reserves its place here first. */
   budget?: CallBudget;
+  /** Receives each HTTP attempt's prompt, answer, error and usage (embeddings keep none). */
+  transcript?: TranscriptSink;
 }
 
 export interface EmbedOptions {
@@ -100,4 +102,29 @@ export interface GenerateResult<T> {
 export interface EmbedResult {
   vectors: number[][];
   usage: CallUsage;
+}
+
+/** One HTTP attempt of a judge request, as a transcript keeps it: what was sent, what came back. */
+export interface JudgeAttempt {
+  /** `metric.stage`. */
+  stage: string;
+  model: string;
+  /** 1-based, within its request (retries count up). */
+  attempt: number;
+  /** `structured` (response_format) or `text` (the JSON asked for in the prompt). */
+  mode: 'structured' | 'text';
+  system: string;
+  prompt: string;
+  /** The judge's answer text; null when none came (an HTTP error, a timeout). */
+  answer: string | null;
+  /** Why the attempt failed; null when its answer was used. */
+  error: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  latency_ms: number;
+}
+
+/** Receives every attempt of the requests it is passed to (GenerateOptions.transcript). */
+export interface TranscriptSink {
+  add(attempt: JudgeAttempt): void;
 }

@@ -5,7 +5,9 @@ import {
   JudgeBudgetExhausted,
   type CallUsage,
   type JudgeUsage,
+  type JudgeAttempt,
   type StageRef,
+  type TranscriptSink,
   type UsageSink,
 } from '../judge/judge.types';
 import type { MetricContext } from './metric-definition';
@@ -27,6 +29,15 @@ export class UsageTracker implements UsageSink {
     this.usage.input_tokens = addTokens(this.usage.input_tokens, call.input_tokens);
     this.usage.output_tokens = addTokens(this.usage.output_tokens, call.output_tokens);
     this.usage.latency_ms += call.latency_ms;
+  }
+}
+
+/** The attempts of every judge call one metric makes on one trace, in order (its transcript). */
+export class TranscriptRecorder implements TranscriptSink {
+  readonly attempts: JudgeAttempt[] = [];
+
+  add(attempt: JudgeAttempt): void {
+    this.attempts.push(attempt);
   }
 }
 
@@ -62,6 +73,11 @@ export class TraceEvaluation {
     private readonly opts: EvaluateTraceOptions = {},
   ) {}
 
+  /** Metrics from outside the registry this evaluation may use (a run's custom metrics). */
+  get definitions(): EvaluateTraceOptions['definitions'] {
+    return this.opts.definitions;
+  }
+
   /**
    * Longest text sent to the embeddings endpoint: half the rendering budget (input and output are
    * embedded together), so a huge input costs no more than a rendered trace.
@@ -90,19 +106,21 @@ export class TraceEvaluation {
     return this.renderedTrace;
   }
 
-  forMetric(tracker: UsageTracker, threshold: number): MetricContext {
+  /** `transcript` receives the metric's judge attempts (a shared extraction's go to the metric that ran it). */
+  forMetric(tracker: UsageTracker, threshold: number, transcript?: TranscriptSink): MetricContext {
     return {
       trace: this.trace,
       threshold,
       sessionOutputs: this.opts.sessionTraces ? this.opts.sessionTraces.map((t) => t.output) : null,
       rendered: () => this.rendering().text,
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
-      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string) => {
+      ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string, ownModel?: string) => {
         this.runGuard();
-        const { model, signal, budget } = this.opts;
+        const { signal, budget } = this.opts;
+        const model = ownModel ?? this.opts.model;
         await this.opts.judgeQuota?.reserve();
         const result = await budgeted(
-          this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget }),
+          this.judge.generate(stage, schema, prompt, { model, usage: tracker, signal, budget, transcript }),
         );
         this.recordTokens(result.usage);
         return result.value;

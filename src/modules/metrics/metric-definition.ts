@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type { StageRef } from '../judge/judge.types';
-import type { PromptPreview } from './metrics.types';
 import type { TraceView } from './types/trace-view';
 
 export const DEFAULT_THRESHOLD = 0.5;
@@ -9,6 +8,8 @@ export interface MetricResult {
   score: number;
   reason: string | null;
   metadata: Record<string, unknown>;
+  /** The value as stored, when it is not the score itself (a custom BOOLEAN or CATEGORICAL answer). */
+  value?: string;
 }
 
 /** What a metric may use while it evaluates one trace. */
@@ -21,8 +22,8 @@ export interface MetricContext {
   rendered(): string;
   /** Just the user's request (trace input and root input), for task extraction. */
   taskContext(): string;
-  /** One judge call with structured output; usage is booked to this metric. */
-  ask<T>(stage: StageRef, schema: z.ZodType<T>, prompt: string): Promise<T>;
+  /** One judge call with structured output; usage is booked to this metric. `model` overrides the run's. */
+  ask<T>(stage: StageRef, schema: z.ZodType<T>, prompt: string, model?: string): Promise<T>;
   /** Embeddings with EVAL_EMBEDDING_MODEL; usage is booked to this metric. */
   embed(texts: string[]): Promise<number[][]>;
   /**
@@ -30,6 +31,12 @@ export interface MetricContext {
    * caller runs `compute` (and pays for it), the others await the same promise.
    */
   shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+/** One stage's prompt as the run template shows it. */
+export interface PromptPreview {
+  stage: string;
+  prompt: string;
 }
 
 /** What prompt previews are built from: a rendered sample trace, placeholders for earlier answers. */
@@ -48,6 +55,10 @@ export interface MetricDefinition {
   defaultThreshold: number;
   /** True when the metric calls EVAL_EMBEDDING_MODEL (checked when a run is created). */
   usesEmbeddings?: boolean;
+  /** Set by definitions from outside the registry (a custom metric's version number); built-ins hash their prompts. */
+  version?: string;
+  /** The data type of its scores (NUMERIC when absent). */
+  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
   /** Each stage's prompt, in stage order, as the template endpoint shows it. */
   previewPrompts(input: PreviewInput): PromptPreview[];
   evaluate(ctx: MetricContext): Promise<MetricResult>;

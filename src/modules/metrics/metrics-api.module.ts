@@ -8,8 +8,8 @@ import { MetricsController } from './metrics.controller';
 import { MetricsModule } from './metrics.module';
 
 /**
- * HTTP routes of the judge and metrics: GET /evaluations/trace-metrics and
- * GET /evaluations/providers, behind @Auth(); the operators' GET /admin/judge-providers behind
+ * HTTP routes of the judge and metrics: GET /evaluations/session-metrics and
+ * GET /evaluations/providers (GET /evaluations/trace-metrics is in CustomMetricsModule), behind @Auth(); the operators' GET /admin/judge-providers behind
  * ADMIN_TOKEN. Imported by the API root only: its guards need the AuthModule, which the worker
  * process does not load.
  */

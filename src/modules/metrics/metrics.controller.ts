@@ -2,21 +2,14 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { SessionMetricDto } from './dto/session-metric.dto';
-import { TraceMetricDto } from './dto/trace-metric.dto';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('evaluations')
 @Auth()
+/** GET /evaluations/trace-metrics, which lists custom metrics too, lives in custom-metrics (TraceMetricsController). */
 @Controller('evaluations')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
-
-  @Get('trace-metrics')
-  @ApiOperation({ summary: 'The trace metrics an eval run can use' })
-  @ApiOkResponse({ type: TraceMetricDto, isArray: true })
-  listTraceMetrics(): TraceMetricDto[] {
-    return this.metrics.listTraceMetrics();
-  }
 
   @Get('session-metrics')
   @ApiOperation({

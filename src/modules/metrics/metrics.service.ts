@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { JudgeService } from '../judge/judge.service';
-import { EvaluationInterrupted, TraceEvaluation, UsageTracker } from './evaluation-context';
+import { EvaluationInterrupted, TraceEvaluation, TranscriptRecorder, UsageTracker } from './evaluation-context';
 import { MetricRegistry } from './metric-registry';
 import type {
   EvaluateTraceOptions,
@@ -15,6 +15,7 @@ import type {
 import { SESSION_METRICS, sessionMetric } from './session/session-metrics';
 import { renderTaskContext, renderTrace } from './render/render-trace';
 import { SAMPLE_TRACE } from './sample-trace';
+import type { MetricDefinition } from './metric-definition';
 import type { TraceView } from './types/trace-view';
 
 /** Scores traces with the registered metrics; what the eval-run workers call. */
@@ -66,15 +67,23 @@ export class MetricsService {
     signal: AbortSignal | undefined,
     aborted: Promise<never> | undefined,
   ): Promise<MetricOutcome[]> {
+    const extra = evaluation.definitions;
     return Promise.all(
       metricNames.map(async (name): Promise<MetricOutcome> => {
-        const def = this.registry.get(name);
+        const def = this.registry.get(name) ?? extra?.get(name);
         const tracker = new UsageTracker(
           def?.usesEmbeddings ? this.modelLabel(this.config.judge.embeddingModel) : chatModel,
         );
         if (!def) return { metric: name, ok: false, error: `Unknown metric: ${name}`, usage: tracker.usage };
+        const recorder = new TranscriptRecorder();
+        const version = def.version ?? this.registry.version(name);
+        const recorded = () => ({
+          version,
+          ...(def.dataType ? { dataType: def.dataType } : {}),
+          ...(recorder.attempts.length ? { transcript: recorder.attempts } : {}),
+        });
         try {
-          const evaluating = def.evaluate(evaluation.forMetric(tracker, def.defaultThreshold));
+          const evaluating = def.evaluate(evaluation.forMetric(tracker, def.defaultThreshold, recorder));
           if (aborted) evaluating.catch(() => undefined);
           const result = await (aborted ? Promise.race([evaluating, aborted]) : evaluating);
           return {
@@ -84,6 +93,8 @@ export class MetricsService {
             reason: result.reason,
             metadata: result.metadata,
             usage: tracker.usage,
+            ...(result.value === undefined ? {} : { value: result.value }),
+            ...recorded(),
           };
         } catch (error) {
           if (error instanceof EvaluationInterrupted || signal?.aborted) {
@@ -91,7 +102,7 @@ export class MetricsService {
           }
           const message = error instanceof Error ? error.message : String(error);
           const reason = error instanceof DomainError ? message : `Metric failed unexpectedly: ${message}`;
-          return { metric: name, ok: false, error: reason, usage: tracker.usage };
+          return { metric: name, ok: false, error: reason, usage: tracker.usage, ...recorded() };
         }
       }),
     );
@@ -132,8 +143,8 @@ export class MetricsService {
   }
 
   /** What GET /evaluations/trace-runs/template answers: real stage prompts rendered from a sample trace. */
-  buildTemplate(metricName: string): TraceRunTemplate {
-    const def = this.registry.isListed(metricName) ? this.registry.get(metricName) : undefined;
+  buildTemplate(metricName: string, custom?: MetricDefinition): TraceRunTemplate {
+    const def = custom ?? (this.registry.isListed(metricName) ? this.registry.get(metricName) : undefined);
     if (!def) throw new DomainError(ErrorCode.VALIDATION_FAILED, `Unknown metric: ${metricName}`);
     const budget = this.config.judge.render;
     const prompt_preview = def.previewPrompts({
@@ -144,7 +155,7 @@ export class MetricsService {
       metric: {
         name: def.name,
         description: def.description,
-        category: def.category,
+        category: custom ? 'custom' : def.category,
         default_threshold: def.defaultThreshold,
         prompt_preview,
       },
@@ -165,7 +176,9 @@ export class MetricsService {
   /** The resolved `provider/model` string, or the raw string when it cannot be resolved. */
   /** The model that judges `metric` for a run asking for `model`: the embedding model for embedding metrics. */
   judgeModelOf(metric: string, model?: string): string {
-    return this.registry.get(metric)?.usesEmbeddings ? this.modelLabel(this.config.judge.embeddingModel) : this.modelLabel(model);
+    return this.registry.get(metric)?.usesEmbeddings
+      ? this.modelLabel(this.config.judge.embeddingModel)
+      : this.modelLabel(model);
   }
 
   private modelLabel(model?: string): string {

@@ -1,11 +1,14 @@
 import type { JudgeQuota } from '../quotas/judge-quota';
-import type { CallBudget, JudgeUsage } from '../judge/judge.types';
+import type { CallBudget, JudgeAttempt, JudgeUsage } from '../judge/judge.types';
+import type { MetricDefinition, PromptPreview } from './metric-definition';
+
+export type { PromptPreview } from './metric-definition';
 import type { TraceView } from './types/trace-view';
 
 export type { JudgeUsage } from '../judge/judge.types';
 
 /** The result of one metric on one trace: a score, or the reason it could not be computed. */
-export type MetricOutcome =
+export type MetricOutcome = (
   | {
       metric: string;
       ok: true;
@@ -13,6 +16,8 @@ export type MetricOutcome =
       reason: string | null;
       metadata: Record<string, unknown>;
       usage: JudgeUsage;
+      /** The value as stored when it is not the score (a custom BOOLEAN or CATEGORICAL answer). */
+      value?: string;
     }
   | {
       metric: string;
@@ -21,12 +26,20 @@ export type MetricOutcome =
       usage: JudgeUsage;
       /** Stopped from outside (the caller's signal or guard), not a verdict: the metric is unfinished. */
       interrupted?: true;
-    };
+    }
+) & {
+  /** The metric's version: a built-in's prompt hash, a custom metric's version number (as text). */
+  version?: string;
+  /** The data type of the metric's scores (NUMERIC when absent). */
+  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
+  /** Every judge attempt the metric made (absent when it made none). */
+  transcript?: JudgeAttempt[];
+};
 
 export interface TraceMetricSummary {
   name: string;
   description: string;
-  category: 'trace';
+  category: 'trace' | 'custom';
 }
 
 export interface SessionMetricSummary {
@@ -35,16 +48,12 @@ export interface SessionMetricSummary {
   category: 'session';
 }
 
-export interface PromptPreview {
-  stage: string;
-  prompt: string;
-}
 
 export interface TraceRunTemplate {
   metric: {
     name: string;
     description: string;
-    category: 'trace';
+    category: 'trace' | 'custom';
     default_threshold: number;
     prompt_preview: PromptPreview[];
   };
@@ -74,6 +83,8 @@ export interface EvaluateTraceOptions {
   budget?: CallBudget;
   /** The organization's daily judge quota: a call is reserved before it starts (a refusal fails the metric), its tokens added after. */
   judgeQuota?: JudgeQuota;
+  /** Metrics from outside the registry (a run's pinned custom metric versions), by name. */
+  definitions?: ReadonlyMap<string, MetricDefinition>;
   /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
   sessionTraces?: readonly TraceView[];
 }

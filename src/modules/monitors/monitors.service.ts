@@ -5,6 +5,7 @@ import { RequestValidationError } from '../../common/validation/validation';
 import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
 import { JudgeService } from '../judge/judge.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { CustomMetricRuns } from '../custom-metrics/runs/custom-metric-runs';
 import { assertCadenceLasts, CadenceError, nextSlot, parseCadence, type Cadence } from './cadence';
 import { isShownCadence } from './cadence-display';
 import { SESSION_SIGNALS } from '../metrics/session/session-metrics';
@@ -27,6 +28,7 @@ export class MonitorsService {
     private readonly judge: JudgeService,
     @Inject(MONITOR_CLOCK) private readonly clock: MonitorClock,
     private readonly quotas: OrgQuotaService,
+    private readonly customMetrics: CustomMetricRuns,
   ) {}
 
   async create(projectId: string, dto: CreateMonitorRequest): Promise<MonitorResponse> {
@@ -37,6 +39,11 @@ export class MonitorsService {
     if (weights) filters.signal_weights = weights;
     if (dto.sampling_rate === 0) throw zeroMonitorSamplingRate();
     if (dto.model) this.judge.assertModelUsable(dto.model);
+    const metricNames = this.checkMetrics(
+      targetType,
+      dto.metrics,
+      await this.customOf(projectId, targetType, dto.metrics),
+    );
     const now = this.clock.now();
     const orgId = await this.quotas.orgOfProject(projectId);
     const monitor = await this.quotas.within(orgId, 'monitors', () =>
@@ -44,7 +51,7 @@ export class MonitorsService {
         projectId,
         name: dto.name,
         targetType,
-        metricNames: this.checkMetrics(targetType, dto.metrics),
+        metricNames,
         filters,
         samplingRate: dto.sampling_rate ?? 1,
         model: dto.model ?? null,
@@ -78,6 +85,13 @@ export class MonitorsService {
     return this.respond(monitor);
   }
 
+  /** Of `names`, the project's custom metrics (TRACE monitors only; each run pins the versions current at its creation). */
+  private async customOf(projectId: string, targetType: string, names: string[]): Promise<Set<string>> {
+    if (targetType !== 'TRACE') return new Set();
+    const builtIn = names.filter((n) => !this.metrics.isKnownTraceMetric(n));
+    return new Set(await this.customMetrics.known(projectId, [...new Set(builtIn)]));
+  }
+
   /**
    * PATCH as the original: only the keys sent change; filters are replaced but keep signal_weights
    * unless those are sent; a cadence change recomputes next_run_at (from now) and the slot grid.
@@ -86,11 +100,14 @@ export class MonitorsService {
    */
   async update(projectId: string, id: string, dto: UpdateMonitorRequest): Promise<MonitorResponse> {
     const now = this.clock.now();
+    // Custom metrics are looked up before the monitor's row is locked (the change itself is synchronous).
+    const custom = dto.metrics != null ? await this.customOf(projectId, 'TRACE', dto.metrics) : new Set<string>();
     const updated = await this.repo.modify(projectId, id, (m) => {
       const patch: Partial<MonitorEntity> = {};
       const tt = m.targetType;
       if (dto.name != null) patch.name = dto.name;
-      if (dto.metrics != null) patch.metricNames = this.checkMetrics(tt, dto.metrics);
+      if (dto.metrics != null)
+        patch.metricNames = this.checkMetrics(tt, dto.metrics, tt === 'TRACE' ? custom : new Set());
       if (dto.filters !== undefined || dto.signal_weights !== undefined) {
         const filters = dto.filters !== undefined ? validateMonitorFilters(tt, dto.filters) : stripWeights(m.filters);
         const weights =
@@ -169,11 +186,11 @@ export class MonitorsService {
    * Distinct names, each known to the target type's registry, and judgeable: the metrics
    * themselves for traces, the trace signals they aggregate for sessions (as session runs check).
    */
-  private checkMetrics(targetType: MonitorTargetType, names: string[]): string[] {
+  private checkMetrics(targetType: MonitorTargetType, names: string[], custom: Set<string>): string[] {
     const distinct = [...new Set(names)];
     const known =
       targetType === 'TRACE'
-        ? (n: string) => this.metrics.isKnownTraceMetric(n)
+        ? (n: string) => this.metrics.isKnownTraceMetric(n) || custom.has(n)
         : (n: string) => this.metrics.isKnownSessionMetric(n);
     const unknown = distinct.filter((n) => !known(n));
     if (unknown.length > 0) throw unknownMonitorMetrics(targetType, unknown);

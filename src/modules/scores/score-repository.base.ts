@@ -11,6 +11,8 @@ export interface ScoreFilters {
   dataType?: ScoreDataType;
   evalRunId?: string;
   environment?: string;
+  /** `metadata.metric_version`: the version of the metric that made the score. */
+  metricVersion?: string;
   /** Inclusive, on created_at; an ISO timestamp (microseconds kept). */
   createdFrom?: string;
   /** Exclusive, on created_at; an ISO timestamp (microseconds kept). */
@@ -68,6 +70,11 @@ export abstract class ScoreRepositoryBase<E extends TraceScoreEntity | SessionSc
     if (f.dataType !== undefined) qb.andWhere('s.dataType = :dataType', { dataType: f.dataType });
     if (f.evalRunId !== undefined) qb.andWhere('s.evalRunId = :evalRunId', { evalRunId: f.evalRunId });
     if (f.environment !== undefined) qb.andWhere('s.environment = :environment', { environment: f.environment });
+    if (f.metricVersion !== undefined) {
+      qb.andWhere(`s.metadata ? 'metric_version' AND s.metadata->>'metric_version' = :metricVersion`, {
+        metricVersion: f.metricVersion,
+      });
+    }
     if (f.createdFrom !== undefined) qb.andWhere('s.createdAt >= :createdFrom', { createdFrom: f.createdFrom });
     if (f.createdBefore !== undefined) qb.andWhere('s.createdAt < :createdBefore', { createdBefore: f.createdBefore });
     return qb;

@@ -13,6 +13,7 @@ import { TraceScoreAnalyticsController } from './trace-score-analytics.controlle
 import { TraceScoresController } from './trace-scores.controller';
 import { TraceScoresRepository } from './trace-scores.repository';
 import { TraceScoresService } from './trace-scores.service';
+import { TranscriptsController } from './transcripts/transcripts.controller';
 
 /**
  * The scores API: manual trace scores, reads and deletes of trace and session scores, and their
@@ -27,6 +28,7 @@ import { TraceScoresService } from './trace-scores.service';
     ScoreAgreementController,
     SessionScoresController,
     SessionScoreAnalyticsController,
+    TranscriptsController,
   ],
   providers: [
     TraceScoresRepository,

@@ -52,6 +52,7 @@ export class TraceScoresService {
         dataType: q.data_type,
         evalRunId: q.eval_run_id,
         environment: q.environment,
+        metricVersion: q.metric_version,
         createdFrom: q.date_from,
         createdBefore: q.date_to,
       },

@@ -53,6 +53,21 @@ export class SubscriptionResponse {
   @ApiProperty({ format: 'date-time' }) created_at: string;
 }
 
+/** One per-organization quota (docs/security.md): its limit (0: unlimited) and what the organization uses now. */
+export class QuotaUseDto {
+  @ApiProperty({
+    enum: ['projects', 'apiKeys', 'monitors', 'runsInFlight', 'judgeCallsPerDay', 'judgeTokensPerDay'],
+  })
+  name: string;
+  @ApiProperty({ example: 'QUOTA_PROJECTS_PER_ORG', description: 'The variable that sets it.' }) variable: string;
+  @ApiProperty({ type: 'integer', description: '0: unlimited' }) limit: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Held now (projects, active keys, monitors, runs in flight) or spent today (UTC).',
+  })
+  used: number;
+}
+
 export class UsageResponse {
   @ApiProperty({ example: 'DEVELOPMENT' }) plan: string;
   @ApiProperty({ example: 'ACTIVE' }) status: string;
@@ -63,6 +78,8 @@ export class UsageResponse {
   @ApiProperty({ description: 'Judge-produced trace scores created in the period.' }) trace_evals: number;
   @ApiProperty({ description: 'Judge-produced session scores created in the period.' }) session_evals: number;
   @ApiProperty({ type: PlanLimitsDto }) limits: PlanLimitsDto;
+  @ApiProperty({ type: [QuotaUseDto], description: "The organization's quotas with their defaults, and what is used." })
+  quotas: QuotaUseDto[];
 }
 
 export class CategoryBreakdown {

@@ -6,6 +6,7 @@ import { MembershipRole } from '../auth/entities/membership.entity';
 import { OrganizationEntity } from '../auth/entities/organization.entity';
 import { OrganizationsService } from '../auth/organizations.service';
 import { UserContext } from '../auth/types/project-context';
+import { OrgQuotaService } from '../quotas/org-quotas.service';
 import {
   BillingResponse,
   CategoryBreakdown,
@@ -40,6 +41,7 @@ export class SubscriptionsService {
     private readonly organizations: OrganizationsService,
     private readonly usage: UsageCounter,
     private readonly limits: PlanLimitsSource,
+    private readonly quotas: OrgQuotaService,
   ) {}
 
   async subscription(user: UserContext, orgId: string): Promise<SubscriptionResponse> {
@@ -59,7 +61,7 @@ export class SubscriptionsService {
 
   async currentUsage(user: UserContext, orgId: string): Promise<UsageResponse> {
     await this.memberOrg(user, orgId);
-    const used = await this.usage.month(orgId, new Date());
+    const [used, quotas] = await Promise.all([this.usage.month(orgId, new Date()), this.quotas.report(orgId)]);
     return {
       plan: SELF_HOSTED_PLAN,
       status: SUBSCRIPTION_STATUS,
@@ -67,6 +69,7 @@ export class SubscriptionsService {
       period_end: used.periodEnd.toISOString(),
       ...counts(used),
       limits: await this.limits.forOrganization(orgId),
+      quotas,
     };
   }
 

@@ -7,7 +7,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { DEFAULT_ANSWERS, synthesizeFromSchema } from './defaults';
+import { customJudgeAnswer, DEFAULT_ANSWERS, synthesizeFromSchema } from './defaults';
 
 export type StageAnswer =
   | Record<string, unknown>
@@ -62,6 +62,12 @@ export interface JudgeServerOptions {
   host?: string;
   /** Latency added to every answer, ms. */
   latencyMs?: number;
+  /**
+   * A further latency drawn uniformly from [0, jitterMs) per answer, as a real provider's varies;
+   * seeded (`jitterSeed`, default 1), so a run of the same requests sees the same draws.
+   */
+  jitterMs?: number;
+  jitterSeed?: number;
   /** Dimensions of the deterministic default embeddings. */
   dimensions?: number;
   /** When true, requests asking for structured output get a 400 (a model without it). */
@@ -167,6 +173,7 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
   const embeddings = new Map<string, number[]>();
   let faults: ActiveFault[] = [];
   let latencyMs = options.latencyMs ?? 0;
+  const jitter = jitterSource(options.jitterMs ?? 0, options.jitterSeed ?? 1);
   let rejectResponseFormat = options.rejectResponseFormat ?? false;
   let reportUsage = true;
   const dims = options.dimensions ?? 8;
@@ -209,7 +216,9 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
     if (override) answer = override;
     else if (typeof source === 'function') answer = source(log);
     else if (source) answer = source;
-    else answer = synthesizeFromSchema(protocol.schema(body));
+    else
+      answer =
+        customJudgeAnswer(stage, log.prompt, protocol.schema(body)) ?? synthesizeFromSchema(protocol.schema(body));
     const content = 'raw' in answer && typeof answer.raw === 'string' ? answer.raw : JSON.stringify(answer);
     const usage = reportUsage ? { input: tokens(protocol.inputChars(body)), output: tokens(content.length) } : null;
     if (usage) log.reported = usage;
@@ -274,7 +283,7 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
       if (invalid) return send(res, log, 400, protocol.errorBody(400, invalid));
       if (gate) await gate;
       const fault = takeFault(log);
-      const delay = (fault?.delayMs ?? 0) + latencyMs;
+      const delay = (fault?.delayMs ?? 0) + latencyMs + jitter();
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       if (fault?.status) {
         const headers: Record<string, string> = {};
@@ -357,5 +366,18 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Uniform draws in [0, ms) from a small seeded generator (mulberry32); always 0 when `ms` is 0. */
+function jitterSource(ms: number, seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    if (ms <= 0) return 0;
+    state = (state + 0x6d2b79f5) >>> 0;
+    let x = state;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * ms);
   };
 }

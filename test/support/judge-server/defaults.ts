@@ -28,6 +28,31 @@ export const DEFAULT_ANSWERS: Record<string, Record<string, unknown>> = {
   'confidence.evaluate': { confidence: 0.85, reason: 'The agent acted decisively without hedging.' },
 };
 
+const MARKER = /<<([^<>\n]{1,64})>>/;
+
+/**
+ * A custom metric's judge (stage `<name>.judge`) learns its answer from the prompt: the first
+ * `<<value>>` marker in it (put one in a trace's input or output) is the verdict (`<<false>>`), the
+ * label (`<<refund>>`, when it is one of the schema's labels) or the score (`<<0.25>>`). Without a
+ * marker: true, the first label, 0.5. Null for any other stage.
+ */
+export function customJudgeAnswer(stage: string, prompt: string, schema: any): Record<string, unknown> | null {
+  if (!stage.endsWith('.judge')) return null;
+  const marker = MARKER.exec(prompt)?.[1]?.trim();
+  const props = schema?.properties ?? {};
+  const reason = marker ? `The prompt says ${marker}.` : 'No marker in the prompt: the default answer.';
+  if (props.verdict) return { verdict: marker ? marker !== 'false' : true, reason };
+  if (props.label) {
+    const labels: string[] = props.label.enum ?? [];
+    return { label: marker && labels.includes(marker) ? marker : (labels[0] ?? marker ?? 'unknown'), reason };
+  }
+  if (props.score) {
+    const n = Number(marker);
+    return { score: marker !== undefined && Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : 0.5, reason };
+  }
+  return null;
+}
+
 /** Builds a plausible value for a JSON Schema (for stages with no scripted or default answer). */
 export function synthesizeFromSchema(schema: any): Record<string, unknown> {
   const value = synth(schema, 0);

@@ -4,14 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RunBudget } from './run-budget';
 import { exec, execOn, inTransaction } from './ledger-exec';
-import {
-  CLAIM_SQL,
-  HEARTBEAT_SQL,
-  RELEASE_ALL_SQL,
-  RELEASE_SQL,
-  SLICE_STATE_SQL,
-  SLICES_NEEDING_WORK_SQL,
-} from './ledger-leases.sql';
+import { CLAIM_SQL, HEARTBEAT_SQL, RELEASE_ALL_SQL, RELEASE_SQL, SLICE_STATE_SQL } from './ledger-leases.sql';
+import { MATERIALIZE_SLICE_SQL } from '../pending-items.sql';
 import {
   COMPLETE_IF_DONE_SQL,
   COMPLETE_SETTLED_SQL,
@@ -21,6 +15,7 @@ import {
 } from './run-state.sql';
 import { ItemLoader } from './item-loader';
 import { RunScoreWriter } from './score-writer';
+import { JudgeTranscriptStore } from '../../scores/transcripts/judge-transcript.store';
 import type {
   ClaimedItem,
   ExecutableRun,
@@ -49,9 +44,10 @@ export class EvalRunLedgerRepository {
     @InjectDataSource() private readonly ds: DataSource,
     /** The heartbeat's own connection: leases are renewed however busy the shared pool is. */
     @Optional() private readonly reserved?: ReservedConnection,
+    @Optional() transcripts?: JudgeTranscriptStore,
   ) {
     this.loader = new ItemLoader(ds);
-    this.scores = new RunScoreWriter(ds);
+    this.scores = new RunScoreWriter(ds, transcripts);
   }
 
   private exec<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {
@@ -60,7 +56,7 @@ export class EvalRunLedgerRepository {
 
   async loadRun(runId: string): Promise<ExecutableRun | null> {
     const [row] = await this.ds.query(
-      `SELECT id, project_id, target_type, filters, metric_names, model, status, max_judge_calls, max_judge_tokens FROM eval_runs WHERE id = $1`,
+      `SELECT id, project_id, target_type, filters, metric_names, model, status, max_judge_calls, max_judge_tokens, created_at FROM eval_runs WHERE id = $1`,
       [runId],
     );
     return row
@@ -74,6 +70,7 @@ export class EvalRunLedgerRepository {
           status: row.status,
           maxJudgeCalls: row.max_judge_calls,
           maxJudgeTokens: row.max_judge_tokens === null ? null : Number(row.max_judge_tokens),
+          createdAt: new Date(row.created_at),
         }
       : null;
   }
@@ -227,11 +224,10 @@ export class EvalRunLedgerRepository {
   }
 
   /**
-   * Slices with claimable work (PENDING items, or RUNNING items whose lease expired) of the oldest
-   * `runs` unfinished runs: one index probe per slice.
+   * Writes a slice the run's creation left outside the ledger into it (a no-op for a slice already
+   * there); returns the items written. See pending-items.sql.ts.
    */
-  async slicesNeedingWork(runs: number): Promise<Array<{ runId: string; slice: number }>> {
-    const rows: { run_id: string; slice: number }[] = await this.ds.query(SLICES_NEEDING_WORK_SQL, [runs]);
-    return rows.map((r) => ({ runId: r.run_id, slice: r.slice }));
+  async materializeSlice(runId: string, slice: number): Promise<number> {
+    return (await this.exec(MATERIALIZE_SLICE_SQL, [runId, slice])).affected;
   }
 }

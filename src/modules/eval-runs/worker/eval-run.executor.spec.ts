@@ -40,6 +40,8 @@ class MemoryLedger {
   });
   markRunning = async () => void (this.status = this.status === 'PENDING' ? 'RUNNING' : this.status);
   failRun = async () => false;
+  /** Every item is in the ledger from the start here (no slice waits outside it). */
+  materializeSlice = async () => 0;
   completeIfDone = async () => {
     const done = [...this.items.values()].every((i) => i.state === 'DONE');
     if (done && this.status === 'RUNNING') this.status = 'COMPLETED';

@@ -1,4 +1,5 @@
 import { OrgQuotaService } from '../../quotas/org-quotas.service';
+import { CustomMetricRuns } from '../../custom-metrics/runs/custom-metric-runs';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,6 +59,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     private readonly evalMetrics: EvalMetrics,
     private readonly faults: FaultInjector,
     @Optional() private readonly quotas?: OrgQuotaService,
+    @Optional() private readonly customMetrics?: CustomMetricRuns,
   ) {
     this.pool = new SlotPool(config.evalRuns.workerConcurrency);
     this.leaseMs = config.evalRuns.itemLeaseMs;
@@ -90,6 +92,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
    */
   async runSlice(runId: string, slice: number, progress?: ProgressReporter): Promise<void> {
     if (this.stopping) return;
+    // A slice of a filtered run is written to the ledger when its job first runs (creation wrote the first).
+    await this.ledger.materializeSlice(runId, slice);
     const ctx = await this.openRun(runId);
     if (!ctx) return;
     const work = this.pumpSlice(ctx, slice, progress);
@@ -148,7 +152,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
       for (const runId of this.runs.keys()) {
         const status = statuses.get(runId);
         // A run FAILED by its budget elsewhere keeps its reserved calls in flight; a cancelled or deleted one does not.
-        if (status === undefined || isTerminal(status)) this.stopRun(runId, `run ${status ?? 'deleted'}`, status !== 'FAILED');
+        if (status === undefined || isTerminal(status))
+          this.stopRun(runId, `run ${status ?? 'deleted'}`, status !== 'FAILED');
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'Lease heartbeat failed');
@@ -164,7 +169,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
     }
     const run = await this.ledger.loadRun(runId);
     if (!run || isTerminal(run.status)) return null;
-    const fault = runLevelFault(run, this.metrics, this.judge);
+    const definitions = await this.customDefinitions(run);
+    const fault = runLevelFault(run, this.metrics, this.judge, definitions);
     if (fault) {
       if (await this.ledger.failRun(run.id, fault)) {
         this.logger.warn({ runId, fault }, 'Eval run FAILED');
@@ -186,6 +192,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       slices: 1,
       abort,
       signal: AbortSignal.any([this.shutdown.signal, abort.signal]),
+      definitions,
       budget:
         run.maxJudgeCalls !== null || run.maxJudgeTokens !== null
           ? this.ledger.budgetFor(run, (reason, stoppedNow) => this.budgetRefused(run.id, reason, stoppedNow))
@@ -196,6 +203,13 @@ export class EvalRunExecutor implements OnModuleDestroy {
     };
     this.runs.set(runId, ctx);
     return ctx;
+  }
+
+  /** A TRACE run's custom metrics (names the registry does not know), pinned by its creation time. */
+  private async customDefinitions(run: ExecutableRun) {
+    const names = run.metricNames.filter((m) => !this.metrics.isKnownTraceMetric(m));
+    if (run.targetType !== 'TRACE' || names.length === 0 || !this.customMetrics) return undefined;
+    return this.customMetrics.forRun(run.projectId, names, run.createdAt);
   }
 
   /** A judge call its run's budget refused: the run stops here (FAILED once, by the first refusal). */
@@ -231,7 +245,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       pool: this.pool,
       ledger: this.ledger,
       leaseMs: this.leaseMs,
-      activeSlices: () => this.slices.size,
+      projectId: run.projectId,
       live: () => !this.stopping && !ctx.stopped,
       claimAndLoad: (limit) => this.claimAndLoad(run, slice, limit),
       evaluate: ({ item, batch }, judged) => this.evaluate(ctx, item, batch, finisher, judged),
@@ -256,7 +270,10 @@ export class EvalRunExecutor implements OnModuleDestroy {
               data: await this.ledger.loadSessionBatch(
                 run,
                 claimed.map((c) => c.sessionId!),
-                SESSION_SIGNALS.map((name) => ({ name, model: this.metrics.judgeModelOf(name, run.model ?? undefined) })),
+                SESSION_SIGNALS.map((name) => ({
+                  name,
+                  model: this.metrics.judgeModelOf(name, run.model ?? undefined),
+                })),
               ),
             }
           : { kind: 'trace', ...(await this.ledger.loadBatch(run, ids)) };

@@ -18,13 +18,15 @@ function sweeperWith(redisUp: boolean) {
   const finished: string[] = [];
   const ledger = {
     completeSettledRuns: async () => ['done-1', 'done-2'],
-    slicesNeedingWork: async () => [
+  };
+  const producer = {
+    // The claimable slices of every project's window (SliceWindow, tested against PostgreSQL in
+    // test/e2e/eval-runs-fairness.e2e-spec.ts).
+    claimableWindows: async () => [
       { runId: 'a', slice: 0 },
       { runId: 'a', slice: 3 },
       { runId: 'b', slice: 1 },
     ],
-  };
-  const producer = {
     enqueue: async (runId: string, slices: number[]) => {
       enqueued.push([runId, slices]);
       return redisUp;
@@ -46,7 +48,7 @@ function sweeperWith(redisUp: boolean) {
 }
 
 describe('EvalRunSweeper', () => {
-  it('completes settled runs and re-enqueues the claimable slices, one call per run', async () => {
+  it('completes settled runs and re-enqueues the claimable slices of the projects’ windows, one call per run', async () => {
     const { sweeper, enqueued, worked, finished } = sweeperWith(true);
     expect(await sweeper.sweep()).toHaveLength(3);
     expect(enqueued).toEqual([

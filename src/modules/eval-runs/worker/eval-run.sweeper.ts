@@ -3,6 +3,7 @@ import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 import { EvalMetrics } from '../../operators/eval-metrics.service';
 import { EvalRunsProducer } from '../eval-runs.producer';
+import { byRun } from '../slice-window';
 import { EvalRunLedgerRepository } from './eval-run-ledger.repository';
 import { EvalRunExecutor } from './eval-run.executor';
 
@@ -12,8 +13,9 @@ const SWEEP_BATCH = 500;
 /**
  * The backstop for when Redis lost the jobs: at worker start and every EVAL_SWEEP_INTERVAL_MS it
  * completes runs with no open item left and re-enqueues the job of every slice with claimable items
- * (PENDING items, or leases that expired because a worker died). A slice whose job is still queued
- * or active is not added twice (the job id is the slice's). So a failed enqueue, a lost job, a
+ * (PENDING items, or leases that expired because a worker died) within its project's window (the
+ * project's first EVAL_PROJECT_SLICES_IN_FLIGHT open slices, see SliceWindow). A slice whose job is
+ * still queued or active is not added twice (the job id is the slice's). So a failed enqueue, a lost job, a
  * killed worker or a flushed Redis delays a run but never strands it. A timer, not a repeatable
  * Bull job, so that flushing Redis cannot remove the sweeper itself.
  */
@@ -51,10 +53,8 @@ export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.log({ runs: completed }, 'Sweeper completed settled eval runs');
         for (let i = 0; i < completed.length; i++) this.evalMetrics.runFinished('COMPLETED');
       }
-      const slices = await this.ledger.slicesNeedingWork(SWEEP_BATCH);
-      const byRun = new Map<string, number[]>();
-      for (const { runId, slice } of slices) byRun.set(runId, [...(byRun.get(runId) ?? []), slice]);
-      for (const [runId, runSlices] of byRun) {
+      const slices = await this.producer.claimableWindows(SWEEP_BATCH);
+      for (const [runId, runSlices] of byRun(slices)) {
         const queued = await this.producer.enqueue(runId, runSlices);
         // Redis unreachable: this process is a worker too, so it keeps the run moving itself.
         if (!queued) for (const slice of runSlices) void this.executor.runSlice(runId, slice).catch(() => undefined);

@@ -43,13 +43,3 @@ export const RELEASE_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_t
 export const RELEASE_ALL_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL,
               attempts = greatest(attempts - 1, 0), updated_at = now()
        WHERE lease_token = $1 AND state = 'RUNNING'`;
-
-/** Slices with claimable work of the oldest $1 unfinished runs: one index probe per slice. */
-export const SLICES_NEEDING_WORK_SQL = `SELECT r.id AS run_id, s.slice
-       FROM (SELECT id, slice_count, created_at FROM eval_runs WHERE status IN ('PENDING', 'RUNNING') ORDER BY created_at LIMIT $1) r
-       CROSS JOIN LATERAL generate_series(0, r.slice_count - 1) AS s(slice)
-       WHERE EXISTS (
-         SELECT 1 FROM eval_run_items i
-         WHERE i.run_id = r.id AND i.slice = s.slice AND (i.state = 'PENDING' OR (i.state = 'RUNNING' AND i.lease_expires_at < now()))
-       )
-       ORDER BY r.created_at, s.slice`;

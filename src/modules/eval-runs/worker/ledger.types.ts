@@ -1,3 +1,4 @@
+import type { JudgeAttempt } from '../../judge/judge.types';
 import type { TraceView } from '../../metrics/types/trace-view';
 
 /** The shapes the worker's ledger statements take and give: runs, claimed items, scores, settlements. */
@@ -15,6 +16,8 @@ export interface ExecutableRun {
   status: string;
   maxJudgeCalls: number | null;
   maxJudgeTokens: number | null;
+  /** When the run was created: it judges custom metrics with the versions current then (its pin). */
+  createdAt: Date;
 }
 
 /** A claimed ledger item. */
@@ -39,9 +42,13 @@ export interface SliceState {
 export interface ScoreRow {
   name: string;
   value: string | null;
+  /** NUMERIC when absent; a custom metric's BOOLEAN or CATEGORICAL answer says so. */
+  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
   status: 'SUCCESS' | 'FAILED';
   reason: string | null;
   metadata: Record<string, unknown>;
+  /** The judge's attempts behind the score (kept when the project keeps transcripts). */
+  transcript?: JudgeAttempt[];
 }
 
 /** A score about to be written for a trace (with the trace's environment, copied to the score). */

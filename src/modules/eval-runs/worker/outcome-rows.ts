@@ -27,20 +27,27 @@ export function toScoreRow(o: MetricOutcome, failurePrefix = 'Metric execution f
   if (o.ok) {
     return {
       name: o.metric,
-      value: formatScoreValue(o.score),
+      value: o.value ?? formatScoreValue(o.score),
+      dataType: o.dataType,
       status: 'SUCCESS',
       reason: o.reason,
-      metadata: { ...o.metadata, judge_usage },
+      metadata: { ...o.metadata, judge_usage, ...version(o) },
+      transcript: o.transcript,
     };
   }
   return {
     name: o.metric,
     value: null,
+    dataType: o.dataType,
     status: 'FAILED',
     reason: `${failurePrefix}: ${o.error}`,
-    metadata: { judge_usage },
+    metadata: { judge_usage, ...version(o) },
+    transcript: o.transcript,
   };
 }
+
+/** The metric version a score records (`metadata.metric_version`; scores filter by it). */
+const version = (o: MetricOutcome) => (o.version === undefined ? {} : { metric_version: o.version });
 
 /** Unreported token counts (null) stay out of the sums and are counted instead. */
 export function sumUsage(outcomes: MetricOutcome[]): FinishedItem['usage'] {

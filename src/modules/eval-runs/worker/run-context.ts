@@ -1,4 +1,5 @@
 import type { JudgeService } from '../../judge/judge.service';
+import type { MetricDefinition } from '../../metrics/metric-definition';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { EvaluateTraceOptions } from '../../metrics/metrics.types';
 import type { JudgeQuota } from '../../quotas/judge-quota';
@@ -27,6 +28,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** Present when the run has a judge budget: every judge call reserves its place first. */
   budget: RunBudget | undefined;
+  /** The run's custom metrics, at the versions pinned by its creation time (CustomMetricRuns). */
+  definitions?: ReadonlyMap<string, MetricDefinition>;
 }
 
 /** What evaluating one item (trace or session) needs of the executor. */
@@ -45,9 +48,12 @@ export function runLevelFault(
   run: ExecutableRun,
   metrics: Pick<MetricsService, 'isKnownSessionMetric' | 'isKnownTraceMetric'>,
   judge: Pick<JudgeService, 'assertModelUsable'>,
+  custom?: ReadonlyMap<string, unknown>,
 ): string | null {
   const known = (m: string) =>
-    run.targetType === 'SESSION' ? metrics.isKnownSessionMetric(m) : metrics.isKnownTraceMetric(m);
+    run.targetType === 'SESSION'
+      ? metrics.isKnownSessionMetric(m)
+      : metrics.isKnownTraceMetric(m) || Boolean(custom?.has(m));
   const unknown = run.metricNames.filter((m) => !known(m));
   if (unknown.length > 0) return `Unknown metrics: ${unknown.join(', ')}`;
   try {
@@ -70,6 +76,7 @@ export function judgeOptionsOf(
     signal: ctx.signal,
     budget: ctx.budget,
     judgeQuota,
+    definitions: ctx.definitions,
     beforeJudgeCall: () => {
       if (ctx.stopped) throw new Error(ctx.stopped);
       faults.hit('judge');

@@ -13,6 +13,7 @@ const run = (budgeted = false): ExecutableRun => ({
   status: 'RUNNING',
   maxJudgeCalls: budgeted ? 5 : null,
   maxJudgeTokens: null,
+  createdAt: new Date(),
 });
 const item = (traceId: string): FinishedItem => ({
   traceId,

@@ -1,3 +1,5 @@
+import { NO_PENDING_SLICE } from '../pending-items.sql';
+
 /**
  * A run's status changes made by workers. Hand-written because each is one conditional UPDATE whose
  * condition is the point (exactly one writer wins), and the settle statement is a data-modifying
@@ -12,15 +14,17 @@ export const MARK_RUNNING_SQL = `UPDATE eval_runs SET status = 'RUNNING', starte
 export const FAIL_RUN_SQL = `UPDATE eval_runs SET status = 'FAILED', error_message = $2, completed_at = now(), started_at = coalesce(started_at, now())
        WHERE id = $1 AND status IN ('PENDING', 'RUNNING')`;
 
-/** COMPLETED when no item is open. */
+/** COMPLETED when no item is open and no slice waits outside the ledger (pending-items.sql.ts). */
 export const COMPLETE_IF_DONE_SQL = `UPDATE eval_runs SET status = 'COMPLETED', completed_at = now(), started_at = coalesce(started_at, now())
        WHERE id = $1 AND status IN ('PENDING', 'RUNNING')
-         AND NOT EXISTS (SELECT 1 FROM eval_run_items i WHERE i.run_id = $1 AND i.state <> 'DONE')`;
+         AND NOT EXISTS (SELECT 1 FROM eval_run_items i WHERE i.run_id = $1 AND i.state <> 'DONE')
+         AND ${NO_PENDING_SLICE('$1')}`;
 
-/** Every unfinished run with no open item left, COMPLETED. */
+/** Every unfinished run with no open item left (nor a slice outside the ledger), COMPLETED. */
 export const COMPLETE_SETTLED_SQL = `UPDATE eval_runs r SET status = 'COMPLETED', completed_at = now(), started_at = coalesce(started_at, now())
        WHERE r.status IN ('PENDING', 'RUNNING')
          AND NOT EXISTS (SELECT 1 FROM eval_run_items i WHERE i.run_id = r.id AND i.state <> 'DONE')
+         AND ${NO_PENDING_SLICE('r.id')}
        RETURNING r.id`;
 
 /**

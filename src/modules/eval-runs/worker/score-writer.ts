@@ -2,12 +2,17 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { TraceScoreEntity, ScoreDataType, ScoreSource, ScoreStatus } from '../../scores/entities/trace-score.entity';
 import { SessionScoreEntity } from '../../scores/entities/session-score.entity';
+import type { JudgeTranscriptStore, TranscriptToWrite } from '../../scores/transcripts/judge-transcript.store';
 import { inTransaction } from './ledger-exec';
 import type { ExecutableRun, ScoreRow, ScoreToWrite, SessionScoreToWrite } from './ledger.types';
 
 /** Writes a run's scores, exactly once each (see insertScores). */
 export class RunScoreWriter {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    /** The scores module's port for judge transcripts, written with the scores they explain. */
+    private readonly transcripts?: JudgeTranscriptStore,
+  ) {}
 
   /**
    * Writes a batch's scores: trace scores (the signals of a session run) first, then session scores,
@@ -37,6 +42,7 @@ export class RunScoreWriter {
           if (attempt >= 3) throw new Error(`Scores of run ${run.id} kept failing their foreign keys`);
           rows = await stillExisting(runner.manager, run, rows);
         }
+        await this.transcripts?.writeForRun(runner.manager, run.projectId, run.id, transcriptsOf(rows));
         if (sessionRows.length > 0) {
           await insertOrFkViolation(
             runner,
@@ -63,7 +69,14 @@ async function insertOrFkViolation(
 ): Promise<boolean> {
   await runner.query('SAVEPOINT score_rows');
   try {
-    await runner.manager.createQueryBuilder().insert().into(entity).values(values).orIgnore().updateEntity(false).execute();
+    await runner.manager
+      .createQueryBuilder()
+      .insert()
+      .into(entity)
+      .values(values)
+      .orIgnore()
+      .updateEntity(false)
+      .execute();
     await runner.query('RELEASE SAVEPOINT score_rows');
     return true;
   } catch (error) {
@@ -89,7 +102,7 @@ function automated(run: ExecutableRun, s: ScoreRow & { environment: string | nul
   return {
     projectId: run.projectId,
     name: s.name,
-    dataType: ScoreDataType.NUMERIC,
+    dataType: (s.dataType as ScoreDataType | undefined) ?? ScoreDataType.NUMERIC,
     value: s.value,
     source: ScoreSource.AUTOMATED,
     status: s.status === 'SUCCESS' ? ScoreStatus.SUCCESS : ScoreStatus.FAILED,
@@ -107,6 +120,9 @@ function toEntity(run: ExecutableRun, s: ScoreToWrite): QueryDeepPartialEntity<T
 function toSessionEntity(run: ExecutableRun, s: SessionScoreToWrite): QueryDeepPartialEntity<SessionScoreEntity> {
   return { sessionId: s.sessionId, ...automated(run, s) } as QueryDeepPartialEntity<SessionScoreEntity>;
 }
+
+const transcriptsOf = (rows: ScoreToWrite[]): TranscriptToWrite[] =>
+  rows.flatMap((r) => (r.transcript?.length ? [{ traceId: r.traceId, name: r.name, attempts: r.transcript }] : []));
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

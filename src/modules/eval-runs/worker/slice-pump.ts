@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_STATUSES } from '../entities/eval-run.entity';
 import type { ClaimedItem, EvalRunLedgerRepository } from './eval-run-ledger.repository';
-import type { SlotPool } from './slot-pool';
+import type { Lane, SlotPool } from './slot-pool';
 
 /** Reports a slice's progress (0–100); the Bull job's `progress()`. */
 export type ProgressReporter = (percent: number) => unknown;
@@ -17,8 +17,8 @@ export interface PumpHost<B> {
   readonly pool: SlotPool;
   readonly ledger: EvalRunLedgerRepository;
   readonly leaseMs: number;
-  /** Slices being pumped in this process right now (they share the pool fairly). */
-  activeSlices(): number;
+  /** The run's project: the pool shares its slots fairly between projects. */
+  readonly projectId: string;
   /** False once the process stops or the run is stopped: nothing new starts after that. */
   live(): boolean;
   claimAndLoad(limit: number): Promise<Array<ReadyItem<B>>>;
@@ -55,6 +55,8 @@ export class SlicePump<B> {
   /** Wakes the pump when one of its slots is given back. */
   private slotFreed: (() => void) | null = null;
   private readonly progress: SliceProgress;
+  /** This pump's access to the pool's slots, for its run's project. */
+  private readonly lane: Lane;
 
   constructor(
     private readonly host: PumpHost<B>,
@@ -66,6 +68,7 @@ export class SlicePump<B> {
     this.batchMin = Math.max(1, Math.floor(host.pool.capacity / 8));
     this.maxUnsettled = host.pool.capacity * 4;
     this.progress = new SliceProgress(initialOpen, reporter);
+    this.lane = host.pool.join(host.projectId);
   }
 
   async run(): Promise<void> {
@@ -77,8 +80,10 @@ export class SlicePump<B> {
       }
     } finally {
       // Stopped (or failed) with items still waiting for a slot: give them back now, unjudged.
+      this.lane.want(0);
       if (this.ready.length > 0) await this.host.giveBack(this.ready.splice(0).map((r) => r.item.traceId));
       await Promise.allSettled([...this.unsettled]);
+      this.lane.leave();
     }
     this.progress.report();
   }
@@ -86,8 +91,7 @@ export class SlicePump<B> {
   /** Tops up the prefetch to this slice's fair share of slots; returns how many items it asked for. */
   private async claim(): Promise<number> {
     if (this.exhausted || this.ready.length >= this.batchMin) return 0;
-    const { capacity } = this.host.pool;
-    const share = Math.max(this.batchMin, Math.ceil(capacity / Math.max(1, this.host.activeSlices())));
+    const share = Math.max(this.batchMin, this.lane.share());
     const wanted = Math.max(0, share + this.batchMin - this.judging - this.ready.length);
     if (wanted > 0) {
       const claimed = await this.host.claimAndLoad(wanted);
@@ -97,17 +101,20 @@ export class SlicePump<B> {
     return wanted;
   }
 
-  /** Starts prefetched items while slots are free and the unsettled bound allows. */
+  /**
+   * Starts prefetched items while the pool gives this project slots and the unsettled bound allows;
+   * then tells the pool how many items still wait for a slot (its project's claim on the next ones).
+   */
   private dispatch(): void {
-    const { pool } = this.host;
     while (
       this.ready.length > 0 &&
       this.host.live() &&
       this.unsettled.size < this.maxUnsettled &&
-      pool.reserve(1) === 1
+      this.lane.tryTake()
     ) {
       this.start(this.ready.shift()!);
     }
+    this.lane.want(this.host.live() ? this.ready.length : 0);
   }
 
   private start(ready: ReadyItem<B>): void {
@@ -117,7 +124,7 @@ export class SlicePump<B> {
       if (!holding) return;
       holding = false;
       this.judging -= 1;
-      this.host.pool.release(1);
+      this.lane.give(1);
       const wake = this.slotFreed;
       this.slotFreed = null;
       wake?.();
@@ -137,7 +144,7 @@ export class SlicePump<B> {
       return 'again';
     }
     if (this.ready.length > 0) {
-      if (this.host.live()) await this.host.pool.waitForFree(1);
+      if (this.host.live()) await this.lane.waitForTurn();
       return 'again';
     }
     if (this.exhausted) {

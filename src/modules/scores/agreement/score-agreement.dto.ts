@@ -24,6 +24,16 @@ export class ScoreAgreementQuery extends PaginationQueryDto {
   eval_run_id?: string;
 
   @ApiPropertyOptional({
+    description:
+      "Only the judge scores of this metric version (a custom metric's version number, a built-in metric's prompt hash; `metadata.metric_version` of a score).",
+    example: '2',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  metric_version?: string;
+
+  @ApiPropertyOptional({
     minimum: 0,
     maximum: 1,
     default: 0.5,
@@ -68,6 +78,7 @@ export class AgreementDisagreementPage {
 export class ScoreAgreementResponse {
   @ApiProperty({ example: 'task_completion' }) metric_name: string;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) eval_run_id: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2' }) metric_version: string | null;
   @ApiProperty({
     enum: ScoreDataType,
     enumName: 'ScoreDataType',

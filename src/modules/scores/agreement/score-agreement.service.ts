@@ -34,7 +34,7 @@ export class ScoreAgreementService {
 
   async agreement(ctx: ProjectContext, q: ScoreAgreementQuery): Promise<ScoreAgreementResponse> {
     const threshold = q.threshold ?? DEFAULT_THRESHOLD;
-    const params = [ctx.projectId, q.metric_name, q.eval_run_id ?? null, threshold];
+    const params = [ctx.projectId, q.metric_name, q.eval_run_id ?? null, threshold, q.metric_version ?? null];
     const rows: CellRow[] = await this.db.query(AGREEMENT_CELLS, params);
     if (rows.length > MAX_CONFUSION_CELLS) {
       throw unprocessable(
@@ -54,6 +54,7 @@ export class ScoreAgreementService {
     return {
       metric_name: q.metric_name,
       eval_run_id: q.eval_run_id ?? null,
+      metric_version: q.metric_version ?? null,
       data_type: dataType,
       threshold: dataType === ScoreDataType.NUMERIC ? threshold : null,
       n: stats.n,

@@ -4,7 +4,8 @@
  * for Spearman's ρ, which the query builder cannot say; everything is aggregated in PostgreSQL, so
  * no score row reaches the application. Both sides are read through ix_trace_scores_project_name.
  *
- * Parameters of every statement: $1 project, $2 metric name, $3 eval run id or NULL, $4 threshold.
+ * Parameters of every statement: $1 project, $2 metric name, $3 eval run id or NULL, $4 threshold,
+ * $5 metric version or NULL (the judge scores' metadata.metric_version).
  */
 const latest = (source: 'AUTOMATED' | 'ANNOTATION', runFilter: string) => `
   SELECT DISTINCT ON (s.trace_id) s.trace_id, s.id, s.data_type, s.value, s.value_number
@@ -17,7 +18,10 @@ const label = (type: string, value: string, num: string) =>
   `CASE WHEN ${type} = 'NUMERIC' THEN CASE WHEN ${num} >= $4::float8 THEN 'pass' ELSE 'fail' END ELSE ${value} END`;
 
 const PAIRS = `
-  WITH judge AS (${latest('AUTOMATED', ' AND ($3::uuid IS NULL OR s.eval_run_id = $3::uuid)')}),
+  WITH judge AS (${latest(
+    'AUTOMATED',
+    " AND ($3::uuid IS NULL OR s.eval_run_id = $3::uuid) AND ($5::text IS NULL OR s.metadata->>'metric_version' = $5::text)",
+  )}),
        human AS (${latest('ANNOTATION', '')}),
        pairs AS (
          SELECT j.trace_id, j.id AS judge_score_id, h.id AS human_score_id,
@@ -49,12 +53,12 @@ export const AGREEMENT_NUMERIC = `${PAIRS}
         FROM pairs WHERE judge_type = 'NUMERIC' AND human_type = 'NUMERIC') r`;
 
 /**
- * $5 data type, $6 limit, $7 offset: the pairs of that type whose labels differ, the widest NUMERIC
+ * $6 data type, $7 limit, $8 offset: the pairs of that type whose labels differ, the widest NUMERIC
  * gaps first, then by trace id.
  */
 export const AGREEMENT_DISAGREEMENTS = `${PAIRS}
   SELECT trace_id, judge_score_id, human_score_id, judge_value, human_value, judge_label, human_label
   FROM pairs
-  WHERE judge_type = $5::text AND human_type = $5::text AND judge_label <> human_label
+  WHERE judge_type = $6::text AND human_type = $6::text AND judge_label <> human_label
   ORDER BY abs(judge_number - human_number) DESC NULLS LAST, trace_id
-  LIMIT $6::int OFFSET $7::int`;
+  LIMIT $7::int OFFSET $8::int`;

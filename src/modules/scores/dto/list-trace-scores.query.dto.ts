@@ -43,6 +43,16 @@ export class ListTraceScoresQuery extends PaginationQueryDto {
   @MaxLength(255)
   environment?: string;
 
+  @ApiPropertyOptional({
+    description:
+      "Scores of this metric version only (`metadata.metric_version`: a custom metric's version number, a built-in metric's prompt hash).",
+    example: '2',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  metric_version?: string;
+
   @ApiPropertyOptional({ format: 'date-time', description: 'created_at ≥ this (inclusive).' })
   @IsOptional()
   @IsTimestamp()

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { JudgeAttempt } from '../../judge/judge.types';
+import { decodeTranscript, encodeTranscript, type Blob, type StoredAttempt } from './transcript-codec';
+
+/** A judged score's transcript about to be written: the score is named by its run's unique key. */
+export interface TranscriptToWrite {
+  traceId: string;
+  name: string;
+  attempts: JudgeAttempt[];
+}
+
+export interface ReadTranscript {
+  scoreId: string;
+  attempts: JudgeAttempt[];
+  createdAt: Date;
+}
+
+/**
+ * Judge transcripts: what the judge was sent and answered for each judged trace score. The port
+ * eval runs write through (inside their score transaction), and the reads of the transcript route.
+ * Hand-written SQL: blobs are upserted in bulk by hash, and a transcript is attached to its score
+ * by the run's unique key (eval_run_id, trace_id, name) in the same statement.
+ */
+@Injectable()
+export class JudgeTranscriptStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Writes the transcripts of scores a run just inserted (in the caller's transaction). A score
+   * that already had one keeps it (a retried write is a no-op); nothing is written for a project
+   * that opted out.
+   */
+  async writeForRun(m: EntityManager, projectId: string, runId: string, items: TranscriptToWrite[]): Promise<void> {
+    const judged = items.filter((i) => i.attempts.length > 0);
+    if (judged.length === 0 || !(await this.enabled(projectId, m))) return;
+    const blobs = new Map<string, Blob>();
+    const rows = judged.map((i) => ({ trace_id: i.traceId, name: i.name, ...encodeTranscript(i.attempts, blobs) }));
+    const all = [...blobs.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1));
+    await m.query(
+      `INSERT INTO judge_transcript_blobs (project_id, hash, body, chars)
+       SELECT $1::uuid, b.hash, b.body, b.chars FROM unnest($2::text[], $3::bytea[], $4::int[]) AS b(hash, body, chars)
+       ON CONFLICT (project_id, hash) DO NOTHING`,
+      [projectId, all.map((b) => b.hash), all.map((b) => b.body), all.map((b) => b.chars)],
+    );
+    await m.query(
+      `INSERT INTO judge_transcripts (score_id, project_id, attempts, blob_hashes)
+       SELECT s.id, $1::uuid, i.attempts, i.hashes
+       FROM jsonb_to_recordset($3::jsonb) AS i(trace_id uuid, name text, attempts jsonb, hashes text[])
+       JOIN trace_scores s ON s.eval_run_id = $2::uuid AND s.trace_id = i.trace_id AND s.name = i.name
+       ON CONFLICT (score_id) DO NOTHING`,
+      [projectId, runId, JSON.stringify(rows.map((r) => ({ ...r, hashes: r.hashes })))],
+    );
+  }
+
+  /** The transcript of a score of the project; null when it has none. */
+  async read(projectId: string, scoreId: string): Promise<ReadTranscript | null> {
+    const [row]: { attempts: StoredAttempt[]; blob_hashes: string[]; created_at: Date }[] = await this.db.query(
+      `SELECT attempts, blob_hashes, created_at FROM judge_transcripts WHERE score_id = $1 AND project_id = $2`,
+      [scoreId, projectId],
+    );
+    if (!row) return null;
+    const found: { hash: string; body: Buffer }[] = await this.db.query(
+      `SELECT hash, body FROM judge_transcript_blobs WHERE project_id = $1 AND hash = ANY($2::text[])`,
+      [projectId, row.blob_hashes],
+    );
+    const blobs = new Map(found.map((b) => [b.hash, b.body]));
+    return { scoreId, attempts: decodeTranscript(row.attempts, blobs), createdAt: row.created_at };
+  }
+
+  /** Whether the project keeps transcripts (the default). */
+  async enabled(projectId: string, m: EntityManager = this.db.manager): Promise<boolean> {
+    const [row]: { enabled: boolean }[] = await m.query(
+      `SELECT enabled FROM judge_transcript_settings WHERE project_id = $1`,
+      [projectId],
+    );
+    return row?.enabled ?? true;
+  }
+
+  async setEnabled(projectId: string, enabled: boolean): Promise<void> {
+    await this.db.query(
+      `INSERT INTO judge_transcript_settings (project_id, enabled) VALUES ($1, $2)
+       ON CONFLICT (project_id) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
+      [projectId, enabled],
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { notFound } from '../../../common/errors/domain.error';
+import { Auth } from '../../auth/decorators/auth.decorator';
+import { CurrentProject } from '../../auth/decorators/current-project.decorator';
+import { ProjectContext } from '../../auth/types/project-context';
+import { ScoreIdParams } from '../dto/score-params.dto';
+import { TraceScoresRepository } from '../trace-scores.repository';
+import { JudgeTranscriptStore } from './judge-transcript.store';
+import { TranscriptResponse, TranscriptSettings } from './transcript.dto';
+
+/** What the judge was sent and answered for a score, and the project's opt-out. */
+@ApiTags('trace scores')
+@Auth()
+@Controller('evaluations')
+export class TranscriptsController {
+  constructor(
+    private readonly scores: TraceScoresRepository,
+    private readonly transcripts: JudgeTranscriptStore,
+  ) {}
+
+  @Get('trace-scores/:score_id/transcript')
+  @ApiOperation({
+    summary: 'What the judge was sent and answered for a score: every attempt, its error and usage',
+    description:
+      'A 404 when the project has no such score, or the score has no transcript (a manual score, a signal computed without a judge, a project that opted out).',
+  })
+  @ApiOkResponse({ type: TranscriptResponse })
+  async transcript(@CurrentProject() ctx: ProjectContext, @Param() params: ScoreIdParams): Promise<TranscriptResponse> {
+    const score = await this.scores.findInProject(ctx.projectId, params.score_id);
+    if (!score) throw notFound(`Score ${params.score_id} not found.`);
+    const found = await this.transcripts.read(ctx.projectId, score.id);
+    if (!found) throw notFound(`Score ${score.id} has no judge transcript.`);
+    const version = score.metadata?.metric_version;
+    return {
+      score_id: score.id,
+      trace_id: score.traceId,
+      name: score.name,
+      metric_version: version === undefined || version === null ? null : String(version),
+      attempts: found.attempts,
+      created_at: found.createdAt.toISOString(),
+    };
+  }
+
+  @Get('transcript-settings')
+  @ApiOperation({ summary: 'Whether the project keeps judge transcripts' })
+  @ApiOkResponse({ type: TranscriptSettings })
+  async settings(@CurrentProject() ctx: ProjectContext): Promise<TranscriptSettings> {
+    return { enabled: await this.transcripts.enabled(ctx.projectId) };
+  }
+
+  @Put('transcript-settings')
+  @ApiOperation({
+    summary: 'Keep judge transcripts, or opt out',
+    description: 'Applies to scores written from now on; transcripts already kept stay until their score is deleted.',
+  })
+  @ApiOkResponse({ type: TranscriptSettings })
+  async setSettings(
+    @CurrentProject() ctx: ProjectContext,
+    @Body() body: TranscriptSettings,
+  ): Promise<TranscriptSettings> {
+    await this.transcripts.setEnabled(ctx.projectId, body.enabled);
+    return { enabled: body.enabled };
+  }
+}
