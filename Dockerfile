@@ -15,5 +15,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 8000
-# --max-semi-space-size=2: V8's young generation at 2 MB per semi-space instead of up to 16 (docs/performance.md).
-CMD ["node", "--max-semi-space-size=2", "dist/src/main.js"]
+# V8's young generation at 2 MB per semi-space instead of up to 16, and the old generation capped at
+# 512 MB, above what the API's bounds let it hold at once (docs/performance.md). The worker: compose's
+# command, or `node --max-semi-space-size=2 dist/src/worker.js`.
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=512", "dist/src/main.js"]

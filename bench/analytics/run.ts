@@ -48,6 +48,8 @@ const ROLLUP_TABLES = [
   'model_rollups',
   'latency_rollups',
   'latency_hour_rollups',
+  'latency_day_rollups',
+  'latency_hour_percentiles',
   'score_rollups',
   'score_value_rollups',
 ];

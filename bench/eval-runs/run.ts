@@ -9,7 +9,9 @@
  *     traces, with the API process's memory before and after; plus the ledger shape measurement
  *     (one item per trace vs one per (trace, metric)) at 100,000 targets.
  * (b) evaluations per second with an instant judge and with a 200 ms judge, at worker concurrency
- *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace).
+ *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace), each from a
+ *     freshly started worker. Issue 27's figure (instant judge, concurrency 32, 10,000 evaluations):
+ *     `npm run bench:eval-rate` (= --parts b, BENCH_EVAL_CASES=0:32, BENCH_INSTANT_TRACES=10000).
  * (c) worker memory (RSS) by phase (before, during, after) with one worker process for a 10,000- and a
  *     100,000-item run and then three 10,000-item runs in a row (--memory-sizes, BENCH_MEMORY_REPEAT).
  *
@@ -26,6 +28,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/env';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { startJudgeServer, type JudgeServer } from '../../test/support/judge-server';
+import { startScriptNodeFlags } from '../../test/support/start-flags';
 
 const { values: args } = parseArgs({
   options: {
@@ -98,9 +101,24 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the spawned processes.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * The deployment's node flags (npm start / start:worker; BENCH_WORKER_NODE_ARGS replaces the
+ * worker's, as in bench/memory), then BENCH_NODE_ARGS for every process, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles them.
+ */
+function nodeArgsFor(script: 'main.js' | 'worker.js'): string[] {
+  const split = (value: string | undefined) => (value ?? '').split(' ').filter(Boolean);
+  const workerFlags = process.env.BENCH_WORKER_NODE_ARGS;
+  return [
+    ...(script === 'worker.js' && workerFlags !== undefined
+      ? split(workerFlags)
+      : startScriptNodeFlags(script === 'main.js' ? 'start' : 'start:worker')),
+    ...split(process.env.BENCH_NODE_ARGS),
+  ];
+}
+
+function startProcess(script: 'main.js' | 'worker.js', env: NodeJS.ProcessEnv): ChildProcess {
+  const nodeArgs = nodeArgsFor(script);
   const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', script)], {
     cwd: process.cwd(),
     env,
@@ -408,7 +426,8 @@ async function evalRun(
 }
 
 async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
-  console.log('\n(b) evaluations per second (metric `confidence`: one judge call per trace)');
+  console.log('\n(b) evaluations per second (metric `confidence`: one judge call per trace), each from a fresh worker');
+  console.log(`  worker: node ${nodeArgsFor('worker.js').join(' ')} dist/src/worker.js`);
   const seconds = Number(args['eval-seconds']);
   // BENCH_EVAL_CASES="0:32,200:32" picks (judge latency ms : concurrency) cases.
   const cases: Array<[number, number]> = (process.env.BENCH_EVAL_CASES ?? '0:32,0:64,200:32,200:64')
@@ -417,7 +436,8 @@ async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
   for (const [latency, concurrency] of cases) {
     const ideal = latency > 0 ? concurrency / (latency / 1000) : NaN;
     const n = latency > 0 ? Math.round(ideal * seconds) : Number(process.env.BENCH_INSTANT_TRACES ?? 5000);
-    const project = `eval-${latency}-${concurrency}`;
+    // A project of this invocation's own, so BENCH_REUSE_DB=1 runs (alternating A/B) start from n traces.
+    const project = `eval-${latency}-${concurrency}-${process.pid}`;
     const pid = await projectId(pool, project);
     await seed(pool, pid, n, true);
     const r = await evalRun(pool, project, n, concurrency, judge, latency);

@@ -212,6 +212,9 @@ async function stopApi(child: ChildProcess): Promise<void> {
 async function benchCeiling(pool: Pool, projectId: string, label: string): Promise<void> {
   // The minimal write of the same rows: one statement inserting the trace and its spans.
   const tag = `${runTag}-direct`;
+  // Rows of earlier rounds carry the same tag: count this round's only (before the fix the
+  // ceiling of round n counted rounds 1..n, inflating it n-fold and shrinking the ratio).
+  const before = await countRows(pool, tag);
   const latencies: number[] = [];
   let written = 0;
   const deadline = Date.now() + duration * 1000;
@@ -266,7 +269,7 @@ async function benchCeiling(pool: Pool, projectId: string, label: string): Promi
     }
   };
   await Promise.all(Array.from({ length: connections }, worker));
-  const durable = await countRows(pool, tag);
+  const durable = (await countRows(pool, tag)) - before;
   latencies.sort((x, y) => x - y);
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);

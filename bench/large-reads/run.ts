@@ -36,6 +36,7 @@ const PROJECT = 'large-reads-bench';
 const BASE = `http://127.0.0.1:${PORT}`;
 const HEADERS = { 'X-API-Key': API_KEY, 'X-Project-Name': PROJECT, 'Content-Type': 'application/json' };
 const SPAN_BYTES = 40 * 1024;
+const JWT_SECRET = randomBytes(32).toString('hex');
 
 const load = () =>
   loadavg()
@@ -54,7 +55,8 @@ function startApi(maxLargeReads: number): ChildProcess {
       DATABASE_URL,
       REDIS_URL,
       QUEUE_PREFIX: 'lrbench',
-      JWT_SECRET: 'large-reads-bench-secret-large-reads-bench',
+      // A fresh random secret: production refuses published ones (docs/security.md).
+      JWT_SECRET: JWT_SECRET,
       INIT_ORG_NAME: 'Large reads bench',
       INIT_CREATE: 'true',
       INIT_PROJECT_NAME: PROJECT,

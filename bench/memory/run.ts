@@ -6,16 +6,16 @@
  *   npm run build:tools
  *   node dist/bench/memory/run.js [--database-url postgresql://…/pp_memory_bench] [--redis-url redis://…/9]
  *
- * Workload: start and settle (BENCH_START_SECONDS, 30), ingestion at 32 clients (BENCH_INGEST_SECONDS,
- * 20; 10-span traces), then three runs in a row of 1,000 freshly ingested traces × 3 metrics
+ * Workload: start and settle (BENCH_START_SECONDS, 30), ingestion at 32 clients (BENCH_INGEST_TRACES,
+ * 5,000 10-span traces), then three runs in a row of 1,000 freshly ingested traces × 3 metrics
  * (task_completion, confidence, coherence) with the scripted judge answering at once, the analytics
  * reads, then rest (BENCH_REST_SECONDS, 60). The database is dropped and recreated; Redis db is flushed.
  * BENCH_API_NODE_ARGS / BENCH_WORKER_NODE_ARGS replace the flags read from package.json (A/B runs).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Pool } from 'pg';
@@ -85,26 +85,44 @@ function treeRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+/**
+ * A fresh, migrated database: copied from `<name>_template` (an empty migrated database kept from the
+ * previous run, migrated again here so a stale one only costs time), since running every migration
+ * takes minutes on a busy machine.
+ */
 async function freshStores(): Promise<void> {
   const url = new URL(DB_URL);
-  const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
-  await admin.end();
-  await prepareDatabase(
-    Object.assign(new URL(url), { pathname: '/postgres' }).toString(),
-    url.pathname.slice(1),
-    DB_URL,
-  );
+  const name = url.pathname.slice(1);
+  const template = `${name}_template`;
+  const adminUrl = Object.assign(new URL(url), { pathname: '/postgres' }).toString();
+  const admin = async (sql: string, params: unknown[] = []) => {
+    const client = new Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      return await client.query(sql, params);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  if ((await admin(`SELECT 1 FROM pg_database WHERE datname = $1`, [template])).rowCount === 0) {
+    await prepareDatabase(adminUrl, template, Object.assign(new URL(url), { pathname: `/${template}` }).toString());
+  }
+  await admin(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+  await prepareDatabase(adminUrl, name, DB_URL);
   const redis = new Redis(args['redis-url']!);
   await redis.flushdb();
   await redis.quit();
 }
 
+const USAGE_DIR = mkdtempSync(join(tmpdir(), 'pp-memory-'));
+
 function start(entry: string, flags: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [...flags, join(ROOT, 'dist', 'src', entry)], {
+  // The probe answers SIGWINCH with the process's heap split (usage()); it allocates nothing until asked.
+  const probe = ['-r', join(__dirname, 'usage-probe.js')];
+  return spawn(process.execPath, [...flags, ...probe, join(ROOT, 'dist', 'src', entry)], {
     cwd: ROOT,
-    env,
+    env: { ...env, BENCH_USAGE_DIR: USAGE_DIR },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
@@ -115,6 +133,26 @@ async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(30_000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** The process's heap split, as its preloaded probe reports it on SIGWINCH ("" if it did not answer). */
+async function usage(pid: number): Promise<string> {
+  const file = join(USAGE_DIR, `${pid}.json`);
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGWINCH');
+  for (let i = 0; i < 20 && !existsSync(file); i += 1) await sleep(100);
+  if (!existsSync(file)) return '';
+  const u = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number> & {
+    spaces: Record<string, { size: number; used: number }>;
+  };
+  const old = u.spaces.old_space;
+  const code = u.spaces.code_space;
+  const large = u.spaces.large_object_space;
+  return (
+    `heap ${u.heapUsed}/${u.heapTotal} (old ${old.used}/${old.size}, large ${large.used}/${large.size}, ` +
+    `code ${code.size}), external ${u.external} (array buffers ${u.arrayBuffers}), ` +
+    `rest ${u.rss - u.heapTotal - u.external} MB`
+  );
 }
 
 /** Samples both processes every 500 ms; `mark` closes a phase and records its peak and last sample. */
@@ -150,7 +188,8 @@ class Sampler {
     return now;
   }
 
-  mark(phase: string): void {
+  async mark(phase: string): Promise<void> {
+    const split = { api: await usage(this.api), worker: await usage(this.worker) };
     const now = this.sample();
     this.phases.push({
       phase,
@@ -163,6 +202,7 @@ class Sampler {
     console.log(
       `  ${phase}: API ${now.api} MB, worker ${now.worker} MB (phase peak ${this.peak.api} / ${this.peak.worker}) | load ${load()}`,
     );
+    console.log(`    API    ${split.api}\n    worker ${split.worker}`);
     this.peak = { api: 0, worker: 0, total: 0 };
   }
 
@@ -229,7 +269,8 @@ async function main(): Promise<void> {
   const judge = await startJudgeServer();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+    // glibc's allocator settings (MALLOC_ARENA_MAX, MALLOC_TRIM_THRESHOLD_, …) pass through, for A/B runs.
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     PORT: args.port,
@@ -259,13 +300,13 @@ async function main(): Promise<void> {
   try {
     await waitHealthy(BASE);
     await sleep(seconds('BENCH_START_SECONDS', 30));
-    sampler.mark('start (settled)');
+    await sampler.mark('start (settled)');
 
-    const ingestSeconds = seconds('BENCH_INGEST_SECONDS', 20) / 1000;
+    // A fixed number of traces, not a duration: the same work whatever the machine's load, so runs compare.
     const result = await autocannon({
       url: `${BASE}/traces`,
       connections: 32,
-      duration: ingestSeconds,
+      amount: Number(process.env.BENCH_INGEST_TRACES ?? 5000),
       requests: [
         {
           method: 'POST',
@@ -277,7 +318,7 @@ async function main(): Promise<void> {
     console.log(
       `  ingestion: ${result['2xx']} accepted (${(result['2xx'] / result.duration).toFixed(0)}/s), ${result.non2xx} other`,
     );
-    sampler.mark('ingestion, 32 clients');
+    await sampler.mark('ingestion, 32 clients');
 
     for (let i = 1; i <= 3; i += 1) {
       const tag = `run-${i}`;
@@ -289,7 +330,7 @@ async function main(): Promise<void> {
       const evaluated = await waitRun(pool, run.body.id as string);
       if (evaluated !== 1000) throw new Error(`run ${i} evaluated ${evaluated} traces, not 1000`);
       await sleep(seconds('BENCH_RUN_SETTLE_SECONDS', 5));
-      sampler.mark(`after run ${i} (1,000 traces × 3 metrics)`);
+      await sampler.mark(`after run ${i} (1,000 traces × 3 metrics)`);
       runs.push(treeRssMb(worker.pid!));
     }
 
@@ -300,9 +341,9 @@ async function main(): Promise<void> {
         await res.arrayBuffer();
       }
     }
-    sampler.mark('analytics reads');
+    await sampler.mark('analytics reads');
     await sleep(seconds('BENCH_REST_SECONDS', 60));
-    sampler.mark('at rest');
+    await sampler.mark('at rest');
 
     const [startPhase] = sampler.phases;
     const rest = sampler.phases[sampler.phases.length - 1];

@@ -20,6 +20,7 @@ export const TABLE_OWNERS: Record<string, string> = {
   model_rollups: 'analytics',
   latency_rollups: 'analytics',
   latency_hour_rollups: 'analytics',
+  latency_day_rollups: 'analytics',
   latency_hour_percentiles: 'analytics',
   rollup_dirty: 'analytics',
   trace_scores: 'scores',

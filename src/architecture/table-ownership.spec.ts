@@ -14,6 +14,8 @@ const DECLARED: Record<string, string> = {
     'sessions are a read model over traces (no table of their own): grouping by session_id is their definition',
   'modules/analytics/rollup-refresher.ts traces': 'analytics rollups are a read model refreshed from traces',
   'modules/analytics/rollup-sql.ts spans': 'analytics rollups are a read model refreshed from spans',
+  'modules/analytics/exact-percentiles.ts traces':
+    'exact latency percentiles read the one latency of each rank from traces (an index-only read, measured)',
   'modules/analytics/trace-analytics.repository.ts traces':
     'the live edge of a rollup window is computed from traces in the same statement (exact, measured)',
   // Still to become ports (issue 26, step 4).

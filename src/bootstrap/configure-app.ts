@@ -6,10 +6,12 @@ import helmet from 'helmet';
 import qs from 'qs';
 import { AppConfig } from '../config/env';
 import { HttpDrain } from './http-drain';
+import { LargeBodyGate } from './large-body-gate';
 import { AppLogger } from './logging.module';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import { assertJsonText, requireJsonBodies, stripProtoKeys } from '../common/validation/request-shape';
 import { createValidationPipe } from '../common/validation/validation';
+import { TimestampInterceptor } from '../common/timestamps';
 import { OTLP_PROTOBUF, OTLP_TRACE_PATHS, otlpParseErrors } from '../modules/otlp/otlp.paths';
 
 /** The HTTP pipeline, shared by main.ts and the end-to-end tests so both run the same thing. */
@@ -18,6 +20,8 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.useLogger(app.get(AppLogger));
   express.use(app.get(HttpDrain).middleware);
   express.use(securityHeaders);
+  // Before any body is read: at most MAX_LARGE_BODIES bodies above LARGE_READ_BYTES in memory at once.
+  express.use(new LargeBodyGate(config.bounds.largeReadBytes, config.bounds.maxLargeBodies).middleware);
   // OTLP/HTTP protobuf bodies, on the OTLP routes only, gzip inflated, within the same body limit.
   express.use(OTLP_TRACE_PATHS, raw({ limit: config.bodyLimitBytes, type: OTLP_PROTOBUF }));
   express.use(requireJsonBodies);
@@ -31,6 +35,8 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   express.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
+  // Every timestamp of every JSON answer in one format (src/common/timestamps.ts).
+  app.useGlobalInterceptors(new TimestampInterceptor());
   enableCors(app, config.security.corsOrigins);
   app.enableShutdownHooks();
 }

@@ -1,4 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { formatTimestamp, isTimestampField, normalizeTimestamps } from '../common/timestamps';
 
 /**
  * A success example for every JSON answer, built from its schema: values a real answer could hold
@@ -6,7 +7,9 @@ import type { OpenAPIObject } from '@nestjs/swagger';
  * consistent within one object (a PENDING run has no completion time). A property's own `example`
  * wins. test/e2e/openapi-examples.e2e-spec.ts checks each against its schema.
  */
-type Schema = {
+
+/** The parts of an OpenAPI schema object the examples are built from and checked against. */
+export type Schema = {
   $ref?: string;
   type?: string;
   format?: string;
@@ -18,12 +21,13 @@ type Schema = {
   oneOf?: Schema[];
   anyOf?: Schema[];
   properties?: Record<string, Schema>;
+  required?: string[];
   additionalProperties?: boolean | Schema;
   minimum?: number;
   maximum?: number;
 };
 
-const TIME = '2026-01-15T12:00:02.000Z';
+const TIME = '2026-01-15T12:00:02.000000+00:00';
 const STRINGS: Record<string, string> = {
   name: 'support-chat',
   description: 'Customer support agent',
@@ -133,15 +137,23 @@ export class SuccessExamples {
 
 type Response = { content?: Record<string, { schema?: Schema; example?: unknown; examples?: unknown }> };
 
-/** Sets `example` on every 2xx JSON response that has none. */
+/**
+ * Sets `example` on every 2xx JSON response that has none. Timestamps in examples, built or written
+ * on a DTO, are shown in the one response format (src/common/timestamps.ts).
+ */
 export function applySuccessExamples(document: OpenAPIObject): OpenAPIObject {
-  const build = new SuccessExamples((document.components?.schemas ?? {}) as Record<string, Schema>);
+  const schemas = (document.components?.schemas ?? {}) as Record<string, Schema>;
+  for (const schema of Object.values(schemas)) {
+    for (const [key, prop] of Object.entries(schema.properties ?? {}))
+      if (isTimestampField(key) && typeof prop.example === 'string') prop.example = formatTimestamp(prop.example);
+  }
+  const build = new SuccessExamples(schemas);
   for (const item of Object.values(document.paths)) {
     for (const operation of Object.values(item) as { responses?: Record<string, Response> }[]) {
       for (const [status, response] of Object.entries(operation?.responses ?? {})) {
         const media = response?.content?.['application/json'];
         if (!status.startsWith('2') || !media?.schema || media.example !== undefined || media.examples) continue;
-        media.example = build.of(media.schema as Schema);
+        media.example = normalizeTimestamps(build.of(media.schema as Schema));
       }
     }
   }

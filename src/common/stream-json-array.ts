@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Response } from 'express';
+import { normalizeTimestamps } from './timestamps';
 
 /**
  * Writes pages of items as one JSON array, page by page, waiting whenever the client reads slower
@@ -12,7 +13,7 @@ export async function streamJsonArray(res: Response, pages: AsyncIterable<unknow
   try {
     for await (const page of pages) {
       for (const item of page) {
-        const chunk = (first ? '[' : ',') + JSON.stringify(item);
+        const chunk = (first ? '[' : ',') + JSON.stringify(normalizeTimestamps(item));
         first = false;
         if (!res.write(chunk)) await drainedOrClosed(res);
         if (res.destroyed) return; // the client went away: stop reading pages

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     expect(c.apiProcesses).toBe(1);
     expect(c.apiKeyCacheTtlMs).toBe(1000);
     expect(c.evalRuns.workerConcurrency).toBe(32);
-    expect(c.monitors).toEqual({ schedulerEnabled: true, tickMs: 15000, ingestGraceMs: 300000 });
+    expect(c.monitors).toEqual({ schedulerEnabled: true, tickMs: 15000, ingestGraceMs: 300000, traceQuietMs: 300000 });
     expect(c.judge.temperature).toBe(0);
   });
 
@@ -47,6 +47,7 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ MONITOR_TICK_MS: '10' })).toThrow(/MONITOR_TICK_MS/);
     expect(() => loadConfig({ MONITOR_INGEST_GRACE_MS: '-1' })).toThrow(/MONITOR_INGEST_GRACE_MS/);
+    expect(() => loadConfig({ MONITOR_TRACE_QUIET_MS: '-1' })).toThrow(/MONITOR_TRACE_QUIET_MS/);
   });
 
   it('falls back to the global judge limits unless a provider overrides them', () => {

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { bool, decimal, int, optionalInt, text, url } from './env-fields';
+import { buildJudgeConfig, JudgeConfig, judgeShape } from './judge-config';
+import { weakSecrets } from './secrets';
 import { buildTenantLimits, TenantLimits, tenantLimitsShape } from './tenant-limits';
+
+export type { JudgeProviderKey, ProviderLimits, VertexSettings } from './judge-config';
+export { MIN_SECRET_BYTES } from './secrets';
 
 /**
  * The one place that reads process.env. Every variable the service knows is declared here,
@@ -34,55 +39,7 @@ const schema = z.object({
   MAX_ORG_MEMBERS: optionalInt(1),
   ORG_PURGE_BATCH_SIZE: int(1000, 1, 100_000),
 
-  OPENAI_API_KEY: text(),
-  OPENAI_BASE_URL: url(['http:', 'https:']),
-  OPENAI_API_MODE: z.enum(['chat', 'responses']).default('chat'),
-  ANTHROPIC_API_KEY: text(),
-  ANTHROPIC_BASE_URL: url(['http:', 'https:']),
-  GEMINI_API_KEY: text(),
-  GEMINI_BASE_URL: url(['http:', 'https:']),
-  SCRIPTED_JUDGE_URL: url(['http:', 'https:']),
-  // Vertex AI through @ai-sdk/google-vertex, with that provider's documented variables.
-  GOOGLE_VERTEX_PROJECT: text(),
-  GOOGLE_VERTEX_LOCATION: text(),
-  GOOGLE_VERTEX_API_KEY: text(),
-  GOOGLE_VERTEX_BASE_URL: url(['http:', 'https:']),
-  GOOGLE_APPLICATION_CREDENTIALS: text(),
-  EVAL_LLM_MODEL: z.string().min(1).default('openai/gpt-4o-mini'),
-  EVAL_EMBEDDING_MODEL: z.string().min(1).default('openai/text-embedding-3-small'),
-  EVAL_LLM_TEMPERATURE: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return 0;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0 || n > 2) {
-        ctx.addIssue({ code: 'custom', message: 'must be a number between 0 and 2' });
-        return z.NEVER;
-      }
-      return n;
-    }),
-  JUDGE_TIMEOUT_MS: int(60_000, 100),
-  JUDGE_MAX_RETRIES: int(4, 0, 20),
-  JUDGE_RETRY_BASE_MS: int(500, 1),
-  JUDGE_RETRY_MAX_MS: int(30_000, 1),
-  JUDGE_RPM: int(0),
-  JUDGE_TPM: int(0),
-  JUDGE_MAX_IN_FLIGHT: int(0),
-  JUDGE_OPENAI_RPM: optionalInt(),
-  JUDGE_OPENAI_TPM: optionalInt(),
-  JUDGE_OPENAI_MAX_IN_FLIGHT: optionalInt(),
-  JUDGE_ANTHROPIC_RPM: optionalInt(),
-  JUDGE_ANTHROPIC_TPM: optionalInt(),
-  JUDGE_ANTHROPIC_MAX_IN_FLIGHT: optionalInt(),
-  JUDGE_GEMINI_RPM: optionalInt(),
-  JUDGE_GEMINI_TPM: optionalInt(),
-  JUDGE_GEMINI_MAX_IN_FLIGHT: optionalInt(),
-  JUDGE_VERTEX_RPM: optionalInt(),
-  JUDGE_VERTEX_TPM: optionalInt(),
-  JUDGE_VERTEX_MAX_IN_FLIGHT: optionalInt(),
-  JUDGE_RENDER_FIELD_CHARS: int(2_000, 50),
-  JUDGE_RENDER_TOTAL_CHARS: int(40_000, 500),
+  ...judgeShape,
 
   RETENTION_DAYS: int(0, 0, 36_500),
   RETENTION_INTERVAL_MS: int(600_000, 0),
@@ -141,6 +98,7 @@ const schema = z.object({
   MAX_RESPONSE_BYTES: int(20 * 1024 * 1024, 1024),
   LARGE_READ_BYTES: int(1024 * 1024, 0),
   MAX_LARGE_READS: int(2, 1),
+  MAX_LARGE_BODIES: int(2, 1),
   ...tenantLimitsShape,
 });
 
@@ -148,21 +106,6 @@ export type RawEnv = z.infer<typeof schema>;
 
 /** Every variable the service reads. */
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof RawEnv)[];
-
-export interface ProviderLimits {
-  rpm: number;
-  tpm: number;
-  maxInFlight: number;
-}
-
-export type JudgeProviderKey = 'openai' | 'anthropic' | 'gemini' | 'vertex_ai' | 'scripted';
-
-/** Vertex AI's own settings (project, region, a service-account key file), beside its API key and base URL. */
-export interface VertexSettings {
-  project?: string;
-  location?: string;
-  credentialsFile?: string;
-}
 
 export interface AppConfig {
   env: RawEnv['NODE_ENV'];
@@ -194,21 +137,7 @@ export interface AppConfig {
     /** Rows deleted per statement when an organization or project is deleted. */
     purgeBatchSize: number;
   };
-  judge: {
-    defaultModel: string;
-    embeddingModel: string;
-    temperature: number;
-    timeoutMs: number;
-    maxRetries: number;
-    retryBaseMs: number;
-    retryMaxMs: number;
-    providers: Record<JudgeProviderKey, { apiKey?: string; baseUrl?: string; limits: ProviderLimits }> & {
-      vertex_ai: VertexSettings;
-    };
-    /** Which OpenAI API the openai provider's chat calls use: chat completions (default) or Responses. */
-    openaiApi: 'chat' | 'responses';
-    render: { fieldChars: number; totalChars: number };
-  };
+  judge: JudgeConfig;
   /** Trace retention, applied by worker processes (docs/retention.md). */
   retention: {
     /** Default for projects without their own setting; 0: keep forever. */
@@ -279,6 +208,8 @@ export interface AppConfig {
     responseBytes: number;
     largeReadBytes: number;
     maxLargeReads: number;
+    /** Request bodies above largeReadBytes handled at once per API process; the others wait unread. */
+    maxLargeBodies: number;
   };
   /** What one tenant may hold of the shared service (docs/security.md, "Every limit"). */
   tenants: TenantLimits;
@@ -313,11 +244,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push('MAX_TRACE_BYTES: must be at least BODY_LIMIT_BYTES (one accepted request must fit in one trace)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const limits = (rpm?: number, tpm?: number, inFlight?: number): ProviderLimits => ({
-    rpm: rpm ?? e.JUDGE_RPM,
-    tpm: tpm ?? e.JUDGE_TPM,
-    maxInFlight: inFlight ?? e.JUDGE_MAX_IN_FLIGHT,
-  });
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -338,44 +264,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       enabled: e.AUTH_ENABLED,
     },
     organizations: { maxMembers: e.MAX_ORG_MEMBERS, purgeBatchSize: e.ORG_PURGE_BATCH_SIZE },
-    judge: {
-      defaultModel: e.EVAL_LLM_MODEL,
-      embeddingModel: e.EVAL_EMBEDDING_MODEL,
-      temperature: e.EVAL_LLM_TEMPERATURE,
-      timeoutMs: e.JUDGE_TIMEOUT_MS,
-      maxRetries: e.JUDGE_MAX_RETRIES,
-      retryBaseMs: e.JUDGE_RETRY_BASE_MS,
-      retryMaxMs: e.JUDGE_RETRY_MAX_MS,
-      providers: {
-        openai: {
-          apiKey: e.OPENAI_API_KEY,
-          baseUrl: e.OPENAI_BASE_URL,
-          limits: limits(e.JUDGE_OPENAI_RPM, e.JUDGE_OPENAI_TPM, e.JUDGE_OPENAI_MAX_IN_FLIGHT),
-        },
-        anthropic: {
-          apiKey: e.ANTHROPIC_API_KEY,
-          baseUrl: e.ANTHROPIC_BASE_URL,
-          limits: limits(e.JUDGE_ANTHROPIC_RPM, e.JUDGE_ANTHROPIC_TPM, e.JUDGE_ANTHROPIC_MAX_IN_FLIGHT),
-        },
-        gemini: {
-          apiKey: e.GEMINI_API_KEY,
-          baseUrl: e.GEMINI_BASE_URL,
-          limits: limits(e.JUDGE_GEMINI_RPM, e.JUDGE_GEMINI_TPM, e.JUDGE_GEMINI_MAX_IN_FLIGHT),
-        },
-        vertex_ai: {
-          apiKey: e.GOOGLE_VERTEX_API_KEY,
-          baseUrl: e.GOOGLE_VERTEX_BASE_URL,
-          project: e.GOOGLE_VERTEX_PROJECT,
-          location: e.GOOGLE_VERTEX_LOCATION,
-          credentialsFile: e.GOOGLE_APPLICATION_CREDENTIALS,
-          limits: limits(e.JUDGE_VERTEX_RPM, e.JUDGE_VERTEX_TPM, e.JUDGE_VERTEX_MAX_IN_FLIGHT),
-        },
-        // The project's scripted judge (canned answers): never a real model, so never a real name.
-        scripted: { baseUrl: e.SCRIPTED_JUDGE_URL, limits: limits() },
-      },
-      render: { fieldChars: e.JUDGE_RENDER_FIELD_CHARS, totalChars: e.JUDGE_RENDER_TOTAL_CHARS },
-      openaiApi: e.OPENAI_API_MODE,
-    },
+    judge: buildJudgeConfig(e),
     retention: {
       days: e.RETENTION_DAYS,
       intervalMs: e.RETENTION_INTERVAL_MS,
@@ -433,55 +322,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       responseBytes: e.MAX_RESPONSE_BYTES,
       largeReadBytes: e.LARGE_READ_BYTES,
       maxLargeReads: e.MAX_LARGE_READS,
+      maxLargeBodies: e.MAX_LARGE_BODIES,
     },
     tenants: buildTenantLimits(e),
   });
-}
-
-/** Values published in examples, defaults and docs: never acceptable as a production secret. */
-const KNOWN_SECRETS = new Set([
-  'change-me',
-  'changeme',
-  'change-me-to-a-long-random-secret',
-  'secret',
-  'password',
-  'admin',
-  'test-secret-test-secret-test-secret',
-  // Published in bench/ (the benches' JWT secrets): anyone can read them in the repository.
-  'analytics-bench-secret-analytics-bench',
-  'large-reads-bench-secret-large-reads-bench',
-  'session-scores-bench-secret-session-scores',
-  'sessions-bench-secret-sessions-bench',
-]);
-/** Fewer distinct characters than this is not random (36 × 'a' has one; 32 random hex bytes have ~16). */
-const MIN_SECRET_DISTINCT_CHARS = 10;
-export const MIN_SECRET_BYTES = 32;
-
-/**
- * In production a guessable secret is a way in (a token signed with `change-me` is a valid login),
- * so the process refuses to start with a known, example or short JWT_SECRET or ADMIN_TOKEN.
- * Unset stays allowed: it switches Bearer auth or the operator pages off.
- */
-function weakSecrets(e: RawEnv): string[] {
-  if (e.NODE_ENV !== 'production') return [];
-  const problems: string[] = [];
-  for (const name of ['JWT_SECRET', 'ADMIN_TOKEN'] as const) {
-    const value = e[name];
-    if (value === undefined) continue;
-    const known = KNOWN_SECRETS.has(value.toLowerCase()) || /change-?me|example|bench-secret|test-secret/i.test(value);
-    const why = known
-      ? 'is a known example value'
-      : Buffer.byteLength(value) < MIN_SECRET_BYTES
-        ? `is shorter than ${MIN_SECRET_BYTES} bytes`
-        : new Set(value).size < MIN_SECRET_DISTINCT_CHARS
-          ? `has fewer than ${MIN_SECRET_DISTINCT_CHARS} distinct characters (not random)`
-          : null;
-    if (why) {
-      problems.push(
-        `${name}: ${why}; ` +
-          `production needs a random secret of at least ${MIN_SECRET_BYTES} bytes, e.g. \`openssl rand -hex 32\``,
-      );
-    }
-  }
-  return problems;
 }

@@ -120,7 +120,7 @@ describe('latency percentiles are exact (percentile_cont)', () => {
     await check();
   });
 
-  it(`random data: ${CASES} seeded cases, live, rolled up and from stored hours (seed ${SEED})`, async () => {
+  it(`random data: ${CASES} seeded cases, live, rolled up, stored hours and whole days (seed ${SEED})`, async () => {
     const rand = random(SEED);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
     const latencyUs = (): number | null => {
@@ -153,13 +153,20 @@ describe('latency percentiles are exact (percentile_cont)', () => {
     for (const c of cases) compared += await expectExact(a, c.granularity, c.tz, c.from, c.to, 'live');
     await refresh();
     for (const c of cases) compared += await expectExact(a, c.granularity, c.tz, c.from, c.to, 'rolled up');
-    // UTC hours: whole rolled-up hours answer from the percentiles the refresher stored.
+    // UTC: whole rolled-up hours answer from the percentiles the refresher stored; whole days locate
+    // their ranks in the daily histogram.
     for (const c of cases) compared += await expectExact(a, 'hour', 'UTC', c.from, c.to, 'stored hours');
+    for (const c of cases) compared += await expectExact(a, 'day', 'UTC', c.from, c.to, 'whole days');
     const [{ stored }] = await t.dataSource.query(
       `SELECT count(*)::int AS stored FROM latency_hour_percentiles WHERE project_id = $1`,
       [a.projectId],
     );
     expect(stored).toBeGreaterThan(10);
+    const [{ days }] = await t.dataSource.query(
+      `SELECT count(DISTINCT day)::int AS days FROM latency_day_rollups WHERE project_id = $1`,
+      [a.projectId],
+    );
+    expect(days).toBeGreaterThan(10);
     expect(compared).toBeGreaterThan(200);
   });
 });

@@ -94,13 +94,13 @@ describe('analytics', () => {
     it('volume by day: every day of the window, empty days as zeros, edges in the right bucket', async () => {
       const res = await week('volume', 'day');
       expect(res.body).toEqual([
-        { bucket: '2026-01-05T00:00:00+00:00', trace_count: 3, error_count: 1 },
-        { bucket: '2026-01-06T00:00:00+00:00', trace_count: 1, error_count: 0 },
-        { bucket: '2026-01-07T00:00:00+00:00', trace_count: 0, error_count: 0 },
-        { bucket: '2026-01-08T00:00:00+00:00', trace_count: 0, error_count: 0 },
-        { bucket: '2026-01-09T00:00:00+00:00', trace_count: 0, error_count: 0 },
-        { bucket: '2026-01-10T00:00:00+00:00', trace_count: 0, error_count: 0 },
-        { bucket: '2026-01-11T00:00:00+00:00', trace_count: 1, error_count: 1 },
+        { bucket: '2026-01-05T00:00:00.000000+00:00', trace_count: 3, error_count: 1 },
+        { bucket: '2026-01-06T00:00:00.000000+00:00', trace_count: 1, error_count: 0 },
+        { bucket: '2026-01-07T00:00:00.000000+00:00', trace_count: 0, error_count: 0 },
+        { bucket: '2026-01-08T00:00:00.000000+00:00', trace_count: 0, error_count: 0 },
+        { bucket: '2026-01-09T00:00:00.000000+00:00', trace_count: 0, error_count: 0 },
+        { bucket: '2026-01-10T00:00:00.000000+00:00', trace_count: 0, error_count: 0 },
+        { bucket: '2026-01-11T00:00:00.000000+00:00', trace_count: 1, error_count: 1 },
       ]);
       // errors is the same series (AnalyticsBucket with error_count).
       expect((await week('errors', 'day')).body).toEqual(res.body);
@@ -109,17 +109,17 @@ describe('analytics', () => {
     it('volume by hour: 168 buckets, the hour edge splits T2 and T3', async () => {
       const rows: Row[] = (await week('volume', 'hour')).body;
       expect(rows).toHaveLength(168);
-      expect(rows[0]).toEqual({ bucket: '2026-01-05T00:00:00+00:00', trace_count: 2, error_count: 1 });
-      expect(rows[1]).toEqual({ bucket: '2026-01-05T01:00:00+00:00', trace_count: 1, error_count: 0 });
-      expect(rows[24 + 10]).toEqual({ bucket: '2026-01-06T10:00:00+00:00', trace_count: 1, error_count: 0 });
-      expect(rows[167]).toEqual({ bucket: '2026-01-11T23:00:00+00:00', trace_count: 1, error_count: 1 });
+      expect(rows[0]).toEqual({ bucket: '2026-01-05T00:00:00.000000+00:00', trace_count: 2, error_count: 1 });
+      expect(rows[1]).toEqual({ bucket: '2026-01-05T01:00:00.000000+00:00', trace_count: 1, error_count: 0 });
+      expect(rows[24 + 10]).toEqual({ bucket: '2026-01-06T10:00:00.000000+00:00', trace_count: 1, error_count: 0 });
+      expect(rows[167]).toEqual({ bucket: '2026-01-11T23:00:00.000000+00:00', trace_count: 1, error_count: 1 });
       expect(rows.reduce((n, r) => n + (r.trace_count as number), 0)).toBe(5);
       expect(rows.filter((r) => r.trace_count === 0)).toHaveLength(164);
     });
 
     it('volume by week: one Monday bucket', async () => {
       expect((await week('volume', 'week')).body).toEqual([
-        { bucket: '2026-01-05T00:00:00+00:00', trace_count: 5, error_count: 2 },
+        { bucket: '2026-01-05T00:00:00.000000+00:00', trace_count: 5, error_count: 2 },
       ]);
     });
 
@@ -143,7 +143,7 @@ describe('analytics', () => {
       expectExact(days[6], { p50_latency_ms: 400, p90_latency_ms: 400, p99_latency_ms: 400 });
 
       const [all] = (await week('latency', 'week')).body as Row[];
-      expect(all).toMatchObject({ bucket: '2026-01-05T00:00:00+00:00', trace_count: 5, error_count: 2 });
+      expect(all).toMatchObject({ bucket: '2026-01-05T00:00:00.000000+00:00', trace_count: 5, error_count: 2 });
       expect(all.avg_latency_ms).toBeCloseTo(250, 6);
       expectExact(all, { p50_latency_ms: 250, p90_latency_ms: 370, p99_latency_ms: 397 });
 
@@ -157,14 +157,14 @@ describe('analytics', () => {
       const days: Row[] = (await week('tokens', 'day')).body;
       expect(days).toHaveLength(7);
       expect(days[0]).toMatchObject({
-        bucket: '2026-01-05T00:00:00+00:00',
+        bucket: '2026-01-05T00:00:00.000000+00:00',
         prompt_tokens: 31,
         completion_tokens: 13,
         total_tokens: 44,
       });
       expect(days[0].total_cost).toBeCloseTo(0.031, 10);
       expect(days[1]).toEqual({
-        bucket: '2026-01-06T00:00:00+00:00',
+        bucket: '2026-01-06T00:00:00.000000+00:00',
         total_tokens: 0,
         prompt_tokens: 0,
         completion_tokens: 0,
@@ -205,14 +205,14 @@ describe('analytics', () => {
         started_before: '2026-01-06T10:00:00Z',
       }).expect(200);
       expect(res.body).toEqual([
-        { bucket: '2026-01-05T00:00:00+00:00', trace_count: 2, error_count: 1 },
-        { bucket: '2026-01-06T00:00:00+00:00', trace_count: 0, error_count: 0 },
+        { bucket: '2026-01-05T00:00:00.000000+00:00', trace_count: 2, error_count: 1 },
+        { bucket: '2026-01-06T00:00:00.000000+00:00', trace_count: 0, error_count: 0 },
       ]);
     });
 
     it('isolation: another project’s traces are never counted, and each project sees only its own', async () => {
       const mine = (await week('volume', 'week', b)).body;
-      expect(mine).toEqual([{ bucket: '2026-01-05T00:00:00+00:00', trace_count: 3, error_count: 3 }]);
+      expect(mine).toEqual([{ bucket: '2026-01-05T00:00:00.000000+00:00', trace_count: 3, error_count: 3 }]);
       const models = (await week('models', 'day')).body as Row[];
       expect(models.map((m) => m.model)).not.toContain('gpt-secret');
       expect((await week('models', 'day', b)).body).toEqual([
@@ -244,16 +244,16 @@ describe('analytics', () => {
       it('tz shifts day boundaries to local midnight, across a DST change (a 23-hour day)', async () => {
         const ny = await traces(c, { ...NY_DAYS, tz: 'America/New_York' }).expect(200);
         expect(ny.body).toEqual([
-          { bucket: '2026-03-07T00:00:00-05:00', trace_count: 1, error_count: 0 },
-          { bucket: '2026-03-08T00:00:00-05:00', trace_count: 2, error_count: 0 },
-          { bucket: '2026-03-09T00:00:00-04:00', trace_count: 1, error_count: 0 },
+          { bucket: '2026-03-07T00:00:00.000000-05:00', trace_count: 1, error_count: 0 },
+          { bucket: '2026-03-08T00:00:00.000000-05:00', trace_count: 2, error_count: 0 },
+          { bucket: '2026-03-09T00:00:00.000000-04:00', trace_count: 1, error_count: 0 },
         ]);
         const utc = await traces(c, NY_DAYS).expect(200);
         expect(utc.body.map((r: Row) => [r.bucket, r.trace_count])).toEqual([
-          ['2026-03-07T00:00:00+00:00', 0],
-          ['2026-03-08T00:00:00+00:00', 2],
-          ['2026-03-09T00:00:00+00:00', 2],
-          ['2026-03-10T00:00:00+00:00', 0],
+          ['2026-03-07T00:00:00.000000+00:00', 0],
+          ['2026-03-08T00:00:00.000000+00:00', 2],
+          ['2026-03-09T00:00:00.000000+00:00', 2],
+          ['2026-03-10T00:00:00.000000+00:00', 0],
         ]);
       });
 
@@ -267,11 +267,11 @@ describe('analytics', () => {
         const labels = res.body.map((r: Row) => r.bucket);
         expect(labels).toHaveLength(23);
         expect(labels.slice(0, 3)).toEqual([
-          '2026-03-08T00:00:00-05:00',
-          '2026-03-08T01:00:00-05:00',
-          '2026-03-08T03:00:00-04:00',
+          '2026-03-08T00:00:00.000000-05:00',
+          '2026-03-08T01:00:00.000000-05:00',
+          '2026-03-08T03:00:00.000000-04:00',
         ]);
-        expect(labels[22]).toBe('2026-03-08T23:00:00-04:00');
+        expect(labels[22]).toBe('2026-03-08T23:00:00.000000-04:00');
         expect(res.body[0].trace_count).toBe(1);
         expect(res.body[22].trace_count).toBe(1);
       });
@@ -284,8 +284,8 @@ describe('analytics', () => {
           tz: 'America/New_York',
         }).expect(200);
         expect(res.body).toEqual([
-          { bucket: '2026-03-02T00:00:00-05:00', trace_count: 3, error_count: 0 },
-          { bucket: '2026-03-09T00:00:00-04:00', trace_count: 1, error_count: 0 },
+          { bucket: '2026-03-02T00:00:00.000000-05:00', trace_count: 3, error_count: 0 },
+          { bucket: '2026-03-09T00:00:00.000000-04:00', trace_count: 1, error_count: 0 },
         ]);
       });
 
@@ -297,9 +297,9 @@ describe('analytics', () => {
           tz: 'Asia/Kolkata',
         }).expect(200);
         expect(res.body).toEqual([
-          { bucket: '2026-01-05T05:00:00+05:30', trace_count: 1, error_count: 0 },
-          { bucket: '2026-01-05T06:00:00+05:30', trace_count: 2, error_count: 1 },
-          { bucket: '2026-01-05T07:00:00+05:30', trace_count: 0, error_count: 0 },
+          { bucket: '2026-01-05T05:00:00.000000+05:30', trace_count: 1, error_count: 0 },
+          { bucket: '2026-01-05T06:00:00.000000+05:30', trace_count: 2, error_count: 1 },
+          { bucket: '2026-01-05T07:00:00.000000+05:30', trace_count: 0, error_count: 0 },
         ]);
       });
     });
@@ -489,18 +489,23 @@ describe('analytics', () => {
         [r.projectId],
       );
       expect(n).toBe(raw);
-      // The hourly histogram is the slot histogram summed per UTC hour.
-      const hourly = await t.dataSource.query(
-        `SELECT hour, k, count FROM latency_hour_rollups WHERE project_id = $1 ORDER BY 1, 2`,
-        [r.projectId],
-      );
-      const fromSlots = await t.dataSource.query(
-        `SELECT date_bin('1 hour', slot, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS hour, k, sum(count)::int AS count
-         FROM latency_rollups WHERE project_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
-        [r.projectId],
-      );
-      expect(hourly).toEqual(fromSlots);
-      expect(hourly.length).toBeGreaterThan(0);
+      // The hourly and daily histograms are the slot histogram summed per UTC hour and per UTC day.
+      for (const [period, table] of [
+        ['hour', 'latency_hour_rollups'],
+        ['day', 'latency_day_rollups'],
+      ]) {
+        const summed = await t.dataSource.query(
+          `SELECT ${period} AS at, k, count FROM ${table} WHERE project_id = $1 ORDER BY 1, 2`,
+          [r.projectId],
+        );
+        const fromSlots = await t.dataSource.query(
+          `SELECT date_bin('1 ${period}', slot, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS at, k, sum(count)::int AS count
+           FROM latency_rollups WHERE project_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+          [r.projectId],
+        );
+        expect(summed).toEqual(fromSlots);
+        expect(summed.length).toBeGreaterThan(0);
+      }
       // Every refreshed hour with latencies has its precomputed percentiles.
       const [{ missing }] = await t.dataSource.query(
         `SELECT count(*)::int AS missing FROM (SELECT DISTINCT hour FROM latency_hour_rollups WHERE project_id = $1) h
@@ -584,26 +589,26 @@ describe('analytics', () => {
     it('trend by day: average of numeric successful scores, empty days with count 0', async () => {
       const res = await trend({ date_from: '2026-01-05T00:00:00Z', date_to: '2026-01-08T00:00:00Z' }).expect(200);
       expect(res.body).toEqual([
-        { bucket: '2026-01-05T00:00:00+00:00', metric_name: 'quality', avg_score: 0.3, count: 2 },
-        { bucket: '2026-01-06T00:00:00+00:00', metric_name: 'quality', avg_score: 0, count: 0 },
-        { bucket: '2026-01-07T00:00:00+00:00', metric_name: 'quality', avg_score: 0.5, count: 2 },
+        { bucket: '2026-01-05T00:00:00.000000+00:00', metric_name: 'quality', avg_score: 0.3, count: 2 },
+        { bucket: '2026-01-06T00:00:00.000000+00:00', metric_name: 'quality', avg_score: 0, count: 0 },
+        { bucket: '2026-01-07T00:00:00.000000+00:00', metric_name: 'quality', avg_score: 0.5, count: 2 },
       ]);
     });
 
     it('trend without dates spans the metric’s scores; by week and by hour', async () => {
       const byDay = await trend({}).expect(200);
       expect(byDay.body.map((r: Row) => [r.bucket, r.count])).toEqual([
-        ['2026-01-05T00:00:00+00:00', 2],
-        ['2026-01-06T00:00:00+00:00', 0],
-        ['2026-01-07T00:00:00+00:00', 2],
+        ['2026-01-05T00:00:00.000000+00:00', 2],
+        ['2026-01-06T00:00:00.000000+00:00', 0],
+        ['2026-01-07T00:00:00.000000+00:00', 2],
       ]);
       expect((await trend({ granularity: 'week' }).expect(200)).body).toEqual([
-        { bucket: '2026-01-05T00:00:00+00:00', metric_name: 'quality', avg_score: 0.4, count: 4 },
+        { bucket: '2026-01-05T00:00:00.000000+00:00', metric_name: 'quality', avg_score: 0.4, count: 4 },
       ]);
       const hours: Row[] = (await trend({ granularity: 'hour' }).expect(200)).body;
       expect(hours).toHaveLength(54); // 2026-01-05T00 .. 2026-01-07T05
-      expect(hours[10]).toMatchObject({ bucket: '2026-01-05T10:00:00+00:00', avg_score: 0.4, count: 1 });
-      expect(hours[53]).toMatchObject({ bucket: '2026-01-07T05:00:00+00:00', avg_score: 0, count: 1 });
+      expect(hours[10]).toMatchObject({ bucket: '2026-01-05T10:00:00.000000+00:00', avg_score: 0.4, count: 1 });
+      expect(hours[53]).toMatchObject({ bucket: '2026-01-07T05:00:00.000000+00:00', avg_score: 0, count: 1 });
     });
 
     it('trend with tz, for an unknown metric, and bad input', async () => {
@@ -613,8 +618,8 @@ describe('analytics', () => {
         tz: 'Europe/Berlin',
       });
       expect(local.body.map((r: Row) => [r.bucket, r.count])).toEqual([
-        ['2026-01-05T00:00:00+01:00', 2],
-        ['2026-01-06T00:00:00+01:00', 0],
+        ['2026-01-05T00:00:00.000000+01:00', 2],
+        ['2026-01-06T00:00:00.000000+01:00', 0],
       ]);
       expect((await get(s, TREND, { metric_name: 'nothing' }).expect(200)).body).toEqual([]);
       await get(s, TREND, {}).expect(422);
@@ -658,7 +663,7 @@ describe('analytics', () => {
     it('isolation: the other project’s scores of the same metric are not counted, and vice versa', async () => {
       const theirs = await trend({}, b).expect(200);
       expect(theirs.body).toEqual([
-        { bucket: '2026-01-06T00:00:00+00:00', metric_name: 'quality', avg_score: expect.any(Number), count: 3 },
+        { bucket: '2026-01-06T00:00:00.000000+00:00', metric_name: 'quality', avg_score: expect.any(Number), count: 3 },
       ]);
       expect(theirs.body[0].avg_score).toBeCloseTo(0.9466666666, 6);
       const hist = await histogram({}, b).expect(200);
@@ -704,12 +709,17 @@ describe('analytics', () => {
           success_count: 2 + values.length,
           failed_count: 1,
           non_numeric_count: values.length,
-          latest_score_at: '2026-01-05T02:00:00.000Z',
+          latest_score_at: '2026-01-05T02:00:00.000000+00:00',
         },
       ]);
       const trendRes = await get(odd, TREND, { metric_name: 'odd', granularity: 'week' }).expect(200);
       expect(trendRes.body).toEqual([
-        { bucket: '2026-01-05T00:00:00+00:00', metric_name: 'odd', avg_score: expect.closeTo(0.3, 10), count: 2 },
+        {
+          bucket: '2026-01-05T00:00:00.000000+00:00',
+          metric_name: 'odd',
+          avg_score: expect.closeTo(0.3, 10),
+          count: 2,
+        },
       ]);
       const hist = await get(odd, DISTRIBUTION, { metric_name: 'odd', buckets: 5 }).expect(200);
       expect(hist.body.map((r: Row) => r.count)).toEqual([0, 1, 1, 0, 0]);

@@ -2,9 +2,13 @@
  * The heap flags of `npm start` / `npm run start:worker` (also the Dockerfile's and compose's) must
  * leave room for the largest trace the service accepts: two traces of MAX_TRACE_BYTES' worth (each
  * sent as two requests of just under BODY_LIMIT_BYTES, merged by trace_id) are ingested by the built
- * API and judged by the built worker, both started with those flags and the default limits.
+ * API and judged by the built worker, both started with those flags and the default limits; then
+ * ten such bodies and six reads of those traces reach the API at once.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
@@ -58,9 +62,22 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     await judge?.close();
   });
 
-  it('runs with flags that are set at all', () => {
-    expect(startScriptNodeFlags('start').length).toBeGreaterThan(0);
-    expect(startScriptNodeFlags('start:worker').length).toBeGreaterThan(0);
+  it('runs with flags that are set at all, and compose, the Dockerfile and setup use the same ones', () => {
+    const api = startScriptNodeFlags('start');
+    const worker = startScriptNodeFlags('start:worker');
+    expect(api.length).toBeGreaterThan(0);
+    expect(worker.length).toBeGreaterThan(0);
+    const root = join(__dirname, '..', '..');
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { command?: string[] }>;
+    };
+    expect(compose.services.api.command).toEqual(['node', ...api, 'dist/src/main.js']);
+    expect(compose.services.worker.command).toEqual(['node', ...worker, 'dist/src/worker.js']);
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))![1];
+    expect(JSON.parse(cmd)).toEqual(['node', ...api, 'dist/src/main.js']);
+    const setup = readFileSync(join(root, 'scripts', 'setup.sh'), 'utf8');
+    expect(setup).toContain(`"$NODE" ${api.join(' ')} dist/src/main.js &`);
+    expect(setup).toContain(`"$NODE" ${worker.join(' ')} dist/src/worker.js &`);
   });
 
   it('ingests two traces of ~MAX_TRACE_BYTES and judges both with two metrics', async () => {
@@ -104,5 +121,26 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 2, succeeded_count: 4, failed_count: 0 });
     expect(api.child.exitCode).toBeNull();
     expect(worker.child.exitCode).toBeNull();
+
+    // Many clients at once: ten bodies of ~10 MB and six reads of the ~20 MB traces in parallel. The
+    // API parses at most MAX_LARGE_BODIES large bodies and builds at most MAX_LARGE_READS large reads
+    // at a time, so its heap stays within the start script's --max-old-space-size.
+    const headers = { ...tenant.headers, 'content-type': 'application/json' };
+    const posts = Array.from({ length: 10 }, () =>
+      fetch(`${base}/traces`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(buildTrace({ tags: [tag], spans: bigSpans(BODY_LIMIT - 256 * 1024) })),
+      }).then((r) => r.status),
+    );
+    const reads = Array.from({ length: 6 }, (_, i) =>
+      fetch(`${base}/traces/${ids[i % 2]}`, { headers: tenant.headers }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      }),
+    );
+    expect(await Promise.all(posts)).toEqual(Array(10).fill(202));
+    for (const status of await Promise.all(reads)) expect([200, 429]).toContain(status);
+    expect(api.child.exitCode).toBeNull();
   }, 300_000);
 });

@@ -12,6 +12,7 @@ import { sample } from '../support/prom-sample';
 import { createTenant, Tenant } from '../support/tenancy';
 import { TEST_ENV } from '../support/test-env';
 import { createTestApp, TestApp } from '../support/test-app';
+import { formatTimestamp } from '../../src/common/timestamps';
 
 const HOUR = 3_600_000;
 
@@ -115,7 +116,7 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
     expect(results[0].nextRunAt!.getTime()).toBe(anchor + 11 * HOUR);
     expect(only(await firing.tick(now, pools[1]), [m.id])).toEqual([]);
     expect(await runsOf(m.id)).toHaveLength(1);
-    expect((await get(a, m.id)).next_run_at).toBe(new Date(anchor + 11 * HOUR).toISOString());
+    expect((await get(a, m.id)).next_run_at).toBe(formatTimestamp(new Date(anchor + 11 * HOUR)));
     await waitForRun(t, a, (await runsOf(m.id))[0]);
   });
 
@@ -146,13 +147,13 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
     expect(third[0].skipReason).toMatch(/^No matching trace was ingested since the watermark/);
     const after = await get(a, m.id);
     expect(after.last_skip_reason).toBe(third[0].skipReason);
-    expect(after.last_skipped_at).toBe(slot(3).toISOString());
+    expect(after.last_skipped_at).toBe(formatTimestamp(slot(3)));
     expect(after.run_totals).toMatchObject({ runs: 2, completed: 2, targets: 4 });
     const [{ newest }] = await t.dataSource.query(
       `SELECT max(created_at) AS newest FROM traces WHERE project_id = $1`,
       [a.projectId],
     );
-    expect(after.watermark).toBe(new Date(newest).toISOString());
+    expect(after.watermark).toBe(formatTimestamp(new Date(newest)));
 
     // One score per trace and metric across the monitor's runs.
     const perTrace: Array<{ trace_id: string; name: string; n: number }> = await t.dataSource.query(
@@ -253,7 +254,7 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
       faults.reset();
     }
     expect(await runsOf(m.id)).toEqual([]);
-    expect((await get(a, m.id)).next_run_at).toBe(new Date((await anchorOf(m.id)) + HOUR).toISOString());
+    expect((await get(a, m.id)).next_run_at).toBe(formatTimestamp(new Date((await anchorOf(m.id)) + HOUR)));
     const [again] = only(await firing.tick(now), [m.id]);
     expect(await runsOf(m.id)).toEqual([again.runId]);
     await waitForRun(t, a, again.runId!);
@@ -347,7 +348,7 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
         `SELECT max(created_at) AS newest FROM traces WHERE project_id = $1 AND user_id = 'u1'`,
         [a.projectId],
       );
-      expect(after.watermark).toBe(new Date(newest).toISOString());
+      expect(after.watermark).toBe(formatTimestamp(new Date(newest)));
 
       const text = (await t.http.get('/metrics').expect(200)).text;
       const delta = (name: string, labels: Record<string, string>) =>

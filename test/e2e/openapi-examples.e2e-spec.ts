@@ -2,11 +2,12 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { demoTraces } from '../../scripts/demo/traces';
-import { EXAMPLE_SESSION_ID, EXAMPLE_TRACE_ID, REQUEST_EXAMPLES } from '../../src/bootstrap/openapi-examples';
+import { EXAMPLE_SESSION_ID, EXAMPLE_TRACE_ID, REQUEST_EXAMPLES } from '../../src/bootstrap/openapi-request-examples';
+import type { Schema } from '../../src/bootstrap/openapi-success-examples';
 import { MembershipRole } from '../../src/modules/auth/entities/membership.entity';
 import { LargeReadLimiter } from '../../src/modules/traces/large-read-limiter';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
-import { evalRunTestEnv } from '../factories/eval-run.factory';
+import { scriptedJudgeTestEnv } from '../factories/eval-run.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -47,15 +48,7 @@ describe('OpenAPI examples replayed against a running instance with the demo dat
 
   beforeAll(async () => {
     judge = await startJudgeServer();
-    t = await createTestApp({
-      ...evalRunTestEnv('', 'oa'),
-      OPENAI_API_KEY: '',
-      SCRIPTED_JUDGE_URL: judge.baseUrl,
-      EVAL_LLM_MODEL: 'scripted/canned-judge',
-      EVAL_EMBEDDING_MODEL: 'scripted/canned-embedding',
-      RATE_LIMIT_DEFAULT: '100000',
-      RATE_LIMIT_INGEST: '100000',
-    });
+    t = await createTestApp(scriptedJudgeTestEnv(judge.baseUrl, 'oa'));
     tenant = await createTenant(t);
     owner = (await createMember(t, tenant, MembershipRole.OWNER)).headers;
     const other = await createTenant(t);
@@ -404,20 +397,6 @@ describe('OpenAPI document read as a newcomer', () => {
     expect(byTag.get('monitors')).toEqual(new Set(['/evaluations/monitors']));
   });
 });
-
-type Schema = {
-  $ref?: string;
-  type?: string;
-  enum?: unknown[];
-  nullable?: boolean;
-  example?: unknown;
-  items?: Schema;
-  allOf?: Schema[];
-  oneOf?: Schema[];
-  anyOf?: Schema[];
-  properties?: Record<string, Schema>;
-  required?: string[];
-};
 
 /** Where `value` does not fit `schema` (types, required properties, enums, null only where nullable). */
 function misfits(value: unknown, raw: Schema, schemas: Record<string, Schema>, at: string): string[] {

@@ -122,8 +122,8 @@ describe('session scores', () => {
         author_user_id: null,
         reason: 'read it',
         metadata: {},
-        created_at: '2026-01-06T02:00:00.000Z',
-        updated_at: '2026-01-06T02:00:00.000Z',
+        created_at: '2026-01-06T02:00:00.000000+00:00',
+        updated_at: '2026-01-06T02:00:00.000000+00:00',
       });
       expect(res.body.items[0]).toMatchObject({ value: null, status: 'FAILED', reason: 'judge unreachable' });
     });
@@ -259,7 +259,7 @@ describe('session scores', () => {
           success_count: 1,
           failed_count: 0,
           non_numeric_count: 0,
-          latest_score_at: '2026-01-05T10:30:00.000Z',
+          latest_score_at: '2026-01-05T10:30:00.000000+00:00',
         },
         {
           metric_name: REL,
@@ -270,7 +270,7 @@ describe('session scores', () => {
           success_count: 6,
           failed_count: 1,
           non_numeric_count: 1,
-          latest_score_at: '2026-01-07T06:00:00.000Z',
+          latest_score_at: '2026-01-07T06:00:00.000000+00:00',
         },
         {
           metric_name: 'verdict',
@@ -281,7 +281,7 @@ describe('session scores', () => {
           success_count: 1,
           failed_count: 0,
           non_numeric_count: 1,
-          latest_score_at: '2026-01-06T02:00:00.000Z',
+          latest_score_at: '2026-01-06T02:00:00.000000+00:00',
         },
       ]);
     });
@@ -302,7 +302,7 @@ describe('session scores', () => {
           success_count: 2,
           failed_count: 0,
           non_numeric_count: 1,
-          latest_score_at: '2026-01-06T01:00:00.000Z',
+          latest_score_at: '2026-01-06T01:00:00.000000+00:00',
         },
         {
           metric_name: 'verdict',
@@ -313,7 +313,7 @@ describe('session scores', () => {
           success_count: 1,
           failed_count: 0,
           non_numeric_count: 1,
-          latest_score_at: '2026-01-06T02:00:00.000Z',
+          latest_score_at: '2026-01-06T02:00:00.000000+00:00',
         },
       ]);
       await get(a, `${ANALYTICS}/summary`, { date_from: 'soon' }).expect(422);
@@ -327,25 +327,25 @@ describe('session scores', () => {
       }).expect(200);
       // 01-05: 0.2, 0.4; 01-06: 1.0, 0.7; 01-07: 0 (S4 failed, 'abc' no number).
       expect(res.body).toEqual([
-        { bucket: '2026-01-04T00:00:00+00:00', metric_name: REL, avg_score: 0, count: 0 },
-        { bucket: '2026-01-05T00:00:00+00:00', metric_name: REL, avg_score: expect.closeTo(0.3, 10), count: 2 },
-        { bucket: '2026-01-06T00:00:00+00:00', metric_name: REL, avg_score: expect.closeTo(0.85, 10), count: 2 },
-        { bucket: '2026-01-07T00:00:00+00:00', metric_name: REL, avg_score: 0, count: 1 },
+        { bucket: '2026-01-04T00:00:00.000000+00:00', metric_name: REL, avg_score: 0, count: 0 },
+        { bucket: '2026-01-05T00:00:00.000000+00:00', metric_name: REL, avg_score: expect.closeTo(0.3, 10), count: 2 },
+        { bucket: '2026-01-06T00:00:00.000000+00:00', metric_name: REL, avg_score: expect.closeTo(0.85, 10), count: 2 },
+        { bucket: '2026-01-07T00:00:00.000000+00:00', metric_name: REL, avg_score: 0, count: 1 },
       ]);
     });
 
     it('trend without dates spans the metric’s numbers; by week and by hour', async () => {
       const week = await get(a, `${ANALYTICS}/trend`, { metric_name: REL, granularity: 'week' }).expect(200);
       expect(week.body).toEqual([
-        { bucket: '2026-01-05T00:00:00+00:00', metric_name: REL, avg_score: expect.closeTo(0.46, 10), count: 5 },
+        { bucket: '2026-01-05T00:00:00.000000+00:00', metric_name: REL, avg_score: expect.closeTo(0.46, 10), count: 5 },
       ]);
       const hours: Row[] = (await get(a, `${ANALYTICS}/trend`, { metric_name: REL, granularity: 'hour' }).expect(200))
         .body;
       expect(hours).toHaveLength(54); // 01-05T00 .. 01-07T05, the first and last numbers
-      expect(hours[10]).toMatchObject({ bucket: '2026-01-05T10:00:00+00:00', avg_score: 0.4, count: 1 });
-      expect(hours[53]).toMatchObject({ bucket: '2026-01-07T05:00:00+00:00', avg_score: 0, count: 1 });
+      expect(hours[10]).toMatchObject({ bucket: '2026-01-05T10:00:00.000000+00:00', avg_score: 0.4, count: 1 });
+      expect(hours[53]).toMatchObject({ bucket: '2026-01-07T05:00:00.000000+00:00', avg_score: 0, count: 1 });
       expect((await get(b, `${ANALYTICS}/trend`, { metric_name: REL }).expect(200)).body).toEqual([
-        { bucket: '2026-01-06T00:00:00+00:00', metric_name: REL, avg_score: 0.9, count: 1 },
+        { bucket: '2026-01-06T00:00:00.000000+00:00', metric_name: REL, avg_score: 0.9, count: 1 },
       ]);
     });
 
@@ -358,7 +358,7 @@ describe('session scores', () => {
       }).expect(200);
       // Berlin's 01-05 is 01-04T23:00Z .. 01-05T23:00Z: S1 (0.2) and S2 (0.4).
       expect(res.body).toEqual([
-        { bucket: '2026-01-05T00:00:00+01:00', metric_name: REL, avg_score: expect.closeTo(0.3, 10), count: 2 },
+        { bucket: '2026-01-05T00:00:00.000000+01:00', metric_name: REL, avg_score: expect.closeTo(0.3, 10), count: 2 },
       ]);
     });
 
@@ -404,16 +404,34 @@ describe('session scores', () => {
     it('history of one session: every score, oldest first, score null unless a number', async () => {
       const res = await get(a, `${ANALYTICS}/history/sess-1`).expect(200);
       expect(res.body).toEqual([
-        { metric_name: REL, score: 0.2, eval_run_id: r1, created_at: '2026-01-05T00:00:00.000Z', status: 'SUCCESS' },
-        { metric_name: REL, score: 0.4, eval_run_id: r2, created_at: '2026-01-05T10:00:00.000Z', status: 'SUCCESS' },
+        {
+          metric_name: REL,
+          score: 0.2,
+          eval_run_id: r1,
+          created_at: '2026-01-05T00:00:00.000000+00:00',
+          status: 'SUCCESS',
+        },
+        {
+          metric_name: REL,
+          score: 0.4,
+          eval_run_id: r2,
+          created_at: '2026-01-05T10:00:00.000000+00:00',
+          status: 'SUCCESS',
+        },
         {
           metric_name: 'agent_consistency',
           score: 1,
           eval_run_id: r2,
-          created_at: '2026-01-05T10:30:00.000Z',
+          created_at: '2026-01-05T10:30:00.000000+00:00',
           status: 'SUCCESS',
         },
-        { metric_name: REL, score: null, eval_run_id: null, created_at: '2026-01-07T06:00:00.000Z', status: 'FAILED' },
+        {
+          metric_name: REL,
+          score: null,
+          eval_run_id: null,
+          created_at: '2026-01-07T06:00:00.000000+00:00',
+          status: 'FAILED',
+        },
       ]);
     });
 
@@ -425,7 +443,13 @@ describe('session scores', () => {
       ]);
       expect((await get(a, `${ANALYTICS}/history/nobody`).expect(200)).body).toEqual([]);
       expect((await get(b, `${ANALYTICS}/history/sess-1`).expect(200)).body).toEqual([
-        { metric_name: REL, score: 0.9, eval_run_id: rb, created_at: '2026-01-06T12:00:00.000Z', status: 'SUCCESS' },
+        {
+          metric_name: REL,
+          score: 0.9,
+          eval_run_id: rb,
+          created_at: '2026-01-06T12:00:00.000000+00:00',
+          status: 'SUCCESS',
+        },
       ]);
       for (const limit of [0, 201, 'all']) await get(a, `${ANALYTICS}/history/sess-1`, { limit }).expect(422);
     });
@@ -435,9 +459,9 @@ describe('session scores', () => {
       const asc = await get(a, `${ANALYTICS}/comparison`, { metric_name: REL }).expect(200);
       expect(asc.body).toEqual({
         items: [
-          { session_id: 'sess-2', score: 0, evaluated_at: '2026-01-07T05:00:00.000Z', eval_run_id: r2 },
-          { session_id: 'sess-3', score: 0.7, evaluated_at: '2026-01-06T12:00:00.000Z', eval_run_id: r1 },
-          { session_id: 'sess-1', score: null, evaluated_at: '2026-01-07T06:00:00.000Z', eval_run_id: null },
+          { session_id: 'sess-2', score: 0, evaluated_at: '2026-01-07T05:00:00.000000+00:00', eval_run_id: r2 },
+          { session_id: 'sess-3', score: 0.7, evaluated_at: '2026-01-06T12:00:00.000000+00:00', eval_run_id: r1 },
+          { session_id: 'sess-1', score: null, evaluated_at: '2026-01-07T06:00:00.000000+00:00', eval_run_id: null },
         ],
         total: 3,
         limit: 20,
@@ -452,7 +476,7 @@ describe('session scores', () => {
       expect(past.body).toEqual({ items: [], total: 3, limit: 20, offset: 10 });
       const theirsRank = await get(b, `${ANALYTICS}/comparison`, { metric_name: REL }).expect(200);
       expect(theirsRank.body.items).toEqual([
-        { session_id: 'sess-1', score: 0.9, evaluated_at: '2026-01-06T12:00:00.000Z', eval_run_id: rb },
+        { session_id: 'sess-1', score: 0.9, evaluated_at: '2026-01-06T12:00:00.000000+00:00', eval_run_id: rb },
       ]);
     });
 

@@ -6,7 +6,7 @@ import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
 
 /** A factory offset as the API writes timestamps (UTC, microseconds). */
-const iso = (offsetMs: number) => at(offsetMs).replace('Z', '000Z');
+const iso = (offsetMs: number) => at(offsetMs).replace('Z', '000+00:00');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -132,7 +132,11 @@ describe('sessions API', () => {
       await ingestSession(t, tenant, 'open', [{ offsetMs: 2_000, durationMs: null, status: 'RUNNING' }]);
       const listed = (await get('/sessions?sort_by=latency&sort_order=desc', tenant).expect(200)).body;
       expect(ids(listed)).toEqual(['slow', 'chatty', 'open']);
-      expect(listed.items.map((s: { total_latency_ms: number | null }) => s.total_latency_ms)).toEqual([1000, 41, null]);
+      expect(listed.items.map((s: { total_latency_ms: number | null }) => s.total_latency_ms)).toEqual([
+        1000,
+        41,
+        null,
+      ]);
       const chatty = (await get('/sessions/chatty', tenant).expect(200)).body;
       expect(chatty).toMatchObject({ first_trace_at: iso(0), last_trace_at: iso(360_021), total_latency_ms: 41 });
       const open = (await get('/sessions/open', tenant).expect(200)).body;
@@ -383,19 +387,19 @@ describe('sessions API', () => {
       );
       expect(res.body).toEqual([
         {
-          bucket: '2026-01-15T00:00:00+00:00',
+          bucket: '2026-01-15T00:00:00.000000+00:00',
           session_count: 2, // alpha and beta
           avg_traces_per_session: 2, // (3 + 1) / 2
           avg_session_duration_ms: 3250, // (5000 + 1500) / 2
         },
         {
-          bucket: '2026-01-16T00:00:00+00:00',
+          bucket: '2026-01-16T00:00:00.000000+00:00',
           session_count: 1,
           avg_traces_per_session: 2,
           avg_session_duration_ms: 30_500,
         },
         {
-          bucket: '2026-01-17T00:00:00+00:00',
+          bucket: '2026-01-17T00:00:00.000000+00:00',
           session_count: 0,
           avg_traces_per_session: null,
           avg_session_duration_ms: null,
@@ -408,7 +412,7 @@ describe('sessions API', () => {
       const res = await get(`/sessions/analytics?granularity=hour&${window(1, HOUR)}`).expect(200);
       expect(res.body).toEqual([
         {
-          bucket: '2026-01-15T12:00:00+00:00',
+          bucket: '2026-01-15T12:00:00.000000+00:00',
           session_count: 1,
           avg_traces_per_session: 1,
           avg_session_duration_ms: 1500,
@@ -423,13 +427,13 @@ describe('sessions API', () => {
       // [00:00Z, 24:00Z) on the 15th is 19:00 on the 14th to 19:00 on the 15th in New York.
       expect(res.body).toEqual([
         {
-          bucket: '2026-01-14T00:00:00-05:00',
+          bucket: '2026-01-14T00:00:00.000000-05:00',
           session_count: 0,
           avg_traces_per_session: null,
           avg_session_duration_ms: null,
         },
         {
-          bucket: '2026-01-15T00:00:00-05:00',
+          bucket: '2026-01-15T00:00:00.000000-05:00',
           session_count: 2,
           avg_traces_per_session: 2,
           avg_session_duration_ms: 3250,

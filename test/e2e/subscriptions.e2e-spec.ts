@@ -9,6 +9,7 @@ import { insertSessionScore } from '../factories/session-score.factory';
 import { ingestTrace } from '../factories/trace.factory';
 import { createMember, createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { formatTimestamp } from '../../src/common/timestamps';
 
 const UNLIMITED = {
   base_traces: null,
@@ -130,18 +131,18 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
       org_id: a.orgId,
       plan: 'DEVELOPMENT',
       status: 'ACTIVE',
-      current_period_start: monthStart(0).toISOString(),
-      current_period_end: monthStart(-1).toISOString(),
+      current_period_start: formatTimestamp(monthStart(0)),
+      current_period_end: formatTimestamp(monthStart(-1)),
       canceled_at: null,
-      created_at: monthStart(1).toISOString(),
+      created_at: formatTimestamp(monthStart(1)),
     });
 
     const usage = await t.http.get(sub(a, '/usage')).set(bearer(member)).expect(200);
     expect(usage.body).toEqual({
       plan: 'DEVELOPMENT',
       status: 'ACTIVE',
-      period_start: monthStart(0).toISOString(),
-      period_end: monthStart(-1).toISOString(),
+      period_start: formatTimestamp(monthStart(0)),
+      period_end: formatTimestamp(monthStart(-1)),
       traces: 3, // 3 + 1 in the second project − 1 moved to last month
       trace_evals: 2, // AUTOMATED only: a person's annotation is no evaluation
       session_evals: 1,
@@ -153,8 +154,8 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
     const line = (used: number) => ({ used, included: null, overage_units: 0, overage_cost: '0.000' });
     expect(billing.body).toEqual({
       plan: 'DEVELOPMENT',
-      period_start: monthStart(0).toISOString(),
-      period_end: monthStart(-1).toISOString(),
+      period_start: formatTimestamp(monthStart(0)),
+      period_end: formatTimestamp(monthStart(-1)),
       base_price_cents: 0,
       overage_unit_price: '0.000',
       traces: line(3),
@@ -169,8 +170,8 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
     const invoices = await t.http.get(sub(a, '/invoices?limit=12')).set(bearer(member)).expect(200);
     expect(invoices.body).toEqual([
       {
-        period_start: monthStart(0).toISOString(),
-        period_end: monthStart(-1).toISOString(),
+        period_start: formatTimestamp(monthStart(0)),
+        period_end: formatTimestamp(monthStart(-1)),
         trace_count: 3,
         trace_eval_count: 2,
         session_eval_count: 1,
@@ -178,8 +179,8 @@ describe('subscriptions on a self-hosted instance (the dashboard reads)', () => 
         stripe_invoice_id: null,
       },
       {
-        period_start: monthStart(1).toISOString(),
-        period_end: monthStart(0).toISOString(),
+        period_start: formatTimestamp(monthStart(1)),
+        period_end: formatTimestamp(monthStart(0)),
         trace_count: 1,
         trace_eval_count: 0,
         session_eval_count: 0,

@@ -135,6 +135,7 @@ describe('per-organization quotas', () => {
     // No worker in this app: runs stay PENDING, so they stay in flight.
     expect((await runOf()).status).toBe(202);
     const first = await fire();
+    expect(first.skipReason).toBeNull();
     expect(first.runId).toEqual(expect.any(String));
     // The monitor's run is the organization's second in flight: a run of its own is refused now.
     expectQuota(await runOf(), 'QUOTA_RUNS_IN_FLIGHT_PER_ORG');

@@ -60,7 +60,7 @@ describe('trace scores', () => {
         value: '0.9',
         status: 'SUCCESS',
         source: 'ANNOTATION',
-        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/),
         project_id: a.projectId,
         data_type: 'NUMERIC',
         eval_run_id: null,

@@ -59,7 +59,7 @@ describe('changing traces and spans', () => {
         input: { q: 1 },
         output: null,
         metadata: { keep: 1, over: 'new', add: 2 },
-        ended_at: '2026-01-15T12:00:04.000000Z',
+        ended_at: '2026-01-15T12:00:04.000000+00:00',
         latency_ms: 4000,
         session_id: null,
         user_id: 'user',
@@ -216,7 +216,7 @@ describe('changing traces and spans', () => {
         error: 'bad',
         metadata: { a: 1, b: 2 },
         token_usage: { prompt_tokens: 50, completion_tokens: 50 },
-        started_at: '2026-01-15T12:00:00.100000Z',
+        started_at: '2026-01-15T12:00:00.100000+00:00',
         time_to_first_token_ms: 200,
         latency_ms: 500,
       });

@@ -48,8 +48,8 @@ describe('POST /traces (ingestion)', () => {
       input: trace.input,
       output: trace.output,
       metadata: {},
-      started_at: '2026-01-15T12:00:00.000000Z',
-      ended_at: '2026-01-15T12:00:01.000000Z',
+      started_at: '2026-01-15T12:00:00.000000+00:00',
+      ended_at: '2026-01-15T12:00:01.000000+00:00',
       session_id: 's-1',
       user_id: 'u-1',
       tags: ['t1'],
@@ -114,10 +114,10 @@ describe('POST /traces (ingestion)', () => {
       model: 'gpt-4o',
       token_usage: span.token_usage,
       metadata: { attempt: 2 },
-      started_at: '2026-01-15T12:00:00.000000Z',
-      ended_at: '2026-01-15T12:00:01.500000Z',
+      started_at: '2026-01-15T12:00:00.000000+00:00',
+      ended_at: '2026-01-15T12:00:01.500000+00:00',
       error: 'rate limited',
-      completion_start_time: '2026-01-15T12:00:00.250000Z',
+      completion_start_time: '2026-01-15T12:00:00.250000+00:00',
       model_parameters: { temperature: 0.2 },
       cost: span.cost,
       latency_ms: 1500,
@@ -149,11 +149,11 @@ describe('POST /traces (ingestion)', () => {
     });
     await post(a, trace).expect(202);
     const got = await get(a, trace.trace_id).expect(200);
-    expect(got.body.started_at).toBe('2026-11-27T02:40:32.694494Z');
-    expect(got.body.ended_at).toBe('2026-11-27T02:40:44.371000Z');
+    expect(got.body.started_at).toBe('2026-11-27T02:40:32.694494+00:00');
+    expect(got.body.ended_at).toBe('2026-11-27T02:40:44.371000+00:00');
     expect(got.body.latency_ms).toBeCloseTo(11676.506, 3);
-    expect(got.body.spans[0].started_at).toBe('2026-11-27T02:40:33.500000Z');
-    expect(got.body.spans[0].ended_at).toBe('2026-11-27T02:40:44.371000Z');
+    expect(got.body.spans[0].started_at).toBe('2026-11-27T02:40:33.500000+00:00');
+    expect(got.body.spans[0].ended_at).toBe('2026-11-27T02:40:44.371000+00:00');
   });
 
   it('ignores unknown keys (a newer SDK must not lose data) and stores what it knows', async () => {
@@ -238,11 +238,11 @@ describe('POST /traces (ingestion)', () => {
       // overwritten
       expect(got.name).toBe('second-name');
       expect(got.status).toBe('COMPLETED');
-      expect(got.started_at).toBe('2026-01-15T12:00:01.000000Z');
+      expect(got.started_at).toBe('2026-01-15T12:00:01.000000+00:00');
       // overwritten only by non-null values
       expect(got.input).toEqual({ in: 1 });
       expect(got.output).toEqual({ out: 2 });
-      expect(got.ended_at).toBe('2026-01-15T12:00:05.000000Z');
+      expect(got.ended_at).toBe('2026-01-15T12:00:05.000000+00:00');
       expect(got.session_id).toBe('sess-1');
       expect(got.user_id).toBe('user-2');
       expect(got.environment).toBe('staging');
@@ -260,15 +260,15 @@ describe('POST /traces (ingestion)', () => {
         span_id: s1.span_id,
         kind: 'TOOL',
         status: 'ERROR',
-        started_at: '2026-01-15T12:00:00.011000Z',
+        started_at: '2026-01-15T12:00:00.011000+00:00',
         input: { q: 1 },
         output: { a: 2 },
         model: 'model-1',
         token_usage: { prompt_tokens: 1000, completion_tokens: 1 },
         cost: { total: 0.5 },
-        ended_at: '2026-01-15T12:00:00.020000Z',
+        ended_at: '2026-01-15T12:00:00.020000+00:00',
         error: 'boom',
-        completion_start_time: '2026-01-15T12:00:00.012000Z',
+        completion_start_time: '2026-01-15T12:00:00.012000+00:00',
         model_parameters: { temperature: 0 },
         metadata: { keep: 1, over: 'new', extra: true },
       });

@@ -33,6 +33,19 @@ export function evalRunTestEnv(
   };
 }
 
+/** An app whose judge is the scripted judge server (canned answers), with no OpenAI key and raised limits. */
+export function scriptedJudgeTestEnv(judgeBaseUrl: string, prefix: string): Record<string, string> {
+  return {
+    ...evalRunTestEnv('', prefix),
+    OPENAI_API_KEY: '',
+    SCRIPTED_JUDGE_URL: judgeBaseUrl,
+    EVAL_LLM_MODEL: 'scripted/canned-judge',
+    EVAL_EMBEDDING_MODEL: 'scripted/canned-embedding',
+    RATE_LIMIT_DEFAULT: '100000',
+    RATE_LIMIT_INGEST: '100000',
+  };
+}
+
 /**
  * Marks FAILED every run an earlier spec left unfinished (after one of its tests failed). A worker
  * sweeps every project of its database at start, so such runs would otherwise be judged by the next

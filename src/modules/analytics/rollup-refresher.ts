@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import {
+  dayOf,
   hourOf,
   LATENCY_FRACTIONS,
   Key,
@@ -25,7 +26,15 @@ const WITH_PAIR_TRACES = `WITH pair_traces AS MATERIALIZED (
   SELECT d.p, d.s, ${TRACE_COLUMNS} FROM ${PAIRS}
   JOIN traces t ON t.project_id = d.p AND t.started_at >= d.s AND t.started_at < d.s + ${SLOT_LENGTH})`;
 const PAIR_TRACES = 'pair_traces t';
-const HOURS = `(SELECT DISTINCT d.p, ${hourOf('d.s')} AS h FROM ${PAIRS}) x`;
+/** The latency histograms by period: per slot, and summed per UTC hour and per UTC day. */
+const COARSE = {
+  slot: { table: 'latency_rollups', column: 'slot', length: SLOT_LENGTH, of: (ts: string) => ts },
+  hour: { table: 'latency_hour_rollups', column: 'hour', length: `interval '1 hour'`, of: hourOf },
+  day: { table: 'latency_day_rollups', column: 'day', length: `interval '1 day'`, of: dayOf },
+};
+/** The distinct (project, period start) of the taken slots, as `x(p, h)`. */
+const periods = (c: { of: (ts: string) => string }) => `(SELECT DISTINCT d.p, ${c.of('d.s')} AS h FROM ${PAIRS}) x`;
+const HOURS = periods(COARSE.hour);
 /** percentile_cont over the traces of hour `x.h` of project `x.p` (NULL for an hour without a latency). */
 const HOUR_PERCENTILES = `SELECT percentile_cont(${LATENCY_FRACTIONS}) WITHIN GROUP (ORDER BY t.latency_ms) AS pct
   FROM traces t WHERE t.project_id = x.p AND t.started_at >= x.h AND t.started_at < x.h + interval '1 hour'`;
@@ -149,20 +158,25 @@ export class RollupRefresher extends DirtySlotRefresher {
        ${latencyAggregates(KEYS, PAIR_TRACES)}`,
       params,
     );
-    // The hours of the taken slots, summed from their four slot rows (fresh for every slot without a
-    // mark; reads skip an hour while any of its slots has one).
-    await qr.query(
-      `DELETE FROM latency_hour_rollups r USING ${HOURS} WHERE r.project_id = x.p AND r.hour = x.h`,
-      params,
-    );
-    await qr.query(
-      `INSERT INTO latency_hour_rollups (project_id, hour, k, count)
-       SELECT x.p, x.h, l.k, sum(l.count) FROM ${HOURS}
-       CROSS JOIN LATERAL (SELECT k, count FROM latency_rollups l
-                           WHERE l.project_id = x.p AND l.slot >= x.h AND l.slot < x.h + interval '1 hour' OFFSET 0) l
-       GROUP BY 1, 2, 3`,
-      params,
-    );
+    // The hours, then the days, of the taken slots, summed from their slot / hour rows (fresh for every
+    // slot without a mark; reads skip an hour or a day while any of its slots has one).
+    for (const [coarse, fine] of [
+      [COARSE.hour, COARSE.slot],
+      [COARSE.day, COARSE.hour],
+    ] as const) {
+      await qr.query(
+        `DELETE FROM ${coarse.table} r USING ${periods(coarse)} WHERE r.project_id = x.p AND r.${coarse.column} = x.h`,
+        params,
+      );
+      await qr.query(
+        `INSERT INTO ${coarse.table} (project_id, ${coarse.column}, k, count)
+         SELECT x.p, x.h, l.k, sum(l.count) FROM ${periods(coarse)}
+         CROSS JOIN LATERAL (SELECT k, count FROM ${fine.table} l WHERE l.project_id = x.p
+                             AND l.${fine.column} >= x.h AND l.${fine.column} < x.h + ${coarse.length} OFFSET 0) l
+         GROUP BY 1, 2, 3`,
+        params,
+      );
+    }
     await qr.query(
       `DELETE FROM latency_hour_percentiles r USING ${HOURS} WHERE r.project_id = x.p AND r.hour = x.h`,
       params,

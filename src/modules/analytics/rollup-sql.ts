@@ -9,6 +9,8 @@ export const SLOT_LENGTH = `interval '15 minutes'`;
 export const slotOf = (ts: string) => `date_bin('15 minutes', ${ts}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
 /** The UTC hour of latency_hour_rollups (four slots). */
 export const hourOf = (ts: string) => `date_bin('1 hour', ${ts}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
+/** The UTC day of latency_day_rollups (24 hours). */
+export const dayOf = (ts: string) => `date_bin('1 day', ${ts}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
 
 /**
  * Latency histogram: bucket k holds [1.02^k, 1.02^(k+1)) ms; latencies ≤ 0 get their own bucket. It

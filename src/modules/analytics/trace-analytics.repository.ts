@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AnalyticsBucketDto, TokenCostBucketDto, TopModelDto } from './dto/trace-analytics-response.dto';
 import {
+  dayOf,
   hourOf,
   Key,
   latencyAggregates,
@@ -75,24 +76,32 @@ const TOTALS = `
     GROUP BY b)`;
 
 /**
- * Rolled-up slots are read per slot or per hour through the primary keys (LATERAL), never by scanning
- * the window and filtering. UTC hours whose four slots are all rolled up (strictly inside the window, none live) and fall in
- * one bucket (not so in zones whose day starts at :30): their histogram comes from
- * latency_hour_rollups, a quarter of the rows; the other rolled-up slots (`split_slots`) from
- * latency_rollups. The histogram locates each percentile's rank (exact-percentiles.ts). An hour
- * bucket that is exactly one such hour takes the percentiles the refresher computed with
- * percentile_cont over the hour's traces (`precomputed`): one row, no lookup.
+ * Rolled-up slots are read per slot, per hour or per day through the primary keys (LATERAL), never by
+ * scanning the window and filtering. UTC days, then UTC hours, whose slots are all rolled up (strictly
+ * inside the window, none live) and fall in one bucket (not so in zones whose day starts elsewhere):
+ * their histogram comes from latency_day_rollups / latency_hour_rollups (a 96th / a quarter of the
+ * rows); the other rolled-up slots (`split_slots`) from latency_rollups. The histogram locates each
+ * percentile's rank (exact-percentiles.ts). An hour bucket that is exactly one whole hour takes the
+ * percentiles the refresher computed with percentile_cont over the hour's traces (`precomputed`): one
+ * row, no lookup.
  */
 const WHOLE_HOURS = `
+  whole_days AS (
+    SELECT g.d FROM generate_series(${dayOf(B.from)}, ${dayOf(B.to)}, interval '1 day') AS g(d)
+    WHERE g.d > ${slotOf(B.from)} AND g.d + interval '23 hours 45 minutes' < ${slotOf(`${B.to} - interval '1 microsecond'`)}
+      AND NOT EXISTS (SELECT 1 FROM live_slots l WHERE l.slot >= g.d AND l.slot < g.d + interval '1 day')
+      AND ${bucketOf('g.d', G, TZ)} = ${bucketOf(`g.d + interval '23 hours 45 minutes'`, G, TZ)}),
   whole_hours AS (
     SELECT g.h FROM generate_series(${hourOf(B.from)}, ${hourOf(B.to)}, interval '1 hour') AS g(h)
     WHERE g.h > ${slotOf(B.from)} AND g.h + interval '45 minutes' < ${slotOf(`${B.to} - interval '1 microsecond'`)}
       AND NOT EXISTS (SELECT 1 FROM live_slots l WHERE l.slot >= g.h AND l.slot < g.h + interval '1 hour')
-      AND ${bucketOf('g.h', G, TZ)} = ${bucketOf(`g.h + interval '45 minutes'`, G, TZ)}),
+      AND ${bucketOf('g.h', G, TZ)} = ${bucketOf(`g.h + interval '45 minutes'`, G, TZ)}
+      AND ${dayOf('g.h')} NOT IN (SELECT d FROM whole_days)),
   split_slots AS (
     SELECT g.slot FROM generate_series(${slotOf(B.from)} + ${SLOT_LENGTH},
                                        ${slotOf(`${B.to} - interval '1 microsecond'`)} - ${SLOT_LENGTH}, ${SLOT_LENGTH}) AS g(slot)
-    WHERE g.slot NOT IN (SELECT slot FROM live_slots) AND ${hourOf('g.slot')} NOT IN (SELECT h FROM whole_hours)),
+    WHERE g.slot NOT IN (SELECT slot FROM live_slots) AND ${hourOf('g.slot')} NOT IN (SELECT h FROM whole_hours)
+      AND ${dayOf('g.slot')} NOT IN (SELECT d FROM whole_days)),
   precomputed AS (
     SELECT w.h AS b, p.pct FROM whole_hours w
     CROSS JOIN LATERAL (SELECT p.pct FROM latency_hour_percentiles p
@@ -114,6 +123,11 @@ const LATENCY_HISTOGRAM = `
       CROSS JOIN LATERAL (SELECT h.hour, h.k, h.count FROM latency_hour_rollups h
                           WHERE h.project_id = ${B.project} AND h.hour = w.h OFFSET 0) h
       WHERE w.h NOT IN (SELECT b FROM precomputed)
+      GROUP BY 1, 2
+      UNION ALL
+      SELECT ${bucket('d.day')}, d.k, sum(d.count) FROM whole_days w
+      CROSS JOIN LATERAL (SELECT d.day, d.k, d.count FROM latency_day_rollups d
+                          WHERE d.project_id = ${B.project} AND d.day = w.d OFFSET 0) d
       GROUP BY 1, 2
     ) parts WHERE b NOT IN (SELECT b FROM precomputed) GROUP BY b, k),
   bucket_bounds AS (

@@ -15,6 +15,7 @@ import {
   json,
   patchTrace,
   REFRESH_AGGREGATES,
+  REFRESH_SPAN_SIZE,
   RETAG_TRACES,
   SPAN_PATCH_COLUMNS,
   TRACE_PATCH_COLUMNS,
@@ -228,6 +229,7 @@ export class TraceWriter {
           );
           if (updated.length === 0) return 'span';
           if (sets.length === 0) return 'ok';
+          await this.pg.run(client, REFRESH_SPAN_SIZE, [traceId, spanId]);
           await this.pg.run(client, REFRESH_AGGREGATES, [traceId]);
           return this.withinBounds(client, projectId, traceId, bounds);
         },

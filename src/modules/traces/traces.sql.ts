@@ -3,6 +3,7 @@
 // recordsets, ON CONFLICT merges, RETURNING), which the ORM cannot say at that speed
 // (docs/performance.md, Ingestion). Run by the traces e2e specs (traces-ingest, traces-batching,
 // traces-changes, traces-query) and bench/large-reads.
+import { sqlTimestamp } from '../../common/timestamps';
 import type { TraceSortField } from './traces.constants';
 
 /** Columns a PATCH may set, with how a value is bound. `merge` columns are merged, not replaced. */
@@ -44,8 +45,8 @@ export const SORT_COLUMNS: Record<TraceSortField, string> = {
   status: 't.status',
 };
 
-/** Timestamps leave the database as ISO-8601 UTC strings with microseconds. */
-export const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** Timestamps leave the database in the one response format (src/common/timestamps.ts). */
+export const ts = sqlTimestamp;
 
 /** What one span contributes to the trace totals; non-numeric values count as 0. */
 const num = (json: string, key: string) =>
@@ -55,23 +56,21 @@ const SPAN_TOKENS = (alias: string) =>
 const SPAN_COST = (alias: string) => num(`${alias}.cost`, 'total');
 
 /**
- * The bytes of a span as JSON text (input, output, metadata, error): what the generated column
- * spans.size_bytes holds (migration 1764000040000), for span values not stored yet.
+ * The bytes of a span as JSON text (input, output, metadata, error), as spans.size_bytes holds them:
+ * every statement that writes a span's free-form columns sets it, from the values it writes.
  */
+const spanBytes = (input: string, output: string, metadata: string, error: string) =>
+  `coalesce(octet_length((${input})::text), 0) + coalesce(octet_length((${output})::text), 0)
+   + octet_length((${metadata})::text) + coalesce(octet_length(${error}), 0)`;
 const SPAN_BYTES = (a: string) =>
-  `coalesce(octet_length(${a}.input::text), 0) + coalesce(octet_length(${a}.output::text), 0)
-   + octet_length(COALESCE(${a}.metadata, '{}'::jsonb)::text) + coalesce(octet_length(${a}.error), 0)`;
+  spanBytes(`${a}.input`, `${a}.output`, `COALESCE(${a}.metadata, '{}'::jsonb)`, `${a}.error`);
 
-/**
- * The trace totals over span rows aliased `alias` coming from `from`: one definition for every write
- * path. `bytes` is a span's size: its stored size_bytes, or SPAN_BYTES of values not stored yet.
- */
-const SPAN_TOTALS = (alias: string, from: string, bytes = `${alias}.size_bytes`) => `
-  SELECT count(*)::int AS span_count,
+/** The trace totals over span rows aliased `alias` (with their size_bytes): one definition for every write path. */
+const SPAN_TOTAL_COLUMNS = (alias: string) => `count(*)::int AS span_count,
          round(COALESCE(sum(${SPAN_TOKENS(alias)}), 0))::bigint AS total_tokens,
          COALESCE(sum(${SPAN_COST(alias)}), 0)::float8 AS total_cost,
-         COALESCE(sum(${bytes}), 0)::bigint AS spans_bytes
-  FROM ${from}`;
+         COALESCE(sum(${alias}.size_bytes), 0)::bigint AS spans_bytes`;
+const SPAN_TOTALS = (alias: string, from: string) => `SELECT ${SPAN_TOTAL_COLUMNS(alias)} FROM ${from}`;
 /** A change of the trace's spans: new totals and running size, and the change marker (version, updated_at). */
 export const SET_TOTALS = `span_count = a.span_count, total_tokens = a.total_tokens, total_cost = a.total_cost,
   spans_bytes = a.spans_bytes, version = traces.version + 1, updated_at = now()`;
@@ -103,10 +102,10 @@ const SPAN_RECORDSET = (param: string) => `jsonb_to_recordset(${param}::jsonb) A
   completion_start_time timestamptz, model_parameters jsonb, cost jsonb)`;
 
 const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, name, kind, status, input, output, model, token_usage,
-  metadata, started_at, ended_at, error, completion_start_time, model_parameters, cost`;
-const SPAN_VALUES = (traceId: string) => `${traceId}, x.span_id, x.parent_span_id, x.name, x.kind, x.status, x.input,
-  x.output, x.model, x.token_usage, COALESCE(x.metadata, '{}'::jsonb), x.started_at, x.ended_at, x.error,
-  x.completion_start_time, x.model_parameters, x.cost`;
+  metadata, started_at, ended_at, error, completion_start_time, model_parameters, cost, size_bytes`;
+const SPAN_VALUES = (traceId: string, size = SPAN_BYTES('x')) => `${traceId}, x.span_id, x.parent_span_id, x.name,
+  x.kind, x.status, x.input, x.output, x.model, x.token_usage, COALESCE(x.metadata, '{}'::jsonb), x.started_at,
+  x.ended_at, x.error, x.completion_start_time, x.model_parameters, x.cost, ${size}`;
 
 const TRACE_COLUMNS = `trace_id, project_id, name, status, input, output, metadata, started_at, ended_at,
   session_id, user_id, tags, environment, release`;
@@ -118,7 +117,8 @@ const TRACE_VALUES = `$1::uuid, $2::uuid, $3::text, $4::text, $5::jsonb, $6::jso
  * aggregates in ONE statement (atomic without BEGIN/COMMIT), several traces at once when requests
  * arrive together (see InsertBatcher). Each element of the JSON parameter is a trace with its
  * spans; returns the ids that were new. The others exist, here or in another project, and take the
- * merge path (or the 409) one by one.
+ * merge path (or the 409) one by one. The spans are read from the JSON once (`xs`), each measured
+ * once: their rows and their trace's totals come from there.
  */
 export const INSERT_NEW_TRACES = `
   WITH i AS (
@@ -127,19 +127,22 @@ export const INSERT_NEW_TRACES = `
       started_at timestamptz, ended_at timestamptz, session_id text, user_id text, tags text[], environment text,
       release text, spans jsonb)
   ),
+  xs AS MATERIALIZED (
+    SELECT i.trace_id, x.*, ${SPAN_BYTES('x')} AS size_bytes FROM i CROSS JOIN LATERAL ${SPAN_RECORDSET('i.spans')}
+  ),
+  totals AS (SELECT x.trace_id, ${SPAN_TOTAL_COLUMNS('x')} FROM xs x GROUP BY x.trace_id),
   ins AS (
     INSERT INTO traces (${TRACE_COLUMNS}, span_count, total_tokens, total_cost, spans_bytes)
     SELECT i.trace_id, i.project_id, i.name, i.status, i.input, i.output, COALESCE(i.metadata, '{}'::jsonb),
            i.started_at, i.ended_at, i.session_id, i.user_id, COALESCE(i.tags, '{}'), i.environment, i.release,
-           a.span_count, a.total_tokens, a.total_cost, a.spans_bytes
-    FROM i CROSS JOIN LATERAL (${SPAN_TOTALS('x', SPAN_RECORDSET('i.spans'), SPAN_BYTES('x'))}) a
+           COALESCE(a.span_count, 0), COALESCE(a.total_tokens, 0), COALESCE(a.total_cost, 0), COALESCE(a.spans_bytes, 0)
+    FROM i LEFT JOIN totals a ON a.trace_id = i.trace_id
     ON CONFLICT (trace_id) DO NOTHING
     RETURNING trace_id
   ),
   sp AS (
     INSERT INTO spans (${SPAN_COLUMNS})
-    SELECT ${SPAN_VALUES('ins.trace_id')} FROM ins JOIN i ON i.trace_id = ins.trace_id
-    CROSS JOIN LATERAL ${SPAN_RECORDSET('i.spans')}
+    SELECT ${SPAN_VALUES('x.trace_id', 'x.size_bytes')} FROM xs x JOIN ins ON ins.trace_id = x.trace_id
   )
   SELECT trace_id FROM ins`;
 
@@ -198,7 +201,13 @@ export const UPSERT_SPANS_AND_AGGREGATE = `
       completion_start_time = COALESCE(EXCLUDED.completion_start_time, s.completion_start_time),
       model_parameters = COALESCE(EXCLUDED.model_parameters, s.model_parameters),
       cost = COALESCE(EXCLUDED.cost, s.cost),
-      metadata = s.metadata || EXCLUDED.metadata
+      metadata = s.metadata || EXCLUDED.metadata,
+      size_bytes = ${spanBytes(
+        'COALESCE(EXCLUDED.input, s.input)',
+        'COALESCE(EXCLUDED.output, s.output)',
+        's.metadata || EXCLUDED.metadata',
+        'COALESCE(EXCLUDED.error, s.error)',
+      )}
     RETURNING s.span_id, s.token_usage, s.cost, s.size_bytes
   ), current_spans AS (
     SELECT u.token_usage, u.cost, u.size_bytes FROM upserted u
@@ -207,6 +216,9 @@ export const UPSERT_SPANS_AND_AGGREGATE = `
     WHERE s.trace_id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upserted u WHERE u.span_id = s.span_id)
   )
   UPDATE traces SET ${SET_TOTALS} FROM (${SPAN_TOTALS('c', 'current_spans c')}) a WHERE traces.trace_id = $1::uuid`;
+
+/** After a span PATCH: the span's size from its values as they are now. */
+export const REFRESH_SPAN_SIZE = `UPDATE spans s SET size_bytes = ${SPAN_BYTES('s')} WHERE s.trace_id = $1 AND s.span_id = $2`;
 
 export const REFRESH_AGGREGATES = `
   UPDATE traces SET ${SET_TOTALS}

@@ -28,6 +28,7 @@ const SKIPPED_TABLES = new Set([
   'model_rollups',
   'latency_rollups',
   'latency_hour_rollups',
+  'latency_day_rollups',
   'latency_hour_percentiles',
   'score_rollup_dirty',
   'score_rollups',

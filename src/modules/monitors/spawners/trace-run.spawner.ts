@@ -32,8 +32,9 @@ const FINISHED = `t.status IN ('COMPLETED', 'ERROR')`;
  * trace at its current version (items record traces.version; items from before versions read as 1),
  * so a trace is scored once per (version, metric) and again when it changed; never ready after
  * `until` (the newest counted, so the run takes exactly what was counted). A run that took this
- * version was created after the version's write, so only the monitor's runs since `updated_at` are
- * probed (ix_eval_runs_monitor). Bounds are bound parameters (the watermark as PostgreSQL text),
+ * version began after the version's write began, less the time a fire's transaction may take before
+ * its selection, so only the monitor's runs created since `updated_at` minus the grace are probed
+ * (ix_eval_runs_monitor). Bounds are bound parameters (the watermark as PostgreSQL text),
  * with an updated_at range for ix_traces_project_updated.
  */
 export function traceWindowSql(
@@ -47,11 +48,13 @@ export function traceWindowSql(
   const readyAt = `(CASE WHEN ${FINISHED} THEN t.updated_at ELSE t.updated_at + ${quiet} END)`;
   const conditions = [`(${FINISHED} OR t.updated_at <= ${bind(now.toISOString())}::timestamptz - ${quiet})`];
   if (monitor.scope === 'new') {
+    // Bound only where used: PostgreSQL cannot type a parameter that no expression uses.
+    const grace = `make_interval(secs => ${bind(graceMs / 1000)}::float8)`;
     conditions.push(`NOT EXISTS (SELECT 1 FROM eval_runs r
       JOIN eval_run_items i ON i.run_id = r.id AND i.trace_id = t.trace_id AND coalesce(i.trace_version, 1) = t.version
-      WHERE r.monitor_id = ${bind(monitor.id)}::uuid AND r.created_at >= t.updated_at)`);
+      WHERE r.monitor_id = ${bind(monitor.id)}::uuid AND r.created_at >= t.updated_at - ${grace})`);
     if (watermark !== null) {
-      const since = `${bind(watermark)}::timestamptz - make_interval(secs => ${bind(graceMs / 1000)}::float8)`;
+      const since = `${bind(watermark)}::timestamptz - ${grace}`;
       conditions.push(`t.updated_at > ${since} - ${quiet}`, `${readyAt} > ${since}`);
     }
   }
