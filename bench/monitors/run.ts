@@ -28,6 +28,7 @@ import { DatabaseModule } from '../../src/database/database.module';
 import { MonitorFiring } from '../../src/modules/monitors/monitor-firing';
 import { MonitorsCoreModule } from '../../src/modules/monitors/monitors-core.module';
 import { ObservabilityModule } from '../../src/modules/operators/observability.module';
+import { QuotasModule } from '../../src/modules/quotas/quotas.module';
 import { QueueModule } from '../../src/queue/queue.module';
 
 const { values: args } = parseArgs({
@@ -63,6 +64,7 @@ class BenchModule {
         DatabaseModule,
         QueueModule,
         ObservabilityModule,
+        QuotasModule,
         MonitorsCoreModule,
       ],
     };
@@ -97,12 +99,14 @@ const seed = (
   sessions = Math.max(1, Math.floor(n / TRACES_PER_SESSION)),
 ) =>
   ds.query(
-    `INSERT INTO traces (trace_id, project_id, name, status, input, output, started_at, ended_at, created_at, session_id)
+    `INSERT INTO traces (trace_id, project_id, name, status, input, output, started_at, ended_at, created_at,
+                         updated_at, session_id)
      SELECT gen_random_uuid(), $1, $2 || '-' || g, 'COMPLETED', jsonb_build_object('q', g), jsonb_build_object('a', g),
             '2026-01-01'::timestamptz + make_interval(secs => g), '2026-01-01'::timestamptz + make_interval(secs => g + 1),
-            now() - make_interval(secs => $4::int) - make_interval(secs => $5::float8 * ($3::int - g) / $3::int),
-            's-' || (g % $6::int)
-     FROM generate_series(1, $3::int) AS g`,
+            at, at, 's-' || (g % $6::int)
+     FROM generate_series(1, $3::int) AS g
+     CROSS JOIN LATERAL (SELECT now() - make_interval(secs => $4::int)
+                                - make_interval(secs => $5::float8 * ($3::int - g) / $3::int) AS at) w`,
     [projectId, prefix, n, ageSeconds, spanSeconds, sessions],
   );
 

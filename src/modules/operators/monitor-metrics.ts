@@ -3,6 +3,8 @@ import { Counter } from 'prom-client';
 import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
 
 export type FireTrigger = 'scheduled' | 'manual';
+/** Why a due slot created no run: a fixed set, so the label never grows with tenants' data. */
+export type MonitorSkipReason = 'nothing_new' | 'no_match' | 'daily_cap' | 'quota' | 'paused';
 
 /**
  * Monitor counters. Named `pandaprobe_eval_monitor_*` so that worker processes publish them with
@@ -23,7 +25,7 @@ export class MonitorMetrics {
     });
     this.skips = new Counter({
       name: `${METRIC_PREFIX}eval_monitor_skips_total`,
-      help: 'Due monitor slots that created no run, by reason (nothing_new, no_match, daily_cap, paused).',
+      help: 'Due monitor slots that created no run, by reason (nothing_new, no_match, daily_cap, quota, paused).',
       labelNames: ['reason'],
       registers: [registry],
     });
@@ -39,7 +41,7 @@ export class MonitorMetrics {
     this.fires.inc({ trigger, target_type: targetType });
   }
 
-  skipped(reason: string): void {
+  skipped(reason: MonitorSkipReason): void {
     this.skips.inc({ reason });
   }
 

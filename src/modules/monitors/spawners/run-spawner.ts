@@ -4,10 +4,11 @@ import type { AppConfig } from '../../../config/env';
 import type { JudgeService } from '../../judge/judge.service';
 import type { EvalRunEntity } from '../../eval-runs/entities/eval-run.entity';
 import type { MonitorEntity, MonitorTargetType } from '../entities/monitor.entity';
+import type { MonitorSkipReason } from '../../operators/monitor-metrics';
 
 /** Why a due slot created no run; `kind` is the Prometheus label, `reason` what the monitor shows. */
 export interface SpawnSkip {
-  skipped: { kind: 'nothing_new' | 'no_match' | 'daily_cap' | 'quota' | 'paused' | 'failed'; reason: string };
+  skipped: { kind: MonitorSkipReason | 'failed'; reason: string };
 }
 
 export interface SpawnedRun {
