@@ -11,7 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A shared install (a git worktree's link to another checkout's node_modules): npm ci would empty
+  # the other checkout's tree through the link, so it is left to that checkout.
+  echo "node_modules is a link to $(readlink node_modules); not reinstalling through it."
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing dependencies (npm ci)..."
   npm ci --no-audit --no-fund # quiet: see .npmrc
 fi

@@ -3,7 +3,7 @@
  * by the service: on SIGWINCH (ignored by default, and not one of the signals Nest's shutdown hooks catch, as SIGUSR2 is) it writes the process's memory split (V8 heap, external, array buffers)
  * to `$BENCH_USAGE_DIR/<pid>.json`, so the bench can say what the RSS it samples is made of.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
 
@@ -23,6 +23,9 @@ if (dir) {
       arrayBuffers: mb(usage.arrayBuffers),
       spaces,
     };
-    writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(report));
+    // Written aside, then renamed: the bench polls for the file and must never read half of it.
+    const file = join(dir, `${process.pid}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(report));
+    renameSync(`${file}.tmp`, file);
   });
 }

@@ -16,7 +16,7 @@ export interface DashboardAction {
 
 const SHORT = { timeout: 20_000 };
 
-async function eventually(check: () => Promise<string | undefined>, timeoutMs = 20_000): Promise<void> {
+export async function eventually(check: () => Promise<string | undefined>, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const problem = await check();
@@ -52,7 +52,13 @@ async function cliLogin(page: Page, base: string, api: ApiCaller, s: Seeded): Pr
     });
     await page.goto(`${base}/cli-login?${query.toString()}`, { waitUntil: 'load', timeout: 60_000 });
     await settle(page);
-    // The page picks a project by itself only when the organization has exactly one.
+    // The page picks an organization or project by itself only when there is exactly one.
+    const orgPicker = page.locator('button[role="combobox"]', { hasText: 'Select organization' });
+    if ((await orgPicker.count()) > 0) {
+      await orgPicker.first().click(SHORT);
+      await page.getByRole('option', { name: s.orgName, exact: true }).click(SHORT);
+      await settle(page);
+    }
     const projectPicker = page.locator('button[role="combobox"]', { hasText: 'Select project' });
     if ((await projectPicker.count()) > 0) {
       await projectPicker.first().click(SHORT);

@@ -17,6 +17,7 @@ export interface Page {
   ): void;
   on(event: 'response', fn: (r: { url(): string; status(): number; request(): { method(): string } }) => void): void;
   goto(url: string, opts: { waitUntil: string; timeout: number }): Promise<unknown>;
+  reload(): Promise<unknown>;
   waitForLoadState(state: string, opts: { timeout: number }): Promise<void>;
   waitForTimeout(ms: number): Promise<void>;
   innerText(selector: string): Promise<string>;

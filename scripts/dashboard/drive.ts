@@ -6,6 +6,7 @@ import { dashboardActions } from './actions';
 import { Browser, hasProblems, Observed, observedPage, settle } from './browser';
 import { dashboardPages } from './pages';
 import { ApiCaller, seed } from './seed';
+import { teamActions } from './team-actions';
 
 /**
  * Drives PandaProbe's dashboard (its public, no-auth build) in headless Chromium against this API
@@ -15,7 +16,8 @@ import { ApiCaller, seed } from './seed';
  * console errors, failed requests and API answers >= 400, with a screenshot. Exit 1 on any.
  *
  *   node dist/scripts/dashboard/drive.js --dashboard http://127.0.0.1:3000 --api http://127.0.0.1:8000 \
- *     --playwright <dashboard checkout> [--chromium /usr/bin/chromium] [--out dashboard-drive]
+ *     --playwright <dashboard checkout> [--chromium /usr/bin/chromium] [--out dashboard-drive] \
+ *     [--jwt-secret <the API's JWT_SECRET, default $JWT_SECRET: adds the actions that need a second user>]
  *
  * playwright-core is resolved from --playwright (the dashboard's own dev dependencies carry it), so
  * this repository does not depend on it.
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       playwright: { type: 'string' },
       chromium: { type: 'string', default: '/usr/bin/chromium' },
       out: { type: 'string', default: 'dashboard-drive' },
+      'jwt-secret': { type: 'string', default: process.env.JWT_SECRET },
     },
   });
   if (!values.playwright) throw new Error('--playwright <dir> is required: a folder where playwright-core resolves');
@@ -69,7 +72,11 @@ async function main(): Promise<void> {
       reports.push(report);
       print(report);
     }
-    for (const a of dashboardActions(seeded, base)) {
+    const actions = dashboardActions(seeded, base);
+    const secret = values['jwt-secret'];
+    if (secret) actions.push(...teamActions(seeded, apiUrl, secret));
+    else console.log('(no --jwt-secret: the actions that need a second user are skipped)');
+    for (const a of actions) {
       const { page, report } = await observedPage(browser, apiUrl, a.name, join(out, fileName(i++, a.name)));
       report.url = a.path;
       await page.goto(base + a.path, { waitUntil: 'load', timeout: 60_000 });

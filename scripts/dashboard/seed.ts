@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
  */
 export interface Seeded {
   orgId: string;
+  orgName: string;
   projectId: string;
   projectName: string;
   traceId: string;
@@ -88,7 +89,9 @@ function trace(sessionId: string, i: number): Json {
 export async function seed(apiUrl: string): Promise<Seeded> {
   const anonymous = new ApiCaller(apiUrl);
   await anonymous.call('GET', '/me'); // what the dashboard's root page does first
-  const [org] = await anonymous.call<{ id: string }[]>('GET', '/organizations');
+  // The local user's own organization (a drive with --jwt-secret also makes it a member of others).
+  const orgs = await anonymous.call<{ id: string; name: string; role: string }[]>('GET', '/organizations');
+  const org = orgs.find((o) => o.role === 'OWNER') ?? orgs[0];
   const projects = await anonymous.call<{ id: string; name: string }[]>('GET', `/organizations/${org.id}/projects`);
   const project = projects.find((p) => p.name === 'onboarding') ?? projects[0];
   const api = anonymous.with({ 'X-Organization-ID': org.id, 'X-Project-ID': project.id });
@@ -136,6 +139,7 @@ export async function seed(apiUrl: string): Promise<Seeded> {
 
   return {
     orgId: org.id,
+    orgName: org.name,
     projectId: project.id,
     projectName: project.name,
     traceId,

@@ -157,6 +157,28 @@ describe('custom metrics in runs and monitors', () => {
     expect((await listScores({ name: 'refund_ok', metric_version: '2' })).total).toBe(3);
     expect((await listScores({ name: 'refund_ok' })).total).toBe(6);
 
+    // Charts per version: a histogram counts this version's scores only (BOOLEAN ones as non-numeric),
+    // a trend of a built-in metric filters by its prompt hash.
+    const histogram = async (version: string) =>
+      (
+        await t.http
+          .get('/evaluations/analytics/trace-scores/distribution')
+          .query({ metric_name: 'refund_ok', metric_version: version, buckets: '2' })
+          .set(a.headers)
+          .expect(200)
+      ).body[0].non_numeric_count;
+    expect([await histogram('1'), await histogram('2'), await histogram('9')]).toEqual([3, 3, 0]);
+    const confidenceVersion = (await listScores({ name: 'confidence' })).items[0].metadata.metric_version;
+    const trend = async (version: string) =>
+      (
+        await t.http
+          .get('/evaluations/analytics/trace-scores/trend')
+          .query({ metric_name: 'confidence', metric_version: version })
+          .set(a.headers)
+          .expect(200)
+      ).body.reduce((n: number, b: { count: number }) => n + b.count, 0);
+    expect([await trend(confidenceVersion), await trend('000000000000')]).toEqual([3, 0]);
+
     // Agreement per version: a person labels one trace; each version is compared on its own.
     const [traceId, answer] = [...expected.entries()][0];
     await t.http

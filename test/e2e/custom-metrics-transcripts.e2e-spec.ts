@@ -162,7 +162,8 @@ describe('trace-metrics catalogue, metric versions and judge transcripts', () =>
     });
     const [score] = await runOnce(a, ['plan_quality']);
     expect(score.status).toBe('SUCCESS');
-    await t.http.get(`/evaluations/trace-scores/${score.id}/transcript`).set(a.headers).expect(404);
+    const none = await t.http.get(`/evaluations/trace-scores/${score.id}/transcript`).set(a.headers).expect(200);
+    expect(none.body).toMatchObject({ score_id: score.id, attempts: [], created_at: null });
     expect(await blobCount()).toBe(0);
     await t.http.put('/evaluations/transcript-settings').set(a.headers).send({ enabled: true }).expect(200);
   });

@@ -1,6 +1,7 @@
 import { dashboardActions } from '../../scripts/dashboard/actions';
 import { dashboardPages } from '../../scripts/dashboard/pages';
 import { seed } from '../../scripts/dashboard/seed';
+import { teamActions } from '../../scripts/dashboard/team-actions';
 import { createTestApp, TestApp } from '../support/test-app';
 
 const DASHBOARD = 'http://localhost:3000';
@@ -35,7 +36,8 @@ describe('dashboard drive: the public build against development mode', () => {
     expect(session.body.traces).toHaveLength(6);
     const monitor = await t.http.get(`/evaluations/monitors/${seeded.monitorId}`).set(headers).expect(200);
     expect(monitor.body.name).toBe('hourly quality');
-    for (const p of [...dashboardPages(seeded), ...dashboardActions(seeded, DASHBOARD)])
+    const team = teamActions(seeded, t.baseUrl, t.config.auth.jwtSecret!);
+    for (const p of [...dashboardPages(seeded), ...dashboardActions(seeded, DASHBOARD), ...team])
       expect(p.path).not.toMatch(/undefined|null/);
     // Seeding again (a second drive) works on the same organization.
     expect((await seed(t.baseUrl)).orgId).toBe(seeded.orgId);

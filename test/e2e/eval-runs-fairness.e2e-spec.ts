@@ -53,7 +53,9 @@ describe('fair scheduling across projects (one worker, scripted judge with laten
     await seedTracesSql(t.dataSource, a.projectId, BIG, { prefix: 'big' });
     smallIds = await seedTraceIds(t.dataSource, b.projectId, SMALL, 'small');
     worker = await startWorkerProcess(env);
-  }, 240_000);
+    // Started, not still loading, before any run is timed (a busy machine can take a while).
+    await worker.waitForOutput(/worker started/, 1, 120_000);
+  }, 360_000);
 
   afterAll(async () => {
     await worker?.kill('SIGKILL');
@@ -85,7 +87,7 @@ describe('fair scheduling across projects (one worker, scripted judge with laten
   }
 
   it("a small run of project B finishes within 2x its solo time while A's 50,000-item run holds the worker", async () => {
-    await smallRun(60_000); // warm-up: first judge calls, connections, lazy modules
+    await smallRun(120_000); // warm-up: first judge calls, connections, lazy modules
     const solo = await smallRun(60_000);
 
     const big = (

@@ -51,6 +51,10 @@ describe('eval runs: sampling selection is the plain top-k of (hash(trace_id, se
   });
 
   afterAll(async () => {
+    // No worker judged these runs: leave none PENDING for a later spec's worker to sweep up.
+    await t?.dataSource.query(`DELETE FROM eval_runs WHERE project_id = ANY($1::uuid[])`, [
+      [a.projectId, other.projectId],
+    ]);
     await t?.close();
     await judge?.close();
   });
@@ -116,9 +120,9 @@ describe('eval runs: sampling selection is the plain top-k of (hash(trace_id, se
   it('samples only the caller project: no item is a trace of another project', async () => {
     const run = await create({ sampling_rate: 0.5, sampling_seed: 5 });
     const [row] = await t.dataSource.query(
-      `SELECT count(*)::int AS foreign FROM unnest($3::uuid[]) AS x(trace_id) JOIN traces t USING (trace_id)
-       WHERE t.project_id <> $2`,
-      [run.id, a.projectId, await runTraceIds(t.dataSource, run.id)],
+      `SELECT count(*)::int AS foreign FROM unnest($2::uuid[]) AS x(trace_id) JOIN traces t USING (trace_id)
+       WHERE t.project_id <> $1`,
+      [a.projectId, await runTraceIds(t.dataSource, run.id)],
     );
     expect(row.foreign).toBe(0);
     expect(run.total_targets).toBe(2000);

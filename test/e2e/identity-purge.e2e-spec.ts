@@ -170,6 +170,12 @@ describe('identity: deleting an organization or a project removes everything it 
     await t.dataSource.query(`INSERT INTO score_rollup_dirty (project_id, name, slot) VALUES ($1, 'manual', now())`, [
       victim.projectIds[0],
     ]);
+    // A slice of a filtered run not yet written to the ledger, as a run just created has (its worker turns it into items).
+    await t.dataSource.query(
+      `INSERT INTO eval_run_pending_items (run_id, slice, trace_ids)
+       SELECT id, 1000, ARRAY[gen_random_uuid()] FROM eval_runs WHERE project_id = $1 ORDER BY created_at LIMIT 1`,
+      [victim.projectIds[0]],
+    );
     const before = await rowsMentioning(t.dataSource, victim.ids);
     // Dirty marks are transient: a rollup refresher (this app's, or a worker's) may have emptied them already.
     const empty = Object.entries(before).filter(

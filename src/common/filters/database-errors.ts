@@ -10,6 +10,9 @@ export interface BusyAnswer {
 /** pg-pool's message when no connection was free within connectionTimeoutMillis. */
 const ACQUIRE_TIMEOUT = /timeout exceeded when trying to connect/i;
 
+/** The server refused a new connection: too many clients (53300), or starting or shutting down (57P03). */
+const REFUSED_CONNECTION = new Set(['53300', '57P03']);
+
 /**
  * The database bounds of docs/security.md as answers a client can act on: a connection not free in
  * time, a statement cut at its timeout or an idle transaction ended are 503s, and a lock not granted
@@ -22,6 +25,11 @@ export function databaseBusy(e: unknown): BusyAnswer | null {
       HttpStatus.SERVICE_UNAVAILABLE,
       'The database is busy: no connection was free in time (DATABASE_ACQUIRE_TIMEOUT_MS).',
     );
+  }
+  // Raised by the driver while connecting (not a QueryFailedError): seen with other processes holding
+  // every connection the server allows.
+  if (REFUSED_CONNECTION.has((e as { code?: string }).code ?? '')) {
+    return busy(HttpStatus.SERVICE_UNAVAILABLE, 'The database refused a new connection (too many clients).');
   }
   if (!(e instanceof QueryFailedError)) return null;
   switch ((e.driverError as { code?: string } | undefined)?.code) {

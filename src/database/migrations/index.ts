@@ -23,6 +23,7 @@ import { TraceVersionAndSize1764000040000 } from './1764000040000-TraceVersionAn
 import { ItemTraceVersion1764000040100 } from './1764000040100-ItemTraceVersion';
 import { SpanSizeWritten1764000040200 } from './1764000040200-SpanSizeWritten';
 import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
+import { LatencyDayRollups1764000041100 } from './1764000041100-LatencyDayRollups';
 import { PendingRunItems1764000044000 } from './1764000044000-PendingRunItems';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
@@ -51,6 +52,7 @@ export const MIGRATIONS = [
   ItemTraceVersion1764000040100,
   SpanSizeWritten1764000040200,
   ExactLatencyPercentiles1764000041000,
+  LatencyDayRollups1764000041100,
   JudgeTranscripts1764000042000,
   PendingRunItems1764000044000,
 ];

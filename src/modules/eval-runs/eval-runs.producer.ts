@@ -41,9 +41,10 @@ export class EvalRunsProducer {
   /**
    * Enqueues what the project of `runId` may have in flight now: after a run's creation committed
    * (its first slices, if its project's older runs leave room), and after one of its slices finished
-   * (the project's next slice). Never throws: the sweeper enqueues whatever this misses.
+   * (the project's next slice). Never throws: the sweeper enqueues whatever this misses. `created`:
+   * the run was just created, so its own slices have no finished job to drop (no Redis read).
    */
-  async enqueueRun(runId: string): Promise<boolean> {
+  async enqueueRun(runId: string, created = false): Promise<boolean> {
     let slices;
     try {
       slices = await this.window.ofRunsProject(runId);
@@ -51,7 +52,9 @@ export class EvalRunsProducer {
       this.logger.warn({ err: error, runId }, 'Could not read the project’s slice window; the sweeper will enqueue it');
       return false;
     }
-    const results = await Promise.all([...byRun(slices)].map(([id, s]) => this.enqueue(id, s)));
+    const results = await Promise.all(
+      [...byRun(slices)].map(([id, s]) => this.enqueue(id, s, created && id === runId)),
+    );
     return results.every(Boolean);
   }
 
@@ -65,9 +68,9 @@ export class EvalRunsProducer {
    * added twice (the job id is the slice's). Never throws: a lost job only delays the run until
    * the next sweep.
    */
-  async enqueue(runId: string, slices: number[]): Promise<boolean> {
+  async enqueue(runId: string, slices: number[], fresh = false): Promise<boolean> {
     if (slices.length === 0) return true;
-    const add = this.dropFinished(runId, slices).then(() =>
+    const add = (fresh ? Promise.resolve() : this.dropFinished(runId, slices)).then(() =>
       this.queue.addBulk(
         slices.map((slice) => ({
           name: EVALUATE_ITEMS_JOB,

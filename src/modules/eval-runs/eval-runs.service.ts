@@ -227,7 +227,7 @@ export class EvalRunsService {
 
   /** Enqueues the run's project's slice window (its first slices if there is room), after the commit. */
   async dispatch(run: EvalRunEntity): Promise<EvalRunResponse> {
-    await this.producer.enqueueRun(run.id);
+    await this.producer.enqueueRun(run.id, true);
     return EvalRunResponse.from(run);
   }
 

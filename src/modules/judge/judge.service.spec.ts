@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
 import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
-import { JudgeService } from './judge.service';
-import type { CallUsage } from './judge.types';
+import { JUDGE_SYSTEM_PROMPT, JudgeService } from './judge.service';
+import type { CallUsage, JudgeAttempt } from './judge.types';
 
 const Verdict = z.strictObject({ score: z.number().min(0).max(1), reason: z.string() });
 const stage = { metric: 'unit', stage: 'check' };
@@ -54,6 +54,25 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
     expect(result.value.score).toBe(1);
     expect(server.requests.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(result.usage.calls).toBe(3);
+  });
+
+  it('passes every attempt to the transcript: what was sent, the error or the answer, the usage', async () => {
+    server.answer('unit.check', { score: 1, reason: 'ok' });
+    server.fault({ status: 500, count: 1 });
+    server.fault({ invalidJson: 'not json', count: 1 });
+    const attempts: JudgeAttempt[] = [];
+    await make().generate(stage, Verdict, 'Grade this.', { transcript: { add: (a) => attempts.push(a) } });
+    expect(attempts.map((a) => [a.stage, a.attempt, a.mode, a.answer])).toEqual([
+      ['unit.check', 1, 'structured', null],
+      ['unit.check', 2, 'structured', 'not json'],
+      ['unit.check', 3, 'structured', '{"score":1,"reason":"ok"}'],
+    ]);
+    expect(attempts[0].error).toMatch(/^HTTP 500: /);
+    expect(attempts[1].error).toBeTruthy();
+    expect(attempts[2].error).toBeNull();
+    expect(attempts.every((a) => a.prompt === 'Grade this.' && a.system === JUDGE_SYSTEM_PROMPT)).toBe(true);
+    expect(attempts[2].input_tokens).toBe(server.requests[2].reported!.input);
+    expect(attempts[2].output_tokens).toBe(server.requests[2].reported!.output);
   });
 
   it('honours Retry-After in seconds on 429', async () => {

@@ -270,7 +270,7 @@ export class MonitorFiring {
   }
 
   private async dispatch(run: EvalRunEntity): Promise<void> {
-    const queued = await this.producer.enqueueRun(run.id);
+    const queued = await this.producer.enqueueRun(run.id, true);
     if (!queued) this.metrics.failed('dispatch');
   }
 }

@@ -45,8 +45,14 @@ const CREATED_IN = (a: string, b: string) =>
 /** The scores a trend or histogram of metric $2 counts as numbers. */
 const NUMERIC_OF_METRIC = `s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND s.data_type = 'NUMERIC'`;
 
-/** The statements of one score table (its name is ours, never input). */
-const statementsFor = (table: string) => ({
+/** `AND` the score's metric version is parameter $n (`metadata.metric_version`, ix_trace_scores_metric_version). */
+const versionIs = (n: number) => ` AND s.metadata ? 'metric_version' AND s.metadata->>'metric_version' = $${n}::text`;
+
+/**
+ * The statements of one score table (its name is ours, never input); `versioned`: bounds, trend and
+ * distribution take the metric version as their last parameter.
+ */
+const statementsFor = (table: string, versioned = false) => ({
   summary: `
   SELECT name, avg(n)::float8 AS avg, min(n)::float8 AS min, max(n)::float8 AS max,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY n::float8) AS median,
@@ -63,14 +69,14 @@ const statementsFor = (table: string) => ({
 
   bounds: `
   SELECT ${ISO('min(s.created_at)')} AS first, ${ISO(`date_trunc('milliseconds', max(s.created_at)) + interval '1 millisecond'`)} AS after_last
-  FROM ${table} s WHERE ${NUMERIC_OF_METRIC} AND ${CREATED_IN('$3', '$4')}`,
+  FROM ${table} s WHERE ${NUMERIC_OF_METRIC} AND ${CREATED_IN('$3', '$4')}${versioned ? versionIs(5) : ''}`,
 
   /** $1 project, $2 metric, $3 granularity, $4 from, $5 to, $6 zone. */
   trend: `
   WITH agg AS (
     SELECT ${bucketOf('s.created_at', '$3::text', '$6::text')} AS b, avg(n)::float8 AS avg, count(*)::int AS count
     FROM (SELECT s.created_at, s.value_number AS n FROM ${table} s
-          WHERE ${NUMERIC_OF_METRIC} AND s.created_at >= $4::timestamptz AND s.created_at < $5::timestamptz) s
+          WHERE ${NUMERIC_OF_METRIC} AND s.created_at >= $4::timestamptz AND s.created_at < $5::timestamptz${versioned ? versionIs(7) : ''}) s
     WHERE n IS NOT NULL
     GROUP BY 1)
   SELECT ${bucketLabel('x.b', '$6::text')} AS bucket, COALESCE(agg.avg, 0) AS avg, COALESCE(agg.count, 0) AS count
@@ -85,7 +91,7 @@ const statementsFor = (table: string) => ({
   SELECT CASE WHEN n IS NOT NULL THEN least(width_bucket(n, 0, 1, $5::int), $5::int) END AS bucket, count(*)::int AS count
   FROM (SELECT CASE WHEN s.data_type = 'NUMERIC' THEN s.value_number END AS n
         FROM ${table} s
-        WHERE s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND ${CREATED_IN('$3', '$4')}) s
+        WHERE s.project_id = $1::uuid AND s.name = $2::text AND s.status = 'SUCCESS' AND ${CREATED_IN('$3', '$4')}${versioned ? versionIs(6) : ''}) s
   GROUP BY 1`,
 });
 
@@ -100,6 +106,16 @@ const STATEMENTS = {
   },
   session: statementsFor(TABLES.session),
 };
+
+/** With a metric version: read raw (the rollups have no version dimension), through ix_trace_scores_metric_version. */
+const VERSIONED = {
+  trace: statementsFor(TABLES.trace, true),
+  session: statementsFor(TABLES.session, true),
+};
+
+const statementsOf = (target: ScoreTarget, version?: string) =>
+  (version === undefined ? STATEMENTS : VERSIONED)[target];
+const withVersion = (params: unknown[], version?: string) => (version === undefined ? params : [...params, version]);
 
 /** A score's number for a chart: its value when a successful NUMERIC score in [0, 1], else NULL. */
 const CHART_NUMBER = `(CASE WHEN s.status = 'SUCCESS' AND s.data_type = 'NUMERIC' THEN s.value_number END)::float8`;
@@ -187,24 +203,28 @@ export class ScoreAnalyticsRepository {
     metric: string,
     from?: string,
     to?: string,
+    version?: string,
   ): Promise<{ from: string; to: string } | null> {
     const [row] = await analyticsQuery<{ first: string | null; after_last: string | null }>(
       this.dataSource,
-      STATEMENTS[target].bounds,
-      [projectId, metric, from ?? null, to ?? null],
+      statementsOf(target, version).bounds,
+      withVersion([projectId, metric, from ?? null, to ?? null], version),
     );
     return row.first && row.after_last ? { from: row.first, to: row.after_last } : null;
   }
 
-  trend(target: ScoreTarget, projectId: string, metric: string, w: BucketWindow): Promise<TrendRow[]> {
-    return analyticsQuery(this.dataSource, STATEMENTS[target].trend, [
-      projectId,
-      metric,
-      w.granularity,
-      w.from,
-      w.to,
-      w.tz,
-    ]);
+  trend(
+    target: ScoreTarget,
+    projectId: string,
+    metric: string,
+    w: BucketWindow,
+    version?: string,
+  ): Promise<TrendRow[]> {
+    return analyticsQuery(
+      this.dataSource,
+      statementsOf(target, version).trend,
+      withVersion([projectId, metric, w.granularity, w.from, w.to, w.tz], version),
+    );
   }
 
   /** Counts per bucket number (absent buckets are empty) and the non-numeric count. */
@@ -215,11 +235,12 @@ export class ScoreAnalyticsRepository {
     buckets: number,
     from?: string,
     to?: string,
+    version?: string,
   ): Promise<{ counts: Map<number, number>; nonNumeric: number }> {
     const rows = await analyticsQuery<{ bucket: number | null; count: number }>(
       this.dataSource,
-      STATEMENTS[target].distribution,
-      [projectId, metric, from ?? null, to ?? null, buckets],
+      statementsOf(target, version).distribution,
+      withVersion([projectId, metric, from ?? null, to ?? null, buckets], version),
     );
     const counts = new Map<number, number>();
     let nonNumeric = 0;

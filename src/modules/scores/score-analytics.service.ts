@@ -55,13 +55,14 @@ export class ScoreAnalyticsService {
     if (from !== undefined && to !== undefined) {
       checkWindow({ granularity, from, to, tz }, FIELDS);
     } else {
-      const seen = await this.repo.bounds(target, ctx.projectId, q.metric_name, from, to);
+      const seen = await this.repo.bounds(target, ctx.projectId, q.metric_name, from, to, q.metric_version);
       if (!seen) return [];
       from ??= seen.from;
       to ??= seen.to;
       checkWindow({ granularity, from, to, tz }, FIELDS);
     }
-    const rows = await this.repo.trend(target, ctx.projectId, q.metric_name, { granularity, from, to, tz });
+    const window = { granularity, from, to, tz };
+    const rows = await this.repo.trend(target, ctx.projectId, q.metric_name, window, q.metric_version);
     return rows.map((r) => ({ bucket: r.bucket, metric_name: q.metric_name, avg_score: r.avg, count: r.count }));
   }
 
@@ -82,6 +83,7 @@ export class ScoreAnalyticsService {
       n,
       q.date_from,
       q.date_to,
+      q.metric_version,
     );
     return Array.from({ length: n }, (_, i) => ({
       bucket: i + 1,

@@ -20,7 +20,7 @@ const label = (type: string, value: string, num: string) =>
 const PAIRS = `
   WITH judge AS (${latest(
     'AUTOMATED',
-    " AND ($3::uuid IS NULL OR s.eval_run_id = $3::uuid) AND ($5::text IS NULL OR s.metadata->>'metric_version' = $5::text)",
+    " AND ($3::uuid IS NULL OR s.eval_run_id = $3::uuid) AND ($5::text IS NULL OR (s.metadata ? 'metric_version' AND s.metadata->>'metric_version' = $5::text))",
   )}),
        human AS (${latest('ANNOTATION', '')}),
        pairs AS (

@@ -11,6 +11,16 @@ class MetricNameQuery {
   @IsString()
   @Length(1, 255)
   metric_name: string;
+
+  @ApiPropertyOptional({
+    description:
+      "Ours: only scores of this metric version (`metadata.metric_version`: a custom metric's version number, a built-in metric's prompt hash). Read from the scores themselves rather than the rollups.",
+    example: '2',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  metric_version?: string;
 }
 
 /** Query of GET /evaluations/analytics/trace-scores/trend. Without dates, the window spans the metric's scores. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { JudgeAttempt } from '../../judge/judge.types';
-import { decodeTranscript, encodeTranscript, type Blob, type StoredAttempt } from './transcript-codec';
+import { compress, decodeTranscript, encodeTranscript, type StoredAttempt } from './transcript-codec';
 
 /** A judged score's transcript about to be written: the score is named by its run's unique key. */
 export interface TranscriptToWrite {
@@ -35,22 +35,27 @@ export class JudgeTranscriptStore {
   async writeForRun(m: EntityManager, projectId: string, runId: string, items: TranscriptToWrite[]): Promise<void> {
     const judged = items.filter((i) => i.attempts.length > 0);
     if (judged.length === 0 || !(await this.enabled(projectId, m))) return;
-    const blobs = new Map<string, Blob>();
-    const rows = judged.map((i) => ({ trace_id: i.traceId, name: i.name, ...encodeTranscript(i.attempts, blobs) }));
-    const all = [...blobs.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1));
-    await m.query(
-      `INSERT INTO judge_transcript_blobs (project_id, hash, body, chars)
-       SELECT $1::uuid, b.hash, b.body, b.chars FROM unnest($2::text[], $3::bytea[], $4::int[]) AS b(hash, body, chars)
-       ON CONFLICT (project_id, hash) DO NOTHING`,
-      [projectId, all.map((b) => b.hash), all.map((b) => b.body), all.map((b) => b.chars)],
-    );
-    await m.query(
+    const texts = new Map<string, string>();
+    const rows = judged.map((i) => ({ trace_id: i.traceId, name: i.name, ...encodeTranscript(i.attempts, texts) }));
+    // Transcripts first: only the texts of those really inserted are stored, so no blob is left
+    // without a transcript naming it (a score written before keeps its first transcript).
+    const inserted: { blob_hashes: string[] }[] = await m.query(
       `INSERT INTO judge_transcripts (score_id, project_id, attempts, blob_hashes)
        SELECT s.id, $1::uuid, i.attempts, i.hashes
        FROM jsonb_to_recordset($3::jsonb) AS i(trace_id uuid, name text, attempts jsonb, hashes text[])
        JOIN trace_scores s ON s.eval_run_id = $2::uuid AND s.trace_id = i.trace_id AND s.name = i.name
-       ON CONFLICT (score_id) DO NOTHING`,
-      [projectId, runId, JSON.stringify(rows.map((r) => ({ ...r, hashes: r.hashes })))],
+       ON CONFLICT (score_id) DO NOTHING
+       RETURNING blob_hashes`,
+      [projectId, runId, JSON.stringify(rows)],
+    );
+    const needed = [...new Set(inserted.flatMap((r) => r.blob_hashes))].sort();
+    if (needed.length === 0) return;
+    const blobs = await Promise.all(needed.map((hash) => compress(hash, texts.get(hash)!)));
+    await m.query(
+      `INSERT INTO judge_transcript_blobs (project_id, hash, body, chars)
+       SELECT $1::uuid, b.hash, b.body, b.chars FROM unnest($2::text[], $3::bytea[], $4::int[]) AS b(hash, body, chars)
+       ON CONFLICT (project_id, hash) DO NOTHING`,
+      [projectId, needed, blobs.map((b) => b.body), blobs.map((b) => b.chars)],
     );
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import type { JudgeAttempt } from '../../judge/judge.types';
 
 /** An attempt as stored: its texts replaced by the hashes of their blobs. */
@@ -15,6 +16,13 @@ export interface Blob {
   chars: number;
 }
 
+const gzipAsync = promisify(gzip);
+
+/** The stored form of a text: gzip, compressed on libuv's thread pool (never the event loop). */
+export async function compress(hash: string, text: string): Promise<Blob> {
+  return { hash, body: await gzipAsync(Buffer.from(text, 'utf8')), chars: text.length };
+}
+
 export interface EncodedTranscript {
   attempts: StoredAttempt[];
   hashes: string[];
@@ -27,11 +35,11 @@ export const textHash = (text: string) => createHash('sha256').update(text, 'utf
  * prompt, every call sends the same system prompt, and re-runs of a rubric send the same prompts
  * again, so most texts are stored once per project however often they were sent.
  */
-export function encodeTranscript(attempts: JudgeAttempt[], blobs: Map<string, Blob>): EncodedTranscript {
+export function encodeTranscript(attempts: JudgeAttempt[], texts: Map<string, string>): EncodedTranscript {
   const hashes = new Set<string>();
   const keep = (text: string): string => {
     const hash = textHash(text);
-    if (!blobs.has(hash)) blobs.set(hash, { hash, body: gzipSync(Buffer.from(text, 'utf8')), chars: text.length });
+    if (!texts.has(hash)) texts.set(hash, text);
     hashes.add(hash);
     return hash;
   };

@@ -26,9 +26,18 @@ export class TranscriptResponse {
   @ApiProperty({ example: 'task_completion' }) name: string;
   @ApiProperty({ type: String, nullable: true, example: '3', description: 'The metric version the score records.' })
   metric_version: string | null;
-  @ApiProperty({ type: [TranscriptAttempt], description: 'Every attempt, in the order they were made.' })
+  @ApiProperty({
+    type: [TranscriptAttempt],
+    description: 'Every attempt, in the order they were made; empty when the score has no transcript.',
+  })
   attempts: TranscriptAttempt[];
-  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When it was stored; null when none was.',
+  })
+  created_at: string | null;
 }
 
 /** GET/PUT /evaluations/transcript-settings. */

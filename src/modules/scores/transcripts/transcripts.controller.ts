@@ -23,22 +23,21 @@ export class TranscriptsController {
   @ApiOperation({
     summary: 'What the judge was sent and answered for a score: every attempt, its error and usage',
     description:
-      'A 404 when the project has no such score, or the score has no transcript (a manual score, a signal computed without a judge, a project that opted out).',
+      'A 404 when the project has no such score. A score without a transcript (a manual score, a signal computed without a judge, a score written while the project opted out) answers `attempts: []` and `created_at: null`.',
   })
   @ApiOkResponse({ type: TranscriptResponse })
   async transcript(@CurrentProject() ctx: ProjectContext, @Param() params: ScoreIdParams): Promise<TranscriptResponse> {
     const score = await this.scores.findInProject(ctx.projectId, params.score_id);
     if (!score) throw notFound(`Score ${params.score_id} not found.`);
     const found = await this.transcripts.read(ctx.projectId, score.id);
-    if (!found) throw notFound(`Score ${score.id} has no judge transcript.`);
     const version = score.metadata?.metric_version;
     return {
       score_id: score.id,
       trace_id: score.traceId,
       name: score.name,
       metric_version: version === undefined || version === null ? null : String(version),
-      attempts: found.attempts,
-      created_at: found.createdAt.toISOString(),
+      attempts: found?.attempts ?? [],
+      created_at: found ? found.createdAt.toISOString() : null,
     };
   }
 
