@@ -1,4 +1,4 @@
-import type { ExistingSignal } from '../../scores/run-scores.store';
+import type { AutomatedScore, ExistingSignal } from '../../scores/run-scores.store';
 import type { JudgeAttempt } from '../../judge/judge.types';
 import type { TraceView } from '../../metrics/types/trace-view';
 
@@ -41,15 +41,8 @@ export interface SliceState {
   open: number;
 }
 
-/** A score about to be written. */
-export interface ScoreRow {
-  name: string;
-  value: string | null;
-  /** NUMERIC when absent; a custom metric's BOOLEAN or CATEGORICAL answer says so. */
-  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
-  status: 'SUCCESS' | 'FAILED';
-  reason: string | null;
-  metadata: Record<string, unknown>;
+/** A score about to be written: the scores module's automated score, with its judge attempts. */
+export interface ScoreRow extends Omit<AutomatedScore, 'environment'> {
   /** The judge's attempts behind the score (kept when the project keeps transcripts). */
   transcript?: JudgeAttempt[];
 }
