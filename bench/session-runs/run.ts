@@ -23,9 +23,10 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/env';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { SESSION_SIGNALS } from '../../src/modules/metrics/session/session-metrics';
-import { SessionScoreEntity } from '../../src/modules/scores/entities/session-score.entity';
 import { SessionRunsRepository } from '../../src/modules/eval-runs/session-runs.repository';
 import { EvalRunLedgerRepository } from '../../src/modules/eval-runs/worker/eval-run-ledger.repository';
+import { RunScoreStore } from '../../src/modules/scores/run-scores.store';
+import { TracesForJudging } from '../../src/modules/traces/traces-for-judging';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,8 +84,8 @@ async function seedProject(ds: DataSource, n: number): Promise<string> {
 
 async function main(): Promise<void> {
   const ds = await freshDatabase();
-  const runs = new SessionRunsRepository(ds, ds.getRepository(SessionScoreEntity));
-  const ledger = new EvalRunLedgerRepository(ds);
+  const runs = new SessionRunsRepository(ds);
+  const ledger = new EvalRunLedgerRepository(ds, new TracesForJudging(ds), new RunScoreStore(ds));
   for (const n of args.traces!.split(',').map(Number)) {
     const seeding = performance.now();
     const project = await seedProject(ds, n);

@@ -19,18 +19,16 @@ const DECLARED: Record<string, string> = {
   'modules/analytics/trace-analytics.repository.ts traces':
     'the live edge of a rollup window is computed from traces in the same statement (exact, measured)',
   // Still to become ports (issue 26, step 4).
-  'modules/eval-runs/eval-runs.repository.ts traces': 'to do: run creation selects and samples traces in one statement',
-  'modules/eval-runs/eval-runs.repository.ts trace_scores': 'to do: retry and scores pages read the run’s scores',
-  'modules/eval-runs/eval-runs.repository.ts session_scores': 'to do: deleting a run unlinks its session scores',
-  'modules/eval-runs/session-runs.repository.ts traces': 'to do: session run creation selects sessions from traces',
-  'modules/eval-runs/session-runs.repository.ts session_scores': 'to do: session retry reads the run’s scores',
-  'modules/eval-runs/worker/item-loader.ts traces': 'to do: the ledger loads traces to judge',
-  'modules/eval-runs/worker/item-loading.sql.ts spans': 'to do: the ledger loads spans to judge',
-  'modules/eval-runs/worker/item-loading.sql.ts trace_scores': 'to do: the ledger reads the run’s scores and signals',
-  'modules/eval-runs/worker/item-loading.sql.ts session_scores': 'to do: the ledger reads the run’s session scores',
-  'modules/eval-runs/worker/run-state.sql.ts trace_scores': 'to do: settle checks a finished trace has a score',
-  'modules/eval-runs/worker/run-state.sql.ts session_scores': 'to do: settle checks a finished session has a score',
-  'modules/eval-runs/worker/score-writer.ts traces': 'to do: a score write retried without deleted traces',
+  'modules/eval-runs/run-creation.sql.ts traces':
+    'run creation selects and samples its targets from traces in the one statement that freezes the run (measured: bench/session-runs, bench/eval-runs)',
+  'modules/eval-runs/run-creation.sql.ts trace_scores':
+    'a retry reads the failed (trace, metric) pairs in its one statement',
+  'modules/eval-runs/run-creation.sql.ts session_scores':
+    'a retry reads the failed (session, metric) pairs in its one statement',
+  'modules/eval-runs/worker/run-state.sql.ts trace_scores':
+    'settle names a finished trace left without a score in its one statement (one round trip per write batch)',
+  'modules/eval-runs/worker/run-state.sql.ts session_scores':
+    'settle names a finished session left without a score in its one statement (one round trip per write batch)',
   'modules/monitors/monitor-firing.ts eval_runs': 'to do: a monitor fire checks its runs',
   'modules/monitors/monitors.repository.ts eval_runs': 'to do: run totals per monitor',
   'modules/monitors/spawners/session-run.spawner.ts eval_runs': 'to do: spawning reads the last run of the monitor',

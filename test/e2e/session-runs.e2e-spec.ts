@@ -285,6 +285,32 @@ describe('session runs (HTTP, in-process worker, scripted judge)', () => {
     expect((await batch(a, { metrics: BOTH, session_ids: [] }).expect(422)).body.detail).toBe('Validation error');
   });
 
+  it('signal_weights: __proto__, constructor and any unknown key are a 422 naming the key, never dropped', async () => {
+    // Raw JSON text: a JS object literal cannot carry an own __proto__ key.
+    const send = (path: string, json: string) =>
+      t.http.post(path).set(a.headers).set('Content-Type', 'application/json').send(json);
+    for (const [key, path, rest] of [
+      ['__proto__', SESSION_RUNS, ''],
+      ['constructor', SESSION_RUNS, ''],
+      ['prototype', SESSION_RUNS, ''],
+      ['bogus', SESSION_RUNS, ''],
+      ['__proto__', `${SESSION_RUNS}/batch`, `, "session_ids": ["${sid('sess-a')}"]`],
+      ['constructor', `${SESSION_RUNS}/batch`, `, "session_ids": ["${sid('sess-a')}"]`],
+    ]) {
+      const res = await send(
+        path,
+        `{"metrics": ${JSON.stringify(BOTH)}, "signal_weights": {"${key}": 1, "confidence": 1}${rest}}`,
+      );
+      expect([res.status, key, res.body.detail]).toEqual([422, key, 'Validation error']);
+      expect(res.body.errors).toEqual([
+        { field: 'signal_weights', message: expect.stringContaining(`signal_weights has unknown keys: ${key};`) },
+      ]);
+    }
+    const res = await send(SESSION_RUNS, `{"metrics": ${JSON.stringify(BOTH)}, "signal_weights": {"confidence": 101}}`);
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].message).toMatch(/numbers between 0 and 100; not so: confidence$/);
+  });
+
   it('batch: deduplicated ids, weights stored and applied; unknown or foreign sessions are a 422 naming them', async () => {
     const weights = { tool_correctness: 0, confidence: 0.5 };
     const res = await batch(a, {

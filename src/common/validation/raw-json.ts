@@ -8,12 +8,16 @@
  */
 const RAW_JSON_FIELDS = Symbol('rawJsonFields');
 
-type Marked = { [RAW_JSON_FIELDS]?: Set<string> };
+/** A check of a raw field's value as sent: the problem, or null when it is fine. */
+export type RawJsonCheck = (value: unknown) => string | null;
 
-export function markRawJson(target: object, property: string): void {
-  // A copy per class: a subclass adds to its own set, not to its parent's.
-  const fields = new Set((target as Marked)[RAW_JSON_FIELDS] ?? []);
-  fields.add(property);
+type Marked = { [RAW_JSON_FIELDS]?: Map<string, RawJsonCheck | undefined> };
+
+/** Marks a free-form field; `check`, when given, judges the value as sent (after the class's own validators). */
+export function markRawJson(target: object, property: string, check?: RawJsonCheck): void {
+  // A copy per class: a subclass adds to its own map, not to its parent's.
+  const fields = new Map((target as Marked)[RAW_JSON_FIELDS] ?? []);
+  fields.set(property, check);
   Object.defineProperty(target, RAW_JSON_FIELDS, {
     value: fields,
     enumerable: false,
@@ -27,20 +31,32 @@ export function shieldRawJson(metatype: unknown, raw: unknown): unknown {
   const fields = (metatype as Marked | undefined)?.[RAW_JSON_FIELDS];
   if (!fields || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const copy: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  for (const field of fields) {
+  for (const field of fields.keys()) {
     const value = copy[field];
     if (typeof value === 'object' && value !== null) copy[field] = Array.isArray(value) ? [] : {};
   }
   return copy;
 }
 
-/** Copies the marked fields of `metatype` from the raw body onto the transformed DTO. */
-export function restoreRawJson(metatype: unknown, raw: unknown, dto: unknown): void {
+/**
+ * Copies the marked fields of `metatype` from the raw body onto the transformed DTO; the problems
+ * their checks find in the values as sent, by field.
+ */
+export function restoreRawJson(
+  metatype: unknown,
+  raw: unknown,
+  dto: unknown,
+): Array<{ field: string; message: string }> {
   const fields = (metatype as Marked | undefined)?.[RAW_JSON_FIELDS];
-  if (!fields || typeof raw !== 'object' || raw === null || typeof dto !== 'object' || dto === null) return;
-  for (const field of fields) {
+  if (!fields || typeof raw !== 'object' || raw === null || typeof dto !== 'object' || dto === null) return [];
+  const problems: Array<{ field: string; message: string }> = [];
+  for (const [field, check] of fields) {
     if (Object.prototype.hasOwnProperty.call(raw, field)) {
-      (dto as Record<string, unknown>)[field] = (raw as Record<string, unknown>)[field];
+      const value = (raw as Record<string, unknown>)[field];
+      (dto as Record<string, unknown>)[field] = value;
+      const problem = check?.(value);
+      if (problem) problems.push({ field, message: problem });
     }
   }
+  return problems;
 }

@@ -83,12 +83,26 @@ export function requireJsonBodies(req: Request, _res: Response, next: NextFuncti
   next();
 }
 
+/** Objects of parsed bodies that had a `__proto__` key before stripProtoKeys removed it. */
+const HAD_PROTO_KEY = new WeakSet<object>();
+
+/** Whether `value` (an object of a parsed body) was sent with a `__proto__` key, now removed. */
+export const hadProtoKey = (value: object): boolean => HAD_PROTO_KEY.has(value);
+
+function markProtoHolders(value: unknown, depth = 0): void {
+  if (typeof value !== 'object' || value === null || depth > MAX_JSON_DEPTH) return;
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) HAD_PROTO_KEY.add(value);
+  for (const child of Object.values(value)) markProtoHolders(child, depth + 1);
+}
+
 /**
  * Removes `__proto__` keys from parsed bodies (prototype pollution once merged or spread) with
- * secure-json-parse, and keeps every other key, `constructor` included, as sent.
+ * secure-json-parse, and keeps every other key, `constructor` included, as sent. The objects that
+ * had one are remembered (hadProtoKey), so a field whose keys are checked can refuse it by name.
  */
 export function stripProtoKeys(req: Request, _res: Response, next: NextFunction): void {
   if (req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body) && !FREE_OF_PROTO_KEYS.has(req)) {
+    markProtoHolders(req.body);
     sjson.scan(req.body, { protoAction: 'remove', constructorAction: 'ignore' });
   }
   next();

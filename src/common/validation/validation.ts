@@ -32,7 +32,8 @@ class AppValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'body') return super.transform(value, metadata);
     const result: unknown = await super.transform(shieldRawJson(metadata.metatype, value), metadata);
-    restoreRawJson(metadata.metatype, value, result);
+    const problems = restoreRawJson(metadata.metatype, value, result);
+    if (problems.length > 0) throw new RequestValidationError(problems);
     return result;
   }
 }

@@ -13,6 +13,7 @@ import { EvalRunProcessor } from './worker/eval-run.processor';
 import { EvalRunSweeper } from './worker/eval-run.sweeper';
 import { FaultInjector } from '../../common/faults/fault-injector';
 import { RunControlListener } from './worker/run-control.listener';
+import { TracesForJudging } from '../traces/traces-for-judging';
 
 /**
  * The executing side of eval runs: the Bull consumer, the executor and the sweeper. Imported by
@@ -28,6 +29,8 @@ import { RunControlListener } from './worker/run-control.listener';
   ],
   providers: [
     EvalRunLedgerRepository,
+    // The traces module's port for judging (registered here until TracesModule exports it).
+    TracesForJudging,
     ReservedConnection,
     EvalRunExecutor,
     EvalRunProcessor,

@@ -13,7 +13,6 @@ import { EvalRunsService } from './eval-runs.service';
 import { RunStatusGauge } from './run-status.gauge';
 import { SessionRunsController } from './session-runs.controller';
 import { SessionRunsRepository } from './session-runs.repository';
-import { SessionRunsService } from './session-runs.service';
 
 /** The HTTP side of eval runs (trace and session): create (filtered, batch, retry), read, cancel, delete. Never judges. */
 @Module({
@@ -25,14 +24,7 @@ import { SessionRunsService } from './session-runs.service';
     CustomMetricsCoreModule,
   ],
   controllers: [EvalRunsController, SessionRunsController],
-  providers: [
-    EvalRunsRepository,
-    EvalRunsService,
-    EvalRunsProducer,
-    SessionRunsRepository,
-    SessionRunsService,
-    RunStatusGauge,
-  ],
+  providers: [EvalRunsRepository, EvalRunsService, EvalRunsProducer, SessionRunsRepository, RunStatusGauge],
   exports: [EvalRunsProducer],
 })
 export class EvalRunsModule {}

@@ -5,21 +5,20 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { buildTraceFilterSql, SqlFragment, TraceFilter } from '../traces/query/trace-filter';
 import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
-import { TraceScoreEntity } from '../scores/entities/trace-score.entity';
-import { ledgerCtesSql, PENDING_TRACES_SQL } from './pending-items.sql';
+import { RunScoreStore } from '../scores/run-scores.store';
+import {
+  batchRunSql,
+  filteredRunParams,
+  missingTargetsSql,
+  type NewRunFields,
+  retryRunSql,
+  sampledTracesRunSql,
+} from './run-creation.sql';
+import { runTarget, type TargetType } from './run-targets';
 
-export interface NewRunFields {
-  projectId: string;
-  name: string | null;
-  metricNames: string[];
-  model: string;
-  /** Ledger items per Bull job (slice). */
-  sliceSize: number;
-  maxJudgeCalls: number | null;
-  maxJudgeTokens: number | null;
-}
+export type { TargetType } from './run-targets';
 
-export type TargetType = 'TRACE' | 'SESSION';
+export type { NewRunFields } from './run-creation.sql';
 
 /** Why a retry cannot be created. */
 export type RetryRefusal = { inFlight: { id: string; status: string } } | { nothing: true };
@@ -31,7 +30,7 @@ export const retryName = (original: EvalRunEntity): string => `Retry: ${original
  * returns the refusal when a retry of it is still PENDING or RUNNING (the partial unique index on
  * retry_of backs this up).
  */
-export async function lockForRetry(m: EntityManager, originalId: string): Promise<RetryRefusal | null> {
+async function lockForRetry(m: EntityManager, originalId: string): Promise<RetryRefusal | null> {
   await m.query(`SELECT id FROM eval_runs WHERE id = $1 FOR UPDATE`, [originalId]);
   const [inFlight] = await m.query(
     `SELECT id, status FROM eval_runs WHERE retry_of = $1 AND status IN ('PENDING', 'RUNNING') LIMIT 1`,
@@ -84,18 +83,17 @@ const SAMPLING_WORK_MEM = '64MB';
 /** random_page_cost for the creation statement (PostgreSQL's default, 4, models spinning disks). */
 const SCAN_RANDOM_PAGE_COST = 1.1;
 
-const RUN_COLUMNS = `id, project_id, name, target_type, metric_names, filters, sampling_rate, sampling_seed, model, status, total_targets, slice_count, max_judge_calls, max_judge_tokens`;
-
-/** The slice of an item among `n` slices: a hash of its trace id, so slices are even without sorting. */
-const sliceOf = (traceId: string, n: string) => `abs(uuid_hash_extended(${traceId}, 0) % ${n})::int`;
-
-/** Run persistence for the API side: creation with its ledger, reads and deletion, all scoped to a project. */
+/**
+ * Run persistence for the API side, for every target (see RunTarget): creation with its ledger,
+ * reads and deletion, all scoped to a project. Selecting a filtered run's traces is here; a
+ * session run's sessions are selected by SessionRunsRepository.
+ */
 @Injectable()
 export class EvalRunsRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(EvalRunEntity) private readonly runs: Repository<EvalRunEntity>,
-    @InjectRepository(TraceScoreEntity) private readonly scores: Repository<TraceScoreEntity>,
+    private readonly scores: RunScoreStore,
   ) {}
 
   /**
@@ -111,63 +109,17 @@ export class EvalRunsRepository {
    */
   async createFilteredRun(input: FilteredRunInput, manager?: EntityManager): Promise<EvalRunEntity | null> {
     const id = randomUUID();
-    const head = [
-      id,
-      input.projectId,
-      input.name,
-      input.metricNames,
-      JSON.stringify(input.storedFilters),
-      String(input.samplingRate),
-    ];
-    // $1..$6 as above, $7 seed, $8 model, $9 slice size, $10/$11 budgets, $12 the candidates' hash
+    // $1..$11 the run's fields (filteredRunParams): $6 rate, $7 seed, $8 model, $9 slice size, $10/$11 budgets, $12 the candidates' hash
     // threshold (null: every match is a candidate), $13 monitor; the filter's parameters follow.
     const base = buildTraceFilterSql(input.filter, 't', 14);
     const extra = input.extraWhere?.(14 + base.params.length);
     const where = extra ? { sql: `${base.sql} AND ${extra.sql}`, params: [...base.params, ...extra.params] } : base;
     const sampled = input.samplingRate < 1;
-    const hash = (col: string) => `uuid_hash_extended(${col}, $7::bigint)`;
-    const selection = sampled
-      ? `(SELECT c.trace_id FROM scan CROSS JOIN unnest(scan.candidates) AS c(trace_id)
-          WHERE (SELECT enough FROM plan)
-          ORDER BY ${hash('c.trace_id')}, c.trace_id LIMIT (SELECT k FROM plan))
-         UNION ALL
-         (SELECT t.trace_id FROM traces t WHERE ${where.sql} AND NOT (SELECT enough FROM plan)
-          ORDER BY ${hash('t.trace_id')}, t.trace_id LIMIT (SELECT k FROM plan))`
-      : `SELECT t.trace_id FROM traces t WHERE ${where.sql}`;
-    const scan = sampled
-      ? `SELECT count(*)::bigint AS n,
-                coalesce(array_agg(t.trace_id) FILTER (WHERE $12::bigint IS NULL OR ${hash('t.trace_id')} < $12::bigint),
-                         '{}') AS candidates
-         FROM traces t WHERE ${where.sql}`
-      : // Rate 1 takes every match; $12 is still named so that the placeholders stay numbered alike.
-        `SELECT count(*)::bigint AS n, '{}'::uuid[] AS candidates, $12::bigint AS threshold FROM traces t WHERE ${where.sql}`;
-    const sql = `
-      WITH scan AS (${scan}), plan AS (
-        SELECT n, k, cardinality(candidates) >= k AS enough FROM (
-          SELECT n, candidates, CASE
-            WHEN n = 0 THEN 0
-            WHEN $6::text::numeric >= 1 THEN n
-            ELSE GREATEST(1, floor(n * $6::text::numeric))::bigint
-          END AS k
-          FROM scan
-        ) counted
-      ), sliced AS (
-        SELECT k, greatest(1, ceil(k::numeric / $9::int))::int AS slices FROM plan
-      ), run AS (
-        INSERT INTO eval_runs (${RUN_COLUMNS}, monitor_id)
-        SELECT $1::uuid, $2::uuid, $3, 'TRACE', $4::varchar[], $5::jsonb, $6::text::float8, $7::bigint, $8, 'PENDING', sliced.k,
-               sliced.slices, $10::int, $11::bigint, $13::uuid
-        FROM sliced WHERE sliced.k > 0
-        RETURNING id, slice_count
-      ), ${ledgerCtesSql({
-        selection,
-        slice: sliceOf('s.trace_id', 'run.slice_count'),
-        version: input.recordTraceVersion
-          ? '(SELECT v.version FROM traces v WHERE v.trace_id = s.trace_id)'
-          : 'NULL::int',
-        lazy: !input.monitorId && !input.recordTraceVersion,
-      })}
-      SELECT (SELECT id FROM run) AS id, (SELECT count(*) FROM items)::int AS inserted`;
+    const sql = sampledTracesRunSql(where.sql, sampled, {
+      recordTraceVersion: input.recordTraceVersion ?? false,
+      // The ledger a slice at a time (pending-items.sql.ts); monitor runs keep the whole ledger.
+      lazy: !input.monitorId && !input.recordTraceVersion,
+    });
     const work = async (m: EntityManager) => {
       if (sampled) await m.query(`SET LOCAL work_mem = '${SAMPLING_WORK_MEM}'`);
       // The scan reads only trace_id and the filtered columns: with SSD-like page costs the planner
@@ -175,12 +127,7 @@ export class EvalRunsRepository {
       // instead of a sequential scan (800,000 matches: ~210 vs ~470 ms for the scan alone).
       await m.query(`SET LOCAL random_page_cost = ${SCAN_RANDOM_PAGE_COST}`);
       const [row] = await m.query(sql, [
-        ...head,
-        input.samplingSeed,
-        input.model,
-        input.sliceSize,
-        input.maxJudgeCalls,
-        input.maxJudgeTokens,
+        ...filteredRunParams(id, input),
         candidateThreshold(input.candidateShare ?? candidateShare(input.samplingRate)),
         input.monitorId ?? null,
         ...where.params,
@@ -191,53 +138,40 @@ export class EvalRunsRepository {
     return manager ? work(manager) : this.dataSource.transaction(work);
   }
 
-  /** Trace ids (in request order) that are not traces of this project. */
-  async findMissingTraceIds(projectId: string, traceIds: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT x.id FROM unnest($2::uuid[]) WITH ORDINALITY AS x(id, ord)
-       LEFT JOIN traces t ON t.trace_id = x.id AND t.project_id = $1
-       WHERE t.trace_id IS NULL ORDER BY x.ord`,
-      [projectId, traceIds],
-    );
+  /** Ids (in request order) of targets with no trace in this project: one index probe each. */
+  async findMissingTargets(type: TargetType, projectId: string, ids: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(missingTargetsSql(runTarget(type)), [projectId, ids]);
     return rows.map((r) => r.id);
   }
 
-  /** A run over the given traces (already checked to belong to the project), with its items, in one statement. */
-  async createBatchRun(input: NewRunFields & { traceIds: string[]; samplingSeed: number }): Promise<EvalRunEntity> {
+  /** A run over the given targets (already checked to have traces in the project), with its items, in one statement. */
+  async createBatchRun(
+    type: TargetType,
+    input: NewRunFields & { ids: string[]; samplingSeed: number; storedFilters: Record<string, unknown> },
+  ): Promise<EvalRunEntity> {
     const id = randomUUID();
     return this.dataSource.transaction(async (m) => {
-      await m.query(
-        `WITH run AS (
-           INSERT INTO eval_runs (${RUN_COLUMNS})
-           VALUES ($1, $2, $3, 'TRACE', $4::varchar[], jsonb_build_object('trace_ids', to_jsonb($5::uuid[])), 1, $6, $7, 'PENDING',
-                   cardinality($5::uuid[]), greatest(1, ceil(cardinality($5::uuid[])::numeric / $8::int))::int, $9::int, $10::bigint)
-           RETURNING id, slice_count
-         )
-         INSERT INTO eval_run_items (run_id, trace_id, slice)
-         SELECT run.id, x.id, ${sliceOf('x.id', 'run.slice_count')} FROM run CROSS JOIN unnest($5::uuid[]) AS x(id)`,
-        [
-          id,
-          input.projectId,
-          input.name,
-          input.metricNames,
-          input.traceIds,
-          input.samplingSeed,
-          input.model,
-          input.sliceSize,
-          input.maxJudgeCalls,
-          input.maxJudgeTokens,
-        ],
-      );
+      await m.query(batchRunSql(runTarget(type)), [
+        id,
+        input.projectId,
+        input.name,
+        input.metricNames,
+        JSON.stringify(input.storedFilters),
+        input.samplingSeed,
+        input.model,
+        input.ids,
+        input.sliceSize,
+        input.maxJudgeCalls,
+        input.maxJudgeTokens,
+      ]);
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id });
     });
   }
 
   /**
-   * A retry of a terminal run: one item per trace with unfinished work, carrying exactly its
-   * unfinished metrics: pairs with a FAILED score, and, for items that never finished (a cancelled
-   * or stopped run), pairs with no score at all. Traces deleted since are left out. The run's metrics
-   * are their sorted union. The original row is locked, so concurrent retries queue and the second
-   * finds the first in flight (the partial unique index on retry_of backs this up).
+   * A retry of a terminal run (see retryRunSql): exactly its unfinished (target, metric) pairs, with
+   * a session run's signal weights carried over. The original row is locked, so concurrent retries
+   * queue and the second finds the first in flight (the partial unique index on retry_of backs this up).
    */
   async createRetryRun(
     original: EvalRunEntity,
@@ -245,54 +179,22 @@ export class EvalRunsRepository {
     samplingSeed: number,
   ): Promise<EvalRunEntity | RetryRefusal> {
     const id = randomUUID();
-    const name = retryName(original);
+    const weights = original.filters?.signal_weights;
     return this.dataSource.transaction(async (m) => {
       const inFlight = await lockForRetry(m, original.id);
       if (inFlight) return inFlight;
-      const [row] = await m.query(
-        `WITH wanted AS (
-           SELECT i.trace_id, i.state, unnest(coalesce(i.metric_names, o.metric_names)) AS name
-           FROM eval_run_items i JOIN eval_runs o ON o.id = i.run_id
-           WHERE i.run_id = $3::uuid
-           UNION ALL -- slices never taken by a worker: never started
-           SELECT p.trace_id, 'PENDING', unnest(o.metric_names)
-           FROM (${PENDING_TRACES_SQL('$3::uuid')}) p CROSS JOIN eval_runs o WHERE o.id = $3::uuid
-         ), failed AS (
-           SELECT w.trace_id, array_agg(DISTINCT w.name ORDER BY w.name)::varchar[] AS names
-           FROM wanted w
-           JOIN traces t ON t.trace_id = w.trace_id AND t.project_id = $2
-           LEFT JOIN trace_scores s ON s.eval_run_id = $3::uuid AND s.trace_id = w.trace_id AND s.name = w.name
-           WHERE s.status = 'FAILED' OR (s.id IS NULL AND w.state <> 'DONE')
-           GROUP BY w.trace_id
-         ), plan AS (
-           SELECT count(*)::int AS n,
-                  coalesce(jsonb_agg(to_jsonb(trace_id) ORDER BY trace_id), '[]'::jsonb) AS ids,
-                  (SELECT array_agg(DISTINCT u ORDER BY u) FROM failed, unnest(failed.names) AS u)::varchar[] AS metrics
-           FROM failed
-         ), run AS (
-           INSERT INTO eval_runs (${RUN_COLUMNS}, retry_of)
-           SELECT $1::uuid, $2::uuid, $4, 'TRACE', plan.metrics, jsonb_build_object('retry_of', $3::uuid::text, 'trace_ids', plan.ids),
-                  1, $5::bigint, $6, 'PENDING', plan.n, greatest(1, ceil(plan.n::numeric / $7::int))::int, $8::int, $9::bigint, $3::uuid
-           FROM plan WHERE plan.n > 0
-           RETURNING id, slice_count
-         ), items AS (
-           INSERT INTO eval_run_items (run_id, trace_id, metric_names, slice)
-           SELECT run.id, failed.trace_id, failed.names, ${sliceOf('failed.trace_id', 'run.slice_count')} FROM run CROSS JOIN failed
-           RETURNING 1
-         )
-         SELECT (SELECT id FROM run) AS id`,
-        [
-          id,
-          original.projectId,
-          original.id,
-          name,
-          samplingSeed,
-          original.model,
-          fields.sliceSize,
-          fields.maxJudgeCalls,
-          fields.maxJudgeTokens,
-        ],
-      );
+      const [row] = await m.query(retryRunSql(runTarget(original.targetType)), [
+        id,
+        original.projectId,
+        original.id,
+        retryName(original),
+        samplingSeed,
+        original.model,
+        fields.sliceSize,
+        fields.maxJudgeCalls,
+        fields.maxJudgeTokens,
+        JSON.stringify(weights ? { signal_weights: weights } : {}),
+      ]);
       if (!row?.id) return { nothing: true };
       return m.getRepository(EvalRunEntity).findOneByOrFail({ id: row.id });
     });
@@ -367,36 +269,10 @@ export class EvalRunsRepository {
       );
       if (locked.length === 0) return false;
       if (deleteScores) {
-        await m.query(`DELETE FROM trace_scores WHERE eval_run_id = $1 AND project_id = $2`, [runId, projectId]);
-        if (type === 'SESSION') {
-          await m.query(`DELETE FROM session_scores WHERE eval_run_id = $1 AND project_id = $2`, [runId, projectId]);
-        }
+        await this.scores.deleteOfRun(m, projectId, runId, type === 'SESSION' ? ['trace', 'session'] : ['trace']);
       }
       await m.query(`DELETE FROM eval_runs WHERE id = $1`, [runId]);
       return true;
     });
-  }
-
-  /**
-   * One page of a run's scores, newest first: `count` scores after the score `afterId` (keyset, so a
-   * long run is read in constant time per page), or from `offset` when there is no `afterId`.
-   */
-  listRunScores(
-    projectId: string,
-    runId: string,
-    page: { count: number; offset?: number; afterId?: string },
-  ): Promise<TraceScoreEntity[]> {
-    const qb = this.scores
-      .createQueryBuilder('s')
-      .where('s.evalRunId = :runId AND s.projectId = :projectId', { runId, projectId })
-      .orderBy('s.createdAt', 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .limit(page.count);
-    if (page.afterId) {
-      qb.andWhere('(s.created_at, s.id) < (SELECT created_at, id FROM trace_scores WHERE id = :afterId)', {
-        afterId: page.afterId,
-      });
-    } else if (page.offset) qb.offset(page.offset);
-    return qb.getMany();
   }
 }

@@ -16,7 +16,7 @@ import { EvalRunResponse } from './dto/eval-run-response.dto';
  * so a target's controller names only its paths, texts and service calls.
  */
 
-interface RouteText {
+export interface RouteText {
   summary: string;
   description?: string;
 }

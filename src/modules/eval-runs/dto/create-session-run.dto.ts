@@ -17,10 +17,11 @@ import {
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
-import { MAX_TAGS } from '../../traces/traces.constants';
+import { markRawJson } from '../../../common/validation/raw-json';
+import { hadProtoKey } from '../../../common/validation/request-shape';
 import { DEFAULT_SIGNAL_WEIGHTS, SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import { RunMetricsFields } from './create-eval-run.dto';
-import { MetricNamesField, SamplingRateField, SamplingSeedField } from './run-option-fields';
+import { MetricNamesField, SamplingRateField, SamplingSeedField, TagsFilterField } from './run-option-fields';
 import { IsFilterDate } from './eval-run-filters.dto';
 
 /** Most session ids one batch session run accepts. */
@@ -28,32 +29,41 @@ export const MAX_BATCH_RUN_SESSION_IDS = 10_000;
 /** Largest signal weight accepted (weights scale risks; nothing sensible needs more). */
 export const MAX_SIGNAL_WEIGHT = 100;
 
-/** `signal_weights`: an object whose keys are signal names and whose values are numbers in [0, MAX_SIGNAL_WEIGHT]. */
+const WEIGHTS_RULE = `must map signal names (${SESSION_SIGNALS.join(', ')}) to numbers between 0 and ${MAX_SIGNAL_WEIGHT}`;
+
+/**
+ * The problem with `signal_weights` as sent, or null: every key must be a signal (an unknown key,
+ * `__proto__` and `constructor` included, is refused by name, never dropped) and every value a
+ * number in [0, MAX_SIGNAL_WEIGHT].
+ */
+export function signalWeightsProblem(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) return `signal_weights ${WEIGHTS_RULE}`;
+  const keys = [...(hadProtoKey(value) ? ['__proto__'] : []), ...Object.keys(value)];
+  const unknown = keys.filter((k) => !(SESSION_SIGNALS as readonly string[]).includes(k));
+  if (unknown.length > 0) return `signal_weights has unknown keys: ${unknown.join(', ')}; it ${WEIGHTS_RULE}`;
+  const bad = Object.entries(value).filter(
+    ([, v]) => typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_SIGNAL_WEIGHT,
+  );
+  if (bad.length > 0) return `signal_weights ${WEIGHTS_RULE}; not so: ${bad.map(([k]) => k).join(', ')}`;
+  return null;
+}
+
+/**
+ * `signal_weights`: a JSON object handed over as sent (not walked by the pipe, which would drop a
+ * `constructor` key) and judged by signalWeightsProblem; here only its kind is checked.
+ */
 function IsSignalWeights(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
+  return (target, propertyName) => {
+    markRawJson(target.constructor, propertyName as string, signalWeightsProblem);
     registerDecorator({
       name: 'isSignalWeights',
       target: target.constructor,
       propertyName: propertyName as string,
-      options: {
-        message: `$property must map signal names (${SESSION_SIGNALS.join(', ')}) to numbers between 0 and ${MAX_SIGNAL_WEIGHT}`,
-        ...options,
-      },
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'object' &&
-          value !== null &&
-          !Array.isArray(value) &&
-          Object.entries(value).every(
-            ([k, v]) =>
-              (SESSION_SIGNALS as readonly string[]).includes(k) &&
-              typeof v === 'number' &&
-              Number.isFinite(v) &&
-              v >= 0 &&
-              v <= MAX_SIGNAL_WEIGHT,
-          ),
-      },
+      options: { message: `$property ${WEIGHTS_RULE}`, ...options },
+      validator: { validate: (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value) },
     });
+  };
 }
 
 /** Which sessions a session run evaluates. Every field optional; unknown keys are a 422. */
@@ -80,11 +90,7 @@ export class SessionRunFiltersDto {
   @MaxLength(255)
   user_id?: string | null;
 
-  @ApiProperty({ required: false, nullable: true, type: [String], description: 'Traces carrying ANY of these tags.' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_TAGS)
-  @IsString({ each: true })
+  @TagsFilterField('Traces carrying ANY of these tags.')
   tags?: string[] | null;
 
   @ApiProperty({

@@ -1,16 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  MaxLength,
-  registerDecorator,
-  ValidationOptions,
-} from 'class-validator';
-import { MAX_TAGS, TRACE_STATUSES, type TraceStatus } from '../../traces/traces.constants';
+import { IsIn, IsOptional, IsString, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
+import { TRACE_STATUSES, type TraceStatus } from '../../traces/traces.constants';
 import { normalizeTimestamp } from '../../traces/utils/timestamp';
+import { TagsFilterField } from './run-option-fields';
 
 /**
  * An ISO-8601 timestamp or a bare `YYYY-MM-DD` (UTC midnight); without an offset it is UTC.
@@ -72,16 +64,7 @@ export class EvalRunFiltersDto {
   @MaxLength(255)
   user_id?: string | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: [String],
-    description: 'Traces carrying ANY of these tags; an empty list means no tag condition.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_TAGS)
-  @IsString({ each: true })
+  @TagsFilterField('Traces carrying ANY of these tags; an empty list means no tag condition.')
   tags?: string[] | null;
 
   @ApiProperty({

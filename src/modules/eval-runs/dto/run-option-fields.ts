@@ -12,6 +12,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { MAX_TAGS } from '../../traces/traces.constants';
 
 /** Largest seed accepted and generated: seeds travel as JSON numbers, so they stay exact integers. */
 export const MAX_SAMPLING_SEED = Number.MAX_SAFE_INTEGER;
@@ -58,4 +59,14 @@ export const SamplingSeedField = (description: string) =>
     IsInt(),
     Min(0),
     Max(MAX_SAMPLING_SEED),
+  );
+
+/** `filters.tags`: traces carrying ANY of these tags (at most MAX_TAGS). */
+export const TagsFilterField = (description: string) =>
+  stacked(
+    ApiProperty({ required: false, nullable: true, type: [String], description }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(MAX_TAGS),
+    IsString({ each: true }),
   );

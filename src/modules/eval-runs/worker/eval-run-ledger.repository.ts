@@ -13,6 +13,8 @@ import {
   MARK_RUNNING_SQL,
   SETTLE_SQL,
 } from './run-state.sql';
+import { RunScoreStore } from '../../scores/run-scores.store';
+import { TracesForJudging } from '../../traces/traces-for-judging';
 import { ItemLoader } from './item-loader';
 import { RunScoreWriter } from './score-writer';
 import { JudgeTranscriptStore } from '../../scores/transcripts/judge-transcript.store';
@@ -42,12 +44,14 @@ export class EvalRunLedgerRepository {
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
+    traces: TracesForJudging,
+    scores: RunScoreStore,
     /** The heartbeat's own connection: leases are renewed however busy the shared pool is. */
     @Optional() private readonly reserved?: ReservedConnection,
     @Optional() transcripts?: JudgeTranscriptStore,
   ) {
-    this.loader = new ItemLoader(ds);
-    this.scores = new RunScoreWriter(ds, transcripts);
+    this.loader = new ItemLoader(traces, scores);
+    this.scores = new RunScoreWriter(ds, scores, traces, transcripts);
   }
 
   private exec<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {

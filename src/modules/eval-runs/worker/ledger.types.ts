@@ -1,5 +1,8 @@
+import type { AutomatedScore, ExistingSignal } from '../../scores/run-scores.store';
 import type { JudgeAttempt } from '../../judge/judge.types';
 import type { TraceView } from '../../metrics/types/trace-view';
+
+export type { ExistingSignal } from '../../scores/run-scores.store';
 
 /** The shapes the worker's ledger statements take and give: runs, claimed items, scores, settlements. */
 
@@ -38,15 +41,8 @@ export interface SliceState {
   open: number;
 }
 
-/** A score about to be written. */
-export interface ScoreRow {
-  name: string;
-  value: string | null;
-  /** NUMERIC when absent; a custom metric's BOOLEAN or CATEGORICAL answer says so. */
-  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
-  status: 'SUCCESS' | 'FAILED';
-  reason: string | null;
-  metadata: Record<string, unknown>;
+/** A score about to be written: the scores module's automated score, with its judge attempts. */
+export interface ScoreRow extends Omit<AutomatedScore, 'environment'> {
   /** The judge's attempts behind the score (kept when the project keeps transcripts). */
   transcript?: JudgeAttempt[];
 }
@@ -90,13 +86,6 @@ export interface TraceBatch {
   traces: Map<string, TraceView>;
   /** trace id → metrics this run already scored for it (a re-delivered item). */
   scored: Map<string, Set<string>>;
-}
-
-/** A signal a trace already has: its score, and its value (null: this run's own signal FAILED). */
-export interface ExistingSignal {
-  scoreId: string;
-  evalRunId: string | null;
-  value: number | null;
 }
 
 /** What a batch of session items is evaluated from. */

@@ -31,7 +31,6 @@ export interface SessionItemResult {
   sessionScores: SessionScoreToWrite[];
 }
 
-
 /**
  * One session of a SESSION run. Per trace (TRACES_AT_ONCE at a time), the four signals are taken from the scores the trace
  * already has (this run's own from an earlier attempt, else the newest SUCCESS automated score of

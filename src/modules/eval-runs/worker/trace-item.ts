@@ -11,7 +11,6 @@ export interface TraceItemResult {
   timed: { failed: boolean; ms: number } | null;
 }
 
-
 /**
  * One trace of a TRACE run: the wanted metrics this run has not scored yet are judged; a trace
  * deleted since the run was created finishes with the reason and no score. A metric interrupted

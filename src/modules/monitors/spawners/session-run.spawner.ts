@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 import type { SessionRunFiltersDto } from '../../eval-runs/dto/create-session-run.dto';
 import { matchedSessionsSql, SessionMatch, SessionRunsRepository } from '../../eval-runs/session-runs.repository';
-import { toSessionTraceFilter } from '../../eval-runs/session-runs.service';
+import { toSessionTraceFilter } from '../../eval-runs/run-filters';
 import { JudgeService } from '../../judge/judge.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { SESSION_SIGNALS } from '../../metrics/session/session-metrics';

@@ -1,0 +1,195 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { SessionScoreEntity } from './entities/session-score.entity';
+import { ScoreDataType, ScoreSource, ScoreStatus, TraceScoreEntity } from './entities/trace-score.entity';
+
+/** What a run's scores are about: traces (a trace run's scores, a session run's signals) or sessions. */
+export type ScoreSubject = 'trace' | 'session';
+
+const ENTITY = { trace: TraceScoreEntity, session: SessionScoreEntity } as const;
+
+/** Where the score `:afterId` stands in a run's scores, newest first. */
+const POSITION = {
+  trace: '(SELECT created_at, id FROM trace_scores WHERE id = :afterId)',
+  session: '(SELECT created_at, id FROM session_scores WHERE id = :afterId)',
+} as const;
+
+/** An automated score a run writes: SUCCESS with a value or FAILED with a reason. */
+export interface AutomatedScore {
+  name: string;
+  value: string | null;
+  /** NUMERIC when absent; a custom metric's BOOLEAN or CATEGORICAL answer says so. */
+  dataType?: 'NUMERIC' | 'BOOLEAN' | 'CATEGORICAL';
+  status: 'SUCCESS' | 'FAILED';
+  reason: string | null;
+  metadata: Record<string, unknown>;
+  /** Copied from the trace (or the session's first trace). */
+  environment: string | null;
+}
+
+/** A signal a trace already has: its score, and its value (null: this run's own signal FAILED). */
+export interface ExistingSignal {
+  scoreId: string;
+  evalRunId: string | null;
+  value: number | null;
+}
+
+/** The names run $1 scored for each of ids $2. */
+const SCORED_NAMES = {
+  trace: `SELECT trace_id AS id, name FROM trace_scores WHERE eval_run_id = $1 AND trace_id = ANY($2::uuid[])`,
+  session: `SELECT session_id AS id, name FROM session_scores WHERE eval_run_id = $1 AND session_id = ANY($2)`,
+} as const;
+
+/**
+ * The newest usable score per (trace, signal) of traces $2 in project $1, for signals $3 judged by
+ * models $5: run $4's own first (SUCCESS or FAILED), else the newest SUCCESS automated numeric one.
+ * Hand-written for DISTINCT ON, which TypeORM cannot say.
+ */
+const EXISTING_SIGNALS = `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.name, s.id, s.eval_run_id, s.status, s.value
+           FROM trace_scores s JOIN unnest($3::varchar[], $5::text[]) AS w(name, model) ON w.name = s.name
+           WHERE s.project_id = $1 AND s.trace_id = ANY($2::uuid[])
+             AND (s.eval_run_id = $4 OR (s.status = 'SUCCESS' AND s.source = 'AUTOMATED' AND s.value_number IS NOT NULL
+                                         AND s.metadata -> 'judge_usage' ->> 'model' = w.model))
+           ORDER BY s.trace_id, s.name, (s.eval_run_id IS NOT DISTINCT FROM $4::uuid) DESC, s.created_at DESC, s.id DESC`;
+
+/**
+ * The scores module's port for eval runs: reading, writing and deleting the scores of one run, so
+ * the run modules never name a score table. Every method is scoped by the run (and its project).
+ */
+@Injectable()
+export class RunScoreStore {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * One page of a run's scores of `subject`, newest first: `count` scores after the score `afterId`
+   * (keyset, so a long run is read in constant time per page), or from `offset` without `afterId`.
+   */
+  page(
+    subject: ScoreSubject,
+    projectId: string,
+    runId: string,
+    page: { count: number; offset?: number; afterId?: string },
+  ): Promise<Array<TraceScoreEntity | SessionScoreEntity>> {
+    const entity = ENTITY[subject];
+    const qb = this.ds
+      .getRepository<TraceScoreEntity | SessionScoreEntity>(entity)
+      .createQueryBuilder('s')
+      .where('s.evalRunId = :runId AND s.projectId = :projectId', { runId, projectId })
+      .orderBy('s.createdAt', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(page.count);
+    if (page.afterId) {
+      qb.andWhere(`(s.created_at, s.id) < ${POSITION[subject]}`, { afterId: page.afterId });
+    } else if (page.offset) qb.offset(page.offset);
+    return qb.getMany();
+  }
+
+  /** Deletes a run's scores of each subject, in `m`'s transaction. */
+  async deleteOfRun(m: EntityManager, projectId: string, runId: string, subjects: ScoreSubject[]): Promise<void> {
+    for (const subject of subjects) {
+      await m
+        .createQueryBuilder()
+        .delete()
+        .from(ENTITY[subject])
+        .where('eval_run_id = :runId AND project_id = :projectId', { runId, projectId })
+        .execute();
+    }
+  }
+
+  /** subject id → the names run `runId` already scored for it, of the given ids (a re-delivered item). */
+  async scoredNames(subject: ScoreSubject, runId: string, ids: string[]): Promise<Map<string, Set<string>>> {
+    const rows: Array<{ id: string; name: string }> = await this.ds.query(SCORED_NAMES[subject], [runId, ids]);
+    const out = new Map<string, Set<string>>();
+    for (const r of rows) {
+      if (!out.has(r.id)) out.set(r.id, new Set());
+      out.get(r.id)!.add(r.name);
+    }
+    return out;
+  }
+
+  /** trace id → signal name → the score it already has (see EXISTING_SIGNALS), for a session run `runId`. */
+  async existingSignals(
+    projectId: string,
+    runId: string,
+    traceIds: string[],
+    signals: ReadonlyArray<{ name: string; model: string }>,
+  ): Promise<Map<string, Map<string, ExistingSignal>>> {
+    const out = new Map<string, Map<string, ExistingSignal>>();
+    if (traceIds.length === 0) return out;
+    const rows: Array<{
+      trace_id: string;
+      name: string;
+      id: string;
+      eval_run_id: string | null;
+      status: string;
+      value: string | null;
+    }> = await this.ds.query(EXISTING_SIGNALS, [
+      projectId,
+      traceIds,
+      signals.map((s) => s.name),
+      runId,
+      signals.map((s) => s.model),
+    ]);
+    for (const r of rows) {
+      if (!out.has(r.trace_id)) out.set(r.trace_id, new Map());
+      out.get(r.trace_id)!.set(r.name, {
+        scoreId: r.id,
+        evalRunId: r.eval_run_id,
+        value: r.status === 'SUCCESS' && r.value !== null ? Number(r.value) : null,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Inserts a run's automated scores of one subject in `runner`'s transaction, one statement through
+   * the entity: `orIgnore()` on the unique (eval_run_id, trace_id or session_id, name) keys makes a
+   * second write a no-op. Under a savepoint: false (rolled back) when a row broke a foreign key.
+   */
+  async insertAutomated(
+    runner: QueryRunner,
+    run: { id: string; projectId: string },
+    rows: Array<AutomatedScore & ({ traceId: string } | { sessionId: string })>,
+    subject: ScoreSubject,
+  ): Promise<boolean> {
+    const values = rows.map((s) => ({
+      ...('traceId' in s ? { traceId: s.traceId } : { sessionId: s.sessionId }),
+      projectId: run.projectId,
+      name: s.name,
+      dataType: (s.dataType as ScoreDataType | undefined) ?? ScoreDataType.NUMERIC,
+      value: s.value,
+      source: ScoreSource.AUTOMATED,
+      status: s.status === 'SUCCESS' ? ScoreStatus.SUCCESS : ScoreStatus.FAILED,
+      evalRunId: run.id,
+      reason: s.reason,
+      environment: s.environment,
+      metadata: s.metadata,
+    })) as QueryDeepPartialEntity<TraceScoreEntity & SessionScoreEntity>[];
+    await runner.query('SAVEPOINT score_rows');
+    try {
+      await runner.manager
+        .createQueryBuilder()
+        .insert()
+        .into(ENTITY[subject])
+        .values(values)
+        .orIgnore()
+        .updateEntity(false)
+        .execute();
+      await runner.query('RELEASE SAVEPOINT score_rows');
+      return true;
+    } catch (error) {
+      if (!isForeignKeyViolation(error)) throw error;
+      await runner.query('ROLLBACK TO SAVEPOINT score_rows');
+      return false;
+    }
+  }
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return (
+    (error as { code?: string } | null)?.code === '23503' ||
+    (error as { driverError?: { code?: string } })?.driverError?.code === '23503'
+  );
+}

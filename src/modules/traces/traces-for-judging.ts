@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * The traces module's port for the judge's side (eval-run workers): traces with their spans,
+ * rendered as the judge sees them. Only this module's SQL names `traces` and `spans`; a worker asks
+ * here for "these traces (or these sessions' traces) of this project, rendered for judging".
+ */
+
+/** What the judge sees of a span. */
+export interface SpanView {
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  kind: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  model: string | null;
+  error: string | null;
+  metadata: Record<string, unknown>;
+  started_at: string;
+  ended_at: string | null;
+  token_usage: Record<string, unknown> | null;
+}
+
+/** What the judge sees of a trace: its fields and its spans, oldest first. */
+export interface TraceView {
+  trace_id: string;
+  name: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  metadata: Record<string, unknown>;
+  session_id: string | null;
+  user_id: string | null;
+  tags: string[];
+  environment: string | null;
+  started_at: string;
+  ended_at: string | null;
+  spans: SpanView[];
+}
+
+/** A row as read: the view's columns before rendering (dates, nulls), with its trace for a span. */
+type Row<V> = Omit<V, 'metadata' | 'tags' | 'started_at' | 'ended_at' | 'spans'> & {
+  metadata: Record<string, unknown> | null;
+  started_at: Date;
+  ended_at: Date | null;
+};
+type TraceRow = Row<TraceView> & { tags: string[] | null };
+type SpanRow = Row<SpanView> & { trace_id: string };
+
+const TRACE_COLUMNS = `trace_id, name, status, input, output, metadata, session_id, user_id, tags, environment, started_at, ended_at`;
+/** Hand-written: one statement loads every span of a batch of traces, in the order the judge reads them. */
+const SPANS_OF_TRACES = `SELECT trace_id, span_id, parent_span_id, name, kind, status, input, output, model, error, metadata, started_at, ended_at, token_usage
+       FROM spans WHERE trace_id = ANY($1::uuid[]) ORDER BY trace_id, started_at, span_id`;
+
+const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+
+@Injectable()
+export class TracesForJudging {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** The project's traces among `traceIds`, oldest first, with their spans: two statements. */
+  byIds(projectId: string, traceIds: string[]): Promise<TraceView[]> {
+    return this.load(`project_id = $1 AND trace_id = ANY($2::uuid[])`, [projectId, traceIds]);
+  }
+
+  /** Every trace of the given sessions in the project, oldest first, with their spans: two statements. */
+  bySessions(projectId: string, sessionIds: string[]): Promise<TraceView[]> {
+    return this.load(`project_id = $1 AND session_id = ANY($2::varchar[])`, [projectId, sessionIds]);
+  }
+
+  /** Which of `traceIds` are still traces of the project, read in `m`'s transaction. */
+  async stillInProject(m: EntityManager, projectId: string, traceIds: string[]): Promise<Set<string>> {
+    const rows: { trace_id: string }[] = await m.query(
+      `SELECT trace_id FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])`,
+      [projectId, traceIds],
+    );
+    return new Set(rows.map((r) => r.trace_id));
+  }
+
+  private async load(where: string, params: unknown[]): Promise<TraceView[]> {
+    const traceRows: TraceRow[] = await this.ds.query(
+      `SELECT ${TRACE_COLUMNS} FROM traces WHERE ${where} ORDER BY started_at, trace_id`,
+      params,
+    );
+    const traces = new Map<string, TraceView>();
+    for (const t of traceRows) {
+      traces.set(t.trace_id, {
+        ...t,
+        metadata: t.metadata ?? {},
+        tags: t.tags ?? [],
+        started_at: iso(t.started_at)!,
+        ended_at: iso(t.ended_at),
+        spans: [],
+      });
+    }
+    if (traces.size === 0) return [];
+    const spanRows: SpanRow[] = await this.ds.query(SPANS_OF_TRACES, [[...traces.keys()]]);
+    for (const { trace_id, ...s } of spanRows) {
+      traces.get(trace_id)?.spans.push({
+        ...s,
+        metadata: s.metadata ?? {},
+        started_at: iso(s.started_at)!,
+        ended_at: iso(s.ended_at),
+      });
+    }
+    return [...traces.values()];
+  }
+}
