@@ -149,6 +149,23 @@ describe('monitors API (every route, 201/200/202/204/404/422)', () => {
       expect(res.body.detail).toContain(detail);
     });
 
+    it('refuses __proto__ and constructor in signal_weights by name, on create and on PATCH (never dropped)', async () => {
+      // Raw JSON text: a JS object literal cannot carry an own __proto__ key.
+      const body = (key: string) =>
+        `{"name": "w", "target_type": "SESSION", "metrics": ["agent_reliability"], "cadence": "daily", "signal_weights": {"${key}": 1, "confidence": 1}}`;
+      for (const key of ['__proto__', 'constructor']) {
+        const res = await t.http.post(MONITORS).set(a.headers).set('Content-Type', 'application/json').send(body(key));
+        expect([res.status, fieldsOf(res)]).toEqual([422, [`signal_weights -> ${key}`]]);
+      }
+      const created = await post(monitorBody({ target_type: 'SESSION', metrics: ['agent_reliability'] })).expect(201);
+      const patched = await t.http
+        .patch(`${MONITORS}/${created.body.id}`)
+        .set(a.headers)
+        .set('Content-Type', 'application/json')
+        .send('{"signal_weights": {"__proto__": 1}}');
+      expect([patched.status, fieldsOf(patched)]).toEqual([422, ['signal_weights -> __proto__']]);
+    });
+
     it('names the unknown filter key and the allowed ones', async () => {
       const res = await post(monitorBody({ filters: { has_error: true, tags: ['x'] } })).expect(422);
       expect(fieldsOf(res)).toEqual(['filters -> has_error']);

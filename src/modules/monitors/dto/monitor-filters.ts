@@ -7,6 +7,7 @@ import {
   SessionRunFiltersDto,
 } from '../../eval-runs/dto/create-session-run.dto';
 import { EvalRunFiltersDto, FILTER_KEYS } from '../../eval-runs/dto/eval-run-filters.dto';
+import { hadProtoKey } from '../../../common/validation/request-shape';
 import { SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import type { MonitorTargetType } from '../entities/monitor.entity';
 
@@ -40,15 +41,19 @@ export function validateMonitorFilters(targetType: MonitorTargetType, raw: unkno
   return out;
 }
 
+const unknownSignal = (key: string) => `unknown signal '${key}'; allowed: ${SESSION_SIGNALS.join(', ')}`;
+
 /** signal_weights: SESSION only; the session runs' rules (known signal names, weights in [0, MAX_SIGNAL_WEIGHT]). */
 export function validateSignalWeights(targetType: MonitorTargetType, raw: unknown): Record<string, number> | null {
   if (raw === undefined || raw === null) return null;
   if (targetType !== 'SESSION') throw fail('signal_weights', 'signal_weights is only valid for SESSION monitors.');
   if (typeof raw !== 'object' || Array.isArray(raw)) throw fail('signal_weights', 'signal_weights must be an object');
+  // The body parser removed a `__proto__` key (prototype pollution); it is refused by name, never dropped.
+  if (hadProtoKey(raw)) throw fail('signal_weights -> __proto__', unknownSignal('__proto__'));
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (!(SESSION_SIGNALS as readonly string[]).includes(k)) {
-      throw fail(`signal_weights -> ${k}`, `unknown signal '${k}'; allowed: ${SESSION_SIGNALS.join(', ')}`);
+      throw fail(`signal_weights -> ${k}`, unknownSignal(k));
     }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_SIGNAL_WEIGHT) {
       throw fail(`signal_weights -> ${k}`, `a signal weight must be a number between 0 and ${MAX_SIGNAL_WEIGHT}`);

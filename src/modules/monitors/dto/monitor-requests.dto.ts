@@ -16,6 +16,7 @@ import {
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
 import { MetricNamesField } from '../../eval-runs/dto/run-option-fields';
+import { markRawJson } from '../../../common/validation/raw-json';
 import { KeepRawJson } from '../../traces/dto/validators';
 import { MONITOR_SCOPES, MonitorScope, MonitorStatus } from '../entities/monitor.entity';
 
@@ -159,6 +160,8 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
  * all optional; only the keys sent are applied (see MonitorsService.update for null).
  */
 export class UpdateMonitorRequest extends PartialType(OmitType(CreateMonitorRequest, ['target_type'] as const)) {}
+// Mapped types copy the validation metadata but not the raw-JSON marks: PATCH hands these over as sent too.
+for (const field of ['filters', 'signal_weights']) markRawJson(UpdateMonitorRequest, field);
 
 /** `:monitor_id` path parameter (malformed: 422). */
 export class MonitorIdParams {
