@@ -229,7 +229,57 @@ describe('custom metrics in runs and monitors', () => {
     await expectCountersEqualStored(t.dataSource, created.id);
   });
 
-  it('refuses at creation: another project’s metric, an unknown one, a template runs cannot fill', async () => {
+  it('a template showing {{session_history}}: each trace judged with its session’s earlier turns', async () => {
+    await t.http
+      .post(METRICS)
+      .set(a.headers)
+      .send({ name: 'follows_up', output_type: 'BOOLEAN', prompt_template: 'Before: {{session_history}} Now: {{output}}' })
+      .expect(201);
+    const turn = (tenant: Tenant, session: string | undefined, n: number, word: string) =>
+      ingestTrace(t, tenant, {
+        ...(session ? { session_id: session } : {}),
+        input: `question ${word}`,
+        output: `answer ${word}`,
+        started_at: `2026-04-01T10:0${n}:00Z`,
+        ended_at: `2026-04-01T10:0${n}:01Z`,
+      });
+    // Same session id in another project, and another session of this project, both earlier.
+    await turn(b, 'chat-h', 0, 'foreign');
+    await turn(a, 'chat-other', 0, 'elsewhere');
+    await turn(a, 'chat-h', 1, 'first');
+    const second = await turn(a, 'chat-h', 2, 'second');
+    const later = await turn(a, 'chat-h', 3, 'third');
+    const alone = await turn(a, undefined, 4, 'alone');
+    const created = (
+      await t.http
+        .post(`${RUNS}/batch`)
+        .set(a.headers)
+        .send({ metrics: ['follows_up'], trace_ids: [second.trace_id, later.trace_id, alone.trace_id] })
+        .expect(202)
+    ).body;
+    expect((await waitForRun(t, a, created.id)).status).toBe('COMPLETED');
+    const prompts = judge.stageRequests('follows_up.judge').map((c) => c.prompt);
+    expect(prompts).toHaveLength(3);
+    const promptOf = (word: string) => prompts.find((p) => p.includes(`Now: "answer ${word}"`))!;
+    expect(promptOf('third')).toContain(
+      'Before: Turn 1 input: "question first"\nTurn 1 output: "answer first"\n' +
+        'Turn 2 input: "question second"\nTurn 2 output: "answer second" Now: "answer third"',
+    );
+    expect(promptOf('second')).toContain(
+      'Before: Turn 1 input: "question first"\nTurn 1 output: "answer first" Now: "answer second"',
+    );
+    for (const p of prompts) expect(p).not.toMatch(/foreign|elsewhere/);
+    // No session: the preview's empty rendering.
+    expect(promptOf('alone')).toContain('Before: (no earlier turns in this session) Now: "answer alone"');
+    // Monitors take it too (they run the same trace runs).
+    await t.http
+      .post(MONITORS)
+      .set(a.headers)
+      .send({ name: 'follow-ups', target_type: 'TRACE', metrics: ['follows_up'], cadence: 'daily' })
+      .expect(201);
+  });
+
+  it('refuses at creation: another project’s metric, an unknown one', async () => {
     const foreign = await createRun(b, { metrics: ['refund_ok'], filters: {} }).expect(422);
     expect(JSON.stringify(foreign.body)).toContain('refund_ok');
     await t.http
@@ -237,13 +287,7 @@ describe('custom metrics in runs and monitors', () => {
       .set(b.headers)
       .send({ name: 'x', target_type: 'TRACE', metrics: ['refund_ok'], cadence: 'daily' })
       .expect(422);
-    await t.http
-      .post(METRICS)
-      .set(a.headers)
-      .send({ name: 'follows_up', output_type: 'BOOLEAN', prompt_template: '{{session_history}} {{output}}' })
-      .expect(201);
-    const history = await createRun(a, { metrics: ['follows_up'], filters: {} }).expect(422);
-    expect(history.body.detail).toContain('session_history');
+    await createRun(a, { metrics: ['no_such_metric'], filters: {} }).expect(422);
     // Listed for the pickers, in runs' terms.
     const listed = (await t.http.get('/evaluations/trace-metrics').set(a.headers).expect(200)).body as any[];
     expect(listed.filter((x) => x.category === 'custom').map((x) => x.name)).toEqual([

@@ -10,6 +10,7 @@ import { customPrompt, judgeCustom } from './custom-judge';
 import { CustomMetricsService, definitionOf } from './custom-metrics.service';
 import { checkDefinition, type CheckedDefinition } from './definition-rules';
 import { PreviewDraftRequest, PreviewResponse, PreviewSavedRequest } from './dto/preview.dto';
+import { sessionTurnsOf } from './runs/custom-metric-definition';
 import { renderTemplate, type TemplateInput } from './template/render-template';
 
 /** The stage name a draft (unsaved) rubric is judged under. */
@@ -84,10 +85,7 @@ export class CustomMetricPreviewService {
     trace: TraceView,
     d: CheckedDefinition,
   ): Promise<TemplateInput['history']> {
-    const turns = Math.max(
-      0,
-      ...d.parts.map((p) => (typeof p !== 'string' && p.kind === 'session_history' ? p.turns : 0)),
-    );
+    const turns = sessionTurnsOf(d);
     if (!turns || !trace.session_id) return [];
     const earlier = await this.traces.listTraces(ctx.projectId, {
       session_id: trace.session_id,

@@ -112,6 +112,7 @@ export class TraceEvaluation {
       trace: this.trace,
       threshold,
       sessionOutputs: this.opts.sessionTraces ? this.opts.sessionTraces.map((t) => t.output) : null,
+      sessionHistory: this.opts.sessionHistory ?? [],
       rendered: () => this.rendering().text,
       taskContext: () => (this.task ??= renderTaskContext(this.trace, this.budget)),
       ask: async <T>(stage: StageRef, schema: z.ZodType<T>, prompt: string, ownModel?: string) => {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { StageRef } from '../judge/judge.types';
-import type { TraceView } from './types/trace-view';
+import type { SessionTurn, TraceView } from './types/trace-view';
 
 export const DEFAULT_THRESHOLD = 0.5;
 
@@ -18,6 +18,8 @@ export interface MetricContext {
   readonly threshold: number;
   /** Outputs of the earlier traces of the session (session runs only; null otherwise). */
   readonly sessionOutputs: readonly unknown[] | null;
+  /** The session's earlier turns, oldest first (loaded for runs whose metrics show them; else empty). */
+  readonly sessionHistory: readonly SessionTurn[];
   /** The trace rendered for the judge (computed once per trace evaluation). */
   rendered(): string;
   /** Just the user's request (trace input and root input), for task extraction. */
@@ -55,6 +57,8 @@ export interface MetricDefinition {
   defaultThreshold: number;
   /** True when the metric calls EVAL_EMBEDDING_MODEL (checked when a run is created). */
   usesEmbeddings?: boolean;
+  /** How many earlier turns of the trace's session it shows (a custom `{{session_history}}`); 0 when absent. */
+  sessionTurns?: number;
   /** Set by definitions from outside the registry (a custom metric's version number); built-ins hash their prompts. */
   version?: string;
   /** The data type of its scores (NUMERIC when absent). */

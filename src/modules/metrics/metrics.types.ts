@@ -3,7 +3,7 @@ import type { CallBudget, JudgeAttempt, JudgeUsage } from '../judge/judge.types'
 import type { MetricDefinition, PromptPreview } from './metric-definition';
 
 export type { PromptPreview } from './metric-definition';
-import type { TraceView } from './types/trace-view';
+import type { SessionTurn, TraceView } from './types/trace-view';
 
 export type { JudgeUsage } from '../judge/judge.types';
 
@@ -87,4 +87,6 @@ export interface EvaluateTraceOptions {
   definitions?: ReadonlyMap<string, MetricDefinition>;
   /** The earlier traces of the trace's session, oldest first (session runs: loop_detection compares with them). */
   sessionTraces?: readonly TraceView[];
+  /** The session's earlier turns, oldest first, for templates that show `{{session_history}}` (trace runs). */
+  sessionHistory?: readonly SessionTurn[];
 }

@@ -56,6 +56,35 @@ const TRACE_COLUMNS = `trace_id, name, status, input, output, metadata, session_
 const SPANS_OF_TRACES = `SELECT trace_id, span_id, parent_span_id, name, kind, status, input, output, model, error, metadata, started_at, ended_at, token_usage
        FROM spans WHERE trace_id = ANY($1::uuid[]) ORDER BY trace_id, started_at, span_id`;
 
+/** One earlier turn of a session, as a template's `{{session_history}}` shows it. */
+export interface SessionTurn {
+  input: unknown;
+  output: unknown;
+  started_at: string;
+}
+
+/**
+ * Hand-written: for each of a batch of traces ($2) of the project, its session's traces that started
+ * before it (the preview's `started_before`), newest `$3` of them, oldest first in the answer. A
+ * value longer than $4 characters comes back as its first $4 (a string), so the answer stays bounded
+ * (turns × batch × 2 × $4); the rendering cuts far shorter anyway.
+ */
+const EARLIER_TURNS = `SELECT t.trace_id AS for_trace, h.started_at,
+         CASE WHEN length(h.input::text) <= $4 THEN h.input
+              WHEN jsonb_typeof(h.input) = 'string' THEN to_jsonb(left(h.input #>> '{}', $4))
+              ELSE to_jsonb(left(h.input::text, $4)) END AS input,
+         CASE WHEN length(h.output::text) <= $4 THEN h.output
+              WHEN jsonb_typeof(h.output) = 'string' THEN to_jsonb(left(h.output #>> '{}', $4))
+              ELSE to_jsonb(left(h.output::text, $4)) END AS output
+       FROM traces t
+       CROSS JOIN LATERAL (
+         SELECT e.trace_id, e.input, e.output, e.started_at FROM traces e
+          WHERE e.project_id = t.project_id AND e.session_id = t.session_id
+            AND e.started_at < t.started_at AND e.trace_id <> t.trace_id
+          ORDER BY e.started_at DESC, e.trace_id DESC LIMIT $3) h
+      WHERE t.project_id = $1 AND t.trace_id = ANY($2::uuid[]) AND t.session_id IS NOT NULL
+      ORDER BY t.trace_id, h.started_at, h.trace_id`;
+
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 @Injectable()
@@ -70,6 +99,30 @@ export class TracesForJudging {
   /** Every trace of the given sessions in the project, oldest first, with their spans: two statements. */
   bySessions(projectId: string, sessionIds: string[]): Promise<TraceView[]> {
     return this.load(`project_id = $1 AND session_id = ANY($2::varchar[])`, [projectId, sessionIds]);
+  }
+
+  /**
+   * For each of `traceIds` in a session of the project, the newest `turns` traces of that session that
+   * started before it, oldest first (input, output, start; values capped at `maxChars`): one statement.
+   * Traces without a session, or the first of theirs, are absent.
+   */
+  async earlierTurns(
+    projectId: string,
+    traceIds: string[],
+    turns: number,
+    maxChars: number,
+  ): Promise<Map<string, SessionTurn[]>> {
+    const out = new Map<string, SessionTurn[]>();
+    if (traceIds.length === 0 || turns <= 0) return out;
+    const rows: Array<{ for_trace: string; input: unknown; output: unknown; started_at: Date }> = await this.ds.query(
+      EARLIER_TURNS,
+      [projectId, traceIds, turns, maxChars],
+    );
+    for (const r of rows) {
+      if (!out.has(r.for_trace)) out.set(r.for_trace, []);
+      out.get(r.for_trace)!.push({ input: r.input, output: r.output, started_at: iso(r.started_at)! });
+    }
+    return out;
   }
 
   /** Which of `traceIds` are still traces of the project, read in `m`'s transaction. */

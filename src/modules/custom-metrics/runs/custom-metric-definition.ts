@@ -31,6 +31,7 @@ export function customMetricDefinition(p: PinnedVersion, budget: RenderBudget): 
     category: 'trace',
     defaultThreshold: threshold,
     version: String(p.version),
+    sessionTurns: sessionTurnsOf(d),
     dataType: d.outputType,
     // The run template's preview: the rubric filled from the same sample trace the built-in metrics show.
     previewPrompts: () => [
@@ -40,8 +41,8 @@ export function customMetricDefinition(p: PinnedVersion, budget: RenderBudget): 
       },
     ],
     async evaluate(ctx) {
-      // Runs carry no session history yet: run creation refuses templates that ask for it.
-      const rendered = renderTemplate(d.parts, { trace: ctx.trace, history: [] }, budget);
+      // The run loaded the session's earlier turns when a pinned template asks for them (see sessionTurns).
+      const rendered = renderTemplate(d.parts, { trace: ctx.trace, history: ctx.sessionHistory }, budget);
       const prompt = customPrompt(p.name, d, rendered.text);
       const answer = await ctx.ask(customStage(p.name), answerSchema(d), prompt, d.model ?? undefined);
       const judged = judgementOf(d, answer);
@@ -61,7 +62,7 @@ export function customMetricDefinition(p: PinnedVersion, budget: RenderBudget): 
   };
 }
 
-/** Whether a template shows the session's earlier turns (runs do not load them). */
-export function usesSessionHistory(d: CheckedDefinition): boolean {
-  return d.parts.some((p) => typeof p !== 'string' && p.kind === 'session_history');
+/** How many of the session's earlier turns a template shows: the most any placeholder asks (0: none). */
+export function sessionTurnsOf(d: CheckedDefinition): number {
+  return Math.max(0, ...d.parts.map((p) => (typeof p !== 'string' && p.kind === 'session_history' ? p.turns : 0)));
 }

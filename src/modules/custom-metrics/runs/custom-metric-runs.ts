@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
-import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
 import type { MetricDefinition } from '../../metrics/metric-definition';
 import { CustomMetricsRepository, type MetricWithVersion } from '../custom-metrics.repository';
 import { definitionOf } from '../custom-metrics.service';
 import { checkDefinition } from '../definition-rules';
-import { customMetricDefinition, usesSessionHistory } from './custom-metric-definition';
+import { customMetricDefinition } from './custom-metric-definition';
 
 /** Definitions kept per stored version (versions never change): enough for every active run. */
 const CACHE_SIZE = 1000;
@@ -25,19 +24,9 @@ export class CustomMetricRuns {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /**
-   * Of `names`, those that are live custom metrics of the project. A 422-mapped error when one
-   * shows `{{session_history}}`: runs do not load a trace's earlier turns (previews do).
-   */
+  /** Of `names`, those that are live custom metrics of the project. */
   async known(projectId: string, names: string[]): Promise<string[]> {
     const found = await this.repo.liveWithLatest(projectId, names);
-    const withHistory = found.filter((f) => usesSessionHistory(this.checked(f)));
-    if (withHistory.length > 0) {
-      throw new DomainError(
-        ErrorCode.VALIDATION_FAILED,
-        `Custom metric(s) ${withHistory.map((f) => f.metric.name).join(', ')} show {{session_history}}, which runs and monitors do not load yet; preview them instead, or remove the placeholder (a new version).`,
-      );
-    }
     return found.map((f) => f.metric.name);
   }
 

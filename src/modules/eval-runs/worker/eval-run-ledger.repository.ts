@@ -21,6 +21,7 @@ import { JudgeTranscriptStore } from '../../scores/transcripts/judge-transcript.
 import type {
   ClaimedItem,
   ExecutableRun,
+  HistoryWanted,
   FinishedItem,
   ScoreToWrite,
   SessionBatch,
@@ -159,8 +160,8 @@ export class EvalRunLedgerRepository {
   }
 
   /** A trace run's batch: see ItemLoader.loadBatch. */
-  loadBatch(run: ExecutableRun, traceIds: string[]): Promise<TraceBatch> {
-    return this.loader.loadBatch(run, traceIds);
+  loadBatch(run: ExecutableRun, traceIds: string[], history?: HistoryWanted): Promise<TraceBatch> {
+    return this.loader.loadBatch(run, traceIds, history);
   }
 
   /** A session run's batch: see ItemLoader.loadSessionBatch. */

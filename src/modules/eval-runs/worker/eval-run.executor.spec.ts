@@ -76,6 +76,7 @@ class MemoryLedger {
   loadBatch = async (_run: unknown, ids: string[]) => ({
     traces: new Map(ids.map((id) => [id, { trace_id: id, environment: null } as unknown as TraceView])),
     scored: new Map<string, Set<string>>(),
+    history: new Map(),
   });
   insertScores = async () => undefined;
   settle = async (_run: string, _token: string, items: FinishedItem[]) => {

@@ -11,7 +11,7 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { EvalMetrics } from '../../operators/eval-metrics.service';
 import { TERMINAL_STATUSES, EvalRunStatus } from '../entities/eval-run.entity';
 import { EvalRunLedgerRepository } from './eval-run-ledger.repository';
-import type { ClaimedItem, ExecutableRun, SettleResult } from './ledger.types';
+import type { ClaimedItem, ExecutableRun, HistoryWanted, SettleResult } from './ledger.types';
 import { evaluateSessionItem } from './session-item';
 import { evaluateTraceItem } from './trace-item';
 import { FaultInjector } from '../../../common/faults/fault-injector';
@@ -20,7 +20,11 @@ import { FinisherEntry, RunFinisher } from './run-finisher';
 import { errorText } from './outcome-rows';
 import { type ProgressReporter, type PumpHost, SlicePump } from './slice-pump';
 import { SlotPool } from './slot-pool';
-import { abandonedReason, type Batch, judgeOptionsOf, type RunContext, runLevelFault } from './run-context';
+import {
+  abandonedReason,
+  type Batch,
+  historyWanted,
+  judgeOptionsOf, type RunContext, runLevelFault } from './run-context';
 
 export { MAX_ITEM_ATTEMPTS } from './run-context';
 
@@ -50,6 +54,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
   /** Aborted when the shutdown grace period is over: evaluations still running give back their unfinished metrics. */
   private readonly shutdown = new AbortController();
   private stopping = false;
+  /** Characters kept per value of a session's earlier turn: a rendered value is never longer. */
+  private readonly historyChars: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -64,6 +70,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     this.pool = new SlotPool(config.evalRuns.workerConcurrency);
     this.leaseMs = config.evalRuns.itemLeaseMs;
     this.graceMs = config.evalRuns.shutdownGraceMs;
+    this.historyChars = config.judge.render.fieldChars;
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
   }
@@ -193,6 +200,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       abort,
       signal: AbortSignal.any([this.shutdown.signal, abort.signal]),
       definitions,
+      history: historyWanted(definitions, this.historyChars),
       budget:
         run.maxJudgeCalls !== null || run.maxJudgeTokens !== null
           ? this.ledger.budgetFor(run, (reason, stoppedNow) => this.budgetRefused(run.id, reason, stoppedNow))
@@ -247,7 +255,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       leaseMs: this.leaseMs,
       projectId: run.projectId,
       live: () => !this.stopping && !ctx.stopped,
-      claimAndLoad: (limit) => this.claimAndLoad(run, slice, limit),
+      claimAndLoad: (limit) => this.claimAndLoad(run, slice, limit, ctx.history),
       evaluate: ({ item, batch }, judged) => this.evaluate(ctx, item, batch, finisher, judged),
       giveBack: (ids) => this.releaseItems(run.id, ids, ctx.stopped ?? 'released at worker shutdown'),
     };
@@ -255,7 +263,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
   }
 
   /** Claims and loads a batch of a slice. What cannot be loaded is given back; a lost claim expires. */
-  private async claimAndLoad(run: ExecutableRun, slice: number, limit: number) {
+  private async claimAndLoad(run: ExecutableRun, slice: number, limit: number, history?: HistoryWanted) {
     const claimed = await this.ledger.claim(run.id, slice, this.leaseToken, limit, this.leaseMs);
     // A fault here loses the claimed items before they are tracked: their leases must expire.
     this.faults.hit('claim');
@@ -276,7 +284,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
                 })),
               ),
             }
-          : { kind: 'trace', ...(await this.ledger.loadBatch(run, ids)) };
+          : { kind: 'trace', ...(await this.ledger.loadBatch(run, ids, history)) };
       this.faults.hit('load');
     } catch (error) {
       await this.releaseItems(run.id, ids, errorText(error));

@@ -1,6 +1,6 @@
 import type { RunScoreStore } from '../../scores/run-scores.store';
-import type { TraceView, TracesForJudging } from '../../traces/traces-for-judging';
-import type { ExecutableRun, SessionBatch, TraceBatch } from './ledger.types';
+import type { SessionTurn, TraceView, TracesForJudging } from '../../traces/traces-for-judging';
+import type { ExecutableRun, HistoryWanted, SessionBatch, TraceBatch } from './ledger.types';
 
 /**
  * Loads what a claimed batch of a run is judged from, in a few statements for the whole batch,
@@ -16,13 +16,18 @@ export class ItemLoader {
   /**
    * Loads the claimed traces of the run's project with their spans (two queries for the whole
    * batch), and the metric names each already has a score for in this run (a re-delivered item).
+   * When the run's custom metrics show `{{session_history}}`, also each trace's earlier session
+   * turns: one more query for the whole batch, bounded by `history` (turns and characters per value).
    */
-  async loadBatch(run: ExecutableRun, traceIds: string[]): Promise<TraceBatch> {
-    const [traceList, scored] = await Promise.all([
+  async loadBatch(run: ExecutableRun, traceIds: string[], history?: HistoryWanted): Promise<TraceBatch> {
+    const [traceList, scored, turns] = await Promise.all([
       this.traces.byIds(run.projectId, traceIds),
       this.scores.scoredNames('trace', run.id, traceIds),
+      history?.turns
+        ? this.traces.earlierTurns(run.projectId, traceIds, history.turns, history.maxChars)
+        : new Map<string, SessionTurn[]>(),
     ]);
-    return { traces: new Map(traceList.map((t) => [t.trace_id, t])), scored };
+    return { traces: new Map(traceList.map((t) => [t.trace_id, t])), scored, history: turns };
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { AutomatedScore, ExistingSignal } from '../../scores/run-scores.store';
 import type { JudgeAttempt } from '../../judge/judge.types';
-import type { TraceView } from '../../metrics/types/trace-view';
+import type { SessionTurn, TraceView } from '../../metrics/types/trace-view';
 
 export type { ExistingSignal } from '../../scores/run-scores.store';
 
@@ -86,6 +86,14 @@ export interface TraceBatch {
   traces: Map<string, TraceView>;
   /** trace id → metrics this run already scored for it (a re-delivered item). */
   scored: Map<string, Set<string>>;
+  /** trace id → its session's earlier turns, oldest first (only when the run's metrics show them). */
+  history: Map<string, SessionTurn[]>;
+}
+
+/** How much of a session's earlier turns a trace run's metrics show: turns per trace, characters per value. */
+export interface HistoryWanted {
+  turns: number;
+  maxChars: number;
 }
 
 /** What a batch of session items is evaluated from. */

@@ -4,7 +4,7 @@ import type { MetricsService } from '../../metrics/metrics.service';
 import type { EvaluateTraceOptions } from '../../metrics/metrics.types';
 import type { JudgeQuota } from '../../quotas/judge-quota';
 import type { FaultInjector } from '../../../common/faults/fault-injector';
-import type { ClaimedItem, ExecutableRun, SessionBatch, TraceBatch } from './ledger.types';
+import type { ClaimedItem, ExecutableRun, HistoryWanted, SessionBatch, TraceBatch } from './ledger.types';
 import { errorText } from './outcome-rows';
 import type { RunBudget } from './run-budget';
 import type { RunFinisher } from './run-finisher';
@@ -30,6 +30,8 @@ export interface RunContext {
   budget: RunBudget | undefined;
   /** The run's custom metrics, at the versions pinned by its creation time (CustomMetricRuns). */
   definitions?: ReadonlyMap<string, MetricDefinition>;
+  /** Set when those show `{{session_history}}`: each batch also loads its traces' earlier session turns. */
+  history?: HistoryWanted;
 }
 
 /** What evaluating one item (trace or session) needs of the executor. */
@@ -62,6 +64,15 @@ export function runLevelFault(
     return errorText(error);
   }
   return null;
+}
+
+/** The earlier session turns a run's custom metrics show (the most any asks), or undefined when none does. */
+export function historyWanted(
+  definitions: ReadonlyMap<string, MetricDefinition> | undefined,
+  maxChars: number,
+): HistoryWanted | undefined {
+  const turns = Math.max(0, ...[...(definitions?.values() ?? [])].map((d) => d.sessionTurns ?? 0));
+  return turns > 0 ? { turns, maxChars } : undefined;
 }
 
 /** Judge options of a run's evaluations: no judge call starts once the run is stopped; fault point `judge`. */

@@ -49,7 +49,8 @@ export async function evaluateTraceItem(
   } else if (todo.length === 0) {
     outcomes = [];
   } else {
-    outcomes = await deps.metrics.evaluateTrace(trace, todo, deps.judgeOptions);
+    const sessionHistory = batch.history.get(item.traceId) ?? [];
+    outcomes = await deps.metrics.evaluateTrace(trace, todo, { ...deps.judgeOptions, sessionHistory });
   }
   // A metric is unfinished when it was interrupted, or failed while this process was stopping
   // (the failure may be the shutdown itself): only those go back; finished results are kept.

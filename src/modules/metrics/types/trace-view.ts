@@ -2,4 +2,4 @@
  * What the judge sees of a trace. The traces module renders TraceViews from its rows (its
  * TracesForJudging port) and owns the shape; the metrics never touch entities.
  */
-export type { SpanView, TraceView } from '../../traces/traces-for-judging';
+export type { SessionTurn, SpanView, TraceView } from '../../traces/traces-for-judging';
