@@ -89,6 +89,25 @@ const liveRows = (sc: Scope, edgeUnits: string, dirtyUnits: string, unit: string
   WHERE d.${unit} NOT IN (SELECT ${unit} FROM ${edgeUnits}) AND ${inWindow('s.created_at', sc)}`;
 
 /**
+ * `(name, value, c)` of the live days: each (day, metric) counts its values inside its own index
+ * range, so a day of ~65,000 raw scores becomes ~1,000 small rows before anything is sorted (one sort
+ * of the raw rows spilled to disk at the default work_mem).
+ */
+const liveValueCounts = (sc: Scope) => {
+  const countsIn = (name: string, day: string) => `(
+    SELECT s.value_number AS value, count(*) AS c FROM trace_scores s
+    WHERE s.project_id = ${sc.project} AND s.name = ${name}
+      AND s.created_at >= ${day} AND s.created_at < ${day} + ${DAY_LENGTH}
+      AND ${inWindow('s.created_at', sc)} AND ${COUNTED}
+    GROUP BY 1) s`;
+  return `
+  SELECT m.name, s.value, s.c FROM edge_days e CROSS JOIN metric_names m CROSS JOIN LATERAL ${countsIn('m.name', 'e.day')}
+  UNION ALL
+  SELECT d.name, s.value, s.c FROM dirty_days d CROSS JOIN LATERAL ${countsIn('d.name', 'd.day')}
+  WHERE d.day NOT IN (SELECT day FROM edge_days)`;
+};
+
+/**
  * CTEs shared by every read: `dirty` (name, slot) marks inside the window; `edge_slots` and
  * `edge_days`, the window's partial first and last slot and day; `live_scores`, the raw scores of
  * live slots, and `live_values`, the raw scores of live days (each read through the
@@ -120,29 +139,37 @@ const liveCtes = (sc: Scope, withValues: boolean) => {
     ctes.push(
       edges('edge_days', 'day', dayOf, sc),
       `dirty_days AS (SELECT DISTINCT name, ${dayOf('slot')} AS day FROM dirty)`,
-      `live_values AS MATERIALIZED (${liveRows(sc, 'edge_days', 'dirty_days', 'day', DAY_LENGTH)})`,
+      `live_values AS MATERIALIZED (${liveValueCounts(sc)})`,
     );
   }
   return ctes;
 };
 
+/**
+ * `table alias` restricted to the scope's metric, or joined to metric_names when every metric is read:
+ * each metric is then a range of the (project_id, name, ...) primary key, where `project_id` alone
+ * made PostgreSQL scan the whole table.
+ */
+const ofScopedMetrics = (table: string, alias: string, sc: Scope) =>
+  sc.name
+    ? `${table} ${alias} WHERE ${alias}.project_id = ${sc.project} AND ${alias}.name = ${sc.name}`
+    : `metric_names m JOIN ${table} ${alias} ON ${alias}.project_id = ${sc.project} AND ${alias}.name = m.name WHERE true`;
+
 /** score_rollups rows `r` of whole, clean slots inside the window. */
-const rolledSlots = (sc: Scope) => `score_rollups r
-  WHERE r.project_id = ${sc.project} ${sameName('r', sc)}
+const rolledSlots = (sc: Scope) => `${ofScopedMetrics('score_rollups', 'r', sc)}
     AND (${sc.from} IS NULL OR r.slot > ${slotOf(sc.from)}) AND (${sc.to} IS NULL OR r.slot < ${slotOf(last(sc))})
     AND (r.name, r.slot) NOT IN (SELECT name, slot FROM dirty)`;
 
 /** score_value_rollups rows `v` of whole, clean days inside the window (NOT IN: one hashed probe per row). */
-const rolledDays = (sc: Scope) => `score_value_rollups v
-  WHERE v.project_id = ${sc.project} ${sameName('v', sc)}
+const rolledDays = (sc: Scope) => `${ofScopedMetrics('score_value_rollups', 'v', sc)}
     AND (${sc.from} IS NULL OR v.day > ${dayOf(sc.from)}) AND (${sc.to} IS NULL OR v.day < ${dayOf(last(sc))})
     AND (v.name, v.day) NOT IN (SELECT name, day FROM dirty_days)`;
 
 /** `(name, value, c)`: counted scores per value in the window, rolled days and live days together. */
 const VALUES_CTE = (sc: Scope) => `
   vals AS (
-    SELECT name, value, sum(count) AS c FROM (
-      ${valueCounts(['s.name'], 'live_values s')}
+    SELECT name, value, sum(c) AS c FROM (
+      SELECT name, value, c FROM live_values
       UNION ALL
       SELECT v.name, v.value, sum(v.count) FROM ${rolledDays(sc)} GROUP BY 1, 2
     ) parts GROUP BY 1, 2)`;
