@@ -6,11 +6,11 @@
  * then, once the browser lands on the callback with the code and the same state, POST
  * /cli/auth/exchange with the CLI's headers (an EMPTY X-API-Key and X-Project-Name included).
  *
- * The CLI binary itself is not run: it needs Go 1.25 and modules from the Go module proxy, which
- * neither this machine nor CI can reach (Debian offers Go 1.19), so it cannot be built reproducibly
- * from the repository's own files. The browser step (the dashboard's /cli-login page) is simulated
- * with the two calls that page makes: POST /cli/auth/codes with the user's Bearer token, then a
- * redirect to the loopback callback. See docs/cli-login.md.
+ * The CLI binary itself is not run here: CI cannot get the CLI's source. The real CLI was run
+ * through the same login with `npm run check:cli-login -- --cli <binary>` (scripts/cli/login-check.ts;
+ * built from Debian's Go 1.25 and Go library packages, docs/cli-login.md "The real CLI, run"). The
+ * browser step (the dashboard's /cli-login page) is simulated with the two calls that page makes:
+ * POST /cli/auth/codes with the user's Bearer token, then a redirect to the loopback callback.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
