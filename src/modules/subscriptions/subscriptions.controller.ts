@@ -1,5 +1,6 @@
 import { Body, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { stacked } from '../../common/decorators';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { Answers } from '../../common/http/route.decorators';
 import { CurrentUser } from '../auth/decorators/current-project.decorator';
@@ -18,7 +19,13 @@ import {
 } from './dto';
 import { NOT_BILLED, SubscriptionsService } from './subscriptions.service';
 
-const notBilled = () => ApiUnprocessableEntityResponse({ description: NOT_BILLED, type: ErrorResponseDto });
+/** checkout and portal: billing routes of the hosted product, kept so that its clients get a clear 422. */
+const RefusedBilling = () =>
+  stacked(
+    HttpCode(200),
+    ApiOperation({ summary: 'Refused: billing is not part of a self-hosted instance (422)' }),
+    ApiUnprocessableEntityResponse({ description: NOT_BILLED, type: ErrorResponseDto }),
+  );
 
 @UserController('subscriptions', 'organizations/:org_id/subscriptions')
 export class SubscriptionsController {
@@ -49,17 +56,13 @@ export class SubscriptionsController {
   }
 
   @Post('checkout')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Refused: billing is not part of a self-hosted instance (422)' })
-  @notBilled()
+  @RefusedBilling()
   checkout(@CurrentUser() user: UserContext, @Param() p: OrgParams, @Body() _body: CheckoutRequest) {
     return this.subscriptions.refuseBilling(user, p.org_id);
   }
 
   @Post('portal')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Refused: billing is not part of a self-hosted instance (422)' })
-  @notBilled()
+  @RefusedBilling()
   portal(@CurrentUser() user: UserContext, @Param() p: OrgParams, @Body() _body: PortalRequest) {
     return this.subscriptions.refuseBilling(user, p.org_id);
   }
