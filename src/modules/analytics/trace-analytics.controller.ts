@@ -1,7 +1,7 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { Get, Query } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { ProjectContext } from '../auth/types/project-context';
 import { TraceAnalyticsQuery } from './dto/analytics-query.dto';
 import {
@@ -18,9 +18,7 @@ const arrayOf = (model: new () => unknown) => ({ type: 'array', items: { $ref: g
  * Lives in its own module, registered before TracesModule (see AppModule): `/traces/analytics` must be
  * matched before `/traces/{trace_id}`.
  */
-@ApiTags('traces')
-@Auth()
-@Controller('traces')
+@ProjectController('traces', 'traces')
 export class TraceAnalyticsController {
   constructor(private readonly analytics: TraceAnalyticsService) {}
 

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { forbidden, notFound } from '../../common/errors/domain.error';
+import { Answers } from '../../common/http/route.decorators';
 import { Auth } from './decorators/auth.decorator';
 import { CurrentProject } from './decorators/current-project.decorator';
 import { ProjectResponse, UpdateProjectRequest } from './dto/management.dto';
@@ -20,11 +21,10 @@ export class CurrentProjectController {
 
   @Get('current')
   @Auth()
-  @ApiOperation({
+  @Answers.ok(ProjectResponse, {
     summary: 'The project the credentials resolve to',
     description: 'A cheap way to check a key: with an API key, an unknown project name is created on first use.',
   })
-  @ApiOkResponse({ type: ProjectResponse })
   async current(@CurrentProject() ctx: ProjectContext): Promise<ProjectResponse> {
     const project = await this.projects.findById(ctx.projectId);
     if (!project) throw notFound(`Project ${ctx.projectId} not found.`);
@@ -33,12 +33,11 @@ export class CurrentProjectController {
 
   @Patch('current')
   @Auth()
-  @ApiOperation({
+  @Answers.ok(ProjectResponse, {
     summary: "Change the project's settings",
     description:
       'Today: `retention_days`, how long its traces are kept (docs/retention.md). Needs a Bearer token of an OWNER or ADMIN of the organization: an ingest key cannot shorten what is kept (403).',
   })
-  @ApiOkResponse({ type: ProjectResponse })
   @ApiForbiddenResponse({
     description: 'An API key, or a member who is not an OWNER or ADMIN of the organization.',
     type: ErrorResponseDto,

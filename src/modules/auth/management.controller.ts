@@ -1,8 +1,7 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, Post } from '@nestjs/common';
 import { ManagementService } from './management.service';
 import { CurrentUser } from './decorators/current-project.decorator';
-import { UserAuth } from './decorators/auth.decorator';
+import { UserController } from './decorators/controller.decorator';
 import {
   APIKeyResponse,
   CreateAPIKeyRequest,
@@ -12,62 +11,53 @@ import {
   ProjectResponse,
 } from './dto/management.dto';
 import { UserContext } from './types/project-context';
+import { Answers, UuidParam } from '../../common/http/route.decorators';
 
-const uuid = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: 422 });
-
-@ApiTags('organizations')
-@UserAuth()
-@Controller('organizations')
+@UserController('organizations', 'organizations')
 export class ManagementController {
   constructor(private readonly management: ManagementService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an organization; the caller becomes its OWNER' })
-  @ApiCreatedResponse({ type: OrganizationResponse })
+  @Answers.created(OrganizationResponse, 'Create an organization; the caller becomes its OWNER')
   createOrganization(@CurrentUser() user: UserContext, @Body() body: CreateOrganizationRequest) {
     return this.management.createOrganization(user, body.name);
   }
 
   @Get()
-  @ApiOperation({ summary: "List the caller's organizations, with the caller's role" })
-  @ApiOkResponse({ type: [OrganizationResponse] })
+  @Answers.ok([OrganizationResponse], "List the caller's organizations, with the caller's role")
   listOrganizations(@CurrentUser() user: UserContext) {
     return this.management.listOrganizations(user);
   }
 
   @Post(':org_id/projects')
-  @ApiOperation({ summary: 'Create a project (Admin or Owner)' })
-  @ApiCreatedResponse({ type: ProjectResponse })
+  @Answers.created(ProjectResponse, 'Create a project (Admin or Owner)')
   createProject(
     @CurrentUser() user: UserContext,
-    @Param('org_id', uuid) orgId: string,
+    @UuidParam('org_id') orgId: string,
     @Body() body: CreateProjectRequest,
   ) {
     return this.management.createProject(user, orgId, body);
   }
 
   @Get(':org_id/projects')
-  @ApiOperation({ summary: "List an organization's projects" })
-  @ApiOkResponse({ type: [ProjectResponse] })
-  listProjects(@CurrentUser() user: UserContext, @Param('org_id', uuid) orgId: string) {
+  @Answers.ok([ProjectResponse], "List an organization's projects")
+  listProjects(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string) {
     return this.management.listProjects(user, orgId);
   }
 
   @Post(':org_id/api-keys')
-  @ApiOperation({ summary: 'Create an API key (Admin or Owner); the secret is in this response only' })
-  @ApiCreatedResponse({ type: APIKeyResponse })
+  @Answers.created(APIKeyResponse, 'Create an API key (Admin or Owner); the secret is in this response only')
   createApiKey(
     @CurrentUser() user: UserContext,
-    @Param('org_id', uuid) orgId: string,
+    @UuidParam('org_id') orgId: string,
     @Body() body: CreateAPIKeyRequest,
   ) {
     return this.management.createApiKey(user, orgId, body);
   }
 
   @Get(':org_id/api-keys')
-  @ApiOperation({ summary: "List an organization's API keys (never their secrets)" })
-  @ApiOkResponse({ type: [APIKeyResponse] })
-  listApiKeys(@CurrentUser() user: UserContext, @Param('org_id', uuid) orgId: string) {
+  @Answers.ok([APIKeyResponse], "List an organization's API keys (never their secrets)")
+  listApiKeys(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string) {
     return this.management.listApiKeys(user, orgId);
   }
 }

@@ -1,6 +1,7 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { Answers } from '../../common/http/route.decorators';
 import { PublicRoute, UserAuth } from '../auth/decorators/auth.decorator';
 import { CurrentUser } from '../auth/decorators/current-project.decorator';
 import { UserContext } from '../auth/types/project-context';
@@ -14,26 +15,23 @@ export class CliAuthController {
 
   @Post('codes')
   @UserAuth()
-  @ApiOperation({
+  @Answers.created(CliCodeResponse, {
     summary: "A single-use login code for the CLI (the dashboard's /cli-login page; any member)",
     description:
       'Bound to the caller, the organization, the project and the PKCE S256 challenge; valid 120 s. No key is made here.',
   })
-  @ApiCreatedResponse({ type: CliCodeResponse })
   issue(@CurrentUser() user: UserContext, @Body() body: CreateCliCodeRequest) {
     return this.cliAuth.issue(user, body);
   }
 
   @Post('exchange')
-  @HttpCode(200)
   @PublicRoute('cliExchange')
-  @ApiOperation({
+  @Answers.ok(CliCredentialsResponse, {
     summary: 'Trade a login code and its PKCE verifier for a 90-day API key (no credentials; per-IP limit)',
     description:
       'A wrong verifier is refused without consuming the code; a code is exchanged once. The key is named ' +
       '"pandaprobe-cli — <label> — <UTC date>".',
   })
-  @ApiOkResponse({ type: CliCredentialsResponse })
   @ApiUnauthorizedResponse({
     description: 'Unknown, expired or used code, or a wrong verifier.',
     type: ErrorResponseDto,

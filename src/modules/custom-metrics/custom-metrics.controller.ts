@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Min } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiPaginatedResponse } from '../../common/decorators';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { Answers } from '../../common/http/route.decorators';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import { ProjectContext } from '../auth/types/project-context';
@@ -44,13 +44,12 @@ export class CustomMetricsController {
 
   @Post()
   @Auth()
-  @ApiOperation({
+  @Answers.created(CustomMetricResponse, {
     summary: 'Create a custom metric (version 1)',
     description:
       'A name never used by a built-in metric; a prompt template naming the trace parts the judge sees; an output type. ' +
       'A template that does not parse, names an unknown variable or is too long is a 422 naming the problem.',
   })
-  @ApiCreatedResponse({ type: CustomMetricResponse })
   create(
     @CurrentProject() ctx: ProjectContext,
     @Body() body: CreateCustomMetricRequest,
@@ -60,8 +59,7 @@ export class CustomMetricsController {
 
   @Get()
   @Auth()
-  @ApiOperation({ summary: 'The project’s custom metrics, by name, each with its latest version' })
-  @ApiPaginatedResponse(CustomMetricResponse)
+  @Answers.page(CustomMetricResponse, 'The project’s custom metrics, by name, each with its latest version')
   list(
     @CurrentProject() ctx: ProjectContext,
     @Query() q: PaginationQueryDto,
@@ -71,34 +69,30 @@ export class CustomMetricsController {
 
   @Post('preview')
   @Auth({ limit: 'evalRuns' })
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({
+  @Answers.ok(PreviewResponse, {
     summary: 'Try an unsaved rubric on one trace: the prompt the judge would get, and optionally its answer',
     description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
   })
-  @ApiOkResponse({ type: PreviewResponse })
   previewDraft(@CurrentProject() ctx: ProjectContext, @Body() body: PreviewDraftRequest): Promise<PreviewResponse> {
     return this.previews.draft(ctx, body);
   }
 
   @Get(':name')
   @Auth()
-  @ApiOperation({ summary: 'A custom metric with its latest version' })
-  @ApiOkResponse({ type: CustomMetricResponse })
+  @Answers.ok(CustomMetricResponse, 'A custom metric with its latest version')
   get(@CurrentProject() ctx: ProjectContext, @Param() p: MetricNameParams): Promise<CustomMetricResponse> {
     return this.metrics.getResponse(ctx, p.name);
   }
 
   @Patch(':name')
   @Auth()
-  @ApiOperation({
+  @Answers.ok(CustomMetricResponse, {
     summary: 'Change a custom metric',
     description:
       'Any change to what the judge sees or answers (template, output type, labels, threshold, model, examples) makes a ' +
       'new immutable version; a description change alone does not. A new output_type drops the old labels, ' +
       'success_labels and threshold unless they are sent again.',
   })
-  @ApiOkResponse({ type: CustomMetricResponse })
   update(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MetricNameParams,
@@ -109,21 +103,18 @@ export class CustomMetricsController {
 
   @Delete(':name')
   @Auth()
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({
+  @Answers.noContent({
     summary: 'Delete a custom metric',
     description:
       'Its scores stay. Creating the name again continues its version numbers, so old scores never match a new rubric.',
   })
-  @ApiNoContentResponse()
   async remove(@CurrentProject() ctx: ProjectContext, @Param() p: MetricNameParams): Promise<void> {
     await this.metrics.remove(ctx, p.name);
   }
 
   @Get(':name/versions')
   @Auth()
-  @ApiOperation({ summary: 'Every version of a custom metric, newest first' })
-  @ApiPaginatedResponse(CustomMetricVersionResponse)
+  @Answers.page(CustomMetricVersionResponse, 'Every version of a custom metric, newest first')
   versions(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MetricNameParams,
@@ -134,8 +125,7 @@ export class CustomMetricsController {
 
   @Get(':name/versions/:version')
   @Auth()
-  @ApiOperation({ summary: 'One version of a custom metric' })
-  @ApiOkResponse({ type: CustomMetricVersionResponse })
+  @Answers.ok(CustomMetricVersionResponse, 'One version of a custom metric')
   version(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MetricVersionParams,
@@ -145,12 +135,10 @@ export class CustomMetricsController {
 
   @Post(':name/preview')
   @Auth({ limit: 'evalRuns' })
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({
+  @Answers.ok(PreviewResponse, {
     summary: 'A saved version on one trace: the prompt the judge would get, and optionally its answer',
     description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
   })
-  @ApiOkResponse({ type: PreviewResponse })
   previewSaved(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MetricNameParams,

@@ -1,7 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { ProjectContext } from '../auth/types/project-context';
 import { TraceMetricDto } from '../metrics/dto/trace-metric.dto';
 import { MetricsService } from '../metrics/metrics.service';
@@ -12,9 +12,7 @@ import { CustomMetricsService } from './custom-metrics.service';
  * (category `custom`), so the dashboard's metric pickers offer both. Here rather than in metrics
  * because custom metrics build on metrics, never the other way round.
  */
-@ApiTags('evaluations')
-@Auth()
-@Controller('evaluations')
+@ProjectController('evaluations', 'evaluations')
 export class TraceMetricsController {
   constructor(
     private readonly metrics: MetricsService,

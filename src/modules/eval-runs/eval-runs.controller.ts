@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import type { ProjectContext } from '../auth/types/project-context';
@@ -10,6 +10,7 @@ import { TemplateQueryDto } from './dto/eval-run-queries.dto';
 import { EvalRunTemplateResponse } from './dto/eval-run-template.dto';
 import { EvalRunsService } from './eval-runs.service';
 import { RunRoutes } from './run-routes.base';
+import { Answers } from '../../common/http/route.decorators';
 
 /** Trace runs: the run routes with target TRACE, and the metric template. */
 @ApiTags('evaluations')
@@ -63,8 +64,7 @@ export class EvalRunsController extends RunRoutes('TRACE', {
   // taken for a run id.
   @Get('template')
   @Auth()
-  @ApiOperation({ summary: "A run template for one metric, with each stage's rendered prompt" })
-  @ApiOkResponse({ type: EvalRunTemplateResponse })
+  @Answers.ok(EvalRunTemplateResponse, "A run template for one metric, with each stage's rendered prompt")
   template(@CurrentProject() ctx: ProjectContext, @Query() q: TemplateQueryDto): Promise<EvalRunTemplateResponse> {
     return this.runs.template(ctx.projectId, q.metric);
   }

@@ -1,14 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
-import { ApiPaginatedResponse } from '../../common/decorators';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { Answers } from '../../common/http/route.decorators';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import type { ProjectContext } from '../auth/types/project-context';
@@ -29,43 +22,38 @@ export class MonitorsController {
 
   @Post()
   @Auth()
-  @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({
+  @Answers.created(MonitorResponse, {
     summary: 'Create a monitor: eval runs spawned on a cadence',
     description:
       "Metrics are checked against the target type's registry and filters against its keys (unknown keys: 422). " +
       "By default (scope 'new') each fire evaluates only the matching traces ingested since the last one.",
   })
-  @ApiCreatedResponse({ type: MonitorResponse })
   create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateMonitorRequest): Promise<MonitorResponse> {
     return this.monitors.create(ctx.projectId, dto);
   }
 
   @Get()
   @Auth()
-  @ApiOperation({ summary: 'List monitors, newest first' })
-  @ApiPaginatedResponse(MonitorResponse)
+  @Answers.page(MonitorResponse, 'List monitors, newest first')
   list(@CurrentProject() ctx: ProjectContext, @Query() q: ListMonitorsQueryDto): Promise<Paginated<MonitorResponse>> {
     return this.monitors.list(ctx.projectId, q);
   }
 
   @Get(':monitor_id')
   @Auth()
-  @ApiOperation({ summary: 'Get a monitor (with its watermark, last skip and run totals)' })
-  @ApiOkResponse({ type: MonitorResponse })
+  @Answers.ok(MonitorResponse, 'Get a monitor (with its watermark, last skip and run totals)')
   get(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
     return this.monitors.get(ctx.projectId, p.monitor_id);
   }
 
   @Patch(':monitor_id')
   @Auth()
-  @ApiOperation({
+  @Answers.ok(MonitorResponse, {
     summary: 'Update a monitor',
     description:
       'Only the keys sent change; target_type cannot. filters are replaced but keep signal_weights unless those are sent; ' +
       'a cadence change recomputes next_run_at from now.',
   })
-  @ApiOkResponse({ type: MonitorResponse })
   update(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MonitorIdParams,
@@ -76,49 +64,44 @@ export class MonitorsController {
 
   @Delete(':monitor_id')
   @Auth()
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a monitor; the runs it spawned are kept (their monitor_id becomes null)' })
-  @ApiNoContentResponse({ description: 'Deleted.' })
+  @Answers.noContent('Delete a monitor; the runs it spawned are kept (their monitor_id becomes null)', 'Deleted.')
   async delete(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<void> {
     await this.monitors.delete(ctx.projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/pause')
   @Auth()
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Pause a monitor (idempotent): it never fires while PAUSED' })
-  @ApiOkResponse({ type: MonitorResponse })
+  @Answers.ok(MonitorResponse, 'Pause a monitor (idempotent): it never fires while PAUSED')
   pause(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
     return this.monitors.pause(ctx.projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/resume')
   @Auth()
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Resume a monitor (idempotent): next_run_at is its next slot after now' })
-  @ApiOkResponse({ type: MonitorResponse })
+  @Answers.ok(MonitorResponse, 'Resume a monitor (idempotent): next_run_at is its next slot after now')
   resume(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
     return this.monitors.resume(ctx.projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/trigger')
   @Auth({ limit: 'monitorTrigger' })
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({
-    summary: 'Fire a monitor now, whatever its cadence',
-    description:
-      "Works on a PAUSED monitor (which stays PAUSED) and leaves next_run_at alone. Follows the monitor's scope: with " +
-      "'new', only traces not yet taken; nothing to evaluate gives 422 naming why. 10/min (RATE_LIMIT_MONITOR_TRIGGER).",
-  })
-  @ApiAcceptedResponse({ type: EvalRunResponse, description: 'The spawned run, PENDING.' })
+  @Answers.accepted(
+    EvalRunResponse,
+    {
+      summary: 'Fire a monitor now, whatever its cadence',
+      description:
+        "Works on a PAUSED monitor (which stays PAUSED) and leaves next_run_at alone. Follows the monitor's scope: with " +
+        "'new', only traces not yet taken; nothing to evaluate gives 422 naming why. 10/min (RATE_LIMIT_MONITOR_TRIGGER).",
+    },
+    'The spawned run, PENDING.',
+  )
   trigger(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<EvalRunResponse> {
     return this.monitors.trigger(ctx.projectId, p.monitor_id);
   }
 
   @Get(':monitor_id/runs')
   @Auth()
-  @ApiOperation({ summary: 'Runs the monitor spawned, newest first' })
-  @ApiPaginatedResponse(EvalRunResponse)
+  @Answers.page(EvalRunResponse, 'Runs the monitor spawned, newest first')
   runs(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MonitorIdParams,

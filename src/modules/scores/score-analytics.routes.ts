@@ -1,5 +1,4 @@
 import { Get, Injectable, Query, Type } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import { ProjectContext } from '../auth/types/project-context';
 import {
@@ -11,6 +10,7 @@ import {
 import { ScoreSummaryItem, ScoreSummaryQuery } from './dto/score-summary.dto';
 import { ScoreTarget } from './score-analytics.repository';
 import { ScoreAnalyticsService } from './score-analytics.service';
+import { Answers } from '../../common/http/route.decorators';
 
 export interface ScoreAnalyticsRoutes {
   summary(ctx: ProjectContext, query: ScoreSummaryQuery): Promise<ScoreSummaryItem[]>;
@@ -28,30 +28,27 @@ export function scoreAnalyticsRoutes(target: ScoreTarget): Type<ScoreAnalyticsRo
     constructor(protected readonly analytics: ScoreAnalyticsService) {}
 
     @Get('summary')
-    @ApiOperation({
+    @Answers.ok([ScoreSummaryItem], {
       summary: `Per metric: average, min, max and median of successful NUMERIC ${target} scores, with counts`,
     })
-    @ApiOkResponse({ type: [ScoreSummaryItem] })
     summary(@CurrentProject() ctx: ProjectContext, @Query() query: ScoreSummaryQuery): Promise<ScoreSummaryItem[]> {
       return this.analytics.summary(target, ctx, query);
     }
 
     @Get('trend')
-    @ApiOperation({
+    @Answers.ok([ScoreTrendItem], {
       summary: `Average ${target} score of a metric per time bucket (by created_at), every bucket of the window`,
       description: 'Numeric scores only (successful, a number in [0, 1]). More than 10,000 buckets is a 422.',
     })
-    @ApiOkResponse({ type: [ScoreTrendItem] })
     trend(@CurrentProject() ctx: ProjectContext, @Query() query: ScoreTrendQuery): Promise<ScoreTrendItem[]> {
       return this.analytics.trend(target, ctx, query);
     }
 
     @Get('distribution')
-    @ApiOperation({
+    @Answers.ok([ScoreDistributionItem], {
       summary: `Histogram of a metric’s numeric ${target} scores over [0, 1] in equal buckets (1.0 in the last)`,
       description: 'Every bucket is listed; non-numeric successful scores are counted in non_numeric_count.',
     })
-    @ApiOkResponse({ type: [ScoreDistributionItem] })
     distribution(
       @CurrentProject() ctx: ProjectContext,
       @Query() query: ScoreDistributionQuery,

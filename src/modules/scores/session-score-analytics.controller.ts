@@ -1,9 +1,8 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiPaginatedResponse } from '../../common/decorators';
+import { Get, Param, Query } from '@nestjs/common';
 import { Paginated } from '../../common/dto/pagination.dto';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { Answers } from '../../common/http/route.decorators';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { ProjectContext } from '../auth/types/project-context';
 import {
   SessionComparisonItem,
@@ -16,20 +15,17 @@ import { ScoreAnalyticsService } from './score-analytics.service';
 import { scoreAnalyticsRoutes } from './score-analytics.routes';
 
 /** summary, trend and distribution as for trace scores, plus a session's history and the sessions' ranking. */
-@ApiTags('scores')
-@Auth()
-@Controller('evaluations/analytics/session-scores')
+@ProjectController('scores', 'evaluations/analytics/session-scores')
 export class SessionScoreAnalyticsController extends scoreAnalyticsRoutes('session') {
   constructor(private readonly sessions: ScoreAnalyticsService) {
     super(sessions);
   }
 
   @Get('history/:session_id')
-  @ApiOperation({
+  @Answers.ok([SessionScoreHistoryItem], {
     summary: 'A session’s scores over time: one point per score, oldest first',
     description: 'Every status (score is null unless a successful number in [0, 1]); `limit` keeps the newest points.',
   })
-  @ApiOkResponse({ type: [SessionScoreHistoryItem] })
   history(
     @CurrentProject() ctx: ProjectContext,
     @Param() params: SessionIdParams,
@@ -39,11 +35,10 @@ export class SessionScoreAnalyticsController extends scoreAnalyticsRoutes('sessi
   }
 
   @Get('comparison')
-  @ApiOperation({
+  @Answers.page(SessionComparisonItem, {
     summary: 'Sessions ranked by their latest score of a metric (asc: worst first)',
     description: 'A session whose latest score has no number (failed, non-numeric) comes last in either order.',
   })
-  @ApiPaginatedResponse(SessionComparisonItem)
   comparison(
     @CurrentProject() ctx: ProjectContext,
     @Query() query: SessionScoreComparisonQuery,

@@ -1,10 +1,10 @@
-import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
-import { ApiPaginatedResponse } from '../../common/decorators';
+import { Delete, Get, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiPayloadTooLargeResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { Paginated } from '../../common/dto/pagination.dto';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { Answers } from '../../common/http/route.decorators';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { ProjectContext } from '../auth/types/project-context';
 import {
   ListSessionsQueryDto,
@@ -20,20 +20,17 @@ import {
 } from './dto/session-response.dto';
 import { SessionsService } from './sessions.service';
 
-@ApiTags('sessions')
-@Auth()
-@Controller('sessions')
+@ProjectController('sessions', 'sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
-  @ApiOperation({
+  @Answers.page(SessionSummary, {
     summary: 'List sessions',
     description:
       'Sessions are the traces of the project grouped by session_id. Filters select whole sessions; the ' +
       'aggregates always cover all of a session’s traces. Ties are broken by session_id.',
   })
-  @ApiPaginatedResponse(SessionSummary)
   list(
     @CurrentProject() project: ProjectContext,
     @Query() query: ListSessionsQueryDto,
@@ -43,13 +40,12 @@ export class SessionsController {
 
   // Declared before `:session_id`, so that it is matched first (a session named "analytics" is not reachable here).
   @Get('analytics')
-  @ApiOperation({
+  @Answers.ok([SessionAnalyticsBucket], {
     summary: 'Time series of the project’s sessions',
     description:
       'One row per bucket of [started_after, started_before), empty buckets included. A session is placed by ' +
       'the start of its first trace. More than 10,000 buckets is a 422.',
   })
-  @ApiOkResponse({ type: [SessionAnalyticsBucket] })
   analytics(
     @CurrentProject() project: ProjectContext,
     @Query() query: SessionAnalyticsQueryDto,
@@ -58,11 +54,10 @@ export class SessionsController {
   }
 
   @Get(':session_id')
-  @ApiOperation({
+  @Answers.ok(SessionDetail, {
     summary: 'Get a session with a page of its traces',
     description: 'The aggregates cover all of the session’s traces, whatever the page.',
   })
-  @ApiOkResponse({ type: SessionDetail })
   @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'The page is larger than MAX_RESPONSE_BYTES.', type: ErrorResponseDto })
   get(
@@ -74,12 +69,10 @@ export class SessionsController {
   }
 
   @Delete(':session_id')
-  @HttpCode(200)
-  @ApiOperation({
+  @Answers.ok(SessionDeleteResponse, {
     summary: 'Delete a session’s traces',
     description: 'Deletes every trace of the session with its spans. Session scores are kept.',
   })
-  @ApiOkResponse({ type: SessionDeleteResponse })
   @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
   remove(@CurrentProject() project: ProjectContext, @Param() params: SessionIdParams): Promise<SessionDeleteResponse> {
     return this.sessions.delete(project.projectId, params.session_id);

@@ -6,15 +6,13 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiHeader,
-  ApiNoContentResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPaginatedResponse } from '../../common/decorators';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { Answers } from '../../common/http/route.decorators';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import { ProjectContext } from '../auth/types/project-context';
@@ -65,8 +63,10 @@ export class TracesController {
 
   @Get()
   @Auth()
-  @ApiOperation({ summary: 'List traces', description: 'Filters, sorting (ties broken by trace_id) and paging.' })
-  @ApiPaginatedResponse(TraceListItemDto)
+  @Answers.page(TraceListItemDto, {
+    summary: 'List traces',
+    description: 'Filters, sorting (ties broken by trace_id) and paging.',
+  })
   list(
     @CurrentProject() project: ProjectContext,
     @Query() query: ListTracesQueryDto,
@@ -76,8 +76,10 @@ export class TracesController {
 
   @Get('users')
   @Auth()
-  @ApiOperation({ summary: 'End users seen in traces', description: 'Ordered by last_seen, most recent first.' })
-  @ApiPaginatedResponse(TraceUserSummaryDto)
+  @Answers.page(TraceUserSummaryDto, {
+    summary: 'End users seen in traces',
+    description: 'Ordered by last_seen, most recent first.',
+  })
   users(
     @CurrentProject() project: ProjectContext,
     @Query() page: PaginationQueryDto,
@@ -86,10 +88,11 @@ export class TracesController {
   }
 
   @Post('batch/delete')
-  @HttpCode(200)
   @Auth()
-  @ApiOperation({ summary: 'Delete several traces', description: 'Ids unknown to the project are ignored.' })
-  @ApiOkResponse({ type: BatchDeleteResultDto })
+  @Answers.ok(BatchDeleteResultDto, {
+    summary: 'Delete several traces',
+    description: 'Ids unknown to the project are ignored.',
+  })
   batchDelete(
     @CurrentProject() project: ProjectContext,
     @Body() body: BatchDeleteTracesDto,
@@ -98,18 +101,18 @@ export class TracesController {
   }
 
   @Post('batch/tags')
-  @HttpCode(200)
   @Auth()
-  @ApiOperation({ summary: 'Add and remove tags on several traces', description: 'Removals first, then additions.' })
-  @ApiOkResponse({ type: BatchTagResultDto })
+  @Answers.ok(BatchTagResultDto, {
+    summary: 'Add and remove tags on several traces',
+    description: 'Removals first, then additions.',
+  })
   batchTags(@CurrentProject() project: ProjectContext, @Body() body: BatchTagTracesDto): Promise<BatchTagResultDto> {
     return this.traces.retagTraces(project.projectId, body);
   }
 
   @Get(':trace_id')
   @Auth()
-  @ApiOperation({ summary: 'Get a trace with its spans' })
-  @ApiOkResponse({ type: TraceResponseDto })
+  @Answers.ok(TraceResponseDto, 'Get a trace with its spans')
   async get(
     @CurrentProject() project: ProjectContext,
     @Param() params: TraceIdParams,
@@ -124,13 +127,12 @@ export class TracesController {
 
   @Patch(':trace_id')
   @Auth()
-  @ApiOperation({
+  @Answers.ok(TraceResponseDto, {
     summary: 'Update a trace',
     description:
       'Only the keys sent change; null clears a nullable field; tags are replaced; metadata is merged. ' +
       'A body that sets nothing (empty, `{}`) is a no-op: the trace is returned unchanged, updated_at included.',
   })
-  @ApiOkResponse({ type: TraceResponseDto })
   update(
     @CurrentProject() project: ProjectContext,
     @Param() params: TraceIdParams,
@@ -140,10 +142,8 @@ export class TracesController {
   }
 
   @Delete(':trace_id')
-  @HttpCode(204)
   @Auth()
-  @ApiOperation({ summary: 'Delete a trace and its spans' })
-  @ApiNoContentResponse()
+  @Answers.noContent('Delete a trace and its spans')
   remove(@CurrentProject() project: ProjectContext, @Param() params: TraceIdParams): Promise<void> {
     return this.traces.deleteTrace(project.projectId, params.trace_id);
   }
@@ -163,13 +163,12 @@ export class TracesController {
 
   @Patch(':trace_id/spans/:span_id')
   @Auth()
-  @ApiOperation({
+  @Answers.ok(SpanResponseDto, {
     summary: 'Update a span',
     description:
       'Only the keys sent change; null clears a nullable field; metadata is merged; started_at is fixed. ' +
       "A body that sets nothing (empty, `{}`) is a no-op: the trace's updated_at does not move.",
   })
-  @ApiOkResponse({ type: SpanResponseDto })
   updateSpan(
     @CurrentProject() project: ProjectContext,
     @Param() params: SpanIdParams,

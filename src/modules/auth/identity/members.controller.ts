@@ -1,9 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { UserAuth } from '../decorators/auth.decorator';
 import { CurrentUser } from '../decorators/current-project.decorator';
 import { UserContext } from '../types/project-context';
-import { uuidParam } from './identity.controller';
 import {
   CreateInvitationRequest,
   InvitationResponse,
@@ -12,6 +11,7 @@ import {
 } from './identity.dto';
 import { InvitationsService } from './invitations.service';
 import { MembersService } from './members.service';
+import { Answers, UuidParam } from '../../../common/http/route.decorators';
 
 @ApiTags('members')
 @Controller('organizations/:org_id')
@@ -23,20 +23,21 @@ export class MembersController {
 
   @UserAuth()
   @Get('members')
-  @ApiOperation({ summary: "An organization's members, oldest first (any member)" })
-  @ApiOkResponse({ type: [MembershipResponse] })
-  list(@CurrentUser() user: UserContext, @Param('org_id', uuidParam) orgId: string) {
+  @Answers.ok([MembershipResponse], "An organization's members, oldest first (any member)")
+  list(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string) {
     return this.members.list(user, orgId);
   }
 
   @UserAuth()
   @Patch('members/:user_id')
-  @ApiOperation({ summary: "Change a member's role (Owner; owners are never demoted, nobody changes their own role)" })
-  @ApiOkResponse({ type: MembershipResponse })
+  @Answers.ok(
+    MembershipResponse,
+    "Change a member's role (Owner; owners are never demoted, nobody changes their own role)",
+  )
   changeRole(
     @CurrentUser() user: UserContext,
-    @Param('org_id', uuidParam) orgId: string,
-    @Param('user_id', uuidParam) userId: string,
+    @UuidParam('org_id') orgId: string,
+    @UuidParam('user_id') userId: string,
     @Body() body: UpdateMemberRoleRequest,
   ) {
     return this.members.changeRole(user, orgId, userId, body.role);
@@ -44,47 +45,36 @@ export class MembersController {
 
   @UserAuth()
   @Delete('members/:user_id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Remove a member (Owner: ADMIN or MEMBER; Admin: MEMBER only; never an OWNER)' })
-  @ApiNoContentResponse()
-  remove(
-    @CurrentUser() user: UserContext,
-    @Param('org_id', uuidParam) orgId: string,
-    @Param('user_id', uuidParam) userId: string,
-  ) {
+  @Answers.noContent('Remove a member (Owner: ADMIN or MEMBER; Admin: MEMBER only; never an OWNER)')
+  remove(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string, @UuidParam('user_id') userId: string) {
     return this.members.remove(user, orgId, userId);
   }
 
   // The original's 10 per hour per caller (RATE_LIMIT_INVITATIONS), instead of the default window.
   @UserAuth({ limit: 'invitations' })
   @Post('invitations')
-  @ApiOperation({ summary: 'Invite someone by email for 7 days (Admin: MEMBER role only; Owner: MEMBER or ADMIN)' })
-  @ApiCreatedResponse({ type: InvitationResponse })
-  invite(
-    @CurrentUser() user: UserContext,
-    @Param('org_id', uuidParam) orgId: string,
-    @Body() body: CreateInvitationRequest,
-  ) {
+  @Answers.created(
+    InvitationResponse,
+    'Invite someone by email for 7 days (Admin: MEMBER role only; Owner: MEMBER or ADMIN)',
+  )
+  invite(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string, @Body() body: CreateInvitationRequest) {
     return this.invitations.create(user, orgId, body);
   }
 
   @UserAuth()
   @Get('invitations')
-  @ApiOperation({ summary: "An organization's invitations, every status, newest first (any member)" })
-  @ApiOkResponse({ type: [InvitationResponse] })
-  listInvitations(@CurrentUser() user: UserContext, @Param('org_id', uuidParam) orgId: string) {
+  @Answers.ok([InvitationResponse], "An organization's invitations, every status, newest first (any member)")
+  listInvitations(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string) {
     return this.invitations.list(user, orgId);
   }
 
   @UserAuth()
   @Delete('invitations/:invitation_id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a pending invitation (Admin or Owner)' })
-  @ApiNoContentResponse()
+  @Answers.noContent('Revoke a pending invitation (Admin or Owner)')
   revoke(
     @CurrentUser() user: UserContext,
-    @Param('org_id', uuidParam) orgId: string,
-    @Param('invitation_id', uuidParam) invitationId: string,
+    @UuidParam('org_id') orgId: string,
+    @UuidParam('invitation_id') invitationId: string,
   ) {
     return this.invitations.revoke(user, orgId, invitationId);
   }

@@ -1,20 +1,18 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth } from '../../auth/decorators/auth.decorator';
+import { Get, Query } from '@nestjs/common';
 import { CurrentProject } from '../../auth/decorators/current-project.decorator';
+import { ProjectController } from '../../auth/decorators/controller.decorator';
 import { ProjectContext } from '../../auth/types/project-context';
 import { ScoreAgreementQuery, ScoreAgreementResponse } from './score-agreement.dto';
 import { ScoreAgreementService } from './score-agreement.service';
+import { Answers } from '../../../common/http/route.decorators';
 
 /** GET /evaluations/analytics/trace-scores/agreement. */
-@ApiTags('scores')
-@Auth()
-@Controller('evaluations/analytics/trace-scores')
+@ProjectController('scores', 'evaluations/analytics/trace-scores')
 export class ScoreAgreementController {
   constructor(private readonly agreement: ScoreAgreementService) {}
 
   @Get('agreement')
-  @ApiOperation({
+  @Answers.ok(ScoreAgreementResponse, {
     summary: 'How well a metric’s judge agrees with human annotations of the same name on the same traces',
     description:
       'Pairs each trace’s latest successful AUTOMATED score (of `eval_run_id`, when given) with its latest successful ' +
@@ -22,7 +20,6 @@ export class ScoreAgreementController {
       'the values. NUMERIC: mean absolute error and Spearman’s ρ of the values, with accuracy, κ and the confusion ' +
       'matrix of pass/fail at `threshold`. The disagreeing traces are paginated (`limit`, `offset`).',
   })
-  @ApiOkResponse({ type: ScoreAgreementResponse })
   get(@CurrentProject() ctx: ProjectContext, @Query() query: ScoreAgreementQuery): Promise<ScoreAgreementResponse> {
     return this.agreement.agreement(ctx, query);
   }

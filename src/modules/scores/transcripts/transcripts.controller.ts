@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, Param, Put } from '@nestjs/common';
 import { notFound } from '../../../common/errors/domain.error';
-import { Auth } from '../../auth/decorators/auth.decorator';
+import { Answers } from '../../../common/http/route.decorators';
 import { CurrentProject } from '../../auth/decorators/current-project.decorator';
+import { ProjectController } from '../../auth/decorators/controller.decorator';
 import { ProjectContext } from '../../auth/types/project-context';
 import { ScoreIdParams } from '../dto/score-params.dto';
 import { TraceScoresRepository } from '../trace-scores.repository';
@@ -10,9 +10,7 @@ import { JudgeTranscriptStore } from './judge-transcript.store';
 import { TranscriptResponse, TranscriptSettings } from './transcript.dto';
 
 /** What the judge was sent and answered for a score, and the project's opt-out. */
-@ApiTags('trace scores')
-@Auth()
-@Controller('evaluations')
+@ProjectController('trace scores', 'evaluations')
 export class TranscriptsController {
   constructor(
     private readonly scores: TraceScoresRepository,
@@ -20,12 +18,11 @@ export class TranscriptsController {
   ) {}
 
   @Get('trace-scores/:score_id/transcript')
-  @ApiOperation({
+  @Answers.ok(TranscriptResponse, {
     summary: 'What the judge was sent and answered for a score: every attempt, its error and usage',
     description:
       'A 404 when the project has no such score. A score without a transcript (a manual score, a signal computed without a judge, a score written while the project opted out) answers `attempts: []` and `created_at: null`.',
   })
-  @ApiOkResponse({ type: TranscriptResponse })
   async transcript(@CurrentProject() ctx: ProjectContext, @Param() params: ScoreIdParams): Promise<TranscriptResponse> {
     const score = await this.scores.findInProject(ctx.projectId, params.score_id);
     if (!score) throw notFound(`Score ${params.score_id} not found.`);
@@ -42,18 +39,16 @@ export class TranscriptsController {
   }
 
   @Get('transcript-settings')
-  @ApiOperation({ summary: 'Whether the project keeps judge transcripts' })
-  @ApiOkResponse({ type: TranscriptSettings })
+  @Answers.ok(TranscriptSettings, 'Whether the project keeps judge transcripts')
   async settings(@CurrentProject() ctx: ProjectContext): Promise<TranscriptSettings> {
     return { enabled: await this.transcripts.enabled(ctx.projectId) };
   }
 
   @Put('transcript-settings')
-  @ApiOperation({
+  @Answers.ok(TranscriptSettings, {
     summary: 'Keep judge transcripts, or opt out',
     description: 'Applies to scores written from now on; transcripts already kept stay until their score is deleted.',
   })
-  @ApiOkResponse({ type: TranscriptSettings })
   async setSettings(
     @CurrentProject() ctx: ProjectContext,
     @Body() body: TranscriptSettings,
