@@ -1,27 +1,20 @@
-import { QuotasModule } from './modules/quotas/quotas.module';
 import { DynamicModule, Module } from '@nestjs/common';
 import { HttpDrain } from './bootstrap/http-drain';
-import { LoggingModule } from './bootstrap/logging.module';
+import { BACKGROUND_MODULES, processBaseModules } from './bootstrap/process-modules';
 import { ThrottleModule } from './bootstrap/throttle.module';
-import { AppConfigModule } from './config/config.module';
 import { AppConfig, loadConfig } from './config/env';
-import { DatabaseModule } from './database/database.module';
 import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { CustomMetricsModule } from './modules/custom-metrics/custom-metrics.module';
-import { EvalRunsWorkerModule } from './modules/eval-runs/eval-runs-worker.module';
 import { EvalRunsModule } from './modules/eval-runs/eval-runs.module';
 import { AuthBootstrapModule, AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsApiModule } from './modules/metrics/metrics-api.module';
-import { MonitorsWorkerModule } from './modules/monitors/monitors-worker.module';
 import { MonitorsModule } from './modules/monitors/monitors.module';
 import { OperatorsModule } from './modules/operators/operators.module';
 import { OtlpModule } from './modules/otlp/otlp.module';
 import { ScoresModule } from './modules/scores/scores.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TracesModule } from './modules/traces/traces.module';
-import { RetentionModule } from './modules/retention/retention.module';
-import { QueueModule } from './queue/queue.module';
 import { CliAuthModule } from './modules/cli-auth/cli-auth.module';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module';
 
@@ -33,11 +26,7 @@ export class AppModule {
       module: AppModule,
       providers: [HttpDrain],
       imports: [
-        AppConfigModule.forRoot(config),
-        LoggingModule,
-        DatabaseModule,
-        QuotasModule,
-        QueueModule,
+        ...processBaseModules(config),
         ThrottleModule,
         AuthModule,
         AuthBootstrapModule,
@@ -50,7 +39,7 @@ export class AppModule {
         MetricsApiModule,
         CustomMetricsModule,
         EvalRunsModule,
-        ...(config.runWorkerInProcess ? [EvalRunsWorkerModule, MonitorsWorkerModule, RetentionModule] : []),
+        ...(config.runWorkerInProcess ? BACKGROUND_MODULES : []),
         ScoresModule,
         MonitorsModule,
         OperatorsModule,

@@ -13,6 +13,7 @@ import {
   TRACE_COLUMNS,
   traceAggregates,
 } from './rollup-sql';
+import { withJitOff } from './analytics-query';
 
 /** How often dirty slots are folded into the rollups, and how many marks one pass takes. */
 export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
@@ -97,26 +98,18 @@ export abstract class DirtySlotRefresher implements OnApplicationBootstrap, OnMo
     }
   }
 
-  private async pass(): Promise<number> {
-    const qr = this.dataSource.createQueryRunner();
-    await qr.connect();
-    try {
-      await qr.startTransaction('REPEATABLE READ');
-      await qr.query('SET LOCAL jit = off'); // see analytics-query.ts
-      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [this.lockName]);
-      if (!locked) {
-        await qr.rollbackTransaction();
-        return 0;
-      }
-      const taken = await this.refreshTaken(qr, MARKS_PER_PASS);
-      await qr.commitTransaction();
-      return taken;
-    } catch (error) {
-      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await qr.release();
-    }
+  /** One pass, in a REPEATABLE READ transaction; 0 when another process holds the refresh lock. */
+  private pass(): Promise<number> {
+    return withJitOff(
+      this.dataSource,
+      async (qr) => {
+        const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [
+          this.lockName,
+        ]);
+        return locked ? this.refreshTaken(qr, MARKS_PER_PASS) : 0;
+      },
+      'REPEATABLE READ',
+    );
   }
 }
 

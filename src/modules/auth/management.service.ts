@@ -14,8 +14,6 @@ import { OrganizationsService } from './organizations.service';
 import { ProjectsService } from './projects.service';
 import { UserContext } from './types/project-context';
 
-const ADMINS = [MembershipRole.OWNER, MembershipRole.ADMIN];
-
 /** Organizations, projects and API keys, for Bearer-authenticated users. */
 @Injectable()
 export class ManagementService {
@@ -37,7 +35,7 @@ export class ManagementService {
   }
 
   async createProject(user: UserContext, orgId: string, body: CreateProjectRequest): Promise<ProjectResponse> {
-    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    await this.organizations.assertAdmin(user.userId, orgId);
     const project = await this.quotas.within(orgId, 'projects', () =>
       this.projects.create(orgId, body.name, body.description ?? ''),
     );
@@ -50,7 +48,7 @@ export class ManagementService {
   }
 
   async createApiKey(user: UserContext, orgId: string, body: CreateAPIKeyRequest): Promise<APIKeyResponse> {
-    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    await this.organizations.assertAdmin(user.userId, orgId);
     const { key, rawKey } = await this.quotas.within(orgId, 'apiKeys', () =>
       this.apiKeys.create(orgId, body.name, body.expiration ?? 'never', user.userId),
     );

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { forbidden } from '../../common/errors/domain.error';
-import { MembershipEntity, MembershipRole } from './entities/membership.entity';
+import { ADMIN_ROLES, MembershipEntity, MembershipRole } from './entities/membership.entity';
 import { OrganizationEntity } from './entities/organization.entity';
 import { ProjectEntity } from './entities/project.entity';
 
@@ -51,10 +51,21 @@ export class OrganizationsService {
   }
 
   /** Throws 403 unless the user belongs to the organization (with one of `roles`, when given). */
-  async assertMember(userId: string, orgId: string, roles?: MembershipRole[]): Promise<MembershipRole> {
+  async assertMember(userId: string, orgId: string, roles?: readonly MembershipRole[]): Promise<MembershipRole> {
     const role = await this.roleOf(userId, orgId);
     if (!role) throw forbidden('You are not a member of this organization.');
     if (roles && !roles.includes(role)) throw forbidden('Admin or Owner role required.');
     return role;
+  }
+
+  /** Throws 403 unless the user is an OWNER or ADMIN of the organization. */
+  assertAdmin(userId: string, orgId: string): Promise<MembershipRole> {
+    return this.assertMember(userId, orgId, ADMIN_ROLES);
+  }
+
+  /** The organization, once the user is known to belong to it (403 otherwise). */
+  async memberOrg(userId: string, orgId: string): Promise<OrganizationEntity> {
+    await this.assertMember(userId, orgId);
+    return this.db.getRepository(OrganizationEntity).findOneByOrFail({ id: orgId });
   }
 }

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Paginated } from '../../common/dto/pagination.dto';
+import { newestFirstPage } from '../../database/newest-first-page';
 import { buildTraceFilterSql, SqlFragment, TraceFilter } from '../traces/query/trace-filter';
 import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
 import { RunScoreStore } from '../scores/run-scores.store';
@@ -235,21 +236,14 @@ export class EvalRunsRepository {
     return this.runs.findOneBy({ id: runId, projectId, targetType: type });
   }
 
-  async listRuns(
+  listRuns(
     projectId: string,
     status: EvalRunStatus | undefined,
     limit: number,
     offset: number,
     type: TargetType = 'TRACE',
   ): Promise<Paginated<EvalRunEntity>> {
-    const where = { projectId, targetType: type, ...(status ? { status } : {}) };
-    const [items, total] = await this.runs.findAndCount({
-      where,
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items, total, limit, offset };
+    return newestFirstPage(this.runs, { projectId, targetType: type, ...(status ? { status } : {}) }, limit, offset);
   }
 
   /**

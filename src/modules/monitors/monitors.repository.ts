@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Paginated } from '../../common/dto/pagination.dto';
+import { newestFirstPage } from '../../database/newest-first-page';
 import { EvalRunEntity } from '../eval-runs/entities/eval-run.entity';
 import { EMPTY_TOTALS, MonitorRunTotals } from './dto/monitor-response.dto';
 import { MonitorEntity, MonitorStatus } from './entities/monitor.entity';
@@ -24,19 +25,13 @@ export class MonitorsRepository {
     return this.monitors.findOneBy({ id, projectId });
   }
 
-  async list(
+  list(
     projectId: string,
     status: MonitorStatus | undefined,
     limit: number,
     offset: number,
   ): Promise<Paginated<MonitorEntity>> {
-    const [items, total] = await this.monitors.findAndCount({
-      where: { projectId, ...(status ? { status } : {}) },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items, total, limit, offset };
+    return newestFirstPage(this.monitors, { projectId, ...(status ? { status } : {}) }, limit, offset);
   }
 
   /**
@@ -69,19 +64,8 @@ export class MonitorsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async listRuns(
-    projectId: string,
-    monitorId: string,
-    limit: number,
-    offset: number,
-  ): Promise<Paginated<EvalRunEntity>> {
-    const [items, total] = await this.runs.findAndCount({
-      where: { projectId, monitorId },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items, total, limit, offset };
+  listRuns(projectId: string, monitorId: string, limit: number, offset: number): Promise<Paginated<EvalRunEntity>> {
+    return newestFirstPage(this.runs, { projectId, monitorId }, limit, offset);
   }
 
   /** Run totals per monitor, one grouped query over the monitor index. */

@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { Paginated } from '../../common/dto/pagination.dto';
 import { notFound } from '../../common/errors/domain.error';
 import { RequestValidationError } from '../../common/validation/validation';
 import { ProjectContext } from '../auth/types/project-context';
-import { ScoreDataType, ScoreSource } from './entities/trace-score.entity';
+import { ScoreDataType, ScoreSource, TraceScoreEntity } from './entities/trace-score.entity';
 import { CreateTraceScoreRequest } from './dto/create-trace-score.dto';
-import { ListTraceScoresQuery } from './dto/list-trace-scores.query.dto';
 import { TraceScoreResponse } from './dto/trace-score-response.dto';
 import { UpdateTraceScoreRequest } from './dto/update-trace-score.dto';
 import { checkScoreValue } from './score-value';
+import { scoreNotFound, ScoreServiceBase } from './score-service.base';
 import { ScoreChanges, TraceScoresRepository } from './trace-scores.repository';
 
 /** The value must suit the data type; a bad one is a 422 on the `value` field. */
@@ -18,12 +17,12 @@ function validValue(dataType: ScoreDataType, raw: string): string {
   return check.value;
 }
 
-const scoreNotFound = (scoreId: string) => notFound(`Score ${scoreId} not found.`);
-
 /** Manual scores (annotations and programmatic ones) and reads of every score of a project. */
 @Injectable()
-export class TraceScoresService {
-  constructor(private readonly scores: TraceScoresRepository) {}
+export class TraceScoresService extends ScoreServiceBase<TraceScoreEntity, TraceScoreResponse> {
+  constructor(protected readonly scores: TraceScoresRepository) {
+    super(scores, (s) => TraceScoreResponse.from(s), 'trace_id');
+  }
 
   async create(ctx: ProjectContext, body: CreateTraceScoreRequest): Promise<TraceScoreResponse> {
     const dataType = body.data_type ?? ScoreDataType.NUMERIC;
@@ -41,30 +40,8 @@ export class TraceScoresService {
     return TraceScoreResponse.from(created);
   }
 
-  async list(ctx: ProjectContext, q: ListTraceScoresQuery): Promise<Paginated<TraceScoreResponse>> {
-    const [items, total] = await this.scores.list(
-      ctx.projectId,
-      {
-        subjectId: q.trace_id,
-        name: q.name,
-        source: q.source,
-        status: q.status,
-        dataType: q.data_type,
-        evalRunId: q.eval_run_id,
-        environment: q.environment,
-        metricVersion: q.metric_version,
-        createdFrom: q.date_from,
-        createdBefore: q.date_to,
-      },
-      q.limit,
-      q.offset,
-    );
-    return { items: items.map((s) => TraceScoreResponse.from(s)), total, limit: q.limit, offset: q.offset };
-  }
-
-  async latestForTrace(ctx: ProjectContext, traceId: string): Promise<TraceScoreResponse[]> {
-    const scores = await this.scores.latestPerName(ctx.projectId, traceId);
-    return scores.map((s) => TraceScoreResponse.from(s));
+  latestForTrace(ctx: ProjectContext, traceId: string): Promise<TraceScoreResponse[]> {
+    return this.latest(ctx, traceId);
   }
 
   async update(ctx: ProjectContext, scoreId: string, body: UpdateTraceScoreRequest): Promise<TraceScoreResponse> {
@@ -81,9 +58,5 @@ export class TraceScoresService {
     const updated = await this.scores.annotate(ctx.projectId, scoreId, changes);
     if (!updated) throw scoreNotFound(scoreId);
     return TraceScoreResponse.from(updated);
-  }
-
-  async delete(ctx: ProjectContext, scoreId: string): Promise<void> {
-    if (!(await this.scores.deleteInProject(ctx.projectId, scoreId))) throw scoreNotFound(scoreId);
   }
 }

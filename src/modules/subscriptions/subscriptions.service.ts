@@ -1,9 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { unprocessable } from '../../common/errors/domain.error';
-import { MembershipRole } from '../auth/entities/membership.entity';
-import { OrganizationEntity } from '../auth/entities/organization.entity';
 import { OrganizationsService } from '../auth/organizations.service';
 import { UserContext } from '../auth/types/project-context';
 import { OrgQuotaService } from '../quotas/org-quotas.service';
@@ -31,13 +27,10 @@ export const NOT_BILLED =
   'Billing is not part of a self-hosted instance: every organization is on the free DEVELOPMENT plan, ' +
   'with no limits unless the operator sets them.';
 
-const ADMINS = [MembershipRole.OWNER, MembershipRole.ADMIN];
-
 /** The subscription reads the dashboard makes, answered for a self-hosted instance (no billing). */
 @Injectable()
 export class SubscriptionsService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly organizations: OrganizationsService,
     private readonly usage: UsageCounter,
     private readonly limits: PlanLimitsSource,
@@ -45,7 +38,7 @@ export class SubscriptionsService {
   ) {}
 
   async subscription(user: UserContext, orgId: string): Promise<SubscriptionResponse> {
-    const org = await this.memberOrg(user, orgId);
+    const org = await this.organizations.memberOrg(user.userId, orgId);
     const { start, end } = periodOf(new Date());
     return {
       id: org.id,
@@ -60,7 +53,7 @@ export class SubscriptionsService {
   }
 
   async currentUsage(user: UserContext, orgId: string): Promise<UsageResponse> {
-    await this.memberOrg(user, orgId);
+    await this.organizations.memberOrg(user.userId, orgId);
     const [used, quotas] = await Promise.all([this.usage.month(orgId, new Date()), this.quotas.report(orgId)]);
     return {
       plan: SELF_HOSTED_PLAN,
@@ -75,7 +68,7 @@ export class SubscriptionsService {
 
   /** The billing page's breakdown: what was used against what is included; nothing costs anything. */
   async billing(user: UserContext, orgId: string): Promise<BillingResponse> {
-    await this.memberOrg(user, orgId);
+    await this.organizations.memberOrg(user.userId, orgId);
     const [used, limits] = await Promise.all([this.usage.month(orgId, new Date()), this.limits.forOrganization(orgId)]);
     const breakdown = (category: (typeof USAGE_CATEGORIES)[number]): CategoryBreakdown => ({
       used: used[category],
@@ -101,7 +94,7 @@ export class SubscriptionsService {
 
   /** Usage periods, newest first, from the organization's first month on. Nothing is billed. */
   async periods(user: UserContext, orgId: string, limit: number): Promise<UsagePeriodResponse[]> {
-    const org = await this.memberOrg(user, orgId);
+    const org = await this.organizations.memberOrg(user.userId, orgId);
     const rows = await this.usage.byMonth(orgId, org.createdAt, new Date(), limit);
     return rows.map((r) => ({
       period_start: r.periodStart.toISOString(),
@@ -116,7 +109,7 @@ export class SubscriptionsService {
 
   /** Checkout and the billing portal: an admin gets the reason, others the usual 403 first. */
   async refuseBilling(user: UserContext, orgId: string): Promise<never> {
-    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    await this.organizations.assertAdmin(user.userId, orgId);
     throw unprocessable(NOT_BILLED);
   }
 
@@ -124,11 +117,6 @@ export class SubscriptionsService {
     return [
       { name: SELF_HOSTED_PLAN, ...this.limits.defaults(), monthly_price_cents: 0, overage_unit_price: ZERO_MONEY },
     ];
-  }
-
-  private async memberOrg(user: UserContext, orgId: string): Promise<OrganizationEntity> {
-    await this.organizations.assertMember(user.userId, orgId);
-    return this.db.getRepository(OrganizationEntity).findOneByOrFail({ id: orgId });
   }
 }
 

@@ -246,16 +246,23 @@ export function toTraceFilter(projectId: string, query: ListTracesQueryDto): Tra
   };
 }
 
-function toTraceRecord(dto: TraceCreateDto): TraceRecord {
+/** What a trace and a span record take alike from their DTO (the columns of ObservationColumns). */
+function observationFields(dto: TraceCreateDto | SpanCreateDto) {
   return {
-    trace_id: (dto.trace_id ?? randomUUID()).toLowerCase(),
     name: dto.name,
-    status: dto.status ?? 'COMPLETED',
     input: orNull(dto.input),
     output: orNull(dto.output),
     metadata: dto.metadata ?? {},
     started_at: dto.started_at, // normalised to UTC by the DTO
     ended_at: orNull(dto.ended_at),
+  };
+}
+
+function toTraceRecord(dto: TraceCreateDto): TraceRecord {
+  return {
+    trace_id: (dto.trace_id ?? randomUUID()).toLowerCase(),
+    ...observationFields(dto),
+    status: dto.status ?? 'COMPLETED',
     session_id: orNull(dto.session_id),
     user_id: orNull(dto.user_id),
     tags: unique(dto.tags ?? []),
@@ -268,16 +275,11 @@ function toSpanRecord(dto: SpanCreateDto): SpanRecord {
   return {
     span_id: (dto.span_id ?? randomUUID()).toLowerCase(),
     parent_span_id: dto.parent_span_id ? dto.parent_span_id.toLowerCase() : null,
-    name: dto.name,
+    ...observationFields(dto),
     kind: dto.kind ?? 'OTHER',
     status: dto.status ?? 'UNSET',
-    input: orNull(dto.input),
-    output: orNull(dto.output),
     model: orNull(dto.model),
     token_usage: orNull(dto.token_usage),
-    metadata: dto.metadata ?? {},
-    started_at: dto.started_at, // normalised to UTC by the DTO
-    ended_at: orNull(dto.ended_at),
     error: orNull(dto.error),
     completion_start_time: orNull(dto.completion_start_time),
     model_parameters: orNull(dto.model_parameters),

@@ -6,6 +6,9 @@ export enum MembershipRole {
   MEMBER = 'MEMBER',
 }
 
+/** The roles that may manage an organization: its API keys, members and billing. */
+export const ADMIN_ROLES: readonly MembershipRole[] = [MembershipRole.OWNER, MembershipRole.ADMIN];
+
 @Entity('memberships')
 export class MembershipEntity {
   @PrimaryGeneratedColumn('uuid')

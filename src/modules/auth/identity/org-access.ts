@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { forbidden } from '../../../common/errors/domain.error';
-import { MembershipRole } from '../entities/membership.entity';
+import { ADMIN_ROLES, MembershipRole } from '../entities/membership.entity';
 import { OrganizationsService } from '../organizations.service';
 
 export type Need = 'member' | 'admin' | 'owner';
 
-const ALLOWED: Record<Need, MembershipRole[]> = {
+const ALLOWED: Record<Need, readonly MembershipRole[]> = {
   member: [MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER],
-  admin: [MembershipRole.OWNER, MembershipRole.ADMIN],
+  admin: ADMIN_ROLES,
   owner: [MembershipRole.OWNER],
 };
 const REFUSAL: Record<Need, string> = {

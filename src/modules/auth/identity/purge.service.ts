@@ -23,23 +23,19 @@ const add = (counts: DeletedCounts, table: string, n: number) => {
  */
 @Injectable()
 export class PurgeService {
-  private readonly batch: number;
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keyAuth: ApiKeyAuthService,
-  ) {
-    this.batch = config.organizations.purgeBatchSize;
+  ) {}
+
+  /** Rows per batch (ORG_PURGE_BATCH_SIZE). */
+  private get batch(): number {
+    return this.config.organizations.purgeBatchSize;
   }
 
-  async purgeProject(projectId: string, counts: DeletedCounts = {}): Promise<DeletedCounts> {
-    const plan = await purgePlan(this.db, 'project_id', 'projects');
-    for (const t of plan) await this.emptyTable(t, 'project_id', projectId, counts);
-    const [, gone]: [unknown, number] = await this.db.query(`DELETE FROM projects WHERE id = $1`, [projectId]);
-    add(counts, 'projects', gone);
-    for (const t of plan.filter((p) => !p.cascades)) await this.emptyTable(t, 'project_id', projectId, counts);
-    return counts;
+  purgeProject(projectId: string, counts: DeletedCounts = {}): Promise<DeletedCounts> {
+    return this.purgeOwner('project_id', 'projects', projectId, counts);
   }
 
   async purgeOrganization(orgId: string): Promise<DeletedCounts> {
@@ -56,11 +52,24 @@ export class PurgeService {
       if (projects.length === 0) break;
       for (const p of projects) await this.purgeProject(p.id, counts);
     }
-    const plan = await purgePlan(this.db, 'org_id', 'organizations');
-    for (const t of plan) await this.emptyTable(t, 'org_id', orgId, counts);
-    const [, gone]: [unknown, number] = await this.db.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
-    add(counts, 'organizations', gone);
-    for (const t of plan.filter((p) => !p.cascades)) await this.emptyTable(t, 'org_id', orgId, counts);
+    return this.purgeOwner('org_id', 'organizations', orgId, counts);
+  }
+
+  /**
+   * Empties the tables that reference the owner through `column`, deletes the owner row, then
+   * sweeps again the tables its ON DELETE CASCADE does not reach.
+   */
+  private async purgeOwner(
+    column: 'project_id' | 'org_id',
+    ownerTable: 'projects' | 'organizations',
+    owner: string,
+    counts: DeletedCounts,
+  ): Promise<DeletedCounts> {
+    const plan = await purgePlan(this.db, column, ownerTable);
+    for (const t of plan) await this.emptyTable(t, column, owner, counts);
+    const [, gone]: [unknown, number] = await this.db.query(`DELETE FROM ${ownerTable} WHERE id = $1`, [owner]);
+    add(counts, ownerTable, gone);
+    for (const t of plan.filter((p) => !p.cascades)) await this.emptyTable(t, column, owner, counts);
     return counts;
   }
 

@@ -8,11 +8,8 @@ import { ApiKeyAuthService } from '../api-key-auth.service';
 import { generateApiKey, newKeyValues } from '../api-keys.service';
 import { APIKeyResponse } from '../dto/management.dto';
 import { ApiKeyEntity } from '../entities/api-key.entity';
-import { MembershipRole } from '../entities/membership.entity';
 import { OrganizationsService } from '../organizations.service';
 import { UserContext } from '../types/project-context';
-
-const ADMINS = [MembershipRole.OWNER, MembershipRole.ADMIN];
 
 /**
  * One key's life after creation: read, rotate, revoke or delete. Every change that can stop a key
@@ -38,7 +35,7 @@ export class ApiKeyLifecycleService {
    * concurrent rotations of one key make one replacement and the other gets 409.
    */
   async rotate(user: UserContext, orgId: string, keyId: string): Promise<APIKeyResponse> {
-    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    await this.organizations.assertAdmin(user.userId, orgId);
     const rawKey = generateApiKey();
     const fresh = await this.db.transaction(async (tx) => {
       const old = await tx.findOne(ApiKeyEntity, { where: { id: keyId, orgId }, lock: { mode: 'pessimistic_write' } });
@@ -59,7 +56,7 @@ export class ApiKeyLifecycleService {
 
   /** Soft revoke (the row stays, listed inactive; idempotent) or, with `permanent`, the row removed. */
   async delete(user: UserContext, orgId: string, keyId: string, permanent: boolean): Promise<void> {
-    await this.organizations.assertMember(user.userId, orgId, ADMINS);
+    await this.organizations.assertAdmin(user.userId, orgId);
     const keys = this.db.getRepository(ApiKeyEntity);
     const result = permanent
       ? await keys.delete({ id: keyId, orgId })

@@ -1,7 +1,10 @@
 import { randomInt } from 'node:crypto';
+import { Inject } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
-import type { JudgeService } from '../../judge/judge.service';
+import { JudgeService } from '../../judge/judge.service';
+import type { SqlFragment } from '../../traces/query/trace-filter';
 import type { EvalRunEntity } from '../../eval-runs/entities/eval-run.entity';
 import type { MonitorEntity, MonitorTargetType } from '../entities/monitor.entity';
 import type { MonitorSkipReason } from '../../operators/monitor-metrics';
@@ -123,6 +126,23 @@ export interface FireWindow {
   /** MONITOR_TRACE_QUIET_MS: an unfinished trace is ready once it has not changed for this long before `now`. */
   quietMs: number;
   now: Date;
+  /** The newest time counted (PostgreSQL text), so the run takes exactly what was counted; null while counting. */
+  until: string | null;
+}
+
+/**
+ * Counts the candidate rows, each with its `newest` time (a trace's ready time, a session's newest
+ * matching ingestion): how many, the newest, and how many are newer than the watermark.
+ */
+async function countCandidates(m: EntityManager, rows: SqlFragment, watermark: string | null): Promise<Candidates> {
+  const wm = `$${rows.params.length + 1}::timestamptz`;
+  const [row] = await m.query(
+    `SELECT count(*)::int AS n, max(c.newest)::text AS newest,
+            count(*) FILTER (WHERE ${wm} IS NULL OR c.newest > ${wm})::int AS fresh
+     FROM (${rows.sql}) c`,
+    [...rows.params, watermark],
+  );
+  return { n: row.n, fresh: row.fresh, newest: row.newest };
 }
 
 /**
@@ -131,28 +151,30 @@ export interface FireWindow {
  * (bounded by the newest ingestion time counted, which becomes the watermark).
  */
 export abstract class FilteredRunSpawner implements MonitorRunSpawner {
-  abstract readonly targetType: MonitorTargetType;
-  protected abstract readonly skips: SkipWords;
+  // Injected on the property, so each target type's constructor names only what it adds.
+  @Inject(JudgeService) protected readonly judge!: JudgeService;
+  @Inject(APP_CONFIG) protected readonly config!: AppConfig;
 
-  constructor(
-    protected readonly judge: JudgeService,
-    protected readonly config: AppConfig,
+  protected constructor(
+    readonly targetType: MonitorTargetType,
+    protected readonly skips: SkipWords,
   ) {}
 
   async spawn(req: SpawnRequest): Promise<SpawnedRun | SpawnSkip> {
     const model = this.judge.assertModelUsable(req.monitor.model ?? undefined);
     this.assertJudgeable();
-    const window = {
+    const window: FireWindow = {
       watermark: (await readWatermark(req.manager, req.monitor.id)) ?? this.firstFireStart(req.monitor),
       graceMs: this.config.monitors.ingestGraceMs,
       quietMs: this.config.monitors.traceQuietMs,
       now: req.now,
+      until: null,
     };
-    const stats = await this.candidates(req.manager, req.monitor, window);
+    const stats = await countCandidates(req.manager, this.candidates(req.monitor, window), window.watermark);
     const skipped = skipFor(req, stats, this.skips);
     if (skipped) return skipped;
     const fields = monitorRunFields(req, model, this.config.evalRuns.jobSliceSize);
-    const run = await this.create(req, fields, window, stats.newest);
+    const run = await this.create(req, fields, { ...window, until: stats.newest });
     if (!run) return spawnSkip('no_match', this.skips.noMatch);
     return { run, watermark: stats.newest };
   }
@@ -170,13 +192,13 @@ export abstract class FilteredRunSpawner implements MonitorRunSpawner {
   /** Throws the 422-mapped error when what the metrics need cannot be judged (default: nothing more to check). */
   protected assertJudgeable(): void {}
 
-  protected abstract candidates(m: EntityManager, monitor: MonitorEntity, window: FireWindow): Promise<Candidates>;
+  /** The targets the fire would take, one row each with its `newest` time (see countCandidates). */
+  protected abstract candidates(monitor: MonitorEntity, window: FireWindow): SqlFragment;
 
-  /** Creates the run in `req.manager`'s transaction over the candidates ingested up to `until`; null when none is left. */
+  /** Creates the run in `req.manager`'s transaction over the candidates up to `window.until`; null when none is left. */
   protected abstract create(
     req: SpawnRequest,
     fields: MonitorRunFields,
     window: FireWindow,
-    until: string | null,
   ): Promise<EvalRunEntity | null>;
 }

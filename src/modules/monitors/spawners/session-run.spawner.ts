@@ -1,24 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { APP_CONFIG } from '../../../config/config.module';
-import type { AppConfig } from '../../../config/env';
+import { Injectable } from '@nestjs/common';
 import type { SessionRunFiltersDto } from '../../eval-runs/dto/create-session-run.dto';
 import { matchedSessionsSql, SessionMatch, SessionRunsRepository } from '../../eval-runs/session-runs.repository';
 import { toSessionTraceFilter } from '../../eval-runs/run-filters';
-import { JudgeService } from '../../judge/judge.service';
+import type { SqlFragment } from '../../traces/query/trace-filter';
 import { MetricsService } from '../../metrics/metrics.service';
 import { SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import type { MonitorEntity } from '../entities/monitor.entity';
 import type { EvalRunEntity } from '../../eval-runs/entities/eval-run.entity';
-import {
-  binder,
-  FilteredRunSpawner,
-  type Candidates,
-  type FireWindow,
-  type MonitorRunFields,
-  type SkipWords,
-  type SpawnRequest,
-} from './run-spawner';
+import { binder, FilteredRunSpawner, type FireWindow, type MonitorRunFields, type SpawnRequest } from './run-spawner';
 
 /**
  * The sessions a fire may take: those matching the filters (as a session run selects them), over
@@ -29,7 +18,7 @@ import {
  * ingestion time (recorded on the run's item). So a session with new traces, late old-timestamped
  * ones or late commits included, is taken again; an unchanged one never.
  */
-function sessionMatch(monitor: MonitorEntity, { watermark, graceMs }: FireWindow, until: string | null): SessionMatch {
+function sessionMatch(monitor: MonitorEntity, { watermark, graceMs, until }: FireWindow): SessionMatch {
   const filters = monitor.filters as SessionRunFiltersDto;
   const windowed = monitor.scope === 'new' && watermark !== null;
   const since = (b: (v: unknown) => string) =>
@@ -67,8 +56,8 @@ function sessionMatch(monitor: MonitorEntity, { watermark, graceMs }: FireWindow
   };
 }
 
-const SESSION_SKIPS: SkipWords = {
-  nothingNewSince: (wm) => `No matching session got a trace ingested since the watermark (${wm}).`,
+const SESSION_SKIPS = {
+  nothingNewSince: (wm: string) => `No matching session got a trace ingested since the watermark (${wm}).`,
   noMatch: "No sessions match the monitor's filters.",
   unchanged: 'only_if_changed: no matching session got a trace since the last run.',
 };
@@ -76,16 +65,11 @@ const SESSION_SKIPS: SkipWords = {
 /** Spawns the session eval run of a SESSION monitor's fire, in the transaction that holds the monitor. */
 @Injectable()
 export class SessionRunSpawner extends FilteredRunSpawner {
-  readonly targetType = 'SESSION' as const;
-  protected readonly skips = SESSION_SKIPS;
-
   constructor(
     private readonly runs: SessionRunsRepository,
     private readonly metrics: MetricsService,
-    judge: JudgeService,
-    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super(judge, config);
+    super('SESSION', SESSION_SKIPS);
   }
 
   /** The session metrics aggregate trace signals: those must be judgeable (as session runs check). */
@@ -93,25 +77,12 @@ export class SessionRunSpawner extends FilteredRunSpawner {
     this.metrics.assertJudgeable([...SESSION_SIGNALS]);
   }
 
-  protected create(
-    req: SpawnRequest,
-    fields: MonitorRunFields,
-    window: FireWindow,
-    until: string | null,
-  ): Promise<EvalRunEntity | null> {
-    return this.runs.createFilteredRun({ ...fields, ...sessionMatch(req.monitor, window, until) }, req.manager);
+  protected create(req: SpawnRequest, fields: MonitorRunFields, window: FireWindow): Promise<EvalRunEntity | null> {
+    return this.runs.createFilteredRun({ ...fields, ...sessionMatch(req.monitor, window) }, req.manager);
   }
 
-  /** How many sessions the fire would take, their newest matching trace's ingestion time, and how many changed since the watermark. */
-  protected async candidates(m: EntityManager, monitor: MonitorEntity, window: FireWindow): Promise<Candidates> {
-    const matched = matchedSessionsSql(sessionMatch(monitor, window, null), 1);
-    const wm = `$${matched.params.length + 1}::timestamptz`;
-    const [row] = await m.query(
-      `SELECT count(*)::int AS n, max(c.newest)::text AS newest,
-              count(*) FILTER (WHERE ${wm} IS NULL OR c.newest > ${wm})::int AS fresh
-       FROM (${matched.sql}) c`,
-      [...matched.params, window.watermark],
-    );
-    return { n: row.n, fresh: row.fresh, newest: row.newest };
+  /** The sessions the fire would take, each with its newest matching trace's ingestion time. */
+  protected candidates(monitor: MonitorEntity, window: FireWindow): SqlFragment {
+    return matchedSessionsSql(sessionMatch(monitor, window), 1);
   }
 }

@@ -1,23 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { APP_CONFIG } from '../../../config/config.module';
-import type { AppConfig } from '../../../config/env';
+import { Injectable } from '@nestjs/common';
 import type { EvalRunFiltersDto } from '../../eval-runs/dto/eval-run-filters.dto';
 import { toTraceFilter } from '../../eval-runs/eval-runs.service';
 import { EvalRunsRepository } from '../../eval-runs/eval-runs.repository';
-import { JudgeService } from '../../judge/judge.service';
 import { buildTraceFilterSql, SqlFragment } from '../../traces/query/trace-filter';
 import type { MonitorEntity } from '../entities/monitor.entity';
 import type { EvalRunEntity } from '../../eval-runs/entities/eval-run.entity';
-import {
-  binder,
-  FilteredRunSpawner,
-  type Candidates,
-  type FireWindow,
-  type MonitorRunFields,
-  type SkipWords,
-  type SpawnRequest,
-} from './run-spawner';
+import { binder, FilteredRunSpawner, type FireWindow, type MonitorRunFields, type SpawnRequest } from './run-spawner';
 
 /** A trace is finished when COMPLETED or ERROR; others are ready for monitors once quiet. */
 const FINISHED = `t.status IN ('COMPLETED', 'ERROR')`;
@@ -39,8 +27,7 @@ const FINISHED = `t.status IN ('COMPLETED', 'ERROR')`;
  */
 export function traceWindowSql(
   monitor: MonitorEntity,
-  { watermark, graceMs, quietMs, now }: FireWindow,
-  until: string | null,
+  { watermark, graceMs, quietMs, now, until }: FireWindow,
   first: number,
 ): SqlFragment & { readyAt: string } {
   const { bind, params } = binder(first);
@@ -65,8 +52,9 @@ export function traceWindowSql(
   return { sql: conditions.join(' AND '), params, readyAt };
 }
 
-const TRACE_SKIPS: SkipWords = {
-  nothingNewSince: (wm) => `No matching trace was ingested since the watermark (${wm}), nor finished or changed.`,
+const TRACE_SKIPS = {
+  nothingNewSince: (wm: string) =>
+    `No matching trace was ingested since the watermark (${wm}), nor finished or changed.`,
   noMatch: "No traces match the monitor's filters.",
   unchanged: 'only_if_changed: no matching trace was ingested, finished or changed since the last run.',
 };
@@ -74,46 +62,30 @@ const TRACE_SKIPS: SkipWords = {
 /** Spawns the trace eval run of a TRACE monitor's fire, in the transaction that holds the monitor. */
 @Injectable()
 export class TraceRunSpawner extends FilteredRunSpawner {
-  readonly targetType = 'TRACE' as const;
-  protected readonly skips = TRACE_SKIPS;
-
-  constructor(
-    private readonly runs: EvalRunsRepository,
-    judge: JudgeService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    super(judge, config);
+  constructor(private readonly runs: EvalRunsRepository) {
+    super('TRACE', TRACE_SKIPS);
   }
 
-  protected create(
-    req: SpawnRequest,
-    fields: MonitorRunFields,
-    window: FireWindow,
-    until: string | null,
-  ): Promise<EvalRunEntity | null> {
+  protected create(req: SpawnRequest, fields: MonitorRunFields, window: FireWindow): Promise<EvalRunEntity | null> {
     const { monitor } = req;
     return this.runs.createFilteredRun(
       {
         ...fields,
         filter: toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto),
-        extraWhere: (first) => traceWindowSql(monitor, window, until, first),
+        extraWhere: (first) => traceWindowSql(monitor, window, first),
         recordTraceVersion: true,
       },
       req.manager,
     );
   }
 
-  /** How many traces the fire would take, the newest one's ready time, and how many became ready since the watermark. */
-  protected async candidates(m: EntityManager, monitor: MonitorEntity, window: FireWindow): Promise<Candidates> {
+  /** The traces the fire would take, each with its ready time (the watermark is the newest ready time). */
+  protected candidates(monitor: MonitorEntity, window: FireWindow): SqlFragment {
     const base = buildTraceFilterSql(toTraceFilter(monitor.projectId, monitor.filters as EvalRunFiltersDto), 't', 1);
-    const ready = traceWindowSql(monitor, window, null, base.params.length + 1);
-    const wm = `$${base.params.length + ready.params.length + 1}::timestamptz`;
-    const [row] = await m.query(
-      `SELECT count(*)::int AS n, max(${ready.readyAt})::text AS newest,
-              count(*) FILTER (WHERE ${wm} IS NULL OR ${ready.readyAt} > ${wm})::int AS fresh
-       FROM traces t WHERE ${base.sql} AND ${ready.sql}`,
-      [...base.params, ...ready.params, window.watermark],
-    );
-    return { n: row.n, fresh: row.fresh, newest: row.newest };
+    const ready = traceWindowSql(monitor, window, base.params.length + 1);
+    return {
+      sql: `SELECT ${ready.readyAt} AS newest FROM traces t WHERE ${base.sql} AND ${ready.sql}`,
+      params: [...base.params, ...ready.params],
+    };
   }
 }

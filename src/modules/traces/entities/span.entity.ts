@@ -1,10 +1,11 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { ObservationColumns } from './observation.columns';
 import { SpanKind, SpanStatus } from '../traces.constants';
 import { TraceEntity } from './trace.entity';
 
 /** A span; its id is unique within its trace. */
 @Entity('spans')
-export class SpanEntity {
+export class SpanEntity extends ObservationColumns {
   @PrimaryColumn({ type: 'uuid' })
   traceId: string;
 
@@ -14,35 +15,17 @@ export class SpanEntity {
   @Column({ type: 'uuid', nullable: true })
   parentSpanId: string | null;
 
-  @Column({ type: 'varchar', length: 512 })
-  name: string;
-
   @Column({ type: 'varchar', length: 20, default: 'OTHER' })
   kind: SpanKind;
 
   @Column({ type: 'varchar', length: 20, default: 'UNSET' })
   status: SpanStatus;
 
-  @Column({ type: 'jsonb', nullable: true })
-  input: unknown;
-
-  @Column({ type: 'jsonb', nullable: true })
-  output: unknown;
-
   @Column({ type: 'varchar', length: 255, nullable: true })
   model: string | null;
 
   @Column({ type: 'jsonb', nullable: true })
   tokenUsage: Record<string, unknown> | null;
-
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
-  metadata: Record<string, unknown>;
-
-  @Column({ type: 'timestamptz' })
-  startedAt: Date;
-
-  @Column({ type: 'timestamptz', nullable: true })
-  endedAt: Date | null;
 
   @Column({ type: 'text', nullable: true })
   error: string | null;

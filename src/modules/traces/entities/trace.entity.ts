@@ -1,4 +1,5 @@
 import { Column, Entity, Index, OneToMany, PrimaryColumn } from 'typeorm';
+import { ObservationColumns } from './observation.columns';
 import { TraceStatus } from '../traces.constants';
 import { SpanEntity } from './span.entity';
 
@@ -8,33 +9,15 @@ import { SpanEntity } from './span.entity';
  */
 @Entity('traces')
 @Index('ix_traces_project_started', ['projectId', 'startedAt', 'traceId'])
-export class TraceEntity {
+export class TraceEntity extends ObservationColumns {
   @PrimaryColumn({ type: 'uuid' })
   traceId: string;
 
   @Column({ type: 'uuid' })
   projectId: string;
 
-  @Column({ type: 'varchar', length: 512 })
-  name: string;
-
   @Column({ type: 'varchar', length: 20, default: 'COMPLETED' })
   status: TraceStatus;
-
-  @Column({ type: 'jsonb', nullable: true })
-  input: unknown;
-
-  @Column({ type: 'jsonb', nullable: true })
-  output: unknown;
-
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
-  metadata: Record<string, unknown>;
-
-  @Column({ type: 'timestamptz' })
-  startedAt: Date;
-
-  @Column({ type: 'timestamptz', nullable: true })
-  endedAt: Date | null;
 
   @Column({ type: 'varchar', length: 255, nullable: true })
   sessionId: string | null;
