@@ -79,7 +79,11 @@ export function stagePrompt(stage: StageRef, ...parts: PromptPart[]): string {
   return [`[stage: ${stage.metric}.${stage.stage}]`, ...parts.filter((p): p is string => Boolean(p))].join('\n\n');
 }
 
-/** A built-in metric: the trace category and the default threshold filled in. */
+/**
+ * A built-in metric: the trace category and the default threshold filled in. Its file states the
+ * metric first and its judge stages (the prompt texts) below, reached lazily from `evaluate` and
+ * `previewPrompts`.
+ */
 export function builtInMetric(def: Omit<MetricDefinition, 'category' | 'defaultThreshold'>): MetricDefinition {
   return { category: 'trace', defaultThreshold: DEFAULT_THRESHOLD, ...def };
 }

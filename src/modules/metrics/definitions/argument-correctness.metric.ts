@@ -10,7 +10,6 @@ import {
 } from '../metric-definition';
 import { parsedCall, ToolCallSchema } from './tool-calls';
 
-// The metric first, its judge stages (the prompt texts) below.
 export const argumentCorrectnessMetric = builtInMetric({
   name: 'argument_correctness',
   description: 'Judges whether the arguments of each tool call were right for the request.',

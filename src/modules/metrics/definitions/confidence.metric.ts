@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { block, builtInMetric, judgeStages, replyWith, scored } from '../metric-definition';
 
-// The metric first, its judge stage (the prompt text) below.
 export const confidenceMetric = builtInMetric({
   name: 'confidence',
   description: 'Judges whether the agent acted decisively and consistently, without hedging or flailing.',

@@ -15,7 +15,6 @@ import { sharedTask } from './step-efficiency.metric';
 
 export const NO_PLAN_REASON = 'The trace shows no plan, so there is nothing to judge.';
 
-// The metric first, its judge stages (the prompt texts) below.
 export const planAdherenceMetric = builtInMetric({
   name: 'plan_adherence',
   description: 'Judges how closely the agent carried out the plan it set itself.',

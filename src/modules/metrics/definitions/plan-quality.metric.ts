@@ -1,8 +1,7 @@
 import { ANCHORS, block, builtInMetric, judgeStages, replyWith } from '../metric-definition';
 import { scorePlan } from './plan-adherence.metric';
 
-// The metric first, its judge stage (the prompt text) below. The task and the plan come from the
-// stages of step_efficiency and plan_adherence.
+// The task and the plan come from the stages of step_efficiency and plan_adherence.
 export const planQualityMetric = builtInMetric({
   name: 'plan_quality',
   description: "Judges how complete, sound and economical the agent's plan is.",

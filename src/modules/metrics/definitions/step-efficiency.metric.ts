@@ -9,7 +9,6 @@ import {
   scored,
 } from '../metric-definition';
 
-// The metric first, its judge stages (the prompt texts) below.
 export const stepEfficiencyMetric = builtInMetric({
   name: 'step_efficiency',
   description: 'Judges whether the agent reached its goal without wasted or repeated steps.',

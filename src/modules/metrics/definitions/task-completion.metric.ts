@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { block, builtInMetric, judgeStages, replyWith, scored, TRACE_INTRO } from '../metric-definition';
 
-// The metric first, its judge stages (the prompt texts) below.
 export const taskCompletionMetric = builtInMetric({
   name: 'task_completion',
   description: 'Judges whether the agent achieved what the user asked for.',

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { block, builtInMetric, judgeStages, replyWith, scored, TRACE_INTRO } from '../metric-definition';
 import { parsedCall, ToolCallSchema } from './tool-calls';
 
-// The metric first, its judge stages (the prompt texts) below.
 export const toolCorrectnessMetric = builtInMetric({
   name: 'tool_correctness',
   description: 'Judges whether the agent picked suitable tools for the request.',
