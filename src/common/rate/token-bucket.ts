@@ -16,7 +16,7 @@ local function refilled(key, timeField, capacity, rate, per, now)
   local tokens = tonumber(state[1])
   local at = tonumber(state[2])
   if tokens == nil or at == nil then return capacity, now end
-  if now <= at then return tokens, at end
+  if now <= at then return math.min(capacity, tokens), at end
   return math.min(capacity, tokens + (now - at) * rate / per), now
 end
 `;
