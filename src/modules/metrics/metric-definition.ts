@@ -84,8 +84,11 @@ export function stagePrompt(stage: StageRef, ...parts: PromptPart[]): string {
  * metric first and its judge stages (the prompt texts) below, reached lazily from `evaluate` and
  * `previewPrompts`.
  */
-export function builtInMetric(def: Omit<MetricDefinition, 'category' | 'defaultThreshold'>): MetricDefinition {
-  return { category: 'trace', defaultThreshold: DEFAULT_THRESHOLD, ...def };
+export function builtInMetric(
+  name: string,
+  def: Omit<MetricDefinition, 'name' | 'category' | 'defaultThreshold'>,
+): MetricDefinition {
+  return { name, category: 'trace', defaultThreshold: DEFAULT_THRESHOLD, ...def };
 }
 
 /**

@@ -10,8 +10,7 @@ import {
 } from '../metric-definition';
 import { parsedCall, ToolCallSchema } from './tool-calls';
 
-export const argumentCorrectnessMetric = builtInMetric({
-  name: 'argument_correctness',
+export const argumentCorrectnessMetric = builtInMetric('argument_correctness', {
   description: 'Judges whether the arguments of each tool call were right for the request.',
   previewPrompts: ({ rendered }) => [
     extract.preview(rendered),

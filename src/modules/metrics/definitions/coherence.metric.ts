@@ -3,8 +3,7 @@ import { builtInMetric, clamp01, cosineGap, plainText, round4, scored } from '..
 export const EMPTY_COHERENCE_REASON = 'The input or the output is empty, so coherence is assumed.';
 
 /** Embeddings only, no chat call: score = 1 − cosine distance between input and output. */
-export const coherenceMetric = builtInMetric({
-  name: 'coherence',
+export const coherenceMetric = builtInMetric('coherence', {
   description: "Measures how closely the agent's output relates to its input, by embedding similarity.",
   usesEmbeddings: true,
   previewPrompts: () => [],

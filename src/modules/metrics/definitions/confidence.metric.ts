@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { block, builtInMetric, judgeStages, replyWith, scored } from '../metric-definition';
 
-export const confidenceMetric = builtInMetric({
-  name: 'confidence',
+export const confidenceMetric = builtInMetric('confidence', {
   description: 'Judges whether the agent acted decisively and consistently, without hedging or flailing.',
   previewPrompts: ({ rendered }) => [judge.preview(rendered)],
   async evaluate(ctx) {

@@ -31,8 +31,7 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
  * runs): compares the trace's output with the outputs of the previous traces of its session
  * (embedding cosine × token Jaccard). Session runs pass those traces (EvaluateTraceOptions.sessionTraces).
  */
-export const loopDetectionMetric = builtInMetric({
-  name: 'loop_detection',
+export const loopDetectionMetric = builtInMetric('loop_detection', {
   description: 'Flags an agent that keeps giving the same answer across the traces of a session.',
   listed: false,
   usesEmbeddings: true,

@@ -15,8 +15,7 @@ import { sharedTask } from './step-efficiency.metric';
 
 export const NO_PLAN_REASON = 'The trace shows no plan, so there is nothing to judge.';
 
-export const planAdherenceMetric = builtInMetric({
-  name: 'plan_adherence',
+export const planAdherenceMetric = builtInMetric('plan_adherence', {
   description: 'Judges how closely the agent carried out the plan it set itself.',
   previewPrompts: ({ rendered }) => [
     extractPlan.preview(rendered),

@@ -2,8 +2,7 @@ import { ANCHORS, block, builtInMetric, judgeStages, replyWith } from '../metric
 import { scorePlan } from './plan-adherence.metric';
 
 // The task and the plan come from the stages of step_efficiency and plan_adherence.
-export const planQualityMetric = builtInMetric({
-  name: 'plan_quality',
+export const planQualityMetric = builtInMetric('plan_quality', {
   description: "Judges how complete, sound and economical the agent's plan is.",
   previewPrompts: () => [score.preview('<extracted_task>', '<extracted_plan>')],
   evaluate: (ctx) => scorePlan(ctx, (task, plan) => score.ask(ctx, task, plan)),

@@ -9,8 +9,7 @@ import {
   scored,
 } from '../metric-definition';
 
-export const stepEfficiencyMetric = builtInMetric({
-  name: 'step_efficiency',
+export const stepEfficiencyMetric = builtInMetric('step_efficiency', {
   description: 'Judges whether the agent reached its goal without wasted or repeated steps.',
   previewPrompts: ({ rendered, taskContext }) => [
     extractTask.preview(taskContext),

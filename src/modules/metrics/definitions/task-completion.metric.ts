@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { block, builtInMetric, judgeStages, replyWith, scored, TRACE_INTRO } from '../metric-definition';
 
-export const taskCompletionMetric = builtInMetric({
-  name: 'task_completion',
+export const taskCompletionMetric = builtInMetric('task_completion', {
   description: 'Judges whether the agent achieved what the user asked for.',
   previewPrompts: ({ rendered }) => [
     extract.preview(rendered),

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { block, builtInMetric, judgeStages, replyWith, scored, TRACE_INTRO } from '../metric-definition';
 import { parsedCall, ToolCallSchema } from './tool-calls';
 
-export const toolCorrectnessMetric = builtInMetric({
-  name: 'tool_correctness',
+export const toolCorrectnessMetric = builtInMetric('tool_correctness', {
   description: 'Judges whether the agent picked suitable tools for the request.',
   previewPrompts: ({ rendered }) => [
     extract.preview(rendered),
