@@ -1,33 +1,24 @@
 import { HttpStatus } from '@nestjs/common';
 import { ErrorCode } from './domain.error';
 
+/** The status of each code; a Record, so a new code without a status does not compile. */
+const STATUS_OF: Record<ErrorCode, HttpStatus> = {
+  VALIDATION_FAILED: HttpStatus.UNPROCESSABLE_ENTITY,
+  JUDGE_PROVIDER_UNAVAILABLE: HttpStatus.UNPROCESSABLE_ENTITY,
+  NOT_FOUND: HttpStatus.NOT_FOUND,
+  CONFLICT: HttpStatus.CONFLICT,
+  UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  JUDGE_CALL_FAILED: HttpStatus.BAD_GATEWAY,
+  JUDGE_INVALID_OUTPUT: HttpStatus.BAD_GATEWAY,
+  DEPENDENCY_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
 export function httpStatusFor(code: ErrorCode): HttpStatus {
-  switch (code) {
-    case ErrorCode.VALIDATION_FAILED:
-    case ErrorCode.JUDGE_PROVIDER_UNAVAILABLE:
-      return HttpStatus.UNPROCESSABLE_ENTITY;
-    case ErrorCode.NOT_FOUND:
-      return HttpStatus.NOT_FOUND;
-    case ErrorCode.CONFLICT:
-      return HttpStatus.CONFLICT;
-    case ErrorCode.UNAUTHENTICATED:
-      return HttpStatus.UNAUTHORIZED;
-    case ErrorCode.FORBIDDEN:
-      return HttpStatus.FORBIDDEN;
-    case ErrorCode.PAYLOAD_TOO_LARGE:
-      return HttpStatus.PAYLOAD_TOO_LARGE;
-    case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
-      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
-    case ErrorCode.RATE_LIMITED:
-      return HttpStatus.TOO_MANY_REQUESTS;
-    case ErrorCode.JUDGE_CALL_FAILED:
-    case ErrorCode.JUDGE_INVALID_OUTPUT:
-      return HttpStatus.BAD_GATEWAY;
-    case ErrorCode.DEPENDENCY_UNAVAILABLE:
-      return HttpStatus.SERVICE_UNAVAILABLE;
-    default: {
-      const never: never = code;
-      throw new Error(`Unmapped error code ${String(never)}`);
-    }
-  }
+  const status = STATUS_OF[code];
+  if (status === undefined) throw new Error(`Unmapped error code ${String(code)}`);
+  return status;
 }

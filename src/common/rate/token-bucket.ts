@@ -1,6 +1,27 @@
 import type { Cluster, Redis } from 'ioredis';
 
 /**
+ * Lua functions for scripts that keep token buckets in hashes (`tokens` and a time field, in ms),
+ * shared with the judge limiter. redisNow(): Redis's clock in ms. refilled(): the bucket's tokens
+ * by `now`, refilled at `rate` tokens per `per` ms up to `capacity` (full when the key is absent),
+ * and the time they are counted from.
+ */
+export const LUA_BUCKET_HELPERS = `
+local function redisNow()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function refilled(key, timeField, capacity, rate, per, now)
+  local state = redis.call('HMGET', key, 'tokens', timeField)
+  local tokens = tonumber(state[1])
+  local at = tonumber(state[2])
+  if tokens == nil or at == nil then return capacity, now end
+  if now <= at then return math.min(capacity, tokens), at end
+  return math.min(capacity, tokens + (now - at) * rate / per), now
+end
+`;
+
+/**
  * Refill, take and store in one Lua call, so a request costs one Redis round trip and every API
  * process sees the same bucket. Time is Redis's own clock (TIME) unless the caller passes one, so
  * processes on hosts with skewed clocks still agree. An absent key is a full bucket; the key expires
@@ -8,26 +29,12 @@ import type { Cluster, Redis } from 'ioredis';
  * KEYS[1] bucket; ARGV: rate per second, capacity, cost, now in ms (or '').
  * Returns {1, 0} when taken, {0, ms until `cost` tokens are there} when refused.
  */
-const SCRIPT = `
+const SCRIPT = `${LUA_BUCKET_HELPERS}
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
-local now = tonumber(ARGV[4])
-if now == nil then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1])
-local at = tonumber(state[2])
-if tokens == nil or at == nil then
-  tokens = capacity
-  at = now
-end
-if now > at then
-  tokens = math.min(capacity, tokens + (now - at) * rate / 1000)
-  at = now
-end
+local now = tonumber(ARGV[4]) or redisNow()
+local tokens, at = refilled(KEYS[1], 'at', capacity, rate, 1000, now)
 local wait = 0
 if tokens >= cost then
   tokens = tokens - cost

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { AppConfig, JudgeProviderKey, ProviderLimits } from '../../config/env';
+import { LUA_BUCKET_HELPERS } from '../../common/rate/token-bucket';
 import { JudgeSlotTimeoutError } from './retry-policy';
 
 /**
@@ -14,9 +15,8 @@ import { JudgeSlotTimeoutError } from './retry-policy';
  * Returns 0 when the slot was taken, else how many ms to wait before asking again (for in-flight
  * slots: until the oldest lease expires; a release wakes waiters sooner, see RELEASE_LUA).
  */
-const ACQUIRE_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const ACQUIRE_LUA = `${LUA_BUCKET_HELPERS}
+local now = redisNow()
 local leaseId = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
 local maxIn = tonumber(ARGV[3])
@@ -31,26 +31,16 @@ if maxIn > 0 then
     wait = math.max(1, tonumber(first[2]) - now)
   end
 end
-local function refill(key, cap)
-  local v = redis.call('HMGET', key, 'tokens', 'ts')
-  local tokens = tonumber(v[1])
-  local ts = tonumber(v[2])
-  if tokens == nil or ts == nil then
-    tokens = cap
-    ts = now
-  end
-  return math.min(cap, tokens + (now - ts) * cap / 60000)
-end
 local rTokens = 0
 local tTokens = 0
 local want = 0
 if rpm > 0 then
-  rTokens = refill(KEYS[2], rpm)
+  rTokens = refilled(KEYS[2], 'ts', rpm, rpm, 60000, now)
   if rTokens < 1 then wait = math.max(wait, math.ceil((1 - rTokens) * 60000 / rpm)) end
 end
 if tpm > 0 then
   want = math.min(need, tpm)
-  tTokens = refill(KEYS[3], tpm)
+  tTokens = refilled(KEYS[3], 'ts', tpm, tpm, 60000, now)
   if tTokens < want then wait = math.max(wait, math.ceil((want - tTokens) * 60000 / tpm)) end
 end
 if wait > 0 then return wait end

@@ -137,35 +137,49 @@ describe('JudgeLimiter waits', () => {
   });
 });
 
+/** A judge configured by `config`; it and the fake provider `server` close when `body` ends. */
+async function withJudge(
+  server: { close(): Promise<void> },
+  config: ReturnType<typeof judgeTestConfig>,
+  body: (judge: JudgeService) => Promise<void>,
+): Promise<void> {
+  const judge = new JudgeService(config);
+  try {
+    await body(judge);
+  } finally {
+    await judge.onModuleDestroy();
+    await server.close();
+  }
+}
+
+/** A judge config that calls only `provider`, at its fake server's `baseUrl` (OpenAI switched off). */
+function onlyProvider(provider: 'ANTHROPIC' | 'GEMINI', baseUrl: string, env: Record<string, string>) {
+  return judgeTestConfig('', {
+    OPENAI_BASE_URL: '',
+    [`${provider}_BASE_URL`]: baseUrl,
+    [`${provider}_API_KEY`]: 'k',
+    ...env,
+  });
+}
+
 describe('shutdown', () => {
   it('a call finishing after the judge closed does not reopen a Redis connection', async () => {
     const server = await startJudgeServer();
-    const judge = new JudgeService(judgeTestConfig(server.baseUrl));
-    try {
+    await withJudge(server, judgeTestConfig(server.baseUrl), async (judge) => {
       await judge.generate(stage, Verdict, 'x'); // provider health is written through the limiter's connection
       await judge.onModuleDestroy();
       await judge.generate(stage, Verdict, 'x');
       expect((judge.sharedLimiter as unknown as { redis?: unknown }).redis).toBeUndefined();
-    } finally {
-      await judge.onModuleDestroy();
-      await server.close();
-    }
+    });
   });
 });
 
 describe('settings the SDK drops for a model', () => {
   it('are logged once per model and setting, however many calls', async () => {
     const anthropic = await startAnthropicServer();
-    const judge = new JudgeService(
-      judgeTestConfig('', {
-        OPENAI_BASE_URL: '',
-        ANTHROPIC_BASE_URL: anthropic.baseUrl,
-        ANTHROPIC_API_KEY: 'k',
-        EVAL_LLM_MODEL: 'anthropic/claude-judge-test',
-      }),
-    );
+    const config = onlyProvider('ANTHROPIC', anthropic.baseUrl, { EVAL_LLM_MODEL: 'anthropic/claude-judge-test' });
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    try {
+    await withJudge(anthropic, config, async (judge) => {
       for (let i = 0; i < 3; i++) await judge.generate(stage, Verdict, '[stage: unit.check]\nGrade.');
       const temperature = warn.mock.calls.filter(([m]) => String(m).includes("setting 'temperature'"));
       expect(temperature).toHaveLength(1);
@@ -173,26 +187,15 @@ describe('settings the SDK drops for a model', () => {
         "Judge model 'anthropic/claude-judge-test': setting 'temperature' not applied as configured: temperature is not supported by claude-judge-test and will be ignored",
       );
       expect(anthropic.requests.every((r) => r.body.temperature === undefined)).toBe(true);
-    } finally {
-      warn.mockRestore();
-      await judge.onModuleDestroy();
-      await anthropic.close();
-    }
+    }).finally(() => warn.mockRestore());
   });
 });
 
 describe('Gemini embeddings through the SDK', () => {
   it('uses embedContent for one text and batchEmbedContents for several; no usage reported → null', async () => {
     const gemini = await startGeminiServer();
-    const judge = new JudgeService(
-      judgeTestConfig('', {
-        OPENAI_BASE_URL: '',
-        GEMINI_BASE_URL: gemini.baseUrl,
-        GEMINI_API_KEY: 'g',
-        EVAL_EMBEDDING_MODEL: 'gemini/text-embedding-004',
-      }),
-    );
-    try {
+    const config = onlyProvider('GEMINI', gemini.baseUrl, { EVAL_EMBEDDING_MODEL: 'gemini/text-embedding-004' });
+    await withJudge(gemini, config, async (judge) => {
       gemini.setEmbedding('one', [1, 0]);
       const single = await judge.embed(['one']);
       expect(single.vectors).toEqual([[1, 0]]);
@@ -203,9 +206,6 @@ describe('Gemini embeddings through the SDK', () => {
         ['/v1beta/models/text-embedding-004:embedContent', 200],
         ['/v1beta/models/text-embedding-004:batchEmbedContents', 200],
       ]);
-    } finally {
-      await judge.onModuleDestroy();
-      await gemini.close();
-    }
+    });
   });
 });

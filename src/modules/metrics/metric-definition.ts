@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { StageRef } from '../judge/judge.types';
 import type { SessionTurn, TraceView } from './types/trace-view';
 
@@ -68,9 +68,58 @@ export interface MetricDefinition {
   evaluate(ctx: MetricContext): Promise<MetricResult>;
 }
 
+/** A 0–1 score with a reason: the answer of the `score` stages. */
+const ScoreVerdictSchema = z.strictObject({ score: z.number().min(0).max(1), reason: z.string() });
+
+/** A part of a prompt; false, null and undefined parts are left out. */
+export type PromptPart = string | false | null | undefined;
+
 /** A stage prompt: a machine-readable stage line first, then the parts separated by blank lines. */
-export function stagePrompt(stage: StageRef, ...parts: (string | false | null | undefined)[]): string {
+export function stagePrompt(stage: StageRef, ...parts: PromptPart[]): string {
   return [`[stage: ${stage.metric}.${stage.stage}]`, ...parts.filter((p): p is string => Boolean(p))].join('\n\n');
+}
+
+/**
+ * A built-in metric: the trace category and the default threshold filled in. Its file states the
+ * metric first and its judge stages (the prompt texts) below, reached lazily from `evaluate` and
+ * `previewPrompts`.
+ */
+export function builtInMetric(
+  name: string,
+  def: Omit<MetricDefinition, 'name' | 'category' | 'defaultThreshold'>,
+): MetricDefinition {
+  return { name, category: 'trace', defaultThreshold: DEFAULT_THRESHOLD, ...def };
+}
+
+/**
+ * One judge stage of a built-in metric. The same prompt builder serves the run template's preview
+ * (placeholders as arguments) and the real call, so the two cannot drift apart.
+ */
+export interface JudgeStage<A extends unknown[], T> {
+  preview(...args: A): PromptPreview;
+  /** Asks the judge this stage's prompt; the answer follows the stage's schema. */
+  ask(ctx: MetricContext, ...args: A): Promise<T>;
+}
+
+/**
+ * The stage maker of one metric: `stage(name, schema, parts)`, `parts` giving the prompt after its
+ * stage line; `stage.score(parts)` for the usual `score` stage (a 0–1 score with a reason).
+ */
+export function judgeStages(metric: string) {
+  const stage = <A extends unknown[], T>(
+    name: string,
+    schema: z.ZodType<T>,
+    parts: (...args: A) => PromptPart[],
+  ): JudgeStage<A, T> => {
+    const ref = { metric, stage: name };
+    const prompt = (...args: A) => stagePrompt(ref, ...parts(...args));
+    return {
+      preview: (...args) => ({ stage: name, prompt: prompt(...args) }),
+      ask: (ctx, ...args) => ctx.ask(ref, schema, prompt(...args)),
+    };
+  };
+  const score = <A extends unknown[]>(parts: (...args: A) => PromptPart[]) => stage('score', ScoreVerdictSchema, parts);
+  return Object.assign(stage, { score });
 }
 
 /** Opens every prompt that carries the rendered trace. */
@@ -101,6 +150,11 @@ export function scored(
 ): MetricResult {
   const s = clamp01(score);
   return { score: s, reason, metadata: { ...extra, threshold, success: s >= threshold } };
+}
+
+/** Full marks when there is nothing to judge (no tool calls, no plan): a pass whatever the threshold. */
+export function nothingToJudge(reason: string, threshold: number, extra: Record<string, unknown>): MetricResult {
+  return { score: 1, reason, metadata: { ...extra, threshold, success: true } };
 }
 
 /** `{"a":1}` text to an object when it parses, else the text itself. */

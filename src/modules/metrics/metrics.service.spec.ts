@@ -79,8 +79,7 @@ describe('MetricsService: every metric end to end through the real provider code
     });
     server.answer('task_completion.score', { verdict: 0.4, reason: 'Partly answered.' });
     const o = ok(await one('task_completion'));
-    expect(o.score).toBe(0.4);
-    expect(o.reason).toBe('Partly answered.');
+    expect(o).toMatchObject({ score: 0.4, reason: 'Partly answered.' });
     expect(o.metadata).toEqual({
       task: 'Know the weather in Paris tomorrow',
       outcome: 'Called forecast; replied sunny 21°C',
@@ -108,8 +107,7 @@ describe('MetricsService: every metric end to end through the real provider code
     });
     server.answer('tool_correctness.score', { score: 0.9, reason: 'Right tool.' });
     const o = ok(await one('tool_correctness'));
-    expect(o.score).toBe(0.9);
-    expect(o.reason).toBe('Right tool.');
+    expect(o).toMatchObject({ score: 0.9, reason: 'Right tool.' });
     expect(o.metadata).toEqual({
       user_input: 'weather in Paris',
       tools_called: [{ name: 'forecast', parameters: { city: 'Paris' } }],
@@ -257,8 +255,7 @@ describe('MetricsService: every metric end to end through the real provider code
     server.setEmbedding('question text', [1, 0]);
     server.setEmbedding('{"answer":42}', [0.6, 0.8]);
     const o = ok(await one('coherence', trace));
-    expect(o.score).toBe(0.6);
-    expect(o.reason).toBe('Coherence gap: 0.4000');
+    expect(o).toMatchObject({ score: 0.6, reason: 'Coherence gap: 0.4000' });
     expect(o.metadata).toEqual({ coherence_gap: 0.4, threshold: 0.5, success: true });
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/embeddings']);
     expect(o.usage.model).toBe('openai/embed-test');

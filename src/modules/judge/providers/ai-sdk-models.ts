@@ -1,5 +1,5 @@
 import type { EmbeddingModel, LanguageModel } from 'ai';
-import type { AppConfig } from '../../../config/env';
+import type { AppConfig, JudgeProviderKey } from '../../../config/env';
 import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
 import type { ResolvedModel } from '../judge.types';
 
@@ -22,42 +22,26 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 export class AiSdkModels {
-  // Keys are always passed explicitly so the SDK never reads process.env itself; a keyless
-  // local server gets a placeholder bearer token it ignores.
   private readonly openaiProvider = once(async () =>
-    (await import('@ai-sdk/openai')).createOpenAI({
-      apiKey: this.config.judge.providers.openai.apiKey ?? 'not-needed',
-      baseURL: this.config.judge.providers.openai.baseUrl,
-    }),
+    (await import('@ai-sdk/openai')).createOpenAI(this.settings('openai', 'not-needed')),
   );
   private readonly anthropicProvider = once(async () =>
-    (await import('@ai-sdk/anthropic')).createAnthropic({
-      apiKey: this.config.judge.providers.anthropic.apiKey ?? '',
-      baseURL: this.config.judge.providers.anthropic.baseUrl,
-    }),
+    (await import('@ai-sdk/anthropic')).createAnthropic(this.settings('anthropic')),
   );
   private readonly googleProvider = once(async () =>
-    (await import('@ai-sdk/google')).createGoogleGenerativeAI({
-      apiKey: this.config.judge.providers.gemini.apiKey ?? '',
-      baseURL: this.config.judge.providers.gemini.baseUrl,
-    }),
+    (await import('@ai-sdk/google')).createGoogleGenerativeAI(this.settings('gemini')),
   );
   /** The scripted judge speaks the OpenAI protocol; only its name (scripted/<model>) differs. */
   private readonly scriptedProvider = once(async () =>
-    (await import('@ai-sdk/openai')).createOpenAI({
-      apiKey: 'not-needed',
-      baseURL: this.config.judge.providers.scripted.baseUrl,
-      name: 'scripted',
-    }),
+    (await import('@ai-sdk/openai')).createOpenAI({ ...this.settings('scripted', 'not-needed'), name: 'scripted' }),
   );
   // Express mode with an API key; otherwise Google Cloud credentials (a key file, or the machine's ADC).
   private readonly vertexProvider = once(async () => {
     const v = this.config.judge.providers.vertex_ai;
     return (await import('@ai-sdk/google-vertex')).createVertex({
-      apiKey: v.apiKey ?? '',
+      ...this.settings('vertex_ai'),
       project: v.project,
       location: v.location,
-      baseURL: v.baseUrl,
       googleAuthOptions: v.credentialsFile ? { keyFilename: v.credentialsFile } : undefined,
     });
   });
@@ -66,6 +50,15 @@ export class AiSdkModels {
     // The SDK prints every call's warnings to the console; the judge reports each (model, setting)
     // once through the app's logger and GET /evaluations/providers instead (ProviderHealthBook).
     (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;
+  }
+
+  /**
+   * A provider's key and base URL. Keys are always passed explicitly so the SDK never reads
+   * process.env itself; a keyless local server gets a placeholder bearer token it ignores.
+   */
+  private settings(provider: JudgeProviderKey, keyless = ''): { apiKey: string; baseURL?: string } {
+    const { apiKey, baseUrl } = this.config.judge.providers[provider];
+    return { apiKey: apiKey ?? keyless, baseURL: baseUrl };
   }
 
   async language(model: ResolvedModel): Promise<LanguageModel> {

@@ -1,25 +1,44 @@
 import { z } from 'zod';
 import {
   block,
-  DEFAULT_THRESHOLD,
-  parseLooseJson,
+  builtInMetric,
+  judgeStages,
+  nothingToJudge,
   replyWith,
   scored,
-  stagePrompt,
-  type MetricDefinition,
   TRACE_INTRO,
 } from '../metric-definition';
+import { parsedCall, ToolCallSchema } from './tool-calls';
 
-const EXTRACT = { metric: 'argument_correctness', stage: 'extract' };
-const VERDICTS = { metric: 'argument_correctness', stage: 'verdicts' };
-const REASON = { metric: 'argument_correctness', stage: 'reason' };
+export const argumentCorrectnessMetric = builtInMetric('argument_correctness', {
+  description: 'Judges whether the arguments of each tool call were right for the request.',
+  previewPrompts: ({ rendered }) => [
+    extract.preview(rendered),
+    judgeCalls.preview('<extracted_user_input>', '<extracted_tool_calls>'),
+    explain.preview('<incorrect_call_reasons>', '<extracted_user_input>', '<score>'),
+  ],
+  async evaluate(ctx) {
+    const { user_input, tool_calls } = await extract.ask(ctx, ctx.rendered());
+    if (tool_calls.length === 0) {
+      const reason = 'The trace has no tool calls, so there are no arguments to judge.';
+      return nothingToJudge(reason, ctx.threshold, { user_input, verdicts: [] });
+    }
+    const calls = tool_calls.map((c, i) => ({ index: i + 1, ...parsedCall(c), reasoning: c.reasoning }));
+    const { verdicts } = await judgeCalls.ask(ctx, user_input, JSON.stringify(calls));
+    const yes = verdicts.filter((v) => v.verdict === 'yes').length;
+    const score = verdicts.length === 0 ? 1 : Math.min(1, yes / verdicts.length);
+    const problems = verdicts.filter((v) => v.verdict === 'no').map((v) => `- ${v.reason ?? 'no reason given'}`);
+    const { reason } = await explain.ask(ctx, problems.join('\n') || '(none)', user_input, score.toFixed(2));
+    return scored(score, reason, ctx.threshold, { user_input, verdicts });
+  },
+});
+
+const stage = judgeStages('argument_correctness');
 
 export const ToolCallsSchema = z.strictObject({
   user_input: z.string(),
   tool_calls: z.array(
-    z.strictObject({
-      name: z.string(),
-      parameters: z.string().describe('The arguments, as a JSON object in a string.'),
+    ToolCallSchema.extend({
       reasoning: z.string().nullable().describe('Why the agent made the call, when the trace says.'),
     }),
   ),
@@ -31,81 +50,31 @@ export const ArgumentVerdictsSchema = z.strictObject({
 
 export const ArgumentReasonSchema = z.strictObject({ reason: z.string() });
 
-export const NO_TOOL_CALLS_REASON = 'The trace has no tool calls, so there are no arguments to judge.';
+const extract = stage('extract', ToolCallsSchema, (rendered: string) => [
+  TRACE_INTRO,
+  [
+    "user_input: the user's request, from the run's input.",
+    'tool_calls: every tool call in the run, in order: TOOL spans, and LLM inputs or outputs that carry tool_calls or function_call. For each: name, parameters (the arguments, written as a JSON object inside a string) and reasoning (why the agent made the call, or null when the trace does not say). An empty list when there are none.',
+  ].join('\n'),
+  block('Trace', rendered),
+  replyWith('user_input', 'tool_calls'),
+]);
 
-const extractPrompt = (rendered: string) =>
-  stagePrompt(
-    EXTRACT,
-    TRACE_INTRO,
-    [
-      "user_input: the user's request, from the run's input.",
-      'tool_calls: every tool call in the run, in order: TOOL spans, and LLM inputs or outputs that carry tool_calls or function_call. For each: name, parameters (the arguments, written as a JSON object inside a string) and reasoning (why the agent made the call, or null when the trace does not say). An empty list when there are none.',
-    ].join('\n'),
-    block('Trace', rendered),
-    replyWith('user_input', 'tool_calls'),
-  );
+const judgeCalls = stage('verdicts', ArgumentVerdictsSchema, (userInput: string, calls: string) => [
+  'For each tool call below, in the same order, decide whether its arguments are right for the request.',
+  [
+    'verdict "yes" when the values are correct, every required parameter is present, and the call does what the user asked; otherwise "no".',
+    'reason: for a "no", say what is wrong; null for a "yes".',
+    'Return exactly one verdict per call.',
+  ].join('\n'),
+  block('User request', userInput),
+  block('Tool calls', calls),
+  replyWith('verdicts'),
+]);
 
-const verdictsPrompt = (userInput: string, calls: string) =>
-  stagePrompt(
-    VERDICTS,
-    'For each tool call below, in the same order, decide whether its arguments are right for the request.',
-    [
-      'verdict "yes" when the values are correct, every required parameter is present, and the call does what the user asked; otherwise "no".',
-      'reason: for a "no", say what is wrong; null for a "yes".',
-      'Return exactly one verdict per call.',
-    ].join('\n'),
-    block('User request', userInput),
-    block('Tool calls', calls),
-    replyWith('verdicts'),
-  );
-
-const reasonPrompt = (problems: string, userInput: string, score: string) =>
-  stagePrompt(
-    REASON,
-    `The tool-call arguments of an agent run scored ${score} (the share of calls with correct arguments). In one or two sentences, explain that score to the user, drawing on the problems listed.`,
-    block('Problems found', problems),
-    block('User request', userInput),
-    replyWith('reason'),
-  );
-
-export const argumentCorrectnessMetric: MetricDefinition = {
-  name: 'argument_correctness',
-  description: 'Judges whether the arguments of each tool call were right for the request.',
-  category: 'trace',
-  defaultThreshold: DEFAULT_THRESHOLD,
-  previewPrompts: ({ rendered }) => [
-    { stage: 'extract', prompt: extractPrompt(rendered) },
-    { stage: 'verdicts', prompt: verdictsPrompt('<extracted_user_input>', '<extracted_tool_calls>') },
-    { stage: 'reason', prompt: reasonPrompt('<incorrect_call_reasons>', '<extracted_user_input>', '<score>') },
-  ],
-  async evaluate(ctx) {
-    const { user_input, tool_calls } = await ctx.ask(EXTRACT, ToolCallsSchema, extractPrompt(ctx.rendered()));
-    if (tool_calls.length === 0) {
-      return {
-        score: 1,
-        reason: NO_TOOL_CALLS_REASON,
-        metadata: { user_input, verdicts: [], threshold: ctx.threshold, success: true },
-      };
-    }
-    const calls = tool_calls.map((c, i) => ({
-      index: i + 1,
-      name: c.name,
-      parameters: parseLooseJson(c.parameters),
-      reasoning: c.reasoning,
-    }));
-    const { verdicts } = await ctx.ask(
-      VERDICTS,
-      ArgumentVerdictsSchema,
-      verdictsPrompt(user_input, JSON.stringify(calls)),
-    );
-    const yes = verdicts.filter((v) => v.verdict === 'yes').length;
-    const score = verdicts.length === 0 ? 1 : Math.min(1, yes / verdicts.length);
-    const problems = verdicts.filter((v) => v.verdict === 'no').map((v) => `- ${v.reason ?? 'no reason given'}`);
-    const { reason } = await ctx.ask(
-      REASON,
-      ArgumentReasonSchema,
-      reasonPrompt(problems.join('\n') || '(none)', user_input, score.toFixed(2)),
-    );
-    return scored(score, reason, ctx.threshold, { user_input, verdicts });
-  },
-};
+const explain = stage('reason', ArgumentReasonSchema, (problems: string, userInput: string, score: string) => [
+  `The tool-call arguments of an agent run scored ${score} (the share of calls with correct arguments). In one or two sentences, explain that score to the user, drawing on the problems listed.`,
+  block('Problems found', problems),
+  block('User request', userInput),
+  replyWith('reason'),
+]);

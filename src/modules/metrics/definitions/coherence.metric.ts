@@ -1,21 +1,10 @@
-import {
-  clamp01,
-  cosineGap,
-  DEFAULT_THRESHOLD,
-  plainText,
-  round4,
-  scored,
-  type MetricDefinition,
-} from '../metric-definition';
+import { builtInMetric, clamp01, cosineGap, plainText, round4, scored } from '../metric-definition';
 
 export const EMPTY_COHERENCE_REASON = 'The input or the output is empty, so coherence is assumed.';
 
 /** Embeddings only, no chat call: score = 1 − cosine distance between input and output. */
-export const coherenceMetric: MetricDefinition = {
-  name: 'coherence',
+export const coherenceMetric = builtInMetric('coherence', {
   description: "Measures how closely the agent's output relates to its input, by embedding similarity.",
-  category: 'trace',
-  defaultThreshold: DEFAULT_THRESHOLD,
   usesEmbeddings: true,
   previewPrompts: () => [],
   async evaluate(ctx) {
@@ -33,4 +22,4 @@ export const coherenceMetric: MetricDefinition = {
     const score = round4(clamp01(1 - gap));
     return scored(score, `Coherence gap: ${gap.toFixed(4)}`, ctx.threshold, { coherence_gap: gap });
   },
-};
+});

@@ -1,12 +1,4 @@
-import {
-  clamp01,
-  cosineSimilarity,
-  DEFAULT_THRESHOLD,
-  plainText,
-  round4,
-  scored,
-  type MetricDefinition,
-} from '../metric-definition';
+import { builtInMetric, clamp01, cosineSimilarity, plainText, round4, scored } from '../metric-definition';
 
 /** How many previous session outputs the current output is compared with. */
 export const LOOP_WINDOW = 3;
@@ -39,13 +31,10 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
  * runs): compares the trace's output with the outputs of the previous traces of its session
  * (embedding cosine × token Jaccard). Session runs pass those traces (EvaluateTraceOptions.sessionTraces).
  */
-export const loopDetectionMetric: MetricDefinition = {
-  name: 'loop_detection',
+export const loopDetectionMetric = builtInMetric('loop_detection', {
   description: 'Flags an agent that keeps giving the same answer across the traces of a session.',
-  category: 'trace',
   listed: false,
   usesEmbeddings: true,
-  defaultThreshold: DEFAULT_THRESHOLD,
   previewPrompts: () => [],
   async evaluate(ctx) {
     if (!ctx.sessionOutputs) {
@@ -83,4 +72,4 @@ export const loopDetectionMetric: MetricDefinition = {
       comparisons,
     });
   },
-};
+});

@@ -4,6 +4,7 @@ import {
   DEFAULT_SIGNAL_WEIGHTS,
   SESSION_METRICS,
   type SessionMetricInput,
+  type SessionMetricResult,
   type TraceSignals,
 } from './session-metrics';
 
@@ -17,23 +18,35 @@ const THREE = {
   t3: { confidence: 1.0 },
 };
 
+/** The signal risks w × (1 − s) of THREE with the default weights: alike in both metrics. */
+const THREE_RISKS: Record<string, Record<string, number | null>> = {
+  t1: { confidence_risk: 0.1, loop_risk: 0, tool_risk: 0.4, coherence_risk: 0.2 },
+  t2: { confidence_risk: 0.6, loop_risk: 0.4, tool_risk: null, coherence_risk: 0.1 },
+  t3: { confidence_risk: 0, loop_risk: null, tool_risk: null, coherence_risk: null },
+};
+/** The per_trace_signals of THREE: its risks, with what a metric adds per trace. */
+const threeTraces = (added: Record<string, Record<string, number>>) =>
+  Object.fromEntries(Object.entries(THREE_RISKS).map(([t, risks]) => [t, { ...risks, ...added[t] }]));
+/** A metric's whole result on THREE with the default weights; the counts and weights every metric reports added. */
+function expectOnThree(
+  metric: (input: SessionMetricInput) => SessionMetricResult,
+  result: { score: number; reason: string },
+  metadata: Record<string, unknown>,
+) {
+  expect(metric(session(THREE))).toEqual({
+    ...result,
+    metadata: { total_traces_in_session: 3, traces_evaluated: 3, signal_weights: DEFAULT_SIGNAL_WEIGHTS, ...metadata },
+  });
+}
+
 describe('agent_reliability', () => {
   it('max-composes each trace, then blends the mean of the top 15 % with the max (default weights)', () => {
-    const r = agentReliability(session(THREE));
     // t1: max(0.1, 0, 0.8 × 0.5, 0.2) = 0.4; t2: max(0.6, 0.4, 0.1) = 0.6 (flagged); t3: 0.
     // n = 3, k = max(1, ceil(0.45)) = 1: raw = 0.9 × 0.6 + 0.1 × 0.6 = 0.6, score 0.4.
-    expect(r.score).toBe(0.4);
-    expect(r.reason).toBe('Elevated risk in 1 of 3 traces.');
-    expect(r.metadata).toEqual({
-      total_traces_in_session: 3,
-      traces_evaluated: 3,
+    const result = { score: 0.4, reason: 'Elevated risk in 1 of 3 traces.' };
+    expectOnThree(agentReliability, result, {
       raw_risk: 0.6,
-      signal_weights: DEFAULT_SIGNAL_WEIGHTS,
-      per_trace_signals: {
-        t1: { confidence_risk: 0.1, loop_risk: 0, tool_risk: 0.4, coherence_risk: 0.2, step_risk: 0.4 },
-        t2: { confidence_risk: 0.6, loop_risk: 0.4, tool_risk: null, coherence_risk: 0.1, step_risk: 0.6 },
-        t3: { confidence_risk: 0, loop_risk: null, tool_risk: null, coherence_risk: null, step_risk: 0 },
-      },
+      per_trace_signals: threeTraces({ t1: { step_risk: 0.4 }, t2: { step_risk: 0.6 }, t3: { step_risk: 0 } }),
       flagged_traces: ['t2'],
       aggregation: {
         method: 'max_compose_top_k',
@@ -84,42 +97,16 @@ describe('agent_reliability', () => {
 
 describe('agent_consistency', () => {
   it('weighted RMS of (1 + situational penalty) × confidence risk (default weights)', () => {
-    const r = agentConsistency(session(THREE));
     // t1: penalty 0 + 0.4 + 0.2 = 0.6, wu = 1.6 × 0.1 = 0.16; t2: penalty 0.4 + 0.1 = 0.5, wu = 1.5 × 0.6 = 0.9;
     // t3: wu 0. rms = sqrt((0.0256 + 0.81 + 0) / 3) = 0.527763 → score 0.4722.
-    expect(r.score).toBe(0.4722);
-    expect(r.reason).toBe('High instability across 3 traces; multiple signals compound.');
-    expect(r.metadata).toEqual({
-      total_traces_in_session: 3,
-      traces_evaluated: 3,
+    const result = { score: 0.4722, reason: 'High instability across 3 traces; multiple signals compound.' };
+    expectOnThree(agentConsistency, result, {
       raw_instability: 0.5278,
-      signal_weights: DEFAULT_SIGNAL_WEIGHTS,
-      per_trace_signals: {
-        t1: {
-          confidence_risk: 0.1,
-          loop_risk: 0,
-          tool_risk: 0.4,
-          coherence_risk: 0.2,
-          situational_penalty: 0.6,
-          weighted_uncertainty: 0.16,
-        },
-        t2: {
-          confidence_risk: 0.6,
-          loop_risk: 0.4,
-          tool_risk: null,
-          coherence_risk: 0.1,
-          situational_penalty: 0.5,
-          weighted_uncertainty: 0.9,
-        },
-        t3: {
-          confidence_risk: 0,
-          loop_risk: null,
-          tool_risk: null,
-          coherence_risk: null,
-          situational_penalty: 0,
-          weighted_uncertainty: 0,
-        },
-      },
+      per_trace_signals: threeTraces({
+        t1: { situational_penalty: 0.6, weighted_uncertainty: 0.16 },
+        t2: { situational_penalty: 0.5, weighted_uncertainty: 0.9 },
+        t3: { situational_penalty: 0, weighted_uncertainty: 0 },
+      }),
       aggregation: { method: 'weighted_rms', rms_value: 0.5278 },
     });
   });

@@ -3,53 +3,58 @@ import { identityConvention } from './identity';
 import { openInferenceConvention } from './openinference';
 import { traceloopConvention } from './traceloop';
 import { vercelAiConvention } from './vercel-ai';
+import type { Convention } from '../facts';
+
+/** What a convention reads from span attributes alone (no events, no span name). */
+const readAttrs = (convention: Convention, attrs: Record<string, unknown>) => convention.read(attrs, [], '');
 
 const CALL = { id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"id":1}' } };
 
+/** The messages read from a chat whose prompt ends with the result of call c1 and whose answer is CALL. */
+const toolRoundTrip = (prompt: { role: string; content: string }[], result: string) => ({
+  input: { messages: [...prompt, { role: 'tool', content: result, tool_call_id: 'c1' }] },
+  output: { messages: [{ role: 'assistant', tool_calls: [CALL] }] },
+});
+
 describe('GenAI semantic conventions', () => {
   it('reads kinds from gen_ai.operation.name', () => {
-    const kind = (op: string) => genAiConvention.read({ 'gen_ai.operation.name': op }, [], '').kind;
+    const kind = (op: string) => readAttrs(genAiConvention, { 'gen_ai.operation.name': op }).kind;
     expect(
       ['chat', 'text_completion', 'embeddings', 'execute_tool', 'invoke_agent', 'retrieval', 'other'].map(kind),
     ).toEqual(['LLM', 'LLM', 'EMBEDDING', 'TOOL', 'AGENT', 'RETRIEVER', undefined]);
   });
 
   it('reads model, usage, parameters and parts messages with tool calls and tool results', () => {
-    const facts = genAiConvention.read(
-      {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.request.model': 'm-1',
-        'gen_ai.response.model': 'm-1-2025',
-        'gen_ai.usage.input_tokens': 10,
-        'gen_ai.usage.output_tokens': 2,
-        'gen_ai.request.temperature': 0.5,
-        'gen_ai.system_instructions': 'Be brief.',
-        'gen_ai.input.messages': JSON.stringify([
-          { role: 'user', parts: [{ type: 'text', content: 'hi' }] },
-          { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: { ok: true } }] },
-        ]),
-        'gen_ai.output.messages': JSON.stringify([
-          { role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'lookup', arguments: { id: 1 } }] },
-        ]),
-        'gen_ai.conversation.id': 'conv-1',
-      },
-      [],
-      '',
-    );
+    const facts = readAttrs(genAiConvention, {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'm-1',
+      'gen_ai.response.model': 'm-1-2025',
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 2,
+      'gen_ai.request.temperature': 0.5,
+      'gen_ai.system_instructions': 'Be brief.',
+      'gen_ai.input.messages': JSON.stringify([
+        { role: 'user', parts: [{ type: 'text', content: 'hi' }] },
+        { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: { ok: true } }] },
+      ]),
+      'gen_ai.output.messages': JSON.stringify([
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'lookup', arguments: { id: 1 } }] },
+      ]),
+      'gen_ai.conversation.id': 'conv-1',
+    });
     expect(facts).toMatchObject({
       model: 'm-1-2025',
       promptTokens: 10,
       completionTokens: 2,
       modelParameters: { temperature: 0.5 },
       sessionId: 'conv-1',
-      input: {
-        messages: [
+      ...toolRoundTrip(
+        [
           { role: 'system', content: 'Be brief.' },
           { role: 'user', content: 'hi' },
-          { role: 'tool', content: '{"ok":true}', tool_call_id: 'c1' },
         ],
-      },
-      output: { messages: [{ role: 'assistant', tool_calls: [CALL] }] },
+        '{"ok":true}',
+      ),
     });
   });
 
@@ -73,64 +78,50 @@ describe('GenAI semantic conventions', () => {
   });
 
   it('reads a tool span: arguments as input, result as output', () => {
-    const facts = genAiConvention.read(
-      {
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.call.arguments': '{"id":1}',
-        'gen_ai.tool.call.result': 'done',
-      },
-      [],
-      '',
-    );
+    const facts = readAttrs(genAiConvention, {
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.call.arguments': '{"id":1}',
+      'gen_ai.tool.call.result': 'done',
+    });
     expect(facts).toMatchObject({ kind: 'TOOL', input: { id: 1 }, output: 'done' });
   });
 });
 
 describe('OpenInference', () => {
   it('maps every span kind, RERANKER to RETRIEVER and the rest to OTHER', () => {
-    const kind = (k: string) => openInferenceConvention.read({ 'openinference.span.kind': k }, [], '').kind;
+    const kind = (k: string) => readAttrs(openInferenceConvention, { 'openinference.span.kind': k }).kind;
     expect(
       ['LLM', 'TOOL', 'RETRIEVER', 'EMBEDDING', 'AGENT', 'CHAIN', 'RERANKER', 'GUARDRAIL', 'llm'].map(kind),
     ).toEqual(['LLM', 'TOOL', 'RETRIEVER', 'EMBEDDING', 'AGENT', 'CHAIN', 'RETRIEVER', 'OTHER', 'LLM']);
   });
 
   it('reads flattened messages with tool calls, token counts, parameters, session, user and tags', () => {
-    const facts = openInferenceConvention.read(
-      {
-        'openinference.span.kind': 'LLM',
-        'llm.model_name': 'gpt-x',
-        'llm.token_count.prompt': 7,
-        'llm.token_count.completion': 3,
-        'llm.invocation_parameters': '{"temperature":0}',
-        'llm.input_messages.0.message.role': 'user',
-        'llm.input_messages.0.message.content': 'q',
-        'llm.input_messages.1.message.role': 'tool',
-        'llm.input_messages.1.message.contents.0.message_content.text': 'r',
-        'llm.input_messages.1.message.tool_call_id': 'c1',
-        'llm.output_messages.0.message.role': 'assistant',
-        'llm.output_messages.0.message.tool_calls.0.tool_call.id': 'c1',
-        'llm.output_messages.0.message.tool_calls.0.tool_call.function.name': 'lookup',
-        'llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments': '{"id":1}',
-        'session.id': 's',
-        'user.id': 'u',
-        'tag.tags': ['a', 'b'],
-      },
-      [],
-      '',
-    );
+    const facts = readAttrs(openInferenceConvention, {
+      'openinference.span.kind': 'LLM',
+      'llm.model_name': 'gpt-x',
+      'llm.token_count.prompt': 7,
+      'llm.token_count.completion': 3,
+      'llm.invocation_parameters': '{"temperature":0}',
+      'llm.input_messages.0.message.role': 'user',
+      'llm.input_messages.0.message.content': 'q',
+      'llm.input_messages.1.message.role': 'tool',
+      'llm.input_messages.1.message.contents.0.message_content.text': 'r',
+      'llm.input_messages.1.message.tool_call_id': 'c1',
+      'llm.output_messages.0.message.role': 'assistant',
+      'llm.output_messages.0.message.tool_calls.0.tool_call.id': 'c1',
+      'llm.output_messages.0.message.tool_calls.0.tool_call.function.name': 'lookup',
+      'llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments': '{"id":1}',
+      'session.id': 's',
+      'user.id': 'u',
+      'tag.tags': ['a', 'b'],
+    });
     expect(facts).toMatchObject({
       kind: 'LLM',
       model: 'gpt-x',
       promptTokens: 7,
       completionTokens: 3,
       modelParameters: { temperature: 0 },
-      input: {
-        messages: [
-          { role: 'user', content: 'q' },
-          { role: 'tool', content: 'r', tool_call_id: 'c1' },
-        ],
-      },
-      output: { messages: [{ role: 'assistant', tool_calls: [CALL] }] },
+      ...toolRoundTrip([{ role: 'user', content: 'q' }], 'r'),
       sessionId: 's',
       userId: 'u',
       tags: ['a', 'b'],
@@ -139,31 +130,27 @@ describe('OpenInference', () => {
 
   it('reads input.value / output.value, parsing JSON, and retrieval documents', () => {
     expect(
-      openInferenceConvention.read(
-        { 'input.value': '{"q":1}', 'input.mime_type': 'application/json', 'output.value': 'plain' },
-        [],
-        '',
-      ),
+      readAttrs(openInferenceConvention, {
+        'input.value': '{"q":1}',
+        'input.mime_type': 'application/json',
+        'output.value': 'plain',
+      }),
     ).toMatchObject({
       input: { q: 1 },
       output: 'plain',
     });
-    const retriever = openInferenceConvention.read(
-      {
-        'openinference.span.kind': 'RETRIEVER',
-        'retrieval.documents.0.document.content': 'doc',
-        'retrieval.documents.0.document.score': 0.5,
-      },
-      [],
-      '',
-    );
+    const retriever = readAttrs(openInferenceConvention, {
+      'openinference.span.kind': 'RETRIEVER',
+      'retrieval.documents.0.document.content': 'doc',
+      'retrieval.documents.0.document.score': 0.5,
+    });
     expect(retriever.output).toEqual([{ content: 'doc', score: 0.5 }]);
   });
 });
 
 describe('OpenLLMetry (Traceloop)', () => {
   it('maps traceloop.span.kind and llm.request.type', () => {
-    const kind = (a: Record<string, unknown>) => traceloopConvention.read(a, [], '').kind;
+    const kind = (a: Record<string, unknown>) => readAttrs(traceloopConvention, a).kind;
     expect(kind({ 'traceloop.span.kind': 'workflow' })).toBe('CHAIN');
     expect(kind({ 'traceloop.span.kind': 'agent' })).toBe('AGENT');
     expect(kind({ 'traceloop.span.kind': 'tool' })).toBe('TOOL');
@@ -172,33 +159,25 @@ describe('OpenLLMetry (Traceloop)', () => {
   });
 
   it('reads indexed prompts and completions with tool calls, and entity input/output', () => {
-    const facts = traceloopConvention.read(
-      {
-        'gen_ai.prompt.0.role': 'user',
-        'gen_ai.prompt.0.content': 'q',
-        'gen_ai.completion.0.role': 'assistant',
-        'gen_ai.completion.0.tool_calls.0.id': 'c1',
-        'gen_ai.completion.0.tool_calls.0.name': 'lookup',
-        'gen_ai.completion.0.tool_calls.0.arguments': '{"id":1}',
-        'llm.usage.total_tokens': 9,
-      },
-      [],
-      '',
-    );
+    const facts = readAttrs(traceloopConvention, {
+      'gen_ai.prompt.0.role': 'user',
+      'gen_ai.prompt.0.content': 'q',
+      'gen_ai.completion.0.role': 'assistant',
+      'gen_ai.completion.0.tool_calls.0.id': 'c1',
+      'gen_ai.completion.0.tool_calls.0.name': 'lookup',
+      'gen_ai.completion.0.tool_calls.0.arguments': '{"id":1}',
+      'llm.usage.total_tokens': 9,
+    });
     expect(facts).toMatchObject({
       input: { messages: [{ role: 'user', content: 'q' }] },
       output: { messages: [{ role: 'assistant', tool_calls: [CALL] }] },
       totalTokens: 9,
     });
-    const task = traceloopConvention.read(
-      {
-        'traceloop.span.kind': 'task',
-        'traceloop.entity.input': '{"inputs":{"x":1}}',
-        'traceloop.entity.output': '"ok"',
-      },
-      [],
-      '',
-    );
+    const task = readAttrs(traceloopConvention, {
+      'traceloop.span.kind': 'task',
+      'traceloop.entity.input': '{"inputs":{"x":1}}',
+      'traceloop.entity.output': '"ok"',
+    });
     expect(task).toMatchObject({ kind: 'CHAIN', input: { x: 1 }, output: 'ok' });
   });
 });
@@ -239,14 +218,13 @@ describe('Vercel AI SDK (ai.*)', () => {
       model: 'gpt-4o-mini',
       promptTokens: 5,
       completionTokens: 1,
-      input: {
-        messages: [
+      ...toolRoundTrip(
+        [
           { role: 'system', content: 'sys' },
           { role: 'user', content: 'q' },
-          { role: 'tool', content: '{"ok":1}', tool_call_id: 'c1' },
         ],
-      },
-      output: { messages: [{ role: 'assistant', tool_calls: [CALL] }] },
+        '{"ok":1}',
+      ),
     });
   });
 
@@ -284,7 +262,7 @@ describe('session, user and tags', () => {
     ['ai.telemetry.metadata.sessionId', 'ai.telemetry.metadata.userId'],
     ['ai.settings.context.sessionId', 'ai.settings.context.userId'],
   ])('reads %s and %s', (sessionKey, userKey) => {
-    expect(identityConvention.read({ [sessionKey]: 's-1', [userKey]: 'u-1' }, [], '')).toMatchObject({
+    expect(readAttrs(identityConvention, { [sessionKey]: 's-1', [userKey]: 'u-1' })).toMatchObject({
       sessionId: 's-1',
       userId: 'u-1',
     });
@@ -292,9 +270,9 @@ describe('session, user and tags', () => {
   });
 
   it('prefers session.id over the others, and reads tags as a list or as JSON or comma text', () => {
-    expect(identityConvention.read({ 'langfuse.session.id': 'b', 'session.id': 'a' }, [], '').sessionId).toBe('a');
-    expect(identityConvention.read({ 'tag.tags': ['x', 'y'] }, [], '').tags).toEqual(['x', 'y']);
-    expect(identityConvention.read({ 'langfuse.trace.tags': '["x"]' }, [], '').tags).toEqual(['x']);
-    expect(identityConvention.read({ 'ai.telemetry.metadata.tags': 'x, y' }, [], '').tags).toEqual(['x', 'y']);
+    expect(readAttrs(identityConvention, { 'langfuse.session.id': 'b', 'session.id': 'a' }).sessionId).toBe('a');
+    expect(readAttrs(identityConvention, { 'tag.tags': ['x', 'y'] }).tags).toEqual(['x', 'y']);
+    expect(readAttrs(identityConvention, { 'langfuse.trace.tags': '["x"]' }).tags).toEqual(['x']);
+    expect(readAttrs(identityConvention, { 'ai.telemetry.metadata.tags': 'x, y' }).tags).toEqual(['x', 'y']);
   });
 });
