@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsString, IsUUID } from 'class-validator';
 import { PlanLimits } from './self-hosted-plan';
+import { IntegerQuery } from '../../common/dto/query-fields';
 
 const PLAN_DOC = 'Always DEVELOPMENT on a self-hosted instance (the dashboard shows no upgrade for it).';
 
@@ -12,12 +12,7 @@ export class OrgParams {
 }
 
 export class InvoicesQuery {
-  @ApiProperty({ required: false, default: 12, minimum: 1, maximum: 36 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(36)
+  @IntegerQuery({ default: 12, minimum: 1, maximum: 36 }, 1, 36)
   limit?: number;
 }
 

@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { EvalRunStatus } from '../entities/eval-run.entity';
+import { IntegerQuery } from '../../../common/dto/query-fields';
 
 /** `:run_id` path parameter: a malformed id is a 422 validation error, like the original's UUID path type. */
 export class EvalRunIdParams {
@@ -48,17 +49,9 @@ export class TemplateQueryDto {
 
 /** GET /evaluations/trace-runs/{run_id}/scores: every score by default (a bare array, as the CLI expects). */
 export class RunScoresQueryDto {
-  @ApiProperty({ required: false, minimum: 1, description: 'At most this many scores (default: all of them).' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IntegerQuery({ minimum: 1, description: 'At most this many scores (default: all of them).' }, 1)
   limit?: number;
 
-  @ApiProperty({ required: false, minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @IntegerQuery({ minimum: 0, default: 0 }, 0)
   offset?: number;
 }
