@@ -1,13 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, IsUUID } from 'class-validator';
+import { IsString } from 'class-validator';
 import { PlanLimits } from './self-hosted-plan';
 import { IntegerQuery } from '../../common/dto/query-fields';
+import { UuidField } from '../../common/dto/fields';
 
 const PLAN_DOC = 'Always DEVELOPMENT on a self-hosted instance (the dashboard shows no upgrade for it).';
 
 export class OrgParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   org_id: string;
 }
 

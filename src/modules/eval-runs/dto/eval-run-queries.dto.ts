@@ -1,22 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { EvalRunStatus } from '../entities/eval-run.entity';
 import { IntegerQuery } from '../../../common/dto/query-fields';
+import { EnumFilter, UuidField } from '../../../common/dto/fields';
 
 /** `:run_id` path parameter: a malformed id is a 422 validation error, like the original's UUID path type. */
 export class EvalRunIdParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   run_id: string;
 }
 
 /** GET /evaluations/trace-runs */
 export class ListEvalRunsQueryDto extends PaginationQueryDto {
-  @ApiProperty({ required: false, enum: EvalRunStatus, enumName: 'EvaluationStatus' })
-  @IsOptional()
-  @IsIn(Object.values(EvalRunStatus))
+  @EnumFilter(EvalRunStatus, 'EvaluationStatus')
   status?: EvalRunStatus;
 }
 

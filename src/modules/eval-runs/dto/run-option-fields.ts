@@ -61,6 +61,22 @@ export const SamplingSeedField = (description: string) =>
     Max(MAX_SAMPLING_SEED),
   );
 
+/** PostgreSQL's largest `integer`: the cap of counts stored in such columns (budgets of calls, trace counts). */
+export const MAX_INT4 = 2_147_483_647;
+
+/**
+ * An optional, nullable whole number from 1 to `max` (a budget of judge calls or tokens, a minimum
+ * count); null or absent: no such bound.
+ */
+export const PositiveCountField = (description: string, max: number = MAX_INT4) =>
+  stacked(
+    ApiProperty({ required: false, nullable: true, type: 'integer', minimum: 1, description }),
+    IsOptional(),
+    IsInt(),
+    Min(1),
+    Max(max),
+  );
+
 /** `filters.tags`: traces carrying ANY of these tags (at most MAX_TAGS). */
 export const TagsFilterField = (description: string) =>
   stacked(

@@ -1,24 +1,24 @@
-import { ApiProperty, OmitType, PartialType, PickType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptions, OmitType, PartialType, PickType } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsIn,
-  IsInt,
   IsNotEmpty,
   IsNumber,
   IsObject,
   IsOptional,
   IsString,
-  IsUUID,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
-import { MetricNamesField } from '../../eval-runs/dto/run-option-fields';
+import { MetricNamesField, PositiveCountField } from '../../eval-runs/dto/run-option-fields';
 import { markRawJson } from '../../../common/validation/raw-json';
 import { KeepRawJson } from '../../traces/dto/validators';
 import { MONITOR_SCOPES, MonitorScope, MonitorStatus } from '../entities/monitor.entity';
+import { stacked } from '../../../common/decorators';
+import { EnumFilter, UuidField } from '../../../common/dto/fields';
 
 const FILTERS_DOC =
   'Which traces (or sessions) the monitor evaluates; `{}` means all. TRACE keys: date_from, date_to, status, ' +
@@ -32,39 +32,26 @@ const SIGNAL_WEIGHTS_DOC =
   'SESSION only (422 on a TRACE monitor): weights of the session signals confidence, loop_detection, ' +
   'tool_correctness, coherence. Stored as filters.signal_weights.';
 
+/** An optional JSON object handed to the service as sent (see raw-json.ts), which checks its keys. */
+const RawJsonObjectField = (schema: ApiPropertyOptions) =>
+  stacked(ApiProperty({ required: false, ...schema } as ApiPropertyOptions), IsOptional(), IsObject(), KeepRawJson());
+
 /** The judge model and per-run budgets, as a run takes them; each spawned run gets them. Then the monitor's own fields. */
 class MonitorBudgetFields extends PickType(RunMetricsFields, [
   'model',
   'max_judge_calls',
   'max_judge_tokens',
 ] as const) {
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description:
-      "Cap on the judge calls of the monitor's runs per UTC day. A scheduled fire once it is spent is skipped " +
+  @PositiveCountField(
+    "Cap on the judge calls of the monitor's runs per UTC day. A scheduled fire once it is spent is skipped " +
       '(the reason is on the monitor); a run gets at most what is left as its call budget.',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  )
   max_judge_calls_per_day?: number | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description:
-      "Cap on the judge tokens (input + output) of the monitor's runs per UTC day; as max_judge_calls_per_day.",
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @PositiveCountField(
+    "Cap on the judge tokens (input + output) of the monitor's runs per UTC day; as max_judge_calls_per_day.",
+    Number.MAX_SAFE_INTEGER,
+  )
   max_judge_tokens_per_day?: number | null;
 
   @ApiProperty({
@@ -99,16 +86,12 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   ])
   metrics: string[];
 
-  @ApiProperty({
-    required: false,
+  @RawJsonObjectField({
     type: Object,
     additionalProperties: true,
     example: { status: 'COMPLETED' },
     description: FILTERS_DOC,
   })
-  @IsOptional()
-  @IsObject()
-  @KeepRawJson()
   filters?: Record<string, unknown> | null;
 
   @ApiProperty({
@@ -142,16 +125,12 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   @IsBoolean()
   only_if_changed?: boolean;
 
-  @ApiProperty({
-    required: false,
+  @RawJsonObjectField({
     nullable: true,
     type: Object,
     additionalProperties: { type: 'number' },
     description: SIGNAL_WEIGHTS_DOC,
   })
-  @IsOptional()
-  @IsObject()
-  @KeepRawJson()
   signal_weights?: Record<string, number> | null;
 }
 
@@ -165,15 +144,12 @@ for (const field of ['filters', 'signal_weights']) markRawJson(UpdateMonitorRequ
 
 /** `:monitor_id` path parameter (malformed: 422). */
 export class MonitorIdParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   monitor_id: string;
 }
 
 /** GET /evaluations/monitors */
 export class ListMonitorsQueryDto extends PaginationQueryDto {
-  @ApiProperty({ required: false, enum: MonitorStatus, enumName: 'MonitorStatus' })
-  @IsOptional()
-  @IsIn(Object.values(MonitorStatus))
+  @EnumFilter(MonitorStatus, 'MonitorStatus')
   status?: MonitorStatus;
 }
