@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { BucketingQuery } from '../../analytics/dto/analytics-query.dto';
 import { PageQueryDto } from '../../traces/dto/list-traces.query.dto';
-import { ShortTextQuery, TagsQuery, TimestampQuery } from '../../traces/dto/query.decorators';
-import { IsTimestamp } from '../../traces/dto/validators';
+import { RequiredTimestampQuery, ShortTextQuery, TagsQuery, TimestampQuery } from '../../traces/dto/query.decorators';
 import { MAX_SHORT_TEXT_LENGTH, SORT_ORDERS, SortOrder } from '../../traces/traces.constants';
 import {
   SESSION_SORT_FIELDS,
@@ -72,13 +71,9 @@ export class SessionTracesPageDto {
 
 /** Query of GET /sessions/analytics. */
 export class SessionAnalyticsQueryDto extends BucketingQuery {
-  @ApiProperty({ format: 'date-time', description: 'Sessions whose first trace started at or after this.' })
-  @IsDefined()
-  @IsTimestamp()
+  @RequiredTimestampQuery('Sessions whose first trace started at or after this.')
   started_after: string;
 
-  @ApiProperty({ format: 'date-time', description: 'Sessions whose first trace started before this.' })
-  @IsDefined()
-  @IsTimestamp()
+  @RequiredTimestampQuery('Sessions whose first trace started before this.')
   started_before: string;
 }
