@@ -34,10 +34,25 @@ export const MetricNamesField = (description: string, example: string[]) =>
     MaxLength(255, { each: true }),
   );
 
-/** `sampling_rate`: the fraction of the matching targets, in [0, 1] (0 is refused by the service). */
-export const SamplingRateField = (description: string) =>
+/**
+ * `sampling_rate`: the fraction of the matching targets, in [0, 1] (0 is refused by the service).
+ * A run's is nullable; a monitor's is not, and shows an example.
+ */
+export const SamplingRateField = (
+  description: string,
+  { nullable = true, example }: { nullable?: boolean; example?: number } = {},
+) =>
   stacked(
-    ApiProperty({ required: false, nullable: true, type: Number, minimum: 0, maximum: 1, default: 1, description }),
+    ApiProperty({
+      required: false,
+      ...(nullable ? { nullable } : {}),
+      type: Number,
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      ...(example === undefined ? {} : { example }),
+      description,
+    }),
     IsOptional(),
     IsNumber({ allowNaN: false, allowInfinity: false }),
     Min(0),

@@ -1,24 +1,13 @@
 import { ApiProperty, ApiPropertyOptions, OmitType, PartialType, PickType } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsIn,
-  IsNotEmpty,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { stacked } from '../../../common/decorators';
+import { EnumFilter, UuidField } from '../../../common/dto/fields';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
-import { MetricNamesField, PositiveCountField } from '../../eval-runs/dto/run-option-fields';
+import { MetricNamesField, PositiveCountField, SamplingRateField } from '../../eval-runs/dto/run-option-fields';
 import { markRawJson } from '../../../common/validation/raw-json';
 import { KeepRawJson } from '../../traces/dto/validators';
 import { MONITOR_SCOPES, MonitorScope, MonitorStatus } from '../entities/monitor.entity';
-import { stacked } from '../../../common/decorators';
-import { EnumFilter, UuidField } from '../../../common/dto/fields';
 
 const FILTERS_DOC =
   'Which traces (or sessions) the monitor evaluates; `{}` means all. TRACE keys: date_from, date_to, status, ' +
@@ -33,8 +22,13 @@ const SIGNAL_WEIGHTS_DOC =
   'tool_correctness, coherence. Stored as filters.signal_weights.';
 
 /** An optional JSON object handed to the service as sent (see raw-json.ts), which checks its keys. */
-const RawJsonObjectField = (schema: ApiPropertyOptions) =>
-  stacked(ApiProperty({ required: false, ...schema } as ApiPropertyOptions), IsOptional(), IsObject(), KeepRawJson());
+const RawJsonObjectField = (description: string, schema: ApiPropertyOptions) =>
+  stacked(
+    ApiProperty({ required: false, ...schema, description } as ApiPropertyOptions),
+    IsOptional(),
+    IsObject(),
+    KeepRawJson(),
+  );
 
 /** The judge model and per-run budgets, as a run takes them; each spawned run gets them. Then the monitor's own fields. */
 class MonitorBudgetFields extends PickType(RunMetricsFields, [
@@ -86,27 +80,13 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   ])
   metrics: string[];
 
-  @RawJsonObjectField({
-    type: Object,
-    additionalProperties: true,
-    example: { status: 'COMPLETED' },
-    description: FILTERS_DOC,
-  })
+  @RawJsonObjectField(FILTERS_DOC, { type: Object, additionalProperties: true, example: { status: 'COMPLETED' } })
   filters?: Record<string, unknown> | null;
 
-  @ApiProperty({
-    required: false,
-    type: Number,
-    minimum: 0,
-    maximum: 1,
-    default: 1,
+  @SamplingRateField('Fraction of the selected targets each run evaluates (at least 1); 0 gives 422.', {
+    nullable: false,
     example: 1,
-    description: 'Fraction of the selected targets each run evaluates (at least 1); 0 gives 422.',
   })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
   sampling_rate?: number | null;
 
   @ApiProperty({ example: 'daily', description: CADENCE_DOC })
@@ -125,12 +105,7 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   @IsBoolean()
   only_if_changed?: boolean;
 
-  @RawJsonObjectField({
-    nullable: true,
-    type: Object,
-    additionalProperties: { type: 'number' },
-    description: SIGNAL_WEIGHTS_DOC,
-  })
+  @RawJsonObjectField(SIGNAL_WEIGHTS_DOC, { nullable: true, type: Object, additionalProperties: { type: 'number' } })
   signal_weights?: Record<string, number> | null;
 }
 
