@@ -1,3 +1,5 @@
+import { Type } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { IntegerQuery } from './query-fields';
 
 export class PaginationQueryDto {
@@ -14,4 +16,15 @@ export interface Paginated<T> {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** A documented page of `item`s; each list's subclass gives the schema its name. */
+export function PageOf<T>(item: Type<T>) {
+  class Page implements Paginated<T> {
+    @ApiProperty({ type: [item] }) items: T[];
+    @ApiProperty({ type: 'integer' }) total: number;
+    @ApiProperty({ type: 'integer' }) limit: number;
+    @ApiProperty({ type: 'integer' }) offset: number;
+  }
+  return Page;
 }
