@@ -1,22 +1,13 @@
+import { Type } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IntegerQuery } from './query-fields';
 
 export class PaginationQueryDto {
-  @ApiProperty({ required: false, minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IntegerQuery({ minimum: 1, maximum: 200, default: 50 }, 1, 200)
   limit: number = 50;
 
-  @ApiProperty({ required: false, minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
+  // Past 2^53 a number is rounded, not what was asked: capped well below.
+  @IntegerQuery({ minimum: 0, default: 0 }, 0, 1_000_000_000)
   offset: number = 0;
 }
 
@@ -25,4 +16,15 @@ export interface Paginated<T> {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** A documented page of `item`s; each list's subclass gives the schema its name. */
+export function PageOf<T>(item: Type<T>) {
+  class Page implements Paginated<T> {
+    @ApiProperty({ type: [item] }) items: T[];
+    @ApiProperty({ type: 'integer' }) total: number;
+    @ApiProperty({ type: 'integer' }) limit: number;
+    @ApiProperty({ type: 'integer' }) offset: number;
+  }
+  return Page;
 }

@@ -1,14 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches } from 'class-validator';
+import { TextField, UuidField } from '../../common/dto/fields';
 
 /** POST /cli/auth/codes: what the dashboard's /cli-login page sends once the user authorizes. */
 export class CreateCliCodeRequest {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   org_id: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The project whose name the CLI stores; the key itself is org-wide.' })
-  @IsUUID('all')
+  @UuidField('The project whose name the CLI stores; the key itself is org-wide.')
   project_id: string;
 
   @ApiProperty({ description: 'base64url (no padding) of SHA-256 of the CLI-held code_verifier: 43 characters.' })
@@ -21,9 +20,7 @@ export class CreateCliCodeRequest {
   @IsIn(['S256'], { message: "Unsupported code_challenge_method. Only 'S256' is allowed." })
   code_challenge_method?: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 255, description: "The CLI's label (its machine's hostname)." })
-  @IsString()
-  @Length(1, 255)
+  @TextField(255, { description: "The CLI's label (its machine's hostname)." })
   label: string;
 
   @ApiProperty({ required: false, default: 90, enum: [90], description: 'Only a 90-day key lifetime is supported.' })
@@ -40,14 +37,10 @@ export class CliCodeResponse {
 
 /** POST /cli/auth/exchange: what the CLI sends (no credentials: the code and its verifier are the proof). */
 export class ExchangeRequest {
-  @ApiProperty({ minLength: 1, maxLength: 512 })
-  @IsString()
-  @Length(1, 512)
+  @TextField(512)
   code: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 512 })
-  @IsString()
-  @Length(1, 512)
+  @TextField(512)
   code_verifier: string;
 }
 

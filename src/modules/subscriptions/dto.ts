@@ -1,23 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsString } from 'class-validator';
 import { PlanLimits } from './self-hosted-plan';
+import { IntegerQuery } from '../../common/dto/query-fields';
+import { UuidField } from '../../common/dto/fields';
 
 const PLAN_DOC = 'Always DEVELOPMENT on a self-hosted instance (the dashboard shows no upgrade for it).';
 
 export class OrgParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   org_id: string;
 }
 
 export class InvoicesQuery {
-  @ApiProperty({ required: false, default: 12, minimum: 1, maximum: 36 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(36)
+  @IntegerQuery({ default: 12, minimum: 1, maximum: 36 }, 1, 36)
   limit?: number;
 }
 

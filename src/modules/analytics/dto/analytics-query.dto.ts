@@ -1,22 +1,18 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsIn, IsOptional, registerDecorator, ValidationOptions } from 'class-validator';
-import { IsTimestamp } from '../../traces/dto/validators';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { RequiredTimestampQuery } from '../../traces/dto/query.decorators';
+import { valueValidator } from '../../traces/dto/validators';
 import { DEFAULT_TIME_ZONE, GRANULARITIES, Granularity, isIanaTimeZone } from '../time-buckets';
 
 export const TRACE_METRICS = ['volume', 'errors', 'latency', 'cost', 'tokens', 'models'] as const;
 export type TraceMetric = (typeof TRACE_METRICS)[number];
 
 /** The value must be an IANA time-zone name (`Europe/Berlin`); offsets and abbreviations are refused. */
-export function IsIanaTimeZone(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isIanaTimeZone',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: '$property must be an IANA time-zone name such as Europe/Berlin', ...options },
-      validator: { validate: (value: unknown) => isIanaTimeZone(value) },
-    });
-}
+export const IsIanaTimeZone = valueValidator(
+  'isIanaTimeZone',
+  '$property must be an IANA time-zone name such as Europe/Berlin',
+  isIanaTimeZone,
+);
 
 /** `granularity` and `tz`, as every time-series endpoint takes them. */
 export class BucketingQuery {
@@ -42,13 +38,9 @@ export class TraceAnalyticsQuery extends BucketingQuery {
   @IsIn(TRACE_METRICS)
   metric?: TraceMetric;
 
-  @ApiProperty({ format: 'date-time', description: 'Traces with started_at ≥ this (inclusive).' })
-  @IsDefined()
-  @IsTimestamp()
+  @RequiredTimestampQuery('Traces with started_at ≥ this (inclusive).')
   started_after: string;
 
-  @ApiProperty({ format: 'date-time', description: 'Traces with started_at < this (exclusive).' })
-  @IsDefined()
-  @IsTimestamp()
+  @RequiredTimestampQuery('Traces with started_at < this (exclusive).')
   started_before: string;
 }

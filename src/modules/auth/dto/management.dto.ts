@@ -1,18 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import { MembershipRole } from '../entities/membership.entity';
 import { OrganizationEntity } from '../entities/organization.entity';
 import { ProjectEntity } from '../entities/project.entity';
+import { TextField } from '../../../common/dto/fields';
 
 const RETENTION_DOC =
   'Days traces are kept (by started_at) before the worker deletes them with their spans and scores; ' +
   '0 keeps them forever; null follows the server default (RETENTION_DAYS).';
 
 export class CreateOrganizationRequest {
-  @ApiProperty({ minLength: 1, maxLength: 255 })
-  @IsString()
-  @Length(1, 255)
+  @TextField(255)
   name: string;
 }
 
@@ -28,9 +27,7 @@ export class OrganizationResponse {
 }
 
 export class CreateProjectRequest {
-  @ApiProperty({ minLength: 1, maxLength: 255 })
-  @IsString()
-  @Length(1, 255)
+  @TextField(255)
   name: string;
 
   @ApiProperty({ required: false, maxLength: 2000, default: '' })
@@ -71,9 +68,7 @@ export class UpdateProjectRequest {
 }
 
 export class CreateAPIKeyRequest {
-  @ApiProperty({ minLength: 1, maxLength: 255, description: 'A label for the key.' })
-  @IsString()
-  @Length(1, 255)
+  @TextField(255, { description: 'A label for the key.' })
   name: string;
 
   @ApiProperty({ enum: ['never', '90d'], enumName: 'KeyExpiration', default: 'never', required: false })

@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
+import { stacked } from '../../../common/decorators';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { MembershipRole } from '../entities/membership.entity';
@@ -13,6 +14,24 @@ export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 /** The name rule of X-Project-Name: a renamed project stays addressable by the SDKs. */
 const PROJECT_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9 _.'-]{0,253}[A-Za-z0-9])?$/;
+
+/**
+ * A text field of a PATCH body: omitted or null leaves the value unchanged, so it is trimmed and
+ * checked (a string, then `checks`) only when sent with a value.
+ */
+const OptionalEdit = (schema: ApiPropertyOptions, ...checks: PropertyDecorator[]) =>
+  stacked(
+    ApiProperty({
+      required: false,
+      nullable: true,
+      ...schema,
+      description: 'Omitted or null: unchanged.',
+    } as ApiPropertyOptions),
+    Transform(trim),
+    ValidateIf((_object, value) => value !== undefined && value !== null),
+    IsString(),
+    ...checks,
+  );
 
 export class MeResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -66,19 +85,8 @@ export class InvitationResponse {
   @ApiProperty({ format: 'date-time' }) expires_at: string;
 
   static from(r: InvitationRow): InvitationResponse {
-    return {
-      id: r.id,
-      org_id: r.org_id,
-      org_name: r.org_name,
-      email: r.email,
-      role: r.role,
-      status: r.status,
-      invited_by: r.invited_by,
-      inviter_display_name: r.inviter_display_name,
-      inviter_email: r.inviter_email,
-      created_at: iso(r.created_at)!,
-      expires_at: iso(r.expires_at)!,
-    };
+    // The row holds exactly the response's fields (INVITATION_SELECT); only the dates change form.
+    return { ...r, created_at: iso(r.created_at)!, expires_at: iso(r.expires_at)! };
   }
 }
 
@@ -127,46 +135,28 @@ export class UpdateMemberRoleRequest {
 }
 
 export class UpdateOrganizationRequest {
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    minLength: 1,
-    maxLength: 255,
-    description: 'Omitted or null: unchanged.',
-  })
-  @Transform(trim)
-  @ValidateIf((o: UpdateOrganizationRequest) => o.name !== undefined && o.name !== null)
-  @IsString()
-  @Length(1, 255)
+  @OptionalEdit({ minLength: 1, maxLength: 255 }, Length(1, 255))
   name?: string | null;
 }
 
 export class EditProjectRequest {
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    minLength: 1,
-    maxLength: 255,
-    description: 'Omitted or null: unchanged.',
-  })
-  @Transform(trim)
-  @ValidateIf((o: EditProjectRequest) => o.name !== undefined && o.name !== null)
-  @IsString()
-  @Matches(PROJECT_NAME, {
-    message:
-      'name must be 1-255 characters, start and end with a letter or digit, and contain only letters, digits, spaces, hyphens, underscores, dots or apostrophes',
-  })
+  @OptionalEdit(
+    { minLength: 1, maxLength: 255 },
+    Matches(PROJECT_NAME, {
+      message:
+        'name must be 1-255 characters, start and end with a letter or digit, and contain only letters, digits, spaces, hyphens, underscores, dots or apostrophes',
+    }),
+  )
   name?: string | null;
 
-  @ApiProperty({ required: false, nullable: true, maxLength: 2000, description: 'Omitted or null: unchanged.' })
-  @Transform(trim)
-  @ValidateIf((o: EditProjectRequest) => o.description !== undefined && o.description !== null)
-  @IsString()
-  @MaxLength(2000)
-  // eslint-disable-next-line no-control-regex
-  @Matches(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, {
-    message: 'description must not contain control characters other than newline and tab',
-  })
+  @OptionalEdit(
+    { maxLength: 2000 },
+    MaxLength(2000),
+    // eslint-disable-next-line no-control-regex
+    Matches(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, {
+      message: 'description must not contain control characters other than newline and tab',
+    }),
+  )
   description?: string | null;
 }
 

@@ -1,15 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsUUID } from 'class-validator';
+import { IsBoolean, IsOptional } from 'class-validator';
 import { toQueryBoolean } from '../../../common/validation/query-boolean';
+import { UuidField } from '../../../common/dto/fields';
 
 export class ApiKeyParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   org_id: string;
 
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   key_id: string;
 }
 

@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { CustomOutputType } from '../entities/custom-metric.entity';
 import { MAX_TEMPLATE_CHARS } from '../template/template';
+import { PageOf } from '../../../common/dto/pagination.dto';
 
 export const MAX_LABELS = 50;
 export const MAX_EXAMPLES = 10;
@@ -168,16 +169,6 @@ export class CustomMetricResponse extends CustomMetricVersionResponse {
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
 
-export class CustomMetricPage {
-  @ApiProperty({ type: [CustomMetricResponse] }) items: CustomMetricResponse[];
-  @ApiProperty({ type: 'integer' }) total: number;
-  @ApiProperty({ type: 'integer' }) limit: number;
-  @ApiProperty({ type: 'integer' }) offset: number;
-}
+export class CustomMetricPage extends PageOf(CustomMetricResponse) {}
 
-export class CustomMetricVersionPage {
-  @ApiProperty({ type: [CustomMetricVersionResponse] }) items: CustomMetricVersionResponse[];
-  @ApiProperty({ type: 'integer' }) total: number;
-  @ApiProperty({ type: 'integer' }) limit: number;
-  @ApiProperty({ type: 'integer' }) offset: number;
-}
+export class CustomMetricVersionPage extends PageOf(CustomMetricVersionResponse) {}

@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { EvalRunFiltersDto } from './eval-run-filters.dto';
-import { MetricNamesField, SamplingRateField, SamplingSeedField } from './run-option-fields';
+import { MetricNamesField, PositiveCountField, SamplingRateField, SamplingSeedField } from './run-option-fields';
 
 export { MAX_METRICS_PER_RUN, MAX_SAMPLING_SEED } from './run-option-fields';
 
@@ -34,34 +34,17 @@ export class RunMetricsFields {
   @MaxLength(255)
   model?: string | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description:
-      'Budget: the run stops (FAILED, scores kept) once it has made this many judge calls, retries included. ' +
+  @PositiveCountField(
+    'Budget: the run stops (FAILED, scores kept) once it has made this many judge calls, retries included. ' +
       'Default: EVAL_MAX_JUDGE_CALLS (unset: unlimited). Calls already in flight finish, so the total can exceed it slightly.',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  )
   max_judge_calls?: number | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description:
-      'Budget: the run stops (FAILED, scores kept) once its judge calls used this many tokens (input + output). ' +
+  @PositiveCountField(
+    'Budget: the run stops (FAILED, scores kept) once its judge calls used this many tokens (input + output). ' +
       'Default: EVAL_MAX_JUDGE_TOKENS (unset: unlimited).',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+    Number.MAX_SAFE_INTEGER,
+  )
   max_judge_tokens?: number | null;
 }
 

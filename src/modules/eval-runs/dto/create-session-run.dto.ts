@@ -5,13 +5,10 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
-  Max,
   MaxLength,
-  Min,
   MinLength,
   registerDecorator,
   ValidateNested,
@@ -21,7 +18,13 @@ import { markRawJson } from '../../../common/validation/raw-json';
 import { hadProtoKey } from '../../../common/validation/request-shape';
 import { DEFAULT_SIGNAL_WEIGHTS, SESSION_SIGNALS } from '../../metrics/session/session-metrics';
 import { RunMetricsFields } from './create-eval-run.dto';
-import { MetricNamesField, SamplingRateField, SamplingSeedField, TagsFilterField } from './run-option-fields';
+import {
+  MetricNamesField,
+  PositiveCountField,
+  SamplingRateField,
+  SamplingSeedField,
+  TagsFilterField,
+} from './run-option-fields';
 import { IsFilterDate } from './eval-run-filters.dto';
 
 /** Most session ids one batch session run accepts. */
@@ -103,17 +106,7 @@ export class SessionRunFiltersDto {
   @IsBoolean()
   has_error?: boolean | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description: 'Only sessions with at least this many matching traces.',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  @PositiveCountField('Only sessions with at least this many matching traces.')
   min_trace_count?: number | null;
 }
 

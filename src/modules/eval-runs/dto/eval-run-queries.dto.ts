@@ -1,21 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { EvalRunStatus } from '../entities/eval-run.entity';
+import { IntegerQuery } from '../../../common/dto/query-fields';
+import { EnumFilter, UuidField } from '../../../common/dto/fields';
 
 /** `:run_id` path parameter: a malformed id is a 422 validation error, like the original's UUID path type. */
 export class EvalRunIdParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   run_id: string;
 }
 
 /** GET /evaluations/trace-runs */
 export class ListEvalRunsQueryDto extends PaginationQueryDto {
-  @ApiProperty({ required: false, enum: EvalRunStatus, enumName: 'EvaluationStatus' })
-  @IsOptional()
-  @IsIn(Object.values(EvalRunStatus))
+  @EnumFilter(EvalRunStatus, 'EvaluationStatus')
   status?: EvalRunStatus;
 }
 
@@ -48,17 +47,9 @@ export class TemplateQueryDto {
 
 /** GET /evaluations/trace-runs/{run_id}/scores: every score by default (a bare array, as the CLI expects). */
 export class RunScoresQueryDto {
-  @ApiProperty({ required: false, minimum: 1, description: 'At most this many scores (default: all of them).' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IntegerQuery({ minimum: 1, description: 'At most this many scores (default: all of them).' }, 1)
   limit?: number;
 
-  @ApiProperty({ required: false, minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @IntegerQuery({ minimum: 0, default: 0 }, 0)
   offset?: number;
 }

@@ -34,10 +34,25 @@ export const MetricNamesField = (description: string, example: string[]) =>
     MaxLength(255, { each: true }),
   );
 
-/** `sampling_rate`: the fraction of the matching targets, in [0, 1] (0 is refused by the service). */
-export const SamplingRateField = (description: string) =>
+/**
+ * `sampling_rate`: the fraction of the matching targets, in [0, 1] (0 is refused by the service).
+ * A run's is nullable; a monitor's is not, and shows an example.
+ */
+export const SamplingRateField = (
+  description: string,
+  { nullable = true, example }: { nullable?: boolean; example?: number } = {},
+) =>
   stacked(
-    ApiProperty({ required: false, nullable: true, type: Number, minimum: 0, maximum: 1, default: 1, description }),
+    ApiProperty({
+      required: false,
+      ...(nullable ? { nullable } : {}),
+      type: Number,
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      ...(example === undefined ? {} : { example }),
+      description,
+    }),
     IsOptional(),
     IsNumber({ allowNaN: false, allowInfinity: false }),
     Min(0),
@@ -59,6 +74,22 @@ export const SamplingSeedField = (description: string) =>
     IsInt(),
     Min(0),
     Max(MAX_SAMPLING_SEED),
+  );
+
+/** PostgreSQL's largest `integer`: the cap of counts stored in such columns (budgets of calls, trace counts). */
+export const MAX_INT4 = 2_147_483_647;
+
+/**
+ * An optional, nullable whole number from 1 to `max` (a budget of judge calls or tokens, a minimum
+ * count); null or absent: no such bound.
+ */
+export const PositiveCountField = (description: string, max: number = MAX_INT4) =>
+  stacked(
+    ApiProperty({ required: false, nullable: true, type: 'integer', minimum: 1, description }),
+    IsOptional(),
+    IsInt(),
+    Min(1),
+    Max(max),
   );
 
 /** `filters.tags`: traces carrying ANY of these tags (at most MAX_TAGS). */

@@ -1,21 +1,10 @@
-import { ApiProperty, OmitType, PartialType, PickType } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { ApiProperty, ApiPropertyOptions, OmitType, PartialType, PickType } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { stacked } from '../../../common/decorators';
+import { EnumFilter, UuidField } from '../../../common/dto/fields';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { RunMetricsFields } from '../../eval-runs/dto/create-eval-run.dto';
-import { MetricNamesField } from '../../eval-runs/dto/run-option-fields';
+import { MetricNamesField, PositiveCountField, SamplingRateField } from '../../eval-runs/dto/run-option-fields';
 import { markRawJson } from '../../../common/validation/raw-json';
 import { KeepRawJson } from '../../traces/dto/validators';
 import { MONITOR_SCOPES, MonitorScope, MonitorStatus } from '../entities/monitor.entity';
@@ -32,39 +21,31 @@ const SIGNAL_WEIGHTS_DOC =
   'SESSION only (422 on a TRACE monitor): weights of the session signals confidence, loop_detection, ' +
   'tool_correctness, coherence. Stored as filters.signal_weights.';
 
+/** An optional JSON object handed to the service as sent (see raw-json.ts), which checks its keys. */
+const RawJsonObjectField = (description: string, schema: ApiPropertyOptions) =>
+  stacked(
+    ApiProperty({ required: false, ...schema, description } as ApiPropertyOptions),
+    IsOptional(),
+    IsObject(),
+    KeepRawJson(),
+  );
+
 /** The judge model and per-run budgets, as a run takes them; each spawned run gets them. Then the monitor's own fields. */
 class MonitorBudgetFields extends PickType(RunMetricsFields, [
   'model',
   'max_judge_calls',
   'max_judge_tokens',
 ] as const) {
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description:
-      "Cap on the judge calls of the monitor's runs per UTC day. A scheduled fire once it is spent is skipped " +
+  @PositiveCountField(
+    "Cap on the judge calls of the monitor's runs per UTC day. A scheduled fire once it is spent is skipped " +
       '(the reason is on the monitor); a run gets at most what is left as its call budget.',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  )
   max_judge_calls_per_day?: number | null;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: 'integer',
-    minimum: 1,
-    description:
-      "Cap on the judge tokens (input + output) of the monitor's runs per UTC day; as max_judge_calls_per_day.",
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @PositiveCountField(
+    "Cap on the judge tokens (input + output) of the monitor's runs per UTC day; as max_judge_calls_per_day.",
+    Number.MAX_SAFE_INTEGER,
+  )
   max_judge_tokens_per_day?: number | null;
 
   @ApiProperty({
@@ -99,31 +80,13 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   ])
   metrics: string[];
 
-  @ApiProperty({
-    required: false,
-    type: Object,
-    additionalProperties: true,
-    example: { status: 'COMPLETED' },
-    description: FILTERS_DOC,
-  })
-  @IsOptional()
-  @IsObject()
-  @KeepRawJson()
+  @RawJsonObjectField(FILTERS_DOC, { type: Object, additionalProperties: true, example: { status: 'COMPLETED' } })
   filters?: Record<string, unknown> | null;
 
-  @ApiProperty({
-    required: false,
-    type: Number,
-    minimum: 0,
-    maximum: 1,
-    default: 1,
+  @SamplingRateField('Fraction of the selected targets each run evaluates (at least 1); 0 gives 422.', {
+    nullable: false,
     example: 1,
-    description: 'Fraction of the selected targets each run evaluates (at least 1); 0 gives 422.',
   })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
   sampling_rate?: number | null;
 
   @ApiProperty({ example: 'daily', description: CADENCE_DOC })
@@ -142,16 +105,7 @@ export class CreateMonitorRequest extends MonitorBudgetFields {
   @IsBoolean()
   only_if_changed?: boolean;
 
-  @ApiProperty({
-    required: false,
-    nullable: true,
-    type: Object,
-    additionalProperties: { type: 'number' },
-    description: SIGNAL_WEIGHTS_DOC,
-  })
-  @IsOptional()
-  @IsObject()
-  @KeepRawJson()
+  @RawJsonObjectField(SIGNAL_WEIGHTS_DOC, { nullable: true, type: Object, additionalProperties: { type: 'number' } })
   signal_weights?: Record<string, number> | null;
 }
 
@@ -165,15 +119,12 @@ for (const field of ['filters', 'signal_weights']) markRawJson(UpdateMonitorRequ
 
 /** `:monitor_id` path parameter (malformed: 422). */
 export class MonitorIdParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @UuidField()
   monitor_id: string;
 }
 
 /** GET /evaluations/monitors */
 export class ListMonitorsQueryDto extends PaginationQueryDto {
-  @ApiProperty({ required: false, enum: MonitorStatus, enumName: 'MonitorStatus' })
-  @IsOptional()
-  @IsIn(Object.values(MonitorStatus))
+  @EnumFilter(MonitorStatus, 'MonitorStatus')
   status?: MonitorStatus;
 }

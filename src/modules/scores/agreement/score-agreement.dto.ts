@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsNumber, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
-import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
+import { PageOf, PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { ScoreDataType } from '../entities/trace-score.entity';
 
 /** Query of GET /evaluations/analytics/trace-scores/agreement. */
@@ -67,12 +67,7 @@ export class AgreementDisagreement {
   @ApiProperty({ example: 'fail' }) human_label: string;
 }
 
-export class AgreementDisagreementPage {
-  @ApiProperty({ type: [AgreementDisagreement] }) items: AgreementDisagreement[];
-  @ApiProperty({ type: 'integer' }) total: number;
-  @ApiProperty({ type: 'integer' }) limit: number;
-  @ApiProperty({ type: 'integer' }) offset: number;
-}
+export class AgreementDisagreementPage extends PageOf(AgreementDisagreement) {}
 
 /** Agreement of a metric's judge scores with people's annotations of the same name on the same traces. */
 export class ScoreAgreementResponse {

@@ -1,65 +1,53 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { IsEnum, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { stacked } from '../../../common/decorators';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
 import { ScoreDataType, ScoreSource, ScoreStatus } from '../entities/trace-score.entity';
-import { IsTimestamp } from '../../traces/dto/validators';
+import { TimestampQuery } from '../../traces/dto/query.decorators';
+
+/** The kinds of filter this list takes; each is optional. */
+const UuidFilter = () => stacked(ApiPropertyOptional({ format: 'uuid' }), IsOptional(), IsUUID('loose'));
+const ScoreEnumFilter = (values: Record<string, string>, enumName: string) =>
+  stacked(ApiPropertyOptional({ enum: values, enumName }), IsOptional(), IsEnum(values));
+const TextFilter = (schema: ApiPropertyOptions, maxLength = 255) =>
+  stacked(ApiPropertyOptional(schema), IsOptional(), IsString(), MaxLength(maxLength));
 
 /** Query of GET /evaluations/trace-scores. Every filter is optional; they combine with AND. */
 export class ListTraceScoresQuery extends PaginationQueryDto {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID('loose')
+  @UuidFilter()
   trace_id?: string;
 
-  @ApiPropertyOptional({ description: 'Exact metric name.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
+  @TextFilter({ description: 'Exact metric name.' })
   name?: string;
 
-  @ApiPropertyOptional({ enum: ScoreSource, enumName: 'ScoreSource' })
-  @IsOptional()
-  @IsEnum(ScoreSource)
+  @ScoreEnumFilter(ScoreSource, 'ScoreSource')
   source?: ScoreSource;
 
-  @ApiPropertyOptional({ enum: ScoreStatus, enumName: 'ScoreStatus' })
-  @IsOptional()
-  @IsEnum(ScoreStatus)
+  @ScoreEnumFilter(ScoreStatus, 'ScoreStatus')
   status?: ScoreStatus;
 
-  @ApiPropertyOptional({ enum: ScoreDataType, enumName: 'ScoreDataType' })
-  @IsOptional()
-  @IsEnum(ScoreDataType)
+  @ScoreEnumFilter(ScoreDataType, 'ScoreDataType')
   data_type?: ScoreDataType;
 
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID('loose')
+  @UuidFilter()
   eval_run_id?: string;
 
-  @ApiPropertyOptional({ description: 'Exact match.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
+  @TextFilter({ description: 'Exact match.' })
   environment?: string;
 
-  @ApiPropertyOptional({
-    description:
-      "Scores of this metric version only (`metadata.metric_version`: a custom metric's version number, a built-in metric's prompt hash).",
-    example: '2',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @TextFilter(
+    {
+      description:
+        "Scores of this metric version only (`metadata.metric_version`: a custom metric's version number, a built-in metric's prompt hash).",
+      example: '2',
+    },
+    64,
+  )
   metric_version?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'created_at ≥ this (inclusive).' })
-  @IsOptional()
-  @IsTimestamp()
+  @TimestampQuery('created_at ≥ this (inclusive).')
   date_from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'created_at < this (exclusive).' })
-  @IsOptional()
-  @IsTimestamp()
+  @TimestampQuery('created_at < this (exclusive).')
   date_to?: string;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { PaginationQueryDto } from '../../../common/dto/pagination.dto';
-import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IntegerQuery } from '../../../common/dto/query-fields';
 
 /** Path of the routes about one session. Session ids are client labels: any string of 1 to 255 characters. */
 export class SessionIdParams {
@@ -54,12 +54,7 @@ export class SessionScoreComparisonQuery extends PickType(PaginationQueryDto, ['
   @IsIn(COMPARISON_SORT_ORDERS)
   sort_order: ComparisonSortOrder = 'asc';
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntegerQuery({ type: 'integer', minimum: 1, maximum: 100, default: 20 }, 1, 100)
   limit: number = 20;
 }
 

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ScoreEntityBase } from '../entities/score-base.entity';
 import { ScoreDataType, ScoreSource, ScoreStatus, TraceScoreEntity } from '../entities/trace-score.entity';
 
 /** A trace score on the wire. `value` is always a string or null, never a number. */
@@ -27,23 +28,25 @@ export class TraceScoreResponse {
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 
   static from(s: TraceScoreEntity): TraceScoreResponse {
-    return {
-      id: s.id,
-      trace_id: s.traceId,
-      name: s.name,
-      value: s.value,
-      status: s.status,
-      source: s.source,
-      created_at: s.createdAt.toISOString(),
-      project_id: s.projectId,
-      data_type: s.dataType,
-      eval_run_id: s.evalRunId,
-      author_user_id: s.authorUserId,
-      reason: s.reason,
-      environment: s.environment,
-      config_id: s.configId,
-      metadata: s.metadata,
-      updated_at: s.updatedAt.toISOString(),
-    };
+    return { ...scoreFields(s), trace_id: s.traceId, environment: s.environment, config_id: s.configId };
   }
+}
+
+/** The fields a trace score and a session score both answer with; each response adds its own. */
+export function scoreFields(s: ScoreEntityBase): Omit<TraceScoreResponse, 'trace_id' | 'environment' | 'config_id'> {
+  return {
+    id: s.id,
+    project_id: s.projectId,
+    name: s.name,
+    data_type: s.dataType,
+    value: s.value,
+    source: s.source,
+    status: s.status,
+    eval_run_id: s.evalRunId,
+    author_user_id: s.authorUserId,
+    reason: s.reason,
+    metadata: s.metadata,
+    created_at: s.createdAt.toISOString(),
+    updated_at: s.updatedAt.toISOString(),
+  };
 }

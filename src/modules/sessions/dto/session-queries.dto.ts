@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { BucketingQuery } from '../../analytics/dto/analytics-query.dto';
 import { PageQueryDto } from '../../traces/dto/list-traces.query.dto';
-import { ShortTextQuery, TagsQuery, TimestampQuery } from '../../traces/dto/query.decorators';
-import { IsTimestamp } from '../../traces/dto/validators';
+import { RequiredTimestampQuery, ShortTextQuery, TagsQuery, TimestampQuery } from '../../traces/dto/query.decorators';
 import { MAX_SHORT_TEXT_LENGTH, SORT_ORDERS, SortOrder } from '../../traces/traces.constants';
 import {
   SESSION_SORT_FIELDS,
@@ -13,6 +12,7 @@ import {
   SessionSortField,
 } from '../sessions.constants';
 import { toQueryBoolean } from '../../../common/validation/query-boolean';
+import { IntegerQuery } from '../../../common/dto/query-fields';
 
 /** `{session_id}` in the path: a session id as ingestion accepts it (at most 255 characters). */
 export class SessionIdParams {
@@ -58,32 +58,22 @@ export class ListSessionsQueryDto extends PageQueryDto {
 
 /** Query of GET /sessions/{session_id}: a page of the session's traces, oldest first. */
 export class SessionTracesPageDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: SESSION_TRACES_MAX_LIMIT, default: SESSION_TRACES_DEFAULT_LIMIT })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(SESSION_TRACES_MAX_LIMIT)
+  @IntegerQuery(
+    { minimum: 1, maximum: SESSION_TRACES_MAX_LIMIT, default: SESSION_TRACES_DEFAULT_LIMIT },
+    1,
+    SESSION_TRACES_MAX_LIMIT,
+  )
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000_000, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
+  @IntegerQuery({ minimum: 0, maximum: 1_000_000_000, default: 0 }, 0, 1_000_000_000)
   offset?: number;
 }
 
 /** Query of GET /sessions/analytics. */
 export class SessionAnalyticsQueryDto extends BucketingQuery {
-  @ApiProperty({ format: 'date-time', description: 'Sessions whose first trace started at or after this.' })
-  @IsDefined()
-  @IsTimestamp()
+  @RequiredTimestampQuery('Sessions whose first trace started at or after this.')
   started_after: string;
 
-  @ApiProperty({ format: 'date-time', description: 'Sessions whose first trace started before this.' })
-  @IsDefined()
-  @IsTimestamp()
+  @RequiredTimestampQuery('Sessions whose first trace started before this.')
   started_before: string;
 }

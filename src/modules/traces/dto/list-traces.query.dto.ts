@@ -1,6 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import {
   MAX_NAME_LENGTH,
   SORT_ORDERS,
@@ -10,25 +9,16 @@ import {
   TraceSortField,
   TraceStatus,
 } from '../traces.constants';
+import { IntegerQuery } from '../../../common/dto/query-fields';
 import { ShortTextQuery, TagsQuery, TimestampQuery } from './query.decorators';
 
 /** limit/offset as every list of the API takes them. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IntegerQuery({ minimum: 1, maximum: 200, default: 50 }, 1, 200)
   limit?: number;
 
   // Capped as in PaginationQueryDto: past 2^53 a number is rounded, not what was asked.
-  @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000_000, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
+  @IntegerQuery({ minimum: 0, maximum: 1_000_000_000, default: 0 }, 0, 1_000_000_000)
   offset?: number;
 }
 

@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { stacked } from '../../../common/decorators';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsOptional, IsString, MaxLength } from 'class-validator';
 import { MAX_SHORT_TEXT_LENGTH, MAX_TAGS } from '../traces.constants';
 import { IsTimestamp } from './validators';
 
@@ -14,6 +15,10 @@ export const ShortTextQuery = (description: string) =>
 /** An optional ISO-8601 timestamp, normalised to UTC. */
 export const TimestampQuery = (description: string) =>
   applyDecorators(ApiPropertyOptional({ format: 'date-time', description }), IsOptional(), IsTimestamp());
+
+/** A required ISO-8601 timestamp (a bound of an analytics window), normalised to UTC. */
+export const RequiredTimestampQuery = (description: string) =>
+  stacked(ApiProperty({ format: 'date-time', description }), IsDefined(), IsTimestamp());
 
 /** `tags=a&tags=b`: a repeated parameter read as a list (one occurrence is a list of one). */
 export const TagsQuery = (description: string) =>

@@ -1,43 +1,30 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
-import { MAX_NAME_LENGTH, SPAN_KINDS, SPAN_STATUSES, SpanKind, SpanStatus } from '../traces.constants';
-import { IsNumberRecord, IsTimestamp } from './validators';
-import { AnyJson, OptionalJsonObject, OptionalShortText, OptionalTimestamp } from './field.decorators';
+import { SPAN_KINDS, SPAN_STATUSES, SpanKind, SpanStatus } from '../traces.constants';
+import {
+  AnyJson,
+  OptionalClientId,
+  OptionalJsonObject,
+  OptionalOneOf,
+  OptionalShortText,
+  RequiredName,
+  RequiredTimestamp,
+} from './field.decorators';
+import { withSpanTail } from './shared-tails';
 
-/** One span as sent inside POST /traces or in the array of POST /traces/{trace_id}/spans. */
-export class SpanCreateDto {
-  @ApiPropertyOptional({
-    type: String,
-    format: 'uuid',
-    description: 'Client-chosen id, unique within its trace; generated when absent.',
-  })
-  @IsOptional()
-  @IsUUID('loose')
+/** A span's create body up to started_at. */
+class SpanCreateHead {
+  @OptionalClientId({ description: 'Client-chosen id, unique within its trace; generated when absent.' })
   span_id?: string | null;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description: 'Parent span; may name a span later in the array.',
-  })
-  @IsOptional()
-  @IsUUID('loose')
+  @OptionalClientId({ nullable: true, description: 'Parent span; may name a span later in the array.' })
   parent_span_id?: string | null;
 
-  @ApiProperty({ minLength: 1, maxLength: MAX_NAME_LENGTH })
-  @IsString()
-  @Length(1, MAX_NAME_LENGTH)
+  @RequiredName()
   name: string;
 
-  @ApiPropertyOptional({ enum: SPAN_KINDS, default: 'OTHER' })
-  @IsOptional()
-  @IsIn(SPAN_KINDS)
+  @OptionalOneOf(SPAN_KINDS, { default: 'OTHER' })
   kind?: SpanKind | null;
 
-  @ApiPropertyOptional({ enum: SPAN_STATUSES, default: 'UNSET' })
-  @IsOptional()
-  @IsIn(SPAN_STATUSES)
+  @OptionalOneOf(SPAN_STATUSES, { default: 'UNSET' })
   status?: SpanStatus | null;
 
   @AnyJson('Any JSON value.')
@@ -59,32 +46,15 @@ export class SpanCreateDto {
   @OptionalJsonObject({ default: {} })
   metadata?: Record<string, unknown> | null;
 
-  @ApiProperty({ format: 'date-time', description: 'ISO-8601; without an offset it is UTC.' })
-  @IsTimestamp()
+  @RequiredTimestamp()
   started_at: string;
+}
 
-  @OptionalTimestamp()
-  ended_at?: string | null;
-
-  @ApiPropertyOptional({ type: String, nullable: true })
-  @IsOptional()
-  @IsString()
-  error?: string | null;
-
-  @OptionalTimestamp('First token received (LLM spans).')
-  completion_start_time?: string | null;
-
-  @OptionalJsonObject({ nullable: true })
-  model_parameters?: Record<string, unknown> | null;
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: { type: 'number' },
-    nullable: true,
+/** One span as sent inside POST /traces or in the array of POST /traces/{trace_id}/spans. */
+export class SpanCreateDto extends withSpanTail(SpanCreateHead, {
+  completionStartTime: 'First token received (LLM spans).',
+  cost: {
     description: 'Costs by component; totals read `total`.',
     example: { input: 0.001, output: 0.002, total: 0.003 },
-  })
-  @IsOptional()
-  @IsNumberRecord()
-  cost?: Record<string, number> | null;
-}
+  },
+}) {}

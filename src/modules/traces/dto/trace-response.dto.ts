@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { SPAN_KINDS, SPAN_STATUSES, SpanKind, SpanStatus, TRACE_STATUSES, TraceStatus } from '../traces.constants';
 import { ANY_JSON } from './any-json.schema';
+import { PageOf } from '../../../common/dto/pagination.dto';
 
 const TIMESTAMP = 'ISO-8601 in UTC with microseconds, e.g. 2026-02-23T11:15:00.123000Z';
 
@@ -88,12 +89,7 @@ export class TraceResponseDto extends TraceCommonDto {
   @ApiProperty() total_cost: number;
 }
 
-export class TraceListPageDto {
-  @ApiProperty({ type: [TraceListItemDto] }) items: TraceListItemDto[];
-  @ApiProperty({ type: 'integer' }) total: number;
-  @ApiProperty({ type: 'integer' }) limit: number;
-  @ApiProperty({ type: 'integer' }) offset: number;
-}
+export class TraceListPageDto extends PageOf(TraceListItemDto) {}
 
 export class TraceUserSummaryDto {
   @ApiProperty() user_id: string;
@@ -103,9 +99,4 @@ export class TraceUserSummaryDto {
   @ApiProperty({ type: 'integer', description: 'Traces with status ERROR.' }) error_count: number;
 }
 
-export class TraceUserPageDto {
-  @ApiProperty({ type: [TraceUserSummaryDto] }) items: TraceUserSummaryDto[];
-  @ApiProperty({ type: 'integer' }) total: number;
-  @ApiProperty({ type: 'integer' }) limit: number;
-  @ApiProperty({ type: 'integer' }) offset: number;
-}
+export class TraceUserPageDto extends PageOf(TraceUserSummaryDto) {}

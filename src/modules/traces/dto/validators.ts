@@ -13,39 +13,49 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A validation decorator (`@Name(options?)`) that accepts a value when `validate` says so and
+ * otherwise fails with `message` (`$property` names the field), unless the options override it.
+ */
+export function valueValidator(name: string, message: string, validate: (value: unknown) => boolean) {
+  return (options?: ValidationOptions): PropertyDecorator =>
+    (target, propertyName) =>
+      registerDecorator({
+        name,
+        target: target.constructor,
+        propertyName: propertyName as string,
+        options: { message, ...options },
+        validator: { validate },
+      });
+}
+
+const isJsonObject = valueValidator('isJsonObject', '$property must be a JSON object', isPlainObject);
+
 /** The value must be a JSON object. */
 export function IsJsonObject(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) => {
     KeepRawJson()(target, propertyName);
-    registerDecorator({
-      name: 'isJsonObject',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: '$property must be a JSON object', ...options },
-      validator: { validate: (value: unknown) => isPlainObject(value) },
-    });
+    isJsonObject(options)(target, propertyName);
   };
 }
 
 /** The value must be a JSON object whose values are all finite numbers (e.g. `cost`). */
-export function IsNumberRecord(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isNumberRecord',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: '$property must be an object whose values are numbers', ...options },
-      validator: {
-        validate: (value: unknown) =>
-          isPlainObject(value) && Object.values(value).every((v) => typeof v === 'number' && Number.isFinite(v)),
-      },
-    });
-}
+export const IsNumberRecord = valueValidator(
+  'isNumberRecord',
+  '$property must be an object whose values are numbers',
+  (value) => isPlainObject(value) && Object.values(value).every((v) => typeof v === 'number' && Number.isFinite(v)),
+);
 
 /** What the transform leaves in place of a timestamp it could not read, for the validator to reject. */
 class UnreadableTimestamp {
   constructor(readonly text: unknown) {}
 }
+
+const isNormalisedTimestamp = valueValidator(
+  'isTimestamp',
+  '$property must be an ISO-8601 timestamp',
+  (value) => typeof value === 'string',
+);
 
 /**
  * An ISO-8601 timestamp (see utils/timestamp). The transformation step parses it once and leaves
@@ -59,12 +69,6 @@ export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   });
   return (target, propertyName) => {
     transform(target, propertyName);
-    registerDecorator({
-      name: 'isTimestamp',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: '$property must be an ISO-8601 timestamp', ...options },
-      validator: { validate: (value: unknown) => typeof value === 'string' },
-    });
+    isNormalisedTimestamp(options)(target, propertyName);
   };
 }
