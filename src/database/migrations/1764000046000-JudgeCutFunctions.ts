@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Functions the worker loads span values through (`TracesForJudging`), so a claimed batch never
- * holds a span's long strings whole (docs/performance.md, "Span values cut to the render bounds").
+ * holds a span's long strings whole (docs/performance.md, "Fourth pass: span values cut …").
  *
  * `judge_cut(v, k)`: NULL when `v` (its text) is at most `k` bytes or holds no string longer than `k`
  * characters; else `v` with every string longer than `k` characters replaced by a marker
