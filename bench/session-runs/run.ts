@@ -85,7 +85,11 @@ async function seedProject(ds: DataSource, n: number): Promise<string> {
 async function main(): Promise<void> {
   const ds = await freshDatabase();
   const runs = new SessionRunsRepository(ds);
-  const ledger = new EvalRunLedgerRepository(ds, new TracesForJudging(ds), new RunScoreStore(ds));
+  const ledger = new EvalRunLedgerRepository(
+    ds,
+    new TracesForJudging(ds, loadConfig({ DATABASE_URL: DB_URL })),
+    new RunScoreStore(ds),
+  );
   for (const n of args.traces!.split(',').map(Number)) {
     const seeding = performance.now();
     const project = await seedProject(ds, n);

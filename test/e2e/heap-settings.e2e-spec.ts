@@ -3,12 +3,17 @@
  * leave room for the largest trace the service accepts: two traces of MAX_TRACE_BYTES' worth (each
  * sent as two requests of just under BODY_LIMIT_BYTES, merged by trace_id) are ingested by the built
  * API and judged by the built worker, both started with those flags and the default limits; then
- * ten such bodies and six reads of those traces reach the API at once.
+ * ten such bodies and six reads of those traces reach the API at once. Last, four more such traces
+ * are judged in one run, claimed and judged at once by the worker (capped at 256 MB: it loads span
+ * values cut to what the judge is shown), and the judge gets the prompts the whole traces give.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '../../src/config/env';
+import { renderTaskContext, renderTrace } from '../../src/modules/metrics/render/render-trace';
+import { TracesForJudging } from '../../src/modules/traces/traces-for-judging';
 import { evalRunTestEnv, waitForRun } from '../factories/eval-run.factory';
 import { buildSpan, buildTrace } from '../factories/trace.factory';
 import { JudgeServer, startJudgeServer } from '../support/judge-server';
@@ -16,6 +21,7 @@ import { freePort } from '../support/ports';
 import { startScriptNodeFlags } from '../support/start-flags';
 import { createTenant, Tenant } from '../support/tenancy';
 import { createTestApp, TestApp } from '../support/test-app';
+import { TEST_ENV } from '../support/test-env';
 import { buildWorker, startApiProcess, startWorkerProcess, WorkerProcess } from '../support/worker-process';
 
 const MB = 1024 * 1024;
@@ -31,6 +37,19 @@ function bigSpans(bytes: number) {
       output: { messages: [{ role: 'assistant', content: `done ${i}` }] },
     }),
   );
+}
+
+/** Waits until each of `ids` has `spans` spans written (ingestion answers before it writes). */
+async function waitForSpans(t: TestApp, ids: string[], spans: number): Promise<void> {
+  for (let wait = 0; wait < 600; wait++) {
+    const rows: { n: number }[] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM spans WHERE trace_id = ANY($1) GROUP BY trace_id HAVING count(*) >= $2`,
+      [ids, spans],
+    );
+    if (rows.length === ids.length) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('traces not written');
 }
 
 describe('heap flags of the start scripts: largest traces ingested and judged', () => {
@@ -143,4 +162,54 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     for (const status of await Promise.all(reads)) expect([200, 429]).toContain(status);
     expect(api.child.exitCode).toBeNull();
   }, 300_000);
+
+  it('the capped worker judges several ~MAX_TRACE_BYTES traces at once, showing the judge what it would whole', async () => {
+    // Four more traces of ~20 MB in one run: the worker claims them in one batch and judges them at
+    // once. Their span values are loaded cut (judge_cut), so its heap stays within the start script's
+    // --max-old-space-size; the judge must get the same prompts as from the traces loaded whole.
+    const tag = `heap-many-${randomUUID().slice(0, 8)}`;
+    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    for (const traceId of ids) {
+      for (let part = 0; part < 2; part += 1) {
+        const res = await fetch(`${base}/traces`, {
+          method: 'POST',
+          headers: { ...tenant.headers, 'content-type': 'application/json' },
+          body: JSON.stringify(
+            buildTrace({ trace_id: traceId, tags: [tag], spans: bigSpans(BODY_LIMIT - 256 * 1024) }),
+          ),
+        });
+        expect(res.status).toBe(202);
+      }
+    }
+    await waitForSpans(t, ids, 400);
+    judge.requests.length = 0;
+    const created = await fetch(`${base}/evaluations/trace-runs`, {
+      method: 'POST',
+      headers: { ...tenant.headers, 'content-type': 'application/json' },
+      // step_efficiency's first stage is shown the task context (renderTaskContext).
+      body: JSON.stringify({ metrics: ['task_completion', 'coherence', 'step_efficiency'], filters: { tags: [tag] } }),
+    });
+    expect(created.status).toBe(202);
+    const run = (await created.json()) as { id: string };
+    const done = await waitForRun(t, tenant, run.id, { timeoutMs: 240_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 4, succeeded_count: 12, failed_count: 0 });
+    expect(worker.child.exitCode).toBeNull();
+    // The worker's peak RSS: ~187 MB here with span values cut, ~290 MB when they were loaded whole.
+    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.child.pid}/status`, 'utf8'))![1]) * 1024;
+    expect(peak).toBeLessThan(256 * MB);
+
+    // What the judge was shown, against the same traces loaded whole and rendered here.
+    const whole = new TracesForJudging(
+      t.dataSource,
+      loadConfig({ ...TEST_ENV, JUDGE_RENDER_FIELD_CHARS: String(1_000_000_000) }),
+    );
+    const prompts = judge.requests.filter((r) => r.endpoint === 'chat').map((r) => r.prompt);
+    for (const view of await whole.byIds(tenant.projectId, ids)) {
+      const rendered = renderTrace(view, t.config.judge.render).text;
+      expect(rendered).toContain('chars cut]'); // the judge is shown a fraction of each trace
+      expect(prompts.some((p) => p.includes(rendered))).toBe(true);
+      const task = renderTaskContext(view, t.config.judge.render);
+      expect(prompts.some((p) => p.includes(task))).toBe(true);
+    }
+  }, 420_000);
 });

@@ -25,6 +25,7 @@ import { SpanSizeWritten1764000040200 } from './1764000040200-SpanSizeWritten';
 import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLatencyPercentiles';
 import { LatencyDayRollups1764000041100 } from './1764000041100-LatencyDayRollups';
 import { PendingRunItems1764000044000 } from './1764000044000-PendingRunItems';
+import { JudgeCutFunctions1764000046000 } from './1764000046000-JudgeCutFunctions';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   LatencyDayRollups1764000041100,
   JudgeTranscripts1764000042000,
   PendingRunItems1764000044000,
+  JudgeCutFunctions1764000046000,
 ];

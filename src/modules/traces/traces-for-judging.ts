@@ -1,6 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG } from '../../config/config.module';
+import { AppConfig } from '../../config/env';
+import { judgeCutChars, reviveCut } from './cut-text';
 
 /**
  * The traces module's port for the judge's side (eval-run workers): traces with their spans,
@@ -8,7 +11,11 @@ import { DataSource, EntityManager } from 'typeorm';
  * here for "these traces (or these sessions' traces) of this project, rendered for judging".
  */
 
-/** What the judge sees of a span. */
+/**
+ * What the judge sees of a span. Loaded for judging, a string of `input` or `output` longer than
+ * `judgeCutChars(JUDGE_RENDER_FIELD_CHARS)` characters is a CutString (its head, length and digest):
+ * the rendering gives the same text from it as from the whole string.
+ */
 export interface SpanView {
   span_id: string;
   parent_span_id: string | null;
@@ -49,12 +56,22 @@ type Row<V> = Omit<V, 'metadata' | 'tags' | 'started_at' | 'ended_at' | 'spans'>
   ended_at: Date | null;
 };
 type TraceRow = Row<TraceView> & { tags: string[] | null };
-type SpanRow = Row<SpanView> & { trace_id: string };
+type SpanRow = Row<SpanView> & { trace_id: string; input_cut: unknown; output_cut: unknown };
 
 const TRACE_COLUMNS = `trace_id, name, status, input, output, metadata, session_id, user_id, tags, environment, started_at, ended_at`;
-/** Hand-written: one statement loads every span of a batch of traces, in the order the judge reads them. */
-const SPANS_OF_TRACES = `SELECT trace_id, span_id, parent_span_id, name, kind, status, input, output, model, error, metadata, started_at, ended_at, token_usage
-       FROM spans WHERE trace_id = ANY($1::uuid[]) ORDER BY trace_id, started_at, span_id`;
+/**
+ * Hand-written: one statement loads every span of a batch of traces, in the order the judge reads
+ * them. `input` and `output` come whole when they hold no string longer than $2 characters, else as
+ * `input_cut` / `output_cut` (`judge_cut`: those strings cut to $2 characters, with their length
+ * and digest), so a batch holds at most ~$2 characters per string whatever the traces weigh.
+ * (`OFFSET 0` keeps the lateral subquery from being inlined, which would call `judge_cut` twice.)
+ */
+const SPANS_OF_TRACES = `SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.status,
+              CASE WHEN c.i IS NULL THEN s.input END AS input, c.i AS input_cut,
+              CASE WHEN c.o IS NULL THEN s.output END AS output, c.o AS output_cut,
+              s.model, s.error, s.metadata, s.started_at, s.ended_at, s.token_usage
+       FROM spans s CROSS JOIN LATERAL (SELECT judge_cut(s.input, $2) AS i, judge_cut(s.output, $2) AS o OFFSET 0) c
+      WHERE s.trace_id = ANY($1::uuid[]) ORDER BY s.trace_id, s.started_at, s.span_id`;
 
 /** One earlier turn of a session, as a template's `{{session_history}}` shows it. */
 export interface SessionTurn {
@@ -89,7 +106,15 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
 
 @Injectable()
 export class TracesForJudging {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /** Characters of a span's string loaded for judging (SPANS_OF_TRACES' $2). */
+  private readonly cutChars: number;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.cutChars = judgeCutChars(config.judge.render.fieldChars);
+  }
 
   /** The project's traces among `traceIds`, oldest first, with their spans: two statements. */
   byIds(projectId: string, traceIds: string[]): Promise<TraceView[]> {
@@ -151,10 +176,12 @@ export class TracesForJudging {
       });
     }
     if (traces.size === 0) return [];
-    const spanRows: SpanRow[] = await this.ds.query(SPANS_OF_TRACES, [[...traces.keys()]]);
-    for (const { trace_id, ...s } of spanRows) {
+    const spanRows: SpanRow[] = await this.ds.query(SPANS_OF_TRACES, [[...traces.keys()], this.cutChars]);
+    for (const { trace_id, input_cut, output_cut, ...s } of spanRows) {
       traces.get(trace_id)?.spans.push({
         ...s,
+        input: input_cut == null ? s.input : reviveCut(input_cut),
+        output: output_cut == null ? s.output : reviveCut(output_cut),
         metadata: s.metadata ?? {},
         started_at: iso(s.started_at)!,
         ended_at: iso(s.ended_at),

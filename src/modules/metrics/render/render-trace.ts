@@ -1,4 +1,4 @@
-import type { SpanView, TraceView } from '../types/trace-view';
+import { CutString, textKey, type SpanView, type TraceView } from '../types/trace-view';
 
 export interface RenderBudget {
   /** Most characters one value (an input, output, error, tool-call list) may take. */
@@ -21,9 +21,22 @@ export interface RenderedTrace {
 const MIN_FIELD_CHARS = 80;
 const QUIET_STATUSES = new Set(['OK', 'UNSET', 'COMPLETED', '']);
 
+/**
+ * The text of a value holding cut strings (a span value loaded for judging, `CutString`): its first
+ * characters exactly as the whole value's text (at least as many as a cut string's head, more than
+ * the judge is ever shown of a value) and the whole text's length.
+ */
+export interface LongText {
+  head: string;
+  length: number;
+}
+
+/** A value's text: whole, or its head and length (LongText). */
+export type ValueText = string | LongText;
+
 export interface Field {
   label: string;
-  value: string;
+  value: ValueText;
 }
 
 interface Node {
@@ -36,23 +49,50 @@ interface Node {
 
 /** Strings are quoted (so multi-line text stays on one line); anything else is compact JSON. */
 export function valueText(value: unknown, seen?: RepeatIndex, where?: string): string {
+  const text = valueTextOf(value, seen, where);
+  if (typeof text !== 'string') throw new Error('valueText: a value with cut strings (use valueTextOf)');
+  return text;
+}
+
+/** Stands for the i-th cut string while JSON.stringify writes the rest (no loaded string holds U+0000). */
+const cutToken = (i: number) => JSON.stringify(`\u0000${i}\u0001`);
+
+/**
+ * valueText of a value that may hold cut strings (a span's input or output as loaded for judging):
+ * the same text when it holds none, else the same text's head and length (LongText), computed from
+ * the cut strings' heads and JSON lengths. Back-references (`seen`) are the same: a cut string is
+ * identified by its digest, as a whole string that long is (`textKey`).
+ */
+export function valueTextOf(value: unknown, seen?: RepeatIndex, where?: string): ValueText {
   if (value === undefined || value === null) return '';
   if (seen && where) {
     const whole = seen.check(value, where);
     if (whole) return whole;
   }
   if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof CutString) return { head: JSON.stringify(value.head).slice(0, -1), length: value.jsonLength };
+  const cuts: CutString[] = [];
+  let text: string;
   try {
-    return (
+    text =
       JSON.stringify(value, (_k, v) => {
         if (typeof v === 'bigint') return v.toString();
         if (seen && where && typeof v === 'string') return seen.check(v, where) ?? v;
+        if (v instanceof CutString) {
+          const back = seen && where ? seen.check(v, where) : undefined;
+          if (back !== undefined) return back;
+          cuts.push(v);
+          return `\u0000${cuts.length - 1}\u0001`;
+        }
         return v;
-      }) ?? ''
-    );
+      }) ?? '';
   } catch {
     return JSON.stringify(String(value));
   }
+  if (cuts.length === 0) return text;
+  const first = text.indexOf(cutToken(0));
+  const length = cuts.reduce((n, c, i) => n + c.jsonLength - cutToken(i).length, text.length);
+  return { head: text.slice(0, first) + JSON.stringify(cuts[0].head).slice(0, -1), length };
 }
 
 /** Long text repeated across the trace (the query in every prompt, the answer in the trace output) is shown once. */
@@ -63,22 +103,31 @@ export class RepeatIndex {
 
   /** A short back-reference when this long string was already shown, else undefined (and remembers it). */
   check(value: unknown, where: string): string | undefined {
-    if (typeof value !== 'string' || value.length < REPEAT_MIN_CHARS) return undefined;
-    const earlier = this.firstSeen.get(value);
+    // A cut string is always far longer than REPEAT_MIN_CHARS; it matches the same string whole.
+    if (!(value instanceof CutString) && (typeof value !== 'string' || value.length < REPEAT_MIN_CHARS)) {
+      return undefined;
+    }
+    const key = textKey(value);
+    const earlier = this.firstSeen.get(key);
     if (earlier) return `[same text as ${earlier}]`;
-    this.firstSeen.set(value, where);
+    this.firstSeen.set(key, where);
     return undefined;
   }
 }
 
-export function truncate(text: string, max: number): { text: string; cut: number } {
-  if (text.length <= max) return { text, cut: 0 };
+export function truncate(text: ValueText, max: number): { text: string; cut: number } {
+  const body = typeof text === 'string' ? text : text.head;
+  // A LongText is longer than any value budget; its head is longer than the judge is shown of it.
+  if (body.length < Math.min(max, text.length)) throw new Error(`truncate: ${max} chars asked of a cut value`);
+  if (text.length <= max) return { text: body, cut: 0 };
   const cut = text.length - max;
-  return { text: `${text.slice(0, max)}…[+${cut} chars]`, cut };
+  return { text: `${body.slice(0, max)}…[+${cut} chars]`, cut };
 }
 
 /** Tool calls an LLM span asked for, found in OpenAI/Anthropic-style payloads, as `name(args)`. */
 export function findToolCalls(value: unknown, depth = 0, out: string[] = []): string[] {
+  // A cut string is a string (never searched); tool calls themselves are never cut (judge_cut).
+  if (value instanceof CutString) return out;
   if (!value || typeof value !== 'object' || depth > 5 || out.length >= 20) return out;
   if (Array.isArray(value)) {
     for (const item of value) findToolCalls(item, depth + 1, out);
@@ -162,13 +211,13 @@ export function spanHeader(span: SpanView, depth: number, orphan = false): strin
 export function spanFields(span: SpanView, seen: RepeatIndex): Field[] {
   const fields: Field[] = [];
   const where = (field: string) => `${JSON.stringify(span.name)} ${field}`;
-  const input = valueText(span.input, seen, where('input'));
+  const input = valueTextOf(span.input, seen, where('input'));
   if (input) fields.push({ label: span.kind === 'TOOL' ? 'args' : 'input', value: input });
   if (span.kind !== 'TOOL') {
     const calls = [...findToolCalls(span.input), ...findToolCalls(span.output)];
     if (calls.length) fields.push({ label: 'tool calls', value: [...new Set(calls)].join('; ') });
   }
-  const output = valueText(span.output, seen, where('output'));
+  const output = valueTextOf(span.output, seen, where('output'));
   if (output) fields.push({ label: 'output', value: output });
   if (span.error) fields.push({ label: 'error', value: span.error });
   return fields;
@@ -285,12 +334,42 @@ export function renderTaskContext(trace: TraceView, budget: RenderBudget): strin
     .filter((n) => n.depth === 0)
     .slice(0, 3);
   for (const { span } of roots) {
-    const input = valueText(span.input);
-    if (input && input !== traceInput) {
+    const input = valueTextOf(span.input);
+    if (input && !sameText(input, span.input, traceInput, trace.input)) {
       lines.push(
         `Input of root span ${span.kind} ${JSON.stringify(span.name)}: ${truncate(input, budget.fieldChars).text}`,
       );
     }
   }
   return lines.join('\n');
+}
+
+/** Whether `text` (valueTextOf `value`, maybe cut) is `wholeText` (valueText `whole`, loaded whole). */
+function sameText(text: ValueText, value: unknown, wholeText: string, whole: unknown): boolean {
+  if (typeof text === 'string') return text === wholeText;
+  return text.length === wholeText.length && sameJson(value, whole);
+}
+
+/** Whether two values have the same JSON text, `cut` holding cut strings: compared by length and digest. */
+function sameJson(cut: unknown, whole: unknown): boolean {
+  if (cut instanceof CutString) {
+    return (
+      typeof whole === 'string' && JSON.stringify(whole).length === cut.jsonLength && textKey(whole) === textKey(cut)
+    );
+  }
+  if (Array.isArray(cut)) {
+    return Array.isArray(whole) && whole.length === cut.length && cut.every((c, i) => sameJson(c, whole[i]));
+  }
+  if (cut && typeof cut === 'object') {
+    if (!whole || typeof whole !== 'object' || Array.isArray(whole)) return false;
+    const a = Object.keys(cut);
+    const b = Object.keys(whole);
+    return (
+      a.length === b.length &&
+      a.every(
+        (k, i) => k === b[i] && sameJson((cut as Record<string, unknown>)[k], (whole as Record<string, unknown>)[k]),
+      )
+    );
+  }
+  return JSON.stringify(cut) === JSON.stringify(whole);
 }

@@ -3,3 +3,4 @@
  * TracesForJudging port) and owns the shape; the metrics never touch entities.
  */
 export type { SessionTurn, SpanView, TraceView } from '../../traces/traces-for-judging';
+export { CutString, textKey } from '../../traces/cut-text';
