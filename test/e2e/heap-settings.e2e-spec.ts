@@ -4,8 +4,9 @@
  * sent as two requests of just under BODY_LIMIT_BYTES, merged by trace_id) are ingested by the built
  * API and judged by the built worker, both started with those flags and the default limits; then
  * ten such bodies and six reads of those traces reach the API at once. Last, four more such traces
- * are judged in one run, claimed and judged at once by the worker (capped at 256 MB: it loads span
- * values cut to what the judge is shown), and the judge gets the prompts the whole traces give.
+ * are judged in one run, claimed and judged at once by the worker (its peak RSS stays under 256 MB:
+ * it loads span values cut to what the judge is shown), and the judge gets the prompts the whole
+ * traces give.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -163,10 +164,9 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     expect(api.child.exitCode).toBeNull();
   }, 300_000);
 
-  it('the capped worker judges several ~MAX_TRACE_BYTES traces at once, showing the judge what it would whole', async () => {
+  it('the worker judges several ~MAX_TRACE_BYTES traces at once, showing the judge what it would whole', async () => {
     // Four more traces of ~20 MB in one run: the worker claims them in one batch and judges them at
-    // once. Their span values are loaded cut (judge_cut), so its heap stays within the start script's
-    // --max-old-space-size; the judge must get the same prompts as from the traces loaded whole.
+    // once. Their span values are loaded cut (judge_cut), so its peak RSS stays under 256 MB; the judge must get the same prompts as from the traces loaded whole.
     const tag = `heap-many-${randomUUID().slice(0, 8)}`;
     const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
     for (const traceId of ids) {
