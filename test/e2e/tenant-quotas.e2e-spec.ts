@@ -187,6 +187,45 @@ describe('per-organization quotas', () => {
       ['apiKeys', 'judgeCallsPerDay', 'judgeTokensPerDay', 'monitors', 'projects', 'runsInFlight'].sort(),
     );
   });
+
+  it('judge call leases (a worker run): blocks never pass the calls quota across leases, unused calls go back', async () => {
+    const tenant = await createTenant(t);
+    const quotas = t.app.get(OrgQuotaService);
+    const used = async () =>
+      Object.fromEntries((await quotas.report(tenant.orgId)).map((q) => [q.name, q.used])) as Record<string, number>;
+    const [a, b] = [quotas.judgeCallLeaseOf(tenant.projectId), quotas.judgeCallLeaseOf(tenant.projectId)];
+    // The day has no tokens counted yet: one call, counted at once (no mean tokens per call to size a block by).
+    await a.reserve();
+    await a.record(10);
+    expect(await used()).toMatchObject({ judgeCallsPerDay: 1, judgeTokensPerDay: 10 });
+    // Now a block: all 9 calls left (9 × 2 × 10 tokens fit in 990), held by `a` until released.
+    await a.reserve();
+    expect((await used()).judgeCallsPerDay).toBe(10);
+    await a.release();
+    expect((await used()).judgeCallsPerDay).toBe(2);
+    // Two leases (two workers) racing for the 8 calls left: exactly 8 start.
+    const outcomes = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve()));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(8);
+    expect((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason.message).toContain(
+      '(QUOTA_JUDGE_CALLS_PER_DAY)',
+    );
+    await Promise.all([a.release(), b.release()]);
+    expect((await used()).judgeCallsPerDay).toBe(10);
+  });
+
+  it('judge call leases near the tokens quota: one call at a time, counted at once, none after it is spent', async () => {
+    const tenant = await createTenant(t);
+    const quotas = t.app.get(OrgQuotaService);
+    const lease = quotas.judgeCallLeaseOf(tenant.projectId);
+    for (let i = 0; i < 3; i++) {
+      await lease.reserve();
+      await lease.record(400);
+    }
+    await expect(lease.reserve()).rejects.toThrow(/QUOTA_JUDGE_TOKENS_PER_DAY/);
+    await lease.release();
+    const report = Object.fromEntries((await quotas.report(tenant.orgId)).map((q) => [q.name, q.used]));
+    expect(report).toMatchObject({ judgeCallsPerDay: 3, judgeTokensPerDay: 1200 });
+  });
 });
 
 describe('monitors: a flood stays in its tenant', () => {

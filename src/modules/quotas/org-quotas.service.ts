@@ -6,6 +6,8 @@ import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
 import type { OrgQuotas as QuotaLimits } from '../../config/tenant-limits';
+import { JudgeCallLease } from './judge-call-lease';
+import { JudgeDayQuota, secondsToMidnight } from './judge-day-quota';
 import type { JudgeQuota } from './judge-quota';
 
 /** Quotas counted in PostgreSQL (what an organization holds now). */
@@ -48,31 +50,19 @@ const COUNTS: Record<HeldQuota, string> = {
 };
 
 /**
- * Takes one judge call of the day unless a daily quota is spent. KEYS[1] the day's hash;
- * ARGV: calls limit, tokens limit (0 = unlimited), ttl in seconds. Returns '' or the spent quota.
- */
-const RESERVE_CALL = `
-local calls = tonumber(redis.call('HGET', KEYS[1], 'calls') or '0')
-local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or '0')
-if tonumber(ARGV[1]) > 0 and calls >= tonumber(ARGV[1]) then return 'judgeCallsPerDay' end
-if tonumber(ARGV[2]) > 0 and tokens >= tonumber(ARGV[2]) then return 'judgeTokensPerDay' end
-redis.call('HINCRBY', KEYS[1], 'calls', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return ''`;
-
-const DAY_MS = 86_400_000;
-
-/**
  * Per-organization quotas (issue 22, finding 4). Held quotas are checked and the creation done under
  * a transaction-scoped advisory lock of (organization, quota), so concurrent creations cannot pass
  * the limit together. Judge calls are reserved in Redis before each call (one Lua step: check and
- * take), tokens are added after it; refusals are 429s naming the quota and its variable.
+ * take; a worker's run takes them in blocks, JudgeCallLease), tokens are added after it; refusals are
+ * 429s naming the quota and its variable.
  */
 @Injectable()
 export class OrgQuotaService implements OnModuleDestroy {
   private readonly limits: QuotaLimits;
   private readonly prefix: string;
   private redisClient?: Redis;
+  private dayQuota?: JudgeDayQuota;
+  private readonly leases = new Set<JudgeCallLease>();
   private readonly orgOfProjectCache = new Map<string, string>();
 
   constructor(
@@ -131,20 +121,10 @@ export class OrgQuotaService implements OnModuleDestroy {
 
   /** Takes one judge call of the organization's day; throws the 429 when a daily quota is spent. */
   async reserveJudgeCall(orgId: string): Promise<void> {
-    const { judgeCallsPerDay, judgeTokensPerDay } = this.limits;
-    if (judgeCallsPerDay === 0 && judgeTokensPerDay === 0) return;
-    const spent = (await this.redis.eval(
-      RESERVE_CALL,
-      1,
-      this.dayKey(orgId),
-      judgeCallsPerDay,
-      judgeTokensPerDay,
-      2 * 86_400,
-    )) as string;
-    if (spent) throw this.exceeded(spent as QuotaName, secondsToMidnight());
+    if (!this.day.unlimited) await this.day.take(orgId, 1, (quota) => this.exceeded(quota, secondsToMidnight()));
   }
 
-  /** Judge-call accounting of a project's organization, for EvaluateTraceOptions.judgeQuota. */
+  /** Judge-call accounting of a project's organization, one Redis call per judge call (a preview). */
   judgeQuotaOf(projectId: string): JudgeQuota {
     return {
       reserve: async () => this.reserveJudgeCall(await this.orgOfProject(projectId)),
@@ -152,10 +132,22 @@ export class OrgQuotaService implements OnModuleDestroy {
     };
   }
 
+  /**
+   * Judge-call accounting for many calls of a project's organization in this process (a run's
+   * evaluations): calls taken in blocks, tokens counted periodically. `release()` it when done.
+   */
+  judgeCallLeaseOf(projectId: string): JudgeCallLease {
+    return new JudgeCallLease(
+      this.day,
+      () => this.orgOfProject(projectId),
+      (quota) => this.exceeded(quota, secondsToMidnight()),
+      this.leases,
+    );
+  }
+
   /** Adds the tokens a judge call used to the organization's day. */
   async recordJudgeTokens(orgId: string, tokens: number): Promise<void> {
-    if (this.limits.judgeTokensPerDay === 0 && this.limits.judgeCallsPerDay === 0) return;
-    if (tokens > 0) await this.redis.hincrby(this.dayKey(orgId), 'tokens', Math.round(tokens));
+    if (!this.day.unlimited) await this.day.count(orgId, tokens, 1);
   }
 
   /** Every quota of the organization with its limit and use (for /usage). */
@@ -166,15 +158,13 @@ export class OrgQuotaService implements OnModuleDestroy {
         return this.use(name, n);
       }),
     );
-    const day = await this.redis.hgetall(this.dayKey(orgId));
-    return [
-      ...held,
-      this.use('judgeCallsPerDay', Number(day.calls ?? 0)),
-      this.use('judgeTokensPerDay', Number(day.tokens ?? 0)),
-    ];
+    const day = await this.day.used(orgId);
+    return [...held, this.use('judgeCallsPerDay', day.calls), this.use('judgeTokensPerDay', day.tokens)];
   }
 
+  /** Runs after the worker's executor (a global module): leases still holding calls give them back. */
   async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled([...this.leases].map((lease) => lease.release()));
     await this.redisClient?.quit().catch(() => undefined);
   }
 
@@ -191,16 +181,13 @@ export class OrgQuotaService implements OnModuleDestroy {
     });
   }
 
-  private dayKey(orgId: string): string {
-    return `${this.prefix}:judge:${orgId}:${new Date().toISOString().slice(0, 10)}`;
-  }
-
   private get redis(): Redis {
     this.redisClient ??= new Redis(this.config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: false });
     return this.redisClient;
   }
-}
 
-function secondsToMidnight(): number {
-  return Math.ceil((DAY_MS - (Date.now() % DAY_MS)) / 1000);
+  private get day(): JudgeDayQuota {
+    this.dayQuota ??= new JudgeDayQuota(this.redis, this.prefix, this.limits);
+    return this.dayQuota;
+  }
 }

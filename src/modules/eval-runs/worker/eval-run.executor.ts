@@ -109,7 +109,10 @@ export class EvalRunExecutor implements OnModuleDestroy {
       await work;
     } finally {
       this.slices.delete(work);
-      if (--ctx.slices === 0) this.runs.delete(runId);
+      if (--ctx.slices === 0) {
+        this.runs.delete(runId);
+        this.releaseQuota(ctx);
+      }
     }
     if (!this.stopping && !ctx.stopped && (await this.ledger.completeIfDone(runId))) {
       this.evalMetrics.runFinished('COMPLETED');
@@ -128,6 +131,15 @@ export class EvalRunExecutor implements OnModuleDestroy {
       this.pool.wakeAll();
     }
     if (abort && !ctx.abort.signal.aborted) ctx.abort.abort(new Error(reason));
+    // No judge call of the run starts any more: the calls its lease still holds go back.
+    this.releaseQuota(ctx);
+  }
+
+  /** Gives back the judge calls a run's lease took and did not use (its next call, if any, takes again). */
+  private releaseQuota(ctx: RunContext): void {
+    ctx.judgeQuota?.release().catch((error: unknown) => {
+      this.logger.warn({ err: error, runId: ctx.run.id }, 'Could not give back reserved judge calls');
+    });
   }
 
   /** Stop claiming, let in-flight items finish (up to the grace period), give back what is left. */
@@ -205,6 +217,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
         run.maxJudgeCalls !== null || run.maxJudgeTokens !== null
           ? this.ledger.budgetFor(run, (reason, stoppedNow) => this.budgetRefused(run.id, reason, stoppedNow))
           : undefined,
+      judgeQuota: this.quotas?.judgeCallLeaseOf(run.projectId),
       finisher: new RunFinisher(this.ledger, run, this.leaseToken, this.faults, (result, batch) =>
         this.afterBatch(ctx, result, batch),
       ),
@@ -317,7 +330,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     try {
       const deps = {
         metrics: this.metrics,
-        judgeOptions: judgeOptionsOf(ctx, this.faults, this.quotas?.judgeQuotaOf(run.projectId)),
+        judgeOptions: judgeOptionsOf(ctx, this.faults),
         stopping: () => this.stopping,
         abandoned: abandonedReason(item),
       };

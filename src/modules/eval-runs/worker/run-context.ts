@@ -2,7 +2,7 @@ import type { JudgeService } from '../../judge/judge.service';
 import type { MetricDefinition } from '../../metrics/metric-definition';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { EvaluateTraceOptions } from '../../metrics/metrics.types';
-import type { JudgeQuota } from '../../quotas/judge-quota';
+import type { JudgeCallLease } from '../../quotas/judge-call-lease';
 import type { FaultInjector } from '../../../common/faults/fault-injector';
 import type { ClaimedItem, ExecutableRun, HistoryWanted, SessionBatch, TraceBatch } from './ledger.types';
 import { errorText } from './outcome-rows';
@@ -28,6 +28,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** Present when the run has a judge budget: every judge call reserves its place first. */
   budget: RunBudget | undefined;
+  /** The organization's daily judge quota, taken in blocks for this run's calls here; released when the run ends here. */
+  judgeQuota: JudgeCallLease | undefined;
   /** The run's custom metrics, at the versions pinned by its creation time (CustomMetricRuns). */
   definitions?: ReadonlyMap<string, MetricDefinition>;
   /** Set when those show `{{session_history}}`: each batch also loads its traces' earlier session turns. */
@@ -76,17 +78,13 @@ export function historyWanted(
 }
 
 /** Judge options of a run's evaluations: no judge call starts once the run is stopped; fault point `judge`. */
-export function judgeOptionsOf(
-  ctx: RunContext,
-  faults: FaultInjector,
-  judgeQuota: JudgeQuota | undefined,
-): EvaluateTraceOptions {
+export function judgeOptionsOf(ctx: RunContext, faults: FaultInjector): EvaluateTraceOptions {
   return {
     model: ctx.run.model ?? undefined,
     projectId: ctx.run.projectId,
     signal: ctx.signal,
     budget: ctx.budget,
-    judgeQuota,
+    judgeQuota: ctx.judgeQuota,
     definitions: ctx.definitions,
     beforeJudgeCall: () => {
       if (ctx.stopped) throw new Error(ctx.stopped);

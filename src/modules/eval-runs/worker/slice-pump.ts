@@ -46,6 +46,12 @@ export class SlicePump<B> {
   /** Items evaluated or being evaluated but not yet written. */
   private readonly unsettled = new Set<Promise<void>>();
   private readonly batchMin: number;
+  /**
+   * Fewest items one claim asks for, a pool's worth: a claim is four statements (claim, traces,
+   * spans, scores), and topping up a handful at a time made claims most of the worker's PostgreSQL
+   * transactions (0.67 of 0.71 per evaluation with an instant judge).
+   */
+  private readonly claimMin: number;
   /** Bounds `unsettled`, in case the database lags behind the judge. */
   private readonly maxUnsettled: number;
   /** Items of this slice holding a slot (being judged). */
@@ -66,6 +72,7 @@ export class SlicePump<B> {
     reporter?: ProgressReporter,
   ) {
     this.batchMin = Math.max(1, Math.floor(host.pool.capacity / 8));
+    this.claimMin = host.pool.capacity;
     this.maxUnsettled = host.pool.capacity * 4;
     this.progress = new SliceProgress(initialOpen, reporter);
     this.lane = host.pool.join(host.projectId);
@@ -88,11 +95,14 @@ export class SlicePump<B> {
     this.progress.report();
   }
 
-  /** Tops up the prefetch to this slice's fair share of slots; returns how many items it asked for. */
+  /**
+   * Tops up the prefetch (once fewer than batchMin wait) to this slice's fair share of slots, at
+   * least claimMin items; returns how many items it asked for.
+   */
   private async claim(): Promise<number> {
     if (this.exhausted || this.ready.length >= this.batchMin) return 0;
     const share = Math.max(this.batchMin, this.lane.share());
-    const wanted = Math.max(0, share + this.batchMin - this.judging - this.ready.length);
+    const wanted = Math.max(this.claimMin, share + this.batchMin - this.judging - this.ready.length);
     if (wanted > 0) {
       const claimed = await this.host.claimAndLoad(wanted);
       if (claimed.length === 0) this.exhausted = true;
