@@ -273,17 +273,25 @@ describe.each(CASES)('judge provider over the wire: $name', (c) => {
     const sum = (k: string) => known.reduce((n, s) => n + s.metadata.judge_usage[k], 0);
     expect(sum('input_tokens')).toBe(input);
     expect(sum('output_tokens')).toBe(output);
+    // Both traces embed the same two texts: a coherence score whose texts another score of the run had
+    // embedded already (the project's embedding cache) makes no call, and its usage says so. Which
+    // score makes the call depends on how the worker claims and schedules them.
+    const coherence = scores.filter((s) => s.name === 'coherence');
+    const embedded = coherence.filter((s) => s.metadata.judge_usage.calls > 0);
+    const embeddingCalls = all().filter((r) => r.endpoint !== 'chat').length;
+    expect(embeddingCalls).toBeGreaterThan(0);
+    expect(coherence.reduce((n, s) => n + s.metadata.judge_usage.calls, 0)).toBe(embeddingCalls);
+    for (const s of coherence) {
+      expect([0, 1]).toContain(s.metadata.judge_usage.calls);
+      const unknown = c.unreportedEmbeddings && s.metadata.judge_usage.calls > 0;
+      expect(s.metadata.judge_usage.input_tokens).toEqual(unknown ? null : expect.any(Number));
+    }
     expect(done.judge_usage).toMatchObject({
       calls: all().length,
       input_tokens: input,
       output_tokens: output,
-      unknown_token_scores: c.unreportedEmbeddings ? 2 : 0,
+      unknown_token_scores: c.unreportedEmbeddings ? embedded.length : 0,
     });
-    const coherence = scores.filter((s) => s.name === 'coherence');
-    for (const s of coherence) {
-      expect(s.metadata.judge_usage.calls).toBe(1);
-      expect(s.metadata.judge_usage.input_tokens).toEqual(c.unreportedEmbeddings ? null : expect.any(Number));
-    }
     for (const s of scores) expect(Number.isFinite(s.metadata.judge_usage.output_tokens)).toBe(true);
   });
 
