@@ -103,11 +103,9 @@ export class SlicePump<B> {
     if (this.exhausted || this.ready.length >= this.batchMin) return 0;
     const share = Math.max(this.batchMin, this.lane.share());
     const wanted = Math.max(this.claimMin, share + this.batchMin - this.judging - this.ready.length);
-    if (wanted > 0) {
-      const claimed = await this.host.claimAndLoad(wanted);
-      if (claimed.length === 0) this.exhausted = true;
-      else this.ready.push(...claimed);
-    }
+    const claimed = await this.host.claimAndLoad(wanted);
+    if (claimed.length === 0) this.exhausted = true;
+    else this.ready.push(...claimed);
     return wanted;
   }
 
