@@ -91,7 +91,8 @@ const liveRows = (sc: Scope, edgeUnits: string, dirtyUnits: string, unit: string
 /**
  * `(name, value, c)` of the live days: each (day, metric) counts its values inside its own index
  * range, so a day of ~65,000 raw scores becomes ~1,000 small rows before anything is sorted (one sort
- * of the raw rows spilled to disk at the default work_mem).
+ * of the raw rows spilled to disk at the default work_mem). Not written over `scoresIn`: its OFFSET 0
+ * keeps the window and COUNTED filters above the scan (a 1-day summary: 75 ms instead of 45, idle).
  */
 const liveValueCounts = (sc: Scope) => {
   const countsIn = (name: string, day: string) => `(
