@@ -14,6 +14,7 @@ import {
   traceAggregates,
 } from './rollup-sql';
 import { withJitOff } from './analytics-query';
+import { PeriodicPass } from '../../common/periodic-pass';
 
 /** How often dirty slots are folded into the rollups, and how many marks one pass takes. */
 export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
@@ -53,9 +54,11 @@ const KEYS: Key[] = [
  */
 export abstract class DirtySlotRefresher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(this.constructor.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-  private stopped = false;
+  private readonly refreshes = new PeriodicPass(
+    () => this.drain(),
+    this.logger,
+    'Rollup refresh failed; dirty slots stay live until the next pass',
+  );
 
   constructor(
     protected readonly dataSource: DataSource,
@@ -66,36 +69,27 @@ export abstract class DirtySlotRefresher implements OnApplicationBootstrap, OnMo
   protected abstract refreshTaken(qr: QueryRunner, limit: number): Promise<number>;
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), ROLLUP_REFRESH_INTERVAL_MS);
-    this.timer.unref();
+    this.refreshes.start(ROLLUP_REFRESH_INTERVAL_MS);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    // Stops refreshAll's loop too: a pass started after this would meet a closed pool at shutdown.
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.refreshes.stop();
   }
 
-  /** Refreshes until no mark is left (or another process holds the lock). Returns the slots refreshed. */
-  async refreshAll(): Promise<number> {
+  /**
+   * Refreshes until no mark is left (or another process holds the lock), or joins the refresh in
+   * flight. Returns the slots refreshed.
+   */
+  refreshAll(): Promise<number> {
+    return this.refreshes.run();
+  }
+
+  private async drain(): Promise<number> {
     let total = 0;
-    for (let n = await this.refreshOnce(); n > 0 && !this.stopped; n = await this.refreshOnce()) total += n;
+    // Pass by pass, MARKS_PER_PASS marks each; stopping ends the loop too: a pass started after
+    // shutdown would meet a closed pool.
+    for (let n = await this.pass(); n > 0 && !this.refreshes.isStopped; n = await this.pass()) total += n;
     return total;
-  }
-
-  /** One pass over up to MARKS_PER_PASS marks; returns the slots it recomputed. Passes never overlap. */
-  refreshOnce(): Promise<number> {
-    if (!this.running) this.running = this.pass().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.refreshAll();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'Rollup refresh failed; dirty slots stay live until the next pass');
-    }
   }
 
   /** One pass, in a REPEATABLE READ transaction; 0 when another process holds the refresh lock. */

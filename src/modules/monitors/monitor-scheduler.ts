@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicPass } from '../../common/periodic-pass';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { MONITOR_CLOCK, type MonitorClock } from './monitor-clock';
@@ -7,14 +8,17 @@ import { MonitorFiring } from './monitor-firing';
 /**
  * Runs in every worker (and in the API with RUN_WORKER_IN_PROCESS): every MONITOR_TICK_MS it fires
  * the monitors that are due. Any number may run: claims are row locks in PostgreSQL, so no Redis
- * lock is needed and losing Redis loses no slot. A timer, like the eval-run sweeper, so flushing
- * Redis cannot remove it.
+ * lock is needed and losing Redis loses no slot. A PeriodicPass, like the eval-run sweeper, so
+ * flushing Redis cannot remove it.
  */
 @Injectable()
 export class MonitorScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MonitorScheduler.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly ticks = new PeriodicPass(
+    () => this.fireDue(),
+    this.logger,
+    'Monitor tick failed; retrying at the next tick',
+  );
 
   constructor(
     private readonly firing: MonitorFiring,
@@ -23,26 +27,20 @@ export class MonitorScheduler implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.monitors.schedulerEnabled) return;
-    this.timer = setInterval(() => void this.tick(), this.config.monitors.tickMs);
-    this.timer.unref();
+    if (this.config.monitors.schedulerEnabled) this.ticks.start(this.config.monitors.tickMs);
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  onModuleDestroy(): Promise<void> {
+    return this.ticks.stop();
   }
 
-  /** One pass at the clock's time; overlapping passes are skipped. */
-  async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const fired = await this.firing.tick(this.clock.now());
-      if (fired.length) this.logger.log({ monitors: fired.length }, 'Monitor slots fired');
-    } catch (error) {
-      this.logger.warn({ err: error }, 'Monitor tick failed; retrying at the next tick');
-    } finally {
-      this.running = false;
-    }
+  /** One pass at the clock's time (or the one in flight). */
+  tick(): Promise<void> {
+    return this.ticks.run();
+  }
+
+  private async fireDue(): Promise<void> {
+    const fired = await this.firing.tick(this.clock.now());
+    if (fired.length) this.logger.log({ monitors: fired.length }, 'Monitor slots fired');
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { PeriodicPass } from '../../common/periodic-pass';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { TraceRetentionStore } from '../traces/trace-retention.store';
@@ -26,9 +27,11 @@ export interface RetentionResult {
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RetentionService.name);
-  private timer?: NodeJS.Timeout;
-  private running: Promise<RetentionResult[]> | null = null;
-  private stopping = false;
+  private readonly sweeps = new PeriodicPass(
+    () => this.sweepAndLog(),
+    this.logger,
+    'Retention sweep failed; the next one retries',
+  );
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -38,17 +41,12 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   onApplicationBootstrap(): void {
     const { intervalMs } = this.config.retention;
-    if (intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.sweepInBackground(), intervalMs);
-    this.timer.unref();
     // The first sweep soon after start, not a whole interval later.
-    setTimeout(() => void this.sweepInBackground(), Math.min(intervalMs, 10_000)).unref();
+    if (intervalMs > 0) this.sweeps.start(intervalMs, Math.min(intervalMs, 10_000));
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.sweeps.stop();
   }
 
   /** One pass over every project with a retention; `now` is injectable so tests fix the clock. */
@@ -60,7 +58,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     );
     const results: RetentionResult[] = [];
     for (const p of projects) {
-      if (this.stopping) break;
+      if (this.sweeps.isStopped) break;
       const cutoff = new Date(now.getTime() - p.days * DAY_MS);
       results.push({ projectId: p.id, days: p.days, cutoff, deleted: await this.purge(p.id, cutoff) });
     }
@@ -71,7 +69,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   async purge(projectId: string, cutoff: Date): Promise<number> {
     const { batchSize, batchPauseMs } = this.config.retention;
     let total = 0;
-    while (!this.stopping) {
+    while (!this.sweeps.isStopped) {
       const deleted = await this.traces.deleteStartedBefore(projectId, cutoff, batchSize);
       total += deleted;
       if (deleted < batchSize) break;
@@ -80,21 +78,12 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return total;
   }
 
-  private async sweepInBackground(): Promise<void> {
-    if (this.running || this.stopping) return;
-    this.running = this.sweep();
-    try {
-      const results = await this.running;
-      for (const r of results.filter((x) => x.deleted > 0)) {
-        this.logger.log(
-          { projectId: r.projectId, days: r.days, cutoff: r.cutoff.toISOString(), deleted: r.deleted },
-          'Retention deleted old traces',
-        );
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'Retention sweep failed; the next one retries');
-    } finally {
-      this.running = null;
+  private async sweepAndLog(): Promise<void> {
+    for (const r of (await this.sweep()).filter((x) => x.deleted > 0)) {
+      this.logger.log(
+        { projectId: r.projectId, days: r.days, cutoff: r.cutoff.toISOString(), deleted: r.deleted },
+        'Retention deleted old traces',
+      );
     }
   }
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicPass } from '../../../common/periodic-pass';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 import { EvalMetrics } from '../../operators/eval-metrics.service';
 import { EvalRunsProducer } from '../eval-runs.producer';
-import { byRun } from '../slice-window';
+import { byRun, type WindowSlice } from '../slice-window';
 import { EvalRunLedgerRepository } from './eval-run-ledger.repository';
 import { EvalRunExecutor } from './eval-run.executor';
 
@@ -16,14 +17,17 @@ const SWEEP_BATCH = 500;
  * (PENDING items, or leases that expired because a worker died) within its project's window (the
  * project's first EVAL_PROJECT_SLICES_IN_FLIGHT open slices, see SliceWindow). A slice whose job is
  * still queued or active is not added twice (the job id is the slice's). So a failed enqueue, a lost job, a
- * killed worker or a flushed Redis delays a run but never strands it. A timer, not a repeatable
- * Bull job, so that flushing Redis cannot remove the sweeper itself.
+ * killed worker or a flushed Redis delays a run but never strands it. A PeriodicPass, so flushing
+ * Redis cannot remove the sweeper itself.
  */
 @Injectable()
 export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(EvalRunSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly sweeps = new PeriodicPass(
+    () => this.sweepOnce(),
+    this.logger,
+    'Eval-run sweep failed; retrying at the next interval',
+  );
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,37 +38,32 @@ export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    void this.sweep();
-    this.timer = setInterval(() => void this.sweep(), this.config.evalRuns.sweepIntervalMs);
-    this.timer.unref();
+    this.sweeps.start(this.config.evalRuns.sweepIntervalMs, 0);
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  onModuleDestroy(): Promise<void> {
+    return this.sweeps.stop();
   }
 
-  /** One pass; returns the slices it re-enqueued. Overlapping passes are skipped. */
-  async sweep(): Promise<Array<{ runId: string; slice: number }>> {
-    if (this.running || this.executor.isStopping) return [];
-    this.running = true;
-    try {
-      const completed = await this.ledger.completeSettledRuns();
-      if (completed.length) {
-        this.logger.log({ runs: completed }, 'Sweeper completed settled eval runs');
-        for (let i = 0; i < completed.length; i++) this.evalMetrics.runFinished('COMPLETED');
-      }
-      const slices = await this.producer.claimableWindows(SWEEP_BATCH);
-      for (const [runId, runSlices] of byRun(slices)) {
-        const queued = await this.producer.enqueue(runId, runSlices);
-        // Redis unreachable: this process is a worker too, so it keeps the run moving itself.
-        if (!queued) for (const slice of runSlices) void this.executor.runSlice(runId, slice).catch(() => undefined);
-      }
-      return slices;
-    } catch (error) {
-      this.logger.warn({ err: error }, 'Eval-run sweep failed; retrying at the next interval');
-      return [];
-    } finally {
-      this.running = false;
+  /** One pass (or the one in flight); returns the slices it re-enqueued. */
+  sweep(): Promise<WindowSlice[]> {
+    return this.sweeps.run();
+  }
+
+  private async sweepOnce(): Promise<WindowSlice[]> {
+    if (this.executor.isStopping) return [];
+    const completed = await this.ledger.completeSettledRuns();
+    if (completed.length) {
+      this.logger.log({ runs: completed }, 'Sweeper completed settled eval runs');
+      for (let i = 0; i < completed.length; i++) this.evalMetrics.runFinished('COMPLETED');
     }
+    const slices = await this.producer.claimableWindows(SWEEP_BATCH);
+    for (const [runId, runSlices] of byRun(slices)) {
+      if (this.sweeps.isStopped) break;
+      const queued = await this.producer.enqueue(runId, runSlices);
+      // Redis unreachable: this process is a worker too, so it keeps the run moving itself.
+      if (!queued) for (const slice of runSlices) void this.executor.runSlice(runId, slice).catch(() => undefined);
+    }
+    return slices;
   }
 }
