@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config/env';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Gauge } from 'prom-client';
 import { Repository } from 'typeorm';
-import { METRIC_PREFIX, MetricsRegistry } from '../operators/metrics-registry';
+import { MetricsRegistry } from '../operators/metrics-registry';
 import { EvalRunEntity, EvalRunStatus } from './entities/eval-run.entity';
 
 /**
@@ -20,16 +20,15 @@ export class RunStatusGauge {
   private cached?: { at: number; counts: Promise<Map<string, number> | null> };
 
   constructor(
-    { registry }: MetricsRegistry,
+    metrics: MetricsRegistry,
     @InjectRepository(EvalRunEntity) private readonly runs: Repository<EvalRunEntity>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.refreshMs = config.tenants.metricsRunsRefreshMs;
-    const gauge: Gauge<'status'> = new Gauge({
-      name: `${METRIC_PREFIX}eval_runs`,
+    const gauge: Gauge<'status'> = metrics.gauge({
+      name: 'eval_runs',
       help: 'Eval runs by status, all projects (read from PostgreSQL at scrape time).',
       labelNames: ['status'],
-      registers: [registry],
       collect: async () => {
         gauge.reset();
         const counts = await this.cachedRunsByStatus();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry } from './metrics-registry';
 
 /**
  * What became of one (trace, metric) pair an eval-run worker settled: a SUCCESS or FAILED score
@@ -19,25 +19,22 @@ export class EvalMetrics {
   private readonly duration: Histogram<'outcome'>;
   private readonly runsFinished: Counter<'status'>;
 
-  constructor({ registry }: MetricsRegistry) {
-    this.processed = new Counter({
-      name: `${METRIC_PREFIX}eval_items_processed_total`,
+  constructor(metrics: MetricsRegistry) {
+    this.processed = metrics.counter({
+      name: 'eval_items_processed_total',
       help: 'Eval-run (trace, metric) pairs settled by the workers, by outcome (succeeded, failed, skipped, interrupted) and metric.',
       labelNames: ['outcome', 'metric'],
-      registers: [registry],
     });
-    this.duration = new Histogram({
-      name: `${METRIC_PREFIX}eval_item_duration_seconds`,
+    this.duration = metrics.histogram({
+      name: 'eval_item_duration_seconds',
       help: 'Time to evaluate one eval-run item (a trace and its metrics), judge calls included.',
       labelNames: ['outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers: [registry],
     });
-    this.runsFinished = new Counter({
-      name: `${METRIC_PREFIX}eval_runs_finished_total`,
+    this.runsFinished = metrics.counter({
+      name: 'eval_runs_finished_total',
       help: 'Eval runs that reached a terminal status, by status.',
       labelNames: ['status'],
-      registers: [registry],
     });
   }
 

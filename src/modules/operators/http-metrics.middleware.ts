@@ -1,7 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Histogram } from 'prom-client';
-import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry } from './metrics-registry';
 
 /**
  * Times every HTTP request. The route label is the matched route pattern
@@ -12,13 +12,12 @@ import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
 export class HttpMetricsMiddleware implements NestMiddleware {
   private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
 
-  constructor({ registry }: MetricsRegistry) {
-    this.duration = new Histogram({
-      name: `${METRIC_PREFIX}http_request_duration_seconds`,
+  constructor(metrics: MetricsRegistry) {
+    this.duration = metrics.histogram({
+      name: 'http_request_duration_seconds',
       help: 'HTTP request duration, by method, route pattern and status code.',
       labelNames: ['method', 'route', 'status_code'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
     });
   }
 

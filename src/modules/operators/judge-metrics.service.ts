@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
 import { Counter, Histogram } from 'prom-client';
-import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry } from './metrics-registry';
 
 /** One call to a judge model (chat or embedding), as the judge reports it. */
 export interface JudgeCallRecord {
@@ -27,32 +27,28 @@ export class JudgeMetrics {
   /** The deployment's own models keep their name as a label; a model a tenant named is `other`. */
   private readonly namedModels: Set<string>;
 
-  constructor({ registry }: MetricsRegistry, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(metrics: MetricsRegistry, @Inject(APP_CONFIG) config: AppConfig) {
     this.namedModels = new Set([config.judge.defaultModel, config.judge.embeddingModel]);
-    this.calls = new Counter({
-      name: `${METRIC_PREFIX}judge_calls_total`,
+    this.calls = metrics.counter({
+      name: 'judge_calls_total',
       help: "Judge model calls, by provider, model (the deployment's default models by name, any other as other) and outcome.",
       labelNames: ['provider', 'model', 'outcome'],
-      registers: [registry],
     });
-    this.latency = new Histogram({
-      name: `${METRIC_PREFIX}judge_call_duration_seconds`,
+    this.latency = metrics.histogram({
+      name: 'judge_call_duration_seconds',
       help: 'Latency of judge model calls, by provider.',
       labelNames: ['provider'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
-      registers: [registry],
     });
-    this.tokens = new Counter({
-      name: `${METRIC_PREFIX}judge_tokens_total`,
+    this.tokens = metrics.counter({
+      name: 'judge_tokens_total',
       help: 'Tokens used by judge calls, by provider and direction (input, output).',
       labelNames: ['provider', 'direction'],
-      registers: [registry],
     });
-    this.errors = new Counter({
-      name: `${METRIC_PREFIX}judge_errors_total`,
+    this.errors = metrics.counter({
+      name: 'judge_errors_total',
       help: 'Failed judge calls, by provider and error kind.',
       labelNames: ['provider', 'kind'],
-      registers: [registry],
     });
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry } from './metrics-registry';
 
 export type FireTrigger = 'scheduled' | 'manual';
 /** Why a due slot created no run: a fixed set, so the label never grows with tenants' data. */
@@ -16,24 +16,21 @@ export class MonitorMetrics {
   private readonly skips: Counter<'reason'>;
   private readonly failures: Counter<'stage'>;
 
-  constructor({ registry }: MetricsRegistry) {
-    this.fires = new Counter({
-      name: `${METRIC_PREFIX}eval_monitor_fires_total`,
+  constructor(metrics: MetricsRegistry) {
+    this.fires = metrics.counter({
+      name: 'eval_monitor_fires_total',
       help: 'Monitor fires that created an eval run, by trigger (scheduled, manual) and target type.',
       labelNames: ['trigger', 'target_type'],
-      registers: [registry],
     });
-    this.skips = new Counter({
-      name: `${METRIC_PREFIX}eval_monitor_skips_total`,
+    this.skips = metrics.counter({
+      name: 'eval_monitor_skips_total',
       help: 'Due monitor slots that created no run, by reason (nothing_new, no_match, daily_cap, quota, paused).',
       labelNames: ['reason'],
-      registers: [registry],
     });
-    this.failures = new Counter({
-      name: `${METRIC_PREFIX}eval_monitor_failures_total`,
+    this.failures = metrics.counter({
+      name: 'eval_monitor_failures_total',
       help: 'Monitor fires that failed with an error (the slot is consumed; the next slot tries again).',
       labelNames: ['stage'],
-      registers: [registry],
     });
   }
 

@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { Gauge } from 'prom-client';
 import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
-import { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry } from './metrics-registry';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'paused'] as const;
 
@@ -17,14 +17,13 @@ export class ScrapeMetricsCollector {
   private readonly logger = new Logger(ScrapeMetricsCollector.name);
 
   constructor(
-    { registry }: MetricsRegistry,
+    metrics: MetricsRegistry,
     @InjectQueue(EVAL_RUNS_QUEUE) private readonly queue: Queue,
   ) {
-    const jobs: Gauge<'queue' | 'state'> = new Gauge({
-      name: `${METRIC_PREFIX}queue_jobs`,
+    const jobs: Gauge<'queue' | 'state'> = metrics.gauge({
+      name: 'queue_jobs',
       help: 'Jobs in a Bull queue, by state (read from Redis at scrape time).',
       labelNames: ['queue', 'state'],
-      registers: [registry],
       collect: async () => {
         jobs.reset();
         const counts = await this.queueCounts();
