@@ -76,21 +76,12 @@ export class OrgQuotaService implements OnModuleDestroy {
   /** Runs `create` only while the organization holds fewer than its quota of `quota`. */
   async within<T>(orgId: string, quota: HeldQuota, create: () => Promise<T>): Promise<T> {
     if (this.limits[quota] === 0) return create();
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const refusal = await this.refusalIn(runner.manager, orgId, quota);
+    // The transaction only holds the (organization, quota) lock: `create` commits on its own connection first.
+    return this.dataSource.transaction(async (m) => {
+      const refusal = await this.refusalIn(m, orgId, quota);
       if (refusal) throw refusal;
-      const created = await create();
-      await runner.commitTransaction();
-      return created;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
-      throw error;
-    } finally {
-      await runner.release();
-    }
+      return create();
+    });
   }
 
   /**
