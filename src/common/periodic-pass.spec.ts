@@ -1,22 +1,38 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PeriodicPass } from './periodic-pass';
+import { PeriodicPass, type PassSchedule } from './periodic-pass';
 
-/** A pass that counts its starts and ends only when the test lets it (or fails when told to). */
-function controlledPass() {
-  const state = { starts: 0, failNext: false, release: () => {} };
-  const pass = async () => {
-    state.starts++;
-    if (state.failNext) {
-      state.failNext = false;
+/** A pass that counts its starts and ends only when the test releases it (or fails when told to). */
+class ControlledPass extends PeriodicPass<number> {
+  starts = 0;
+  failNext = false;
+  release = () => {};
+  readonly warnings: string[] = [];
+  protected override readonly logger = {
+    warn: (_: unknown, message: string) => this.warnings.push(message),
+  } as unknown as Logger;
+
+  constructor(private readonly plan?: PassSchedule) {
+    super('the pass failed');
+  }
+
+  protected schedule(): PassSchedule | undefined {
+    return this.plan;
+  }
+
+  protected async pass(): Promise<number> {
+    this.starts++;
+    if (this.failNext) {
+      this.failNext = false;
       throw new Error('pass failed');
     }
-    await new Promise<void>((resolve) => (state.release = resolve));
-    return state.starts;
-  };
-  const warnings: string[] = [];
-  const logger = { warn: (_: unknown, message: string) => warnings.push(message) } as unknown as Logger;
-  return { state, warnings, passes: new PeriodicPass(pass, logger, 'the pass failed') };
+    await new Promise<void>((resolve) => (this.release = resolve));
+    return this.starts;
+  }
+
+  get stopping(): boolean {
+    return this.isStopped;
+  }
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -28,52 +44,59 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe('PeriodicPass', () => {
   it('runs one pass at a time: a call while one runs gets that pass, a later call a new one', async () => {
-    const { state, passes } = controlledPass();
-    const first = passes.run();
-    expect(passes.run()).toBe(first);
-    state.release();
+    const p = new ControlledPass();
+    const first = p.run();
+    expect(p.run()).toBe(first);
+    p.release();
     expect(await first).toBe(1);
-    const second = passes.run();
-    state.release();
+    const second = p.run();
+    p.release();
     expect(await second).toBe(2);
-    expect(state.starts).toBe(2);
+    expect(p.starts).toBe(2);
+  });
+
+  it('without a schedule, starts no timer', async () => {
+    const p = new ControlledPass();
+    p.onApplicationBootstrap();
+    await sleep(30);
+    expect(p.starts).toBe(0);
   });
 
   it('runs at once with firstAfterMs 0, then every interval; a failure is logged and the next interval retries', async () => {
-    const { state, warnings, passes } = controlledPass();
-    passes.start(20, 0);
-    expect(state.starts).toBe(1);
-    state.failNext = true;
-    state.release();
-    await until(() => warnings.length === 1);
-    expect(warnings).toEqual(['the pass failed']);
-    await until(() => state.starts === 3);
-    state.release();
-    await passes.stop();
+    const p = new ControlledPass({ intervalMs: 20, firstAfterMs: 0 });
+    p.onApplicationBootstrap();
+    expect(p.starts).toBe(1);
+    p.failNext = true;
+    p.release();
+    await until(() => p.warnings.length === 1);
+    expect(p.warnings).toEqual(['the pass failed']);
+    await until(() => p.starts === 3);
+    p.release();
+    await p.onModuleDestroy();
   });
 
   it('by default waits one interval for the first pass; firstAfterMs below the interval comes first', async () => {
-    const plain = controlledPass();
-    const early = controlledPass();
-    plain.passes.start(300);
-    early.passes.start(300, 10);
-    await until(() => early.state.starts === 1);
-    expect(plain.state.starts).toBe(0);
-    early.state.release();
-    await Promise.all([plain.passes.stop(), early.passes.stop()]);
+    const plain = new ControlledPass({ intervalMs: 300 });
+    const early = new ControlledPass({ intervalMs: 300, firstAfterMs: 10 });
+    plain.onApplicationBootstrap();
+    early.onApplicationBootstrap();
+    await until(() => early.starts === 1);
+    expect(plain.starts).toBe(0);
+    early.release();
+    await Promise.all([plain.onModuleDestroy(), early.onModuleDestroy()]);
   });
 
-  it('stop() waits for the pass in flight and no timer fires after it', async () => {
-    const { state, passes } = controlledPass();
-    passes.start(10, 0);
+  it('shutdown waits for the pass in flight and no timer fires after it', async () => {
+    const p = new ControlledPass({ intervalMs: 10, firstAfterMs: 0 });
+    p.onApplicationBootstrap();
     let stopped = false;
-    const stopping = passes.stop().then(() => (stopped = true));
+    const stopping = p.onModuleDestroy().then(() => (stopped = true));
     await sleep(30);
     expect(stopped).toBe(false);
-    expect(passes.isStopped).toBe(true);
-    state.release();
+    expect(p.stopping).toBe(true);
+    p.release();
     await stopping;
     await sleep(30);
-    expect(state.starts).toBe(1);
+    expect(p.starts).toBe(1);
   });
 });

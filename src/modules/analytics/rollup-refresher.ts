@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import {
@@ -14,7 +14,7 @@ import {
   traceAggregates,
 } from './rollup-sql';
 import { withJitOff } from './analytics-query';
-import { PeriodicPass } from '../../common/periodic-pass';
+import { PeriodicPass, type PassSchedule } from '../../common/periodic-pass';
 
 /** How often dirty slots are folded into the rollups, and how many marks one pass takes. */
 export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
@@ -52,28 +52,19 @@ const KEYS: Key[] = [
  * computed live, so a slow or stopped refresher costs speed, never correctness. One refresher per
  * rollup family at a time across processes (an advisory lock); the others skip the pass.
  */
-export abstract class DirtySlotRefresher implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(this.constructor.name);
-  private readonly refreshes = new PeriodicPass(
-    () => this.drain(),
-    this.logger,
-    'Rollup refresh failed; dirty slots stay live until the next pass',
-  );
-
+export abstract class DirtySlotRefresher extends PeriodicPass<number> {
   constructor(
     protected readonly dataSource: DataSource,
     private readonly lockName: string,
-  ) {}
+  ) {
+    super('Rollup refresh failed; dirty slots stay live until the next pass');
+  }
 
   /** Takes up to `limit` marks and recomputes what they cover; returns how many distinct marks it took. */
   protected abstract refreshTaken(qr: QueryRunner, limit: number): Promise<number>;
 
-  onApplicationBootstrap(): void {
-    this.refreshes.start(ROLLUP_REFRESH_INTERVAL_MS);
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.refreshes.stop();
+  protected schedule(): PassSchedule {
+    return { intervalMs: ROLLUP_REFRESH_INTERVAL_MS };
   }
 
   /**
@@ -81,19 +72,19 @@ export abstract class DirtySlotRefresher implements OnApplicationBootstrap, OnMo
    * flight. Returns the slots refreshed.
    */
   refreshAll(): Promise<number> {
-    return this.refreshes.run();
+    return this.run();
   }
 
-  private async drain(): Promise<number> {
+  protected async pass(): Promise<number> {
     let total = 0;
-    // Pass by pass, MARKS_PER_PASS marks each; stopping ends the loop too: a pass started after
-    // shutdown would meet a closed pool.
-    for (let n = await this.pass(); n > 0 && !this.refreshes.isStopped; n = await this.pass()) total += n;
+    // MARKS_PER_PASS marks a transaction; shutdown ends the loop too: a transaction started after it
+    // would meet a closed pool.
+    for (let n = await this.refreshSome(); n > 0 && !this.isStopped; n = await this.refreshSome()) total += n;
     return total;
   }
 
-  /** One pass, in a REPEATABLE READ transaction; 0 when another process holds the refresh lock. */
-  private pass(): Promise<number> {
+  /** Up to MARKS_PER_PASS marks, in a REPEATABLE READ transaction; 0 when another process holds the refresh lock. */
+  private refreshSome(): Promise<number> {
     return withJitOff(
       this.dataSource,
       async (qr) => {

@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { PeriodicPass } from '../../common/periodic-pass';
+import { PeriodicPass, type PassSchedule } from '../../common/periodic-pass';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import { TraceRetentionStore } from '../traces/trace-retention.store';
@@ -25,28 +25,19 @@ export interface RetentionResult {
  * Run by worker processes every RETENTION_INTERVAL_MS; several workers skip each other's rows.
  */
 @Injectable()
-export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(RetentionService.name);
-  private readonly sweeps = new PeriodicPass(
-    () => this.sweepAndLog(),
-    this.logger,
-    'Retention sweep failed; the next one retries',
-  );
-
+export class RetentionService extends PeriodicPass<void> {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly traces: TraceRetentionStore,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const { intervalMs } = this.config.retention;
-    // The first sweep soon after start, not a whole interval later.
-    if (intervalMs > 0) this.sweeps.start(intervalMs, Math.min(intervalMs, 10_000));
+  ) {
+    super('Retention sweep failed; the next one retries');
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.sweeps.stop();
+  protected schedule(): PassSchedule | undefined {
+    const { intervalMs } = this.config.retention;
+    // The first sweep soon after start, not a whole interval later.
+    return intervalMs > 0 ? { intervalMs, firstAfterMs: Math.min(intervalMs, 10_000) } : undefined;
   }
 
   /** One pass over every project with a retention; `now` is injectable so tests fix the clock. */
@@ -58,7 +49,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     );
     const results: RetentionResult[] = [];
     for (const p of projects) {
-      if (this.sweeps.isStopped) break;
+      if (this.isStopped) break;
       const cutoff = new Date(now.getTime() - p.days * DAY_MS);
       results.push({ projectId: p.id, days: p.days, cutoff, deleted: await this.purge(p.id, cutoff) });
     }
@@ -69,7 +60,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   async purge(projectId: string, cutoff: Date): Promise<number> {
     const { batchSize, batchPauseMs } = this.config.retention;
     let total = 0;
-    while (!this.sweeps.isStopped) {
+    while (!this.isStopped) {
       const deleted = await this.traces.deleteStartedBefore(projectId, cutoff, batchSize);
       total += deleted;
       if (deleted < batchSize) break;
@@ -78,7 +69,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return total;
   }
 
-  private async sweepAndLog(): Promise<void> {
+  /** The timer's pass: a sweep at the current time, its deletions logged. */
+  protected async pass(): Promise<void> {
     for (const r of (await this.sweep()).filter((x) => x.deleted > 0)) {
       this.logger.log(
         { projectId: r.projectId, days: r.days, cutoff: r.cutoff.toISOString(), deleted: r.deleted },

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { PeriodicPass } from '../../../common/periodic-pass';
+import { Inject, Injectable } from '@nestjs/common';
+import { PeriodicPass, type PassSchedule } from '../../../common/periodic-pass';
 import { APP_CONFIG } from '../../../config/config.module';
 import type { AppConfig } from '../../../config/env';
 import { EvalMetrics } from '../../operators/eval-metrics.service';
@@ -21,36 +21,27 @@ const SWEEP_BATCH = 500;
  * Redis cannot remove the sweeper itself.
  */
 @Injectable()
-export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(EvalRunSweeper.name);
-  private readonly sweeps = new PeriodicPass(
-    () => this.sweepOnce(),
-    this.logger,
-    'Eval-run sweep failed; retrying at the next interval',
-  );
-
+export class EvalRunSweeper extends PeriodicPass<WindowSlice[]> {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly ledger: EvalRunLedgerRepository,
     private readonly producer: EvalRunsProducer,
     private readonly executor: EvalRunExecutor,
     private readonly evalMetrics: EvalMetrics,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.sweeps.start(this.config.evalRuns.sweepIntervalMs, 0);
+  ) {
+    super('Eval-run sweep failed; retrying at the next interval');
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.sweeps.stop();
+  protected schedule(): PassSchedule {
+    return { intervalMs: this.config.evalRuns.sweepIntervalMs, firstAfterMs: 0 };
   }
 
   /** One pass (or the one in flight); returns the slices it re-enqueued. */
   sweep(): Promise<WindowSlice[]> {
-    return this.sweeps.run();
+    return this.run();
   }
 
-  private async sweepOnce(): Promise<WindowSlice[]> {
+  protected async pass(): Promise<WindowSlice[]> {
     if (this.executor.isStopping) return [];
     const completed = await this.ledger.completeSettledRuns();
     if (completed.length) {
@@ -59,7 +50,7 @@ export class EvalRunSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const slices = await this.producer.claimableWindows(SWEEP_BATCH);
     for (const [runId, runSlices] of byRun(slices)) {
-      if (this.sweeps.isStopped) break;
+      if (this.isStopped) break;
       const queued = await this.producer.enqueue(runId, runSlices);
       // Redis unreachable: this process is a worker too, so it keeps the run moving itself.
       if (!queued) for (const slice of runSlices) void this.executor.runSlice(runId, slice).catch(() => undefined);
