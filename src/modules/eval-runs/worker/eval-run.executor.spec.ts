@@ -134,14 +134,19 @@ describe('EvalRunExecutor (in-memory ledger)', () => {
       evalMetrics as unknown as EvalMetrics,
       faults,
     ));
-  afterEach(async () => executor?.onModuleDestroy());
-
-  it('works a slice to the end, two items at a time, and renews only the items it holds', async () => {
-    const ledger = new MemoryLedger(5);
+  /** A slice of `items` items being worked, once its first two judge calls (the pool's two slots) started. */
+  const sliceUnderWay = async (items: number) => {
+    const ledger = new MemoryLedger(items);
     const m = gatedMetrics();
     const ex = make(ledger, m.metrics);
     const done = ex.runSlice('run', 0);
     await until(() => m.started.length === 2);
+    return { ledger, m, ex, done };
+  };
+  afterEach(async () => executor?.onModuleDestroy());
+
+  it('works a slice to the end, two items at a time, and renews only the items it holds', async () => {
+    const { ledger, m, ex, done } = await sliceUnderWay(5);
     expect(ex.inFlight).toBe(2);
     // Held: the two being judged and one prefetched (claimed, waiting for a slot); t3, t4 not claimed yet.
     await until(() => ledger.renewed.length > 0);
@@ -167,11 +172,7 @@ describe('EvalRunExecutor (in-memory ledger)', () => {
   });
 
   it('once a run is stopped, starts no judge call of it and gives back what it had not started', async () => {
-    const ledger = new MemoryLedger(6);
-    const m = gatedMetrics();
-    const ex = make(ledger, m.metrics);
-    const done = ex.runSlice('run', 0);
-    await until(() => m.started.length === 2);
+    const { ledger, m, ex, done } = await sliceUnderWay(6);
     ledger.status = 'CANCELLED';
     ex.stopRun('run', 'run CANCELLED');
     m.answerAll();

@@ -7,6 +7,17 @@ function takeAll(lane: Lane): number {
   return n;
 }
 
+/** A pool of `size` slots that project A (wanting `aWants`) took all of, and project B joining it wanting `bWants`. */
+function takenByA(size: number, aWants: number, bWants: number) {
+  const pool = new SlotPool(size);
+  const a = pool.join('A');
+  a.want(aWants);
+  const taken = takeAll(a);
+  const b = pool.join('B');
+  b.want(bWants);
+  return { pool, a, b, taken };
+}
+
 describe('SlotPool: slots shared fairly by project', () => {
   it('lets one project use every slot while no other asks (work-conserving)', () => {
     const pool = new SlotPool(8);
@@ -18,12 +29,8 @@ describe('SlotPool: slots shared fairly by project', () => {
   });
 
   it('gives every slot given back to a newcomer until both hold as many, then keeps them even', () => {
-    const pool = new SlotPool(8);
-    const a = pool.join('A');
-    a.want(100);
-    expect(takeAll(a)).toBe(8);
-    const b = pool.join('B');
-    b.want(20);
+    const { pool, a, b, taken } = takenByA(8, 100, 20);
+    expect(taken).toBe(8);
     // Its share is half the pool from the moment it asks.
     expect(b.share()).toBe(4);
     expect(a.share()).toBe(4);
@@ -67,12 +74,7 @@ describe('SlotPool: slots shared fairly by project', () => {
   });
 
   it('a project that stops asking no longer holds the others back, and its pumps leaving forget it', () => {
-    const pool = new SlotPool(4);
-    const a = pool.join('A');
-    a.want(10);
-    takeAll(a);
-    const b = pool.join('B');
-    b.want(1);
+    const { pool, a, b } = takenByA(4, 10, 1);
     a.give(1);
     expect(a.tryTake()).toBe(false);
     b.want(0);
@@ -84,12 +86,7 @@ describe('SlotPool: slots shared fairly by project', () => {
   });
 
   it('waitForTurn resolves once the project may take a slot, and wakeAll ends every wait', async () => {
-    const pool = new SlotPool(2);
-    const a = pool.join('A');
-    a.want(5);
-    takeAll(a);
-    const b = pool.join('B');
-    b.want(1);
+    const { pool, a, b } = takenByA(2, 5, 1);
     let bTurn = false;
     const waiting = b.waitForTurn().then(() => (bTurn = true));
     await Promise.resolve();
