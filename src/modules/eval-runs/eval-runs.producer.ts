@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import type { DataSource } from 'typeorm';
+import { withTimeout } from '../../common/with-timeout';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
 import {
@@ -83,7 +84,7 @@ export class EvalRunsProducer {
         })),
       ),
     );
-    return this.withTimeout(add, runId, 'Could not enqueue eval-run work; the sweeper will pick the run up');
+    return this.answered(add, runId, 'Could not enqueue eval-run work; the sweeper will pick the run up');
   }
 
   /**
@@ -102,30 +103,17 @@ export class EvalRunsProducer {
   /** Tells every worker at once that a run stopped, so none starts another judge call for it. */
   announceStopped(runId: string): Promise<boolean> {
     const publish = this.queue.client.publish(runControlChannel(this.config), runId);
-    return this.withTimeout(
-      publish,
-      runId,
-      'Could not announce a stopped run; workers notice it at their next heartbeat',
-    );
+    return this.answered(publish, runId, 'Could not announce a stopped run; workers notice it at their next heartbeat');
   }
 
-  private async withTimeout(work: Promise<unknown>, runId: string, warning: string): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)),
-        ENQUEUE_TIMEOUT_MS,
-      );
-    });
+  /** Whether `work` (a Redis command) finished within ENQUEUE_TIMEOUT_MS; if not, `warning` is logged. */
+  private async answered(work: Promise<unknown>, runId: string, warning: string): Promise<boolean> {
     try {
-      await Promise.race([work, timeout]);
+      await withTimeout(work, ENQUEUE_TIMEOUT_MS, `Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`);
       return true;
     } catch (error) {
-      work.catch(() => undefined);
       this.logger.warn({ err: error, runId }, warning);
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Queue } from 'bull';
+import { withTimeout } from '../../common/with-timeout';
 import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
 import { RedisWatch } from '../../queue/redis-watch';
 
@@ -17,17 +18,11 @@ export class RedisHealthIndicator {
   async isHealthy(key: string) {
     const check = this.indicator.check(key);
     if (!this.watch.isUp) return check.down({ message: this.watch.problem });
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const pong = await Promise.race([
-        this.queue.client.ping(),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 2 s')), 2000))),
-      ]);
+      const pong = await withTimeout(this.queue.client.ping(), 2000, 'no answer in 2 s');
       return pong === 'PONG' ? check.up() : check.down({ message: String(pong) });
     } catch (e) {
       return check.down({ message: `Redis: ${e instanceof Error ? e.message : String(e)}` });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { Gauge } from 'prom-client';
+import { withTimeout } from '../../common/with-timeout';
 import { EVAL_RUNS_QUEUE } from '../../queue/queue.constants';
 import { MetricsRegistry } from './metrics-registry';
 
@@ -40,12 +41,4 @@ export class ScrapeMetricsCollector {
       return null;
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
