@@ -19,4 +19,4 @@ EXPOSE 8000
 # 512 MB, above what the API's bounds let it hold at once (docs/performance.md). The worker: compose's
 # command, or `node --max-semi-space-size=2 dist/src/worker.js` (no old-generation cap: a claimed
 # batch still holds its traces' own input and output whole).
-CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=512", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=512", "--expose-gc", "dist/src/main.js"]

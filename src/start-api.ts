@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './bootstrap/configure-app';
+import { startIdleGc } from './bootstrap/idle-gc';
 import { AppLogger } from './bootstrap/logging.module';
 import { DependencyError } from './bootstrap/preflight';
 import { setupSwagger } from './bootstrap/swagger';
@@ -35,4 +36,5 @@ export async function startApi(config: AppConfig): Promise<void> {
     );
   }
   logger.log(`API listening on port ${config.port}`, 'Main');
+  startIdleGc(app.getHttpServer(), (message) => logger.log(message, 'IdleGc'));
 }
