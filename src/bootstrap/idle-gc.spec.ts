@@ -93,7 +93,11 @@ describe('startIdleGc', () => {
       });
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
-      const stop = startIdleGc(server, () => undefined, () => rss);
+      const stop = startIdleGc(
+        server,
+        () => undefined,
+        () => rss,
+      );
       const answered = fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
       while (!finish) await new Promise((r) => setImmediate(r));
       rss += 40 * MB;
