@@ -36,5 +36,6 @@ export async function startApi(config: AppConfig): Promise<void> {
     );
   }
   logger.log(`API listening on port ${config.port}`, 'Main');
-  startIdleGc(app.getHttpServer(), (message) => logger.log(message, 'IdleGc'));
+  // With the worker in this process, quiet HTTP does not mean at rest: eval-run jobs may be running.
+  if (!config.runWorkerInProcess) startIdleGc(app.getHttpServer(), (message) => logger.log(message, 'IdleGc'));
 }
