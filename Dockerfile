@@ -16,7 +16,8 @@ COPY package.json ./
 USER node
 EXPOSE 8000
 # V8's young generation at 2 MB per semi-space instead of up to 16, and the old generation capped at
-# 512 MB, above what the API's bounds let it hold at once (docs/performance.md). The worker: compose's
+# 512 MB, above what the API's bounds let it hold at once, and `gc` for the collection that returns
+# memory once the API is at rest (src/bootstrap/idle-gc.ts; docs/performance.md). The worker: compose's
 # command, or `node --max-semi-space-size=2 dist/src/worker.js` (no old-generation cap: a claimed
 # batch still holds its traces' own input and output whole).
-CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=512", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=512", "--expose-gc", "dist/src/main.js"]

@@ -76,7 +76,7 @@ if [ -n "$JUDGE_PORT" ]; then
 fi
 "$NODE" --max-semi-space-size=2 dist/src/worker.js &
 PIDS+=($!)
-"$NODE" --max-semi-space-size=2 --max-old-space-size=512 dist/src/main.js &
+"$NODE" --max-semi-space-size=2 --max-old-space-size=512 --expose-gc dist/src/main.js &
 API=$!
 PIDS+=($API)
 

@@ -3,7 +3,8 @@
  * leave room for the largest trace the service accepts: two traces of MAX_TRACE_BYTES' worth (each
  * sent as two requests of just under BODY_LIMIT_BYTES, merged by trace_id) are ingested by the built
  * API and judged by the built worker, both started with those flags and the default limits; then
- * ten such bodies and six reads of those traces reach the API at once. Last, four more such traces
+ * ten such bodies and six reads of those traces reach the API at once, which then, at rest, gives
+ * the memory they took back (its idle collection, `--expose-gc`). Last, four more such traces
  * are judged in one run, claimed and judged at once by the worker (its peak RSS stays under 256 MB:
  * it loads span values cut to what the judge is shown), and the judge gets the prompts the whole
  * traces give.
@@ -87,6 +88,8 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     const worker = startScriptNodeFlags('start:worker');
     expect(api.length).toBeGreaterThan(0);
     expect(worker.length).toBeGreaterThan(0);
+    // The API's idle collection (src/bootstrap/idle-gc.ts) does nothing without it.
+    expect(api).toContain('--expose-gc');
     const root = join(__dirname, '..', '..');
     const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
       services: Record<string, { command?: string[] }>;
@@ -162,6 +165,10 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     expect(await Promise.all(posts)).toEqual(Array(10).fill(202));
     for (const status of await Promise.all(reads)) expect([200, 429]).toContain(status);
     expect(api.child.exitCode).toBeNull();
+    // At rest after those bodies, the API gives back the pages they took (src/bootstrap/idle-gc.ts).
+    const [line] = await api.waitForOutput(/at rest: heap collected/, 1, 60_000);
+    const [, before, after] = /RSS (\d+) -> (\d+) MB/.exec(line)!.map(Number);
+    expect(after).toBeLessThan(before);
   }, 300_000);
 
   it('the worker judges several ~MAX_TRACE_BYTES traces at once, showing the judge what it would whole', async () => {

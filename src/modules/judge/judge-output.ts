@@ -1,4 +1,5 @@
-import { APICallError, asSchema, type Schema } from 'ai';
+import { APICallError } from '@ai-sdk/provider';
+import type { asSchema as AsSchema, Schema } from 'ai';
 import type { z } from 'zod';
 import { reportedTokens } from './judge.types';
 import { parseJudgeText } from './json-output';
@@ -45,7 +46,7 @@ export function rejectsStructuredOutput(error: unknown): boolean {
  * on every judge call (~2 % of a worker's CPU with an instant judge).
  */
 const outputSchemas = new WeakMap<z.ZodType, Schema<unknown>>();
-export function outputSchema<T>(schema: z.ZodType<T>): Schema<T> {
+export function outputSchema<T>(schema: z.ZodType<T>, asSchema: typeof AsSchema): Schema<T> {
   let wrapped = outputSchemas.get(schema);
   if (!wrapped) outputSchemas.set(schema, (wrapped = asSchema(schema) as Schema<unknown>));
   return wrapped as Schema<T>;

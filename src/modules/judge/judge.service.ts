@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { embedMany, generateText, NoObjectGeneratedError, Output } from 'ai';
 import { z } from 'zod';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/env';
@@ -32,7 +31,7 @@ import {
 import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } from './model-resolver';
 import { ProviderHealthBook } from './provider-health';
 import { assertReachable } from './provider-reachability';
-import { AiSdkModels } from './providers/ai-sdk-models';
+import { aiSdk, AiSdkModels } from './providers/ai-sdk-models';
 import {
   classifyFailure,
   InvalidJudgeOutputError,
@@ -157,6 +156,7 @@ export class JudgeService implements OnModuleDestroy {
     const model = this.resolveModel(opts.model);
     this.assertModelUsable(model.id);
     const languageModel = await this.models.language(model);
+    const { asSchema, generateText, NoObjectGeneratedError, Output } = await aiSdk();
     const schemaName = stageSchemaName(stage);
     const estimate = Math.ceil((JUDGE_SYSTEM_PROMPT.length + prompt.length) / 4) + OUTPUT_TOKEN_RESERVE;
 
@@ -173,7 +173,7 @@ export class JudgeService implements OnModuleDestroy {
           temperature: this.config.judge.temperature,
           maxRetries: 0,
           abortSignal: signal,
-          output: Output.object({ schema: outputSchema(schema), name: schemaName }),
+          output: Output.object({ schema: outputSchema(schema, asSchema), name: schemaName }),
         });
         seen.answer = result.text;
         this.health.noteWarnings(model, result.warnings);
@@ -261,6 +261,7 @@ export class JudgeService implements OnModuleDestroy {
     }
     this.assertModelUsable(model.id);
     const embeddingModel = await this.models.embedding(model);
+    const { embedMany } = await aiSdk();
     const estimate = Math.ceil(missing.reduce((n, t) => n + t.length, 0) / 4) + 1;
     const result = await this.withRetries(model, estimate, opts, async (signal) => {
       const out = await embedMany({ model: embeddingModel, values: missing, maxRetries: 0, abortSignal: signal });

@@ -1,4 +1,4 @@
-import { APICallError } from 'ai';
+import { APICallError } from '@ai-sdk/provider';
 
 /** How a failed judge attempt is handled. */
 export type FailureKind =

@@ -21,6 +21,13 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   return () => (made ??= make());
 }
 
+/**
+ * The AI SDK itself (`generateText`, `embedMany`, …), loaded on the first judge call like the
+ * providers: the API process, which judges only for custom-metric previews, would otherwise keep
+ * its ~8 MB of heap from start (docs/performance.md, "Fifth pass").
+ */
+export const aiSdk = once(() => import('ai'));
+
 export class AiSdkModels {
   private readonly openaiProvider = once(async () =>
     (await import('@ai-sdk/openai')).createOpenAI(this.settings('openai', 'not-needed')),
