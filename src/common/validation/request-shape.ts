@@ -63,7 +63,8 @@ export function assertJsonText(req: object, _res: unknown, buf: Buffer): void {
       // made a string (a trace carries dozens of numbers).
       if (exponent || end - i > 300) {
         const token = buf.toString('latin1', i, end);
-        if (!Number.isFinite(Number(token))) throw refuse(`JSON number ${token.slice(0, 40)} is beyond double precision.`);
+        if (!Number.isFinite(Number(token)))
+          throw refuse(`JSON number ${token.slice(0, 40)} is beyond double precision.`);
       }
       i = end - 1;
     }
