@@ -100,6 +100,10 @@ export class TraceWriter {
     bounds: TraceBounds,
     provisional = false,
   ): Promise<WriteOutcome> {
+    // A new trace is one request: its size is bounded by the body limit and checked by the service.
+    const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
+    if (await this.newTraces.submit({ projectId, traceId: trace.trace_id, json: payload })) return 'ok';
+    // An existing trace id: merged (its parameters are serialised only on this path).
     const traceParams = [
       trace.trace_id,
       projectId,
@@ -116,9 +120,6 @@ export class TraceWriter {
       trace.environment,
       trace.release,
     ];
-    // A new trace is one request: its size is bounded by the body limit and checked by the service.
-    const payload = JSON.stringify({ ...trace, project_id: projectId, spans });
-    if (await this.newTraces.submit({ projectId, traceId: trace.trace_id, json: payload })) return 'ok';
     const spansJson = JSON.stringify(spans);
     return this.boundedWrite(projectId, trace.trace_id, bounds, async (client) => {
       const upserted = await this.pg.run(client, provisional ? UPSERT_PROVISIONAL_TRACE : UPSERT_TRACE, traceParams);

@@ -31,8 +31,8 @@ export class AuthFailureLimiter {
   async guard<T>(req: Request, res: Response, authenticate: () => Promise<T>): Promise<T> {
     if (this.limit === 0) return authenticate();
     const key = `auth-failures:ip:${String(req.ip)}`;
-    const [count, ttl] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
-    if (Number(count ?? 0) >= this.limit) throw this.refusal(res, ttl);
+    // One command on the way in (every request pays it); the window's end is read only to refuse.
+    if (Number((await this.redis.get(key)) ?? 0) >= this.limit) throw this.refusal(res, await this.redis.pttl(key));
     try {
       return await authenticate();
     } catch (error) {

@@ -31,13 +31,28 @@ const TIMESTAMPS = [
   '2026-11-27T02:40:32',
   '2026-01-01',
   '2026-02-30T00:00:00Z',
+  '2024-02-29T23:59:59.999Z',
+  '2026-02-29T00:00:00.000Z',
+  '2026-01-01T24:00:00.000Z',
   'nope',
   1767225600,
   null,
   '',
 ];
-const SHORT = ['x', 'x'.repeat(255), 'x'.repeat(256), '', 5, null, true];
-const NAMES = ['ok', '', 'x'.repeat(512), 'x'.repeat(513), '😀'.repeat(512), '😀'.repeat(513), 5, null];
+const SHORT = ['x', 'x'.repeat(255), 'x'.repeat(256), '😀'.repeat(255), '\uFE0F', '', 5, null, true];
+// Surrogate pairs and variation selectors (❤️ is U+2764 U+FE0F) count as one character each.
+const NAMES = [
+  'ok',
+  '',
+  'x'.repeat(512),
+  'x'.repeat(513),
+  '😀'.repeat(512),
+  '😀'.repeat(513),
+  '❤️'.repeat(512),
+  '❤️'.repeat(513),
+  5,
+  null,
+];
 const IDS = [uuid, uuid.toUpperCase(), 'not-a-uuid', 123, null, '00000000-0000-0000-0000-000000000000'];
 const OBJECTS = [{}, { a: 1 }, [], 'x', 5, null];
 const ANY = [{ messages: [] }, 'text', 3, [1, 2], true, null];

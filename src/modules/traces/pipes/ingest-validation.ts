@@ -24,6 +24,18 @@ import { normalizeTimestamp } from '../utils/timestamp';
  */
 type Out = Record<string, unknown>;
 
+/** Characters class-validator's `length` does not count one for one (surrogates, variation selectors). */
+const UNEVEN_CHARS = /[\uD800-\uDFFF]|\uFE0E|\uFE0F/;
+
+/**
+ * class-validator's `length`, which builds two match arrays per call: without the characters it
+ * counts differently, its count is the string's length, so the common text is checked in place.
+ */
+function withinLength(value: string, min: number, max: number): boolean {
+  if (value.length >= min && value.length <= max && !UNEVEN_CHARS.test(value)) return true;
+  return length(value, min, max);
+}
+
 class Reader {
   readonly errors: FieldError[] = [];
 
@@ -62,7 +74,7 @@ class Reader {
     if (value === undefined) return;
     if (typeof value !== 'string') return this.fail(key, `${key} must be a string`);
     const min = opts.min ?? 0;
-    if (!length(value, min, opts.max)) {
+    if (!withinLength(value, min, opts.max)) {
       return this.fail(key, `${key} must be ${min > 0 ? `${min} to ` : 'at most '}${opts.max} characters long`);
     }
     this.out[key] = value;
@@ -118,7 +130,7 @@ class Reader {
     if (value === undefined) return;
     if (!Array.isArray(value)) return this.fail(key, `${key} must be an array of strings`);
     if (value.length > MAX_TAGS) return this.fail(key, `${key} must contain at most ${MAX_TAGS} tags`);
-    if (!value.every((t) => typeof t === 'string' && length(t, 1, MAX_SHORT_TEXT_LENGTH))) {
+    if (!value.every((t) => typeof t === 'string' && withinLength(t, 1, MAX_SHORT_TEXT_LENGTH))) {
       return this.fail(key, `each of ${key} must be a string of 1 to ${MAX_SHORT_TEXT_LENGTH} characters`);
     }
     this.out[key] = value;

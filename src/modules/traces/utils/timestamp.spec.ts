@@ -43,3 +43,26 @@ describe('normalizeTimestamp', () => {
     expect(parseTimestamp('2026-01-01T00:00:00+01:00')?.toISOString()).toBe('2025-12-31T23:00:00.000Z');
   });
 });
+
+describe('normalizeTimestamp, the Date#toISOString form', () => {
+  it('agrees with Date on every day of a leap and a common year, and at the bounds of each field', () => {
+    const texts: string[] = [];
+    for (const year of ['1900', '2000', '2024', '2026']) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 0; day <= 32; day++) {
+          const mm = String(month).padStart(2, '0');
+          const dd = String(day).padStart(2, '0');
+          texts.push(`${year}-${mm}-${dd}T12:00:00.000Z`);
+        }
+      }
+    }
+    for (const time of ['00:00:00', '23:59:59', '24:00:00', '23:60:00', '23:59:60'])
+      texts.push(`2026-06-15T${time}.000Z`);
+    texts.push('2026-00-10T00:00:00.000Z', '2026-13-10T00:00:00.000Z');
+    for (const text of texts) {
+      const ms = Date.parse(text);
+      const valid = !Number.isNaN(ms) && new Date(ms).toISOString() === text;
+      expect([text, normalizeTimestamp(text)]).toEqual([text, valid ? `${text.slice(0, 23)}000Z` : null]);
+    }
+  });
+});
