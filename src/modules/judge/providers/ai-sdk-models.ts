@@ -57,7 +57,10 @@ export class AiSdkModels {
    * A provider's key, base URL and fetch. Keys are always passed explicitly so the SDK never reads
    * process.env itself; a keyless local server gets a placeholder bearer token it ignores.
    */
-  private settings(provider: JudgeProviderKey, keyless = ''): { apiKey: string; baseURL?: string; fetch: typeof fetch } {
+  private settings(
+    provider: JudgeProviderKey,
+    keyless = '',
+  ): { apiKey: string; baseURL?: string; fetch: typeof fetch } {
     const { apiKey, baseUrl } = this.config.judge.providers[provider];
     return { apiKey: apiKey ?? keyless, baseURL: baseUrl, fetch: judgeFetch };
   }

@@ -17,9 +17,12 @@ describe('judgeFetch', () => {
         seen.push({ method: req.method, url: req.url, headers: req.headers, body });
         if (req.url === '/moved') res.writeHead(307, { location: '/echo' }).end();
         else if (req.url === '/gzip')
-          res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' }).end(gzipSync('{"a":1}'));
+          res
+            .writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' })
+            .end(gzipSync('{"a":1}'));
         else if (req.url === '/empty') res.writeHead(204).end();
-        else if (req.url === '/slow') return; // never answers
+        else if (req.url === '/slow')
+          return; // never answers
         else if (req.url === '/bad') res.writeHead(429, 'Slow Down', { 'retry-after': '3' }).end('{"error":"busy"}');
         else res.writeHead(200, { 'content-type': 'application/json', 'x-two': ['a', 'b'] }).end(`{"got":${body}}`);
       });

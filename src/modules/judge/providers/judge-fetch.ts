@@ -21,7 +21,8 @@ export const judgeFetch: typeof fetch = async (input, init = {}) => {
   const signal = init.signal ?? undefined;
   const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br' };
   const given = init.headers;
-  if (given instanceof Headers || Array.isArray(given)) new Headers(given).forEach((value, name) => (headers[name] = value));
+  if (given instanceof Headers || Array.isArray(given))
+    new Headers(given).forEach((value, name) => (headers[name] = value));
   else Object.assign(headers, given);
   let status: number;
   let statusText: string | undefined;
