@@ -97,3 +97,43 @@ describe('judgeFetch', () => {
     );
   });
 });
+
+describe('judgeFetch behind a proxy', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('goes through HTTP_PROXY when NODE_USE_ENV_PROXY=1, as Node fetch does', async () => {
+    const seen: string[] = [];
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"via":"proxy"}');
+    });
+    proxy.on('connect', (req, socket) => {
+      seen.push(`CONNECT ${req.url}`);
+      socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    process.env.NODE_USE_ENV_PROXY = '1';
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    delete process.env.NO_PROXY;
+    delete process.env.no_proxy;
+    let proxied!: typeof judgeFetch;
+    jest.isolateModules(() => ({ judgeFetch: proxied } = jest.requireActual('./judge-fetch')));
+    const res = await proxied('http://judge.invalid/v1/chat/completions', { method: 'POST', body: '{}' }).catch(
+      (e) => e,
+    );
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+    expect(seen[0]).toMatch(/judge\.invalid/);
+    expect(res instanceof Response ? await res.json() : res).toEqual({ via: 'proxy' });
+  });
+
+  it('takes the setting from NODE_USE_ENV_PROXY or --use-env-proxy', () => {
+    const { usesEnvProxy } = jest.requireActual('./judge-fetch');
+    expect(usesEnvProxy({}, [])).toBe(false);
+    expect(usesEnvProxy({ NODE_USE_ENV_PROXY: '1' }, [])).toBe(true);
+    expect(usesEnvProxy({}, ['--use-env-proxy'])).toBe(true);
+  });
+});

@@ -1,4 +1,4 @@
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 
 /**
  * The `fetch` the judge's AI SDK providers call: undici's `request` on one keep-alive agent, its
@@ -10,7 +10,15 @@ import { Agent, interceptors, request, type Dispatcher } from 'undici';
  * request that got no answer rejects with TypeError('fetch failed') and the cause, which the SDK
  * turns into a retryable "Cannot connect to API" error.
  */
-const agent = new Agent().compose(interceptors.redirect({ maxRedirections: 20 }), interceptors.decompress());
+/** Node's fetch goes through HTTP(S)_PROXY / NO_PROXY when told to (NODE_USE_ENV_PROXY=1 or --use-env-proxy): so does this one. */
+export function usesEnvProxy(env = process.env, execArgv = process.execArgv): boolean {
+  return env.NODE_USE_ENV_PROXY === '1' || execArgv.includes('--use-env-proxy');
+}
+
+const agent = (usesEnvProxy() ? new EnvHttpProxyAgent() : new Agent()).compose(
+  interceptors.redirect({ maxRedirections: 20 }),
+  interceptors.decompress(),
+);
 
 /** Statuses whose Response has no body (Fetch standard). */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
