@@ -55,9 +55,9 @@ const EXISTING_SIGNALS = `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.
 
 /**
  * A run's automated scores of one subject, all in one parameter ($3, a JSON array, in its order):
- * hand-written rather than through the entity's insert builder, which spent more CPU and garbage
- * per row than the rest of the batch's write (issue 27 point 4 in docs/performance.md). `ON
- * CONFLICT DO NOTHING`, as `orIgnore()` was, makes a second write of a score a no-op.
+ * hand-written rather than through the entity's insert builder, whose per-row work was 5.6 % of
+ * the bytes a worker allocated (issue 27 point 4 in docs/performance.md). `ON CONFLICT DO
+ * NOTHING`, as `orIgnore()` was, makes a second write of a score a no-op.
  */
 const insertAutomatedSql = (table: string, subject: string, subjectType: string) =>
   `INSERT INTO ${table} (${subject}, project_id, name, data_type, value, source, status, eval_run_id, reason, environment, metadata)
@@ -170,13 +170,15 @@ export class RunScoreStore {
     rows: Array<AutomatedScore & ({ traceId: string } | { sessionId: string })>,
     subject: ScoreSubject,
   ): Promise<boolean> {
+    // Well-formed texts: jsonb refuses the escape JSON.stringify writes for a lone surrogate (a
+    // reason cut mid-emoji), where a text parameter got U+FFFD from the driver's UTF-8 encoding.
     const values = rows.map((s) => ({
       subject: 'traceId' in s ? s.traceId : s.sessionId,
       name: s.name,
       data_type: s.dataType ?? ScoreDataType.NUMERIC,
-      value: s.value,
+      value: s.value?.toWellFormed() ?? null,
       status: s.status === 'SUCCESS' ? ScoreStatus.SUCCESS : ScoreStatus.FAILED,
-      reason: s.reason,
+      reason: s.reason?.toWellFormed() ?? null,
       environment: s.environment,
       metadata: s.metadata,
     }));
