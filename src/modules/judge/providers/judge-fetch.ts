@@ -1,6 +1,14 @@
 import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 
 /**
+ * Node's fetch goes through HTTP(S)_PROXY / NO_PROXY when told to (NODE_USE_ENV_PROXY=1 or
+ * --use-env-proxy): so does this one.
+ */
+export function usesEnvProxy(env = process.env, execArgv = process.execArgv): boolean {
+  return env.NODE_USE_ENV_PROXY === '1' || execArgv.includes('--use-env-proxy');
+}
+
+/**
  * The `fetch` the judge's AI SDK providers call: undici's `request` on one keep-alive agent, its
  * answer handed back as a web `Response`. Why not the global fetch: the SDK reads every answer whole
  * (generateText and embedMany do not stream), and for such a small JSON exchange Node's fetch
@@ -10,11 +18,6 @@ import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from
  * request that got no answer rejects with TypeError('fetch failed') and the cause, which the SDK
  * turns into a retryable "Cannot connect to API" error.
  */
-/** Node's fetch goes through HTTP(S)_PROXY / NO_PROXY when told to (NODE_USE_ENV_PROXY=1 or --use-env-proxy): so does this one. */
-export function usesEnvProxy(env = process.env, execArgv = process.execArgv): boolean {
-  return env.NODE_USE_ENV_PROXY === '1' || execArgv.includes('--use-env-proxy');
-}
-
 const agent = (usesEnvProxy() ? new EnvHttpProxyAgent() : new Agent()).compose(
   interceptors.redirect({ maxRedirections: 20 }),
   interceptors.decompress(),
