@@ -93,6 +93,12 @@ describe('trace-metrics catalogue, metric versions and judge transcripts', () =>
     expect(none.body.total).toBe(0);
   });
 
+  it('stores a reason cut in the middle of an emoji (a lone surrogate) with U+FFFD in its place', async () => {
+    judge.answer('plan_quality.score', { score: 0.5, reason: 'Fine \ud83d' });
+    const [score] = await runOnce(a, ['plan_quality']);
+    expect(score).toMatchObject({ status: 'SUCCESS', reason: 'Fine \ufffd' });
+  });
+
   it('keeps the transcript of a failed-then-retried judgment: both attempts, the error, the usage', async () => {
     judge.fault({ status: 500, stage: 'plan_quality.score', count: 1 });
     const [score] = await runOnce(a, ['plan_quality']);

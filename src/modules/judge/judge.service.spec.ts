@@ -45,6 +45,9 @@ describe('JudgeService against the scripted OpenAI-compatible server', () => {
     expect(result.usage.input_tokens).toBeGreaterThan(10);
     expect(result.usage.output_tokens).toBeGreaterThan(0);
     expect(calls).toHaveLength(1);
+    // Through judgeFetch (undici's request), not the global fetch, which always sends sec-fetch-mode.
+    expect(req.headers['sec-fetch-mode']).toBeUndefined();
+    expect(req.headers['accept-encoding']).toBe('gzip, deflate, br');
   });
 
   it('retries 5xx with backoff and counts every call', async () => {

@@ -45,6 +45,13 @@ export { JUDGE_SYSTEM_PROMPT, stageSchemaName } from './judge-prompt';
 /** Output tokens reserved per call when booking the token limiter before the answer is known. */
 const OUTPUT_TOKEN_RESERVE = 400;
 
+/**
+ * What every SDK call gets: no SDK retries (withRetries does them) and no SDK telemetry. The judge
+ * registers no telemetry integration, yet left on the SDK still builds its tracing-channel events
+ * for every call (measured in docs/performance.md, issue 27 point 4).
+ */
+const SDK_CALL = { maxRetries: 0, telemetry: { isEnabled: false } } as const;
+
 interface AttemptOutcome<R> {
   value: R;
   /** As the provider reported them; null when it did not (or not as a finite number). */
@@ -171,7 +178,7 @@ export class JudgeService implements OnModuleDestroy {
           instructions: JUDGE_SYSTEM_PROMPT,
           prompt,
           temperature: this.config.judge.temperature,
-          maxRetries: 0,
+          ...SDK_CALL,
           abortSignal: signal,
           output: Output.object({ schema: outputSchema(schema, asSchema), name: schemaName }),
         });
@@ -204,7 +211,7 @@ export class JudgeService implements OnModuleDestroy {
         instructions: JUDGE_SYSTEM_PROMPT,
         prompt: textPrompt,
         temperature: this.config.judge.temperature,
-        maxRetries: 0,
+        ...SDK_CALL,
         abortSignal: signal,
       });
       seen.answer = result.text;
@@ -264,7 +271,7 @@ export class JudgeService implements OnModuleDestroy {
     const { embedMany } = await aiSdk();
     const estimate = Math.ceil(missing.reduce((n, t) => n + t.length, 0) / 4) + 1;
     const result = await this.withRetries(model, estimate, opts, async (signal) => {
-      const out = await embedMany({ model: embeddingModel, values: missing, maxRetries: 0, abortSignal: signal });
+      const out = await embedMany({ model: embeddingModel, values: missing, ...SDK_CALL, abortSignal: signal });
       // Gemini's embedding endpoints report no usage: the SDK then sums undefined into NaN.
       return { value: out.embeddings, inputTokens: reportedTokens(out.usage?.tokens), outputTokens: 0 };
     });

@@ -2,6 +2,7 @@ import type { EmbeddingModel, LanguageModel } from 'ai';
 import type { AppConfig, JudgeProviderKey } from '../../../config/env';
 import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
 import type { ResolvedModel } from '../judge.types';
+import { judgeFetch } from './judge-fetch';
 
 /**
  * Maps a resolved `provider/model` to an AI SDK model. The only place that knows the SDK's
@@ -60,15 +61,27 @@ export class AiSdkModels {
   }
 
   /**
-   * A provider's key and base URL. Keys are always passed explicitly so the SDK never reads
+   * A provider's key, base URL and fetch. Keys are always passed explicitly so the SDK never reads
    * process.env itself; a keyless local server gets a placeholder bearer token it ignores.
    */
-  private settings(provider: JudgeProviderKey, keyless = ''): { apiKey: string; baseURL?: string } {
+  private settings(
+    provider: JudgeProviderKey,
+    keyless = '',
+  ): { apiKey: string; baseURL?: string; fetch: typeof fetch } {
     const { apiKey, baseUrl } = this.config.judge.providers[provider];
-    return { apiKey: apiKey ?? keyless, baseURL: baseUrl };
+    return { apiKey: apiKey ?? keyless, baseURL: baseUrl, fetch: judgeFetch };
   }
 
-  async language(model: ResolvedModel): Promise<LanguageModel> {
+  /** One SDK model object per model id, made on its first call (a worker asks for it on every judge call). */
+  private readonly languageModels = new Map<string, Promise<LanguageModel>>();
+
+  language(model: ResolvedModel): Promise<LanguageModel> {
+    let made = this.languageModels.get(model.id);
+    if (!made) this.languageModels.set(model.id, (made = this.makeLanguage(model)));
+    return made;
+  }
+
+  private async makeLanguage(model: ResolvedModel): Promise<LanguageModel> {
     switch (model.provider) {
       case 'openai': {
         const openai = await this.openaiProvider();

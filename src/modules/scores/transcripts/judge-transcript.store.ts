@@ -39,16 +39,19 @@ export class JudgeTranscriptStore {
     const rows = judged.map((i) => ({ trace_id: i.traceId, name: i.name, ...encodeTranscript(i.attempts, texts) }));
     // Transcripts first: only the texts of those really inserted are stored, so no blob is left
     // without a transcript naming it (a score written before keeps its first transcript).
-    const inserted: { blob_hashes: string[] }[] = await m.query(
-      `INSERT INTO judge_transcripts (score_id, project_id, attempts, blob_hashes)
-       SELECT s.id, $1::uuid, i.attempts, i.hashes
-       FROM jsonb_to_recordset($3::jsonb) AS i(trace_id uuid, name text, attempts jsonb, hashes text[])
-       JOIN trace_scores s ON s.eval_run_id = $2::uuid AND s.trace_id = i.trace_id AND s.name = i.name
-       ON CONFLICT (score_id) DO NOTHING
-       RETURNING blob_hashes`,
+    // The hashes come back once each, as rows (not one text[] per transcript to parse).
+    const inserted: { hash: string }[] = await m.query(
+      `WITH inserted AS (
+         INSERT INTO judge_transcripts (score_id, project_id, attempts, blob_hashes)
+         SELECT s.id, $1::uuid, i.attempts, i.hashes
+         FROM jsonb_to_recordset($3::jsonb) AS i(trace_id uuid, name text, attempts jsonb, hashes text[])
+         JOIN trace_scores s ON s.eval_run_id = $2::uuid AND s.trace_id = i.trace_id AND s.name = i.name
+         ON CONFLICT (score_id) DO NOTHING
+         RETURNING blob_hashes)
+       SELECT DISTINCT unnest(blob_hashes) COLLATE "C" AS hash FROM inserted ORDER BY hash`,
       [projectId, runId, JSON.stringify(rows)],
     );
-    const needed = [...new Set(inserted.flatMap((r) => r.blob_hashes))].sort();
+    const needed = inserted.map((r) => r.hash);
     if (needed.length === 0) return;
     const blobs = await Promise.all(needed.map((hash) => compress(hash, texts.get(hash)!)));
     await m.query(
