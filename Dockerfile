@@ -17,6 +17,6 @@ USER node
 EXPOSE 8000
 # V8's young generation at 2 MB per semi-space instead of up to 16, and the old generation capped at
 # 512 MB, above what the API's bounds let it hold at once (docs/performance.md). The worker: compose's
-# command, or `node --max-semi-space-size=2 dist/src/worker.js` (no old-generation cap: a claimed
-# batch still holds its traces' own input and output whole).
+# command, or `node --max-semi-space-size=2 --max-old-space-size=256 dist/src/worker.js` (capped above
+# what its load budget, EVAL_WORKER_LOAD_BYTES, lets it hold at once).
 CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=512", "dist/src/main.js"]

@@ -74,7 +74,7 @@ if [ -n "$JUDGE_PORT" ]; then
     JUDGE_STATE=started
   fi
 fi
-"$NODE" --max-semi-space-size=2 dist/src/worker.js &
+"$NODE" --max-semi-space-size=2 --max-old-space-size=256 dist/src/worker.js &
 PIDS+=($!)
 "$NODE" --max-semi-space-size=2 --max-old-space-size=512 dist/src/main.js &
 API=$!

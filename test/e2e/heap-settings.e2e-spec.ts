@@ -4,9 +4,11 @@
  * sent as two requests of just under BODY_LIMIT_BYTES, merged by trace_id) are ingested by the built
  * API and judged by the built worker, both started with those flags and the default limits; then
  * ten such bodies and six reads of those traces reach the API at once. Last, four more such traces
- * are judged in one run, claimed and judged at once by the worker (its peak RSS stays under 256 MB:
- * it loads span values cut to what the judge is shown), and the judge gets the prompts the whole
- * traces give.
+ * are judged in one run by the worker (its peak RSS stays under 256 MB: it loads span values cut to
+ * what the judge is shown), and the judge gets the prompts the whole traces give. Then twenty traces
+ * whose own input and output weigh ~5 MB (as OTLP makes them, copied from the root span), ~100 MB if
+ * held at once, are judged by the worker capped at --max-old-space-size: its load budget
+ * (EVAL_WORKER_LOAD_BYTES) keeps a few of them loaded at a time.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,6 +40,13 @@ function bigSpans(bytes: number) {
       output: { messages: [{ role: 'assistant', content: `done ${i}` }] },
     }),
   );
+}
+
+/** A trace as OTLP ingestion makes it: the root span's input and output (~`bytes` each) copied to the trace. */
+function rootCopiedTrace(traceId: string, tag: string, bytes: number, n: number) {
+  const input = { messages: [{ role: 'user', content: `question ${n} ${'q'.repeat(bytes)}` }] };
+  const output = { messages: [{ role: 'assistant', content: `answer ${n} ${'a'.repeat(bytes)}` }] };
+  return buildTrace({ trace_id: traceId, tags: [tag], input, output, spans: [buildSpan({ kind: 'AGENT', input, output })] });
 }
 
 /** Waits until each of `ids` has `spans` spans written (ingestion answers before it writes). */
@@ -211,5 +220,38 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
       const task = renderTaskContext(view, t.config.judge.render);
       expect(prompts.some((p) => p.includes(task))).toBe(true);
     }
+  }, 420_000);
+
+  it('the capped worker judges a batch of traces whose own values would exceed its heap if held at once', async () => {
+    const tag = `heap-own-${randomUUID().slice(0, 8)}`;
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    for (const [n, traceId] of ids.entries()) {
+      const body = JSON.stringify(rootCopiedTrace(traceId, tag, 2.4 * MB, n));
+      expect(body.length).toBeLessThan(BODY_LIMIT);
+      const res = await fetch(`${base}/traces`, {
+        method: 'POST',
+        headers: { ...tenant.headers, 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(202);
+    }
+    await waitForSpans(t, ids, 1);
+    const [{ own }] = await t.dataSource.query(
+      `SELECT sum(octet_length(input::text) + octet_length(output::text))::float8 AS own FROM traces WHERE trace_id = ANY($1)`,
+      [ids],
+    );
+    expect(own).toBeGreaterThan(90 * MB); // the traces' own values alone: more than a third of the cap
+    const created = await fetch(`${base}/evaluations/trace-runs`, {
+      method: 'POST',
+      headers: { ...tenant.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics: ['task_completion', 'coherence'], filters: { tags: [tag] } }),
+    });
+    expect(created.status).toBe(202);
+    const run = (await created.json()) as { id: string };
+    const done = await waitForRun(t, tenant, run.id, { timeoutMs: 300_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 20, succeeded_count: 40, failed_count: 0 });
+    expect(worker.child.exitCode).toBeNull();
+    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.child.pid}/status`, 'utf8'))![1]) * 1024;
+    expect(peak).toBeLessThan(256 * MB);
   }, 420_000);
 });
