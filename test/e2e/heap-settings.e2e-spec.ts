@@ -175,7 +175,7 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
 
   it('the worker judges several ~MAX_TRACE_BYTES traces at once, showing the judge what it would whole', async () => {
     // Four more traces of ~20 MB in one run: each weighs most of the load budget, so the worker loads
-    // them one or two at a time. Their span values are loaded cut (judge_cut), so its peak RSS stays
+    // them one at a time. Their span values are loaded cut (judge_cut), so its peak RSS stays
     // under 256 MB; the judge must get the same prompts as from the traces loaded whole.
     const tag = `heap-many-${randomUUID().slice(0, 8)}`;
     const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
