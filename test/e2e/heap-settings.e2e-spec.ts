@@ -46,7 +46,13 @@ function bigSpans(bytes: number) {
 function rootCopiedTrace(traceId: string, tag: string, bytes: number, n: number) {
   const input = { messages: [{ role: 'user', content: `question ${n} ${'q'.repeat(bytes)}` }] };
   const output = { messages: [{ role: 'assistant', content: `answer ${n} ${'a'.repeat(bytes)}` }] };
-  return buildTrace({ trace_id: traceId, tags: [tag], input, output, spans: [buildSpan({ kind: 'AGENT', input, output })] });
+  return buildTrace({
+    trace_id: traceId,
+    tags: [tag],
+    input,
+    output,
+    spans: [buildSpan({ kind: 'AGENT', input, output })],
+  });
 }
 
 /** Waits until each of `ids` has `spans` spans written (ingestion answers before it writes). */

@@ -4,7 +4,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RunBudget } from './run-budget';
 import { exec, execOn, inTransaction } from './ledger-exec';
-import { CLAIM_SQL, HEARTBEAT_SQL, RELEASE_ALL_SQL, RELEASE_SQL, SLICE_STATE_SQL, UNCLAIM_SQL } from './ledger-leases.sql';
+import {
+  CLAIM_SQL,
+  HEARTBEAT_SQL,
+  RELEASE_ALL_SQL,
+  RELEASE_SQL,
+  SLICE_STATE_SQL,
+  UNCLAIM_SQL,
+} from './ledger-leases.sql';
 import { MATERIALIZE_SLICE_SQL } from '../pending-items.sql';
 import {
   COMPLETE_IF_DONE_SQL,

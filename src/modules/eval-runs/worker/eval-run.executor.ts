@@ -291,44 +291,44 @@ export class EvalRunExecutor implements OnModuleDestroy {
     this.faults.hit('claim');
     const ids = claimed.map((c) => c.traceId);
     this.held.add(run.id, ids);
-    let taken: ClaimedItem[] = [];
-    let batch: Batch;
     try {
-      if (claimed.length === 0) return [];
-      taken = claimed.slice(0, this.loadBudget.take(run.id, ids, await this.ledger.itemBytes(run, claimed)));
-      if (taken.length < claimed.length) {
-        const left = ids.slice(taken.length);
-        await this.ledger.unclaim(run.id, left, this.leaseToken);
-        this.held.remove(run.id, left);
-      }
+      const taken = claimed.length > 0 ? await this.keepWhatFits(run, claimed) : [];
       if (taken.length === 0) return [];
-      batch =
-        run.targetType === 'SESSION'
-          ? {
-              kind: 'session',
-              data: await this.ledger.loadSessionBatch(
-                run,
-                taken.map((c) => c.sessionId!),
-                SESSION_SIGNALS.map((name) => ({
-                  name,
-                  model: this.metrics.judgeModelOf(name, run.model ?? undefined),
-                })),
-              ),
-            }
-          : {
-              kind: 'trace',
-              ...(await this.ledger.loadBatch(
-                run,
-                taken.map((c) => c.traceId),
-                history,
-              )),
-            };
+      const batch = await this.loadClaimed(run, taken, history);
       this.faults.hit('load');
+      return taken.map((item) => ({ item, batch }));
     } catch (error) {
       await this.releaseItems(run.id, ids, errorText(error));
       throw error;
     }
-    return taken.map((item) => ({ item, batch }));
+  }
+
+  /** The claimed items that fit in the load budget (reserved); the others are given back unloaded. */
+  private async keepWhatFits(run: ExecutableRun, claimed: ClaimedItem[]): Promise<ClaimedItem[]> {
+    const ids = claimed.map((c) => c.traceId);
+    const n = this.loadBudget.take(run.id, ids, await this.ledger.itemBytes(run, claimed));
+    if (n < claimed.length) {
+      await this.ledger.unclaim(run.id, ids.slice(n), this.leaseToken);
+      this.held.remove(run.id, ids.slice(n));
+    }
+    return claimed.slice(0, n);
+  }
+
+  private async loadClaimed(run: ExecutableRun, items: ClaimedItem[], history?: HistoryWanted): Promise<Batch> {
+    if (run.targetType !== 'SESSION') {
+      const ids = items.map((c) => c.traceId);
+      return { kind: 'trace', ...(await this.ledger.loadBatch(run, ids, history)) };
+    }
+    const signals = SESSION_SIGNALS.map((name) => ({
+      name,
+      model: this.metrics.judgeModelOf(name, run.model ?? undefined),
+    }));
+    const data = await this.ledger.loadSessionBatch(
+      run,
+      items.map((c) => c.sessionId!),
+      signals,
+    );
+    return { kind: 'session', data };
   }
 
   /**
