@@ -55,6 +55,10 @@ function rootCopiedTrace(traceId: string, tag: string, bytes: number, n: number)
   });
 }
 
+/** A process's peak RSS so far, in bytes. */
+const peakRss = (pid: number): number =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
 /** Waits until each of `ids` has `spans` spans written (ingestion answers before it writes). */
 async function waitForSpans(t: TestApp, ids: string[], spans: number): Promise<void> {
   for (let wait = 0; wait < 600; wait++) {
@@ -96,6 +100,17 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     await t?.close();
     await judge?.close();
   });
+
+  /** Creates a trace run of `metrics` over the traces tagged `tag`, through the API process. */
+  async function startRun(tag: string, metrics: string[]): Promise<{ id: string; total_targets: number }> {
+    const created = await fetch(`${base}/evaluations/trace-runs`, {
+      method: 'POST',
+      headers: { ...tenant.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics, filters: { tags: [tag] } }),
+    });
+    expect(created.status).toBe(202);
+    return (await created.json()) as { id: string; total_targets: number };
+  }
 
   it('runs with flags that are set at all, and compose, the Dockerfile and setup use the same ones', () => {
     const api = startScriptNodeFlags('start');
@@ -144,13 +159,7 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
       expect(Number(row.bytes)).toBeGreaterThan(MAX_TRACE - 4 * MB);
     }
 
-    const created = await fetch(`${base}/evaluations/trace-runs`, {
-      method: 'POST',
-      headers: { ...tenant.headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ metrics: ['task_completion', 'coherence'], filters: { tags: [tag] } }),
-    });
-    expect(created.status).toBe(202);
-    const run = (await created.json()) as { id: string; total_targets: number };
+    const run = await startRun(tag, ['task_completion', 'coherence']);
     expect(run.total_targets).toBe(2);
     const done = await waitForRun(t, tenant, run.id, { timeoutMs: 180_000 });
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 2, succeeded_count: 4, failed_count: 0 });
@@ -199,21 +208,14 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     }
     await waitForSpans(t, ids, 400);
     judge.requests.length = 0;
-    const created = await fetch(`${base}/evaluations/trace-runs`, {
-      method: 'POST',
-      headers: { ...tenant.headers, 'content-type': 'application/json' },
-      // step_efficiency's first stage is shown the task context (renderTaskContext).
-      body: JSON.stringify({ metrics: ['task_completion', 'coherence', 'step_efficiency'], filters: { tags: [tag] } }),
-    });
-    expect(created.status).toBe(202);
-    const run = (await created.json()) as { id: string };
+    // step_efficiency's first stage is shown the task context (renderTaskContext).
+    const run = await startRun(tag, ['task_completion', 'coherence', 'step_efficiency']);
     const done = await waitForRun(t, tenant, run.id, { timeoutMs: 240_000 });
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 4, succeeded_count: 12, failed_count: 0 });
     expect(worker.child.exitCode).toBeNull();
     // The worker's peak RSS: ~187 MB here with span values cut, ~290 MB when they were loaded whole
     // (measured with the four judged at once, before the load budget).
-    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.child.pid}/status`, 'utf8'))![1]) * 1024;
-    expect(peak).toBeLessThan(256 * MB);
+    expect(peakRss(worker.child.pid!)).toBeLessThan(256 * MB);
 
     // What the judge was shown, against the same traces loaded whole and rendered here.
     const whole = new TracesForJudging(
@@ -249,19 +251,12 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
       [ids],
     );
     expect(own).toBeGreaterThan(90 * MB); // the traces' own values alone: more than a third of the cap
-    const created = await fetch(`${base}/evaluations/trace-runs`, {
-      method: 'POST',
-      headers: { ...tenant.headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ metrics: ['task_completion', 'coherence'], filters: { tags: [tag] } }),
-    });
-    expect(created.status).toBe(202);
-    const run = (await created.json()) as { id: string };
+    const run = await startRun(tag, ['task_completion', 'coherence']);
     const done = await waitForRun(t, tenant, run.id, { timeoutMs: 300_000 });
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 20, succeeded_count: 40, failed_count: 0 });
     expect(worker.child.exitCode).toBeNull();
     // The worker's peak RSS: 222–237 MB (heap used at most 90 MB); with no load budget 394–413 MB,
     // its heap used reaching 245 MB of its 256 MB cap.
-    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.child.pid}/status`, 'utf8'))![1]) * 1024;
-    expect(peak).toBeLessThan(256 * MB);
+    expect(peakRss(worker.child.pid!)).toBeLessThan(256 * MB);
   }, 420_000);
 });
