@@ -74,9 +74,9 @@ if [ -n "$JUDGE_PORT" ]; then
     JUDGE_STATE=started
   fi
 fi
-"$NODE" --max-semi-space-size=2 dist/src/worker.js &
+"$NODE" --max-semi-space-size=2 --expose-gc dist/src/worker.js &
 PIDS+=($!)
-"$NODE" --max-semi-space-size=2 --max-old-space-size=512 --expose-gc dist/src/main.js &
+"$NODE" --max-semi-space-size=8 --max-old-space-size=512 --expose-gc dist/src/main.js &
 API=$!
 PIDS+=($API)
 

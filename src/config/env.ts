@@ -51,6 +51,7 @@ const schema = z.object({
   EVAL_ITEM_LEASE_MS: int(60_000, 1000),
   EVAL_JOB_SLICE_SIZE: int(500, 1, 100_000),
   EVAL_JOB_CONCURRENCY: int(16, 1, 256),
+  EVAL_WORKER_LOAD_BYTES: int(24 * 1024 * 1024, 1024 * 1024),
   EVAL_PROJECT_SLICES_IN_FLIGHT: int(4, 1, 1024),
   EVAL_SHUTDOWN_GRACE_MS: int(20_000, 0),
   EVAL_MAX_JUDGE_CALLS: optionalInt(1),
@@ -157,6 +158,8 @@ export interface AppConfig {
     jobSliceSize: number;
     /** Bull jobs (slices) a worker process holds at once; they share workerConcurrency slots. */
     jobConcurrency: number;
+    /** Bytes of traces (traces.size_bytes) a worker process holds loaded at once, over all its slices. */
+    loadBytes: number;
     /** Slices of one project queued or active at once, over all its runs (fair scheduling). */
     projectSlicesInFlight: number;
     shutdownGraceMs: number;
@@ -277,6 +280,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       itemLeaseMs: e.EVAL_ITEM_LEASE_MS,
       jobSliceSize: e.EVAL_JOB_SLICE_SIZE,
       jobConcurrency: e.EVAL_JOB_CONCURRENCY,
+      loadBytes: e.EVAL_WORKER_LOAD_BYTES,
       projectSlicesInFlight: e.EVAL_PROJECT_SLICES_IN_FLIGHT,
       shutdownGraceMs: e.EVAL_SHUTDOWN_GRACE_MS,
       defaultMaxJudgeCalls: e.EVAL_MAX_JUDGE_CALLS,

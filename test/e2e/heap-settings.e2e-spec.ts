@@ -4,10 +4,12 @@
  * sent as two requests of just under BODY_LIMIT_BYTES, merged by trace_id) are ingested by the built
  * API and judged by the built worker, both started with those flags and the default limits; then
  * ten such bodies and six reads of those traces reach the API at once, which then, at rest, gives
- * the memory they took back (its idle collection, `--expose-gc`). Last, four more such traces
- * are judged in one run, claimed and judged at once by the worker (its peak RSS stays under 256 MB:
- * it loads span values cut to what the judge is shown), and the judge gets the prompts the whole
- * traces give.
+ * the memory they took back (its idle collection, `--expose-gc`). Then four more such traces are
+ * judged in one run by the worker (its peak RSS stays under 256 MB: it loads span values cut to what
+ * the judge is shown), and the judge gets the prompts the whole traces give. Last, twenty traces
+ * whose own input and output weigh ~5 MB (as OTLP makes them, copied from the root span), ~100 MB if
+ * held at once, are judged by the worker: its load budget (EVAL_WORKER_LOAD_BYTES) keeps a few of
+ * them loaded at a time.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -27,6 +29,8 @@ import { TEST_ENV } from '../support/test-env';
 import { buildWorker, startApiProcess, startWorkerProcess, WorkerProcess } from '../support/worker-process';
 
 const MB = 1024 * 1024;
+/** The worker's peak RSS judging the batches below, uncapped (the load budget is what bounds it). */
+const PEAK_LIMIT = 256 * MB;
 const BODY_LIMIT = 10 * MB; // the default BODY_LIMIT_BYTES
 const MAX_TRACE = 20 * MB; // the default MAX_TRACE_BYTES
 
@@ -40,6 +44,23 @@ function bigSpans(bytes: number) {
     }),
   );
 }
+
+/** A trace as OTLP ingestion makes it: the root span's input and output (~`bytes` each) copied to the trace. */
+function rootCopiedTrace(traceId: string, tag: string, bytes: number, n: number) {
+  const input = { messages: [{ role: 'user', content: `question ${n} ${'q'.repeat(bytes)}` }] };
+  const output = { messages: [{ role: 'assistant', content: `answer ${n} ${'a'.repeat(bytes)}` }] };
+  return buildTrace({
+    trace_id: traceId,
+    tags: [tag],
+    input,
+    output,
+    spans: [buildSpan({ kind: 'AGENT', input, output })],
+  });
+}
+
+/** A process's peak RSS so far, in bytes. */
+const peakRss = (pid: number): number =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
 /** Waits until each of `ids` has `spans` spans written (ingestion answers before it writes). */
 async function waitForSpans(t: TestApp, ids: string[], spans: number): Promise<void> {
@@ -83,13 +104,25 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     await judge?.close();
   });
 
+  /** Creates a trace run of `metrics` over the traces tagged `tag`, through the API process. */
+  async function startRun(tag: string, metrics: string[]): Promise<{ id: string; total_targets: number }> {
+    const created = await fetch(`${base}/evaluations/trace-runs`, {
+      method: 'POST',
+      headers: { ...tenant.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics, filters: { tags: [tag] } }),
+    });
+    expect(created.status).toBe(202);
+    return (await created.json()) as { id: string; total_targets: number };
+  }
+
   it('runs with flags that are set at all, and compose, the Dockerfile and setup use the same ones', () => {
     const api = startScriptNodeFlags('start');
     const worker = startScriptNodeFlags('start:worker');
     expect(api.length).toBeGreaterThan(0);
     expect(worker.length).toBeGreaterThan(0);
-    // The API's idle collection (src/bootstrap/idle-gc.ts) does nothing without it.
+    // The collection at rest (src/bootstrap/idle-gc.ts) does nothing without it.
     expect(api).toContain('--expose-gc');
+    expect(worker).toContain('--expose-gc');
     const root = join(__dirname, '..', '..');
     const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
       services: Record<string, { command?: string[] }>;
@@ -132,13 +165,7 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
       expect(Number(row.bytes)).toBeGreaterThan(MAX_TRACE - 4 * MB);
     }
 
-    const created = await fetch(`${base}/evaluations/trace-runs`, {
-      method: 'POST',
-      headers: { ...tenant.headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ metrics: ['task_completion', 'coherence'], filters: { tags: [tag] } }),
-    });
-    expect(created.status).toBe(202);
-    const run = (await created.json()) as { id: string; total_targets: number };
+    const run = await startRun(tag, ['task_completion', 'coherence']);
     expect(run.total_targets).toBe(2);
     const done = await waitForRun(t, tenant, run.id, { timeoutMs: 180_000 });
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 2, succeeded_count: 4, failed_count: 0 });
@@ -172,8 +199,9 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
   }, 300_000);
 
   it('the worker judges several ~MAX_TRACE_BYTES traces at once, showing the judge what it would whole', async () => {
-    // Four more traces of ~20 MB in one run: the worker claims them in one batch and judges them at
-    // once. Their span values are loaded cut (judge_cut), so its peak RSS stays under 256 MB; the judge must get the same prompts as from the traces loaded whole.
+    // Four more traces of ~20 MB in one run: each weighs most of the load budget, so the worker loads
+    // them one at a time. Their span values are loaded cut (judge_cut), so its peak RSS stays
+    // under 256 MB; the judge must get the same prompts as from the traces loaded whole.
     const tag = `heap-many-${randomUUID().slice(0, 8)}`;
     const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
     for (const traceId of ids) {
@@ -190,20 +218,14 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     }
     await waitForSpans(t, ids, 400);
     judge.requests.length = 0;
-    const created = await fetch(`${base}/evaluations/trace-runs`, {
-      method: 'POST',
-      headers: { ...tenant.headers, 'content-type': 'application/json' },
-      // step_efficiency's first stage is shown the task context (renderTaskContext).
-      body: JSON.stringify({ metrics: ['task_completion', 'coherence', 'step_efficiency'], filters: { tags: [tag] } }),
-    });
-    expect(created.status).toBe(202);
-    const run = (await created.json()) as { id: string };
+    // step_efficiency's first stage is shown the task context (renderTaskContext).
+    const run = await startRun(tag, ['task_completion', 'coherence', 'step_efficiency']);
     const done = await waitForRun(t, tenant, run.id, { timeoutMs: 240_000 });
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 4, succeeded_count: 12, failed_count: 0 });
     expect(worker.child.exitCode).toBeNull();
-    // The worker's peak RSS: ~187 MB here with span values cut, ~290 MB when they were loaded whole.
-    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.child.pid}/status`, 'utf8'))![1]) * 1024;
-    expect(peak).toBeLessThan(256 * MB);
+    // The worker's peak RSS: ~187 MB here with span values cut, ~290 MB when they were loaded whole
+    // (measured with the four judged at once, before the load budget).
+    expect(peakRss(worker.child.pid!)).toBeLessThan(256 * MB);
 
     // What the judge was shown, against the same traces loaded whole and rendered here.
     const whole = new TracesForJudging(
@@ -218,5 +240,39 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
       const task = renderTaskContext(view, t.config.judge.render);
       expect(prompts.some((p) => p.includes(task))).toBe(true);
     }
+  }, 420_000);
+
+  it('the worker judges a batch of traces whose own values weigh ~100 MB, a few loaded at a time', async () => {
+    const tag = `heap-own-${randomUUID().slice(0, 8)}`;
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    for (const [n, traceId] of ids.entries()) {
+      const body = JSON.stringify(rootCopiedTrace(traceId, tag, 2.4 * MB, n));
+      expect(body.length).toBeLessThan(BODY_LIMIT);
+      const res = await fetch(`${base}/traces`, {
+        method: 'POST',
+        headers: { ...tenant.headers, 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(202);
+    }
+    await waitForSpans(t, ids, 1);
+    const [{ own }] = await t.dataSource.query(
+      `SELECT sum(octet_length(input::text) + octet_length(output::text))::float8 AS own FROM traces WHERE trace_id = ANY($1)`,
+      [ids],
+    );
+    expect(own).toBeGreaterThan(90 * MB); // the traces' own values alone: more than a third of the cap
+    const atRest = /at rest: heap collected/;
+    const collectedBefore = (await worker.waitForOutput(atRest, 0)).length;
+    const run = await startRun(tag, ['task_completion', 'coherence']);
+    const done = await waitForRun(t, tenant, run.id, { timeoutMs: 300_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 20, succeeded_count: 40, failed_count: 0 });
+    expect(worker.child.exitCode).toBeNull();
+    // The worker's peak RSS: 222–237 MB (heap used at most 90 MB) when capped at 256 MB; with no
+    // load budget 394–413 MB, its heap used reaching 245 MB of that cap.
+    expect(peakRss(worker.child.pid!)).toBeLessThan(PEAK_LIMIT);
+    // At rest after the run, the worker gives back the pages it grew into (src/bootstrap/idle-gc.ts).
+    const line = (await worker.waitForOutput(atRest, collectedBefore + 1, 60_000)).at(-1)!;
+    const [, before, after] = /RSS (\d+) -> (\d+) MB/.exec(line)!.map(Number);
+    expect(after).toBeLessThan(before);
   }, 420_000);
 });

@@ -150,6 +150,28 @@ export class TracesForJudging {
     return out;
   }
 
+  /**
+   * What each of `traceIds` weighs (traces.size_bytes: its own values and its spans' as JSON), the
+   * most its loading can hold; the worker's claims stay within a byte budget with it. One statement.
+   */
+  async bytesOfTraces(projectId: string, traceIds: string[]): Promise<Map<string, number>> {
+    const rows: { id: string; bytes: number }[] = await this.ds.query(
+      `SELECT trace_id AS id, size_bytes::float8 AS bytes FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])`,
+      [projectId, traceIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.bytes]));
+  }
+
+  /** What each of `sessionIds` weighs: the size_bytes of all its traces (what bySessions loads). */
+  async bytesOfSessions(projectId: string, sessionIds: string[]): Promise<Map<string, number>> {
+    const rows: { id: string; bytes: number }[] = await this.ds.query(
+      `SELECT session_id AS id, sum(size_bytes)::float8 AS bytes FROM traces
+        WHERE project_id = $1 AND session_id = ANY($2::varchar[]) GROUP BY session_id`,
+      [projectId, sessionIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.bytes]));
+  }
+
   /** Which of `traceIds` are still traces of the project, read in `m`'s transaction. */
   async stillInProject(m: EntityManager, projectId: string, traceIds: string[]): Promise<Set<string>> {
     const rows: { trace_id: string }[] = await m.query(

@@ -4,7 +4,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RunBudget } from './run-budget';
 import { exec, execOn, inTransaction } from './ledger-exec';
-import { CLAIM_SQL, HEARTBEAT_SQL, RELEASE_ALL_SQL, RELEASE_SQL, SLICE_STATE_SQL } from './ledger-leases.sql';
+import {
+  CLAIM_SQL,
+  HEARTBEAT_SQL,
+  RELEASE_ALL_SQL,
+  RELEASE_SQL,
+  SLICE_STATE_SQL,
+  UNCLAIM_SQL,
+} from './ledger-leases.sql';
 import { MATERIALIZE_SLICE_SQL } from '../pending-items.sql';
 import {
   COMPLETE_IF_DONE_SQL,
@@ -152,6 +159,17 @@ export class EvalRunLedgerRepository {
   async release(runId: string, traceIds: string[], token: string, lastError: string | null): Promise<void> {
     if (traceIds.length === 0) return;
     await this.exec(RELEASE_SQL, [runId, traceIds, token, lastError]);
+  }
+
+  /** Gives back claimed items that were not loaded (no room in the load budget); the attempt is not counted. */
+  async unclaim(runId: string, traceIds: string[], token: string): Promise<void> {
+    if (traceIds.length === 0) return;
+    await this.exec(UNCLAIM_SQL, [runId, traceIds, token]);
+  }
+
+  /** What the claimed items weigh loaded: see ItemLoader.itemBytes. */
+  itemBytes(run: ExecutableRun, items: ClaimedItem[]): Promise<number[]> {
+    return this.loader.itemBytes(run, items);
   }
 
   /** Gives back every item this process still holds; the attempt is not counted against them. */

@@ -73,6 +73,10 @@ class MemoryLedger {
     this.released.push(...ids);
   };
   releaseAll = async () => 0;
+  itemBytes = async (_run: unknown, items: unknown[]) => items.map(() => 1);
+  unclaim = async (_run: string, ids: string[]) => {
+    for (const id of ids) this.items.set(id, { state: 'PENDING', token: null });
+  };
   loadBatch = async (_run: unknown, ids: string[]) => ({
     traces: new Map(ids.map((id) => [id, { trace_id: id, environment: null } as unknown as TraceView])),
     scored: new Map<string, Set<string>>(),

@@ -16,6 +16,7 @@ import { evaluateSessionItem } from './session-item';
 import { evaluateTraceItem } from './trace-item';
 import { FaultInjector } from '../../../common/faults/fault-injector';
 import { HeldItems } from './held-items';
+import { LoadBudget } from './load-budget';
 import { FinisherEntry, RunFinisher } from './run-finisher';
 import { errorText } from './outcome-rows';
 import { type ProgressReporter, type PumpHost, SlicePump } from './slice-pump';
@@ -48,6 +49,8 @@ export class EvalRunExecutor implements OnModuleDestroy {
   private readonly graceMs: number;
   /** Exactly what this process holds: the heartbeat renews these and nothing else. */
   private readonly held = new HeldItems();
+  /** The bytes of loaded, unevaluated traces, across every slice: what bounds the worker's heap. */
+  private readonly loadBudget: LoadBudget;
   private readonly runs = new Map<string, RunContext>();
   private readonly slices = new Set<Promise<void>>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -68,6 +71,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
     @Optional() private readonly customMetrics?: CustomMetricRuns,
   ) {
     this.pool = new SlotPool(config.evalRuns.workerConcurrency);
+    this.loadBudget = new LoadBudget(config.evalRuns.loadBytes);
     this.leaseMs = config.evalRuns.itemLeaseMs;
     this.graceMs = config.evalRuns.shutdownGraceMs;
     this.historyChars = config.judge.render.fieldChars;
@@ -275,35 +279,67 @@ export class EvalRunExecutor implements OnModuleDestroy {
     await new SlicePump(host, run.id, slice, initial, progress).run();
   }
 
-  /** Claims and loads a batch of a slice. What cannot be loaded is given back; a lost claim expires. */
+  /**
+   * Claims and loads a batch of a slice: the claimed items that fit in the load budget, the rest
+   * given back unloaded (their attempt not counted). Nothing is claimed while the budget is full:
+   * the pump tries again once an item settles. What cannot be loaded is given back; a lost claim expires.
+   */
   private async claimAndLoad(run: ExecutableRun, slice: number, limit: number, history?: HistoryWanted) {
+    if (!this.loadBudget.hasRoom()) return [];
     const claimed = await this.ledger.claim(run.id, slice, this.leaseToken, limit, this.leaseMs);
     // A fault here loses the claimed items before they are tracked: their leases must expire.
     this.faults.hit('claim');
     const ids = claimed.map((c) => c.traceId);
     this.held.add(run.id, ids);
-    let batch: Batch;
     try {
-      batch =
-        run.targetType === 'SESSION'
-          ? {
-              kind: 'session',
-              data: await this.ledger.loadSessionBatch(
-                run,
-                claimed.map((c) => c.sessionId!),
-                SESSION_SIGNALS.map((name) => ({
-                  name,
-                  model: this.metrics.judgeModelOf(name, run.model ?? undefined),
-                })),
-              ),
-            }
-          : { kind: 'trace', ...(await this.ledger.loadBatch(run, ids, history)) };
+      const taken = claimed.length > 0 ? await this.keepWhatFits(run, claimed) : [];
+      if (taken.length === 0) return [];
+      const batch = await this.loadClaimed(run, taken, history);
       this.faults.hit('load');
+      return taken.map((item) => ({ item, batch }));
     } catch (error) {
       await this.releaseItems(run.id, ids, errorText(error));
       throw error;
     }
-    return claimed.map((item) => ({ item, batch }));
+  }
+
+  /** The claimed items that fit in the load budget (reserved); the others are given back unloaded. */
+  private async keepWhatFits(run: ExecutableRun, claimed: ClaimedItem[]): Promise<ClaimedItem[]> {
+    const ids = claimed.map((c) => c.traceId);
+    const n = this.loadBudget.take(run.id, ids, await this.ledger.itemBytes(run, claimed));
+    if (n < claimed.length) {
+      await this.ledger.unclaim(run.id, ids.slice(n), this.leaseToken);
+      this.held.remove(run.id, ids.slice(n));
+    }
+    return claimed.slice(0, n);
+  }
+
+  private async loadClaimed(run: ExecutableRun, items: ClaimedItem[], history?: HistoryWanted): Promise<Batch> {
+    if (run.targetType !== 'SESSION') {
+      const ids = items.map((c) => c.traceId);
+      return { kind: 'trace', ...(await this.ledger.loadBatch(run, ids, history)) };
+    }
+    const signals = SESSION_SIGNALS.map((name) => ({
+      name,
+      model: this.metrics.judgeModelOf(name, run.model ?? undefined),
+    }));
+    const data = await this.ledger.loadSessionBatch(
+      run,
+      items.map((c) => c.sessionId!),
+      signals,
+    );
+    return { kind: 'session', data };
+  }
+
+  /**
+   * An item judged: its slot and its load budget are given back, and its trace (or session) leaves
+   * the batch, so the heap holds what the budget counts while the batch's other items wait.
+   */
+  private unload(runId: string, item: ClaimedItem, batch: Batch, judged: () => void): void {
+    judged();
+    if (batch.kind === 'session') batch.data.sessions.delete(item.sessionId!);
+    else batch.traces.delete(item.traceId);
+    this.loadBudget.give(runId, [item.traceId]);
   }
 
   /** Gives items back; if even that fails, forgets them (not renewed, so their leases expire). */
@@ -315,6 +351,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       this.logger.warn({ err: error, runId }, 'Could not release eval-run items; their leases will expire');
     } finally {
       this.held.remove(runId, traceIds);
+      this.loadBudget.give(runId, traceIds);
     }
   }
 
@@ -336,11 +373,11 @@ export class EvalRunExecutor implements OnModuleDestroy {
       };
       if (batch.kind === 'session') {
         const result = await evaluateSessionItem(run, item, batch.data, deps);
-        judged();
+        this.unload(run.id, item, batch, judged);
         await finisher.submit(result.finished, result.signals, result.sessionScores);
       } else {
         const result = await evaluateTraceItem(run, item, batch, deps);
-        judged();
+        this.unload(run.id, item, batch, judged);
         if (result.timed) this.evalMetrics.itemDuration(result.timed.failed ? 'failed' : 'succeeded', result.timed.ms);
         await finisher.submit(result.finished, result.scores);
       }

@@ -1,6 +1,6 @@
 import type { RunScoreStore } from '../../scores/run-scores.store';
 import type { SessionTurn, TraceView, TracesForJudging } from '../../traces/traces-for-judging';
-import type { ExecutableRun, HistoryWanted, SessionBatch, TraceBatch } from './ledger.types';
+import type { ClaimedItem, ExecutableRun, HistoryWanted, SessionBatch, TraceBatch } from './ledger.types';
 
 /**
  * Loads what a claimed batch of a run is judged from, in a few statements for the whole batch,
@@ -12,6 +12,22 @@ export class ItemLoader {
     private readonly traces: TracesForJudging,
     private readonly scores: RunScoreStore,
   ) {}
+
+  /**
+   * What each claimed item weighs loaded (traces.size_bytes; a session item: all its session's
+   * traces), in `items`' order; 0 for a trace gone since. One statement.
+   */
+  async itemBytes(run: ExecutableRun, items: ClaimedItem[]): Promise<number[]> {
+    if (run.targetType === 'SESSION') {
+      const bytes = await this.traces.bytesOfSessions(run.projectId, [...new Set(items.map((i) => i.sessionId!))]);
+      return items.map((i) => bytes.get(i.sessionId!) ?? 0);
+    }
+    const bytes = await this.traces.bytesOfTraces(
+      run.projectId,
+      items.map((i) => i.traceId),
+    );
+    return items.map((i) => bytes.get(i.traceId) ?? 0);
+  }
 
   /**
    * Loads the claimed traces of the run's project with their spans (two queries for the whole

@@ -39,6 +39,11 @@ export const HEARTBEAT_SQL = `UPDATE eval_run_items i SET lease_expires_at = now
 export const RELEASE_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL, last_error = $4, updated_at = now()
   WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`;
 
+/** Gives claimed items $2 of run $1 (token $3) back unloaded (no room in the load budget): the attempt is not counted. */
+export const UNCLAIM_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL,
+              attempts = greatest(attempts - 1, 0), updated_at = now()
+  WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`;
+
 /** Gives back every item token $1 holds; the attempt is not counted against them. */
 export const RELEASE_ALL_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL,
               attempts = greatest(attempts - 1, 0), updated_at = now()
