@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './bootstrap/configure-app';
-import { startIdleGc } from './bootstrap/idle-gc';
+import { startApiIdleGc } from './bootstrap/idle-gc';
 import { AppLogger } from './bootstrap/logging.module';
 import { DependencyError } from './bootstrap/preflight';
 import { setupSwagger } from './bootstrap/swagger';
@@ -37,5 +37,5 @@ export async function startApi(config: AppConfig): Promise<void> {
   }
   logger.log(`API listening on port ${config.port}`, 'Main');
   // With the worker in this process, quiet HTTP does not mean at rest: eval-run jobs may be running.
-  if (!config.runWorkerInProcess) startIdleGc(app.getHttpServer(), (message) => logger.log(message, 'IdleGc'));
+  if (!config.runWorkerInProcess) startApiIdleGc(app.getHttpServer(), (message) => logger.log(message, 'IdleGc'));
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IDLE_GROWTH_BYTES, IDLE_QUIET_MS, IdleGc, startIdleGc } from './idle-gc';
+import { IDLE_GROWTH_BYTES, IDLE_QUIET_MS, IdleGc, startApiIdleGc } from './idle-gc';
 
 const MB = 1024 * 1024;
 
@@ -22,13 +22,13 @@ function setup(startRss = 100 * MB, collectsTo = 100 * MB) {
 describe('IdleGc', () => {
   it('collects once the API is at rest after growing, and not again until it grows again', () => {
     const { idle, state } = setup();
-    idle.requestStarted();
+    idle.started();
     state.rss += IDLE_GROWTH_BYTES + MB;
-    idle.requestEnded();
+    idle.ended();
     state.now += IDLE_QUIET_MS - 1;
     expect(idle.check()).toBeUndefined(); // not quiet long enough
     state.now += 1;
-    expect(idle.check()).toEqual({ before: 117 * MB, after: 100 * MB });
+    expect(idle.check()).toEqual({ before: 100 * MB + IDLE_GROWTH_BYTES + MB, after: 100 * MB });
     expect(state.collections).toBe(1);
     state.now += 60_000;
     expect(idle.check()).toBeUndefined(); // nothing grew since
@@ -37,11 +37,11 @@ describe('IdleGc', () => {
 
   it('never collects while a request is in flight, however long', () => {
     const { idle, state } = setup();
-    idle.requestStarted();
+    idle.started();
     state.rss += 100 * MB;
     state.now += 10 * 60_000;
     expect(idle.check()).toBeUndefined();
-    idle.requestEnded();
+    idle.ended();
     state.now += IDLE_QUIET_MS;
     expect(idle.check()).toBeDefined();
   });
@@ -49,9 +49,9 @@ describe('IdleGc', () => {
   it('leaves a process alone whose RSS grew less than the threshold (a trickle of health checks)', () => {
     const { idle, state } = setup();
     for (let i = 0; i < 10; i += 1) {
-      idle.requestStarted();
-      idle.requestEnded();
-      state.rss += MB;
+      idle.started();
+      idle.ended();
+      state.rss += IDLE_GROWTH_BYTES / 20;
       state.now += IDLE_QUIET_MS;
       expect(idle.check()).toBeUndefined();
     }
@@ -63,19 +63,19 @@ describe('IdleGc', () => {
     state.rss = 150 * MB;
     state.now += IDLE_QUIET_MS;
     expect(idle.check()).toEqual({ before: 150 * MB, after: 130 * MB });
-    state.rss = 140 * MB; // 10 MB above the new baseline, 40 above the start
+    state.rss = 130 * MB + IDLE_GROWTH_BYTES / 2; // under the threshold above the new baseline, 30+ above the start
     state.now += IDLE_QUIET_MS;
     expect(idle.check()).toBeUndefined();
   });
 });
 
-describe('startIdleGc', () => {
+describe('startApiIdleGc', () => {
   it('does nothing without --expose-gc (no global gc)', async () => {
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
     const server = createServer((_req, res) => res.end('ok'));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const stop = startIdleGc(server, () => undefined);
+    const stop = startApiIdleGc(server, () => undefined);
     expect(server.listenerCount('request')).toBe(1); // only the handler: nothing watches requests
     stop();
     server.close();
@@ -93,7 +93,7 @@ describe('startIdleGc', () => {
       });
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
-      const stop = startIdleGc(
+      const stop = startApiIdleGc(
         server,
         () => undefined,
         () => rss,

@@ -29,6 +29,9 @@ export class EvalRunProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly producer: EvalRunsProducer,
   ) {}
 
+  /** Told when a job starts and ends: the worker's collection at rest (src/bootstrap/idle-gc.ts). */
+  activity?: { started(): void; ended(): void };
+
   onModuleInit(): void {
     void this.queue.process(EVALUATE_ITEMS_JOB, this.config.evalRuns.jobConcurrency, (job) => this.handle(job));
   }
@@ -36,9 +39,14 @@ export class EvalRunProcessor implements OnModuleInit, OnModuleDestroy {
   async handle(job: Job<EvaluateItemsJob>): Promise<void> {
     const { runId, slice } = job.data ?? ({} as Partial<EvaluateItemsJob>);
     if (typeof runId !== 'string') return;
-    await this.executor.runSlice(runId, typeof slice === 'number' ? slice : 0, (percent) => job.progress(percent));
-    // Also after a cancel or a budget stop: the project's later runs take the freed room.
-    if (!this.executor.isStopping) await this.producer.enqueueRun(runId);
+    this.activity?.started();
+    try {
+      await this.executor.runSlice(runId, typeof slice === 'number' ? slice : 0, (percent) => job.progress(percent));
+      // Also after a cancel or a budget stop: the project's later runs take the freed room.
+      if (!this.executor.isStopping) await this.producer.enqueueRun(runId);
+    } finally {
+      this.activity?.ended();
+    }
   }
 
   /** At shutdown, take no new job (the executor lets the active ones wind down). */
