@@ -29,8 +29,12 @@ import { TEST_ENV } from '../support/test-env';
 import { buildWorker, startApiProcess, startWorkerProcess, WorkerProcess } from '../support/worker-process';
 
 const MB = 1024 * 1024;
-/** The worker's peak RSS judging the batches below, uncapped (the load budget is what bounds it). */
-const PEAK_LIMIT = 256 * MB;
+/**
+ * The worker's peak RSS judging the twenty traces below. It has no heap cap, so V8 sizes its heap
+ * lazily: 257 MB measured with the load budget (222–237 MB when capped at 256), 390–394 MB with the
+ * budget off even when capped, so this bound fails without the budget.
+ */
+const PEAK_LIMIT = 320 * MB;
 const BODY_LIMIT = 10 * MB; // the default BODY_LIMIT_BYTES
 const MAX_TRACE = 20 * MB; // the default MAX_TRACE_BYTES
 
@@ -267,8 +271,6 @@ describe('heap flags of the start scripts: largest traces ingested and judged', 
     const done = await waitForRun(t, tenant, run.id, { timeoutMs: 300_000 });
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 20, succeeded_count: 40, failed_count: 0 });
     expect(worker.child.exitCode).toBeNull();
-    // The worker's peak RSS: 222–237 MB (heap used at most 90 MB) when capped at 256 MB; with no
-    // load budget 394–413 MB, its heap used reaching 245 MB of that cap.
     expect(peakRss(worker.child.pid!)).toBeLessThan(PEAK_LIMIT);
     // At rest after the run, the worker gives back the pages it grew into (src/bootstrap/idle-gc.ts).
     const line = (await worker.waitForOutput(atRest, collectedBefore + 1, 60_000)).at(-1)!;
