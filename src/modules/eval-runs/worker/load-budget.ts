@@ -2,7 +2,8 @@
  * The bytes of traces a worker process holds loaded at once (traces.size_bytes of every claimed,
  * loaded item not yet evaluated), across all its slices: EVAL_WORKER_LOAD_BYTES. A claim keeps the
  * items that fit; one item always fits in an empty budget, so an item heavier than the whole budget
- * (at most MAX_TRACE_BYTES for a trace) is judged alone. This is what makes the worker's heap cap safe.
+ * (at most MAX_TRACE_BYTES for a trace) is judged alone. It bounds what the worker holds, whatever
+ * V8 does with its heap (the worker runs without an old-generation cap: docs/performance.md, sixth pass).
  */
 export class LoadBudget {
   private held = 0;
