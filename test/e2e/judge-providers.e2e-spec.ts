@@ -255,7 +255,12 @@ describe.each(CASES)('judge provider over the wire: $name', (c) => {
     expect(chat.length).toBe(2 * 13);
     for (const r of chat) expect(r.path).toMatch(c.chatPath);
     for (const r of llm.requests) c.checkRequest(r);
-    expect(emb.requests.filter((r) => r.endpoint === 'embeddings')).toHaveLength(2);
+    // One coherence score per trace, over the same two texts: the second is served from the
+    // project's embedding cache when the first has finished by then, so one or two requests.
+    const embeddings = emb.requests.filter((r) => r.endpoint === 'embeddings');
+    expect(embeddings.length).toBeGreaterThanOrEqual(1);
+    expect(embeddings.length).toBeLessThanOrEqual(2);
+    for (const r of embeddings) expect(JSON.parse(r.prompt)).toEqual([INPUT, OUTPUT]);
     expect(llm.maxConcurrent).toBeLessThanOrEqual(3); // JUDGE_<PROVIDER>_MAX_IN_FLIGHT
   });
 
