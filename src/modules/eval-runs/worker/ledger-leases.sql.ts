@@ -35,16 +35,19 @@ export const HEARTBEAT_SQL = `UPDATE eval_run_items i SET lease_expires_at = now
        FROM unnest($3::uuid[], $4::uuid[]) AS h(run_id, trace_id)
        WHERE i.run_id = h.run_id AND i.trace_id = h.trace_id AND i.lease_token = $1 AND i.state = 'RUNNING'`;
 
-/** Gives leased items $2 of run $1 (token $3) back with reason $4: PENDING again, claimable at once. */
-export const RELEASE_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL, last_error = $4, updated_at = now()
-  WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`;
+/** What every give-back sets: PENDING again, claimable at once. */
+const PENDING_AGAIN = `state = 'PENDING', lease_token = NULL, lease_expires_at = NULL, updated_at = now()`;
+/** A give-back that is not the item's fault: the claim's attempt is not counted. */
+const ATTEMPT_NOT_COUNTED = `attempts = greatest(attempts - 1, 0)`;
+/** Items $2 of run $1 that token $3 holds. */
+const HELD_ITEMS = `run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`;
 
-/** Gives claimed items $2 of run $1 (token $3) back unloaded (no room in the load budget): the attempt is not counted. */
-export const UNCLAIM_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL,
-              attempts = greatest(attempts - 1, 0), updated_at = now()
-  WHERE run_id = $1 AND trace_id = ANY($2::uuid[]) AND lease_token = $3 AND state = 'RUNNING'`;
+/** Gives leased items $2 of run $1 (token $3) back with reason $4. */
+export const RELEASE_SQL = `UPDATE eval_run_items SET ${PENDING_AGAIN}, last_error = $4 WHERE ${HELD_ITEMS}`;
 
-/** Gives back every item token $1 holds; the attempt is not counted against them. */
-export const RELEASE_ALL_SQL = `UPDATE eval_run_items SET state = 'PENDING', lease_token = NULL, lease_expires_at = NULL,
-              attempts = greatest(attempts - 1, 0), updated_at = now()
-       WHERE lease_token = $1 AND state = 'RUNNING'`;
+/** Gives claimed items $2 of run $1 (token $3) back unloaded (no room in the load budget). */
+export const UNCLAIM_SQL = `UPDATE eval_run_items SET ${PENDING_AGAIN}, ${ATTEMPT_NOT_COUNTED} WHERE ${HELD_ITEMS}`;
+
+/** Gives back every item token $1 holds. */
+export const RELEASE_ALL_SQL = `UPDATE eval_run_items SET ${PENDING_AGAIN}, ${ATTEMPT_NOT_COUNTED}
+  WHERE lease_token = $1 AND state = 'RUNNING'`;
