@@ -64,6 +64,31 @@ describe('eval runs: the worker holds at most EVAL_WORKER_LOAD_BYTES of traces a
     expect(await attempts(run.id)).toEqual(Array(10).fill(1));
   }, 90_000);
 
+  it("two projects' runs at once share the one budget: still three ~300 KB traces at a time in all", async () => {
+    const tagged = [a, await createTenant(t)].map((tenant) => ({ tenant, tag: `lbud2-${randomUUID().slice(0, 8)}` }));
+    for (const { tenant, tag } of tagged) {
+      for (let i = 0; i < 5; i++) await ingestTrace(t, tenant, { tags: [tag], input: `t${i} ${'x'.repeat(300 * KB)}` });
+    }
+    // Both runs created at once, so their slices claim side by side.
+    const created = await Promise.all(
+      tagged.map(async ({ tenant, tag }) => {
+        const res = await t.http
+          .post('/evaluations/trace-runs')
+          .set(tenant.headers)
+          .send({ metrics: ['confidence'], filters: { tags: [tag] } })
+          .expect(202);
+        return { tenant, id: res.body.id as string };
+      }),
+    );
+    for (const run of created) {
+      const done = await waitForRun(t, run.tenant, run.id, { timeoutMs: 60_000 });
+      expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 5, succeeded_count: 5, failed_count: 0 });
+      expect(await attempts(run.id)).toEqual(Array(5).fill(1));
+    }
+    expect(judge.requests.filter((r) => r.endpoint === 'chat')).toHaveLength(10);
+    expect(judge.maxConcurrent).toBe(3);
+  }, 90_000);
+
   it('a session run loads one ~600 KB session at a time', async () => {
     const tag = randomUUID().slice(0, 6);
     const ids = ['s1', 's2', 's3'].map((s) => `lbud-${s}-${tag}`);
