@@ -24,7 +24,8 @@ export function formatTimestamp(value: Date | string): string {
 
 /**
  * The format written by PostgreSQL, for answers rendered as JSON text in SQL (GET /traces/{id} sends
- * PostgreSQL's text as it is): a timestamptz `column`, in UTC.
+ * PostgreSQL's text as it is) and wherever a statement returns a timestamp as text: a timestamptz
+ * `column` (an expression in parentheses), in UTC.
  */
 export const sqlTimestamp = (column: string): string =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;

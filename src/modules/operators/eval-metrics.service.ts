@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry, observeMs } from './metrics-registry';
 
 /**
  * What became of one (trace, metric) pair an eval-run worker settled: a SUCCESS or FAILED score
@@ -45,7 +45,7 @@ export class EvalMetrics {
 
   /** One item (a trace) evaluated in `durationMs`; outcome `failed` when any of its metrics failed. */
   itemDuration(outcome: 'succeeded' | 'failed', durationMs: number): void {
-    if (Number.isFinite(durationMs)) this.duration.observe({ outcome }, Math.max(0, durationMs) / 1000);
+    observeMs(this.duration, { outcome }, durationMs);
   }
 
   /** A run reached a terminal status (counted by the process that made it so). */

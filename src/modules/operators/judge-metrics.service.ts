@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/env';
 import { Counter, Histogram } from 'prom-client';
-import { MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry, observeMs } from './metrics-registry';
 
 /** One call to a judge model (chat or embedding), as the judge reports it. */
 export interface JudgeCallRecord {
@@ -56,7 +56,7 @@ export class JudgeMetrics {
     const { provider } = call;
     const model = this.namedModels.has(call.model) ? call.model : 'other';
     this.calls.inc({ provider, model, outcome: call.ok ? 'ok' : 'error' });
-    if (Number.isFinite(call.latencyMs)) this.latency.observe({ provider }, Math.max(0, call.latencyMs) / 1000);
+    observeMs(this.latency, { provider }, call.latencyMs);
     if (call.inputTokens) this.tokens.inc({ provider, direction: 'input' }, call.inputTokens);
     if (call.outputTokens) this.tokens.inc({ provider, direction: 'output' }, call.outputTokens);
     if (!call.ok) this.errors.inc({ provider, kind: call.errorKind ?? 'unknown' });

@@ -7,6 +7,7 @@ import {
   type GaugeConfiguration,
   Histogram,
   type HistogramConfiguration,
+  type LabelValues,
   Registry,
 } from 'prom-client';
 
@@ -40,4 +41,12 @@ export class MetricsRegistry {
   gauge<L extends string>(config: Declared<GaugeConfiguration<L>>): Gauge<L> {
     return new Gauge({ ...config, name: METRIC_PREFIX + config.name, registers: [this.registry] });
   }
+}
+
+/**
+ * Observes a duration measured in milliseconds in a `*_seconds` histogram: Prometheus' unit is the
+ * second; a non-finite duration is dropped and a negative one (a clock step) counts as 0.
+ */
+export function observeMs<L extends string>(histogram: Histogram<L>, labels: LabelValues<L>, ms: number): void {
+  if (Number.isFinite(ms)) histogram.observe(labels, Math.max(0, ms) / 1000);
 }

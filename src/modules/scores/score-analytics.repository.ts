@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { sqlTimestamp } from '../../common/timestamps';
 import { analyticsQuery } from '../analytics/analytics-query';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
 import { SCORE_DISTRIBUTION, SCORE_SUMMARY, SCORE_TREND } from './score-rollup-sql';
@@ -36,8 +37,6 @@ export interface TrendRow {
   count: number;
 }
 
-const ISO = (x: string) => `to_char((${x}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** Optional created_at window on placeholders `$a` (inclusive) and `$b` (exclusive). */
 const CREATED_IN = (a: string, b: string) =>
   `(${a}::timestamptz IS NULL OR s.created_at >= ${a}::timestamptz) AND (${b}::timestamptz IS NULL OR s.created_at < ${b}::timestamptz)`;
@@ -68,7 +67,8 @@ const statementsFor = (table: string, versioned = false) => ({
   ORDER BY name`,
 
   bounds: `
-  SELECT ${ISO('min(s.created_at)')} AS first, ${ISO(`date_trunc('milliseconds', max(s.created_at)) + interval '1 millisecond'`)} AS after_last
+  SELECT ${sqlTimestamp('min(s.created_at)')} AS first,
+         ${sqlTimestamp(`(date_trunc('milliseconds', max(s.created_at)) + interval '1 millisecond')`)} AS after_last
   FROM ${table} s WHERE ${NUMERIC_OF_METRIC} AND ${CREATED_IN('$3', '$4')}${versioned ? versionIs(5) : ''}`,
 
   /** $1 project, $2 metric, $3 granularity, $4 from, $5 to, $6 zone. */

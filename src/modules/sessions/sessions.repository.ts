@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { sqlTimestamp } from '../../common/timestamps';
 import { analyticsQuery } from '../analytics/analytics-query';
 import { BucketWindow, bucketLabel, bucketOf, bucketSeries } from '../analytics/time-buckets';
 import { escapeLikePattern } from '../traces/query/trace-filter';
@@ -22,9 +23,6 @@ export interface SessionFilter {
   /** Case-insensitive substring of the session id. */
   query?: string;
 }
-
-/** Timestamps leave the database as ISO-8601 UTC strings with microseconds (as for traces). */
-const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
  * The per-session aggregates, over traces `t` grouped by session_id, as the original computes them
@@ -65,7 +63,8 @@ const DETAILS = (project: string) => `
         WHERE u.project_id = ${project} AND u.session_id = s.session_id ORDER BY x LIMIT ${MAX_SESSION_LIST_VALUES}) AS tags`;
 
 const SUMMARY_COLUMNS = `
-  s.session_id, s.trace_count, ${ts('s.first_at')} AS first_trace_at, ${ts('s.last_at')} AS last_trace_at,
+  s.session_id, s.trace_count,
+  ${sqlTimestamp('s.first_at')} AS first_trace_at, ${sqlTimestamp('s.last_at')} AS last_trace_at,
   s.total_latency_ms, s.has_error, s.total_span_count, s.total_tokens, s.total_cost`;
 
 const SORT_COLUMNS: Record<SessionSortField, string> = {
