@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Min } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
 import { Answers } from '../../common/http/route.decorators';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { RateLimit } from '../auth/decorators/auth.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import { ProjectContext } from '../auth/types/project-context';
 import { CustomMetricPreviewService } from './custom-metric-preview.service';
@@ -34,8 +34,7 @@ class MetricVersionParams extends MetricNameParams {
 }
 
 /** /evaluations/custom-metrics: a project's own LLM-judged metrics, versioned. */
-@ApiTags('custom metrics')
-@Controller('evaluations/custom-metrics')
+@ProjectController('custom metrics', 'evaluations/custom-metrics')
 export class CustomMetricsController {
   constructor(
     private readonly metrics: CustomMetricsService,
@@ -43,7 +42,6 @@ export class CustomMetricsController {
   ) {}
 
   @Post()
-  @Auth()
   @Answers.created(CustomMetricResponse, {
     summary: 'Create a custom metric (version 1)',
     description:
@@ -58,7 +56,6 @@ export class CustomMetricsController {
   }
 
   @Get()
-  @Auth()
   @Answers.page(CustomMetricResponse, 'The project’s custom metrics, by name, each with its latest version')
   list(
     @CurrentProject() ctx: ProjectContext,
@@ -68,7 +65,7 @@ export class CustomMetricsController {
   }
 
   @Post('preview')
-  @Auth({ limit: 'evalRuns' })
+  @RateLimit('evalRuns')
   @Answers.ok(PreviewResponse, {
     summary: 'Try an unsaved rubric on one trace: the prompt the judge would get, and optionally its answer',
     description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
@@ -78,14 +75,12 @@ export class CustomMetricsController {
   }
 
   @Get(':name')
-  @Auth()
   @Answers.ok(CustomMetricResponse, 'A custom metric with its latest version')
   get(@CurrentProject() ctx: ProjectContext, @Param() p: MetricNameParams): Promise<CustomMetricResponse> {
     return this.metrics.getResponse(ctx, p.name);
   }
 
   @Patch(':name')
-  @Auth()
   @Answers.ok(CustomMetricResponse, {
     summary: 'Change a custom metric',
     description:
@@ -102,7 +97,6 @@ export class CustomMetricsController {
   }
 
   @Delete(':name')
-  @Auth()
   @Answers.noContent({
     summary: 'Delete a custom metric',
     description:
@@ -113,7 +107,6 @@ export class CustomMetricsController {
   }
 
   @Get(':name/versions')
-  @Auth()
   @Answers.page(CustomMetricVersionResponse, 'Every version of a custom metric, newest first')
   versions(
     @CurrentProject() ctx: ProjectContext,
@@ -124,7 +117,6 @@ export class CustomMetricsController {
   }
 
   @Get(':name/versions/:version')
-  @Auth()
   @Answers.ok(CustomMetricVersionResponse, 'One version of a custom metric')
   version(
     @CurrentProject() ctx: ProjectContext,
@@ -134,7 +126,7 @@ export class CustomMetricsController {
   }
 
   @Post(':name/preview')
-  @Auth({ limit: 'evalRuns' })
+  @RateLimit('evalRuns')
   @Answers.ok(PreviewResponse, {
     summary: 'A saved version on one trace: the prompt the judge would get, and optionally its answer',
     description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
 import { Answers } from '../../common/http/route.decorators';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { RateLimit } from '../auth/decorators/auth.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import type { ProjectContext } from '../auth/types/project-context';
 import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
@@ -15,13 +15,11 @@ import {
 import { MonitorResponse } from './dto/monitor-response.dto';
 import { MonitorsService } from './monitors.service';
 
-@ApiTags('evaluations')
-@Controller('evaluations/monitors')
+@ProjectController('evaluations', 'evaluations/monitors')
 export class MonitorsController {
   constructor(private readonly monitors: MonitorsService) {}
 
   @Post()
-  @Auth()
   @Answers.created(MonitorResponse, {
     summary: 'Create a monitor: eval runs spawned on a cadence',
     description:
@@ -33,21 +31,18 @@ export class MonitorsController {
   }
 
   @Get()
-  @Auth()
   @Answers.page(MonitorResponse, 'List monitors, newest first')
   list(@CurrentProject() ctx: ProjectContext, @Query() q: ListMonitorsQueryDto): Promise<Paginated<MonitorResponse>> {
     return this.monitors.list(ctx.projectId, q);
   }
 
   @Get(':monitor_id')
-  @Auth()
   @Answers.ok(MonitorResponse, 'Get a monitor (with its watermark, last skip and run totals)')
   get(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
     return this.monitors.get(ctx.projectId, p.monitor_id);
   }
 
   @Patch(':monitor_id')
-  @Auth()
   @Answers.ok(MonitorResponse, {
     summary: 'Update a monitor',
     description:
@@ -63,28 +58,25 @@ export class MonitorsController {
   }
 
   @Delete(':monitor_id')
-  @Auth()
   @Answers.noContent('Delete a monitor; the runs it spawned are kept (their monitor_id becomes null)', 'Deleted.')
   async delete(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<void> {
     await this.monitors.delete(ctx.projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/pause')
-  @Auth()
   @Answers.ok(MonitorResponse, 'Pause a monitor (idempotent): it never fires while PAUSED')
   pause(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
     return this.monitors.pause(ctx.projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/resume')
-  @Auth()
   @Answers.ok(MonitorResponse, 'Resume a monitor (idempotent): next_run_at is its next slot after now')
   resume(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
     return this.monitors.resume(ctx.projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/trigger')
-  @Auth({ limit: 'monitorTrigger' })
+  @RateLimit('monitorTrigger')
   @Answers.accepted(
     EvalRunResponse,
     {
@@ -100,7 +92,6 @@ export class MonitorsController {
   }
 
   @Get(':monitor_id/runs')
-  @Auth()
   @Answers.page(EvalRunResponse, 'Runs the monitor spawned, newest first')
   runs(
     @CurrentProject() ctx: ProjectContext,
