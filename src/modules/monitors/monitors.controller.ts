@@ -3,8 +3,7 @@ import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
 import { Answers } from '../../common/http/route.decorators';
 import { RateLimit } from '../auth/decorators/auth.decorator';
 import { ProjectController } from '../auth/decorators/controller.decorator';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import type { ProjectContext } from '../auth/types/project-context';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
 import {
   CreateMonitorRequest,
@@ -26,20 +25,20 @@ export class MonitorsController {
       "Metrics are checked against the target type's registry and filters against its keys (unknown keys: 422). " +
       "By default (scope 'new') each fire evaluates only the matching traces ingested since the last one.",
   })
-  create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateMonitorRequest): Promise<MonitorResponse> {
-    return this.monitors.create(ctx.projectId, dto);
+  create(@ProjectId() projectId: string, @Body() dto: CreateMonitorRequest): Promise<MonitorResponse> {
+    return this.monitors.create(projectId, dto);
   }
 
   @Get()
   @Answers.page(MonitorResponse, 'List monitors, newest first')
-  list(@CurrentProject() ctx: ProjectContext, @Query() q: ListMonitorsQueryDto): Promise<Paginated<MonitorResponse>> {
-    return this.monitors.list(ctx.projectId, q);
+  list(@ProjectId() projectId: string, @Query() q: ListMonitorsQueryDto): Promise<Paginated<MonitorResponse>> {
+    return this.monitors.list(projectId, q);
   }
 
   @Get(':monitor_id')
   @Answers.ok(MonitorResponse, 'Get a monitor (with its watermark, last skip and run totals)')
-  get(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
-    return this.monitors.get(ctx.projectId, p.monitor_id);
+  get(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
+    return this.monitors.get(projectId, p.monitor_id);
   }
 
   @Patch(':monitor_id')
@@ -50,29 +49,29 @@ export class MonitorsController {
       'a cadence change recomputes next_run_at from now.',
   })
   update(
-    @CurrentProject() ctx: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() p: MonitorIdParams,
     @Body() dto: UpdateMonitorRequest,
   ): Promise<MonitorResponse> {
-    return this.monitors.update(ctx.projectId, p.monitor_id, dto);
+    return this.monitors.update(projectId, p.monitor_id, dto);
   }
 
   @Delete(':monitor_id')
   @Answers.noContent('Delete a monitor; the runs it spawned are kept (their monitor_id becomes null)', 'Deleted.')
-  async delete(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<void> {
-    await this.monitors.delete(ctx.projectId, p.monitor_id);
+  async delete(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<void> {
+    await this.monitors.delete(projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/pause')
   @Answers.ok(MonitorResponse, 'Pause a monitor (idempotent): it never fires while PAUSED')
-  pause(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
-    return this.monitors.pause(ctx.projectId, p.monitor_id);
+  pause(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
+    return this.monitors.pause(projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/resume')
   @Answers.ok(MonitorResponse, 'Resume a monitor (idempotent): next_run_at is its next slot after now')
-  resume(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
-    return this.monitors.resume(ctx.projectId, p.monitor_id);
+  resume(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
+    return this.monitors.resume(projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/trigger')
@@ -87,17 +86,17 @@ export class MonitorsController {
     },
     'The spawned run, PENDING.',
   )
-  trigger(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<EvalRunResponse> {
-    return this.monitors.trigger(ctx.projectId, p.monitor_id);
+  trigger(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<EvalRunResponse> {
+    return this.monitors.trigger(projectId, p.monitor_id);
   }
 
   @Get(':monitor_id/runs')
   @Answers.page(EvalRunResponse, 'Runs the monitor spawned, newest first')
   runs(
-    @CurrentProject() ctx: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() p: MonitorIdParams,
     @Query() q: PaginationQueryDto,
   ): Promise<Paginated<EvalRunResponse>> {
-    return this.monitors.runs(ctx.projectId, p.monitor_id, q.limit, q.offset);
+    return this.monitors.runs(projectId, p.monitor_id, q.limit, q.offset);
   }
 }
