@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Min } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { stacked } from '../../common/decorators';
 import { Answers } from '../../common/http/route.decorators';
 import { RateLimit } from '../auth/decorators/auth.decorator';
 import { ProjectController } from '../auth/decorators/controller.decorator';
@@ -32,6 +33,16 @@ class MetricVersionParams extends MetricNameParams {
   @Min(1)
   version: number;
 }
+
+/** A preview: 200 with what the judge would get (and answer), under run creation's `evalRuns` limit. */
+const PreviewRoute = (summary: string) =>
+  stacked(
+    RateLimit('evalRuns'),
+    Answers.ok(PreviewResponse, {
+      summary,
+      description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
+    }),
+  );
 
 /** /evaluations/custom-metrics: a project's own LLM-judged metrics, versioned. */
 @ProjectController('custom metrics', 'evaluations/custom-metrics')
@@ -65,11 +76,7 @@ export class CustomMetricsController {
   }
 
   @Post('preview')
-  @RateLimit('evalRuns')
-  @Answers.ok(PreviewResponse, {
-    summary: 'Try an unsaved rubric on one trace: the prompt the judge would get, and optionally its answer',
-    description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
-  })
+  @PreviewRoute('Try an unsaved rubric on one trace: the prompt the judge would get, and optionally its answer')
   previewDraft(@CurrentProject() ctx: ProjectContext, @Body() body: PreviewDraftRequest): Promise<PreviewResponse> {
     return this.previews.draft(ctx, body);
   }
@@ -126,11 +133,7 @@ export class CustomMetricsController {
   }
 
   @Post(':name/preview')
-  @RateLimit('evalRuns')
-  @Answers.ok(PreviewResponse, {
-    summary: 'A saved version on one trace: the prompt the judge would get, and optionally its answer',
-    description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
-  })
+  @PreviewRoute('A saved version on one trace: the prompt the judge would get, and optionally its answer')
   previewSaved(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MetricNameParams,
