@@ -1,8 +1,7 @@
 import { Get, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { ProjectController } from '../auth/decorators/controller.decorator';
-import { ProjectContext } from '../auth/types/project-context';
 import { TraceAnalyticsQuery } from './dto/analytics-query.dto';
 import {
   AnalyticsBucketDto,
@@ -34,7 +33,7 @@ export class TraceAnalyticsController {
   @ApiOkResponse({
     schema: { anyOf: [arrayOf(AnalyticsBucketDto), arrayOf(TokenCostBucketDto), arrayOf(TopModelDto)] },
   })
-  traces(@CurrentProject() ctx: ProjectContext, @Query() query: TraceAnalyticsQuery): Promise<TraceAnalyticsResponse> {
-    return this.analytics.traces(ctx.projectId, query);
+  traces(@ProjectId() projectId: string, @Query() query: TraceAnalyticsQuery): Promise<TraceAnalyticsResponse> {
+    return this.analytics.traces(projectId, query);
   }
 }

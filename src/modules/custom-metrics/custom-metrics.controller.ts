@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Min } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { stacked } from '../../common/decorators';
 import { Answers } from '../../common/http/route.decorators';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { RateLimit } from '../auth/decorators/auth.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { CurrentProject } from '../auth/decorators/current-project.decorator';
 import { ProjectContext } from '../auth/types/project-context';
 import { CustomMetricPreviewService } from './custom-metric-preview.service';
@@ -33,9 +34,18 @@ class MetricVersionParams extends MetricNameParams {
   version: number;
 }
 
+/** A preview: 200 with what the judge would get (and answer), under run creation's `evalRuns` limit. */
+const PreviewRoute = (summary: string) =>
+  stacked(
+    RateLimit('evalRuns'),
+    Answers.ok(PreviewResponse, {
+      summary,
+      description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
+    }),
+  );
+
 /** /evaluations/custom-metrics: a project's own LLM-judged metrics, versioned. */
-@ApiTags('custom metrics')
-@Controller('evaluations/custom-metrics')
+@ProjectController('custom metrics', 'evaluations/custom-metrics')
 export class CustomMetricsController {
   constructor(
     private readonly metrics: CustomMetricsService,
@@ -43,7 +53,6 @@ export class CustomMetricsController {
   ) {}
 
   @Post()
-  @Auth()
   @Answers.created(CustomMetricResponse, {
     summary: 'Create a custom metric (version 1)',
     description:
@@ -58,7 +67,6 @@ export class CustomMetricsController {
   }
 
   @Get()
-  @Auth()
   @Answers.page(CustomMetricResponse, 'The project’s custom metrics, by name, each with its latest version')
   list(
     @CurrentProject() ctx: ProjectContext,
@@ -68,24 +76,18 @@ export class CustomMetricsController {
   }
 
   @Post('preview')
-  @Auth({ limit: 'evalRuns' })
-  @Answers.ok(PreviewResponse, {
-    summary: 'Try an unsaved rubric on one trace: the prompt the judge would get, and optionally its answer',
-    description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
-  })
+  @PreviewRoute('Try an unsaved rubric on one trace: the prompt the judge would get, and optionally its answer')
   previewDraft(@CurrentProject() ctx: ProjectContext, @Body() body: PreviewDraftRequest): Promise<PreviewResponse> {
     return this.previews.draft(ctx, body);
   }
 
   @Get(':name')
-  @Auth()
   @Answers.ok(CustomMetricResponse, 'A custom metric with its latest version')
   get(@CurrentProject() ctx: ProjectContext, @Param() p: MetricNameParams): Promise<CustomMetricResponse> {
     return this.metrics.getResponse(ctx, p.name);
   }
 
   @Patch(':name')
-  @Auth()
   @Answers.ok(CustomMetricResponse, {
     summary: 'Change a custom metric',
     description:
@@ -102,7 +104,6 @@ export class CustomMetricsController {
   }
 
   @Delete(':name')
-  @Auth()
   @Answers.noContent({
     summary: 'Delete a custom metric',
     description:
@@ -113,7 +114,6 @@ export class CustomMetricsController {
   }
 
   @Get(':name/versions')
-  @Auth()
   @Answers.page(CustomMetricVersionResponse, 'Every version of a custom metric, newest first')
   versions(
     @CurrentProject() ctx: ProjectContext,
@@ -124,7 +124,6 @@ export class CustomMetricsController {
   }
 
   @Get(':name/versions/:version')
-  @Auth()
   @Answers.ok(CustomMetricVersionResponse, 'One version of a custom metric')
   version(
     @CurrentProject() ctx: ProjectContext,
@@ -134,11 +133,7 @@ export class CustomMetricsController {
   }
 
   @Post(':name/preview')
-  @Auth({ limit: 'evalRuns' })
-  @Answers.ok(PreviewResponse, {
-    summary: 'A saved version on one trace: the prompt the judge would get, and optionally its answer',
-    description: 'Nothing is stored. With judge: true the judge is called once (limited like run creation).',
-  })
+  @PreviewRoute('A saved version on one trace: the prompt the judge would get, and optionally its answer')
   previewSaved(
     @CurrentProject() ctx: ProjectContext,
     @Param() p: MetricNameParams,

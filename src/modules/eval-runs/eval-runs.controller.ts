@@ -1,8 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import type { ProjectContext } from '../auth/types/project-context';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { TraceScoreResponse } from '../scores/dto/trace-score-response.dto';
 import { CreateBatchEvalRunDto } from './dto/create-batch-eval-run.dto';
 import { CreateEvalRunDto } from './dto/create-eval-run.dto';
@@ -65,7 +64,7 @@ export class EvalRunsController extends RunRoutes('TRACE', {
   @Get('template')
   @Auth()
   @Answers.ok(EvalRunTemplateResponse, "A run template for one metric, with each stage's rendered prompt")
-  template(@CurrentProject() ctx: ProjectContext, @Query() q: TemplateQueryDto): Promise<EvalRunTemplateResponse> {
-    return this.runs.template(ctx.projectId, q.metric);
+  template(@ProjectId() projectId: string, @Query() q: TemplateQueryDto): Promise<EvalRunTemplateResponse> {
+    return this.runs.template(projectId, q.metric);
   }
 }

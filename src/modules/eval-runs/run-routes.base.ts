@@ -2,8 +2,7 @@ import { Body, Delete, Get, Param, Post, Query, Res, Type } from '@nestjs/common
 import type { Response } from 'express';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { streamJsonArray } from '../../common/stream-json-array';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import type { ProjectContext } from '../auth/types/project-context';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import {
   DeleteEvalRunQueryDto,
   EvalRunIdParams,
@@ -52,64 +51,64 @@ export function RunRoutes(type: TargetType, texts: RunRouteTexts) {
 
     @Post()
     @RunCreationRoute(texts.create.text, texts.create.created)
-    create(@CurrentProject() ctx: ProjectContext, @Body() dto: FilteredRunDto): Promise<EvalRunResponse> {
-      return this.runs.createFiltered(ctx.projectId, type, dto);
+    create(@ProjectId() projectId: string, @Body() dto: FilteredRunDto): Promise<EvalRunResponse> {
+      return this.runs.createFiltered(projectId, type, dto);
     }
 
     @Post('batch')
     @RunCreationRoute(texts.batch.text)
-    createBatch(@CurrentProject() ctx: ProjectContext, @Body() dto: BatchRunDto): Promise<EvalRunResponse> {
-      return this.runs.createBatch(ctx.projectId, type, dto);
+    createBatch(@ProjectId() projectId: string, @Body() dto: BatchRunDto): Promise<EvalRunResponse> {
+      return this.runs.createBatch(projectId, type, dto);
     }
 
     @Get()
     @RunListRoute(texts.list)
-    list(@CurrentProject() ctx: ProjectContext, @Query() q: ListEvalRunsQueryDto): Promise<Paginated<EvalRunResponse>> {
-      return this.runs.list(ctx.projectId, q, type);
+    list(@ProjectId() projectId: string, @Query() q: ListEvalRunsQueryDto): Promise<Paginated<EvalRunResponse>> {
+      return this.runs.list(projectId, q, type);
     }
 
     @Get(':run_id')
     @RunGetRoute(texts.get)
-    get(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
-      return this.runs.get(ctx.projectId, p.run_id, type);
+    get(@ProjectId() projectId: string, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
+      return this.runs.get(projectId, p.run_id, type);
     }
 
     @Delete(':run_id')
     @RunDeleteRoute(texts.delete)
     async delete(
-      @CurrentProject() ctx: ProjectContext,
+      @ProjectId() projectId: string,
       @Param() p: EvalRunIdParams,
       @Query() q: DeleteEvalRunQueryDto,
     ): Promise<void> {
-      await this.runs.delete(ctx.projectId, p.run_id, q.delete_scores ?? false, type);
+      await this.runs.delete(projectId, p.run_id, q.delete_scores ?? false, type);
     }
 
     @Post(':run_id/retry')
     @RunRetryRoute(texts.retry, texts.retryConflict)
-    retry(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
-      return this.runs.retry(ctx.projectId, p.run_id, type);
+    retry(@ProjectId() projectId: string, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
+      return this.runs.retry(projectId, p.run_id, type);
     }
 
     @Post(':run_id/cancel')
     @RunCancelRoute(texts.cancel)
-    cancel(@CurrentProject() ctx: ProjectContext, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
-      return this.runs.cancel(ctx.projectId, p.run_id, type);
+    cancel(@ProjectId() projectId: string, @Param() p: EvalRunIdParams): Promise<EvalRunResponse> {
+      return this.runs.cancel(projectId, p.run_id, type);
     }
 
     @Get(':run_id/scores')
     @RunScoresRoute(texts.scores, texts.score)
     async scores(
-      @CurrentProject() ctx: ProjectContext,
+      @ProjectId() projectId: string,
       @Param() p: EvalRunIdParams,
       @Query() q: RunScoresQueryDto,
       @Res() res: Response,
     ): Promise<void> {
-      await streamJsonArray(res, await this.runs.scorePages(ctx.projectId, p.run_id, q, type));
+      await streamJsonArray(res, await this.runs.scorePages(projectId, p.run_id, q, type));
     }
   }
   // The validation pipe and the OpenAPI document take a body's class from the parameter types the
   // compiler records; here those are the unions above, so record the target's own classes.
-  Reflect.defineMetadata('design:paramtypes', [Object, texts.create.body], Routes.prototype, 'create');
-  Reflect.defineMetadata('design:paramtypes', [Object, texts.batch.body], Routes.prototype, 'createBatch');
+  Reflect.defineMetadata('design:paramtypes', [String, texts.create.body], Routes.prototype, 'create');
+  Reflect.defineMetadata('design:paramtypes', [String, texts.batch.body], Routes.prototype, 'createBatch');
   return Routes;
 }

@@ -1,8 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import { ProjectContext } from '../auth/types/project-context';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { ProviderStatusDto } from './dto/provider-status.dto';
 import { ProviderViews } from './provider-views';
 
@@ -19,8 +18,8 @@ export class JudgeController {
       'A project sees the settings dropped for its own models only, and neither base URLs nor error texts; operators get the full view at GET /admin/judge-providers (ADMIN_TOKEN).',
   })
   @ApiOkResponse({ type: ProviderStatusDto, isArray: true })
-  listProviders(@CurrentProject() ctx: ProjectContext): Promise<ProviderStatusDto[]> {
-    return this.views.forProject(ctx.projectId);
+  listProviders(@ProjectId() projectId: string): Promise<ProviderStatusDto[]> {
+    return this.views.forProject(projectId);
   }
 
   /** The operator's view (behind the admin token, see MetricsApiModule). */

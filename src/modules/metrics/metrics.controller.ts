@@ -1,13 +1,11 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth } from '../auth/decorators/auth.decorator';
+import { Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ProjectController } from '../auth/decorators/controller.decorator';
 import { SessionMetricDto } from './dto/session-metric.dto';
 import { MetricsService } from './metrics.service';
 
-@ApiTags('evaluations')
-@Auth()
 /** GET /evaluations/trace-metrics, which lists custom metrics too, lives in custom-metrics (TraceMetricsController). */
-@Controller('evaluations')
+@ProjectController('evaluations', 'evaluations')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 

@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
 import { Answers } from '../../common/http/route.decorators';
-import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import type { ProjectContext } from '../auth/types/project-context';
+import { RateLimit } from '../auth/decorators/auth.decorator';
+import { ProjectController } from '../auth/decorators/controller.decorator';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { EvalRunResponse } from '../eval-runs/dto/eval-run-response.dto';
 import {
   CreateMonitorRequest,
@@ -15,39 +14,34 @@ import {
 import { MonitorResponse } from './dto/monitor-response.dto';
 import { MonitorsService } from './monitors.service';
 
-@ApiTags('evaluations')
-@Controller('evaluations/monitors')
+@ProjectController('evaluations', 'evaluations/monitors')
 export class MonitorsController {
   constructor(private readonly monitors: MonitorsService) {}
 
   @Post()
-  @Auth()
   @Answers.created(MonitorResponse, {
     summary: 'Create a monitor: eval runs spawned on a cadence',
     description:
       "Metrics are checked against the target type's registry and filters against its keys (unknown keys: 422). " +
       "By default (scope 'new') each fire evaluates only the matching traces ingested since the last one.",
   })
-  create(@CurrentProject() ctx: ProjectContext, @Body() dto: CreateMonitorRequest): Promise<MonitorResponse> {
-    return this.monitors.create(ctx.projectId, dto);
+  create(@ProjectId() projectId: string, @Body() dto: CreateMonitorRequest): Promise<MonitorResponse> {
+    return this.monitors.create(projectId, dto);
   }
 
   @Get()
-  @Auth()
   @Answers.page(MonitorResponse, 'List monitors, newest first')
-  list(@CurrentProject() ctx: ProjectContext, @Query() q: ListMonitorsQueryDto): Promise<Paginated<MonitorResponse>> {
-    return this.monitors.list(ctx.projectId, q);
+  list(@ProjectId() projectId: string, @Query() q: ListMonitorsQueryDto): Promise<Paginated<MonitorResponse>> {
+    return this.monitors.list(projectId, q);
   }
 
   @Get(':monitor_id')
-  @Auth()
   @Answers.ok(MonitorResponse, 'Get a monitor (with its watermark, last skip and run totals)')
-  get(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
-    return this.monitors.get(ctx.projectId, p.monitor_id);
+  get(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
+    return this.monitors.get(projectId, p.monitor_id);
   }
 
   @Patch(':monitor_id')
-  @Auth()
   @Answers.ok(MonitorResponse, {
     summary: 'Update a monitor',
     description:
@@ -55,36 +49,33 @@ export class MonitorsController {
       'a cadence change recomputes next_run_at from now.',
   })
   update(
-    @CurrentProject() ctx: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() p: MonitorIdParams,
     @Body() dto: UpdateMonitorRequest,
   ): Promise<MonitorResponse> {
-    return this.monitors.update(ctx.projectId, p.monitor_id, dto);
+    return this.monitors.update(projectId, p.monitor_id, dto);
   }
 
   @Delete(':monitor_id')
-  @Auth()
   @Answers.noContent('Delete a monitor; the runs it spawned are kept (their monitor_id becomes null)', 'Deleted.')
-  async delete(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<void> {
-    await this.monitors.delete(ctx.projectId, p.monitor_id);
+  async delete(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<void> {
+    await this.monitors.delete(projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/pause')
-  @Auth()
   @Answers.ok(MonitorResponse, 'Pause a monitor (idempotent): it never fires while PAUSED')
-  pause(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
-    return this.monitors.pause(ctx.projectId, p.monitor_id);
+  pause(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
+    return this.monitors.pause(projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/resume')
-  @Auth()
   @Answers.ok(MonitorResponse, 'Resume a monitor (idempotent): next_run_at is its next slot after now')
-  resume(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
-    return this.monitors.resume(ctx.projectId, p.monitor_id);
+  resume(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<MonitorResponse> {
+    return this.monitors.resume(projectId, p.monitor_id);
   }
 
   @Post(':monitor_id/trigger')
-  @Auth({ limit: 'monitorTrigger' })
+  @RateLimit('monitorTrigger')
   @Answers.accepted(
     EvalRunResponse,
     {
@@ -95,18 +86,17 @@ export class MonitorsController {
     },
     'The spawned run, PENDING.',
   )
-  trigger(@CurrentProject() ctx: ProjectContext, @Param() p: MonitorIdParams): Promise<EvalRunResponse> {
-    return this.monitors.trigger(ctx.projectId, p.monitor_id);
+  trigger(@ProjectId() projectId: string, @Param() p: MonitorIdParams): Promise<EvalRunResponse> {
+    return this.monitors.trigger(projectId, p.monitor_id);
   }
 
   @Get(':monitor_id/runs')
-  @Auth()
   @Answers.page(EvalRunResponse, 'Runs the monitor spawned, newest first')
   runs(
-    @CurrentProject() ctx: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() p: MonitorIdParams,
     @Query() q: PaginationQueryDto,
   ): Promise<Paginated<EvalRunResponse>> {
-    return this.monitors.runs(ctx.projectId, p.monitor_id, q.limit, q.offset);
+    return this.monitors.runs(projectId, p.monitor_id, q.limit, q.offset);
   }
 }

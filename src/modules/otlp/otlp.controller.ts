@@ -13,8 +13,7 @@ import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { DomainError, ErrorCode } from '../../common/errors/domain.error';
 import { httpStatusFor } from '../../common/errors/http-status-for';
 import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import { ProjectContext } from '../auth/types/project-context';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { ExportTraceServiceResponseDto, OTLP_JSON_SCHEMA } from './dto/export-response.dto';
 import { OtlpService } from './otlp.service';
 import { OTLP_PROTOBUF } from './otlp.paths';
@@ -48,14 +47,14 @@ export class OtlpController {
   @ApiOkResponse({ type: ExportTraceServiceResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'The body is larger than BODY_LIMIT_BYTES.', type: ErrorResponseDto })
   async export(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Req() req: Request,
     @Res() res: Response,
     @Body() body: unknown,
   ): Promise<void> {
     const protobuf = Buffer.isBuffer(body);
     const spans = readExport(protobuf ? decode(body) : jsonBody(body), protobuf ? 'protobuf' : 'hex');
-    const partial = await this.exportOrRetry(project.projectId, spans);
+    const partial = await this.exportOrRetry(projectId, spans);
     if (protobuf || req.is(OTLP_PROTOBUF)) {
       res.status(200).type(OTLP_PROTOBUF).send(encodeTraceResponse(partial));
     } else {

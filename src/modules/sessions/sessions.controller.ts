@@ -3,9 +3,8 @@ import { ApiNotFoundResponse, ApiPayloadTooLargeResponse } from '@nestjs/swagger
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { Paginated } from '../../common/dto/pagination.dto';
 import { Answers } from '../../common/http/route.decorators';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { ProjectController } from '../auth/decorators/controller.decorator';
-import { ProjectContext } from '../auth/types/project-context';
 import {
   ListSessionsQueryDto,
   SessionAnalyticsQueryDto,
@@ -31,11 +30,8 @@ export class SessionsController {
       'Sessions are the traces of the project grouped by session_id. Filters select whole sessions; the ' +
       'aggregates always cover all of a session’s traces. Ties are broken by session_id.',
   })
-  list(
-    @CurrentProject() project: ProjectContext,
-    @Query() query: ListSessionsQueryDto,
-  ): Promise<Paginated<SessionSummary>> {
-    return this.sessions.list(project.projectId, query);
+  list(@ProjectId() projectId: string, @Query() query: ListSessionsQueryDto): Promise<Paginated<SessionSummary>> {
+    return this.sessions.list(projectId, query);
   }
 
   // Declared before `:session_id`, so that it is matched first (a session named "analytics" is not reachable here).
@@ -47,10 +43,10 @@ export class SessionsController {
       'the start of its first trace. More than 10,000 buckets is a 422.',
   })
   analytics(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Query() query: SessionAnalyticsQueryDto,
   ): Promise<SessionAnalyticsBucket[]> {
-    return this.sessions.analytics(project.projectId, query);
+    return this.sessions.analytics(projectId, query);
   }
 
   @Get(':session_id')
@@ -61,11 +57,11 @@ export class SessionsController {
   @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'The page is larger than MAX_RESPONSE_BYTES.', type: ErrorResponseDto })
   get(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() params: SessionIdParams,
     @Query() page: SessionTracesPageDto,
   ): Promise<SessionDetail> {
-    return this.sessions.get(project.projectId, params.session_id, page);
+    return this.sessions.get(projectId, params.session_id, page);
   }
 
   @Delete(':session_id')
@@ -74,7 +70,7 @@ export class SessionsController {
     description: 'Deletes every trace of the session with its spans. Session scores are kept.',
   })
   @ApiNotFoundResponse({ description: 'No trace of the project has this session id.', type: ErrorResponseDto })
-  remove(@CurrentProject() project: ProjectContext, @Param() params: SessionIdParams): Promise<SessionDeleteResponse> {
-    return this.sessions.delete(project.projectId, params.session_id);
+  remove(@ProjectId() projectId: string, @Param() params: SessionIdParams): Promise<SessionDeleteResponse> {
+    return this.sessions.delete(projectId, params.session_id);
   }
 }

@@ -14,8 +14,7 @@ import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { Paginated, PaginationQueryDto } from '../../common/dto/pagination.dto';
 import { Answers } from '../../common/http/route.decorators';
 import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentProject } from '../auth/decorators/current-project.decorator';
-import { ProjectContext } from '../auth/types/project-context';
+import { ProjectId } from '../auth/decorators/current-project.decorator';
 import { BatchDeleteResultDto, BatchDeleteTracesDto, BatchTagResultDto, BatchTagTracesDto } from './dto/batch.dto';
 import { ListTracesQueryDto } from './dto/list-traces.query.dto';
 import { SpanCreateDto } from './dto/span-create.dto';
@@ -54,11 +53,11 @@ export class TracesController {
   @ApiConflictResponse({ description: 'The trace id belongs to another project.', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'The body is larger than the configured limit.', type: ErrorResponseDto })
   ingest(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Body(TraceCreateBodyPipe) body: Readonly<TraceCreateDto>,
     @Headers('x-request-id') requestId?: string,
   ): Promise<TraceAcceptedDto> {
-    return this.traces.ingest(project.projectId, body, requestId);
+    return this.traces.ingest(projectId, body, requestId);
   }
 
   @Get()
@@ -67,11 +66,8 @@ export class TracesController {
     summary: 'List traces',
     description: 'Filters, sorting (ties broken by trace_id) and paging.',
   })
-  list(
-    @CurrentProject() project: ProjectContext,
-    @Query() query: ListTracesQueryDto,
-  ): Promise<Paginated<TraceListItemDto>> {
-    return this.traces.listTraces(project.projectId, query);
+  list(@ProjectId() projectId: string, @Query() query: ListTracesQueryDto): Promise<Paginated<TraceListItemDto>> {
+    return this.traces.listTraces(projectId, query);
   }
 
   @Get('users')
@@ -80,11 +76,8 @@ export class TracesController {
     summary: 'End users seen in traces',
     description: 'Ordered by last_seen, most recent first.',
   })
-  users(
-    @CurrentProject() project: ProjectContext,
-    @Query() page: PaginationQueryDto,
-  ): Promise<Paginated<TraceUserSummaryDto>> {
-    return this.traces.listUsers(project.projectId, page);
+  users(@ProjectId() projectId: string, @Query() page: PaginationQueryDto): Promise<Paginated<TraceUserSummaryDto>> {
+    return this.traces.listUsers(projectId, page);
   }
 
   @Post('batch/delete')
@@ -93,11 +86,8 @@ export class TracesController {
     summary: 'Delete several traces',
     description: 'Ids unknown to the project are ignored.',
   })
-  batchDelete(
-    @CurrentProject() project: ProjectContext,
-    @Body() body: BatchDeleteTracesDto,
-  ): Promise<BatchDeleteResultDto> {
-    return this.traces.deleteTraces(project.projectId, body);
+  batchDelete(@ProjectId() projectId: string, @Body() body: BatchDeleteTracesDto): Promise<BatchDeleteResultDto> {
+    return this.traces.deleteTraces(projectId, body);
   }
 
   @Post('batch/tags')
@@ -106,21 +96,21 @@ export class TracesController {
     summary: 'Add and remove tags on several traces',
     description: 'Removals first, then additions.',
   })
-  batchTags(@CurrentProject() project: ProjectContext, @Body() body: BatchTagTracesDto): Promise<BatchTagResultDto> {
-    return this.traces.retagTraces(project.projectId, body);
+  batchTags(@ProjectId() projectId: string, @Body() body: BatchTagTracesDto): Promise<BatchTagResultDto> {
+    return this.traces.retagTraces(projectId, body);
   }
 
   @Get(':trace_id')
   @Auth()
   @Answers.ok(TraceResponseDto, 'Get a trace with its spans')
   async get(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() params: TraceIdParams,
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
     // The body is JSON text from PostgreSQL, sent as is; a large read keeps its permit until it is written.
     const sent = new Promise<void>((resolve) => res.once('close', () => resolve()));
-    const body = await this.traces.getTraceJson(project.projectId, params.trace_id, sent);
+    const body = await this.traces.getTraceJson(projectId, params.trace_id, sent);
     res.type('application/json');
     return body;
   }
@@ -134,18 +124,18 @@ export class TracesController {
       'A body that sets nothing (empty, `{}`) is a no-op: the trace is returned unchanged, updated_at included.',
   })
   update(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() params: TraceIdParams,
     @Body() body: TraceUpdateDto,
   ): Promise<TraceResponseDto> {
-    return this.traces.updateTrace(project.projectId, params.trace_id, body);
+    return this.traces.updateTrace(projectId, params.trace_id, body);
   }
 
   @Delete(':trace_id')
   @Auth()
   @Answers.noContent('Delete a trace and its spans')
-  remove(@CurrentProject() project: ProjectContext, @Param() params: TraceIdParams): Promise<void> {
-    return this.traces.deleteTrace(project.projectId, params.trace_id);
+  remove(@ProjectId() projectId: string, @Param() params: TraceIdParams): Promise<void> {
+    return this.traces.deleteTrace(projectId, params.trace_id);
   }
 
   @Post(':trace_id/spans')
@@ -154,11 +144,11 @@ export class TracesController {
   @ApiBody({ type: [SpanCreateDto] })
   @ApiCreatedResponse({ type: SpansAcceptedDto })
   addSpans(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() params: TraceIdParams,
     @Body(SpanListBodyPipe) body: ReadonlyArray<SpanCreateDto>,
   ): Promise<SpansAcceptedDto> {
-    return this.traces.addSpans(project.projectId, params.trace_id, [...body]);
+    return this.traces.addSpans(projectId, params.trace_id, [...body]);
   }
 
   @Patch(':trace_id/spans/:span_id')
@@ -170,10 +160,10 @@ export class TracesController {
       "A body that sets nothing (empty, `{}`) is a no-op: the trace's updated_at does not move.",
   })
   updateSpan(
-    @CurrentProject() project: ProjectContext,
+    @ProjectId() projectId: string,
     @Param() params: SpanIdParams,
     @Body() body: SpanUpdateDto,
   ): Promise<SpanResponseDto> {
-    return this.traces.updateSpan(project.projectId, params.trace_id, params.span_id, body);
+    return this.traces.updateSpan(projectId, params.trace_id, params.span_id, body);
   }
 }

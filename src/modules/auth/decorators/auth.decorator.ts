@@ -29,14 +29,22 @@ export interface AuthOptions {
 
 /**
  * Only the chosen limit applies: every other named throttler is skipped for the route. The document
- * names it (`x-rate-limit`), so the route's 429 example quotes that limit.
+ * names it (`x-rate-limit`), so the route's 429 example quotes that limit. Every name is set (the
+ * chosen one to "not skipped"), so a route's choice overrides its controller's whole.
  */
 function onlyLimit(limit: RateLimitName) {
   return applyDecorators(
-    SkipThrottle(Object.fromEntries(RATE_LIMITS.filter((l) => l !== limit).map((l) => [l, true]))),
+    SkipThrottle(Object.fromEntries(RATE_LIMITS.map((l) => [l, l !== limit]))),
     ApiExtension('x-rate-limit', limit),
   );
 }
+
+/**
+ * On a route of a `ProjectController` or `UserController`: another named window limit than the
+ * controller's `default`. Only metadata: the controller's guards (RateLimitGuard) enforce it. Not
+ * `ingest`, whose limiter is another guard (see `ProjectController`'s `limit`).
+ */
+export const RateLimit = (limit: Exclude<RateLimitName, 'ingest'>) => onlyLimit(limit);
 
 const errorResponses = () =>
   applyDecorators(

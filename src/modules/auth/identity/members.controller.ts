@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, Patch, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { UserAuth } from '../decorators/auth.decorator';
+import { Body, Delete, Get, Patch, Post } from '@nestjs/common';
+import { RateLimit } from '../decorators/auth.decorator';
+import { UserController } from '../decorators/controller.decorator';
 import { CurrentUser } from '../decorators/current-project.decorator';
 import { UserContext } from '../types/project-context';
 import {
@@ -13,22 +13,19 @@ import { InvitationsService } from './invitations.service';
 import { MembersService } from './members.service';
 import { Answers, UuidParam } from '../../../common/http/route.decorators';
 
-@ApiTags('members')
-@Controller('organizations/:org_id')
+@UserController('members', 'organizations/:org_id')
 export class MembersController {
   constructor(
     private readonly members: MembersService,
     private readonly invitations: InvitationsService,
   ) {}
 
-  @UserAuth()
   @Get('members')
   @Answers.ok([MembershipResponse], "An organization's members, oldest first (any member)")
   list(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string) {
     return this.members.list(user, orgId);
   }
 
-  @UserAuth()
   @Patch('members/:user_id')
   @Answers.ok(
     MembershipResponse,
@@ -43,7 +40,6 @@ export class MembersController {
     return this.members.changeRole(user, orgId, userId, body.role);
   }
 
-  @UserAuth()
   @Delete('members/:user_id')
   @Answers.noContent('Remove a member (Owner: ADMIN or MEMBER; Admin: MEMBER only; never an OWNER)')
   remove(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string, @UuidParam('user_id') userId: string) {
@@ -51,7 +47,7 @@ export class MembersController {
   }
 
   // The original's 10 per hour per caller (RATE_LIMIT_INVITATIONS), instead of the default window.
-  @UserAuth({ limit: 'invitations' })
+  @RateLimit('invitations')
   @Post('invitations')
   @Answers.created(
     InvitationResponse,
@@ -61,14 +57,12 @@ export class MembersController {
     return this.invitations.create(user, orgId, body);
   }
 
-  @UserAuth()
   @Get('invitations')
   @Answers.ok([InvitationResponse], "An organization's invitations, every status, newest first (any member)")
   listInvitations(@CurrentUser() user: UserContext, @UuidParam('org_id') orgId: string) {
     return this.invitations.list(user, orgId);
   }
 
-  @UserAuth()
   @Delete('invitations/:invitation_id')
   @Answers.noContent('Revoke a pending invitation (Admin or Owner)')
   revoke(

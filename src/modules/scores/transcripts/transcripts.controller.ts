@@ -1,9 +1,8 @@
 import { Body, Get, Param, Put } from '@nestjs/common';
 import { notFound } from '../../../common/errors/domain.error';
 import { Answers } from '../../../common/http/route.decorators';
-import { CurrentProject } from '../../auth/decorators/current-project.decorator';
+import { ProjectId } from '../../auth/decorators/current-project.decorator';
 import { ProjectController } from '../../auth/decorators/controller.decorator';
-import { ProjectContext } from '../../auth/types/project-context';
 import { ScoreIdParams } from '../dto/score-params.dto';
 import { TraceScoresRepository } from '../trace-scores.repository';
 import { JudgeTranscriptStore } from './judge-transcript.store';
@@ -23,10 +22,10 @@ export class TranscriptsController {
     description:
       'A 404 when the project has no such score. A score without a transcript (a manual score, a signal computed without a judge, a score written while the project opted out) answers `attempts: []` and `created_at: null`.',
   })
-  async transcript(@CurrentProject() ctx: ProjectContext, @Param() params: ScoreIdParams): Promise<TranscriptResponse> {
-    const score = await this.scores.findInProject(ctx.projectId, params.score_id);
+  async transcript(@ProjectId() projectId: string, @Param() params: ScoreIdParams): Promise<TranscriptResponse> {
+    const score = await this.scores.findInProject(projectId, params.score_id);
     if (!score) throw notFound(`Score ${params.score_id} not found.`);
-    const found = await this.transcripts.read(ctx.projectId, score.id);
+    const found = await this.transcripts.read(projectId, score.id);
     const version = score.metadata?.metric_version;
     return {
       score_id: score.id,
@@ -40,8 +39,8 @@ export class TranscriptsController {
 
   @Get('transcript-settings')
   @Answers.ok(TranscriptSettings, 'Whether the project keeps judge transcripts')
-  async settings(@CurrentProject() ctx: ProjectContext): Promise<TranscriptSettings> {
-    return { enabled: await this.transcripts.enabled(ctx.projectId) };
+  async settings(@ProjectId() projectId: string): Promise<TranscriptSettings> {
+    return { enabled: await this.transcripts.enabled(projectId) };
   }
 
   @Put('transcript-settings')
@@ -49,11 +48,8 @@ export class TranscriptsController {
     summary: 'Keep judge transcripts, or opt out',
     description: 'Applies to scores written from now on; transcripts already kept stay until their score is deleted.',
   })
-  async setSettings(
-    @CurrentProject() ctx: ProjectContext,
-    @Body() body: TranscriptSettings,
-  ): Promise<TranscriptSettings> {
-    await this.transcripts.setEnabled(ctx.projectId, body.enabled);
+  async setSettings(@ProjectId() projectId: string, @Body() body: TranscriptSettings): Promise<TranscriptSettings> {
+    await this.transcripts.setEnabled(projectId, body.enabled);
     return { enabled: body.enabled };
   }
 }
