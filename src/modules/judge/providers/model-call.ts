@@ -29,11 +29,11 @@ export interface ModelAnswer {
  *
  * Why not generateText: the judge makes one-message, tool-less, single-step calls with its own
  * retries (maxRetries 0) and its own JSON parsing, and generateText's agent loop around that one
- * `doGenerate` (prompt standardisation, step and event objects, callbacks, result objects) cost
- * ~0.35 ms of CPU per call, a third of a worker's CPU per evaluation with an instant judge
- * (docs/performance.md, issue 27 point 4, "Fourth step"). This passes the model what generateText
- * would for the same options (a system message, one user text part, `toolChoice` auto, and
- * `Output.object`'s response format).
+ * `doGenerate` (prompt standardisation, step and event objects, callbacks, result objects, a second
+ * parse of the output) cost ~0.4 ms of CPU per call, a quarter of a worker's CPU per evaluation with
+ * an instant judge (docs/performance.md, issue 27 point 4, "Fourth step"). This passes the model
+ * what generateText would for the same options (a system message, one user text part, `toolChoice`
+ * auto, and `Output.object`'s response format).
  */
 export async function generateOnce(model: LanguageModelV4, request: ModelRequest): Promise<ModelAnswer> {
   const result = await model.doGenerate({
