@@ -55,10 +55,15 @@ const rssMb = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
-/** CPU time (user + system) a process has used, in ms (/proc/<pid>/stat, 100 ticks per second). */
-const cpuMs = (pid: number): number => {
+/** CPU time a process has used in user and kernel mode, in ms (/proc/<pid>/stat, 100 ticks per second). */
+const cpuSplitMs = (pid: number): { user: number; system: number } => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+};
+/** CPU time (user + system) a process has used, in ms. */
+const cpuMs = (pid: number): number => {
+  const { user, system } = cpuSplitMs(pid);
+  return user + system;
 };
 /**
  * Waits until a process has booted: under load 2.5 s may not be enough, and boot CPU counted as
@@ -422,15 +427,17 @@ async function evalRun(
       sampling_rate: 1,
     });
     if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
-    const cpuBefore = cpuMs(worker.pid!);
+    const cpuBefore = cpuSplitMs(worker.pid!);
     const xactsBefore = await transactions(pool);
     const result = await waitRun(pool, res.body.id, onTick ? () => onTick(worker.pid!) : undefined);
     if (result.evaluated !== n) throw new Error(`evaluated ${result.evaluated} of ${n}`);
     await sleep(1500); // backends report their statistics at most once a second
+    const cpuAfter = cpuSplitMs(worker.pid!);
     return {
       ...result,
       xactsPerItem: ((await transactions(pool)) - xactsBefore) / n,
-      cpuPerItemMs: (cpuMs(worker.pid!) - cpuBefore) / n,
+      cpuPerItemMs: (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / n,
+      systemCpuPerItemMs: (cpuAfter.system - cpuBefore.system) / n,
       maxConcurrent: judge.maxConcurrent,
       bootCpuMs,
       calls: judge.requests.length,
@@ -462,7 +469,7 @@ async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
       `  judge ${String(latency).padStart(3)} ms | concurrency ${String(concurrency).padStart(2)} | ${fmt(n).padStart(6)} traces in ` +
         `${fmt(r.seconds, 1).padStart(5)} s | ${fmt(rate, 1).padStart(7)} evals/s` +
         (latency > 0 ? ` | ideal ${fmt(ideal)} /s → ${fmt((100 * rate) / ideal, 1)} %` : ' | (pipeline overhead)') +
-        ` | worker CPU ${fmt(r.cpuPerItemMs, 2)} ms/evaluation | ${fmt(r.xactsPerItem, 2)} PostgreSQL transactions/evaluation | judge in flight max ${r.maxConcurrent} | failed ${r.failed}` +
+        ` | worker CPU ${fmt(r.cpuPerItemMs, 2)} ms/evaluation (kernel ${fmt(r.systemCpuPerItemMs, 2)}) | ${fmt(r.xactsPerItem, 2)} PostgreSQL transactions/evaluation | judge in flight max ${r.maxConcurrent} | failed ${r.failed}` +
         ` | worker boot CPU ${fmt(r.bootCpuMs)} ms (not counted) | load ${loadAverage()}`,
     );
   }

@@ -32,6 +32,7 @@ import { JUDGE_PROVIDERS, providerStatus, resolveModel, type ProviderStatus } fr
 import { ProviderHealthBook } from './provider-health';
 import { assertReachable } from './provider-reachability';
 import { aiSdk, AiSdkModels } from './providers/ai-sdk-models';
+import { generateOnce } from './providers/model-call';
 import {
   classifyFailure,
   InvalidJudgeOutputError,
@@ -46,7 +47,7 @@ export { JUDGE_SYSTEM_PROMPT, stageSchemaName } from './judge-prompt';
 const OUTPUT_TOKEN_RESERVE = 400;
 
 /**
- * What every SDK call gets: no SDK retries (withRetries does them) and no SDK telemetry. The judge
+ * What embedMany gets: no SDK retries (withRetries does them) and no SDK telemetry. The judge
  * registers no telemetry integration, yet left on the SDK still builds its tracing-channel events
  * for every call (measured in docs/performance.md, issue 27 point 4).
  */
@@ -163,62 +164,34 @@ export class JudgeService implements OnModuleDestroy {
     const model = this.resolveModel(opts.model);
     this.assertModelUsable(model.id);
     const languageModel = await this.models.language(model);
-    const { asSchema, generateText, NoObjectGeneratedError, Output } = await aiSdk();
-    const schemaName = stageSchemaName(stage);
+    const { asSchema } = await aiSdk();
+    const json = { schema: await outputSchema(schema, asSchema).jsonSchema, name: stageSchemaName(stage) };
     const estimate = Math.ceil((JUDGE_SYSTEM_PROMPT.length + prompt.length) / 4) + OUTPUT_TOKEN_RESERVE;
 
     // What the current attempt sent and got back, for the transcript.
     let seen: SeenAttempt = { mode: 'structured', prompt, answer: null };
 
-    const structured = async (signal: AbortSignal): Promise<AttemptOutcome<T>> => {
-      seen = { mode: 'structured', prompt, answer: null };
-      try {
-        const result = await generateText({
-          model: languageModel,
-          instructions: JUDGE_SYSTEM_PROMPT,
-          prompt,
-          temperature: this.config.judge.temperature,
-          ...SDK_CALL,
-          abortSignal: signal,
-          output: Output.object({ schema: outputSchema(schema, asSchema), name: schemaName }),
-        });
-        seen.answer = result.text;
-        this.health.noteWarnings(model, result.warnings);
-        const usage = tokensOf(result.usage);
-        let value: T;
-        try {
-          value = result.output as T;
-        } catch {
-          value = parseTextOrThrow(result.text, schema, usage);
-        }
-        return { value, ...usage };
-      } catch (error) {
-        if (NoObjectGeneratedError.isInstance(error)) {
-          // The SDK could not read the answer (e.g. wrapped in a code fence): parse it ourselves.
-          seen.answer = error.text ?? null;
-          const usage = tokensOf(error.usage);
-          return { value: parseTextOrThrow(error.text, schema, usage), ...usage };
-        }
-        throw error;
-      }
-    };
-
-    const textMode = async (signal: AbortSignal): Promise<AttemptOutcome<T>> => {
-      const textPrompt = `${prompt}\n\nAnswer with one JSON object following this JSON Schema, with no other text:\n${JSON.stringify(z.toJSONSchema(schema))}`;
-      seen = { mode: 'text', prompt: textPrompt, answer: null };
-      const result = await generateText({
-        model: languageModel,
+    // One model call; its answer is parsed and validated here (a fenced or wrapped object too).
+    const ask = async (mode: SeenAttempt['mode'], text: string, signal: AbortSignal): Promise<AttemptOutcome<T>> => {
+      seen = { mode, prompt: text, answer: null };
+      const answer = await generateOnce(languageModel, {
         instructions: JUDGE_SYSTEM_PROMPT,
-        prompt: textPrompt,
+        prompt: text,
         temperature: this.config.judge.temperature,
-        ...SDK_CALL,
+        json: mode === 'structured' ? json : undefined,
         abortSignal: signal,
       });
-      seen.answer = result.text;
-      this.health.noteWarnings(model, result.warnings);
-      const usage = tokensOf(result.usage);
-      return { value: parseTextOrThrow(result.text, schema, usage), ...usage };
+      seen.answer = answer.text;
+      this.health.noteWarnings(model, answer.warnings);
+      const usage = tokensOf(answer);
+      return { value: parseTextOrThrow(answer.text, schema, usage), ...usage };
     };
+    const textMode = (signal: AbortSignal) =>
+      ask(
+        'text',
+        `${prompt}\n\nAnswer with one JSON object following this JSON Schema, with no other text:\n${JSON.stringify(z.toJSONSchema(schema))}`,
+        signal,
+      );
 
     const onAttempt = opts.transcript && transcriptListener(opts.transcript, stage, model.id, () => seen);
 
@@ -229,7 +202,7 @@ export class JudgeService implements OnModuleDestroy {
       async (signal) => {
         if (this.textOnlyModels.has(model.id)) return textMode(signal);
         try {
-          return await structured(signal);
+          return await ask('structured', prompt, signal);
         } catch (error) {
           if (!rejectsStructuredOutput(error)) throw error;
           this.textOnlyModels.add(model.id);

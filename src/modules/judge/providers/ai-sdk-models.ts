@@ -1,4 +1,5 @@
-import type { EmbeddingModel, LanguageModel } from 'ai';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { EmbeddingModel } from 'ai';
 import type { AppConfig, JudgeProviderKey } from '../../../config/env';
 import { DomainError, ErrorCode } from '../../../common/errors/domain.error';
 import type { ResolvedModel } from '../judge.types';
@@ -73,15 +74,16 @@ export class AiSdkModels {
   }
 
   /** One SDK model object per model id, made on its first call (a worker asks for it on every judge call). */
-  private readonly languageModels = new Map<string, Promise<LanguageModel>>();
+  private readonly languageModels = new Map<string, Promise<LanguageModelV4>>();
 
-  language(model: ResolvedModel): Promise<LanguageModel> {
+  /** The provider's model, called through the SDK's specification interface (model-call.ts). */
+  language(model: ResolvedModel): Promise<LanguageModelV4> {
     let made = this.languageModels.get(model.id);
     if (!made) this.languageModels.set(model.id, (made = this.makeLanguage(model)));
     return made;
   }
 
-  private async makeLanguage(model: ResolvedModel): Promise<LanguageModel> {
+  private async makeLanguage(model: ResolvedModel): Promise<LanguageModelV4> {
     switch (model.provider) {
       case 'openai': {
         const openai = await this.openaiProvider();
