@@ -269,6 +269,9 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
         inFlight -= 1;
       }
     };
+    // 'finish' (the answer handed to the socket) comes before the client can have read it, so a caller
+    // that frees its slot on reading the answer is never counted twice; 'close' covers aborted answers.
+    res.on('finish', finish);
     res.on('close', finish);
     try {
       if (!endpoint) return send(res, log, 404, protocol.errorBody(404, `No route for ${req.method} ${path}`));
