@@ -13,10 +13,14 @@
  *   node dist/bench/ingest/run.js --url http://127.0.0.1:8000 --api-key sk_pp_... --project bench \
  *        --database-url postgresql://postgres@127.0.0.1:5432/pandaprobe
  *
- * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is added to the API processes it starts.
+ * When it starts the API itself, the database is dropped and recreated first, and the API listens on
+ * --port (BENCH_PORT; default 18000 + pid % 1000). Each round also prints what it cost PostgreSQL
+ * (pg-cost.ts: its backends' CPU, blocks read, WAL and checkpoints, table sizes).
+ * BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is added to the API processes it starts;
+ * with "--trace-gc" there, the API's GC pauses per trace are summed from its output.
  * Every option also reads an environment variable: BENCH_URL, PANDAPROBE_API_KEY, PANDAPROBE_PROJECT_NAME,
  * BENCH_DATABASE_URL, REDIS_URL, BENCH_API_PROCESSES, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SPANS,
- * BENCH_ROUNDS, BENCH_LOG_LEVEL. The rows written are deleted at the end unless --keep is given. The
+ * BENCH_ROUNDS, BENCH_LOG_LEVEL, BENCH_PORT. The rows written are deleted at the end unless --keep is given. The
  * started API runs the ingestion bucket at 10^8/s (its Redis call is paid, it never refuses).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,7 +30,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { startScriptNodeFlags } from '../../test/support/start-flags';
-import { prepareDatabase, treeCpuMs } from '../support/api-process';
+import { dropDatabase, prepareDatabase, treeCpuMs } from '../support/api-process';
+import { pgDelta, pgSnapshot } from './pg-cost';
 import { makeTrace as makeSampleTrace } from '../support/sample-trace';
 
 // autocannon ships no types; this is the part of its API used here.
@@ -60,6 +65,7 @@ const { values: args } = parseArgs({
     'api-processes': { type: 'string', default: process.env.BENCH_API_PROCESSES },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
     'log-level': { type: 'string', default: process.env.BENCH_LOG_LEVEL ?? 'info' },
+    port: { type: 'string', default: process.env.BENCH_PORT },
     'skip-ceiling': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
@@ -120,6 +126,8 @@ async function benchApi(
     ],
   });
   const before = await countRows(pool, runTag);
+  const pgBefore = await pgSnapshot(pool);
+  const gcBefore = gcPauses.ms;
   const cpuBefore = apiPid ? treeCpuMs(apiPid) : 0;
 
   const result = await autocannon({
@@ -131,6 +139,8 @@ async function benchApi(
     ],
   });
   const cpuPerTrace = apiPid ? (treeCpuMs(apiPid) - cpuBefore) / Math.max(1, result['2xx']) : undefined;
+  const gcPerTrace = (gcPauses.ms - gcBefore) / Math.max(1, result['2xx']);
+  const pgCost = pgDelta(pgBefore, await pgSnapshot(pool), result['2xx']);
   const durable = (await countRows(pool, runTag)) - before;
   const statuses = Object.entries(result.statusCodeStats ?? {})
     .map(([code, s]) => `${code}×${s.count}`)
@@ -144,6 +154,8 @@ async function benchApi(
     `  latency ms:          p50 ${result.latency.p50}   p90 ${result.latency.p90}   p99 ${result.latency.p99}   max ${result.latency.max}`,
   );
   if (cpuPerTrace !== undefined) console.log(`  API CPU per trace:   ${cpuPerTrace.toFixed(2)} ms`);
+  if (gcPauses.lines > 0) console.log(`  API GC per trace:    ${gcPerTrace.toFixed(3)} ms (--trace-gc pauses)`);
+  console.log(`  PostgreSQL:          ${pgCost}`);
   console.log(`  load average:        ${load()}`);
   rows.push({
     what: label,
@@ -157,6 +169,9 @@ async function benchApi(
 }
 
 const DIST = join(__dirname, '..', '..');
+/** A V8 --trace-gc line's pause: "Scavenge 20.1 (25.3) -> 12.0 (26.3) MB, 1.23 / 0.00 ms". */
+const GC_LINE = /(?:Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^,\n]*MB, (?:pooled: [^,]*, )?([\d.]+) \/ [\d.]+ ms/g;
+const gcPauses = { lines: 0, ms: 0 };
 
 /** Starts the built API (dist/src/main.js) with `processes` HTTP processes, ingestion unthrottled. */
 async function startApi(processes: number, port: number, apiKey: string): Promise<ChildProcess> {
@@ -188,7 +203,17 @@ async function startApi(processes: number, port: number, apiKey: string): Promis
     // The request log goes to a pipe that is read and dropped, as a log collector would read it.
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  child.stdout!.resume();
+  // With --trace-gc in BENCH_NODE_ARGS, V8's lines come on the same pipe: their pauses are summed.
+  let tail = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = tail + chunk.toString('latin1');
+    const cut = text.lastIndexOf('\n');
+    tail = text.slice(cut + 1);
+    for (const m of text.slice(0, cut + 1).matchAll(GC_LINE)) {
+      gcPauses.lines += 1;
+      gcPauses.ms += Number(m[1]);
+    }
+  });
   for (let i = 0; i < 600; i += 1) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
     const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
@@ -215,6 +240,7 @@ async function benchCeiling(pool: Pool, projectId: string, label: string): Promi
   // Rows of earlier rounds carry the same tag: count this round's only (before the fix the
   // ceiling of round n counted rounds 1..n, inflating it n-fold and shrinking the ratio).
   const before = await countRows(pool, tag);
+  const pgBefore = await pgSnapshot(pool);
   const latencies: number[] = [];
   let written = 0;
   const deadline = Date.now() + duration * 1000;
@@ -269,6 +295,7 @@ async function benchCeiling(pool: Pool, projectId: string, label: string): Promi
     }
   };
   await Promise.all(Array.from({ length: connections }, worker));
+  const pgCost = pgDelta(pgBefore, await pgSnapshot(pool), written);
   const durable = (await countRows(pool, tag)) - before;
   latencies.sort((x, y) => x - y);
   const pct = (p: number) =>
@@ -278,6 +305,7 @@ async function benchCeiling(pool: Pool, projectId: string, label: string): Promi
     `  committed:           ${written}   durable in DB: ${durable}  (${(durable / duration).toFixed(0)} traces/s)`,
   );
   console.log(`  latency ms:          p50 ${pct(50)}   p99 ${pct(99)}`);
+  console.log(`  PostgreSQL:          ${pgCost}`);
   console.log(`  load average:        ${load()}`);
   rows.push({ what: label, rate: durable / duration, p50: Number(pct(50)), p99: Number(pct(99)), load: load() });
 }
@@ -332,14 +360,15 @@ async function main(): Promise<void> {
     const counts = (args['api-processes'] ?? (args.url ? '' : '1')).split(',').filter(Boolean).map(Number);
     if (counts.length > 0) {
       const url = new URL(args['database-url']!);
-      await prepareDatabase(
-        Object.assign(new URL(url), { pathname: '/postgres' }).toString(),
-        url.pathname.slice(1),
-        url.toString(),
-      );
+      const adminUrl = Object.assign(new URL(url), { pathname: '/postgres' }).toString();
+      // Each invocation starts from empty tables: an earlier one's deleted rows stay as dead tuples
+      // until a vacuum (this machine's PostgreSQL runs without autovacuum) and its rollup marks
+      // would be refreshed during this one's rounds.
+      await dropDatabase(adminUrl, url.pathname.slice(1));
+      await prepareDatabase(adminUrl, url.pathname.slice(1), url.toString());
       const apiKey = `sk_pp_${randomBytes(32).toString('hex')}`;
       for (const n of counts) {
-        const port = 18_000 + (process.pid % 1000);
+        const port = args.port ? Number(args.port) : 18_000 + (process.pid % 1000);
         const child = await startApi(n, port, apiKey);
         try {
           await alternate(pool, `http://127.0.0.1:${port}`, apiKey, `API, ${n} process${n > 1 ? 'es' : ''}`, child.pid);

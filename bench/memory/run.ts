@@ -22,7 +22,7 @@ import { Client, Pool } from 'pg';
 import Redis from 'ioredis';
 import { startJudgeServer } from '../../test/support/judge-server';
 import { startScriptNodeFlags } from '../../test/support/start-flags';
-import { prepareDatabase, sleep, waitHealthy } from '../support/api-process';
+import { dropDatabase, prepareDatabase, sleep, waitHealthy } from '../support/api-process';
 import { makeTrace } from '../support/sample-trace';
 
 interface AutocannonResult {
@@ -104,7 +104,7 @@ async function freshStores(): Promise<void> {
       await client.end();
     }
   };
-  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await dropDatabase(adminUrl, name);
   if ((await admin(`SELECT 1 FROM pg_database WHERE datname = $1`, [template])).rowCount === 0) {
     await prepareDatabase(adminUrl, template, Object.assign(new URL(url), { pathname: `/${template}` }).toString());
   }

@@ -65,6 +65,17 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
   }
 }
 
+/** Drops the database `name` if it exists, closing its connections. */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** Creates the database when missing and runs every migration. */
 export async function prepareDatabase(adminUrl: string, database: string, databaseUrl: string): Promise<void> {
   await ensureDatabase(adminUrl, database);

@@ -542,6 +542,42 @@ describe('analytics', () => {
       await refresh();
       expect((await latency('hour')).body).toEqual(liveHours);
     });
+
+    it('a timer pass takes every mark of a closed slot in one go and leaves the open slot to the live path', async () => {
+      const o = await createTenant(t);
+      const closed = '2026-02-03T10:00:00Z';
+      const now = new Date().toISOString();
+      await trace(o, ms(closed, 1000), 100, 'COMPLETED', [llm('m-closed', 1, 1, 0.1, closed)]);
+      await trace(o, now, 100, 'COMPLETED', [llm('m-open', 2, 2, 0.2, now)]);
+      const refresher = t.app.get(RollupRefresher);
+      await refresher.run(); // a timer pass: the closed slot is refreshed, the open one waits
+      // 500 more marks of the closed slot, as 500 one-trace statements would leave: one recompute.
+      await t.dataSource.query(
+        `INSERT INTO rollup_dirty (project_id, slot) SELECT $1, $2::timestamptz FROM generate_series(1, 500)`,
+        [o.projectId, closed],
+      );
+      const window = { metric: 'tokens', granularity: 'day', started_after: closed, started_before: ms(now, 60_000) };
+      const live = (await traces(o, window).expect(200)).body;
+      // At most one (project, slot) taken (zero if the service's own timer got there first); 200 marks
+      // a transaction, as before, would have taken the same slot three times.
+      expect(await refresher.run()).toBeLessThanOrEqual(1);
+      const marks = await t.dataSource.query(
+        `SELECT slot, count(*)::int AS n FROM rollup_dirty WHERE project_id = $1 GROUP BY slot`,
+        [o.projectId],
+      );
+      expect(marks).toEqual([{ slot: expect.any(Date), n: 1 }]);
+      expect((marks[0].slot as Date).getTime()).toBeGreaterThan(new Date(closed).getTime());
+      const rolled = await t.dataSource.query(
+        `SELECT slot FROM trace_rollups WHERE project_id = $1 ORDER BY slot`,
+        [o.projectId],
+      );
+      expect(rolled).toEqual([{ slot: new Date(closed) }]);
+      // The open slot is computed live: the answers are the same, and refreshAll takes it too.
+      expect((await traces(o, window).expect(200)).body).toEqual(live);
+      await refresh();
+      expect(await dirtyCount(o)).toBe(0);
+      expect((await traces(o, window).expect(200)).body).toEqual(live);
+    });
   });
 
   describe('trace-score analytics', () => {

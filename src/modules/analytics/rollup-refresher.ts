@@ -21,6 +21,14 @@ export const ROLLUP_REFRESH_INTERVAL_MS = 5_000;
 // Small passes keep each transaction (and a shutdown waiting for it) short; refreshAll loops.
 const MARKS_PER_PASS = 200;
 
+/**
+ * The timer's passes leave a slot alone until it ended over a minute ago. While traces arrive, its
+ * marks keep coming and each pass recomputed it from its raw rows, at a cost growing with the slot:
+ * under steady ingestion one PostgreSQL backend stayed busy (docs/performance.md, "The rollup
+ * refresher during ingestion"). Reads compute a dirty slot, and the last slot of a window, live:
+ * answers stay exact. A late trace marks a closed slot, refreshed at the next pass.
+ */
+const CLOSED_SLOT = `slot + ${SLOT_LENGTH} < now() - interval '1 minute'`;
 /** The taken (project, slot) pairs, as `d(p, s)`. */
 const PAIRS = `unnest($1::uuid[], $2::timestamptz[]) AS d(p, s)`;
 /** The traces of the taken slots, materialised once per statement (as the read path does). */
@@ -63,6 +71,26 @@ export abstract class DirtySlotRefresher extends PeriodicPass<number> {
   /** Takes up to `limit` marks and recomputes what they cover; returns how many distinct marks it took. */
   protected abstract refreshTaken(qr: QueryRunner, limit: number): Promise<number>;
 
+  /**
+   * Deletes every mark of the distinct keys among the `limit` oldest marks of `table` (matching
+   * `where`), and returns those keys. A busy slot collects one mark per write statement (per trace
+   * for a client writing one trace a statement); taken 200 at a time, the same slot was recomputed
+   * from its raw rows once per 200 statements (docs/performance.md, "The rollup refresher during
+   * ingestion"). Marks committed after this transaction's snapshot stay for the next pass.
+   */
+  protected takeMarks<K>(qr: QueryRunner, table: string, keys: string[], limit: number, where = 'true'): Promise<K[]> {
+    const list = keys.join(', ');
+    return qr.query(
+      `WITH oldest AS (
+         SELECT DISTINCT ${list} FROM (SELECT ${list} FROM ${table} WHERE ${where} ORDER BY id LIMIT $1) o),
+       taken AS (
+         DELETE FROM ${table} m USING oldest o WHERE ${keys.map((k) => `m.${k} = o.${k}`).join(' AND ')}
+         RETURNING ${keys.map((k) => `m.${k}`).join(', ')})
+       SELECT DISTINCT ${list} FROM taken`,
+      [limit],
+    );
+  }
+
   protected schedule(): PassSchedule {
     return { intervalMs: ROLLUP_REFRESH_INTERVAL_MS };
   }
@@ -104,17 +132,31 @@ export abstract class DirtySlotRefresher extends PeriodicPass<number> {
  */
 @Injectable()
 export class RollupRefresher extends DirtySlotRefresher {
+  /** refreshAll calls under way: while there is one, passes take the open slots too. */
+  private takingAll = 0;
+
   constructor(@InjectDataSource() dataSource: DataSource) {
     super(dataSource, 'trace-rollups');
   }
 
+  /**
+   * Every mark, the open slots' too. A pass in flight may have ended its last round before this
+   * call: it is joined, then one more pass runs.
+   */
+  override refreshAll(): Promise<number> {
+    this.takingAll += 1;
+    return this.run()
+      .then(() => this.run())
+      .finally(() => (this.takingAll -= 1));
+  }
+
   protected async refreshTaken(qr: QueryRunner, limit: number): Promise<number> {
-    const taken: Array<{ project_id: string; slot: Date }> = await qr.query(
-      `WITH taken AS (
-         DELETE FROM rollup_dirty WHERE id IN (SELECT id FROM rollup_dirty ORDER BY id LIMIT $1)
-         RETURNING project_id, slot)
-       SELECT DISTINCT project_id, slot FROM taken`,
-      [limit],
+    const taken = await this.takeMarks<{ project_id: string; slot: Date }>(
+      qr,
+      'rollup_dirty',
+      ['project_id', 'slot'],
+      limit,
+      this.takingAll > 0 ? undefined : CLOSED_SLOT,
     );
     if (taken.length === 0) return 0;
     const params = [taken.map((t) => t.project_id), taken.map((t) => t.slot)];

@@ -16,12 +16,11 @@ export class ScoreRollupRefresher extends DirtySlotRefresher {
   }
 
   protected async refreshTaken(qr: QueryRunner, limit: number): Promise<number> {
-    const taken: Array<{ project_id: string; name: string; slot: Date }> = await qr.query(
-      `WITH taken AS (
-         DELETE FROM score_rollup_dirty WHERE id IN (SELECT id FROM score_rollup_dirty ORDER BY id LIMIT $1)
-         RETURNING project_id, name, slot)
-       SELECT DISTINCT project_id, name, slot FROM taken`,
-      [limit],
+    const taken = await this.takeMarks<{ project_id: string; name: string; slot: Date }>(
+      qr,
+      'score_rollup_dirty',
+      ['project_id', 'name', 'slot'],
+      limit,
     );
     if (taken.length === 0) return 0;
     const params = [taken.map((t) => t.project_id), taken.map((t) => t.name), taken.map((t) => t.slot)];
