@@ -138,10 +138,17 @@ export class PgFootprint {
   }
 }
 
+const lsn = (text: string): bigint => {
+  const [hi, lo] = text.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+};
+
 /**
- * This database's WAL between two LSNs, decoded once the work is over (so pg_waldump's CPU is not
- * in the figures): every record with a block of one of the database's relations, attributed to the
- * first block's relation, and the commit records of the transactions that wrote them.
+ * This database's WAL from an LSN on, decoded as it is written (`pg_waldump --follow`, at the
+ * lowest priority: on a shared server a checkpoint may recycle segments before the work is over):
+ * every record with a block of one of the database's relations, attributed to the first block's
+ * relation, and the commit records of the transactions that wrote them. Its CPU is its own
+ * process's, in neither the worker's nor the backends' figures.
  */
 class WalReader {
   private readonly byNode = new Map<string, number>();
@@ -151,16 +158,36 @@ class WalReader {
   private commits = 0;
   private commitBytes = 0;
   private error = '';
+  private readTo = 0n;
+  private end: bigint | null = null;
+  private reached: (() => void) | null = null;
+  private readonly child: ReturnType<typeof spawn>;
+  private readonly done: Promise<void>;
 
   constructor(
-    private readonly walDir: string,
-    private readonly from: string,
+    walDir: string,
+    from: string,
     private readonly db: string,
-  ) {}
+  ) {
+    const bin = process.env.BENCH_PG_WALDUMP_BIN ?? '/usr/lib/postgresql/15/bin/pg_waldump';
+    this.child = spawn('nice', ['-n', '19', bin, '-f', '-p', walDir, '-s', from], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stderr!.on('data', (d: Buffer) => (this.error += d.toString()));
+    this.done = (async () => {
+      for await (const line of createInterface({ input: this.child.stdout! })) this.line(line);
+    })();
+  }
 
   private line(line: string): void {
-    const m = /len \(rec\/tot\):\s*\d+\/\s*(\d+), tx:\s*(\d+),/.exec(line);
+    const m = /len \(rec\/tot\):\s*\d+\/\s*(\d+), tx:\s*(\d+), lsn: ([0-9A-F]+\/[0-9A-F]+)/.exec(line);
     if (!m) return;
+    const at = lsn(m[3]);
+    if (this.end !== null && at >= this.end) {
+      this.reached?.();
+      return;
+    }
+    this.readTo = at;
     const tot = Number(m[1]);
     const rel = /rel \d+\/(\d+)\/(\d+)/.exec(line);
     if (rel && rel[1] === this.db) {
@@ -174,13 +201,20 @@ class WalReader {
     }
   }
 
-  /** Reads up to `to` and names the relations. */
+  /** Reads up to `to` (two minutes at most), stops, and names the relations. */
   async finish(to: string, names: Map<string, string>): Promise<NonNullable<Footprint['wal']>> {
-    const bin = process.env.BENCH_PG_WALDUMP_BIN ?? '/usr/lib/postgresql/15/bin/pg_waldump';
-    const child = spawn(bin, ['-p', this.walDir, '-s', this.from, '-e', to], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr.on('data', (d: Buffer) => (this.error += d.toString()));
-    for await (const line of createInterface({ input: child.stdout })) this.line(line);
-    if (this.error) console.log(`    pg_waldump: ${this.error.trim().slice(0, 300)}`);
+    this.end = lsn(to);
+    if (this.readTo < this.end) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => (this.reached = r)),
+        new Promise((r) => (timer = setTimeout(r, 120_000))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.child.kill();
+    await this.done.catch(() => undefined);
+    if (this.readTo < this.end) console.log(`    pg_waldump did not reach the end: ${this.error.trim().slice(0, 300)}`);
     const byRelation = new Map<string, number>();
     for (const [node, b] of this.byNode) byRelation.set(names.get(node) ?? `filenode ${node}`, b);
     byRelation.set('(commit records)', this.commitBytes);
