@@ -17,9 +17,10 @@ export class RunScoreWriter {
 
   /**
    * Writes a batch's scores: trace scores (the signals of a session run) first, then session scores,
-   * each one statement through the TypeORM entity. `orIgnore()` on the unique (eval_run_id, trace_id
-   * or session_id, name) keys makes a second write a no-op; triggers add what was really inserted to
-   * the run's counters. A trace deleted since the batch was loaded fails the foreign key: the batch
+   * each one statement (RunScoreStore.insertAutomated). `ON CONFLICT DO NOTHING` on the unique
+   * (eval_run_id, trace_id or session_id, name) keys makes a second write a no-op; triggers add what
+   * was really inserted to the run's counters, and the transcripts of those scores are written by
+   * their ids. A trace deleted since the batch was loaded fails the foreign key: the batch
    * is written again without it (a savepoint each try); a run deleted meanwhile writes nothing.
    * Committed only if the run is not CANCELLED once the run's row is locked (cancel() updates it),
    * so a cancelled run gets no score after it is CANCELLED. Returns whether it committed.
