@@ -57,17 +57,19 @@ export class PgFootprint {
   async start(): Promise<void> {
     this.firstCpu.clear();
     this.lastCpu.clear();
-    await this.pool.query('SELECT pg_stat_clear_snapshot()');
-    this.startTables = await this.tables();
-    this.startXacts = await this.xacts();
     this.startLsn = (await this.pool.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l;
     if (process.env.BENCH_PG_WALDUMP === '1') {
+      // pg_waldump gives up on a start with no record on disk after it (an idle server): one, flushed.
+      await this.markWal('start');
       const { rows } = await this.pool.query(
         `SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text AS db,
                 current_setting('data_directory') AS dir`,
       );
       this.wal = new WalReader(join(rows[0].dir, 'pg_wal'), this.startLsn, rows[0].db);
     }
+    await this.pool.query('SELECT pg_stat_clear_snapshot()');
+    this.startTables = await this.tables();
+    this.startXacts = await this.xacts();
     await this.sample(true);
   }
 
@@ -103,6 +105,8 @@ export class PgFootprint {
         return { relname: t.relname, ins: t.ins - s.ins, upd: t.upd - s.upd, hot: t.hot - s.hot, del: t.del - s.del };
       })
       .filter((t) => t.ins || t.upd || t.del);
+    // A record after the end, for pg_waldump to read up to (an idle server writes none).
+    if (this.wal) await this.markWal('end');
     const wal = this.wal ? await this.wal.finish(endLsn, await this.relationNames()) : undefined;
     this.wal = null;
     return {
@@ -120,6 +124,11 @@ export class PgFootprint {
        FROM pg_stat_user_tables`,
     );
     return new Map(rows.map((r) => [r.relname, r]));
+  }
+
+  /** A WAL record (a logical message, in a transaction of its own, so flushed at its commit). */
+  private async markWal(text: string): Promise<void> {
+    await this.pool.query(`SELECT pg_logical_emit_message(true, 'pp-bench', $1)`, [text]);
   }
 
   /** filenode → relation name, of every table and index of the database. */
@@ -158,7 +167,8 @@ class WalReader {
   private commits = 0;
   private commitBytes = 0;
   private error = '';
-  private readTo = 0n;
+  /** A record at or after the end was read: everything before it was. */
+  private complete = false;
   private end: bigint | null = null;
   private reached: (() => void) | null = null;
   private readonly child: ReturnType<typeof spawn>;
@@ -184,10 +194,10 @@ class WalReader {
     if (!m) return;
     const at = lsn(m[3]);
     if (this.end !== null && at >= this.end) {
+      this.complete = true;
       this.reached?.();
       return;
     }
-    this.readTo = at;
     const tot = Number(m[1]);
     const rel = /rel \d+\/(\d+)\/(\d+)/.exec(line);
     if (rel && rel[1] === this.db) {
@@ -204,17 +214,18 @@ class WalReader {
   /** Reads up to `to` (two minutes at most), stops, and names the relations. */
   async finish(to: string, names: Map<string, string>): Promise<NonNullable<Footprint['wal']>> {
     this.end = lsn(to);
-    if (this.readTo < this.end) {
+    if (!this.complete) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((r) => (this.reached = r)),
+        this.done,
         new Promise((r) => (timer = setTimeout(r, 120_000))),
       ]);
       clearTimeout(timer);
     }
     this.child.kill();
     await this.done.catch(() => undefined);
-    if (this.readTo < this.end) console.log(`    pg_waldump did not reach the end: ${this.error.trim().slice(0, 300)}`);
+    if (!this.complete) console.log(`    pg_waldump did not reach the end: ${this.error.trim().slice(0, 300)}`);
     const byRelation = new Map<string, number>();
     for (const [node, b] of this.byNode) byRelation.set(names.get(node) ?? `filenode ${node}`, b);
     byRelation.set('(commit records)', this.commitBytes);
