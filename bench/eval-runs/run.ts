@@ -12,6 +12,11 @@
  *     32 and 64, against the ideal concurrency ÷ latency (one single-call metric per trace), each from a
  *     freshly started worker. Issue 27's figure (instant judge, concurrency 32, 10,000 evaluations):
  *     `npm run bench:eval-rate` (= --parts b, BENCH_EVAL_CASES=0:32, BENCH_INSTANT_TRACES=10000).
+ *     With each run it prints what PostgreSQL did for it per evaluation (bench/support/pg-footprint.ts):
+ *     the CPU of the database's backends, transactions, rows written per table (HOT updates), WAL;
+ *     BENCH_PG_WALDUMP=1 also decodes the database's own WAL by relation (needs to read pg_wal: root or
+ *     postgres, server on this machine), BENCH_COUNT_STATEMENTS=1 counts the worker's statements with
+ *     the backend CPU of each (bench/support/count-statements.ts).
  * (c) worker memory (RSS) by phase (before, during, after) with one worker process for a 10,000- and a
  *     100,000-item run and then three 10,000-item runs in a row (--memory-sizes, BENCH_MEMORY_REPEAT).
  *
@@ -29,6 +34,7 @@ import { loadConfig } from '../../src/config/env';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { startJudgeServer, type JudgeServer } from '../../test/support/judge-server';
 import { startScriptNodeFlags } from '../../test/support/start-flags';
+import { PgFootprint, printFootprint } from '../support/pg-footprint';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,8 +142,8 @@ function nodeArgsFor(script: 'main.js' | 'worker.js'): string[] {
   ];
 }
 
-function startProcess(script: 'main.js' | 'worker.js', env: NodeJS.ProcessEnv): ChildProcess {
-  const nodeArgs = nodeArgsFor(script);
+function startProcess(script: 'main.js' | 'worker.js', env: NodeJS.ProcessEnv, extraArgs: string[] = []): ChildProcess {
+  const nodeArgs = [...nodeArgsFor(script), ...extraArgs];
   const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', script)], {
     cwd: process.cwd(),
     env,
@@ -214,16 +220,6 @@ async function seed(pool: Pool, project: string, n: number, withSpans = false): 
   if (withSpans) await pool.query('VACUUM ANALYZE spans');
   return performance.now() - started;
 }
-
-/** Transactions committed or rolled back in this database so far (every autocommit statement is one). */
-const transactions = async (pool: Pool): Promise<number> =>
-  Number(
-    (
-      await pool.query(
-        `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
-      )
-    ).rows[0].n,
-  );
 
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
@@ -412,9 +408,16 @@ async function evalRun(
   latencyMs: number,
   onTick?: (pid: number) => void,
 ) {
+  // BENCH_COUNT_STATEMENTS=1: the worker counts the statements it sends (bench/support/count-statements.ts).
+  const statementLog = process.env.BENCH_COUNT_STATEMENTS === '1' ? `/tmp/bench-statements-${process.pid}.json` : null;
   const worker = startProcess(
     'worker.js',
-    baseEnv({ OPENAI_BASE_URL: judge.baseUrl, EVAL_WORKER_CONCURRENCY: String(concurrency) }),
+    baseEnv({
+      OPENAI_BASE_URL: judge.baseUrl,
+      EVAL_WORKER_CONCURRENCY: String(concurrency),
+      ...(statementLog ? { BENCH_STATEMENT_LOG: statementLog } : {}),
+    }),
+    statementLog ? ['--require', join(DIST, 'bench', 'support', 'count-statements.js')] : [],
   );
   await sleep(2500); // boot
   const bootCpuMs = await bootedCpuMs(worker.pid!);
@@ -428,16 +431,24 @@ async function evalRun(
     });
     if (res.status !== 202) throw new Error(`create: ${res.status} ${JSON.stringify(res.body)}`);
     const cpuBefore = cpuSplitMs(worker.pid!);
-    const xactsBefore = await transactions(pool);
-    const result = await waitRun(pool, res.body.id, onTick ? () => onTick(worker.pid!) : undefined);
+    const footprint = new PgFootprint(pool);
+    await footprint.start();
+    if (statementLog) worker.kill('SIGWINCH');
+    const result = await waitRun(pool, res.body.id, () => {
+      onTick?.(worker.pid!);
+      void footprint.sample();
+    });
     if (result.evaluated !== n) throw new Error(`evaluated ${result.evaluated} of ${n}`);
-    await sleep(1500); // backends report their statistics at most once a second
     const cpuAfter = cpuSplitMs(worker.pid!);
+    if (statementLog) worker.kill('SIGWINCH');
+    const pg = await footprint.finish(); // waits for the backends to report their statistics
     return {
       ...result,
-      xactsPerItem: ((await transactions(pool)) - xactsBefore) / n,
+      xactsPerItem: pg.transactions / n,
       cpuPerItemMs: (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / n,
       systemCpuPerItemMs: (cpuAfter.system - cpuBefore.system) / n,
+      pg,
+      statementLog,
       maxConcurrent: judge.maxConcurrent,
       bootCpuMs,
       calls: judge.requests.length,
@@ -445,6 +456,31 @@ async function evalRun(
     };
   } finally {
     await stopProcess(worker);
+  }
+}
+
+/**
+ * The statements the worker sent during the run (BENCH_COUNT_STATEMENTS=1), per evaluation, with
+ * the backend CPU each took (bench/support/count-statements.ts).
+ */
+function printStatements(log: string, n: number): void {
+  type Figures = Record<string, { n: number; cpuNs: number }>;
+  const read = (path: string): Figures => JSON.parse(readFileSync(path, 'utf8'));
+  const start = read(`${log}.1`);
+  const end = read(`${log}.2`);
+  const rows = Object.entries(end)
+    .map(([sql, f]) => [sql, f.n - (start[sql]?.n ?? 0), f.cpuNs - (start[sql]?.cpuNs ?? 0)] as const)
+    .filter(([, c]) => c > 0)
+    .sort((a, b) => b[2] - a[2]);
+  const total = rows.reduce((sum, [, c]) => sum + c, 0);
+  const cpu = rows.reduce((sum, [, , ns]) => sum + ns, 0);
+  console.log(
+    `    worker statements per evaluation: ${(total / n).toFixed(3)}, backend CPU ${(cpu / n / 1e6).toFixed(3)} ms (per statement, per evaluation):`,
+  );
+  for (const [sql, c, ns] of rows) {
+    console.log(
+      `      ${(c / n).toFixed(4)}  ${(ns / c / 1e6).toFixed(3).padStart(7)} ms  ${(ns / n / 1e6).toFixed(4)} ms  ${sql}`,
+    );
   }
 }
 
@@ -472,6 +508,8 @@ async function partB(pool: Pool, judge: JudgeServer): Promise<void> {
         ` | worker CPU ${fmt(r.cpuPerItemMs, 2)} ms/evaluation (kernel ${fmt(r.systemCpuPerItemMs, 2)}) | ${fmt(r.xactsPerItem, 2)} PostgreSQL transactions/evaluation | judge in flight max ${r.maxConcurrent} | failed ${r.failed}` +
         ` | worker boot CPU ${fmt(r.bootCpuMs)} ms (not counted) | load ${loadAverage()}`,
     );
+    printFootprint(r.pg, n);
+    if (r.statementLog) printStatements(r.statementLog, n);
   }
 }
 
@@ -526,7 +564,8 @@ async function main(): Promise<void> {
     `eval-runs bench on ${DB_URL} (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`,
   );
   await freshDatabase();
-  const pool = new Pool({ connectionString: DB_URL, max: 4 });
+  // Named, so PgFootprint leaves the bench's own connections out of the database's CPU.
+  const pool = new Pool({ connectionString: DB_URL, max: 4, application_name: 'bench' });
   const judge = await startJudgeServer();
   const apiProc = startProcess(
     'main.js',

@@ -26,6 +26,7 @@ import { ExactLatencyPercentiles1764000041000 } from './1764000041000-ExactLaten
 import { LatencyDayRollups1764000041100 } from './1764000041100-LatencyDayRollups';
 import { PendingRunItems1764000044000 } from './1764000044000-PendingRunItems';
 import { JudgeCutFunctions1764000046000 } from './1764000046000-JudgeCutFunctions';
+import { LeanScoreWrites1764000047000 } from './1764000047000-LeanScoreWrites';
 
 /** Every migration, in order. Hand-written, reviewed, never edited after it lands. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   JudgeTranscripts1764000042000,
   PendingRunItems1764000044000,
   JudgeCutFunctions1764000046000,
+  LeanScoreWrites1764000047000,
 ];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { prepared, queryPrepared } from '../../database/prepared';
 import { SessionScoreEntity } from './entities/session-score.entity';
 import { ScoreDataType, ScoreSource, ScoreStatus, TraceScoreEntity } from './entities/trace-score.entity';
 
@@ -28,6 +29,13 @@ export interface AutomatedScore {
   environment: string | null;
 }
 
+/** A score a run's write inserted: its id, its subject (trace id or session id) and name. */
+export interface InsertedScore {
+  id: string;
+  subject: string;
+  name: string;
+}
+
 /** A signal a trace already has: its score, and its value (null: this run's own signal FAILED). */
 export interface ExistingSignal {
   scoreId: string;
@@ -35,10 +43,23 @@ export interface ExistingSignal {
   value: number | null;
 }
 
-/** The names run $1 scored for each of ids $2. */
+/**
+ * The names run $1 scored for each of ids $2 that has any. One probe of the unique (eval_run_id,
+ * subject, name) key per id: an aggregate in a LATERAL subquery is never flattened into a join, so
+ * the plan cannot turn into a scan of all the run's scores, which is what a young table's
+ * statistics (a run's scores estimated at a handful of rows) chose for `subject = ANY($2)`: the
+ * run's every score read at each claim, more work the further a run got (issue 27, point 4).
+ */
+const scoredNamesSql = (table: string, subject: string, subjectType: string) =>
+  prepared(
+    `scored_names_${table}`,
+    `SELECT k.id, s.names FROM unnest($2::${subjectType}[]) AS k(id)
+   CROSS JOIN LATERAL (SELECT array_agg(name) AS names FROM ${table} WHERE eval_run_id = $1 AND ${subject} = k.id) s
+   WHERE s.names IS NOT NULL`,
+  );
 const SCORED_NAMES = {
-  trace: `SELECT trace_id AS id, name FROM trace_scores WHERE eval_run_id = $1 AND trace_id = ANY($2::uuid[])`,
-  session: `SELECT session_id AS id, name FROM session_scores WHERE eval_run_id = $1 AND session_id = ANY($2)`,
+  trace: scoredNamesSql('trace_scores', 'trace_id', 'uuid'),
+  session: scoredNamesSql('session_scores', 'session_id', 'varchar'),
 } as const;
 
 /**
@@ -57,14 +78,20 @@ const EXISTING_SIGNALS = `SELECT DISTINCT ON (s.trace_id, s.name) s.trace_id, s.
  * A run's automated scores of one subject, all in one parameter ($3, a JSON array, in its order):
  * hand-written rather than through the entity's insert builder, whose per-row work was 5.6 % of
  * the bytes a worker allocated (issue 27 point 4 in docs/performance.md). `ON CONFLICT DO
- * NOTHING`, as `orIgnore()` was, makes a second write of a score a no-op.
+ * NOTHING`, as `orIgnore()` was, makes a second write of a score a no-op; the scores really
+ * inserted come back with their ids (their transcripts are attached by id). Prepared: a worker
+ * sends it for every write batch.
  */
 const insertAutomatedSql = (table: string, subject: string, subjectType: string) =>
-  `INSERT INTO ${table} (${subject}, project_id, name, data_type, value, source, status, eval_run_id, reason, environment, metadata)
+  prepared(
+    `insert_automated_${table}`,
+    `INSERT INTO ${table} (${subject}, project_id, name, data_type, value, source, status, eval_run_id, reason, environment, metadata)
    SELECT r.subject, $1::uuid, r.name, r.data_type, r.value, '${ScoreSource.AUTOMATED}', r.status, $2::uuid, r.reason, r.environment, r.metadata
    FROM jsonb_to_recordset($3::jsonb) AS r(subject ${subjectType}, name varchar, data_type varchar, value varchar,
                                            status varchar, reason text, environment varchar, metadata jsonb)
-   ON CONFLICT DO NOTHING`;
+   ON CONFLICT DO NOTHING
+   RETURNING id, ${subject} AS subject, name`,
+  );
 const INSERT_AUTOMATED = {
   trace: insertAutomatedSql('trace_scores', 'trace_id', 'uuid'),
   session: insertAutomatedSql('session_scores', 'session_id', 'varchar'),
@@ -116,13 +143,8 @@ export class RunScoreStore {
 
   /** subject id → the names run `runId` already scored for it, of the given ids (a re-delivered item). */
   async scoredNames(subject: ScoreSubject, runId: string, ids: string[]): Promise<Map<string, Set<string>>> {
-    const rows: Array<{ id: string; name: string }> = await this.ds.query(SCORED_NAMES[subject], [runId, ids]);
-    const out = new Map<string, Set<string>>();
-    for (const r of rows) {
-      if (!out.has(r.id)) out.set(r.id, new Set());
-      out.get(r.id)!.add(r.name);
-    }
-    return out;
+    const { rows } = await queryPrepared<{ id: string; names: string[] }>(this.ds, SCORED_NAMES[subject], [runId, ids]);
+    return new Map(rows.map((r) => [r.id, new Set(r.names)]));
   }
 
   /** trace id → signal name → the score it already has (see EXISTING_SIGNALS), for a session run `runId`. */
@@ -162,14 +184,15 @@ export class RunScoreStore {
   /**
    * Inserts a run's automated scores of one subject in `runner`'s transaction, one statement
    * (INSERT_AUTOMATED): its ON CONFLICT on the unique (eval_run_id, trace_id or session_id, name)
-   * keys makes a second write a no-op. Under a savepoint: false (rolled back) when a row broke a foreign key.
+   * keys makes a second write a no-op. Returns the scores inserted (not those already there).
+   * Under a savepoint: null (rolled back) when a row broke a foreign key.
    */
   async insertAutomated(
     runner: QueryRunner,
     run: { id: string; projectId: string },
     rows: Array<AutomatedScore & ({ traceId: string } | { sessionId: string })>,
     subject: ScoreSubject,
-  ): Promise<boolean> {
+  ): Promise<InsertedScore[] | null> {
     // Well-formed texts: jsonb refuses the escape JSON.stringify writes for a lone surrogate (a
     // reason cut mid-emoji), where a text parameter got U+FFFD from the driver's UTF-8 encoding.
     const values = rows.map((s) => ({
@@ -184,13 +207,17 @@ export class RunScoreStore {
     }));
     await runner.query('SAVEPOINT score_rows');
     try {
-      await runner.query(INSERT_AUTOMATED[subject], [run.projectId, run.id, JSON.stringify(values)]);
+      const { rows: inserted } = await queryPrepared<InsertedScore>(runner, INSERT_AUTOMATED[subject], [
+        run.projectId,
+        run.id,
+        JSON.stringify(values),
+      ]);
       await runner.query('RELEASE SAVEPOINT score_rows');
-      return true;
+      return inserted;
     } catch (error) {
       if (!isForeignKeyViolation(error)) throw error;
       await runner.query('ROLLBACK TO SAVEPOINT score_rows');
-      return false;
+      return null;
     }
   }
 }

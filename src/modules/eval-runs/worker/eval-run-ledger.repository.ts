@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RunBudget } from './run-budget';
 import { exec, execOn, inTransaction } from './ledger-exec';
+import type { Prepared } from '../../../database/prepared';
 import {
   CLAIM_SQL,
   HEARTBEAT_SQL,
@@ -62,7 +63,7 @@ export class EvalRunLedgerRepository {
     this.scores = new RunScoreWriter(ds, scores, traces, transcripts);
   }
 
-  private exec<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {
+  private exec<T = Record<string, unknown>>(sql: string | Prepared, params: unknown[] = []) {
     return exec<T>(this.ds, sql, params);
   }
 

@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { queryPrepared, type Prepared } from '../../../database/prepared';
 
 /** A statement's rows and affected-row count, whatever the command. */
 export interface ExecResult<T> {
@@ -6,14 +7,15 @@ export interface ExecResult<T> {
   affected: number;
 }
 
-/** One statement on `runner`, released after it when `release` (a runner of its own). */
+/** One statement (text, or prepared) on `runner`, released after it when `release` (a runner of its own). */
 export async function execOn<T = Record<string, unknown>>(
   runner: QueryRunner,
-  sql: string,
+  sql: string | Prepared,
   params: unknown[] = [],
   release = false,
 ): Promise<ExecResult<T>> {
   try {
+    if (typeof sql !== 'string') return await queryPrepared<T>(runner, sql, params);
     const result = await runner.query(sql, params, true);
     return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
   } finally {
@@ -22,7 +24,7 @@ export async function execOn<T = Record<string, unknown>>(
 }
 
 /** One statement on a runner of its own. */
-export function exec<T = Record<string, unknown>>(ds: DataSource, sql: string, params: unknown[] = []) {
+export function exec<T = Record<string, unknown>>(ds: DataSource, sql: string | Prepared, params: unknown[] = []) {
   return execOn<T>(ds.createQueryRunner(), sql, params, true);
 }
 

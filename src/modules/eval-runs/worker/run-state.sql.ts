@@ -1,3 +1,4 @@
+import { prepared } from '../../../database/prepared';
 import { NO_PENDING_SLICE } from '../pending-items.sql';
 
 /**
@@ -29,9 +30,11 @@ export const COMPLETE_SETTLED_SQL = `UPDATE eval_runs r SET status = 'COMPLETED'
 
 /**
  * Settles items $3 (JSON) of run $1 leased with token $2 and adds their usage to the run, in one
- * statement: see EvalRunLedgerRepository.settle().
+ * statement: see EvalRunLedgerRepository.settle(). Prepared: it is sent for every write batch.
  */
-export const SETTLE_SQL = `WITH input AS (
+export const SETTLE_SQL = prepared(
+  'ledger_settle',
+  `WITH input AS (
          SELECT * FROM jsonb_to_recordset($3::jsonb)
            AS x(trace_id uuid, kind text, last_error text, calls int, input_tokens bigint, output_tokens bigint, latency_ms bigint, unknown_usage int)
        ), settled AS (
@@ -65,4 +68,5 @@ export const SETTLE_SQL = `WITH input AS (
          judge_unknown_usage = r.judge_unknown_usage + usage.unknown_usage
        FROM usage
        WHERE r.id = $1 AND usage.settled > 0
-       RETURNING usage.n AS finished, usage.settled, r.status`;
+       RETURNING usage.n AS finished, usage.settled, r.status`,
+);

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { RunScoreStore } from '../../scores/run-scores.store';
+import type { InsertedScore, RunScoreStore } from '../../scores/run-scores.store';
 import type { JudgeTranscriptStore, TranscriptToWrite } from '../../scores/transcripts/judge-transcript.store';
 import type { TracesForJudging } from '../../traces/traces-for-judging';
 import { inTransaction } from './ledger-exec';
@@ -17,9 +17,10 @@ export class RunScoreWriter {
 
   /**
    * Writes a batch's scores: trace scores (the signals of a session run) first, then session scores,
-   * each one statement through the TypeORM entity. `orIgnore()` on the unique (eval_run_id, trace_id
-   * or session_id, name) keys makes a second write a no-op; triggers add what was really inserted to
-   * the run's counters. A trace deleted since the batch was loaded fails the foreign key: the batch
+   * each one statement (RunScoreStore.insertAutomated). `ON CONFLICT DO NOTHING` on the unique
+   * (eval_run_id, trace_id or session_id, name) keys makes a second write a no-op; triggers add what
+   * was really inserted to the run's counters, and the transcripts of those scores are written by
+   * their ids. A trace deleted since the batch was loaded fails the foreign key: the batch
    * is written again without it (a savepoint each try); a run deleted meanwhile writes nothing.
    * Committed only if the run is not CANCELLED once the run's row is locked (cancel() updates it),
    * so a cancelled run gets no score after it is CANCELLED. Returns whether it committed.
@@ -31,12 +32,17 @@ export class RunScoreWriter {
     return inTransaction(
       this.ds,
       async (runner) => {
+        let inserted: InsertedScore[] = [];
         for (let attempt = 0; rows.length > 0; attempt++) {
-          if (await this.scores.insertAutomated(runner, run, rows, 'trace')) break;
+          const written = await this.scores.insertAutomated(runner, run, rows, 'trace');
+          if (written) {
+            inserted = written;
+            break;
+          }
           if (attempt >= 3) throw new Error(`Scores of run ${run.id} kept failing their foreign keys`);
           rows = await this.stillExisting(runner.manager, run, rows);
         }
-        await this.transcripts?.writeForRun(runner.manager, run.projectId, run.id, transcriptsOf(rows));
+        await this.transcripts?.writeForRun(runner.manager, run.projectId, transcriptsOf(rows, inserted));
         if (sessionRows.length > 0) await this.scores.insertAutomated(runner, run, sessionRows, 'session');
         // The run's row lock (the counting trigger took it already if a row was inserted; cancel()
         // takes it): the status read under it stays true until commit. No advisory lock here: score
@@ -57,7 +63,13 @@ export class RunScoreWriter {
   }
 }
 
-const transcriptsOf = (rows: ScoreToWrite[]): TranscriptToWrite[] =>
-  rows.flatMap((r) => (r.transcript?.length ? [{ traceId: r.traceId, name: r.name, attempts: r.transcript }] : []));
+/** The transcripts of the scores this write inserted (a score already stored keeps its own). */
+function transcriptsOf(rows: ScoreToWrite[], inserted: InsertedScore[]): TranscriptToWrite[] {
+  const ids = new Map(inserted.map((s) => [`${s.subject} ${s.name}`, s.id]));
+  return rows.flatMap((r) => {
+    const scoreId = ids.get(`${r.traceId} ${r.name}`);
+    return scoreId && r.transcript?.length ? [{ scoreId, attempts: r.transcript }] : [];
+  });
+}
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

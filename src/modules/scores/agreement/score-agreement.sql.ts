@@ -2,7 +2,7 @@
  * Agreement of judge scores with human annotations. Hand-written SQL because it pairs each trace's
  * latest judge score with its latest annotation (DISTINCT ON) and ranks values with window functions
  * for Spearman's ρ, which the query builder cannot say; everything is aggregated in PostgreSQL, so
- * no score row reaches the application. Both sides are read through ix_trace_scores_project_name.
+ * no score row reaches the application. Both sides are read through ix_trace_scores_analytics.
  *
  * Parameters of every statement: $1 project, $2 metric name, $3 eval run id or NULL, $4 threshold,
  * $5 metric version or NULL (the judge scores' metadata.metric_version).

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { prepared, queryPrepared } from '../../../database/prepared';
 import type { JudgeAttempt } from '../../judge/judge.types';
 import { compress, decodeTranscript, encodeTranscript, type StoredAttempt } from './transcript-codec';
 
-/** A judged score's transcript about to be written: the score is named by its run's unique key. */
+/** A judged score's transcript about to be written, for the score the same write just inserted. */
 export interface TranscriptToWrite {
-  traceId: string;
-  name: string;
+  scoreId: string;
   attempts: JudgeAttempt[];
 }
 
@@ -18,48 +18,57 @@ export interface ReadTranscript {
 }
 
 /**
+ * A write batch's transcripts ($2, JSON) of project $1, each naming its score; the blob hashes of
+ * those really inserted come back once each, as rows (not one text[] per transcript to parse).
+ * Prepared, as the blobs' insert: a worker sends both for every write batch.
+ */
+const INSERT_TRANSCRIPTS = prepared(
+  'insert_judge_transcripts',
+  `WITH inserted AS (
+     INSERT INTO judge_transcripts (score_id, project_id, attempts, blob_hashes)
+     SELECT i.score_id, $1::uuid, i.attempts, i.hashes
+     FROM jsonb_to_recordset($2::jsonb) AS i(score_id uuid, attempts jsonb, hashes text[])
+     ON CONFLICT (score_id) DO NOTHING
+     RETURNING blob_hashes)
+   SELECT DISTINCT unnest(blob_hashes) COLLATE "C" AS hash FROM inserted ORDER BY hash`,
+);
+const INSERT_BLOBS = prepared(
+  'insert_judge_transcript_blobs',
+  `INSERT INTO judge_transcript_blobs (project_id, hash, body, chars)
+   SELECT $1::uuid, b.hash, b.body, b.chars FROM unnest($2::text[], $3::bytea[], $4::int[]) AS b(hash, body, chars)
+   ON CONFLICT (project_id, hash) DO NOTHING`,
+);
+
+/**
  * Judge transcripts: what the judge was sent and answered for each judged trace score. The port
  * eval runs write through (inside their score transaction), and the reads of the transcript route.
- * Hand-written SQL: blobs are upserted in bulk by hash, and a transcript is attached to its score
- * by the run's unique key (eval_run_id, trace_id, name) in the same statement.
+ * Hand-written SQL: blobs are upserted in bulk by hash; a transcript names its score by id.
  */
 @Injectable()
 export class JudgeTranscriptStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Writes the transcripts of scores a run just inserted (in the caller's transaction). A score
-   * that already had one keeps it (a retried write is a no-op); nothing is written for a project
-   * that opted out.
+   * Writes the transcripts of scores a run just inserted (in the caller's transaction, by the
+   * scores' ids, which the insert returned: a join on the run's unique key let a young table's
+   * statistics read every score of the run per write). A score that already had one keeps it (a
+   * retried write is a no-op); nothing is written for a project that opted out.
    */
-  async writeForRun(m: EntityManager, projectId: string, runId: string, items: TranscriptToWrite[]): Promise<void> {
+  async writeForRun(m: EntityManager, projectId: string, items: TranscriptToWrite[]): Promise<void> {
     const judged = items.filter((i) => i.attempts.length > 0);
     if (judged.length === 0 || !(await this.enabled(projectId, m))) return;
     const texts = new Map<string, string>();
-    const rows = judged.map((i) => ({ trace_id: i.traceId, name: i.name, ...encodeTranscript(i.attempts, texts) }));
+    const rows = judged.map((i) => ({ score_id: i.scoreId, ...encodeTranscript(i.attempts, texts) }));
     // Transcripts first: only the texts of those really inserted are stored, so no blob is left
     // without a transcript naming it (a score written before keeps its first transcript).
-    // The hashes come back once each, as rows (not one text[] per transcript to parse).
-    const inserted: { hash: string }[] = await m.query(
-      `WITH inserted AS (
-         INSERT INTO judge_transcripts (score_id, project_id, attempts, blob_hashes)
-         SELECT s.id, $1::uuid, i.attempts, i.hashes
-         FROM jsonb_to_recordset($3::jsonb) AS i(trace_id uuid, name text, attempts jsonb, hashes text[])
-         JOIN trace_scores s ON s.eval_run_id = $2::uuid AND s.trace_id = i.trace_id AND s.name = i.name
-         ON CONFLICT (score_id) DO NOTHING
-         RETURNING blob_hashes)
-       SELECT DISTINCT unnest(blob_hashes) COLLATE "C" AS hash FROM inserted ORDER BY hash`,
-      [projectId, runId, JSON.stringify(rows)],
-    );
+    const { rows: inserted } = await queryPrepared<{ hash: string }>(m, INSERT_TRANSCRIPTS, [
+      projectId,
+      JSON.stringify(rows),
+    ]);
     const needed = inserted.map((r) => r.hash);
     if (needed.length === 0) return;
     const blobs = await Promise.all(needed.map((hash) => compress(hash, texts.get(hash)!)));
-    await m.query(
-      `INSERT INTO judge_transcript_blobs (project_id, hash, body, chars)
-       SELECT $1::uuid, b.hash, b.body, b.chars FROM unnest($2::text[], $3::bytea[], $4::int[]) AS b(hash, body, chars)
-       ON CONFLICT (project_id, hash) DO NOTHING`,
-      [projectId, needed, blobs.map((b) => b.body), blobs.map((b) => b.chars)],
-    );
+    await queryPrepared(m, INSERT_BLOBS, [projectId, needed, blobs.map((b) => b.body), blobs.map((b) => b.chars)]);
   }
 
   /** The transcript of a score of the project; null when it has none. */
