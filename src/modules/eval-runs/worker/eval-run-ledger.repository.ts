@@ -124,10 +124,10 @@ export class EvalRunLedgerRepository {
     }));
   }
 
-  /** The run's status and how many items of the slice are not DONE (null when the run is gone). */
+  /** The run's status, how many items of the slice are not DONE and how many it has (null when the run is gone). */
   async sliceState(runId: string, slice: number): Promise<SliceState | null> {
     const [row] = await this.ds.query(SLICE_STATE_SQL, [runId, slice]);
-    return row ? { status: row.status, open: row.open } : null;
+    return row ? { status: row.status, open: row.open, total: row.total } : null;
   }
 
   /**

@@ -62,6 +62,7 @@ class MemoryLedger {
   sliceState = async () => ({
     status: this.status,
     open: [...this.items.values()].filter((i) => i.state !== 'DONE').length,
+    total: this.items.size,
   });
   heartbeat = async (_token: string, _lease: number, held: Array<{ traceId: string }>) => {
     this.renewed.push(held.map((h) => h.traceId).sort());
@@ -160,6 +161,21 @@ describe('EvalRunExecutor (in-memory ledger)', () => {
     expect(ledger.settled.map((s) => s.traceId).sort()).toEqual(['t0', 't1', 't2', 't3', 't4']);
     expect(ledger.status).toBe('COMPLETED');
     expect(ex.heldCount).toBe(0);
+  });
+
+  it("reports the slice's progress over all its items: a job taken up again starts where the slice is, not at 0", async () => {
+    const ledger = new MemoryLedger(10);
+    for (const id of ['t0', 't1', 't2', 't3']) ledger.items.set(id, { state: 'DONE', token: null });
+    const m = gatedMetrics();
+    const reported: number[] = [];
+    const done = make(ledger, m.metrics).runSlice('run', 0, (pct) => void reported.push(pct));
+    await until(() => m.started.length === 2);
+    expect(reported).toEqual([]);
+    m.answerAll();
+    await done;
+    // Four of ten were done by the slice's first job (say, before Bull's stalled-job check handed it on):
+    // this one goes on from 40 %, where counting from its own start would have gone back to 16 %.
+    expect(reported).toEqual([50, 60, 70, 80, 90, 100]);
   });
 
   it('does not track items whose claim answer was lost: they are never renewed and expire', async () => {

@@ -25,7 +25,10 @@ import {
   abandonedReason,
   type Batch,
   historyWanted,
-  judgeOptionsOf, type RunContext, runLevelFault } from './run-context';
+  judgeOptionsOf,
+  type RunContext,
+  runLevelFault,
+} from './run-context';
 
 export { MAX_ITEM_ATTEMPTS } from './run-context';
 
@@ -265,7 +268,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
   /** Pumps one slice (see SlicePump) with this process's pool, ledger and evaluation. */
   private async pumpSlice(ctx: RunContext, slice: number, progress?: ProgressReporter): Promise<void> {
     const { run, finisher } = ctx;
-    const initial = (await this.ledger.sliceState(run.id, slice))?.open ?? 0;
+    const state = await this.ledger.sliceState(run.id, slice);
     const host: PumpHost<Batch> = {
       pool: this.pool,
       ledger: this.ledger,
@@ -276,7 +279,7 @@ export class EvalRunExecutor implements OnModuleDestroy {
       evaluate: ({ item, batch }, judged) => this.evaluate(ctx, item, batch, finisher, judged),
       giveBack: (ids) => this.releaseItems(run.id, ids, ctx.stopped ?? 'released at worker shutdown'),
     };
-    await new SlicePump(host, run.id, slice, initial, progress).run();
+    await new SlicePump(host, run.id, slice, state ?? { open: 0, total: 0 }, progress).run();
   }
 
   /**

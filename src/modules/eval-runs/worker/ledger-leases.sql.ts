@@ -31,9 +31,11 @@ export const CLAIM_SQL = prepared(
 );
 
 /** The run's status and how many items of slice $2 are not DONE. */
-export const SLICE_STATE_SQL = `SELECT r.status,
-              (SELECT count(*)::int FROM eval_run_items i WHERE i.run_id = r.id AND i.slice = $2 AND i.state <> 'DONE') AS open
-       FROM eval_runs r WHERE r.id = $1`;
+export const SLICE_STATE_SQL = `SELECT r.status, s.open, s.total
+       FROM eval_runs r,
+            LATERAL (SELECT (count(*) FILTER (WHERE i.state <> 'DONE'))::int AS open, count(*)::int AS total
+                     FROM eval_run_items i WHERE i.run_id = r.id AND i.slice = $2) s
+       WHERE r.id = $1`;
 
 /** Extends by $2 ms the leases of token $1 on exactly the (run, item) pairs $3, $4. */
 export const HEARTBEAT_SQL = `UPDATE eval_run_items i SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)

@@ -38,7 +38,10 @@ export interface ClaimedItem {
 /** A run's status and the open items of one of its slices. */
 export interface SliceState {
   status: string;
+  /** Items of the slice not DONE. */
   open: number;
+  /** Items of the slice in the ledger. */
+  total: number;
 }
 
 /** A score about to be written: the scores module's automated score, with its judge attempts. */

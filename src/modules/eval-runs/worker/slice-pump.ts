@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_STATUSES } from '../entities/eval-run.entity';
-import type { ClaimedItem, EvalRunLedgerRepository } from './eval-run-ledger.repository';
+import type { ClaimedItem, EvalRunLedgerRepository, SliceState } from './eval-run-ledger.repository';
 import type { Lane, SlotPool } from './slot-pool';
 
 /** Reports a slice's progress (0–100); the Bull job's `progress()`. */
@@ -68,13 +68,13 @@ export class SlicePump<B> {
     private readonly host: PumpHost<B>,
     private readonly runId: string,
     private readonly slice: number,
-    initialOpen: number,
+    atStart: Pick<SliceState, 'open' | 'total'>,
     reporter?: ProgressReporter,
   ) {
     this.batchMin = Math.max(1, Math.floor(host.pool.capacity / 8));
     this.claimMin = host.pool.capacity;
     this.maxUnsettled = host.pool.capacity * 4;
-    this.progress = new SliceProgress(initialOpen, reporter);
+    this.progress = new SliceProgress(atStart, reporter);
     this.lane = host.pool.join(host.projectId);
   }
 
@@ -176,15 +176,24 @@ export class SlicePump<B> {
   }
 }
 
-/** Settled items over the items open when the slice started, reported when the percentage moves. */
+/**
+ * The slice's items done when this pump started, plus those it settled, over all the slice's items;
+ * reported when the percentage moves. Counted over the whole slice, not from this pump's start: a
+ * job taken up again (Bull's stalled-job check, a second worker) goes on from where the slice is,
+ * instead of writing a smaller figure over the progress its first pump reported.
+ */
 class SliceProgress {
-  private done = 0;
+  private done: number;
+  private readonly total: number;
   private reported = -1;
 
   constructor(
-    private readonly initial: number,
+    atStart: Pick<SliceState, 'open' | 'total'>,
     private readonly reporter?: ProgressReporter,
-  ) {}
+  ) {
+    this.total = atStart.total;
+    this.done = atStart.total - atStart.open;
+  }
 
   settled(): void {
     this.done += 1;
@@ -192,7 +201,7 @@ class SliceProgress {
   }
 
   report(): void {
-    const pct = this.initial === 0 ? 100 : Math.min(100, Math.floor((100 * this.done) / this.initial));
+    const pct = this.total === 0 ? 100 : Math.min(100, Math.floor((100 * this.done) / this.total));
     if (this.reporter && pct !== this.reported) {
       this.reported = pct;
       Promise.resolve(this.reporter(pct)).catch(() => undefined);
