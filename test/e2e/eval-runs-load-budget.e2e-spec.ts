@@ -53,15 +53,18 @@ describe('eval runs: the worker holds at most EVAL_WORKER_LOAD_BYTES of traces a
     const done = await waitForRun(t, a, run.id, { timeoutMs: 60_000 });
     expect(done).toMatchObject({ status: 'COMPLETED', evaluated_count: 10, succeeded_count: 10, failed_count: 0 });
     const chats = judge.requests.filter((r) => r.endpoint === 'chat');
-    expect(chats).toHaveLength(10);
+    // One call per trace, and (checked together, so that a failure tells a re-claim from a retried call)
+    // claimed items given back unloaded were not counted as attempts. 11 calls were seen once in CI.
+    expect({ calls: chats.length, attempts: await attempts(run.id) }).toEqual({
+      calls: 10,
+      attempts: Array(10).fill(1),
+    });
     // Three ~301 KB traces fit in 1 MiB, a fourth does not; the big one overlaps no other.
     expect(judge.maxConcurrent).toBe(3);
     const big = chats.find((r) => r.prompt.includes('big yyy'))!;
     for (const r of chats.filter((c) => c !== big)) {
       expect(r.finishedAt! <= big.receivedAt || r.receivedAt >= big.finishedAt!).toBe(true);
     }
-    // Claimed items given back unloaded were not counted as attempts.
-    expect(await attempts(run.id)).toEqual(Array(10).fill(1));
   }, 90_000);
 
   it("two projects' runs at once share the one budget: still three ~300 KB traces at a time in all", async () => {
