@@ -192,6 +192,8 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
     return f;
   };
 
+  /** Per answer in progress: stops counting it as in flight. */
+  const answered = new WeakMap<ServerResponse, () => void>();
   const send = (
     res: ServerResponse,
     log: LoggedRequest,
@@ -201,6 +203,7 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
   ) => {
     log.status = status;
     log.finishedAt = Date.now();
+    answered.get(res)?.();
     if (res.destroyed || res.writableEnded) return;
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -269,9 +272,10 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
         inFlight -= 1;
       }
     };
-    // 'finish' (the answer handed to the socket) comes before the client can have read it, so a caller
-    // that frees its slot on reading the answer is never counted twice; 'close' covers aborted answers.
-    res.on('finish', finish);
+    // Counted until the answer is sent (send() calls finish before res.end): in this process the
+    // response's 'finish' or 'close' can come after the client has read the answer, freed its slot
+    // and sent the next request, counting one request twice. 'close' covers aborted answers.
+    answered.set(res, finish);
     res.on('close', finish);
     try {
       if (!endpoint) return send(res, log, 404, protocol.errorBody(404, `No route for ${req.method} ${path}`));
