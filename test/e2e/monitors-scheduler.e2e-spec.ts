@@ -65,6 +65,16 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
       `UPDATE eval_monitors SET next_run_at = now() - interval '1 second', schedule_anchor = now() - interval '1 hour' WHERE id = $1`,
       [id],
     );
+  /**
+   * Pauses every other monitor of the run's database (earlier tests' and specs'): a tick fires every
+   * due monitor, and the fire counters count them all. A monitor stopped by its per-day cap, for one,
+   * fires again in a slot of the next UTC day: the counters of a test run near midnight saw it.
+   */
+  const onlyActive = (ids: string[]) =>
+    t.dataSource.query(
+      `UPDATE eval_monitors SET status = 'PAUSED', next_run_at = NULL WHERE status = 'ACTIVE' AND NOT (id = ANY($1::uuid[]))`,
+      [ids],
+    );
   const tenantWithTraces = async (n: number) => {
     const tenant = await createTenant(t);
     for (let i = 0; i < n; i++) await ingestTrace(t, tenant, { name: `t${i}`, started_at: at(i * 1000) });
@@ -287,6 +297,7 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
       });
       const anchor = await anchorOf(m.id);
       const slot = (k: number) => new Date(anchor + k * HOUR + 1000);
+      await onlyActive([m.id]);
       const before = (await t.http.get('/metrics').expect(200)).text;
 
       const [first] = only(await firing.tick(slot(1)), [m.id]);
@@ -457,6 +468,7 @@ describe('monitor scheduler (injected clocks, real PostgreSQL and Redis)', () =>
     const broken = await createMonitor(t, a, { cadence: 'every_1h' });
     // A model whose provider has no credentials (the API refuses it; configuration can change under a monitor).
     await t.dataSource.query(`UPDATE eval_monitors SET model = 'anthropic/claude-x' WHERE id = $1`, [broken.id]);
+    await onlyActive([ok.id, broken.id]);
     const before = (await t.http.get('/metrics').expect(200)).text;
     const now = new Date(Math.max(await anchorOf(ok.id), await anchorOf(broken.id)) + HOUR + 1000);
     const results = only(await firing.tick(now), [ok.id, broken.id]);
