@@ -11,6 +11,7 @@ import { ScoreSummaryItem, ScoreSummaryQuery } from './dto/score-summary.dto';
 import { ScoreTarget } from './score-analytics.repository';
 import { ScoreAnalyticsService } from './score-analytics.service';
 import { Answers } from '../../common/http/route.decorators';
+import { RateLimit } from '../auth/decorators/auth.decorator';
 
 export interface ScoreAnalyticsRoutes {
   summary(ctx: ProjectContext, query: ScoreSummaryQuery): Promise<ScoreSummaryItem[]>;
@@ -23,7 +24,10 @@ export interface ScoreAnalyticsRoutes {
  * `@Controller`, `@Auth` and any routes of its own): the trace and session charts are one code path.
  */
 export function scoreAnalyticsRoutes(target: ScoreTarget): Type<ScoreAnalyticsRoutes> {
+  // A controller's class-level x-rate-limit reaches only the methods it declares itself, not these:
+  // they name their limit here (the controllers' own, `default`; route-auth.spec checks they agree).
   @Injectable()
+  @RateLimit('default')
   abstract class Routes implements ScoreAnalyticsRoutes {
     constructor(protected readonly analytics: ScoreAnalyticsService) {}
 
