@@ -15,16 +15,24 @@ export interface Prepared {
 
 export const prepared = (name: string, text: string): Prepared => ({ name, text });
 
+/** A statement's rows and affected-row count, whatever the command. */
+export interface ExecResult<T> {
+  rows: T[];
+  affected: number;
+}
+
 /**
- * Runs a prepared statement: on a runner (its transaction, if any), on an entity manager's runner,
- * or on a connection of the pool taken for it. Rows and affected count; errors wrapped as for any
- * other statement (TypeORM hands the query config to `pg` as it is).
+ * The one way raw statements run outside TypeORM's builders: a text or prepared statement on a
+ * runner (its transaction, if any), on an entity manager's runner, or on a pool connection taken
+ * for it. A prepared statement goes to `pg` as its `{ name, text }` query config: TypeORM's
+ * `query()` types its first argument as a string but hands it to `pg` as it is (docs/architecture.md,
+ * "Prepared statements"). Errors are wrapped as for any other TypeORM query.
  */
-export async function queryPrepared<T = Record<string, unknown>>(
+export async function execute<T = Record<string, unknown>>(
   on: QueryRunner | EntityManager | DataSource,
-  statement: Prepared,
-  params: unknown[],
-): Promise<{ rows: T[]; affected: number }> {
+  statement: string | Prepared,
+  params: unknown[] = [],
+): Promise<ExecResult<T>> {
   const pool = on instanceof DataSource ? on : on instanceof EntityManager && !on.queryRunner ? on.connection : null;
   const runner: QueryRunner = pool
     ? pool.createQueryRunner()
@@ -32,9 +40,32 @@ export async function queryPrepared<T = Record<string, unknown>>(
       ? on.queryRunner!
       : (on as QueryRunner);
   try {
-    const result = await runner.query(statement as unknown as string, params, true);
+    const result = await runner.query(statement as string, params, true);
     return { rows: (result.records ?? []) as T[], affected: result.affected ?? 0 };
   } finally {
     if (pool) await runner.release();
+  }
+}
+
+/** Runs `work` in a transaction on a runner of its own, committed when `keep` says so (else rolled back); its result. */
+export async function inTransaction<T>(
+  ds: DataSource,
+  work: (runner: QueryRunner) => Promise<T>,
+  keep: (result: T) => boolean = () => true,
+): Promise<T> {
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    try {
+      const result = await work(runner);
+      if (keep(result)) await runner.commitTransaction();
+      else await runner.rollbackTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    }
+  } finally {
+    await runner.release();
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { prepared, queryPrepared } from '../../database/prepared';
+import { execute, prepared } from '../../database/prepared';
 import { SessionScoreEntity } from './entities/session-score.entity';
 import { ScoreDataType, ScoreSource, ScoreStatus, TraceScoreEntity } from './entities/trace-score.entity';
 
@@ -143,7 +143,7 @@ export class RunScoreStore {
 
   /** subject id → the names run `runId` already scored for it, of the given ids (a re-delivered item). */
   async scoredNames(subject: ScoreSubject, runId: string, ids: string[]): Promise<Map<string, Set<string>>> {
-    const { rows } = await queryPrepared<{ id: string; names: string[] }>(this.ds, SCORED_NAMES[subject], [runId, ids]);
+    const { rows } = await execute<{ id: string; names: string[] }>(this.ds, SCORED_NAMES[subject], [runId, ids]);
     return new Map(rows.map((r) => [r.id, new Set(r.names)]));
   }
 
@@ -207,7 +207,7 @@ export class RunScoreStore {
     }));
     await runner.query('SAVEPOINT score_rows');
     try {
-      const { rows: inserted } = await queryPrepared<InsertedScore>(runner, INSERT_AUTOMATED[subject], [
+      const { rows: inserted } = await execute<InsertedScore>(runner, INSERT_AUTOMATED[subject], [
         run.projectId,
         run.id,
         JSON.stringify(values),

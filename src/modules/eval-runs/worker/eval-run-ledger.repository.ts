@@ -3,8 +3,7 @@ import { ReservedConnection } from '../../../database/reserved-connection';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RunBudget } from './run-budget';
-import { exec, execOn, inTransaction } from './ledger-exec';
-import type { Prepared } from '../../../database/prepared';
+import { execute, inTransaction, type Prepared } from '../../../database/prepared';
 import {
   CLAIM_SQL,
   HEARTBEAT_SQL,
@@ -64,7 +63,7 @@ export class EvalRunLedgerRepository {
   }
 
   private exec<T = Record<string, unknown>>(sql: string | Prepared, params: unknown[] = []) {
-    return exec<T>(this.ds, sql, params);
+    return execute<T>(this.ds, sql, params);
   }
 
   async loadRun(runId: string): Promise<ExecutableRun | null> {
@@ -228,10 +227,10 @@ export class EvalRunLedgerRepository {
       if (run.status === null || run.status === 'CANCELLED') {
         const reason = `run ${run.status ?? 'deleted'}: its result was dropped`;
         const ids = items.map((i) => i.traceId);
-        const { affected } = await execOn(runner, RELEASE_SQL, [runId, ids, token, reason]);
+        const { affected } = await execute(runner, RELEASE_SQL, [runId, ids, token, reason]);
         return { finished: 0, settled: affected, status: run.status ?? undefined };
       }
-      const { rows } = await execOn<Required<SettleResult>>(runner, SETTLE_SQL, [runId, token, JSON.stringify(input)]);
+      const { rows } = await execute<Required<SettleResult>>(runner, SETTLE_SQL, [runId, token, JSON.stringify(input)]);
       const row = rows[0];
       return row ? { finished: row.finished, settled: row.settled, status: row.status } : { finished: 0, settled: 0 };
     });

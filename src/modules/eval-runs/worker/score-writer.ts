@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { InsertedScore, RunScoreStore } from '../../scores/run-scores.store';
 import type { JudgeTranscriptStore, TranscriptToWrite } from '../../scores/transcripts/judge-transcript.store';
 import type { TracesForJudging } from '../../traces/traces-for-judging';
-import { inTransaction } from './ledger-exec';
+import { inTransaction } from '../../../database/prepared';
 import type { ExecutableRun, ScoreToWrite, SessionScoreToWrite } from './ledger.types';
 
 /** Writes a run's scores, exactly once each (see insertScores), through the scores module's ports. */

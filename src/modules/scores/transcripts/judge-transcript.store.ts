@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { prepared, queryPrepared } from '../../../database/prepared';
+import { execute, prepared } from '../../../database/prepared';
 import type { JudgeAttempt } from '../../judge/judge.types';
 import { compress, decodeTranscript, encodeTranscript, type StoredAttempt } from './transcript-codec';
 
@@ -61,14 +61,14 @@ export class JudgeTranscriptStore {
     const rows = judged.map((i) => ({ score_id: i.scoreId, ...encodeTranscript(i.attempts, texts) }));
     // Transcripts first: only the texts of those really inserted are stored, so no blob is left
     // without a transcript naming it (a score written before keeps its first transcript).
-    const { rows: inserted } = await queryPrepared<{ hash: string }>(m, INSERT_TRANSCRIPTS, [
+    const { rows: inserted } = await execute<{ hash: string }>(m, INSERT_TRANSCRIPTS, [
       projectId,
       JSON.stringify(rows),
     ]);
     const needed = inserted.map((r) => r.hash);
     if (needed.length === 0) return;
     const blobs = await Promise.all(needed.map((hash) => compress(hash, texts.get(hash)!)));
-    await queryPrepared(m, INSERT_BLOBS, [projectId, needed, blobs.map((b) => b.body), blobs.map((b) => b.chars)]);
+    await execute(m, INSERT_BLOBS, [projectId, needed, blobs.map((b) => b.body), blobs.map((b) => b.chars)]);
   }
 
   /** The transcript of a score of the project; null when it has none. */
