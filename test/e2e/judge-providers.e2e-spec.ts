@@ -1,3 +1,4 @@
+import { JudgeService } from '../../src/modules/judge/judge.service';
 import { MetricRegistry } from '../../src/modules/metrics/metric-registry';
 import { abandonStaleRuns, evalRunTestEnv, waitForRun, type RunBody } from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
@@ -261,6 +262,8 @@ describe.each(CASES)('judge provider over the wire: $name', (c) => {
     expect(embeddings.length).toBeGreaterThanOrEqual(1);
     expect(embeddings.length).toBeLessThanOrEqual(2);
     for (const r of embeddings) expect(JSON.parse(r.prompt)).toEqual([INPUT, OUTPUT]);
+    // No call went through without a slot (the limiter lets calls through only when Redis fails it).
+    expect(t.app.get(JudgeService).sharedLimiter.bypassed).toBe(0);
     expect(llm.maxConcurrent).toBeLessThanOrEqual(3); // JUDGE_<PROVIDER>_MAX_IN_FLIGHT
   });
 

@@ -77,6 +77,40 @@ describe('JudgeLimiter (Redis db 5)', () => {
     }
   });
 
+  it('still caps calls when its wake-up subscription fails (waiters look again at their time slice)', async () => {
+    const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '1' }));
+    // Only the pub/sub wake-up fails: the acquire script itself runs on the real Redis.
+    jest.spyOn(limiter as unknown as { subscribe(): Promise<void> }, 'subscribe').mockRejectedValue(new Error('no'));
+    try {
+      const first = await limiter.acquire('openai', 10);
+      let second = false;
+      const waiting = limiter.acquire('openai', 10).then((lease) => ((second = true), lease));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(second).toBe(false);
+      await first.release(10);
+      await (await waiting).release(10);
+      expect(limiter.bypassed).toBe(0);
+      expect(await limiter.inFlight('openai')).toBe(0);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('lets calls through, counted, when its acquire script fails', async () => {
+    const config = judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '1' });
+    const limiter = new JudgeLimiter(config);
+    const key = `${config.redis.queuePrefix}:judge:limit:openai:inflight`;
+    try {
+      // The in-flight key holding a string: Redis answers WRONGTYPE to the script's ZREMRANGEBYSCORE.
+      await limiter.client().set(key, 'not a set', 'EX', 60);
+      await limiter.acquire('openai', 10);
+      await limiter.acquire('openai', 10);
+      expect(limiter.bypassed).toBe(2);
+    } finally {
+      await limiter.close();
+    }
+  });
+
   it('never touches Redis when every limit is 0', async () => {
     const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { REDIS_URL: 'redis://127.0.0.1:1/5' }));
     const lease = await limiter.acquire('openai', 100);

@@ -112,6 +112,8 @@ export class JudgeLimiter {
   private closed = false;
   /** How many times the acquire script ran (tests and metrics: waiting must not poll). */
   acquireRounds = 0;
+  /** Calls let through without a slot because the acquire script could not run (Redis unreachable). */
+  bypassed = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -137,9 +139,12 @@ export class JudgeLimiter {
     const started = Date.now();
     for (;;) {
       throwIfAborted(opts.signal);
+      // The subscription only wakes waiters early: without it a waiter still looks again at its time
+      // slice, so a failed SUBSCRIBE must not let the call through (only a failed acquire does).
+      if (limits.maxInFlight > 0)
+        await this.subscribe(channel).catch((error: unknown) => this.warnUnavailable(error, 'waiters poll'));
       let wait: number;
       try {
-        if (limits.maxInFlight > 0) await this.subscribe(channel);
         this.acquireRounds += 1;
         wait = Number(
           await this.client().ppJudgeAcquire(
@@ -156,6 +161,7 @@ export class JudgeLimiter {
         );
       } catch (error) {
         this.warnUnavailable(error);
+        this.bypassed += 1;
         return NOOP_LEASE;
       }
       if (wait <= 0) break;
@@ -260,10 +266,10 @@ export class JudgeLimiter {
     return this.redis;
   }
 
-  private warnUnavailable(error: unknown) {
+  private warnUnavailable(error: unknown, consequence = 'letting calls through') {
     if (Date.now() - this.lastWarnAt < 10_000) return;
     this.lastWarnAt = Date.now();
-    this.logger.warn(`Judge limiter cannot reach Redis; letting calls through: ${(error as Error)?.message ?? error}`);
+    this.logger.warn(`Judge limiter cannot reach Redis; ${consequence}: ${(error as Error)?.message ?? error}`);
   }
 }
 
