@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { startJudgeServer, type JudgeServer } from '../../../test/support/judge-server';
 import { judgeTestConfig } from '../../../test/support/judge-server/test-config';
@@ -93,6 +94,25 @@ describe('JudgeLimiter (Redis db 5)', () => {
       expect(await limiter.inFlight('openai')).toBe(0);
     } finally {
       await limiter.close();
+    }
+  });
+
+  it('subscribes to a second provider while its wake-up connection is being set up, without failing it', async () => {
+    // The second channel's SUBSCRIBE lands at various points of the connection's setup; with
+    // ioredis's ready check on, 11 of 60 fresh limiters had their wake-up connection failed.
+    for (let k = 0; k < 40; k++) {
+      const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '2' }));
+      const warned = jest.spyOn((limiter as unknown as { logger: Logger }).logger, 'warn');
+      try {
+        const first = limiter.acquire('openai', 1);
+        await new Promise((r) => setTimeout(r, k % 6));
+        const second = limiter.acquire('anthropic', 1);
+        await (await first).release(1);
+        await (await second).release(1);
+        expect(warned).not.toHaveBeenCalled();
+      } finally {
+        await limiter.close();
+      }
     }
   });
 

@@ -204,8 +204,12 @@ export class JudgeLimiter {
   private async subscribe(channel: string): Promise<void> {
     if (this.subscribed.has(channel)) return;
     if (!this.subscriber) {
-      const sub = this.client().duplicate();
-      sub.on('error', (error) => this.warnUnavailable(error));
+      // No ready check: ioredis writes a SUBSCRIBE issued between the TCP connect and the ready
+      // check's INFO at once, and Redis then refuses the INFO on a subscribed connection; ioredis
+      // fails the connection and every command queued on it. A second provider's channel subscribed
+      // in that window did so 11 times in 60 fresh limiters (judge-limiter.spec).
+      const sub = this.client().duplicate({ enableReadyCheck: false });
+      sub.on('error', (error) => this.warnUnavailable(error, 'waiters poll'));
       // One release frees one slot: wake the longest waiter of this process only (no herd); the
       // others keep their place and wake at the next release or at their time slice.
       sub.on('message', (ch: string) => {
