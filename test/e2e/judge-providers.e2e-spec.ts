@@ -1,4 +1,5 @@
 import { JudgeService } from '../../src/modules/judge/judge.service';
+import { OrgQuotaService } from '../../src/modules/quotas/org-quotas.service';
 import { MetricRegistry } from '../../src/modules/metrics/metric-registry';
 import { abandonStaleRuns, evalRunTestEnv, waitForRun, type RunBody } from '../factories/eval-run.factory';
 import { ingestTrace } from '../factories/trace.factory';
@@ -421,25 +422,28 @@ describe('the embedding cache across tenants', () => {
   beforeAll(async () => {
     await abandonStaleRuns();
     judge = await startJudgeServer();
-    t = await createTestApp(evalRunTestEnv(judge.baseUrl, 'jc', { RUN_WORKER_IN_PROCESS: 'true' }));
+    t = await createTestApp(
+      evalRunTestEnv(judge.baseUrl, 'jc', { RUN_WORKER_IN_PROCESS: 'true', QUOTA_JUDGE_CALLS_PER_DAY: '1000' }),
+    );
   });
   afterAll(async () => {
     await t?.close();
     await judge?.close();
   });
 
+  const secret = { input: 'Acme merger codename BLUEBIRD: draft the memo', output: 'Memo drafted.' };
+  const coherenceRun = async (tenant: Tenant) => {
+    const trace = await ingestTrace(t, tenant, secret);
+    const res = await t.http
+      .post(`${RUNS}/batch`)
+      .set(tenant.headers)
+      .send({ trace_ids: [trace.trace_id], metrics: ['coherence'] })
+      .expect(202);
+    return waitForRun(t, tenant, res.body.id);
+  };
+
   it('never lets project B learn that project A embedded the same text (B pays its own call)', async () => {
     const [a, b] = [await createTenant(t), await createTenant(t)];
-    const secret = { input: 'Acme merger codename BLUEBIRD: draft the memo', output: 'Memo drafted.' };
-    const coherenceRun = async (tenant: Tenant) => {
-      const trace = await ingestTrace(t, tenant, secret);
-      const res = await t.http
-        .post(`${RUNS}/batch`)
-        .set(tenant.headers)
-        .send({ trace_ids: [trace.trace_id], metrics: ['coherence'] })
-        .expect(202);
-      return waitForRun(t, tenant, res.body.id);
-    };
     const embedded = () => judge.requests.filter((r) => r.endpoint === 'embeddings').map((r) => r.body.input);
 
     expect((await coherenceRun(a)).judge_usage.calls).toBe(1);
@@ -451,5 +455,22 @@ describe('the embedding cache across tenants', () => {
     // Within one project the cache still saves the call.
     expect((await coherenceRun(a)).judge_usage.calls).toBe(0);
     expect(embedded()).toHaveLength(2);
+  });
+
+  it("takes none of the organization's judge calls of the day for an embedding served from the cache", async () => {
+    const tenant = await createTenant(t);
+    const quotas = t.app.get(OrgQuotaService);
+    const callsOfTheDay = async () =>
+      (await quotas.report(tenant.orgId)).find((q) => q.name === 'judgeCallsPerDay')!.used;
+    // A run's worker takes calls of the day in blocks and gives the unused ones back once the run
+    // has ended: wait for that before reading the day.
+    const settled = async (expected: number) => {
+      for (let i = 0; i < 50 && (await callsOfTheDay()) !== expected; i++) await new Promise((r) => setTimeout(r, 100));
+      return callsOfTheDay();
+    };
+    expect((await coherenceRun(tenant)).judge_usage.calls).toBe(1);
+    expect(await settled(1)).toBe(1);
+    expect((await coherenceRun(tenant)).judge_usage.calls).toBe(0);
+    expect(await settled(1)).toBe(1);
   });
 });

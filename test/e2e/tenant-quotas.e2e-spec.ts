@@ -213,6 +213,28 @@ describe('per-organization quotas', () => {
     expect((await used()).judgeCallsPerDay).toBe(10);
   });
 
+  it('a reserved call not made goes back: held again by its lease, or to its day once the lease gave its calls back', async () => {
+    const tenant = await createTenant(t);
+    const quotas = t.app.get(OrgQuotaService);
+    const used = async () =>
+      (await quotas.report(tenant.orgId)).find((q) => q.name === 'judgeCallsPerDay')!.used;
+    const lease = quotas.judgeCallLeaseOf(tenant.projectId);
+    await (await lease.reserve())(); // first call: a block of one (no tokens counted yet)
+    await lease.release();
+    expect(await used()).toBe(0);
+    const giveBack = await lease.reserve();
+    await lease.release(); // the lease gives back its block but this call, which is under way
+    expect(await used()).toBe(1);
+    await giveBack(); // not made after all: straight back to the day
+    expect(await used()).toBe(0);
+    // The per-call accounting (a preview) gives back to the day at once.
+    const single = quotas.judgeQuotaOf(tenant.projectId);
+    const back = await single.reserve();
+    expect(await used()).toBe(1);
+    await back();
+    expect(await used()).toBe(0);
+  });
+
   it('judge call leases near the tokens quota: one call at a time, counted at once, none after it is spent', async () => {
     const tenant = await createTenant(t);
     const quotas = t.app.get(OrgQuotaService);

@@ -128,11 +128,13 @@ export class TraceEvaluation {
       },
       embed: async (texts: string[]) => {
         this.runGuard();
-        await this.opts.judgeQuota?.reserve();
+        const giveBack = await this.opts.judgeQuota?.reserve();
         const fitted = texts.map((t) => (t.length > this.embeddingChars ? t.slice(0, this.embeddingChars) : t));
         const { signal, budget, projectId: scope } = this.opts;
         const result = await budgeted(this.judge.embed(fitted, { usage: tracker, signal, scope, budget }));
-        this.recordTokens(result.usage);
+        // Every vector came from the project's cache: no call was made, so the day does not count one.
+        if (result.usage.calls === 0) await giveBack?.();
+        else this.recordTokens(result.usage);
         return result.vectors;
       },
       shared: <T>(key: string, compute: () => Promise<T>) => {

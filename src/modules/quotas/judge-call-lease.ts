@@ -1,5 +1,5 @@
 import type { JudgeDayQuota, JudgeDayQuotaName } from './judge-day-quota';
-import type { JudgeQuota } from './judge-quota';
+import { NOTHING_TO_GIVE_BACK, type GiveBack, type JudgeQuota } from './judge-quota';
 
 /** Calls a lease takes from the day at once: one Redis round trip per this many judge calls. */
 export const JUDGE_CALL_BLOCK = 64;
@@ -33,14 +33,20 @@ export class JudgeCallLease implements JudgeQuota {
     private readonly holding: Set<JudgeCallLease>,
   ) {}
 
-  async reserve(): Promise<void> {
-    if (this.day.unlimited) return;
+  async reserve(): Promise<GiveBack> {
+    if (this.day.unlimited) return NOTHING_TO_GIVE_BACK;
     // Waiters share one refill; a refused refill rejects them all.
     while (this.held === 0 || Date.now() >= this.heldUntil) {
       this.refill ??= this.take().finally(() => (this.refill = undefined));
       await this.refill;
     }
     this.held -= 1;
+    const key = this.heldKey;
+    // Held again while the lease still holds calls of that day; else straight back to that day.
+    return async () => {
+      if (this.heldKey === key && this.holding.has(this)) this.held += 1;
+      else await this.day.giveBack(key, 1);
+    };
   }
 
   async record(tokens: number): Promise<void> {

@@ -8,7 +8,7 @@ import { AppConfig } from '../../config/env';
 import type { OrgQuotas as QuotaLimits } from '../../config/tenant-limits';
 import { JudgeCallLease } from './judge-call-lease';
 import { JudgeDayQuota, secondsToMidnight } from './judge-day-quota';
-import type { JudgeQuota } from './judge-quota';
+import { NOTHING_TO_GIVE_BACK, type GiveBack, type JudgeQuota } from './judge-quota';
 
 /** Quotas counted in PostgreSQL (what an organization holds now). */
 export type HeldQuota = 'projects' | 'apiKeys' | 'monitors' | 'runsInFlight';
@@ -111,8 +111,10 @@ export class OrgQuotaService implements OnModuleDestroy {
   }
 
   /** Takes one judge call of the organization's day; throws the 429 when a daily quota is spent. */
-  async reserveJudgeCall(orgId: string): Promise<void> {
-    if (!this.day.unlimited) await this.day.take(orgId, 1, (quota) => this.exceeded(quota, secondsToMidnight()));
+  async reserveJudgeCall(orgId: string): Promise<GiveBack> {
+    if (this.day.unlimited) return NOTHING_TO_GIVE_BACK;
+    const { key } = await this.day.take(orgId, 1, (quota) => this.exceeded(quota, secondsToMidnight()));
+    return () => this.day.giveBack(key, 1);
   }
 
   /** Judge-call accounting of a project's organization, one Redis call per judge call (a preview). */
