@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { SECURITY } from '../modules/auth/decorators/auth.decorator';
+import { declareBodyErrors } from './openapi-body-errors';
 import { applyExamples } from './openapi-examples';
 import { applySuccessExamples } from './openapi-success-examples';
 import { applyTags } from './openapi-tags';
@@ -34,10 +35,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   return applyTags(
     applySuccessExamples(
-      applyExamples(
-        SwaggerModule.createDocument(app, config, {
-          operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
-        }),
+      declareBodyErrors(
+        applyExamples(
+          SwaggerModule.createDocument(app, config, {
+            operationIdFactory: (controllerKey, methodKey) =>
+              `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+          }),
+        ),
       ),
     ),
   );
