@@ -29,6 +29,17 @@ describe('OpenAPI document', () => {
     ]);
   });
 
+  it('types every property: none is a bare "object" (reflection reports `string | null` as Object)', () => {
+    const doc = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi.json'), 'utf8'));
+    const bare = Object.entries(doc.components.schemas as Record<string, { properties?: object }>).flatMap(
+      ([schema, { properties }]) =>
+        Object.entries((properties ?? {}) as Record<string, Record<string, unknown>>)
+          .filter(([, p]) => p.type === 'object' && !p.properties && !p.additionalProperties && !p.allOf)
+          .map(([name]) => `${schema}.${name}`),
+    );
+    expect(bare).toEqual([]);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const res = await t.http.get('/docs/').expect(200);
     expect(res.text).toContain('swagger-ui');

@@ -22,6 +22,8 @@ const PROJECT_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9 _.'-]{0,253}[A-Za-z0-9])?$/;
 const OptionalEdit = (schema: ApiPropertyOptions, ...checks: PropertyDecorator[]) =>
   stacked(
     ApiProperty({
+      // Named: the property's type is `string | null`, which reflection reports as Object.
+      type: String,
       required: false,
       nullable: true,
       ...schema,
