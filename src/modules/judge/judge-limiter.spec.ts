@@ -82,6 +82,7 @@ describe('JudgeLimiter (Redis db 5)', () => {
     const limiter = new JudgeLimiter(judgeTestConfig(server.baseUrl, { JUDGE_MAX_IN_FLIGHT: '1' }));
     // Only the pub/sub wake-up fails: the acquire script itself runs on the real Redis.
     jest.spyOn(limiter as unknown as { subscribe(): Promise<void> }, 'subscribe').mockRejectedValue(new Error('no'));
+    const warned = jest.spyOn((limiter as unknown as { logger: Logger }).logger, 'warn').mockReturnValue(undefined);
     try {
       const first = await limiter.acquire('openai', 10);
       let second = false;
@@ -92,6 +93,9 @@ describe('JudgeLimiter (Redis db 5)', () => {
       await (await waiting).release(10);
       expect(limiter.bypassed).toBe(0);
       expect(await limiter.inFlight('openai')).toBe(0);
+      expect(warned.mock.calls.map(([text]) => text)).toEqual([
+        'Judge limiter cannot reach Redis; waiters poll: no',
+      ]);
     } finally {
       await limiter.close();
     }
@@ -123,9 +127,13 @@ describe('JudgeLimiter (Redis db 5)', () => {
     try {
       // The in-flight key holding a string: Redis answers WRONGTYPE to the script's ZREMRANGEBYSCORE.
       await limiter.client().set(key, 'not a set', 'EX', 60);
+      const warned = jest.spyOn((limiter as unknown as { logger: Logger }).logger, 'warn').mockReturnValue(undefined);
       await limiter.acquire('openai', 10);
       await limiter.acquire('openai', 10);
       expect(limiter.bypassed).toBe(2);
+      // One warning per 10 s, saying what happens to the calls.
+      expect(warned).toHaveBeenCalledTimes(1);
+      expect(warned.mock.calls[0][0]).toMatch(/^Judge limiter cannot reach Redis; letting calls through: WRONGTYPE/);
     } finally {
       await limiter.close();
     }

@@ -107,7 +107,8 @@ export class JudgeLimiter {
   private readonly subscribed = new Set<string>();
   /** Local waiters per release channel, woken by a release published in any process. */
   private readonly waiters = new Map<string, Set<() => void>>();
-  private lastWarnAt = 0;
+  /** When each kind of warning was last logged (at most one of a kind per 10 s). */
+  private readonly lastWarnAt = new Map<string, number>();
   /** After close no connection is opened again (a call finishing during shutdown must not reopen one). */
   private closed = false;
   /** How many times the acquire script ran (tests and metrics: waiting must not poll). */
@@ -271,8 +272,8 @@ export class JudgeLimiter {
   }
 
   private warnUnavailable(error: unknown, consequence = 'letting calls through') {
-    if (Date.now() - this.lastWarnAt < 10_000) return;
-    this.lastWarnAt = Date.now();
+    if (Date.now() - (this.lastWarnAt.get(consequence) ?? 0) < 10_000) return;
+    this.lastWarnAt.set(consequence, Date.now());
     this.logger.warn(`Judge limiter cannot reach Redis; ${consequence}: ${(error as Error)?.message ?? error}`);
   }
 }
