@@ -172,6 +172,31 @@ export class TracesForJudging {
     return new Map(rows.map((r) => [r.id, r.bytes]));
   }
 
+  /**
+   * Each of `traceIds`' environment, for items failed without being loaded (abandoned): a trace
+   * gone from the project is absent. One statement, no values read.
+   */
+  async environmentsOf(projectId: string, traceIds: string[]): Promise<Map<string, string | null>> {
+    const rows: { id: string; environment: string | null }[] = await this.ds.query(
+      `SELECT trace_id AS id, environment FROM traces WHERE project_id = $1 AND trace_id = ANY($2::uuid[])`,
+      [projectId, traceIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.environment]));
+  }
+
+  /**
+   * Each of `sessionIds`' environment (its oldest trace's, as bySessions orders them), for sessions
+   * failed without being loaded: a session with no trace left is absent. One statement.
+   */
+  async sessionEnvironmentsOf(projectId: string, sessionIds: string[]): Promise<Map<string, string | null>> {
+    const rows: { id: string; environment: string | null }[] = await this.ds.query(
+      `SELECT DISTINCT ON (session_id) session_id AS id, environment FROM traces
+        WHERE project_id = $1 AND session_id = ANY($2::varchar[]) ORDER BY session_id, started_at, trace_id`,
+      [projectId, sessionIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.environment]));
+  }
+
   /** Which of `traceIds` are still traces of the project, read in `m`'s transaction. */
   async stillInProject(m: EntityManager, projectId: string, traceIds: string[]): Promise<Set<string>> {
     const rows: { trace_id: string }[] = await m.query(

@@ -178,8 +178,13 @@ export class EvalRunLedgerRepository {
   }
 
   /** A trace run's batch: see ItemLoader.loadBatch. */
-  loadBatch(run: ExecutableRun, traceIds: string[], history?: HistoryWanted): Promise<TraceBatch> {
-    return this.loader.loadBatch(run, traceIds, history);
+  loadBatch(
+    run: ExecutableRun,
+    traceIds: string[],
+    history?: HistoryWanted,
+    abandonedIds?: string[],
+  ): Promise<TraceBatch> {
+    return this.loader.loadBatch(run, traceIds, history, abandonedIds);
   }
 
   /** A session run's batch: see ItemLoader.loadSessionBatch. */
@@ -187,8 +192,9 @@ export class EvalRunLedgerRepository {
     run: ExecutableRun,
     sessionIds: string[],
     signals: ReadonlyArray<{ name: string; model: string }>,
+    abandonedIds?: string[],
   ): Promise<SessionBatch> {
-    return this.loader.loadSessionBatch(run, sessionIds, signals);
+    return this.loader.loadSessionBatch(run, sessionIds, signals, abandonedIds);
   }
 
   /** A batch's scores, exactly once, unless the run is CANCELLED: see RunScoreWriter. */

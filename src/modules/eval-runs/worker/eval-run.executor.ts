@@ -309,7 +309,13 @@ export class EvalRunExecutor implements OnModuleDestroy {
   /** The claimed items that fit in the load budget (reserved); the others are given back unloaded. */
   private async keepWhatFits(run: ExecutableRun, claimed: ClaimedItem[]): Promise<ClaimedItem[]> {
     const ids = claimed.map((c) => c.traceId);
-    const n = this.loadBudget.take(run.id, ids, await this.ledger.itemBytes(run, claimed));
+    const bytes = await this.ledger.itemBytes(run, claimed);
+    // An abandoned item is failed without being loaded (loadClaimed): it weighs nothing.
+    const n = this.loadBudget.take(
+      run.id,
+      ids,
+      bytes.map((b, i) => (abandonedReason(claimed[i]) ? 0 : b)),
+    );
     if (n < claimed.length) {
       await this.ledger.unclaim(run.id, ids.slice(n), this.leaseToken);
       this.held.remove(run.id, ids.slice(n));
@@ -317,20 +323,24 @@ export class EvalRunExecutor implements OnModuleDestroy {
     return claimed.slice(0, n);
   }
 
+  /**
+   * Loads the claimed items' traces or sessions. Items their workers kept dying on (abandoned) are
+   * not loaded, only their environment is read: the loading itself may be what killed the workers
+   * (a session heavier than the heap), and they are failed without judging anyway.
+   */
   private async loadClaimed(run: ExecutableRun, items: ClaimedItem[], history?: HistoryWanted): Promise<Batch> {
+    const abandoned = items.filter((c) => abandonedReason(c) !== null);
+    const live = items.filter((c) => abandonedReason(c) === null);
     if (run.targetType !== 'SESSION') {
-      const ids = items.map((c) => c.traceId);
-      return { kind: 'trace', ...(await this.ledger.loadBatch(run, ids, history)) };
+      const [ids, abandonedIds] = [live, abandoned].map((list) => list.map((c) => c.traceId));
+      return { kind: 'trace', ...(await this.ledger.loadBatch(run, ids, history, abandonedIds)) };
     }
     const signals = SESSION_SIGNALS.map((name) => ({
       name,
       model: this.metrics.judgeModelOf(name, run.model ?? undefined),
     }));
-    const data = await this.ledger.loadSessionBatch(
-      run,
-      items.map((c) => c.sessionId!),
-      signals,
-    );
+    const [ids, abandonedIds] = [live, abandoned].map((list) => list.map((c) => c.sessionId!));
+    const data = await this.ledger.loadSessionBatch(run, ids, signals, abandonedIds);
     return { kind: 'session', data };
   }
 

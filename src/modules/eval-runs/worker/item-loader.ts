@@ -34,16 +34,23 @@ export class ItemLoader {
    * batch), and the metric names each already has a score for in this run (a re-delivered item).
    * When the run's custom metrics show `{{session_history}}`, also each trace's earlier session
    * turns: one more query for the whole batch, bounded by `history` (turns and characters per value).
+   * `abandonedIds` (items to fail unloaded) get their scored names and environment only.
    */
-  async loadBatch(run: ExecutableRun, traceIds: string[], history?: HistoryWanted): Promise<TraceBatch> {
-    const [traceList, scored, turns] = await Promise.all([
-      this.traces.byIds(run.projectId, traceIds),
-      this.scores.scoredNames('trace', run.id, traceIds),
-      history?.turns
+  async loadBatch(
+    run: ExecutableRun,
+    traceIds: string[],
+    history?: HistoryWanted,
+    abandonedIds: string[] = [],
+  ): Promise<TraceBatch> {
+    const [traceList, scored, turns, abandoned] = await Promise.all([
+      traceIds.length > 0 ? this.traces.byIds(run.projectId, traceIds) : [],
+      this.scores.scoredNames('trace', run.id, [...traceIds, ...abandonedIds]),
+      history?.turns && traceIds.length > 0
         ? this.traces.earlierTurns(run.projectId, traceIds, history.turns, history.maxChars)
         : new Map<string, SessionTurn[]>(),
+      abandonedIds.length > 0 ? this.traces.environmentsOf(run.projectId, abandonedIds) : new Map<string, null>(),
     ]);
-    return { traces: new Map(traceList.map((t) => [t.trace_id, t])), scored, history: turns };
+    return { traces: new Map(traceList.map((t) => [t.trace_id, t])), scored, history: turns, abandoned };
   }
 
   /**
@@ -52,15 +59,20 @@ export class ItemLoader {
    * the newest SUCCESS automated numeric score of that name in the project judged by the model the
    * run would judge that signal with, reused), and the session
    * metrics already scored in this run (a re-delivered item). Four queries for the whole batch.
+   * `abandonedIds` (sessions to fail unloaded) get their scored names and environment only.
    */
   async loadSessionBatch(
     run: ExecutableRun,
     sessionIds: string[],
     signals: ReadonlyArray<{ name: string; model: string }>,
+    abandonedIds: string[] = [],
   ): Promise<SessionBatch> {
-    const [traceList, scored] = await Promise.all([
-      this.traces.bySessions(run.projectId, sessionIds),
-      this.scores.scoredNames('session', run.id, sessionIds),
+    const [traceList, scored, abandoned] = await Promise.all([
+      sessionIds.length > 0 ? this.traces.bySessions(run.projectId, sessionIds) : [],
+      this.scores.scoredNames('session', run.id, [...sessionIds, ...abandonedIds]),
+      abandonedIds.length > 0
+        ? this.traces.sessionEnvironmentsOf(run.projectId, abandonedIds)
+        : new Map<string, null>(),
     ]);
     const sessions = new Map<string, TraceView[]>();
     for (const t of traceList) {
@@ -73,6 +85,6 @@ export class ItemLoader {
       traceList.map((t) => t.trace_id),
       signals,
     );
-    return { sessions, signals: existing, scored };
+    return { sessions, signals: existing, scored, abandoned };
   }
 }

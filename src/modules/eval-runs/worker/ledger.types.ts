@@ -91,6 +91,8 @@ export interface TraceBatch {
   scored: Map<string, Set<string>>;
   /** trace id → its session's earlier turns, oldest first (only when the run's metrics show them). */
   history: Map<string, SessionTurn[]>;
+  /** trace id → environment of an abandoned item, failed without being loaded (a trace gone since: absent). */
+  abandoned: Map<string, string | null>;
 }
 
 /** How much of a session's earlier turns a trace run's metrics show: turns per trace, characters per value. */
@@ -107,4 +109,6 @@ export interface SessionBatch {
   signals: Map<string, Map<string, ExistingSignal>>;
   /** session id → metrics this run already scored for it. */
   scored: Map<string, Set<string>>;
+  /** session id → environment of an abandoned item, failed without being loaded (no trace left: absent). */
+  abandoned: Map<string, string | null>;
 }

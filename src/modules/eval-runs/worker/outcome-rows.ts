@@ -18,7 +18,11 @@ export function describe(failures: Array<Pick<FailedOutcome, 'metric' | 'error'>
 }
 
 /** `failurePrefix` opens a failed score's reason ("Metric execution failed", "Signal computation failed"). */
-export function toScoreWrite(o: MetricOutcome, trace: TraceView, failurePrefix?: string): ScoreToWrite {
+export function toScoreWrite(
+  o: MetricOutcome,
+  trace: Pick<TraceView, 'trace_id' | 'environment'>,
+  failurePrefix?: string,
+): ScoreToWrite {
   return { ...toScoreRow(o, failurePrefix), traceId: trace.trace_id, environment: trace.environment };
 }
 

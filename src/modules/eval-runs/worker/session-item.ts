@@ -56,7 +56,9 @@ export async function evaluateSessionItem(
     lastError,
     usage: sumUsage(outcomes),
   });
-  if (traces.length === 0) {
+  // An abandoned item was not loaded: only its environment (its oldest trace's) was read.
+  const exists = deps.abandoned ? batch.abandoned.has(sessionId) : traces.length > 0;
+  if (!exists) {
     return {
       finished: done(`Session ${sessionId} has no traces in this project any more; nothing was scored.`),
       signals: [],
@@ -64,11 +66,12 @@ export async function evaluateSessionItem(
     };
   }
   if (todo.length === 0) return { finished: done(null), signals: [], sessionScores: [] };
-  const environment = traces[0].environment;
   if (deps.abandoned) {
+    const environment = batch.abandoned.get(sessionId)!;
     const failed = todo.map((name) => failedSessionScore(sessionId, name, deps.abandoned!, environment));
     return { finished: done(describe(failed.map(asFailure))), signals: [], sessionScores: failed };
   }
+  const environment = traces[0].environment;
 
   const outcomes = await mapBounded(
     traces,

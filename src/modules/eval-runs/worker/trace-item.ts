@@ -1,4 +1,5 @@
 import type { MetricOutcome } from '../../metrics/metrics.types';
+import type { TraceView } from '../../metrics/types/trace-view';
 import type { ClaimedItem, ExecutableRun, FinishedItem, ScoreToWrite, TraceBatch } from './ledger.types';
 import type { ItemDeps } from './run-context';
 import { describe, sumUsage, toScoreWrite, ZERO_USAGE, type FailedOutcome } from './outcome-rows';
@@ -23,8 +24,10 @@ export async function evaluateTraceItem(
   deps: ItemDeps,
 ): Promise<TraceItemResult> {
   const trace = batch.traces.get(item.traceId);
+  // An abandoned item was not loaded: its environment is all its failed scores need.
+  const head = deps.abandoned ? abandonedHead(batch, item.traceId) : trace;
   const wanted = item.metricNames ?? run.metricNames;
-  if (!trace) {
+  if (!head) {
     // Deleted (or moved) since the run was created: finished, with the reason on the item, no score.
     return {
       finished: {
@@ -50,7 +53,7 @@ export async function evaluateTraceItem(
     outcomes = [];
   } else {
     const sessionHistory = batch.history.get(item.traceId) ?? [];
-    outcomes = await deps.metrics.evaluateTrace(trace, todo, { ...deps.judgeOptions, sessionHistory });
+    outcomes = await deps.metrics.evaluateTrace(trace!, todo, { ...deps.judgeOptions, sessionHistory });
   }
   // A metric is unfinished when it was interrupted, or failed while this process was stopping
   // (the failure may be the shutdown itself): only those go back; finished results are kept.
@@ -68,5 +71,10 @@ export async function evaluateTraceItem(
           usage: sumUsage(outcomes),
           unfinished: unfinished.map((o) => o.metric),
         };
-  return { finished, scores: kept.map((o) => toScoreWrite(o, trace)), timed };
+  return { finished, scores: kept.map((o) => toScoreWrite(o, head)), timed };
+}
+
+/** What an abandoned trace item's scores carry, read without loading it; undefined for a trace gone since. */
+function abandonedHead(batch: TraceBatch, traceId: string): Pick<TraceView, 'trace_id' | 'environment'> | undefined {
+  return batch.abandoned.has(traceId) ? { trace_id: traceId, environment: batch.abandoned.get(traceId)! } : undefined;
 }
