@@ -235,6 +235,34 @@ describe('per-organization quotas', () => {
     expect(await used()).toBe(0);
   });
 
+  it('give-backs under concurrency: two leases and per-call reservations racing, the day never holds more than its quota', async () => {
+    const tenant = await createTenant(t);
+    const quotas = t.app.get(OrgQuotaService);
+    const used = async () =>
+      (await quotas.report(tenant.orgId)).find((q) => q.name === 'judgeCallsPerDay')!.used;
+    const [a, b] = [quotas.judgeCallLeaseOf(tenant.projectId), quotas.judgeCallLeaseOf(tenant.projectId)];
+    const takers = [a, b, quotas.judgeQuotaOf(tenant.projectId)];
+    // Every other granted call is not made after all (a cache hit) and goes back at once.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 60 }, async (_, i) => {
+        const giveBack = await takers[i % 3].reserve();
+        if (i % 2 === 0) {
+          await giveBack();
+          return 'given back';
+        }
+        return 'kept';
+      }),
+    );
+    const kept = outcomes.filter((o) => o.status === 'fulfilled' && o.value === 'kept').length;
+    for (const o of outcomes.filter((x) => x.status === 'rejected'))
+      expect((o as PromiseRejectedResult).reason.message).toContain('(QUOTA_JUDGE_CALLS_PER_DAY)');
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(10);
+    await Promise.all([a.release(), b.release()]);
+    // What the day counts is exactly the calls kept: none lost, none counted twice.
+    expect(await used()).toBe(kept);
+  });
+
   it('judge call leases near the tokens quota: one call at a time, counted at once, none after it is spent', async () => {
     const tenant = await createTenant(t);
     const quotas = t.app.get(OrgQuotaService);

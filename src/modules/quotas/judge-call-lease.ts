@@ -42,9 +42,10 @@ export class JudgeCallLease implements JudgeQuota {
     }
     this.held -= 1;
     const key = this.heldKey;
-    // Held again while the lease still holds calls of that day; else straight back to that day.
+    // Held again while the lease still holds calls of that day and no refill is under way (a refill
+    // sets `held` to what it took, which would drop the call); else straight back to that day.
     return async () => {
-      if (this.heldKey === key && this.holding.has(this)) this.held += 1;
+      if (this.heldKey === key && this.holding.has(this) && !this.refill) this.held += 1;
       else await this.day.giveBack(key, 1);
     };
   }
