@@ -22,9 +22,9 @@ export interface ExecResult<T> {
 }
 
 /**
- * The one way raw statements run outside TypeORM's builders: a text or prepared statement on a
- * runner (its transaction, if any), on an entity manager's runner, or on a pool connection taken
- * for it. A prepared statement goes to `pg` as its `{ name, text }` query config: TypeORM's
+ * A raw statement, text or prepared, with its rows and affected count (the ledger's and the score
+ * stores' way; other raw reads call `query()`): on a runner (its transaction, if any), on an entity
+ * manager's runner, or on a pool connection taken for it. A prepared statement goes to `pg` as its `{ name, text }` query config: TypeORM's
  * `query()` types its first argument as a string but hands it to `pg` as it is (docs/architecture.md,
  * "Prepared statements"). Errors are wrapped as for any other TypeORM query.
  */

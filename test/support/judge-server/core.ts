@@ -272,9 +272,9 @@ export async function startScriptedServer(protocol: Protocol, options: JudgeServ
         inFlight -= 1;
       }
     };
-    // Counted until the answer is sent (send() calls finish before res.end): in this process the
-    // response's 'finish' or 'close' can come after the client has read the answer, freed its slot
-    // and sent the next request, counting one request twice. 'close' covers aborted answers.
+    // Counted until the answer is sent (send() calls finish before res.end), so the count does not
+    // depend on when 'finish' or 'close' fire against the client's next request. 'close' covers
+    // aborted answers.
     answered.set(res, finish);
     res.on('close', finish);
     try {
